@@ -1,0 +1,62 @@
+# Two commands: `make run` and `make test`. Both install what is missing,
+# configure and build with meson, then run the application or the test suite.
+
+BUILDDIR ?= build
+MESON_ARGS ?=
+
+DEBIAN_PACKAGES = \
+	meson ninja-build pkg-config gcc make gettext itstool \
+	libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev libjson-glib-dev \
+	libhdf5-dev libgsl-dev libopenblas-dev liblapacke-dev \
+	xvfb xauth dbus-daemon desktop-file-utils appstream-util \
+	wordnet-base hdf5-tools python3-numpy
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
+	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
+	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
+
+.PHONY: all deps configure build run test bench install clean
+
+all: build
+
+deps:
+	@if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then \
+	  missing=""; \
+	  for p in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing:$$missing"; \
+	    $(SUDO) apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	  fi; \
+	else \
+	  for t in meson ninja pkg-config xvfb-run; do command -v $$t >/dev/null || echo "missing: $$t"; done; \
+	  echo "Not a Debian/Ubuntu system: install these with your package manager:"; \
+	  echo "  meson ninja pkg-config gettext gtk4 libadwaita json-glib hdf5 gsl openblas lapacke"; \
+	  echo "  xvfb-run dbus desktop-file-utils appstream-glib (for the tests)"; \
+	fi
+
+$(BUILDDIR)/build.ninja:
+	meson setup $(BUILDDIR) $(MESON_ARGS)
+
+configure: deps $(BUILDDIR)/build.ninja
+
+build: configure
+	meson compile -C $(BUILDDIR)
+
+run: build
+	$(DEVENV) $(BUILDDIR)/app/conceptscope $(CURDIR)/data/sample-model
+
+test: build
+	meson test -C $(BUILDDIR) --print-errorlogs
+
+bench: build
+	$(DEVENV) tests/bench/run-cpu-bench.sh $(BUILDDIR)
+
+install: build
+	meson install -C $(BUILDDIR)
+
+clean:
+	rm -rf $(BUILDDIR)

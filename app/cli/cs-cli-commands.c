@@ -1,0 +1,39 @@
+#define G_LOG_DOMAIN "conceptscope-cli"
+
+#include <stdio.h>
+
+#include "cs-cli-commands.h"
+#include "cs-paths.h"
+
+const CsCliCommand cs_cli_commands[] = {
+  { "info", "Describe a model: architecture, sizes, dtype, parameter count", cs_cli_info },
+  { NULL, NULL, NULL },
+};
+
+int
+cs_cli_fail (GError *error)
+{
+  fprintf (stderr, "conceptscope-cli: %s\n", error ? error->message : "failed");
+  g_clear_error (&error);
+  return 1;
+}
+
+char *
+cs_cli_resolve_model (const char *arg)
+{
+  if (!arg || g_str_equal (arg, "-"))
+    return cs_paths_get_sample_model ();
+  return g_strdup (arg);
+}
+
+void
+cs_cli_print_json (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, node);
+  text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+}

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *name;
+  const char *summary;
+  int       (*run) (int argc, char **argv);
+} CsCliCommand;
+
+extern const CsCliCommand cs_cli_commands[];
+
+/* Shared helpers for the subcommands. */
+int   cs_cli_fail          (GError      *error);
+char *cs_cli_resolve_model (const char  *arg);
+void  cs_cli_print_json    (JsonNode    *node);
+
+int   cs_cli_info          (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,437 @@
+#define G_LOG_DOMAIN "conceptscope"
+
+#include <glib/gi18n.h>
+
+#include "cs-backend.h"
+#include "cs-build-config.h"
+#include "cs-window.h"
+
+#define MAX_RECENT 10
+
+struct _CsWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  AdwViewStack         *stack;
+  GtkMenuButton        *recent_button;
+  GtkRevealer          *error_revealer;
+  GtkLabel             *error_label;
+  GtkLabel             *model_label;
+  GtkLabel             *backend_label;
+  GtkSpinner           *spinner;
+
+  GSettings            *settings;
+  CsModel              *model;
+  GCancellable         *loading;
+  GtkFileChooserNative *chooser;
+};
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (CsWindow, cs_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+show_error (CsWindow *self, const char *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+}
+
+static void
+update_status (CsWindow *self)
+{
+  g_autofree char *backend = cs_backend_describe ();
+  g_autofree char *backend_text = g_strdup_printf (_("Compute: %s"), backend);
+
+  if (self->model)
+    {
+      const CsModelConfig *c = cs_model_get_config (self->model);
+      g_autofree char *text =
+        g_strdup_printf (_("%s · %s · %d layers · hidden size %d · vocabulary %d"),
+                         cs_model_get_name (self->model), c->architecture,
+                         c->n_layers, c->hidden, c->vocab);
+      gtk_label_set_text (self->model_label, text);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_label), cs_model_get_path (self->model));
+    }
+  else
+    gtk_label_set_text (self->model_label, _("No model loaded"));
+  gtk_label_set_text (self->backend_label, backend_text);
+}
+
+static void
+rebuild_recent_menu (CsWindow *self)
+{
+  g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-models");
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autoptr(GMenu) section = g_menu_new ();
+
+  for (guint i = 0; recent[i]; i++)
+    {
+      g_autofree char *label = g_path_get_basename (recent[i]);
+      g_autoptr(GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target (item, "win.open-recent", "s", recent[i]);
+      g_menu_append_item (section, item);
+    }
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
+  if (recent[0])
+    g_menu_append (menu, _("Clear Recent Models"), "win.clear-recent");
+  gtk_menu_button_set_menu_model (self->recent_button, G_MENU_MODEL (menu));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->recent_button), recent[0] != NULL);
+}
+
+static void
+remember_model (CsWindow *self, const char *path)
+{
+  g_auto(GStrv) old = g_settings_get_strv (self->settings, "recent-models");
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) recent = NULL;
+  guint n = 1;
+
+  g_strv_builder_add (b, path);
+  for (guint i = 0; old[i] && n < MAX_RECENT; i++)
+    if (!g_str_equal (old[i], path))
+      {
+        g_strv_builder_add (b, old[i]);
+        n++;
+      }
+  recent = g_strv_builder_end (b);
+  g_settings_set_strv (self->settings, "recent-models", (const char * const *) recent);
+  g_settings_set_string (self->settings, "last-model", path);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  CsModel *model = cs_model_open (task_data, &error);
+
+  if (model)
+    g_task_return_pointer (task, model, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+set_busy (CsWindow *self, gboolean busy)
+{
+  gtk_spinner_set_spinning (self->spinner, busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(CsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    return;
+  g_clear_object (&self->loading);
+
+  if (!model)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not open the model: %s"), error->message);
+      show_error (self, msg);
+    }
+  else
+    {
+      g_set_object (&self->model, model);
+      gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+      remember_model (self, cs_model_get_path (model));
+      update_status (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+    }
+  set_busy (self, FALSE);
+}
+
+void
+cs_window_open_model (CsWindow   *self,
+                      const char *path)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CS_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+  self->loading = g_cancellable_new ();
+
+  task = g_task_new (self, self->loading, load_done, g_object_ref (self));
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, load_thread);
+  set_busy (self, TRUE);
+}
+
+static void
+chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsWindow *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      if (path)
+        cs_window_open_model (self, path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+open_model_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+
+  if (self->chooser)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("Open a Hugging Face Model Folder"),
+                                               GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Open"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+open_recent_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  cs_window_open_model (CS_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+clear_recent_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  g_settings_set_strv (self->settings, "recent-models", NULL);
+}
+
+static void
+show_page_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  adw_view_stack_set_visible_child_name (self->stack, g_variant_get_string (param, NULL));
+}
+
+static void
+dismiss_error_clicked (CsWindow *self)
+{
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+}
+
+static void
+on_recent_changed (GSettings *settings, const char *key, gpointer user_data)
+{
+  rebuild_recent_menu (user_data);
+}
+
+static gboolean
+cs_window_close_request (GtkWindow *window)
+{
+  CsWindow *self = CS_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  return GTK_WINDOW_CLASS (cs_window_parent_class)->close_request (window);
+}
+
+/* "application" is not a construct property, so the settings it carries are
+ * taken here rather than in constructed(). */
+static void
+cs_window_setup (CsWindow      *self,
+                 CsApplication *app)
+{
+  self->settings = g_object_ref (cs_application_get_settings (app));
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+  g_signal_connect_object (self->settings, "changed::recent-models",
+                           G_CALLBACK (on_recent_changed), self, 0);
+  rebuild_recent_menu (self);
+  update_status (self);
+}
+
+static void
+cs_window_dispose (GObject *object)
+{
+  CsWindow *self = CS_WINDOW (object);
+
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+  if (self->chooser)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_object (&self->model);
+  g_clear_object (&self->settings);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_WINDOW);
+  G_OBJECT_CLASS (cs_window_parent_class)->dispose (object);
+}
+
+static void
+cs_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CsWindow *self = CS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODEL:
+      g_value_set_object (value, self->model);
+      break;
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->loading != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cs_window_class_init (CsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = cs_window_dispose;
+  object_class->get_property = cs_window_get_property;
+  window_class->close_request = cs_window_close_request;
+
+  properties[PROP_MODEL] =
+    g_param_spec_object ("model", NULL, NULL, CS_TYPE_MODEL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/conceptscope/ConceptScope/ui/cs-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, recent_button);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, error_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, model_label);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, backend_label);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, spinner);
+  gtk_widget_class_bind_template_callback (widget_class, dismiss_error_clicked);
+
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.clear-recent", NULL, clear_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+}
+
+static void
+cs_window_init (CsWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+CsWindow *
+cs_window_new (CsApplication *app)
+{
+  CsWindow *self = g_object_new (CS_TYPE_WINDOW, "application", app, NULL);
+  cs_window_setup (self, app);
+  return self;
+}
+
+CsModel *
+cs_window_get_model (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->model;
+}
+
+gboolean
+cs_window_get_busy (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), FALSE);
+  return self->loading != NULL;
+}
+
+const char *
+cs_window_get_status_text (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return gtk_label_get_text (self->model_label);
+}
+
+const char *
+cs_window_get_error_text (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  if (!gtk_revealer_get_reveal_child (self->error_revealer))
+    return NULL;
+  return gtk_label_get_text (self->error_label);
+}
+
+GStrv
+cs_window_dup_page_titles (CsWindow *self)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_autoptr(GtkSelectionModel) pages = adw_view_stack_get_pages (self->stack);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (pages));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      g_strv_builder_add (b, adw_view_stack_page_get_title (page));
+    }
+  return g_strv_builder_end (b);
+}
+
+gboolean
+cs_window_save_png (CsWindow    *self,
+                    const char  *path,
+                    GError     **error)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+
+  if (width <= 0 || height <= 0 || !(renderer = gtk_native_get_renderer (GTK_NATIVE (self))))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window is not shown yet");
+      return FALSE;
+    }
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (!node)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window drew nothing");
+      return FALSE;
+    }
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s", path);
+      return FALSE;
+    }
+  return TRUE;
+}

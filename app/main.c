@@ -1,0 +1,15 @@
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "cs-application.h"
+#include "cs-build-config.h"
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(CsApplication) app = NULL;
+
+  cs_application_setup_i18n ();
+  app = cs_application_new (G_APPLICATION_HANDLES_OPEN);
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}

@@ -1,0 +1,3 @@
+#include "cs-error.h"
+
+G_DEFINE_QUARK (cs-error-quark, cs_error)
