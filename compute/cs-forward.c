@@ -1,0 +1,708 @@
+#define G_LOG_DOMAIN "cs-forward"
+
+#include "cs-forward.h"
+#include "cs-backend.h"
+#include "cs-error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Non-float32 weights are converted in slices of at most this many floats,
+ * so a BF16 or F16 model never gets a float32 copy of itself. */
+#define CONVERT_CHUNK_FLOATS (4u << 20)
+
+typedef enum { HOOK_PRE, HOOK_POST, HOOK_FINAL } HookKind;
+
+typedef struct
+{
+  HookKind kind;
+  int      layer;
+  float   *data;      /* packed [T, hidden] */
+} Hook;
+
+typedef struct
+{
+  CsModel             *model;
+  const CsModelConfig *cfg;
+  int                  T;          /* packed tokens */
+  int                  batch;
+  const int           *lengths;
+  int                 *offsets;    /* [batch] start row of each prompt */
+  int                 *positions;  /* [T] position within its prompt */
+  float               *convert;    /* CONVERT_CHUNK_FLOATS scratch */
+  double              *rope_inv_freq;
+} Ctx;
+
+static void
+vec_f32 (const CsTensor *t, float *out)
+{
+  cs_tensor_read_f32 (t, 0, (gsize) cs_tensor_numel (t), out);
+}
+
+/* y[n, out] = x[n, in] · Wᵀ + b for W stored [out, in] (nn.Linear), or
+ * x · W + b for W stored [in, out] (GPT-2's Conv1D). */
+static void
+linear (Ctx *c, const float *x, int n, int in, const CsTensor *w, gboolean in_out,
+        const CsTensor *bias, float *y, int out)
+{
+  if (cs_tensor_is_f32_aligned (w))
+    {
+      if (in_out)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in,
+                     1.0f, x, in, w->data, out, 0.0f, y, out);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in,
+                     1.0f, x, in, w->data, in, 0.0f, y, out);
+    }
+  else if (!in_out)
+    {
+      int rows = MAX (1, (int) (CONVERT_CHUNK_FLOATS / (guint) in));
+      for (int r0 = 0; r0 < out; r0 += rows)
+        {
+          int r1 = MIN (out, r0 + rows);
+#pragma omp parallel for schedule(static)
+          for (int r = r0; r < r1; r++)
+            cs_tensor_read_f32 (w, (gsize) r * in, (gsize) in, c->convert + (gsize) (r - r0) * in);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, in,
+                       1.0f, x, in, c->convert, in, 0.0f, y + r0, out);
+        }
+    }
+  else
+    {
+      int rows = MAX (1, (int) (CONVERT_CHUNK_FLOATS / (guint) out));
+      for (int k0 = 0; k0 < in; k0 += rows)
+        {
+          int k1 = MIN (in, k0 + rows);
+#pragma omp parallel for schedule(static)
+          for (int k = k0; k < k1; k++)
+            cs_tensor_read_f32 (w, (gsize) k * out, (gsize) out, c->convert + (gsize) (k - k0) * out);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, k1 - k0,
+                       1.0f, x + k0, in, c->convert, out, k0 ? 1.0f : 0.0f, y, out);
+        }
+    }
+  if (bias)
+    {
+      g_autofree float *b = g_new (float, out);
+      vec_f32 (bias, b);
+#pragma omp parallel for schedule(static)
+      for (int i = 0; i < n; i++)
+        {
+          float *row = y + (gsize) i * out;
+#pragma omp simd
+          for (int j = 0; j < out; j++)
+            row[j] += b[j];
+        }
+    }
+}
+
+static void
+layer_norm (const float *x, float *y, int n, int d, const CsTensor *w, const CsTensor *b, double eps)
+{
+  g_autofree float *wf = g_new (float, d);
+  g_autofree float *bf = g_new (float, d);
+  vec_f32 (w, wf);
+  vec_f32 (b, bf);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; i++)
+    {
+      const float *xi = x + (gsize) i * d;
+      float *yi = y + (gsize) i * d;
+      double mean = 0, var = 0;
+      for (int j = 0; j < d; j++)
+        mean += xi[j];
+      mean /= d;
+      for (int j = 0; j < d; j++)
+        var += (xi[j] - mean) * (xi[j] - mean);
+      var /= d;
+      float inv = (float) (1.0 / sqrt (var + eps));
+      for (int j = 0; j < d; j++)
+        yi[j] = (float) (xi[j] - mean) * inv * wf[j] + bf[j];
+    }
+}
+
+/* RMSNorm; Gemma scales by (1 + w) rather than w. */
+static void
+rms_norm (const float *x, float *y, int n, int d, const CsTensor *w, double eps, gboolean one_plus)
+{
+  g_autofree float *wf = g_new (float, d);
+  vec_f32 (w, wf);
+  if (one_plus)
+    for (int j = 0; j < d; j++)
+      wf[j] += 1.0f;
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; i++)
+    {
+      const float *xi = x + (gsize) i * d;
+      float *yi = y + (gsize) i * d;
+      double ss = 0;
+      for (int j = 0; j < d; j++)
+        ss += (double) xi[j] * xi[j];
+      float inv = (float) (1.0 / sqrt (ss / d + eps));
+      for (int j = 0; j < d; j++)
+        yi[j] = (xi[j] * inv) * wf[j];
+    }
+}
+
+static void
+norm (Ctx *c, const float *x, float *y, int n, const CsTensor *w, const CsTensor *b)
+{
+  const CsModelConfig *cfg = c->cfg;
+  if (cfg->arch == CS_ARCH_GPT2)
+    layer_norm (x, y, n, cfg->hidden, w, b, cfg->norm_eps);
+  else
+    rms_norm (x, y, n, cfg->hidden, w, cfg->norm_eps,
+              cfg->arch == CS_ARCH_GEMMA || cfg->arch == CS_ARCH_GEMMA2);
+}
+
+static inline float
+gelu_tanh (float x)
+{
+  const float k = 0.7978845608028654f;   /* sqrt(2/π) */
+  return 0.5f * x * (1.0f + tanhf (k * (x + 0.044715f * x * x * x)));
+}
+
+static inline float
+activate (CsActivation act, float x)
+{
+  switch (act)
+    {
+    case CS_ACT_GELU_TANH: return gelu_tanh (x);
+    case CS_ACT_GELU_ERF: return 0.5f * x * (1.0f + erff (x * 0.7071067811865476f));
+    case CS_ACT_SILU: return x / (1.0f + expf (-x));
+    case CS_ACT_RELU: return x > 0 ? x : 0;
+    default: return x;
+    }
+}
+
+static void
+init_rope (Ctx *c)
+{
+  const CsModelConfig *cfg = c->cfg;
+  int half = cfg->head_dim / 2;
+
+  c->rope_inv_freq = g_new (double, half);
+  for (int i = 0; i < half; i++)
+    {
+      double f = 1.0 / pow (cfg->rope_theta, (2.0 * i) / cfg->head_dim);
+      if (cfg->rope_type == CS_ROPE_LINEAR)
+        f /= cfg->rope_factor;
+      else if (cfg->rope_type == CS_ROPE_LLAMA3)
+        {
+          double old = cfg->rope_original_max_positions;
+          double low_wl = old / cfg->rope_low_freq_factor;
+          double high_wl = old / cfg->rope_high_freq_factor;
+          double wl = 2 * G_PI / f;
+          if (wl > low_wl)
+            f /= cfg->rope_factor;
+          else if (wl >= high_wl)
+            {
+              double smooth = (old / wl - cfg->rope_low_freq_factor) /
+                              (cfg->rope_high_freq_factor - cfg->rope_low_freq_factor);
+              f = (1 - smooth) * f / cfg->rope_factor + smooth * f;
+            }
+        }
+      c->rope_inv_freq[i] = f;
+    }
+}
+
+/* Rotates each head of rows [T, n_heads × head_dim] in place, HF's
+ * rotate_half convention (first half paired with second half). */
+static void
+apply_rope (Ctx *c, float *x, int n_heads)
+{
+  int hd = c->cfg->head_dim, half = hd / 2, stride = n_heads * hd;
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < c->T; t++)
+    {
+      float cs[512], sn[512];
+      int pos = c->positions[t];
+      for (int i = 0; i < half && i < 512; i++)
+        {
+          float angle = (float) pos * (float) c->rope_inv_freq[i];
+          cs[i] = cosf (angle);
+          sn[i] = sinf (angle);
+        }
+      for (int h = 0; h < n_heads; h++)
+        {
+          float *v = x + (gsize) t * stride + (gsize) h * hd;
+          for (int i = 0; i < half; i++)
+            {
+              float a = v[i], b = v[i + half];
+              v[i] = a * cs[i] - b * sn[i];
+              v[i + half] = b * cs[i] + a * sn[i];
+            }
+        }
+    }
+}
+
+/* Causal attention within each prompt. q rows have stride qs, k/v rows ks/vs;
+ * head h reads key/value head h / group. */
+static void
+attention (Ctx *c, int layer, const float *q, int qs, const float *k, int ks, const float *v, int vs,
+           float *out, int os)
+{
+  const CsModelConfig *cfg = c->cfg;
+  int hd = cfg->head_dim, H = cfg->n_heads, group = cfg->n_heads / cfg->n_kv_heads;
+  int window = cfg->layer_sliding[layer] ? cfg->sliding_window : 0;
+  double scale = 1.0 / sqrt (cfg->query_pre_attn_scalar > 0 ? cfg->query_pre_attn_scalar : hd);
+  float cap = (float) cfg->attn_softcap;
+  int maxlen = 0;
+
+  if (cfg->scale_attn_by_inverse_layer_idx)
+    scale /= (layer + 1);
+  for (int b = 0; b < c->batch; b++)
+    maxlen = MAX (maxlen, c->lengths[b]);
+
+#pragma omp parallel
+  {
+    g_autofree float *scores = g_new (float, maxlen);
+    g_autofree float *acc = g_new (float, hd);
+#pragma omp for collapse(2) schedule(dynamic, 4)
+    for (int b = 0; b < c->batch; b++)
+      for (int h = 0; h < H; h++)
+        {
+          int off = c->offsets[b], L = c->lengths[b], kvh = h / group;
+          for (int i = 0; i < L; i++)
+            {
+              const float *qi = q + (gsize) (off + i) * qs + (gsize) h * hd;
+              int j0 = window > 0 ? MAX (0, i - window + 1) : 0;
+              float mx = -INFINITY, sum = 0;
+              for (int j = j0; j <= i; j++)
+                {
+                  const float *kj = k + (gsize) (off + j) * ks + (gsize) kvh * hd;
+                  float s = 0;
+#pragma omp simd reduction(+:s)
+                  for (int e = 0; e < hd; e++)
+                    s += qi[e] * kj[e];
+                  s *= (float) scale;
+                  if (cap > 0)
+                    s = cap * tanhf (s / cap);
+                  scores[j - j0] = s;
+                  mx = MAX (mx, s);
+                }
+              for (int j = j0; j <= i; j++)
+                {
+                  float e = expf (scores[j - j0] - mx);
+                  scores[j - j0] = e;
+                  sum += e;
+                }
+              memset (acc, 0, sizeof (float) * hd);
+              for (int j = j0; j <= i; j++)
+                {
+                  const float *vj = v + (gsize) (off + j) * vs + (gsize) kvh * hd;
+                  float p = scores[j - j0] / sum;
+#pragma omp simd
+                  for (int e = 0; e < hd; e++)
+                    acc[e] += p * vj[e];
+                }
+              memcpy (out + (gsize) (off + i) * os + (gsize) h * hd, acc, sizeof (float) * hd);
+            }
+        }
+  }
+}
+
+static void
+add_into (float *x, const float *y, gsize n)
+{
+#pragma omp parallel for simd schedule(static)
+  for (gsize i = 0; i < n; i++)
+    x[i] += y[i];
+}
+
+static gboolean
+parse_hook (CsModel *model, const char *name, Hook *hook, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  const char *num = NULL;
+  char *end = NULL;
+  gint64 layer;
+
+  if (g_str_equal (name, "final_norm"))
+    {
+      hook->kind = HOOK_FINAL;
+      hook->layer = cfg->n_layers;
+      return TRUE;
+    }
+  if (g_str_has_prefix (name, "resid_pre."))
+    {
+      hook->kind = HOOK_PRE;
+      num = name + strlen ("resid_pre.");
+    }
+  else if (g_str_has_prefix (name, "resid_post."))
+    {
+      hook->kind = HOOK_POST;
+      num = name + strlen ("resid_post.");
+    }
+  if (num)
+    {
+      layer = g_ascii_strtoll (num, &end, 10);
+      if (*num && end && *end == '\0' && layer >= 0 && layer < cfg->n_layers)
+        {
+          hook->layer = (int) layer;
+          return TRUE;
+        }
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "capture point '%s': the layer must be 0 to %d for this model", name, cfg->n_layers - 1);
+      return FALSE;
+    }
+  g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+               "unknown capture point '%s'; use resid_pre.L, resid_post.L (L = 0 to %d) or final_norm",
+               name, cfg->n_layers - 1);
+  return FALSE;
+}
+
+gboolean
+cs_forward_check_capture_name (CsModel     *model,
+                               const char  *name,
+                               GError     **error)
+{
+  Hook h;
+  return parse_hook (model, name, &h, error);
+}
+
+void
+cs_forward_result_free (CsForwardResult *r)
+{
+  if (!r)
+    return;
+  g_free (r->lengths);
+  g_free (r->logits);
+  g_clear_pointer (&r->capture_names, g_ptr_array_unref);
+  g_clear_pointer (&r->captures, g_ptr_array_unref);
+  g_free (r);
+}
+
+const float *
+cs_forward_result_get_capture (CsForwardResult *r,
+                               const char      *name)
+{
+  for (guint i = 0; i < r->capture_names->len; i++)
+    if (g_str_equal (g_ptr_array_index (r->capture_names, i), name))
+      return g_ptr_array_index (r->captures, i);
+  return NULL;
+}
+
+/* Copies packed rows [T, d] into a zero-padded [batch, seq, d] array. */
+static float *
+unpack (Ctx *c, const float *packed, int seq, int d)
+{
+  float *out = g_try_malloc0 ((gsize) c->batch * seq * d * sizeof (float));
+  if (!out)
+    return NULL;
+  for (int b = 0; b < c->batch; b++)
+    memcpy (out + (gsize) b * seq * d, packed + (gsize) c->offsets[b] * d,
+            (gsize) c->lengths[b] * d * sizeof (float));
+  return out;
+}
+
+static void
+capture (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, const float *x)
+{
+  for (guint i = 0; i < n_hooks; i++)
+    if (hooks[i].kind == kind && hooks[i].layer == layer)
+      memcpy (hooks[i].data, x, (gsize) c->T * c->cfg->hidden * sizeof (float));
+}
+
+CsForwardResult *
+cs_forward_run (CsModel                 *model,
+                const gint32 * const    *ids,
+                const int               *lengths,
+                int                      batch,
+                const CsForwardOptions  *options,
+                GCancellable            *cancellable,
+                GError                 **error)
+{
+  static const CsForwardOptions defaults = CS_FORWARD_OPTIONS_INIT;
+  const CsForwardOptions *opt = options ? options : &defaults;
+  const CsModelConfig *cfg;
+  g_autoptr(CsForwardResult) result = NULL;
+  g_autofree Hook *hooks = NULL;
+  guint n_hooks = 0;
+  Ctx c = { 0 };
+  int d, V, maxlen = 0, qd, kvd, ff;
+  float *x = NULL, *h = NULL, *qkv = NULL, *att = NULL, *mlp = NULL, *tmp = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (CS_IS_MODEL (model), NULL);
+  g_return_val_if_fail (batch > 0 && ids != NULL && lengths != NULL, NULL);
+
+  cs_backend_init ();
+  cfg = cs_model_get_config (model);
+  d = cfg->hidden;
+  V = cfg->vocab;
+  qd = cfg->n_heads * cfg->head_dim;
+  kvd = cfg->n_kv_heads * cfg->head_dim;
+  ff = cfg->intermediate;
+
+  for (int b = 0; b < batch; b++)
+    {
+      if (lengths[b] <= 0)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "prompt %d is empty", b);
+          return NULL;
+        }
+      if (lengths[b] > cfg->max_positions)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                       "prompt %d has %d tokens, longer than the model's context of %d",
+                       b, lengths[b], cfg->max_positions);
+          return NULL;
+        }
+      for (int i = 0; i < lengths[b]; i++)
+        if (ids[b][i] < 0 || ids[b][i] >= V)
+          {
+            g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                         "token id %d (prompt %d, position %d) is outside the vocabulary (0 to %d)",
+                         ids[b][i], b, i, V - 1);
+            return NULL;
+          }
+      maxlen = MAX (maxlen, lengths[b]);
+      c.T += lengths[b];
+    }
+  if (opt->steer_layer >= 0)
+    {
+      if (opt->steer_layer >= cfg->n_layers || !opt->steer_vector)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                       "steering layer %d is outside the model's layers (0 to %d)",
+                       opt->steer_layer, cfg->n_layers - 1);
+          return NULL;
+        }
+    }
+
+  result = g_new0 (CsForwardResult, 1);
+  result->batch = batch;
+  result->seq = maxlen;
+  result->vocab = V;
+  result->hidden = d;
+  result->lengths = g_memdup2 (lengths, sizeof (int) * batch);
+  result->capture_names = g_ptr_array_new_with_free_func (g_free);
+  result->captures = g_ptr_array_new_with_free_func (g_free);
+
+  if (opt->capture)
+    {
+      n_hooks = g_strv_length ((char **) opt->capture);
+      hooks = g_new0 (Hook, n_hooks);
+      for (guint i = 0; i < n_hooks; i++)
+        if (!parse_hook (model, opt->capture[i], &hooks[i], error))
+          return NULL;
+    }
+
+  c.model = model;
+  c.cfg = cfg;
+  c.batch = batch;
+  c.lengths = lengths;
+  c.offsets = g_new (int, batch);
+  c.positions = g_new (int, c.T);
+  for (int b = 0, t = 0; b < batch; b++)
+    {
+      c.offsets[b] = t;
+      for (int i = 0; i < lengths[b]; i++)
+        c.positions[t++] = i;
+    }
+
+  {
+    gsize T = (gsize) c.T;
+    gsize qkv_n = cfg->arch == CS_ARCH_GPT2 ? 3 * (gsize) d : (gsize) qd + 2 * (gsize) kvd;
+    x = g_try_malloc (T * d * sizeof (float));
+    h = g_try_malloc (T * MAX (d, qd) * sizeof (float));
+    qkv = g_try_malloc (T * qkv_n * sizeof (float));
+    att = g_try_malloc (T * MAX (d, qd) * sizeof (float));
+    mlp = g_try_malloc (T * (gsize) ff * 2 * sizeof (float));
+    tmp = g_try_malloc (T * d * sizeof (float));
+    c.convert = g_try_malloc (CONVERT_CHUNK_FLOATS * sizeof (float));
+    for (guint i = 0; i < n_hooks; i++)
+      hooks[i].data = g_try_malloc (T * d * sizeof (float));
+    gboolean all = x && h && qkv && att && mlp && tmp && c.convert;
+    for (guint i = 0; i < n_hooks; i++)
+      all = all && hooks[i].data;
+    if (!all)
+      {
+        g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,
+                     "not enough memory for the activations of %d tokens; run fewer or shorter prompts", c.T);
+        goto out;
+      }
+  }
+  if (cfg->arch != CS_ARCH_GPT2)
+    init_rope (&c);
+
+  /* Embedding (and GPT-2's learned positions; Gemma's sqrt(d) scale). */
+  {
+    const CsTensor *E = cs_model_get_embedding (model);
+    const CsTensor *P = cs_model_get_positions (model);
+    float scale = 1.0f;
+    if (cfg->arch == CS_ARCH_GEMMA || cfg->arch == CS_ARCH_GEMMA2)
+      {
+        scale = sqrtf ((float) d);
+        /* HF makes the normaliser a tensor of the weights' dtype. */
+        if (E->dtype == CS_DTYPE_BF16)
+          scale = cs_bf16_to_f32 (cs_f32_to_bf16 (scale));
+        else if (E->dtype == CS_DTYPE_F16)
+          scale = cs_f16_to_f32 (cs_f32_to_f16 (scale));
+      }
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < c.T; t++)
+      {
+        int b = 0;
+        while (b + 1 < batch && c.offsets[b + 1] <= t)
+          b++;
+        float *row = x + (gsize) t * d;
+        cs_tensor_read_f32 (E, (gsize) ids[b][t - c.offsets[b]] * d, d, row);
+        if (P)
+          {
+            float prow[8192];
+            for (int j0 = 0; j0 < d; j0 += 8192)
+              {
+                int n = MIN (8192, d - j0);
+                cs_tensor_read_f32 (P, (gsize) c.positions[t] * d + j0, n, prow);
+                for (int j = 0; j < n; j++)
+                  row[j0 + j] += prow[j];
+              }
+          }
+        if (scale != 1.0f)
+          for (int j = 0; j < d; j++)
+            row[j] *= scale;
+      }
+  }
+
+  for (int l = 0; l < cfg->n_layers; l++)
+    {
+      const CsLayerWeights *L = cs_model_get_layer (model, l);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      capture (&c, hooks, n_hooks, HOOK_PRE, l, x);
+
+      if (cfg->arch == CS_ARCH_GPT2)
+        {
+          norm (&c, x, h, c.T, L->attn_norm_w, L->attn_norm_b);
+          linear (&c, h, c.T, d, L->qkv_w, TRUE, L->qkv_b, qkv, 3 * d);
+          attention (&c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, att, d);
+          linear (&c, att, c.T, d, L->o_w, TRUE, L->o_b, tmp, d);
+          add_into (x, tmp, (gsize) c.T * d);
+          norm (&c, x, h, c.T, L->mlp_norm_w, L->mlp_norm_b);
+          linear (&c, h, c.T, d, L->fc_w, TRUE, L->fc_b, mlp, ff);
+#pragma omp parallel for simd schedule(static)
+          for (gsize i = 0; i < (gsize) c.T * ff; i++)
+            mlp[i] = activate (cfg->activation, mlp[i]);
+          linear (&c, mlp, c.T, ff, L->proj_w, TRUE, L->proj_b, tmp, d);
+          add_into (x, tmp, (gsize) c.T * d);
+        }
+      else
+        {
+          float *q = qkv, *k = qkv + (gsize) c.T * qd, *v = k + (gsize) c.T * kvd;
+          float *gate = mlp, *up = mlp + (gsize) c.T * ff;
+
+          norm (&c, x, h, c.T, L->attn_norm_w, NULL);
+          linear (&c, h, c.T, d, L->q_w, FALSE, L->q_b, q, qd);
+          linear (&c, h, c.T, d, L->k_w, FALSE, L->k_b, k, kvd);
+          linear (&c, h, c.T, d, L->v_w, FALSE, L->v_b, v, kvd);
+          apply_rope (&c, q, cfg->n_heads);
+          apply_rope (&c, k, cfg->n_kv_heads);
+          attention (&c, l, q, qd, k, kvd, v, kvd, att, qd);
+          linear (&c, att, c.T, qd, L->o_w, FALSE, L->o_b, tmp, d);
+          if (L->post_attn_norm_w)
+            norm (&c, tmp, tmp, c.T, L->post_attn_norm_w, NULL);
+          add_into (x, tmp, (gsize) c.T * d);
+
+          norm (&c, x, h, c.T, L->mlp_norm_w, NULL);
+          linear (&c, h, c.T, d, L->gate_w, FALSE, L->gate_b, gate, ff);
+          linear (&c, h, c.T, d, L->up_w, FALSE, L->up_b, up, ff);
+#pragma omp parallel for simd schedule(static)
+          for (gsize i = 0; i < (gsize) c.T * ff; i++)
+            gate[i] = activate (cfg->activation, gate[i]) * up[i];
+          linear (&c, gate, c.T, ff, L->down_w, FALSE, L->down_b, tmp, d);
+          if (L->post_mlp_norm_w)
+            norm (&c, tmp, tmp, c.T, L->post_mlp_norm_w, NULL);
+          add_into (x, tmp, (gsize) c.T * d);
+        }
+
+      if (opt->steer_layer == l)
+        {
+#pragma omp parallel for schedule(static)
+          for (int t = 0; t < c.T; t++)
+            if (c.positions[t] >= opt->steer_from)
+              for (int j = 0; j < d; j++)
+                x[(gsize) t * d + j] += opt->steer_multiplier * opt->steer_vector[j];
+        }
+      capture (&c, hooks, n_hooks, HOOK_POST, l, x);
+      if (opt->progress)
+        opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
+    }
+
+  norm (&c, x, h, c.T, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
+  capture (&c, hooks, n_hooks, HOOK_FINAL, cfg->n_layers, h);
+
+  if (opt->logits != CS_LOGITS_NONE)
+    {
+      const CsTensor *U = cs_model_get_unembedding (model);
+      int rows = opt->logits == CS_LOGITS_ALL ? c.T : batch;
+      float *src = h;
+      float *packed;
+
+      if (opt->logits == CS_LOGITS_LAST)
+        {
+          for (int b = 0; b < batch; b++)
+            memcpy (tmp + (gsize) b * d, h + (gsize) (c.offsets[b] + lengths[b] - 1) * d, sizeof (float) * d);
+          src = tmp;
+        }
+      packed = g_try_malloc ((gsize) rows * V * sizeof (float));
+      if (!packed)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,
+                       "not enough memory for %d × %d logits; ask for the last position's logits only", rows, V);
+          goto out;
+        }
+      linear (&c, src, rows, d, U, FALSE, NULL, packed, V);
+      if (cfg->final_softcap > 0)
+        {
+          float cap = (float) cfg->final_softcap;
+#pragma omp parallel for simd schedule(static)
+          for (gsize i = 0; i < (gsize) rows * V; i++)
+            packed[i] = cap * tanhf (packed[i] / cap);
+        }
+      if (opt->logits == CS_LOGITS_ALL && batch > 1)
+        {
+          result->logits = unpack (&c, packed, maxlen, V);
+          g_free (packed);
+          if (!result->logits)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the padded logits");
+              goto out;
+            }
+        }
+      else
+        result->logits = packed;
+    }
+
+  for (guint i = 0; i < n_hooks; i++)
+    {
+      float *data = batch > 1 ? unpack (&c, hooks[i].data, maxlen, d) : g_steal_pointer (&hooks[i].data);
+      if (!data)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the captures");
+          goto out;
+        }
+      g_ptr_array_add (result->capture_names, g_strdup (opt->capture[i]));
+      g_ptr_array_add (result->captures, data);
+    }
+  if (opt->progress)
+    opt->progress (1.0, opt->progress_data);
+  ok = TRUE;
+
+out:
+  for (guint i = 0; i < n_hooks; i++)
+    g_free (hooks[i].data);
+  g_free (x);
+  g_free (h);
+  g_free (qkv);
+  g_free (att);
+  g_free (mlp);
+  g_free (tmp);
+  g_free (c.convert);
+  g_free (c.offsets);
+  g_free (c.positions);
+  g_free (c.rope_inv_freq);
+  return ok ? g_steal_pointer (&result) : NULL;
+}

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cs-model.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CS_LOGITS_ALL,    /* [batch, seq, vocab] */
+  CS_LOGITS_LAST,   /* [batch, vocab], at each prompt's last token */
+  CS_LOGITS_NONE,
+} CsLogitsMode;
+
+typedef void (*CsProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct
+{
+  /* Hook points to capture, NULL-terminated: "resid_pre.L" (input of decoder
+   * layer L), "resid_post.L" (its output, after any steering), "final_norm"
+   * (the stream after the final norm, what the unembedding reads). */
+  const char * const *capture;
+  /* Steering: multiplier × vector added to resid_post.steer_layer at every
+   * position >= steer_from. steer_layer < 0 turns it off. */
+  int                 steer_layer;
+  float               steer_multiplier;
+  const float        *steer_vector;    /* hidden_size floats */
+  int                 steer_from;
+  CsLogitsMode        logits;
+  CsProgressFunc      progress;
+  gpointer            progress_data;
+} CsForwardOptions;
+
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL }
+
+typedef struct
+{
+  int        batch;
+  int        seq;          /* the longest prompt; shorter ones are padded with zeros */
+  int        vocab;
+  int        hidden;
+  int       *lengths;      /* [batch] */
+  float     *logits;       /* see CsLogitsMode; NULL for CS_LOGITS_NONE */
+  GPtrArray *capture_names; /* char* */
+  GPtrArray *captures;      /* float* [batch, seq, hidden] each */
+} CsForwardResult;
+
+/* Runs a batch of prompts of possibly different lengths. Prompts are packed
+ * without padding, and attention never crosses from one prompt to another,
+ * so each result equals the prompt run alone. */
+CsForwardResult *cs_forward_run              (CsModel                 *model,
+                                              const gint32 * const    *ids,
+                                              const int               *lengths,
+                                              int                      batch,
+                                              const CsForwardOptions  *options,
+                                              GCancellable            *cancellable,
+                                              GError                 **error);
+void             cs_forward_result_free      (CsForwardResult         *result);
+const float     *cs_forward_result_get_capture (CsForwardResult       *result,
+                                              const char              *name);
+gboolean         cs_forward_check_capture_name (CsModel               *model,
+                                              const char              *name,
+                                              GError                 **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsForwardResult, cs_forward_result_free)
+
+G_END_DECLS

@@ -1,0 +1,342 @@
+/* The forward pass against Hugging Face transformers' own outputs
+ * (tests/data/reference/<model>/reference.safetensors): logits, every
+ * residual-stream hook, steering, and batches of unequal prompts. */
+#include <math.h>
+#include <string.h>
+
+#include "cs-error.h"
+#include "cs-forward.h"
+#include "cs-model.h"
+#include "cs-safetensors.h"
+
+typedef struct
+{
+  CsModel       *model;
+  CsSafetensors *ref;
+  int            batch, seq;
+  gint32        *ids;
+} Ref;
+
+static void
+ref_clear (Ref *r)
+{
+  g_clear_object (&r->model);
+  g_clear_pointer (&r->ref, cs_safetensors_unref);
+  g_free (r->ids);
+}
+
+static void
+ref_open (Ref *r, const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *refpath = g_build_filename (dir, "reference.safetensors", NULL);
+
+  r->model = cs_model_open (dir, &error);
+  g_assert_no_error (error);
+  r->ref = cs_safetensors_open (refpath, &error);
+  g_assert_no_error (error);
+  const CsTensor *ids = cs_safetensors_lookup (r->ref, "input_ids");
+  g_assert_nonnull (ids);
+  g_assert_cmpint (ids->dtype, ==, CS_DTYPE_I64);
+  r->batch = (int) ids->shape[0];
+  r->seq = (int) ids->shape[1];
+  r->ids = g_new (gint32, r->batch * r->seq);
+  for (int i = 0; i < r->batch * r->seq; i++)
+    {
+      gint64 v;
+      memcpy (&v, (const guint8 *) ids->data + 8 * i, 8);
+      r->ids[i] = (gint32) v;
+    }
+}
+
+static float *
+ref_f32 (Ref *r, const char *name, gsize *n)
+{
+  const CsTensor *t = cs_safetensors_lookup (r->ref, name);
+  g_assert_nonnull (t);
+  *n = (gsize) cs_tensor_numel (t);
+  float *out = g_new (float, *n);
+  cs_tensor_read_f32 (t, 0, *n, out);
+  return out;
+}
+
+static double
+max_abs_diff (const float *a, const float *b, gsize n)
+{
+  double m = 0;
+  for (gsize i = 0; i < n; i++)
+    m = MAX (m, fabs ((double) a[i] - b[i]));
+  return m;
+}
+
+static CsForwardResult *
+run_ref (Ref *r, const CsForwardOptions *opt)
+{
+  g_autoptr(GError) error = NULL;
+  const gint32 **rows = g_new (const gint32 *, r->batch);
+  int *lengths = g_new (int, r->batch);
+  for (int b = 0; b < r->batch; b++)
+    {
+      rows[b] = r->ids + b * r->seq;
+      lengths[b] = r->seq;
+    }
+  CsForwardResult *res = cs_forward_run (r->model, rows, lengths, r->batch, opt, NULL, &error);
+  g_assert_no_error (error);
+  g_free (rows);
+  g_free (lengths);
+  return res;
+}
+
+static void
+test_reference_model (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", name, NULL);
+  Ref r = { 0 };
+  const CsModelConfig *cfg;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  gsize n;
+
+  ref_open (&r, dir);
+  cfg = cs_model_get_config (r.model);
+  gboolean has_hooks = cs_safetensors_lookup (r.ref, "resid_pre.0") != NULL;
+
+  if (has_hooks)
+    {
+      for (int l = 0; l < cfg->n_layers; l++)
+        {
+          g_ptr_array_add (names, g_strdup_printf ("resid_pre.%d", l));
+          g_ptr_array_add (names, g_strdup_printf ("resid_post.%d", l));
+        }
+      g_ptr_array_add (names, g_strdup ("final_norm"));
+      g_ptr_array_add (names, NULL);
+      opt.capture = (const char * const *) names->pdata;
+    }
+
+  g_autoptr(CsForwardResult) res = run_ref (&r, &opt);
+  g_autofree float *logits = ref_f32 (&r, "logits", &n);
+  g_assert_cmpuint (n, ==, (gsize) r.batch * r.seq * cfg->vocab);
+  double dl = max_abs_diff (res->logits, logits, n);
+  g_test_message ("%s: logits max |diff| %.3g", name, dl);
+  g_assert_cmpfloat (dl, <, 1e-4);
+
+  if (!has_hooks)
+    goto done;
+
+  for (guint i = 0; i + 1 < names->len; i++)
+    {
+      const char *hook = g_ptr_array_index (names, i);
+      if (g_str_equal (hook, "final_norm"))
+        continue;
+      g_autofree float *want = ref_f32 (&r, hook, &n);
+      const float *got = cs_forward_result_get_capture (res, hook);
+      g_assert_nonnull (got);
+      double dh = max_abs_diff (got, want, n);
+      g_test_message ("%s: %s max |diff| %.3g", name, hook, dh);
+      g_assert_cmpfloat (dh, <, 1e-4);
+    }
+
+  /* final_norm is what the unembedding reads: its product with the
+   * unembedding (and the final soft-cap) must give HF's logits. */
+  {
+    const float *fin = cs_forward_result_get_capture (res, "final_norm");
+    const CsTensor *U = cs_model_get_unembedding (r.model);
+    int d = cfg->hidden;
+    g_autofree float *u = g_new (float, (gsize) cfg->vocab * d);
+    double worst = 0;
+    cs_tensor_read_f32 (U, 0, (gsize) cfg->vocab * d, u);
+    for (int t = 0; t < r.batch * r.seq; t += 5)
+      for (int v = 0; v < cfg->vocab; v++)
+        {
+          double s = 0;
+          for (int j = 0; j < d; j++)
+            s += (double) fin[(gsize) t * d + j] * u[(gsize) v * d + j];
+          if (cfg->final_softcap > 0)
+            s = cfg->final_softcap * tanh (s / cfg->final_softcap);
+          worst = MAX (worst, fabs (s - logits[(gsize) t * cfg->vocab + v]));
+        }
+    g_test_message ("%s: final_norm · Uᵀ max |diff| %.3g", name, worst);
+    g_assert_cmpfloat (worst, <, 1e-4);
+  }
+
+  /* Steering at every position, as the reference's hook did. */
+  {
+    const char *layer_s = cs_safetensors_get_metadata (r.ref, "steer_layer");
+    const char *mult_s = cs_safetensors_get_metadata (r.ref, "steer_multiplier");
+    g_autofree float *vec = ref_f32 (&r, "steer_vector", &n);
+    g_autofree float *want = NULL;
+    CsForwardOptions sopt = CS_FORWARD_OPTIONS_INIT;
+
+    g_assert_nonnull (layer_s);
+    g_assert_nonnull (mult_s);
+    g_assert_cmpuint (n, ==, (gsize) cfg->hidden);
+    sopt.steer_layer = atoi (layer_s);
+    sopt.steer_multiplier = (float) g_ascii_strtod (mult_s, NULL);
+    sopt.steer_vector = vec;
+    g_autoptr(CsForwardResult) sres = run_ref (&r, &sopt);
+    want = ref_f32 (&r, "steered_logits", &n);
+    double ds = max_abs_diff (sres->logits, want, n);
+    g_test_message ("%s: steered logits max |diff| %.3g (layer %s, ×%s)", name, ds, layer_s, mult_s);
+    g_assert_cmpfloat (ds, <, 1e-4);
+    /* The steering changed something: the test would notice it missing. */
+    g_assert_cmpfloat (max_abs_diff (sres->logits, res->logits, n), >, 1e-2);
+  }
+
+done:
+  ref_clear (&r);
+}
+
+/* A batch of prompts of different lengths gives what each prompt gives alone. */
+static void
+test_ragged_batch (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", name, NULL);
+  Ref r = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *caps[] = { "resid_post.1", NULL };
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+
+  ref_open (&r, dir);
+  opt.capture = caps;
+  int V = cs_model_get_config (r.model)->vocab, d = cs_model_get_config (r.model)->hidden;
+  int lens[3] = { 5, r.seq, 11 };
+  const gint32 *rows[3] = { r.ids + r.seq, r.ids, r.ids + r.seq + 2 };
+  g_autoptr(CsForwardResult) all = cs_forward_run (r.model, rows, lens, 3, &opt, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (all->seq, ==, r.seq);
+  for (int b = 0; b < 3; b++)
+    {
+      g_autoptr(CsForwardResult) one = cs_forward_run (r.model, &rows[b], &lens[b], 1, &opt, NULL, &error);
+      g_assert_no_error (error);
+      double dl = max_abs_diff (all->logits + (gsize) b * r.seq * V, one->logits, (gsize) lens[b] * V);
+      double dc = max_abs_diff (cs_forward_result_get_capture (all, "resid_post.1") + (gsize) b * r.seq * d,
+                                cs_forward_result_get_capture (one, "resid_post.1"), (gsize) lens[b] * d);
+      g_assert_cmpfloat (dl, <, 1e-5);
+      g_assert_cmpfloat (dc, <, 1e-5);
+      /* padding stays zero */
+      for (gsize k = (gsize) lens[b] * V; k < (gsize) r.seq * V; k++)
+        g_assert_cmpfloat (all->logits[(gsize) b * r.seq * V + k], ==, 0.0f);
+    }
+
+  /* Last-position logits equal the matching rows of the full ones. */
+  opt.logits = CS_LOGITS_LAST;
+  opt.capture = NULL;
+  g_autoptr(CsForwardResult) last = cs_forward_run (r.model, rows, lens, 3, &opt, NULL, &error);
+  g_assert_no_error (error);
+  for (int b = 0; b < 3; b++)
+    g_assert_cmpfloat (max_abs_diff (last->logits + (gsize) b * V,
+                                     all->logits + ((gsize) b * r.seq + lens[b] - 1) * V, V), <, 1e-5);
+  ref_clear (&r);
+}
+
+/* Steering from a position on leaves earlier positions untouched. */
+static void
+test_steer_from_position (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", "llama", NULL);
+  Ref r = { 0 };
+  g_autoptr(GError) error = NULL;
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  gsize n;
+
+  ref_open (&r, dir);
+  int V = cs_model_get_config (r.model)->vocab;
+  g_autofree float *vec = ref_f32 (&r, "steer_vector", &n);
+  g_autoptr(CsForwardResult) base = run_ref (&r, &opt);
+  opt.steer_layer = 1;
+  opt.steer_multiplier = 4.0f;
+  opt.steer_vector = vec;
+  opt.steer_from = 6;
+  g_autoptr(CsForwardResult) st = run_ref (&r, &opt);
+  for (int b = 0; b < r.batch; b++)
+    for (int p = 0; p < r.seq; p++)
+      {
+        double dd = max_abs_diff (st->logits + ((gsize) b * r.seq + p) * V,
+                                  base->logits + ((gsize) b * r.seq + p) * V, V);
+        if (p < 6)
+          g_assert_cmpfloat (dd, ==, 0.0);
+        else
+          g_assert_cmpfloat (dd, >, 1e-3);
+      }
+  ref_clear (&r);
+}
+
+static void
+test_sample_model (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sample-model", NULL);
+  Ref r = { 0 };
+  gsize n;
+
+  ref_open (&r, dir);
+  g_autoptr(CsForwardResult) res = run_ref (&r, NULL);
+  g_autofree float *want = ref_f32 (&r, "logits", &n);
+  double dl = max_abs_diff (res->logits, want, n);
+  g_test_message ("sample-model (F16 weights): logits max |diff| %.3g", dl);
+  g_assert_cmpfloat (dl, <, 1e-4);
+  ref_clear (&r);
+}
+
+static void
+test_bad_requests (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", "gpt2", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) m = cs_model_open (dir, &error);
+  gint32 ids[80] = { 0 };
+  const gint32 *rows[1] = { ids };
+  int len = 4;
+  const char *caps[] = { "resid_post.7", NULL };
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+
+  g_assert_no_error (error);
+  ids[2] = 512;
+  g_assert_null (cs_forward_run (m, rows, &len, 1, NULL, NULL, &error));
+  g_assert_error (error, CS_ERROR, CS_ERROR_RANGE);
+  g_assert_nonnull (strstr (error->message, "token id 512"));
+  g_assert_nonnull (strstr (error->message, "outside the vocabulary (0 to 511)"));
+  g_clear_error (&error);
+
+  ids[2] = 3;
+  len = 65;
+  g_assert_null (cs_forward_run (m, rows, &len, 1, NULL, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "has 65 tokens, longer than the model's context of 64"));
+  g_clear_error (&error);
+
+  len = 4;
+  opt.capture = caps;
+  g_assert_null (cs_forward_run (m, rows, &len, 1, &opt, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "the layer must be 0 to 2"));
+  g_clear_error (&error);
+
+  g_assert_false (cs_forward_check_capture_name (m, "attn.3", &error));
+  g_assert_nonnull (strstr (error->message, "unknown capture point 'attn.3'"));
+  g_clear_error (&error);
+
+  {
+    g_autoptr(GCancellable) c = g_cancellable_new ();
+    g_cancellable_cancel (c);
+    g_assert_null (cs_forward_run (m, rows, &len, 1, NULL, c, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  static const char *models[] = { "gpt2", "gpt2-bf16", "gpt2-hubstyle", "llama", "gemma", "gemma2" };
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/forward/reference/%s", models[i]);
+      g_test_add_data_func (path, models[i], test_reference_model);
+    }
+  g_test_add_data_func ("/forward/ragged/gpt2", "gpt2", test_ragged_batch);
+  g_test_add_data_func ("/forward/ragged/gemma2", "gemma2", test_ragged_batch);
+  g_test_add_func ("/forward/steer-from", test_steer_from_position);
+  g_test_add_func ("/forward/sample-model", test_sample_model);
+  g_test_add_func ("/forward/bad-requests", test_bad_requests);
+  return g_test_run ();
+}
