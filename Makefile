@@ -9,7 +9,7 @@ DEBIAN_PACKAGES = \
 	libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev libjson-glib-dev \
 	libhdf5-dev libgsl-dev libopenblas-dev liblapacke-dev \
 	xvfb xauth dbus-daemon desktop-file-utils appstream-util \
-	wordnet-base hdf5-tools python3-numpy
+	wordnet-base hdf5-tools python3-numpy python3-h5py
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \

@@ -7,6 +7,9 @@
 
 const CsCliCommand cs_cli_commands[] = {
   { "info", "Describe a model: architecture, sizes, dtype, parameter count", cs_cli_info },
+  { "tokenize", "Turn text into token ids with the model's tokenizer", cs_cli_tokenize },
+  { "run", "Show the next-token distribution for a prompt", cs_cli_run },
+  { "forward", "Run prompts and save logits and residual-stream activations to HDF5", cs_cli_forward },
   { NULL, NULL, NULL },
 };
 

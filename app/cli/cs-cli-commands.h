@@ -20,5 +20,13 @@ char *cs_cli_resolve_model (const char  *arg);
 void  cs_cli_print_json    (JsonNode    *node);
 
 int   cs_cli_info          (int argc, char **argv);
+int   cs_cli_tokenize      (int argc, char **argv);
+int   cs_cli_run           (int argc, char **argv);
+int   cs_cli_forward       (int argc, char **argv);
+
+typedef struct _CsTokenizer CsTokenizer;
+CsTokenizer *cs_cli_load_tokenizer (const char *model_path,
+                                    const char *tokenizer_file,
+                                    GError    **error);
 
 G_END_DECLS

@@ -1,0 +1,235 @@
+#define G_LOG_DOMAIN "cs-hdf5"
+
+#include "cs-hdf5.h"
+#include "cs-error.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <hdf5.h>
+
+struct _CsH5Writer
+{
+  char  *path;
+  char  *tmp_path;
+  hid_t  file;
+};
+
+static void
+quiet_hdf5 (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      /* Errors come back as GErrors; HDF5's own stack dumps only confuse. */
+      H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+CsH5Writer *
+cs_h5_writer_new (const char  *path,
+                  GError     **error)
+{
+  CsH5Writer *self;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+
+  quiet_hdf5 ();
+  self = g_new0 (CsH5Writer, 1);
+  self->path = g_strdup (path);
+  self->tmp_path = g_strdup_printf ("%s/.%s.%08x.tmp", dir, base, g_random_int ());
+  self->file = H5Fcreate (self->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (self->file < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot create the file (is the folder writable?)", path);
+      g_free (self->path);
+      g_free (self->tmp_path);
+      g_free (self);
+      return NULL;
+    }
+  return self;
+}
+
+static gboolean
+add_dataset (CsH5Writer *self, const char *name, int rank, const gsize *dims,
+             hid_t type, const void *data, GError **error)
+{
+  hsize_t hd[8];
+  hid_t space, dset, lcpl;
+  herr_t st;
+
+  g_return_val_if_fail (rank >= 1 && rank <= 8, FALSE);
+  for (int i = 0; i < rank; i++)
+    hd[i] = dims[i];
+  space = H5Screate_simple (rank, hd, NULL);
+  lcpl = H5Pcreate (H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group (lcpl, 1);
+  dset = H5Dcreate2 (self->file, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  H5Pclose (lcpl);
+  if (dset < 0)
+    {
+      H5Sclose (space);
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot create dataset '%s'", self->path, name);
+      return FALSE;
+    }
+  st = H5Dwrite (dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  H5Dclose (dset);
+  H5Sclose (space);
+  if (st < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: writing dataset '%s' failed (disk full?)", self->path, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cs_h5_writer_add_f32 (CsH5Writer *self, const char *name, int rank, const gsize *dims,
+                      const float *data, GError **error)
+{
+  return add_dataset (self, name, rank, dims, H5T_NATIVE_FLOAT, data, error);
+}
+
+gboolean
+cs_h5_writer_add_i32 (CsH5Writer *self, const char *name, int rank, const gsize *dims,
+                      const gint32 *data, GError **error)
+{
+  return add_dataset (self, name, rank, dims, H5T_NATIVE_INT32, data, error);
+}
+
+gboolean
+cs_h5_writer_set_attr (CsH5Writer *self, const char *key, const char *value, GError **error)
+{
+  hid_t type = H5Tcopy (H5T_C_S1);
+  hid_t space = H5Screate (H5S_SCALAR);
+  hid_t attr;
+  herr_t st = -1;
+
+  H5Tset_size (type, strlen (value) + 1);
+  H5Tset_cset (type, H5T_CSET_UTF8);
+  attr = H5Acreate2 (self->file, key, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  if (attr >= 0)
+    {
+      st = H5Awrite (attr, type, value);
+      H5Aclose (attr);
+    }
+  H5Sclose (space);
+  H5Tclose (type);
+  if (st < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot write attribute '%s'", self->path, key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cs_h5_writer_commit (CsH5Writer *self, GError **error)
+{
+  herr_t st = H5Fclose (self->file);
+  self->file = -1;
+  if (st < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: closing the file failed (disk full?)", self->path);
+      return FALSE;
+    }
+  if (g_rename (self->tmp_path, self->path) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot replace the file: %s",
+                   self->path, g_strerror (errno));
+      return FALSE;
+    }
+  g_clear_pointer (&self->tmp_path, g_free);
+  return TRUE;
+}
+
+void
+cs_h5_writer_free (CsH5Writer *self)
+{
+  if (!self)
+    return;
+  if (self->file >= 0)
+    H5Fclose (self->file);
+  if (self->tmp_path)
+    g_unlink (self->tmp_path);
+  g_free (self->tmp_path);
+  g_free (self->path);
+  g_free (self);
+}
+
+float *
+cs_h5_read_f32 (const char  *path,
+                const char  *dataset,
+                int         *rank_out,
+                gsize       *dims_out,
+                GError     **error)
+{
+  hid_t file, dset, space;
+  hsize_t dims[8];
+  int rank;
+  gsize n = 1;
+  float *data = NULL;
+
+  quiet_hdf5 ();
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no such file", path);
+      return NULL;
+    }
+  if (H5Fis_hdf5 (path) <= 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not an HDF5 file", path);
+      return NULL;
+    }
+  file = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot open the HDF5 file", path);
+      return NULL;
+    }
+  dset = H5Lexists (file, dataset, H5P_DEFAULT) > 0 ? H5Dopen2 (file, dataset, H5P_DEFAULT) : -1;
+  if (dset < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no dataset '%s'", path, dataset);
+      H5Fclose (file);
+      return NULL;
+    }
+  space = H5Dget_space (dset);
+  rank = H5Sget_simple_extent_ndims (space);
+  if (rank < 0 || rank > 8)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' has an unsupported shape", path, dataset);
+      goto out;
+    }
+  H5Sget_simple_extent_dims (space, dims, NULL);
+  for (int i = 0; i < rank; i++)
+    n *= dims[i];
+  {
+    hid_t type = H5Dget_type (dset);
+    H5T_class_t cls = H5Tget_class (type);
+    H5Tclose (type);
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+      {
+        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' is not numeric", path, dataset);
+        goto out;
+      }
+  }
+  data = g_try_malloc (MAX (n, 1) * sizeof (float));
+  if (!data || H5Dread (dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: reading dataset '%s' failed", path, dataset);
+      g_clear_pointer (&data, g_free);
+      goto out;
+    }
+  if (rank_out)
+    *rank_out = rank;
+  if (dims_out)
+    for (int i = 0; i < rank; i++)
+      dims_out[i] = dims[i];
+out:
+  H5Sclose (space);
+  H5Dclose (dset);
+  H5Fclose (file);
+  return data;
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""conceptscope-cli end to end: its HDF5 output read back with h5py and
+compared with transformers' reference outputs; its JSON parsed; its errors
+checked. Uses Debian's python3 (h5py, numpy), not the project's code."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+cli = sys.argv[1]
+data = os.environ['CS_TEST_DATA']
+sample = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sample-model')
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(('ok   ' if cond else 'FAIL ') + what)
+    if not cond:
+        failures += 1
+
+
+def run(*args, expect=0):
+    p = subprocess.run([cli, *args], capture_output=True, text=True)
+    if p.returncode != expect:
+        print(p.stdout, p.stderr)
+    check(p.returncode == expect, f'exit {expect}: {" ".join(args)[:90]}')
+    return p
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    out = {}
+    dt = {'F32': np.float32, 'I64': np.int64, 'F16': np.float16}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        out[k] = np.frombuffer(blob[a:b], dtype=dt[v['dtype']]).reshape(v['shape'])
+    return out, header.get('__metadata__', {})
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # info
+    info = json.loads(run('info', sample, '--json').stdout)
+    check(info['architecture'] == 'GPT2LMHeadModel' and info['layers'] == 4 and info['hidden_size'] == 256
+          and info['heads'] == 8 and info['vocab_size'] == 12288 and info['dtype'] == 'F16'
+          and info['parameters'] == 6338048, 'info --json describes the sample model')
+
+    # tokenize: the GPT-2 reference tokenizer, against tokenizers' own ids
+    tokfile = os.path.join(data, 'reference', 'tokenizers', 'gpt2-tokenizer.json')
+    t = json.loads(run('tokenize', '--tokenizer', tokfile, 'Hello world', '--json').stdout)
+    check(t['ids'] == [15496, 995] and t['tokens'] == ['Hello', '\u0120world'], 'tokenize --json')
+
+    # run: the sample model knows what a beaver is
+    r = json.loads(run('run', sample, '--prompt', 'A beaver is a kind of', '--top-k', '5', '--json').stdout)
+    check(r['top'][0]['token'] == ' rodent', f'run puts " rodent" first (got {r["top"][0]["token"]!r})')
+    probs = [e['probability'] for e in r['top']]
+    check(all(a >= b for a, b in zip(probs, probs[1:])) and 0 < sum(probs) <= 1, 'run: probabilities sorted')
+
+    # forward on each reference model with captures and steering
+    for name in ['gpt2', 'llama', 'gemma2']:
+        folder = os.path.join(data, 'reference', name)
+        ref, meta = read_safetensors(os.path.join(folder, 'reference.safetensors'))
+        ids = ';'.join(','.join(str(int(x)) for x in row) for row in ref['input_ids'])
+        out = os.path.join(tmp, f'{name}.h5')
+        run('forward', folder, '--ids', ids, '--output', out, '--capture', 'resid_pre.0,resid_post.2')
+        with h5py.File(out, 'r') as f:
+            check(f['logits'].dtype == np.float32 and f['logits'].shape == ref['logits'].shape,
+                  f'{name}: /logits float32 {f["logits"].shape}')
+            check(np.abs(f['logits'][()] - ref['logits']).max() < 1e-4, f'{name}: logits match transformers')
+            for hook in ['resid_pre.0', 'resid_post.2']:
+                check(np.abs(f[hook][()] - ref[hook]).max() < 1e-4, f'{name}: {hook} matches')
+            check((f['input_ids'][()] == ref['input_ids']).all(), f'{name}: /input_ids')
+        vec = os.path.join(tmp, 'vec.h5')
+        with h5py.File(vec, 'w') as f:
+            f['/steer/v'] = ref['steer_vector']
+        out2 = os.path.join(tmp, f'{name}-steered.h5')
+        run('forward', folder, '--ids', ids, '--output', out2, '--steer-vector', vec + ':/steer/v',
+            '--steer-layer', meta['steer_layer'], '--steer-multiplier', meta['steer_multiplier'])
+        with h5py.File(out2, 'r') as f:
+            check(np.abs(f['logits'][()] - ref['steered_logits']).max() < 1e-4, f'{name}: steered logits match')
+
+    # a batch of prompts of different lengths, padded in the file
+    out = os.path.join(tmp, 'batch.h5')
+    run('forward', sample, '--prompt', 'A beaver is a kind of', '--prompt', 'A sparrow is', '--output', out,
+        '--logits', 'last')
+    want = [json.loads(run('tokenize', sample, p, '--json').stdout)['ids']
+            for p in ('A beaver is a kind of', 'A sparrow is')]
+    with h5py.File(out, 'r') as f:
+        lengths = list(f['lengths'][()])
+        check(f['logits'].shape == (2, 12288) and lengths == [len(w) for w in want],
+              f'forward --prompt batch, last logits (lengths {lengths})')
+        check(list(f['input_ids'][1, :len(want[1])]) == want[1] and (f['input_ids'][1, len(want[1]):] == -1).all(),
+              'second prompt padded with -1')
+        # its last-position logits equal a run of that prompt alone
+        alone = os.path.join(tmp, 'alone.h5')
+        run('forward', sample, '--prompt', 'A sparrow is', '--output', alone)
+        with h5py.File(alone, 'r') as g:
+            check(np.abs(g['logits'][0, -1] - f['logits'][1]).max() < 1e-5, 'batched = alone')
+
+    # bad input: clear messages, non-zero exit, no file left behind
+    bad = os.path.join(tmp, 'bad.h5')
+    p = run('forward', sample, '--ids', '1,2,99999', '--output', bad, expect=1)
+    check('outside the vocabulary' in p.stderr and not os.path.exists(bad), 'id outside the vocabulary')
+    p = run('forward', sample, '--ids', ','.join(['1'] * 200), '--output', bad, expect=1)
+    check('longer than the model\'s context of 128' in p.stderr, 'prompt longer than the context')
+    p = run('forward', sample, '--ids', '1,2', '--output', bad, '--capture', 'resid_post.9', expect=1)
+    check('layer must be 0 to 3' in p.stderr, 'capture layer out of range')
+    p = run('forward', sample, '--ids', '1,x', '--output', bad, expect=1)
+    check("'x'" in p.stderr, 'non-numeric id')
+    p = run('forward', sample, '--ids', '1,2', '--output', bad, '--steer-vector', vec + ':/nope', '--steer-layer', '1',
+            expect=1)
+    check("no dataset '/nope'" in p.stderr, 'missing steering dataset')
+    p = run('info', tmp, expect=1)
+    check('has no config.json' in p.stderr, 'folder without config.json')
+    p = run('frobnicate', expect=2)
+    check('unknown command' in p.stderr, 'unknown command')
+    # an existing output survives a failed run
+    with open(bad, 'w') as f:
+        f.write('keep me')
+    run('forward', sample, '--ids', '1,99999', '--output', bad, expect=1)
+    check(open(bad).read() == 'keep me', 'a failed run leaves the existing file alone')
+
+sys.exit(1 if failures else 0)
