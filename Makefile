@@ -7,7 +7,7 @@ MESON_ARGS ?=
 DEBIAN_PACKAGES = \
 	meson ninja-build pkg-config gcc make gettext itstool \
 	libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev libjson-glib-dev \
-	libhdf5-dev libgsl-dev libopenblas-dev liblapacke-dev \
+	libhdf5-dev libgsl-dev libopenblas-dev libopenblas-openmp-dev liblapacke-dev \
 	xvfb xauth dbus-daemon desktop-file-utils appstream-util \
 	wordnet-base hdf5-tools python3-numpy python3-h5py
 

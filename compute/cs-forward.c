@@ -155,11 +155,19 @@ norm (Ctx *c, const float *x, float *y, int n, const CsTensor *w, const CsTensor
               cfg->arch == CS_ARCH_GEMMA || cfg->arch == CS_ARCH_GEMMA2);
 }
 
+/* tanh through expf, which vectorises (libmvec) inside omp simd loops where
+ * tanhf does not; exact to float rounding, saturating correctly at ±1. */
+static inline float
+fast_tanh (float u)
+{
+  return 1.0f - 2.0f / (1.0f + expf (2.0f * u));
+}
+
 static inline float
 gelu_tanh (float x)
 {
   const float k = 0.7978845608028654f;   /* sqrt(2/π) */
-  return 0.5f * x * (1.0f + tanhf (k * (x + 0.044715f * x * x * x)));
+  return 0.5f * x * (1.0f + fast_tanh (k * (x + 0.044715f * x * x * x)));
 }
 
 static inline float
@@ -660,9 +668,13 @@ cs_forward_run (CsModel                 *model,
           float cap = (float) cfg->final_softcap;
 #pragma omp parallel for simd schedule(static)
           for (gsize i = 0; i < (gsize) rows * V; i++)
-            packed[i] = cap * tanhf (packed[i] / cap);
+            packed[i] = cap * fast_tanh (packed[i] / cap);
         }
-      if (opt->logits == CS_LOGITS_ALL && batch > 1)
+      gboolean ragged = FALSE;
+      for (int b = 0; b < batch; b++)
+        ragged = ragged || lengths[b] != maxlen;
+      /* Prompts of equal length are already laid out as [batch, seq, vocab]. */
+      if (opt->logits == CS_LOGITS_ALL && ragged)
         {
           result->logits = unpack (&c, packed, maxlen, V);
           g_free (packed);
@@ -678,7 +690,10 @@ cs_forward_run (CsModel                 *model,
 
   for (guint i = 0; i < n_hooks; i++)
     {
-      float *data = batch > 1 ? unpack (&c, hooks[i].data, maxlen, d) : g_steal_pointer (&hooks[i].data);
+      gboolean ragged = FALSE;
+      for (int b = 0; b < batch; b++)
+        ragged = ragged || lengths[b] != maxlen;
+      float *data = ragged ? unpack (&c, hooks[i].data, maxlen, d) : g_steal_pointer (&hooks[i].data);
       if (!data)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the captures");

@@ -1,0 +1,76 @@
+/* Times ConceptScope's forward pass on a model folder: median of several
+ * runs of batch × length random token ids, full logits, as in the PyTorch
+ * peer of run-cpu-bench.py. Prints one JSON object. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "cs-backend.h"
+#include "cs-forward.h"
+#include "cs-model.h"
+
+static int
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = NULL;
+  int batch, len, reps;
+  double times[64];
+  struct rusage ru;
+
+  if (argc != 5)
+    {
+      fprintf (stderr, "usage: bench-forward MODEL BATCH LENGTH REPEATS\n");
+      return 2;
+    }
+  batch = atoi (argv[2]);
+  len = atoi (argv[3]);
+  reps = CLAMP (atoi (argv[4]), 1, 64);
+  model = cs_model_open (argv[1], &error);
+  if (!model)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+  int V = cs_model_get_config (model)->vocab;
+  g_autofree gint32 *ids = g_new (gint32, (gsize) batch * len);
+  g_autofree const gint32 **rows = g_new (const gint32 *, batch);
+  g_autofree int *lengths = g_new (int, batch);
+  GRand *rand = g_rand_new_with_seed (1234);
+  for (gsize i = 0; i < (gsize) batch * len; i++)
+    ids[i] = g_rand_int_range (rand, 0, V);
+  g_rand_free (rand);
+  for (int b = 0; b < batch; b++)
+    {
+      rows[b] = ids + (gsize) b * len;
+      lengths[b] = len;
+    }
+
+  /* one warm-up run pages the weights in, as PyTorch's warm-up does */
+  for (int r = -1; r < reps; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      CsForwardResult *res = cs_forward_run (model, rows, lengths, batch, NULL, NULL, &error);
+      gint64 t1 = g_get_monotonic_time ();
+      if (!res)
+        {
+          fprintf (stderr, "%s\n", error->message);
+          return 1;
+        }
+      cs_forward_result_free (res);
+      if (r >= 0)
+        times[r] = (t1 - t0) / 1e6;
+    }
+  qsort (times, reps, sizeof (double), compare_double);
+  getrusage (RUSAGE_SELF, &ru);
+  printf ("{\"seconds\": %.6f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"threads\": %d}\n",
+          times[reps / 2], batch * len / times[reps / 2], ru.ru_maxrss / 1024.0, cs_backend_get_threads ());
+  return 0;
+}
