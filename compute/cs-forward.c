@@ -3,6 +3,8 @@
 #include "cs-forward.h"
 #include "cs-backend.h"
 #include "cs-error.h"
+#include "cs-gpu.h"
+#include "cuda/cs-cuda-api.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -30,6 +32,7 @@ typedef struct
   const int           *lengths;
   int                 *offsets;    /* [batch] start row of each prompt */
   int                 *positions;  /* [T] position within its prompt */
+  gint32              *ids;        /* [T] packed token ids */
   float               *convert;    /* CONVERT_CHUNK_FLOATS scratch */
   double              *rope_inv_freq;
 } Ctx;
@@ -186,32 +189,7 @@ activate (CsActivation act, float x)
 static void
 init_rope (Ctx *c)
 {
-  const CsModelConfig *cfg = c->cfg;
-  int half = cfg->head_dim / 2;
-
-  c->rope_inv_freq = g_new (double, half);
-  for (int i = 0; i < half; i++)
-    {
-      double f = 1.0 / pow (cfg->rope_theta, (2.0 * i) / cfg->head_dim);
-      if (cfg->rope_type == CS_ROPE_LINEAR)
-        f /= cfg->rope_factor;
-      else if (cfg->rope_type == CS_ROPE_LLAMA3)
-        {
-          double old = cfg->rope_original_max_positions;
-          double low_wl = old / cfg->rope_low_freq_factor;
-          double high_wl = old / cfg->rope_high_freq_factor;
-          double wl = 2 * G_PI / f;
-          if (wl > low_wl)
-            f /= cfg->rope_factor;
-          else if (wl >= high_wl)
-            {
-              double smooth = (old / wl - cfg->rope_low_freq_factor) /
-                              (cfg->rope_high_freq_factor - cfg->rope_low_freq_factor);
-              f = (1 - smooth) * f / cfg->rope_factor + smooth * f;
-            }
-        }
-      c->rope_inv_freq[i] = f;
-    }
+  c->rope_inv_freq = cs_model_config_rope_inv_freq (c->cfg);
 }
 
 /* Rotates each head of rows [T, n_heads × head_dim] in place, HF's
@@ -412,6 +390,199 @@ capture (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, const flo
       memcpy (hooks[i].data, x, (gsize) c->T * c->cfg->hidden * sizeof (float));
 }
 
+/* The CPU path: fills hooks[i].data and, unless NULL, the packed logits
+ * ([T, V] for all positions, [batch, V] for the last). */
+static gboolean
+forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hook *hooks, guint n_hooks,
+             float *logits, GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = c->cfg;
+  CsModel *model = c->model;
+  int d = cfg->hidden, V = cfg->vocab, qd = cfg->n_heads * cfg->head_dim, kvd = cfg->n_kv_heads * cfg->head_dim;
+  int ff = cfg->intermediate, batch = c->batch;
+  gsize T = (gsize) c->T;
+  gsize qkv_n = cfg->arch == CS_ARCH_GPT2 ? 3 * (gsize) d : (gsize) qd + 2 * (gsize) kvd;
+  g_autofree float *x = g_try_malloc (T * d * sizeof (float));
+  g_autofree float *h = g_try_malloc (T * MAX (d, qd) * sizeof (float));
+  g_autofree float *qkv = g_try_malloc (T * qkv_n * sizeof (float));
+  g_autofree float *att = g_try_malloc (T * MAX (d, qd) * sizeof (float));
+  g_autofree float *mlp = g_try_malloc (T * (gsize) ff * 2 * sizeof (float));
+  g_autofree float *tmp = g_try_malloc (T * d * sizeof (float));
+
+  c->convert = g_try_malloc (CONVERT_CHUNK_FLOATS * sizeof (float));
+  if (!(x && h && qkv && att && mlp && tmp && c->convert))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,
+                   "not enough memory for the activations of %d tokens; run fewer or shorter prompts", c->T);
+      return FALSE;
+    }
+  if (cfg->arch != CS_ARCH_GPT2)
+    init_rope (c);
+
+  /* Embedding (and GPT-2's learned positions; Gemma's sqrt(d) scale). */
+  {
+    const CsTensor *E = cs_model_get_embedding (model);
+    const CsTensor *P = cs_model_get_positions (model);
+    float scale = cs_model_get_embed_scale (model);
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < c->T; t++)
+      {
+        float *row = x + (gsize) t * d;
+        cs_tensor_read_f32 (E, (gsize) c->ids[t] * d, d, row);
+        if (P)
+          {
+            float prow[8192];
+            for (int j0 = 0; j0 < d; j0 += 8192)
+              {
+                int n = MIN (8192, d - j0);
+                cs_tensor_read_f32 (P, (gsize) c->positions[t] * d + j0, n, prow);
+                for (int j = 0; j < n; j++)
+                  row[j0 + j] += prow[j];
+              }
+          }
+        if (scale != 1.0f)
+          for (int j = 0; j < d; j++)
+            row[j] *= scale;
+      }
+  }
+  (void) ids;
+
+  for (int l = 0; l < cfg->n_layers; l++)
+    {
+      const CsLayerWeights *L = cs_model_get_layer (model, l);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      capture (c, hooks, n_hooks, HOOK_PRE, l, x);
+
+      if (cfg->arch == CS_ARCH_GPT2)
+        {
+          norm (c, x, h, c->T, L->attn_norm_w, L->attn_norm_b);
+          linear (c, h, c->T, d, L->qkv_w, TRUE, L->qkv_b, qkv, 3 * d);
+          attention (c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, att, d);
+          linear (c, att, c->T, d, L->o_w, TRUE, L->o_b, tmp, d);
+          add_into (x, tmp, T * d);
+          norm (c, x, h, c->T, L->mlp_norm_w, L->mlp_norm_b);
+          linear (c, h, c->T, d, L->fc_w, TRUE, L->fc_b, mlp, ff);
+#pragma omp parallel for simd schedule(static)
+          for (gsize i = 0; i < T * ff; i++)
+            mlp[i] = activate (cfg->activation, mlp[i]);
+          linear (c, mlp, c->T, ff, L->proj_w, TRUE, L->proj_b, tmp, d);
+          add_into (x, tmp, T * d);
+        }
+      else
+        {
+          float *q = qkv, *k = qkv + T * qd, *v = k + T * kvd;
+          float *gate = mlp, *up = mlp + T * ff;
+
+          norm (c, x, h, c->T, L->attn_norm_w, NULL);
+          linear (c, h, c->T, d, L->q_w, FALSE, L->q_b, q, qd);
+          linear (c, h, c->T, d, L->k_w, FALSE, L->k_b, k, kvd);
+          linear (c, h, c->T, d, L->v_w, FALSE, L->v_b, v, kvd);
+          apply_rope (c, q, cfg->n_heads);
+          apply_rope (c, k, cfg->n_kv_heads);
+          attention (c, l, q, qd, k, kvd, v, kvd, att, qd);
+          linear (c, att, c->T, qd, L->o_w, FALSE, L->o_b, tmp, d);
+          if (L->post_attn_norm_w)
+            norm (c, tmp, tmp, c->T, L->post_attn_norm_w, NULL);
+          add_into (x, tmp, T * d);
+
+          norm (c, x, h, c->T, L->mlp_norm_w, NULL);
+          linear (c, h, c->T, d, L->gate_w, FALSE, L->gate_b, gate, ff);
+          linear (c, h, c->T, d, L->up_w, FALSE, L->up_b, up, ff);
+#pragma omp parallel for simd schedule(static)
+          for (gsize i = 0; i < T * ff; i++)
+            gate[i] = activate (cfg->activation, gate[i]) * up[i];
+          linear (c, gate, c->T, ff, L->down_w, FALSE, L->down_b, tmp, d);
+          if (L->post_mlp_norm_w)
+            norm (c, tmp, tmp, c->T, L->post_mlp_norm_w, NULL);
+          add_into (x, tmp, T * d);
+        }
+
+      if (opt->steer_layer == l)
+        {
+#pragma omp parallel for schedule(static)
+          for (int t = 0; t < c->T; t++)
+            if (c->positions[t] >= opt->steer_from)
+              for (int j = 0; j < d; j++)
+                x[(gsize) t * d + j] += opt->steer_multiplier * opt->steer_vector[j];
+        }
+      capture (c, hooks, n_hooks, HOOK_POST, l, x);
+      if (opt->progress)
+        opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
+    }
+
+  norm (c, x, h, c->T, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
+  capture (c, hooks, n_hooks, HOOK_FINAL, cfg->n_layers, h);
+
+  if (logits)
+    {
+      int rows = opt->logits == CS_LOGITS_ALL ? c->T : batch;
+      float *src = h;
+      if (opt->logits == CS_LOGITS_LAST)
+        {
+          for (int b = 0; b < batch; b++)
+            memcpy (tmp + (gsize) b * d, h + (gsize) (c->offsets[b] + c->lengths[b] - 1) * d, sizeof (float) * d);
+          src = tmp;
+        }
+      linear (c, src, rows, d, cs_model_get_unembedding (model), FALSE, NULL, logits, V);
+      if (cfg->final_softcap > 0)
+        {
+          float cap = (float) cfg->final_softcap;
+#pragma omp parallel for simd schedule(static)
+          for (gsize i = 0; i < (gsize) rows * V; i++)
+            logits[i] = cap * fast_tanh (logits[i] / cap);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+forward_gpu (Ctx *c, CsGpuModel *gm, const CsForwardOptions *opt, Hook *hooks, guint n_hooks, float *logits,
+             GError **error)
+{
+  const CsCudaVTable *vt = cs_gpu_get (NULL);
+  CsCudaForwardArgs a = { 0 };
+  g_autofree int *kinds = g_new0 (int, MAX (n_hooks, 1));
+  g_autofree int *layers = g_new0 (int, MAX (n_hooks, 1));
+  g_autofree float **outs = g_new0 (float *, MAX (n_hooks, 1));
+  char err[512] = "";
+
+  for (guint i = 0; i < n_hooks; i++)
+    {
+      kinds[i] = hooks[i].kind == HOOK_PRE ? CS_CUDA_HOOK_PRE :
+                 hooks[i].kind == HOOK_POST ? CS_CUDA_HOOK_POST : CS_CUDA_HOOK_FINAL;
+      layers[i] = hooks[i].layer;
+      outs[i] = hooks[i].data;
+    }
+  a.T = c->T;
+  a.batch = c->batch;
+  a.ids = c->ids;
+  a.positions = c->positions;
+  a.offsets = c->offsets;
+  a.lengths = c->lengths;
+  a.n_hooks = (int) n_hooks;
+  a.hook_kind = kinds;
+  a.hook_layer = layers;
+  a.hook_out = outs;
+  a.steer_layer = opt->steer_layer;
+  a.steer_multiplier = opt->steer_multiplier;
+  a.steer_vector = opt->steer_vector;
+  a.steer_from = opt->steer_from;
+  a.logits_mode = !logits ? CS_CUDA_LOGITS_NONE :
+                  opt->logits == CS_LOGITS_LAST ? CS_CUDA_LOGITS_LAST : CS_CUDA_LOGITS_ALL;
+  a.logits_out = logits;
+  a.fast = opt->fast;
+  if (vt->forward (cs_gpu_model_handle (gm), &a, err, sizeof err) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "the GPU forward pass failed: %s", err);
+      return FALSE;
+    }
+  if (opt->progress)
+    opt->progress (1.0, opt->progress_data);
+  return TRUE;
+}
+
 CsForwardResult *
 cs_forward_run (CsModel                 *model,
                 const gint32 * const    *ids,
@@ -426,11 +597,12 @@ cs_forward_run (CsModel                 *model,
   const CsModelConfig *cfg;
   g_autoptr(CsForwardResult) result = NULL;
   g_autofree Hook *hooks = NULL;
+  g_autofree float *logits = NULL;
+  CsGpuModel *gm = NULL;
   guint n_hooks = 0;
   Ctx c = { 0 };
-  int d, V, maxlen = 0, qd, kvd, ff;
-  float *x = NULL, *h = NULL, *qkv = NULL, *att = NULL, *mlp = NULL, *tmp = NULL;
-  gboolean ok = FALSE;
+  int d, V, maxlen = 0;
+  gboolean ok = FALSE, ragged = FALSE;
 
   g_return_val_if_fail (CS_IS_MODEL (model), NULL);
   g_return_val_if_fail (batch > 0 && ids != NULL && lengths != NULL, NULL);
@@ -439,9 +611,6 @@ cs_forward_run (CsModel                 *model,
   cfg = cs_model_get_config (model);
   d = cfg->hidden;
   V = cfg->vocab;
-  qd = cfg->n_heads * cfg->head_dim;
-  kvd = cfg->n_kv_heads * cfg->head_dim;
-  ff = cfg->intermediate;
 
   for (int b = 0; b < batch; b++)
     {
@@ -468,25 +637,15 @@ cs_forward_run (CsModel                 *model,
       maxlen = MAX (maxlen, lengths[b]);
       c.T += lengths[b];
     }
-  if (opt->steer_layer >= 0)
+  for (int b = 0; b < batch; b++)
+    ragged = ragged || lengths[b] != maxlen;
+  if (opt->steer_layer >= 0 && (opt->steer_layer >= cfg->n_layers || !opt->steer_vector))
     {
-      if (opt->steer_layer >= cfg->n_layers || !opt->steer_vector)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
-                       "steering layer %d is outside the model's layers (0 to %d)",
-                       opt->steer_layer, cfg->n_layers - 1);
-          return NULL;
-        }
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "steering layer %d is outside the model's layers (0 to %d)",
+                   opt->steer_layer, cfg->n_layers - 1);
+      return NULL;
     }
-
-  result = g_new0 (CsForwardResult, 1);
-  result->batch = batch;
-  result->seq = maxlen;
-  result->vocab = V;
-  result->hidden = d;
-  result->lengths = g_memdup2 (lengths, sizeof (int) * batch);
-  result->capture_names = g_ptr_array_new_with_free_func (g_free);
-  result->captures = g_ptr_array_new_with_free_func (g_free);
 
   if (opt->capture)
     {
@@ -497,202 +656,95 @@ cs_forward_run (CsModel                 *model,
           return NULL;
     }
 
+  /* Where to run: the GPU when asked for or available; an automatic choice
+   * falls back to the CPU when the model does not fit. */
+  {
+    GError *local_error = NULL;
+    if (cs_gpu_should_use (opt->device, &local_error))
+      {
+        gm = cs_gpu_model_for (model, &local_error);
+        if (!gm && opt->device == CS_DEVICE_AUTO)
+          {
+            static gsize reported = 0;
+            if (g_once_init_enter (&reported))
+              {
+                g_printerr ("ConceptScope: computing on the CPU (%s)\n", local_error->message);
+                g_once_init_leave (&reported, 1);
+              }
+            g_clear_error (&local_error);
+          }
+      }
+    if (local_error)
+      {
+        g_propagate_error (error, local_error);
+        return NULL;
+      }
+  }
+
+  result = g_new0 (CsForwardResult, 1);
+  result->batch = batch;
+  result->seq = maxlen;
+  result->vocab = V;
+  result->hidden = d;
+  result->lengths = g_memdup2 (lengths, sizeof (int) * batch);
+  result->capture_names = g_ptr_array_new_with_free_func (g_free);
+  result->captures = g_ptr_array_new_with_free_func (g_free);
+  result->device = gm ? CS_DEVICE_CUDA : CS_DEVICE_CPU;
+
   c.model = model;
   c.cfg = cfg;
   c.batch = batch;
   c.lengths = lengths;
   c.offsets = g_new (int, batch);
   c.positions = g_new (int, c.T);
+  c.ids = g_new (gint32, c.T);
   for (int b = 0, t = 0; b < batch; b++)
     {
       c.offsets[b] = t;
       for (int i = 0; i < lengths[b]; i++)
-        c.positions[t++] = i;
+        {
+          c.ids[t] = ids[b][i];
+          c.positions[t++] = i;
+        }
     }
 
-  {
-    gsize T = (gsize) c.T;
-    gsize qkv_n = cfg->arch == CS_ARCH_GPT2 ? 3 * (gsize) d : (gsize) qd + 2 * (gsize) kvd;
-    x = g_try_malloc (T * d * sizeof (float));
-    h = g_try_malloc (T * MAX (d, qd) * sizeof (float));
-    qkv = g_try_malloc (T * qkv_n * sizeof (float));
-    att = g_try_malloc (T * MAX (d, qd) * sizeof (float));
-    mlp = g_try_malloc (T * (gsize) ff * 2 * sizeof (float));
-    tmp = g_try_malloc (T * d * sizeof (float));
-    c.convert = g_try_malloc (CONVERT_CHUNK_FLOATS * sizeof (float));
-    for (guint i = 0; i < n_hooks; i++)
-      hooks[i].data = g_try_malloc (T * d * sizeof (float));
-    gboolean all = x && h && qkv && att && mlp && tmp && c.convert;
-    for (guint i = 0; i < n_hooks; i++)
-      all = all && hooks[i].data;
-    if (!all)
+  for (guint i = 0; i < n_hooks; i++)
+    if (!(hooks[i].data = g_try_malloc ((gsize) c.T * d * sizeof (float))))
       {
-        g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,
-                     "not enough memory for the activations of %d tokens; run fewer or shorter prompts", c.T);
+        g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the captures");
         goto out;
       }
-  }
-  if (cfg->arch != CS_ARCH_GPT2)
-    init_rope (&c);
-
-  /* Embedding (and GPT-2's learned positions; Gemma's sqrt(d) scale). */
-  {
-    const CsTensor *E = cs_model_get_embedding (model);
-    const CsTensor *P = cs_model_get_positions (model);
-    float scale = 1.0f;
-    if (cfg->arch == CS_ARCH_GEMMA || cfg->arch == CS_ARCH_GEMMA2)
-      {
-        scale = sqrtf ((float) d);
-        /* HF makes the normaliser a tensor of the weights' dtype. */
-        if (E->dtype == CS_DTYPE_BF16)
-          scale = cs_bf16_to_f32 (cs_f32_to_bf16 (scale));
-        else if (E->dtype == CS_DTYPE_F16)
-          scale = cs_f16_to_f32 (cs_f32_to_f16 (scale));
-      }
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < c.T; t++)
-      {
-        int b = 0;
-        while (b + 1 < batch && c.offsets[b + 1] <= t)
-          b++;
-        float *row = x + (gsize) t * d;
-        cs_tensor_read_f32 (E, (gsize) ids[b][t - c.offsets[b]] * d, d, row);
-        if (P)
-          {
-            float prow[8192];
-            for (int j0 = 0; j0 < d; j0 += 8192)
-              {
-                int n = MIN (8192, d - j0);
-                cs_tensor_read_f32 (P, (gsize) c.positions[t] * d + j0, n, prow);
-                for (int j = 0; j < n; j++)
-                  row[j0 + j] += prow[j];
-              }
-          }
-        if (scale != 1.0f)
-          for (int j = 0; j < d; j++)
-            row[j] *= scale;
-      }
-  }
-
-  for (int l = 0; l < cfg->n_layers; l++)
-    {
-      const CsLayerWeights *L = cs_model_get_layer (model, l);
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        goto out;
-      capture (&c, hooks, n_hooks, HOOK_PRE, l, x);
-
-      if (cfg->arch == CS_ARCH_GPT2)
-        {
-          norm (&c, x, h, c.T, L->attn_norm_w, L->attn_norm_b);
-          linear (&c, h, c.T, d, L->qkv_w, TRUE, L->qkv_b, qkv, 3 * d);
-          attention (&c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, att, d);
-          linear (&c, att, c.T, d, L->o_w, TRUE, L->o_b, tmp, d);
-          add_into (x, tmp, (gsize) c.T * d);
-          norm (&c, x, h, c.T, L->mlp_norm_w, L->mlp_norm_b);
-          linear (&c, h, c.T, d, L->fc_w, TRUE, L->fc_b, mlp, ff);
-#pragma omp parallel for simd schedule(static)
-          for (gsize i = 0; i < (gsize) c.T * ff; i++)
-            mlp[i] = activate (cfg->activation, mlp[i]);
-          linear (&c, mlp, c.T, ff, L->proj_w, TRUE, L->proj_b, tmp, d);
-          add_into (x, tmp, (gsize) c.T * d);
-        }
-      else
-        {
-          float *q = qkv, *k = qkv + (gsize) c.T * qd, *v = k + (gsize) c.T * kvd;
-          float *gate = mlp, *up = mlp + (gsize) c.T * ff;
-
-          norm (&c, x, h, c.T, L->attn_norm_w, NULL);
-          linear (&c, h, c.T, d, L->q_w, FALSE, L->q_b, q, qd);
-          linear (&c, h, c.T, d, L->k_w, FALSE, L->k_b, k, kvd);
-          linear (&c, h, c.T, d, L->v_w, FALSE, L->v_b, v, kvd);
-          apply_rope (&c, q, cfg->n_heads);
-          apply_rope (&c, k, cfg->n_kv_heads);
-          attention (&c, l, q, qd, k, kvd, v, kvd, att, qd);
-          linear (&c, att, c.T, qd, L->o_w, FALSE, L->o_b, tmp, d);
-          if (L->post_attn_norm_w)
-            norm (&c, tmp, tmp, c.T, L->post_attn_norm_w, NULL);
-          add_into (x, tmp, (gsize) c.T * d);
-
-          norm (&c, x, h, c.T, L->mlp_norm_w, NULL);
-          linear (&c, h, c.T, d, L->gate_w, FALSE, L->gate_b, gate, ff);
-          linear (&c, h, c.T, d, L->up_w, FALSE, L->up_b, up, ff);
-#pragma omp parallel for simd schedule(static)
-          for (gsize i = 0; i < (gsize) c.T * ff; i++)
-            gate[i] = activate (cfg->activation, gate[i]) * up[i];
-          linear (&c, gate, c.T, ff, L->down_w, FALSE, L->down_b, tmp, d);
-          if (L->post_mlp_norm_w)
-            norm (&c, tmp, tmp, c.T, L->post_mlp_norm_w, NULL);
-          add_into (x, tmp, (gsize) c.T * d);
-        }
-
-      if (opt->steer_layer == l)
-        {
-#pragma omp parallel for schedule(static)
-          for (int t = 0; t < c.T; t++)
-            if (c.positions[t] >= opt->steer_from)
-              for (int j = 0; j < d; j++)
-                x[(gsize) t * d + j] += opt->steer_multiplier * opt->steer_vector[j];
-        }
-      capture (&c, hooks, n_hooks, HOOK_POST, l, x);
-      if (opt->progress)
-        opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
-    }
-
-  norm (&c, x, h, c.T, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
-  capture (&c, hooks, n_hooks, HOOK_FINAL, cfg->n_layers, h);
-
   if (opt->logits != CS_LOGITS_NONE)
     {
-      const CsTensor *U = cs_model_get_unembedding (model);
       int rows = opt->logits == CS_LOGITS_ALL ? c.T : batch;
-      float *src = h;
-      float *packed;
-
-      if (opt->logits == CS_LOGITS_LAST)
-        {
-          for (int b = 0; b < batch; b++)
-            memcpy (tmp + (gsize) b * d, h + (gsize) (c.offsets[b] + lengths[b] - 1) * d, sizeof (float) * d);
-          src = tmp;
-        }
-      packed = g_try_malloc ((gsize) rows * V * sizeof (float));
-      if (!packed)
+      logits = g_try_malloc ((gsize) rows * V * sizeof (float));
+      if (!logits)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,
                        "not enough memory for %d × %d logits; ask for the last position's logits only", rows, V);
           goto out;
         }
-      linear (&c, src, rows, d, U, FALSE, NULL, packed, V);
-      if (cfg->final_softcap > 0)
-        {
-          float cap = (float) cfg->final_softcap;
-#pragma omp parallel for simd schedule(static)
-          for (gsize i = 0; i < (gsize) rows * V; i++)
-            packed[i] = cap * fast_tanh (packed[i] / cap);
-        }
-      gboolean ragged = FALSE;
-      for (int b = 0; b < batch; b++)
-        ragged = ragged || lengths[b] != maxlen;
-      /* Prompts of equal length are already laid out as [batch, seq, vocab]. */
-      if (opt->logits == CS_LOGITS_ALL && ragged)
-        {
-          result->logits = unpack (&c, packed, maxlen, V);
-          g_free (packed);
-          if (!result->logits)
-            {
-              g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the padded logits");
-              goto out;
-            }
-        }
-      else
-        result->logits = packed;
     }
+
+  if (gm ? !forward_gpu (&c, gm, opt, hooks, n_hooks, logits, error)
+         : !forward_cpu (&c, ids, opt, hooks, n_hooks, logits, cancellable, error))
+    goto out;
+
+  /* Prompts of equal length are already laid out as [batch, seq, …]. */
+  if (logits && opt->logits == CS_LOGITS_ALL && ragged)
+    {
+      result->logits = unpack (&c, logits, maxlen, V);
+      if (!result->logits)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the padded logits");
+          goto out;
+        }
+    }
+  else
+    result->logits = g_steal_pointer (&logits);
 
   for (guint i = 0; i < n_hooks; i++)
     {
-      gboolean ragged = FALSE;
-      for (int b = 0; b < batch; b++)
-        ragged = ragged || lengths[b] != maxlen;
       float *data = ragged ? unpack (&c, hooks[i].data, maxlen, d) : g_steal_pointer (&hooks[i].data);
       if (!data)
         {
@@ -709,15 +761,10 @@ cs_forward_run (CsModel                 *model,
 out:
   for (guint i = 0; i < n_hooks; i++)
     g_free (hooks[i].data);
-  g_free (x);
-  g_free (h);
-  g_free (qkv);
-  g_free (att);
-  g_free (mlp);
-  g_free (tmp);
   g_free (c.convert);
   g_free (c.offsets);
   g_free (c.positions);
+  g_free (c.ids);
   g_free (c.rope_inv_freq);
   return ok ? g_steal_pointer (&result) : NULL;
 }

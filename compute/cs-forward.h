@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 
+#include "cs-backend.h"
 #include "cs-model.h"
 
 G_BEGIN_DECLS
@@ -30,9 +31,15 @@ typedef struct
   CsLogitsMode        logits;
   CsProgressFunc      progress;
   gpointer            progress_data;
+  /* CPU, CUDA, or AUTO (the GPU when there is a usable one). */
+  CsDevice            device;
+  /* GPU only: TF32 tensor cores for float32 weights and 16-bit tensor cores
+   * (activations rounded to the weights' type) for F16/BF16 weights.
+   * Off, every product is float32. */
+  gboolean            fast;
 } CsForwardOptions;
 
-#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL }
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE }
 
 typedef struct
 {
@@ -44,6 +51,7 @@ typedef struct
   float     *logits;       /* see CsLogitsMode; NULL for CS_LOGITS_NONE */
   GPtrArray *capture_names; /* char* */
   GPtrArray *captures;      /* float* [batch, seq, hidden] each */
+  CsDevice   device;        /* where it ran: CPU or CUDA */
 } CsForwardResult;
 
 /* Runs a batch of prompts of possibly different lengths. Prompts are packed

@@ -391,3 +391,34 @@ cs_model_config_load (const char  *path,
     }
   return cs_model_config_parse (contents, (gssize) len, path, error);
 }
+
+double *
+cs_model_config_rope_inv_freq (const CsModelConfig *cfg)
+{
+  int half = cfg->head_dim / 2;
+  double *inv = g_new (double, MAX (half, 1));
+
+  for (int i = 0; i < half; i++)
+    {
+      double f = 1.0 / pow (cfg->rope_theta, (2.0 * i) / cfg->head_dim);
+      if (cfg->rope_type == CS_ROPE_LINEAR)
+        f /= cfg->rope_factor;
+      else if (cfg->rope_type == CS_ROPE_LLAMA3)
+        {
+          double old = cfg->rope_original_max_positions;
+          double low_wl = old / cfg->rope_low_freq_factor;
+          double high_wl = old / cfg->rope_high_freq_factor;
+          double wl = 2 * G_PI / f;
+          if (wl > low_wl)
+            f /= cfg->rope_factor;
+          else if (wl >= high_wl)
+            {
+              double smooth = (old / wl - cfg->rope_low_freq_factor) /
+                              (cfg->rope_high_freq_factor - cfg->rope_low_freq_factor);
+              f = (1 - smooth) * f / cfg->rope_factor + smooth * f;
+            }
+        }
+      inv[i] = f;
+    }
+  return inv;
+}

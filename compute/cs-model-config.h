@@ -78,6 +78,9 @@ CsModelConfig *cs_model_config_parse     (const char     *json,
 void           cs_model_config_free      (CsModelConfig  *config);
 const char    *cs_model_config_supported (void);
 const char    *cs_arch_family            (CsArch          arch);
+/* RoPE's inverse frequencies (head_dim / 2 of them), with the config's
+ * scaling (linear, llama3) applied. */
+double        *cs_model_config_rope_inv_freq (const CsModelConfig *config);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsModelConfig, cs_model_config_free)
 

@@ -4,6 +4,7 @@
 #include "cs-error.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -413,4 +414,20 @@ cs_model_describe (CsModel *self)
   const CsModelConfig *c = self->config;
   return g_strdup_printf ("%s · %s · %d layers · hidden %d · vocabulary %d",
                           self->name, c->architecture, c->n_layers, c->hidden, c->vocab);
+}
+
+float
+cs_model_get_embed_scale (CsModel *self)
+{
+  const CsModelConfig *cfg = self->config;
+  float scale;
+
+  if (cfg->arch != CS_ARCH_GEMMA && cfg->arch != CS_ARCH_GEMMA2)
+    return 1.0f;
+  scale = sqrtf ((float) cfg->hidden);
+  if (self->embedding->dtype == CS_DTYPE_BF16)
+    scale = cs_bf16_to_f32 (cs_f32_to_bf16 (scale));
+  else if (self->embedding->dtype == CS_DTYPE_F16)
+    scale = cs_f16_to_f32 (cs_f32_to_f16 (scale));
+  return scale;
 }

@@ -39,6 +39,9 @@ const CsTensor      *cs_model_get_final_norm_w    (CsModel     *self);
 const CsTensor      *cs_model_get_final_norm_b    (CsModel     *self);
 const CsTensor      *cs_model_get_unembedding     (CsModel     *self);
 gboolean             cs_model_is_conv1d           (CsModel     *self);
+/* What the embedding output is multiplied by: sqrt(hidden) for Gemma,
+ * rounded to the embedding's dtype as transformers does; 1 otherwise. */
+float                cs_model_get_embed_scale     (CsModel     *self);
 gint64               cs_model_get_n_params        (CsModel     *self);
 CsDType              cs_model_get_dtype           (CsModel     *self);
 gsize                cs_model_get_file_size       (CsModel     *self);

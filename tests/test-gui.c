@@ -79,7 +79,9 @@ check_window (gpointer data)
   g_auto(GStrv) titles = NULL;
   const char *status;
 
-  if (!f->window || cs_window_get_busy (f->window) || !gtk_widget_get_mapped (GTK_WIDGET (f->window)))
+  /* Under load the window can be mapped before its first allocation. */
+  if (!f->window || cs_window_get_busy (f->window) || !gtk_widget_get_mapped (GTK_WIDGET (f->window)) ||
+      gtk_widget_get_width (GTK_WIDGET (f->window)) <= 0)
     return G_SOURCE_CONTINUE;
 
   if (f->phase == 0)
@@ -101,7 +103,7 @@ check_window (gpointer data)
       g_assert_cmpstr (titles[2], ==, german ? "Steuerung" : "Steering");
 
       png = artifact_path (german ? "window-de.png" : "window.png");
-      g_assert_true (cs_window_save_png (f->window, png, &error));
+      cs_window_save_png (f->window, png, &error);
       g_assert_no_error (error);
       assert_png_has_content (png);
 
@@ -119,7 +121,8 @@ check_window (gpointer data)
   g_assert_nonnull (cs_window_get_model (f->window));
   g_assert_cmpstr (cs_model_get_name (cs_window_get_model (f->window)), ==, "sample-model");
   png = artifact_path (german ? "window-error-de.png" : "window-error.png");
-  g_assert_true (cs_window_save_png (f->window, png, &error));
+  cs_window_save_png (f->window, png, &error);
+  g_assert_no_error (error);
   assert_png_has_content (png);
 
   f->checked = TRUE;
