@@ -6,6 +6,7 @@
 
 #include "cs-cli-commands.h"
 #include "cs-forward.h"
+#include "cs-gpu.h"
 #include "cs-hdf5.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
@@ -89,6 +90,8 @@ cs_cli_forward (int argc, char **argv)
   int steer_layer = -1, steer_from = 0;
   double steer_mult = 1.0;
   g_auto(GStrv) rest = NULL;
+  g_autofree char *device_s = NULL;
+  gboolean fast = FALSE, device_ok = TRUE;
   GOptionEntry entries[] = {
     { "ids", 0, 0, G_OPTION_ARG_STRING, &ids_spec, "Token ids: prompts separated by ';', ids by ','", "\"1,2;3,4\"" },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &prompts, "A prompt (repeat for a batch)", "TEXT" },
@@ -99,6 +102,8 @@ cs_cli_forward (int argc, char **argv)
     { "steer-layer", 0, 0, G_OPTION_ARG_INT, &steer_layer, "Add the vector to resid_post of this layer", "L" },
     { "steer-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &steer_mult, "Multiplier (1)", "M" },
     { "steer-from", 0, 0, G_OPTION_ARG_INT, &steer_from, "First position to steer (0: all)", "P" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when usable), cpu or cuda", "DEVICE" },
+    { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "GPU: TF32 / BF16 tensor cores instead of float32 products", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
     { NULL }
   };
@@ -121,6 +126,13 @@ cs_cli_forward (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
+  opt.device = cs_device_from_string (device_s, &device_ok);
+  opt.fast = fast;
+  if (!device_ok)
+    {
+      fprintf (stderr, "conceptscope-cli %s: --device is auto, cpu or cuda\n", "forward");
+      return 2;
+    }
   if (!output || (!ids_spec == !prompts) || (rest && g_strv_length (rest) > 1))
     {
       fprintf (stderr, "conceptscope-cli forward: give [MODEL], one of --ids or --prompt, and --output FILE.h5\n");

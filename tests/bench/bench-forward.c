@@ -1,12 +1,15 @@
 /* Times ConceptScope's forward pass on a model folder: median of several
- * runs of batch × length random token ids, full logits, as in the PyTorch
- * peer of run-cpu-bench.py. Prints one JSON object. */
+ * runs of batch × length random token ids, as the PyTorch peers of
+ * run-cpu-bench.py and run-gpu-bench.py do. Prints one JSON object.
+ * Options after the four positional arguments: --device cpu|cuda|auto,
+ * --fast (tensor cores on the GPU), --logits all|last. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cs-backend.h"
 #include "cs-forward.h"
+#include "cs-gpu.h"
 #include "cs-model.h"
 
 /* Peak resident set of this process image (VmHWM); unlike getrusage's
@@ -38,11 +41,30 @@ main (int argc, char **argv)
   g_autoptr(CsModel) model = NULL;
   int batch, len, reps;
   double times[64];
+  CsDevice device = CS_DEVICE_CPU;
 
-  if (argc != 5)
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  if (argc < 5)
     {
-      fprintf (stderr, "usage: bench-forward MODEL BATCH LENGTH REPEATS\n");
+      fprintf (stderr, "usage: bench-forward MODEL BATCH LENGTH REPEATS [--device D] [--fast] [--logits all|last]\n");
       return 2;
+    }
+  for (int i = 5; i < argc; i++)
+    {
+      gboolean ok = TRUE;
+      if (g_str_equal (argv[i], "--device") && i + 1 < argc)
+        opt.device = cs_device_from_string (argv[++i], &ok);
+      else if (g_str_equal (argv[i], "--fast"))
+        opt.fast = TRUE;
+      else if (g_str_equal (argv[i], "--logits") && i + 1 < argc)
+        opt.logits = g_str_equal (argv[++i], "last") ? CS_LOGITS_LAST : CS_LOGITS_ALL;
+      else
+        ok = FALSE;
+      if (!ok)
+        {
+          fprintf (stderr, "bench-forward: bad option %s\n", argv[i]);
+          return 2;
+        }
     }
   batch = atoi (argv[2]);
   len = atoi (argv[3]);
@@ -71,19 +93,22 @@ main (int argc, char **argv)
   for (int r = -1; r < reps; r++)
     {
       gint64 t0 = g_get_monotonic_time ();
-      CsForwardResult *res = cs_forward_run (model, rows, lengths, batch, NULL, NULL, &error);
+      CsForwardResult *res = cs_forward_run (model, rows, lengths, batch, &opt, NULL, &error);
       gint64 t1 = g_get_monotonic_time ();
       if (!res)
         {
           fprintf (stderr, "%s\n", error->message);
           return 1;
         }
+      device = res->device;
       cs_forward_result_free (res);
       if (r >= 0)
         times[r] = (t1 - t0) / 1e6;
     }
   qsort (times, reps, sizeof (double), compare_double);
-  printf ("{\"seconds\": %.6f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"threads\": %d}\n",
-          times[reps / 2], batch * len / times[reps / 2], peak_rss_mb (), cs_backend_get_threads ());
+  printf ("{\"seconds\": %.6f, \"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"threads\": %d, "
+          "\"device\": \"%s\", \"gpu\": \"%s\"}\n",
+          times[reps / 2], batch * len / times[reps / 2], peak_rss_mb (), cs_backend_get_threads (),
+          device == CS_DEVICE_CUDA ? "cuda" : "cpu", cs_gpu_device_name () ? cs_gpu_device_name () : "");
   return 0;
 }

@@ -128,7 +128,7 @@ def main():
         import h5py
         ids = torch.randint(0, V, (1, 32), generator=torch.Generator().manual_seed(7))
         out = os.path.join(folder, 'check.h5')
-        subprocess.run([CLI, 'forward', folder, '--ids', ','.join(map(str, ids[0].tolist())), '--output', out],
+        subprocess.run([CLI, 'forward', folder, '--device', 'cpu', '--ids', ','.join(map(str, ids[0].tolist())), '--output', out],
                        check=True, capture_output=True, env=env)
         with h5py.File(out, 'r') as f, torch.inference_mode():
             diff = float(np.abs(f['logits'][()] - model(ids).numpy()).max())
@@ -137,7 +137,7 @@ def main():
         if diff > 1e-3:
             sys.exit('the two implementations disagree; the timing would compare different functions')
         for batch, length, reps in CASES:
-            cs = json.loads(subprocess.run([BENCH, folder, str(batch), str(length), str(reps)],
+            cs = json.loads(subprocess.run([BENCH, folder, str(batch), str(length), str(reps), '--device', 'cpu'],
                                            capture_output=True, text=True, env=env, check=True).stdout)
             pt = torch_time(model, batch, length, reps)
             tokens = batch * length

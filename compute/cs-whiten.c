@@ -1,0 +1,192 @@
+#define G_LOG_DOMAIN "cs-whiten"
+
+#include "cs-whiten.h"
+#include "cs-error.h"
+#include "cs-gpu.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#define BLOCK_ROWS 8192
+
+void
+cs_whitening_free (CsWhitening *w)
+{
+  if (!w)
+    return;
+  g_free (w->g);
+  g_free (w->mean);
+  g_free (w->eigenvalues);
+  g_free (w->inv_sqrt);
+  g_free (w);
+}
+
+/* Rows [r0, r0 + n) of the tensor, centred, in float64. */
+static void
+centred_block (const CsTensor *u, gint64 r0, int n, int d, const double *mean, float *f32, double *out)
+{
+  cs_tensor_read_f32 (u, (gsize) r0 * d, (gsize) n * d, f32);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      out[(gsize) i * d + j] = (double) f32[(gsize) i * d + j] - mean[j];
+}
+
+static gboolean
+whiten_cpu (const CsTensor *u, CsWhitening *w, GCancellable *cancellable, GError **error)
+{
+  gint64 V = w->rows;
+  int d = w->cols;
+  int B = (int) MIN ((gint64) BLOCK_ROWS, V);
+  g_autofree float *f32 = g_try_malloc ((gsize) B * d * sizeof (float));
+  g_autofree double *blk = g_try_malloc ((gsize) B * d * sizeof (double));
+  g_autofree double *gblk = g_try_malloc ((gsize) B * d * sizeof (double));
+  g_autofree double *cov = g_try_malloc0 ((gsize) d * d * sizeof (double));
+  g_autofree double *s = g_new (double, d);
+
+  if (!(f32 && blk && gblk && cov))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory to whiten a %d-wide matrix", d);
+      return FALSE;
+    }
+
+  /* mean, in float64 */
+  memset (w->mean, 0, sizeof (double) * d);
+  for (gint64 r0 = 0; r0 < V; r0 += B)
+    {
+      int n = (int) MIN ((gint64) B, V - r0);
+      cs_tensor_read_f32 (u, (gsize) r0 * d, (gsize) n * d, f32);
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++)
+          w->mean[j] += f32[(gsize) i * d + j];
+    }
+  for (int j = 0; j < d; j++)
+    w->mean[j] /= (double) V;
+
+  /* Cov = CᵀC / V, accumulated block by block (lower triangle) */
+  for (gint64 r0 = 0; r0 < V; r0 += B)
+    {
+      int n = (int) MIN ((gint64) B, V - r0);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      centred_block (u, r0, n, d, w->mean, f32, blk);
+      cblas_dsyrk (CblasRowMajor, CblasLower, CblasTrans, d, n, 1.0 / (double) V, blk, d, 1.0, cov, d);
+    }
+
+  /* eigenvectors land in the columns of cov */
+  if (LAPACKE_dsyevd (LAPACK_ROW_MAJOR, 'V', 'L', d, cov, d, w->eigenvalues) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED,
+                   "the eigendecomposition of the unembedding's covariance did not converge");
+      return FALSE;
+    }
+  w->floor = MAX (w->eigenvalues[d - 1], 0.0) * CS_WHITEN_FLOOR_REL;
+  for (int j = 0; j < d; j++)
+    {
+      double lam = w->eigenvalues[j];
+      if (!(lam >= w->floor) || lam <= 0)
+        {
+          lam = w->floor > 0 ? w->floor : 1e-300;
+          w->n_floored++;
+        }
+      s[j] = 1.0 / sqrt (sqrt (lam));
+    }
+  /* Cov^(−1/2) = (Q diag(λ^−1/4)) (Q diag(λ^−1/4))ᵀ */
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < d; i++)
+    for (int j = 0; j < d; j++)
+      cov[(gsize) i * d + j] *= s[j];
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d, d, d, 1.0, cov, d, cov, d, 0.0, w->inv_sqrt, d);
+
+  /* g = C · Cov^(−1/2), block by block */
+  for (gint64 r0 = 0; r0 < V; r0 += B)
+    {
+      int n = (int) MIN ((gint64) B, V - r0);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      centred_block (u, r0, n, d, w->mean, f32, blk);
+      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, d, 1.0, blk, d, w->inv_sqrt, d, 0.0, gblk, d);
+      float *dst = w->g + (gsize) r0 * d;
+#pragma omp parallel for schedule(static)
+      for (gsize k = 0; k < (gsize) n * d; k++)
+        dst[k] = (float) gblk[k];
+    }
+  return TRUE;
+}
+
+CsWhitening *
+cs_whiten (const CsTensor  *u,
+           CsDevice         device,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  g_autoptr(CsWhitening) w = NULL;
+  GError *local_error = NULL;
+  gboolean gpu;
+
+  g_return_val_if_fail (u != NULL, NULL);
+
+  if (u->ndim != 2 || !cs_dtype_is_float (u->dtype) || u->dtype == CS_DTYPE_F64)
+    {
+      g_autofree char *desc = cs_tensor_describe (u);
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH,
+                   "the unembedding '%s' is %s; whitening needs a 2-D F32, F16 or BF16 matrix",
+                   u->name ? u->name : "?", desc);
+      return NULL;
+    }
+  if (u->shape[0] < 2 || u->shape[1] < 1 || u->shape[1] > 65536)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "cannot whiten a %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " matrix",
+                   u->shape[0], u->shape[1]);
+      return NULL;
+    }
+  cs_backend_init ();
+  w = g_new0 (CsWhitening, 1);
+  w->rows = u->shape[0];
+  w->cols = (int) u->shape[1];
+  w->g = g_try_malloc ((gsize) w->rows * w->cols * sizeof (float));
+  w->mean = g_new0 (double, w->cols);
+  w->eigenvalues = g_new0 (double, w->cols);
+  w->inv_sqrt = g_try_malloc ((gsize) w->cols * w->cols * sizeof (double));
+  if (!w->g || !w->inv_sqrt)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the whitened %" G_GINT64_FORMAT
+                   " × %d matrix", w->rows, w->cols);
+      return NULL;
+    }
+
+  gpu = cs_gpu_should_use (device, &local_error);
+  if (local_error)
+    {
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  if (gpu)
+    {
+      const CsCudaVTable *vt = cs_gpu_get (NULL);
+      CsCudaTensor t = { u->data, u->dtype == CS_DTYPE_F16 ? CS_CUDA_F16 :
+                                  u->dtype == CS_DTYPE_BF16 ? CS_CUDA_BF16 : CS_CUDA_F32, cs_tensor_numel (u) };
+      char err[512] = "";
+      if (vt->whiten (&t, w->rows, w->cols, CS_WHITEN_FLOOR_REL, w->g, w->mean, w->eigenvalues, w->inv_sqrt,
+                      &w->n_floored, err, sizeof err) == 0)
+        {
+          w->floor = MAX (w->eigenvalues[w->cols - 1], 0.0) * CS_WHITEN_FLOOR_REL;
+          w->device = CS_DEVICE_CUDA;
+          return g_steal_pointer (&w);
+        }
+      if (device == CS_DEVICE_CUDA)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "whitening on the GPU failed: %s", err);
+          return NULL;
+        }
+      g_printerr ("ConceptScope: whitening on the CPU (%s)\n", err);
+      w->n_floored = 0;
+    }
+  w->device = CS_DEVICE_CPU;
+  if (!whiten_cpu (u, w, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&w);
+}
