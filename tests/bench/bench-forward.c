@@ -2,7 +2,9 @@
  * runs of batch × length random token ids, as the PyTorch peers of
  * run-cpu-bench.py and run-gpu-bench.py do. Prints one JSON object.
  * Options after the four positional arguments: --device cpu|cuda|auto,
- * --fast (tensor cores on the GPU), --logits all|last. */
+ * --fast (tensor cores on the GPU), --logits all|last, --dump FILE (the last
+ * run's logits as raw float32) and --ids FILE (raw int32 ids instead of random
+ * ones): together they check that the peer computes the same function. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,7 @@ main (int argc, char **argv)
   int batch, len, reps;
   double times[64];
   CsDevice device = CS_DEVICE_CPU;
+  const char *dump = NULL, *ids_file = NULL;
 
   CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
   if (argc < 5)
@@ -54,6 +57,10 @@ main (int argc, char **argv)
       gboolean ok = TRUE;
       if (g_str_equal (argv[i], "--device") && i + 1 < argc)
         opt.device = cs_device_from_string (argv[++i], &ok);
+      else if (g_str_equal (argv[i], "--ids") && i + 1 < argc)
+        ids_file = argv[++i];
+      else if (g_str_equal (argv[i], "--dump") && i + 1 < argc)
+        dump = argv[++i];
       else if (g_str_equal (argv[i], "--fast"))
         opt.fast = TRUE;
       else if (g_str_equal (argv[i], "--logits") && i + 1 < argc)
@@ -83,6 +90,17 @@ main (int argc, char **argv)
   for (gsize i = 0; i < (gsize) batch * len; i++)
     ids[i] = g_rand_int_range (rand, 0, V);
   g_rand_free (rand);
+  if (ids_file)
+    {
+      g_autofree char *raw = NULL;
+      gsize n = 0;
+      if (!g_file_get_contents (ids_file, &raw, &n, &error) || n != (gsize) batch * len * sizeof (gint32))
+        {
+          fprintf (stderr, "%s: want %d × %d int32 ids\n", ids_file, batch, len);
+          return 1;
+        }
+      memcpy (ids, raw, n);
+    }
   for (int b = 0; b < batch; b++)
     {
       rows[b] = ids + (gsize) b * len;
@@ -101,6 +119,15 @@ main (int argc, char **argv)
           return 1;
         }
       device = res->device;
+      if (dump && r == reps - 1 && res->logits)
+        {
+          gsize rows = opt.logits == CS_LOGITS_LAST ? (gsize) batch : (gsize) batch * len;
+          if (!g_file_set_contents (dump, (const char *) res->logits, rows * res->vocab * sizeof (float), &error))
+            {
+              fprintf (stderr, "%s\n", error->message);
+              return 1;
+            }
+        }
       cs_forward_result_free (res);
       if (r >= 0)
         times[r] = (t1 - t0) / 1e6;
