@@ -5,6 +5,8 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 
 void
 cs_backend_init (void)
@@ -33,4 +35,27 @@ cs_backend_describe (void)
 {
   int threads = cs_backend_get_threads ();
   return g_strdup_printf ("CPU (OpenBLAS, %d thread%s)", threads, threads == 1 ? "" : "s");
+}
+
+gpointer
+cs_alloc_large (gsize bytes)
+{
+  const gsize huge = 2u << 20;
+  void *p = NULL;
+
+  if (bytes < (8u << 20))
+    return g_try_malloc (MAX (bytes, 1));
+  if (posix_memalign (&p, huge, bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise (p, bytes, MADV_HUGEPAGE);
+#endif
+  {
+    char *c = p;
+    gsize pages = (bytes + 4095) / 4096;
+#pragma omp parallel for schedule(static)
+    for (gsize i = 0; i < pages; i++)
+      c[i * 4096] = 0;
+  }
+  return p;
 }

@@ -15,5 +15,10 @@ typedef enum
 char     *cs_backend_describe    (void);
 int       cs_backend_get_threads (void);
 void      cs_backend_init        (void);
+/* A buffer for a large result (logits, activations, a whitened matrix):
+ * huge-page backed where the kernel allows and faulted in by all threads
+ * at once, because a VM takes seconds to fault in gigabytes one 4 KiB page
+ * at a time. Free with g_free. Returns NULL when memory is short. */
+gpointer  cs_alloc_large         (gsize bytes);
 
 G_END_DECLS

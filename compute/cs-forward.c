@@ -373,9 +373,10 @@ cs_forward_result_get_capture (CsForwardResult *r,
 static float *
 unpack (Ctx *c, const float *packed, int seq, int d)
 {
-  float *out = g_try_malloc0 ((gsize) c->batch * seq * d * sizeof (float));
+  float *out = cs_alloc_large ((gsize) c->batch * seq * d * sizeof (float));
   if (!out)
     return NULL;
+  memset (out, 0, (gsize) c->batch * seq * d * sizeof (float));
   for (int b = 0; b < c->batch; b++)
     memcpy (out + (gsize) b * seq * d, packed + (gsize) c->offsets[b] * d,
             (gsize) c->lengths[b] * d * sizeof (float));
@@ -709,7 +710,7 @@ cs_forward_run (CsModel                 *model,
     }
 
   for (guint i = 0; i < n_hooks; i++)
-    if (!(hooks[i].data = g_try_malloc ((gsize) c.T * d * sizeof (float))))
+    if (!(hooks[i].data = cs_alloc_large ((gsize) c.T * d * sizeof (float))))
       {
         g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the captures");
         goto out;
@@ -717,7 +718,7 @@ cs_forward_run (CsModel                 *model,
   if (opt->logits != CS_LOGITS_NONE)
     {
       int rows = opt->logits == CS_LOGITS_ALL ? c.T : batch;
-      logits = g_try_malloc ((gsize) rows * V * sizeof (float));
+      logits = cs_alloc_large ((gsize) rows * V * sizeof (float));
       if (!logits)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,

@@ -147,7 +147,7 @@ cs_whiten (const CsTensor  *u,
   w = g_new0 (CsWhitening, 1);
   w->rows = u->shape[0];
   w->cols = (int) u->shape[1];
-  w->g = g_try_malloc ((gsize) w->rows * w->cols * sizeof (float));
+  w->g = cs_alloc_large ((gsize) w->rows * w->cols * sizeof (float));
   w->mean = g_new0 (double, w->cols);
   w->eigenvalues = g_new0 (double, w->cols);
   w->inv_sqrt = g_try_malloc ((gsize) w->cols * w->cols * sizeof (double));

@@ -10,6 +10,8 @@
 #include <cusolverDn.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -248,21 +250,26 @@ k_rope (float *x, const int *pos, const float *inv_freq, int T, int n_heads, int
     }
 }
 
-// One block per score row: causal (and sliding-window) mask, soft-cap, softmax.
-template <int BLOCK>
+__device__ __forceinline__ float to_f (float v) { return v; }
+__device__ __forceinline__ float to_f (__nv_bfloat16 v) { return __bfloat162float (v); }
+__device__ __forceinline__ void from_f (float &d, float v) { d = v; }
+__device__ __forceinline__ void from_f (__nv_bfloat16 &d, float v) { d = __float2bfloat16_rn (v); }
+
+// One block per score row: causal (and sliding-window) mask, soft-cap,
+// softmax. Scores are float32, or BF16 in fast mode (math in float32).
+template <int BLOCK, typename S_T>
 __global__ void
-k_softmax (float *S, int L, float cap, int window)
+k_softmax (S_T *S, int L, float cap, int window)
 {
   int i = blockIdx.x % L;
-  float *row = S + (size_t) blockIdx.x * L;
+  S_T *row = S + (size_t) blockIdx.x * L;
   int j0 = window > 0 ? max (0, i - window + 1) : 0;
   float mx = -INFINITY;
   for (int j = j0 + threadIdx.x; j <= i; j += BLOCK)
     {
-      float s = row[j];
+      float s = to_f (row[j]);
       if (cap > 0)
         s = cap * tanhf (s / cap);
-      row[j] = s;
       mx = fmaxf (mx, s);
     }
   __shared__ float red[32];
@@ -284,14 +291,25 @@ k_softmax (float *S, int L, float cap, int window)
   float sum = 0;
   for (int j = j0 + threadIdx.x; j <= i; j += BLOCK)
     {
-      float e = expf (row[j] - mx);
-      row[j] = e;
-      sum += e;
+      float s = to_f (row[j]);
+      if (cap > 0)
+        s = cap * tanhf (s / cap);
+      sum += expf (s - mx);
     }
   float total = block_sum<BLOCK> (sum);
   float inv = 1.0f / total;
   for (int j = threadIdx.x; j < L; j += BLOCK)
-    row[j] = (j >= j0 && j <= i) ? row[j] * inv : 0.0f;
+    {
+      float p = 0.0f;
+      if (j >= j0 && j <= i)
+        {
+          float s = to_f (row[j]);
+          if (cap > 0)
+            s = cap * tanhf (s / cap);
+          p = expf (s - mx) * inv;
+        }
+      from_f (row[j], p);
+    }
 }
 
 __global__ void
@@ -409,7 +427,7 @@ struct CsCudaModel
   size_t weight_bytes = 0;
   cublasHandle_t blas = nullptr;
   cudaStream_t stream = nullptr;
-  Buf x, h, qkv, att, mlp, tmp, scores, convert, half_act, logits, ints, steer, rows;
+  Buf x, h, qkv, att, mlp, tmp, scores, convert, half_act, logits, ints, steer, rows, qkv16;
 };
 
 namespace {
@@ -548,7 +566,9 @@ norm (CsCudaModel *m, const float *x, float *y, int n, const DevTensor &w, const
 }
 
 // Causal attention per prompt: S = scale · Q Kᵀ (batched over heads), masked
-// softmax, O = P V. q/k/v rows have strides qs/ks/vs floats.
+// softmax, O = P V. q/k/v rows have strides qs/ks/vs floats. In fast mode Q,
+// K, V and the scores are BF16 (float32 accumulation), halving the traffic
+// of the score matrices, which dominates this step.
 void
 attention (CsCudaModel *m, const CsCudaForwardArgs *a, int layer, const float *q, int qs, const float *k, int ks,
            const float *v, int vs, float *out, int os, bool fast)
@@ -562,8 +582,24 @@ attention (CsCudaModel *m, const CsCudaForwardArgs *a, int layer, const float *q
   for (int b = 0; b < a->batch; b++)
     maxlen = std::max (maxlen, a->lengths[b]);
   int batch_heads = group == 1 ? H : group;
-  m->scores.ensure ((size_t) batch_heads * maxlen * maxlen * 4);
-  CB (cublasSetMathMode (m->blas, fast ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  m->scores.ensure ((size_t) batch_heads * maxlen * maxlen * (fast ? 2 : 4));
+  CB (cublasSetMathMode (m->blas, CUBLAS_DEFAULT_MATH));
+
+  // BF16 copies of q, k, v, at the same row strides.
+  const __nv_bfloat16 *q16 = nullptr, *k16 = nullptr, *v16 = nullptr;
+  if (fast)
+    {
+      // q, k and v lie in one buffer, q first and v last, in both layouts
+      // (GPT-2's fused rows and the separate q | k | v blocks).
+      size_t T = (size_t) a->T;
+      size_t span = (size_t) (v - q) + (T - 1) * vs + (size_t) d.n_kv_heads * hd;
+      m->qkv16.ensure (span * 2);
+      __nv_bfloat16 *base = static_cast<__nv_bfloat16 *> (m->qkv16.p);
+      k_f32_to_half<<<grid_for (span), 256, 0, m->stream>>> (q, base, CS_CUDA_BF16, span);
+      q16 = base;
+      k16 = base + (k - q);
+      v16 = base + (v - q);
+    }
 
   for (int b = 0; b < a->batch; b++)
     {
@@ -574,18 +610,35 @@ attention (CsCudaModel *m, const CsCudaForwardArgs *a, int layer, const float *q
           int h0 = group == 1 ? 0 : c * group;
           int kvh = group == 1 ? 0 : c;
           long long strideK = group == 1 ? hd : 0;
-          const float *qb = q + (size_t) off * qs + (size_t) h0 * hd;
-          const float *kb = k + (size_t) off * ks + (size_t) kvh * hd;
-          const float *vb = v + (size_t) off * vs + (size_t) kvh * hd;
+          size_t qo = (size_t) off * qs + (size_t) h0 * hd, ko = (size_t) off * ks + (size_t) kvh * hd,
+                 vo = (size_t) off * vs + (size_t) kvh * hd;
           float *ob = out + (size_t) off * os + (size_t) h0 * hd;
-          float *S = m->scores.f ();
-          // Sᵀ (column-major) = K · Qᵀ, one L×L block per head.
-          CB (cublasSgemmStridedBatched (m->blas, CUBLAS_OP_T, CUBLAS_OP_N, L, L, hd, &scale,
-                                         kb, ks, strideK, qb, qs, hd, &zero, S, L, (long long) L * L, batch_heads));
-          k_softmax<128><<<batch_heads * L, 128, 0, m->stream>>> (S, L, d.attn_softcap, window);
-          // Oᵀ (column-major) = Vᵀ · Pᵀ
-          CB (cublasSgemmStridedBatched (m->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, L, L, &one,
-                                         vb, vs, strideK, S, L, (long long) L * L, &zero, ob, os, hd, batch_heads));
+          if (fast)
+            {
+              __nv_bfloat16 *S = static_cast<__nv_bfloat16 *> (m->scores.p);
+              CB (cublasGemmStridedBatchedEx (m->blas, CUBLAS_OP_T, CUBLAS_OP_N, L, L, hd, &scale,
+                                              k16 + ko, CUDA_R_16BF, ks, strideK, q16 + qo, CUDA_R_16BF, qs, hd,
+                                              &zero, S, CUDA_R_16BF, L, (long long) L * L, batch_heads,
+                                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+              k_softmax<128><<<batch_heads * L, 128, 0, m->stream>>> (S, L, d.attn_softcap, window);
+              CB (cublasGemmStridedBatchedEx (m->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, L, L, &one,
+                                              v16 + vo, CUDA_R_16BF, vs, strideK, S, CUDA_R_16BF, L,
+                                              (long long) L * L, &zero, ob, CUDA_R_32F, os, hd, batch_heads,
+                                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            }
+          else
+            {
+              float *S = m->scores.f ();
+              // Sᵀ (column-major) = K · Qᵀ, one L×L block per head.
+              CB (cublasSgemmStridedBatched (m->blas, CUBLAS_OP_T, CUBLAS_OP_N, L, L, hd, &scale,
+                                             k + ko, ks, strideK, q + qo, qs, hd, &zero, S, L, (long long) L * L,
+                                             batch_heads));
+              k_softmax<128><<<batch_heads * L, 128, 0, m->stream>>> (S, L, d.attn_softcap, window);
+              // Oᵀ (column-major) = Vᵀ · Pᵀ
+              CB (cublasSgemmStridedBatched (m->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, L, L, &one,
+                                             v + vo, vs, strideK, S, L, (long long) L * L, &zero, ob, os, hd,
+                                             batch_heads));
+            }
         }
     }
 }
@@ -727,7 +780,7 @@ model_free (CsCudaModel *m)
   for (void *p : m->allocations)
     cudaFree (p);
   for (Buf *b : { &m->x, &m->h, &m->qkv, &m->att, &m->mlp, &m->tmp, &m->scores, &m->convert, &m->half_act,
-                  &m->logits, &m->ints, &m->steer, &m->rows })
+                  &m->logits, &m->ints, &m->steer, &m->rows, &m->qkv16 })
     b->release ();
   if (m->inv_freq)
     cudaFree (m->inv_freq);
@@ -852,6 +905,22 @@ init (char *name, size_t name_len, size_t *total, size_t *free_b, char *err, siz
   return 0;
 }
 
+// CS_CUDA_PROFILE=1 prints where the whitening's time goes.
+struct PhaseClock
+{
+  bool on = getenv ("CS_CUDA_PROFILE") != nullptr;
+  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now ();
+  void mark (const char *what)
+  {
+    if (!on)
+      return;
+    cudaDeviceSynchronize ();
+    auto now = std::chrono::steady_clock::now ();
+    fprintf (stderr, "  whiten %-28s %8.1f ms\n", what, std::chrono::duration<double, std::milli> (now - t).count ());
+    t = now;
+  }
+};
+
 int
 whiten (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel, float *g_out, double *mean_out,
         double *eig_out, double *inv_sqrt_out, int *n_floored, char *err, size_t err_len)
@@ -878,10 +947,13 @@ whiten (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel, float *
                    (long long) rows, cols, need / 1073741824.0, free_b / 1073741824.0);
           throw Fail ();
         }
+      PhaseClock clock;
       CB (cublasCreate (&hb));
       CS (cusolverDnCreate (&hs));
+      clock.mark ("handles");
       CU (cudaMalloc (&du, raw));
       CU (cudaMemcpy (du, u->data, raw, cudaMemcpyHostToDevice));
+      clock.mark ("upload");
       CU (cudaMalloc (&sums, (size_t) cols * 8));
       CU (cudaMemset (sums, 0, (size_t) cols * 8));
       dim3 grid ((cols + 255) / 256, (unsigned) ((rows + 1023) / 1024));
@@ -895,12 +967,14 @@ whiten (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel, float *
       k_center<<<grid_for (n), 256>>> (du, u->dtype, sums, C, rows, cols);
       cudaFree (du);
       du = nullptr;
+      clock.mark ("mean, centre (float64)");
 
       // Cov = Cᵀ C / rows: C row-major [rows, cols] is column-major Cᵀ [cols, rows].
       CU (cudaMalloc (&cov, (size_t) cols * cols * 8));
       const double inv_rows = 1.0 / (double) rows, zero = 0.0, one = 1.0;
       CB (cublasDsyrk (hb, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, cols, (int) rows, &inv_rows, C, cols, &zero, cov,
                        cols));
+      clock.mark ("covariance (DSYRK)");
       CU (cudaMalloc (&w, (size_t) cols * 8));
       CU (cudaMalloc (&info, sizeof (int)));
       int lwork = 0;
@@ -916,6 +990,7 @@ whiten (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel, float *
           set_err (err, err_len, "the eigendecomposition of the covariance did not converge (info %d)", h_info);
           throw Fail ();
         }
+      clock.mark ("eigendecomposition (DSYEVD)");
       std::vector<double> eig (cols), s (cols);
       CU (cudaMemcpy (eig.data (), w, (size_t) cols * 8, cudaMemcpyDeviceToHost));
       double top = std::max (eig[cols - 1], 0.0), floor_v = top * floor_rel;
@@ -936,13 +1011,17 @@ whiten (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel, float *
       CU (cudaMalloc (&W, (size_t) cols * cols * 8));
       CB (cublasDgemm (hb, CUBLAS_OP_N, CUBLAS_OP_T, cols, cols, cols, &one, cov, cols, cov, cols, &zero, W, cols));
       // g = C · W: column-major gᵀ [cols, rows] = W · Cᵀ (W symmetric).
+      clock.mark ("Cov^-1/2");
       CU (cudaMalloc (&G, n * 8));
       CB (cublasDgemm (hb, CUBLAS_OP_N, CUBLAS_OP_N, cols, (int) rows, cols, &one, W, cols, C, cols, &zero, G, cols));
+      clock.mark ("g = C Cov^-1/2 (DGEMM)");
       cudaFree (C);
       C = nullptr;
       CU (cudaMalloc (&gf, n * 4));
       k_d2f<<<grid_for (n), 256>>> (G, gf, n);
+      clock.mark ("to float32");
       CU (cudaMemcpy (g_out, gf, n * 4, cudaMemcpyDeviceToHost));
+      clock.mark ("download");
       if (mean_out)
         memcpy (mean_out, mean.data (), (size_t) cols * 8);
       if (eig_out)

@@ -37,7 +37,7 @@ def ours(folder, batch, length, reps, *extra):
     return json.loads(p.stdout)
 
 
-def torch_time(model, batch, length, reps, keep):
+def torch_time(model, batch, length, reps, keep, to_host=False):
     g = torch.Generator(device='cuda').manual_seed(1234)
     ids = torch.randint(0, V, (batch, length), device='cuda', generator=g)
     try:
@@ -52,7 +52,9 @@ def torch_time(model, batch, length, reps, keep):
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
-            model(ids, logits_to_keep=keep)
+            out = model(ids, logits_to_keep=keep)
+            if to_host:
+                out.logits.cpu()
             torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
     times.sort()
@@ -110,9 +112,16 @@ def main():
                 row(f'throughput 8x1024, {mode}, {what} (peer sdpa)', cs['tokens_per_s'], 8192 / pt, 'tok/s',
                     note=note)
                 row(f'throughput 8x1024, {mode}, {what} (peer eager)', cs['tokens_per_s'], 8192 / pe, 'tok/s')
+                if keep == 0:
+                    ph = torch_time(models['sdpa'], 8, 1024, 3, 0, to_host=True)
+                    row(f'throughput 8x1024, {mode}, all logits to host memory (peer sdpa + .cpu())',
+                        cs['tokens_per_s'], 8192 / ph, 'tok/s')
             if name == 'f32':
                 cs = ours(folder, 1, 64, 20, '--logits', 'all')
                 pt = torch_time(models['sdpa'], 1, 64, 20, 0)
+                ph = torch_time(models['sdpa'], 1, 64, 20, 0, to_host=True)
+                row('latency 1x64 prompt, float32, logits to host (peer sdpa + .cpu())', cs['seconds'] * 1e3,
+                    ph * 1e3, 'ms', False)
                 pe = torch_time(models['eager'], 1, 64, 20, 0)
                 row('latency 1x64 prompt, float32 (peer sdpa)', cs['seconds'] * 1e3, pt * 1e3, 'ms', False)
                 row('latency 1x64 prompt, float32 (peer eager)', cs['seconds'] * 1e3, pe * 1e3, 'ms', False)
@@ -125,6 +134,11 @@ def main():
     if p.returncode != 0:
         raise RuntimeError(p.stderr)
     cs = json.loads(p.stdout)
+    prof = subprocess.run([WHITEN, str(rows_), str(cols), '1', 'cuda'], capture_output=True, text=True,
+                          env=dict(os.environ, CS_CUDA_PROFILE='1'))
+    log('ConceptScope whitening phases (second run):')
+    log('\n'.join(prof.stderr.strip().splitlines()[-9:]))
+    results['whiten_phases'] = prof.stderr
     u_host = torch.randn(rows_, cols)
     u_host = torch.cumsum(u_host * 0.3, dim=1)   # correlated columns, like bench-whiten's data
 
