@@ -43,7 +43,7 @@ cs_alloc_large (gsize bytes)
   const gsize huge = 2u << 20;
   void *p = NULL;
 
-  if (bytes < (8u << 20))
+  if (bytes < (64u << 20))
     return g_try_malloc (MAX (bytes, 1));
   if (posix_memalign (&p, huge, bytes) != 0)
     return NULL;
