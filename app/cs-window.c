@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-backend.h"
+#include "cs-gpu.h"
 #include "cs-build-config.h"
 #include "cs-window.h"
 
@@ -44,11 +45,21 @@ show_error (CsWindow *self, const char *message)
   gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
 }
 
+static CsDevice
+preferred_device (CsWindow *self)
+{
+  g_autofree char *s = g_settings_get_string (self->settings, "device");
+  gboolean ok;
+  return cs_device_from_string (s, &ok);
+}
+
 static void
 update_status (CsWindow *self)
 {
-  g_autofree char *backend = cs_backend_describe ();
-  g_autofree char *backend_text = g_strdup_printf (_("Compute: %s"), backend);
+  /* The backend is described once the first load (which probes the GPU off
+   * the main thread) is done. */
+  g_autofree char *backend = self->model ? cs_backend_describe (preferred_device (self)) : NULL;
+  g_autofree char *backend_text = backend ? g_strdup_printf (_("Compute: %s"), backend) : NULL;
 
   if (self->model)
     {
@@ -62,7 +73,13 @@ update_status (CsWindow *self)
     }
   else
     gtk_label_set_text (self->model_label, _("No model loaded"));
-  gtk_label_set_text (self->backend_label, backend_text);
+  gtk_label_set_text (self->backend_label, backend_text ? backend_text : "");
+  if (backend)
+    {
+      const char *reason = NULL;
+      cs_gpu_get (&reason);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->backend_label), reason);
+    }
 }
 
 static void
@@ -111,6 +128,9 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   GError *error = NULL;
   CsModel *model = cs_model_open (task_data, &error);
+
+  /* Loading the CUDA module can take a moment; do it here, not in the UI. */
+  cs_gpu_available ();
 
   if (model)
     g_task_return_pointer (task, model, g_object_unref);
@@ -231,6 +251,12 @@ dismiss_error_clicked (CsWindow *self)
 }
 
 static void
+on_device_changed (CsWindow *self)
+{
+  update_status (self);
+}
+
+static void
 on_recent_changed (GSettings *settings, const char *key, gpointer user_data)
 {
   rebuild_recent_menu (user_data);
@@ -265,6 +291,8 @@ cs_window_setup (CsWindow      *self,
     gtk_window_maximize (GTK_WINDOW (self));
   g_signal_connect_object (self->settings, "changed::recent-models",
                            G_CALLBACK (on_recent_changed), self, 0);
+  g_signal_connect_object (self->settings, "changed::device",
+                           G_CALLBACK (on_device_changed), self, G_CONNECT_SWAPPED);
   rebuild_recent_menu (self);
   update_status (self);
 }

@@ -2,6 +2,7 @@
 
 #include "cs-backend.h"
 #include "cs-build-config.h"
+#include "cs-gpu.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -31,10 +32,17 @@ cs_backend_get_threads (void)
 }
 
 char *
-cs_backend_describe (void)
+cs_backend_describe (CsDevice device)
 {
   int threads = cs_backend_get_threads ();
-  return g_strdup_printf ("CPU (OpenBLAS, %d thread%s)", threads, threads == 1 ? "" : "s");
+  const char *reason = NULL;
+
+  if (device != CS_DEVICE_CPU && cs_gpu_get (&reason))
+    return g_strdup_printf ("GPU (%s, CUDA)", cs_gpu_device_name ());
+  if (device == CS_DEVICE_CPU)
+    return g_strdup_printf ("CPU (OpenBLAS, %d thread%s)", threads, threads == 1 ? "" : "s");
+  (void) reason;
+  return g_strdup_printf ("CPU (OpenBLAS, %d thread%s; no usable GPU)", threads, threads == 1 ? "" : "s");
 }
 
 gpointer

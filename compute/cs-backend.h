@@ -11,8 +11,11 @@ typedef enum
   CS_DEVICE_CUDA,
 } CsDevice;
 
-/* A one-line description of the compute backend in use, for status lines. */
-char     *cs_backend_describe    (void);
+/* A one-line description of the compute backend that work asked for on
+ * `device` runs on, for status lines: the GPU's name, or the CPU (the reason
+ * there is no GPU comes from cs_gpu_get). May load the CUDA module: call it
+ * off the main thread first. */
+char     *cs_backend_describe    (CsDevice device);
 int       cs_backend_get_threads (void);
 void      cs_backend_init        (void);
 /* A buffer for a large result (logits, activations, a whitened matrix):
