@@ -1,6 +1,7 @@
 /* The forward pass against Hugging Face transformers' own outputs
  * (tests/data/reference/<model>/reference.safetensors): logits, every
  * residual-stream hook, steering, and batches of unequal prompts. */
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -279,6 +280,148 @@ test_sample_model (void)
   ref_clear (&r);
 }
 
+/* Qwen2 and Mistral share Llama's layout. A Llama checkpoint relabelled as
+ * Qwen2 with zero q/k/v biases, or as Mistral without a sliding window, must
+ * give transformers' Llama logits; and a value bias b in Qwen2 must act as an
+ * output-projection bias W_o·b would (attention weights sum to one). */
+static char *
+relabel_llama (const char *name, const char *arch, const char *model_type, const char *extra_config,
+               const float *v_bias, gboolean o_bias_from_v)
+{
+  g_autofree char *src = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", "llama", NULL);
+  g_autofree char *src_st = g_build_filename (src, "model.safetensors", NULL);
+  g_autofree char *src_cfg = g_build_filename (src, "config.json", NULL);
+  g_autofree char *cfg = NULL;
+  char *dir = g_build_filename (g_get_tmp_dir (), name, NULL);
+  g_autofree char *dst_st = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *dst_cfg = g_build_filename (dir, "config.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsSafetensors) st = cs_safetensors_open (src_st, &error);
+  g_autoptr(GArray) tensors = g_array_new (FALSE, FALSE, sizeof (CsTensor));
+  g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
+  int d = 64, qd = 64, kvd = 32;
+
+  g_assert_no_error (error);
+  g_mkdir_with_parents (dir, 0755);
+  for (guint i = 0; i < cs_safetensors_get_n_tensors (st); i++)
+    g_array_append_val (tensors, *cs_safetensors_get_nth (st, i));
+  for (int l = 0; l < 3; l++)
+    {
+      const char *names[] = { "q_proj", "k_proj", "v_proj" };
+      int sizes[] = { qd, kvd, kvd };
+      for (int k = 0; k < 3 && !o_bias_from_v && model_type[0] == 'q'; k++)
+        {
+          CsTensor t = { 0 };
+          float *data = g_new0 (float, sizes[k]);
+          if (k == 2 && v_bias)
+            memcpy (data, v_bias, sizeof (float) * kvd);
+          t.name = g_strdup_printf ("model.layers.%d.self_attn.%s.bias", l, names[k]);
+          t.dtype = CS_DTYPE_F32;
+          t.ndim = 1;
+          t.shape[0] = sizes[k];
+          t.data = data;
+          t.nbytes = sizeof (float) * sizes[k];
+          g_ptr_array_add (owned, t.name);
+          g_ptr_array_add (owned, data);
+          g_array_append_val (tensors, t);
+        }
+      if (o_bias_from_v)
+        {
+          /* o_bias = W_o · [b repeated over the query heads of each kv head] */
+          g_autofree char *wname = g_strdup_printf ("model.layers.%d.self_attn.o_proj.weight", l);
+          const CsTensor *wo = cs_safetensors_lookup (st, wname);
+          g_autofree float *w = g_new (float, d * qd);
+          float *bias = g_new0 (float, d);
+          cs_tensor_read_f32 (wo, 0, d * qd, w);
+          for (int i = 0; i < d; i++)
+            for (int j = 0; j < qd; j++)
+              bias[i] += w[i * qd + j] * v_bias[(j / 16 / 2) * 16 + j % 16];
+          CsTensor t = { 0 };
+          t.name = g_strdup_printf ("model.layers.%d.self_attn.o_proj.bias", l);
+          t.dtype = CS_DTYPE_F32;
+          t.ndim = 1;
+          t.shape[0] = d;
+          t.data = bias;
+          t.nbytes = sizeof (float) * d;
+          g_ptr_array_add (owned, t.name);
+          g_ptr_array_add (owned, bias);
+          g_array_append_val (tensors, t);
+        }
+    }
+  g_assert_true (cs_safetensors_write (dst_st, (CsTensor *) tensors->data, tensors->len, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (src_cfg, &cfg, NULL, NULL));
+  {
+    g_autoptr(GString) c = g_string_new (cfg);
+    g_autofree char *a = g_strdup_printf ("\"%s\"", arch);
+    g_autofree char *mt = g_strdup_printf ("\"model_type\": \"%s\"%s", model_type, extra_config);
+    g_string_replace (c, "\"LlamaForCausalLM\"", a, 1);
+    g_string_replace (c, "\"model_type\": \"llama\"", mt, 1);
+    g_assert_true (g_file_set_contents (dst_cfg, c->str, -1, NULL));
+  }
+  return dir;
+}
+
+static float *
+run_dir (const char *dir, Ref *ids_from, const char **arch_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) m = cs_model_open (dir, &error);
+  g_assert_no_error (error);
+  if (arch_out)
+    *arch_out = g_intern_string (cs_model_get_config (m)->architecture);
+  CsModel *saved = ids_from->model;
+  ids_from->model = m;
+  CsForwardResult *r = run_ref (ids_from, NULL);
+  ids_from->model = saved;
+  float *logits = g_steal_pointer (&r->logits);
+  cs_forward_result_free (r);
+  return logits;
+}
+
+static void
+test_llama_family (void)
+{
+  g_autofree char *llama = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", "llama", NULL);
+  Ref r = { 0 };
+  gsize n;
+  const char *arch = NULL;
+  float vb[32];
+
+  ref_open (&r, llama);
+  g_autofree float *want = ref_f32 (&r, "logits", &n);
+  for (int i = 0; i < 32; i++)
+    vb[i] = (float) cos (i * 1.3) * 0.5f;
+
+  g_autofree char *qwen = relabel_llama ("cs-qwen2-zero", "Qwen2ForCausalLM", "qwen2", "", NULL, FALSE);
+  g_autofree float *lq = run_dir (qwen, &r, &arch);
+  g_assert_cmpstr (arch, ==, "Qwen2ForCausalLM");
+  g_assert_cmpfloat (max_abs_diff (lq, want, n), <, 1e-4);
+
+  g_autofree char *mistral = relabel_llama ("cs-mistral", "MistralForCausalLM", "mistral",
+                                            ", \"sliding_window\": null", NULL, FALSE);
+  g_autofree float *lm = run_dir (mistral, &r, &arch);
+  g_assert_cmpstr (arch, ==, "MistralForCausalLM");
+  g_assert_cmpfloat (max_abs_diff (lm, want, n), <, 1e-4);
+
+  /* Mistral with a 4-token window attends to less: the logits must change. */
+  g_autofree char *mistral_w = relabel_llama ("cs-mistral-w", "MistralForCausalLM", "mistral",
+                                              ", \"sliding_window\": 4", NULL, FALSE);
+  g_autofree float *lw = run_dir (mistral_w, &r, NULL);
+  g_assert_cmpfloat (max_abs_diff (lw, want, n), >, 1e-2);
+
+  g_autofree char *qwen_b = relabel_llama ("cs-qwen2-vbias", "Qwen2ForCausalLM", "qwen2", "", vb, FALSE);
+  g_autofree char *llama_o = relabel_llama ("cs-llama-obias", "LlamaForCausalLM", "llama", "", vb, TRUE);
+  g_autofree float *lqb = run_dir (qwen_b, &r, NULL);
+  g_autofree float *lob = run_dir (llama_o, &r, NULL);
+  g_test_message ("Qwen2 v-bias vs Llama o-bias: max |diff| %.3g; vs no bias %.3g",
+                  max_abs_diff (lqb, lob, n), max_abs_diff (lqb, want, n));
+  g_assert_cmpfloat (max_abs_diff (lqb, lob, n), <, 1e-4);
+  g_assert_cmpfloat (max_abs_diff (lqb, want, n), >, 1e-2);
+  ref_clear (&r);
+}
+
 static void
 test_bad_requests (void)
 {
@@ -336,6 +479,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/forward/ragged/gpt2", "gpt2", test_ragged_batch);
   g_test_add_data_func ("/forward/ragged/gemma2", "gemma2", test_ragged_batch);
   g_test_add_func ("/forward/steer-from", test_steer_from_position);
+  g_test_add_func ("/forward/qwen2-mistral", test_llama_family);
   g_test_add_func ("/forward/sample-model", test_sample_model);
   g_test_add_func ("/forward/bad-requests", test_bad_requests);
   return g_test_run ();
