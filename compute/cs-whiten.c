@@ -35,7 +35,7 @@ centred_block (const CsTensor *u, gint64 r0, int n, int d, const double *mean, f
 }
 
 static gboolean
-whiten_cpu (const CsTensor *u, CsWhitening *w, GCancellable *cancellable, GError **error)
+whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, GCancellable *cancellable, GError **error)
 {
   gint64 V = w->rows;
   int d = w->cols;
@@ -101,7 +101,7 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, GCancellable *cancellable, GError
   cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d, d, d, 1.0, cov, d, cov, d, 0.0, w->inv_sqrt, d);
 
   /* g = C · Cov^(−1/2), block by block */
-  for (gint64 r0 = 0; r0 < V; r0 += B)
+  for (gint64 r0 = 0; form_g && r0 < V; r0 += B)
     {
       int n = (int) MIN ((gint64) B, V - r0);
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -116,11 +116,29 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, GCancellable *cancellable, GError
   return TRUE;
 }
 
+static CsWhitening *
+whiten (const CsTensor *u, CsDevice device, gboolean form_g, GCancellable *cancellable, GError **error);
+
 CsWhitening *
 cs_whiten (const CsTensor  *u,
            CsDevice         device,
            GCancellable    *cancellable,
            GError         **error)
+{
+  return whiten (u, device, TRUE, cancellable, error);
+}
+
+CsWhitening *
+cs_whiten_transform (const CsTensor  *u,
+                     CsDevice         device,
+                     GCancellable    *cancellable,
+                     GError         **error)
+{
+  return whiten (u, device, FALSE, cancellable, error);
+}
+
+static CsWhitening *
+whiten (const CsTensor *u, CsDevice device, gboolean form_g, GCancellable *cancellable, GError **error)
 {
   g_autoptr(CsWhitening) w = NULL;
   GError *local_error = NULL;
@@ -147,18 +165,19 @@ cs_whiten (const CsTensor  *u,
   w = g_new0 (CsWhitening, 1);
   w->rows = u->shape[0];
   w->cols = (int) u->shape[1];
-  w->g = cs_alloc_large ((gsize) w->rows * w->cols * sizeof (float));
+  w->g = form_g ? cs_alloc_large ((gsize) w->rows * w->cols * sizeof (float)) : NULL;
   w->mean = g_new0 (double, w->cols);
   w->eigenvalues = g_new0 (double, w->cols);
   w->inv_sqrt = g_try_malloc ((gsize) w->cols * w->cols * sizeof (double));
-  if (!w->g || !w->inv_sqrt)
+  if ((form_g && !w->g) || !w->inv_sqrt)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the whitened %" G_GINT64_FORMAT
                    " × %d matrix", w->rows, w->cols);
       return NULL;
     }
 
-  gpu = cs_gpu_should_use (device, &local_error);
+  /* The GPU module forms g; without it the CPU's blocked covariance suffices. */
+  gpu = form_g && cs_gpu_should_use (device, &local_error);
   if (local_error)
     {
       g_propagate_error (error, local_error);
@@ -186,7 +205,7 @@ cs_whiten (const CsTensor  *u,
       w->n_floored = 0;
     }
   w->device = CS_DEVICE_CPU;
-  if (!whiten_cpu (u, w, cancellable, error))
+  if (!whiten_cpu (u, w, form_g, cancellable, error))
     return NULL;
   return g_steal_pointer (&w);
 }

@@ -32,6 +32,13 @@ CsWhitening *cs_whiten             (const CsTensor  *unembedding,
                                     CsDevice         device,
                                     GCancellable    *cancellable,
                                     GError         **error);
+/* The same without forming g (g stays NULL): mean and Cov^(−1/2) are all a
+ * category vector or a projection needs, since any row of g is
+ * (γ_y − mean)·Cov^(−1/2). Memory: two d × d matrices and one block of rows. */
+CsWhitening *cs_whiten_transform   (const CsTensor  *unembedding,
+                                    CsDevice         device,
+                                    GCancellable    *cancellable,
+                                    GError         **error);
 void         cs_whitening_free     (CsWhitening     *w);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsWhitening, cs_whitening_free)

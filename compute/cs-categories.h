@@ -1,0 +1,66 @@
+#pragma once
+
+#include <glib.h>
+
+#include "cs-tokenizer.h"
+#include "cs-wordnet.h"
+
+G_BEGIN_DECLS
+
+/* How a vocabulary marks a word that follows a space. */
+typedef enum
+{
+  CS_VOCAB_BYTE_LEVEL,     /* Ġword */
+  CS_VOCAB_SENTENCEPIECE,  /* ▁word */
+  CS_VOCAB_BARE,           /* word */
+} CsVocabStyle;
+
+typedef struct
+{
+  char      *name;       /* display name: mammal */
+  char      *source;     /* mammal.n.01, or "user" */
+  int        parent;     /* index in the set, -1 for a root */
+  GArray    *tokens;     /* gint32 token ids, ascending, unique */
+  GPtrArray *words;      /* the words (lemmas) that matched a token */
+  guint      n_words;    /* words tried */
+  gboolean   reliable;   /* at least min_tokens tokens */
+} CsCategory;
+
+typedef struct
+{
+  GPtrArray *items;      /* CsCategory*, parents before children */
+  int        min_tokens;
+} CsCategorySet;
+
+typedef struct
+{
+  int      min_tokens;   /* below this a category is flagged unreliable (default 10) */
+  gboolean plurals;      /* also match simple English plurals */
+  int      depth;        /* for a synset root: levels of hyponyms that become categories (default 1) */
+} CsCategoryOptions;
+
+#define CS_CATEGORY_OPTIONS_INIT { 10, FALSE, 1 }
+
+CsVocabStyle   cs_vocab_style                 (CsTokenizer              *tok);
+
+/* hierarchy: "animal", "plant", or a synset name such as "bird.n.01". */
+CsCategorySet *cs_category_set_from_wordnet   (CsWordNet                *wn,
+                                               const char               *hierarchy,
+                                               CsTokenizer              *tok,
+                                               const CsCategoryOptions  *options,
+                                               GError                  **error);
+/* {"name": {"parent": "other" | null, "words": [...]}} or with "tokens":
+ * [exact vocabulary strings]. */
+CsCategorySet *cs_category_set_from_json      (const char               *path,
+                                               CsTokenizer              *tok,
+                                               const CsCategoryOptions  *options,
+                                               GError                  **error);
+void           cs_category_set_free           (CsCategorySet            *set);
+int            cs_category_set_find           (CsCategorySet            *set,
+                                               const char               *name);
+CsCategory    *cs_category_set_get            (CsCategorySet            *set,
+                                               guint                     i);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsCategorySet, cs_category_set_free)
+
+G_END_DECLS

@@ -1,0 +1,497 @@
+#define G_LOG_DOMAIN "cs-geometry"
+
+#include "cs-geometry.h"
+#include "cs-backend.h"
+#include "cs-error.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#define N_RANDOM 1000
+
+CsGeometrySpace *
+cs_geometry_space_new_from (const CsTensor *u, const double *mean, const double *inv_sqrt, int n_floored)
+{
+  CsGeometrySpace *s = g_new0 (CsGeometrySpace, 1);
+  s->unembedding = u;
+  s->vocab = u->shape[0];
+  s->d = (int) u->shape[1];
+  s->mean = g_memdup2 (mean, sizeof (double) * s->d);
+  s->inv_sqrt = g_memdup2 (inv_sqrt, sizeof (double) * s->d * s->d);
+  s->n_floored = n_floored;
+  return s;
+}
+
+CsGeometrySpace *
+cs_geometry_space_new (const CsTensor *u, CsDevice device, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(CsWhitening) w = cs_whiten_transform (u, device, cancellable, error);
+  if (!w)
+    return NULL;
+  return cs_geometry_space_new_from (u, w->mean, w->inv_sqrt, w->n_floored);
+}
+
+void
+cs_geometry_space_free (CsGeometrySpace *s)
+{
+  if (!s)
+    return;
+  g_free (s->mean);
+  g_free (s->inv_sqrt);
+  g_free (s);
+}
+
+void
+cs_geometry_g_rows (CsGeometrySpace *s, const gint32 *ids, int n, double *out)
+{
+  int d = s->d;
+  g_autofree double *c = g_new (double, (gsize) n * d);
+#pragma omp parallel
+  {
+    g_autofree float *row = g_new (float, d);
+#pragma omp for schedule(static)
+    for (int i = 0; i < n; i++)
+      {
+        cs_tensor_read_f32 (s->unembedding, (gsize) ids[i] * d, d, row);
+        for (int j = 0; j < d; j++)
+          c[(gsize) i * d + j] = (double) row[j] - s->mean[j];
+      }
+  }
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d, d, 1.0, c, d, s->inv_sqrt, d, 0.0, out, d);
+}
+
+void
+cs_geometry_project_all (CsGeometrySpace *s, const double *dir, float *out)
+{
+  int d = s->d;
+  g_autofree double *wd = g_new (double, d);
+  double offset = 0;
+
+  /* g_y·dir = (γ_y − μ)·(W dir) = γ_y·(W dir) − μ·(W dir) */
+  cblas_dgemv (CblasRowMajor, CblasNoTrans, d, d, 1.0, s->inv_sqrt, d, dir, 1, 0.0, wd, 1);
+  for (int j = 0; j < d; j++)
+    offset += s->mean[j] * wd[j];
+#pragma omp parallel
+  {
+    g_autofree float *row = g_new (float, d);
+#pragma omp for schedule(static)
+    for (gint64 v = 0; v < s->vocab; v++)
+      {
+        double acc = 0;
+        cs_tensor_read_f32 (s->unembedding, (gsize) v * d, d, row);
+        for (int j = 0; j < d; j++)
+          acc += row[j] * wd[j];
+        out[v] = (float) (acc - offset);
+      }
+  }
+}
+
+double
+cs_ledoit_wolf (const double *X, int n, int d, double *cov)
+{
+  g_autofree double *mu = g_new0 (double, d);
+  g_autofree double *xc = g_new (double, (gsize) n * d);
+  g_autofree double *x2 = g_new (double, (gsize) n * d);
+  g_autofree double *xtx = g_new (double, (gsize) d * d);
+  g_autofree double *x2tx2 = g_new (double, (gsize) d * d);
+  double trace = 0, m, beta_ = 0, delta_ = 0, beta, delta, shrink;
+
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      mu[j] += X[(gsize) i * d + j] / n;
+  for (gsize k = 0; k < (gsize) n * d; k++)
+    {
+      xc[k] = X[k] - mu[k % d];
+      x2[k] = xc[k] * xc[k];
+      trace += x2[k];
+    }
+  trace /= n;                      /* trace of the empirical covariance */
+  m = trace / d;
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0, xc, d, xc, d, 0.0, xtx, d);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0, x2, d, x2, d, 0.0, x2tx2, d);
+  for (gsize k = 0; k < (gsize) d * d; k++)
+    {
+      delta_ += xtx[k] * xtx[k];
+      beta_ += x2tx2[k];
+    }
+  delta_ /= (double) n * n;
+  beta = 1.0 / ((double) d * n) * (beta_ / n - delta_);
+  delta = (delta_ - 2.0 * m * trace + d * m * m) / d;
+  beta = MIN (beta, delta);
+  shrink = beta == 0 ? 0 : beta / delta;
+  if (cov)
+    for (int a = 0; a < d; a++)
+      for (int b = 0; b < d; b++)
+        cov[(gsize) a * d + b] = (1 - shrink) * xtx[(gsize) a * d + b] / n + (a == b ? shrink * m : 0);
+  return shrink;
+}
+
+gboolean
+cs_geometry_estimate_vector (const double *X, int n, int d, double *lbar, GError **error)
+{
+  g_autofree double *mu = g_new0 (double, d);
+  g_autofree double *cov = g_new (double, (gsize) d * d);
+  g_autofree double *w = g_new (double, d);
+  g_autofree double *t = g_new0 (double, d);
+  g_autofree double *v = g_new0 (double, d);
+  double norm = 0, dot = 0, cutoff;
+
+  if (n < 2)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "%d token%s: a category vector needs at least two", n, n == 1 ? "" : "s");
+      return FALSE;
+    }
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      mu[j] += X[(gsize) i * d + j] / n;
+  cs_ledoit_wolf (X, n, d, cov);
+  if (LAPACKE_dsyevd (LAPACK_ROW_MAJOR, 'V', 'L', d, cov, d, w) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "the category covariance's eigendecomposition failed");
+      return FALSE;
+    }
+  /* pinv(Σ)μ = Q diag(1/λ) Qᵀ μ, dropping λ below the pseudo-inverse cutoff */
+  cutoff = MAX (w[d - 1], 0.0) * d * DBL_EPSILON;
+  cblas_dgemv (CblasRowMajor, CblasTrans, d, d, 1.0, cov, d, mu, 1, 0.0, t, 1);
+  for (int k = 0; k < d; k++)
+    t[k] = w[k] > cutoff ? t[k] / w[k] : 0;
+  cblas_dgemv (CblasRowMajor, CblasNoTrans, d, d, 1.0, cov, d, t, 1, 0.0, v, 1);
+  for (int j = 0; j < d; j++)
+    norm += v[j] * v[j];
+  norm = sqrt (norm);
+  if (!(norm > 0))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED,
+                   "the category's tokens have zero mean in the whitened space: no direction to estimate");
+      return FALSE;
+    }
+  for (int j = 0; j < d; j++)
+    {
+      v[j] /= norm;
+      dot += mu[j] * v[j];
+    }
+  for (int j = 0; j < d; j++)
+    lbar[j] = dot * v[j];
+  return TRUE;
+}
+
+static CsStat
+stat_of (const double *p, int n)
+{
+  CsStat s = { NAN, NAN };
+  double m = 0, v = 0;
+  if (n <= 0)
+    return s;
+  for (int i = 0; i < n; i++)
+    m += p[i];
+  m /= n;
+  for (int i = 0; i < n; i++)
+    v += (p[i] - m) * (p[i] - m);
+  s.mean = m;
+  s.std = n > 1 ? sqrt (v / (n - 1)) : 0;
+  return s;
+}
+
+/* g(y)·ℓ̄/‖ℓ̄‖² for tokens ids[0..n) */
+static CsStat
+projection_stat (CsGeometrySpace *s, const gint32 *ids, int n, const double *lbar)
+{
+  int d = s->d;
+  g_autofree double *rows = NULL;
+  g_autofree double *p = NULL;
+  double nn = 0;
+
+  if (n <= 0)
+    return stat_of (NULL, 0);
+  rows = g_new (double, (gsize) n * d);
+  p = g_new (double, n);
+  cs_geometry_g_rows (s, ids, n, rows);
+  for (int j = 0; j < d; j++)
+    nn += lbar[j] * lbar[j];
+  for (int i = 0; i < n; i++)
+    {
+      double acc = 0;
+      for (int j = 0; j < d; j++)
+        acc += rows[(gsize) i * d + j] * lbar[j];
+      p[i] = acc / nn;
+    }
+  return stat_of (p, n);
+}
+
+static double
+cosine (const double *a, const double *b, int d)
+{
+  double ab = 0, aa = 0, bb = 0;
+  for (int j = 0; j < d; j++)
+    {
+      ab += a[j] * b[j];
+      aa += a[j] * a[j];
+      bb += b[j] * b[j];
+    }
+  return aa > 0 && bb > 0 ? ab / sqrt (aa * bb) : NAN;
+}
+
+void
+cs_geometry_free (CsGeometry *g)
+{
+  if (!g)
+    return;
+  for (guint i = 0; g->categories && i < g->categories->items->len; i++)
+    g_free (g->vectors[i].lbar);
+  g_free (g->vectors);
+  g_free (g->cos);
+  g_free (g->cos_shuffled);
+  cs_category_set_free (g->categories);
+  g_free (g);
+}
+
+/* Estimates one category from the rows `map` sends its tokens to. */
+static gboolean
+estimate_one (CsGeometrySpace *s, const gint32 *train, int n_train, const gint32 *test, int n_test,
+              const gint32 *random, int n_random, double *lbar, CsStat *st_train, CsStat *st_test,
+              CsStat *st_random, GError **error)
+{
+  g_autofree double *X = g_new (double, (gsize) n_train * s->d);
+  cs_geometry_g_rows (s, train, n_train, X);
+  if (!cs_geometry_estimate_vector (X, n_train, s->d, lbar, error))
+    return FALSE;
+  *st_train = projection_stat (s, train, n_train, lbar);
+  *st_test = projection_stat (s, test, n_test, lbar);
+  *st_random = projection_stat (s, random, n_random, lbar);
+  return TRUE;
+}
+
+CsGeometry *
+cs_geometry_estimate (CsGeometrySpace *s, CsCategorySet *cats, double train_fraction, guint seed,
+                      GCancellable *cancellable, GError **error)
+{
+  g_autoptr(CsGeometry) g = g_new0 (CsGeometry, 1);
+  guint n = cats->items->len;
+  int d = s->d;
+  g_autofree gint32 *perm = NULL;
+  g_autofree gint32 *random = NULL;
+  g_autofree gint32 *random_shuf = NULL;
+  g_autofree double **shuf_lbar = NULL;
+  GRand *rand;
+  int n_random = (int) MIN ((gint64) N_RANDOM, s->vocab);
+
+  g->categories = cats;
+  g->d = d;
+  g->train_fraction = train_fraction;
+  g->seed = seed;
+  g->n_random = n_random;
+  g->vectors = g_new0 (CsCategoryVector, n);
+  g->cos = g_new (double, (gsize) n * n);
+  g->cos_shuffled = g_new (double, (gsize) n * n);
+  shuf_lbar = g_new0 (double *, n);
+
+  if (!(train_fraction > 0 && train_fraction <= 1))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the train fraction must be in (0, 1], not %g", train_fraction);
+      return NULL;
+    }
+  cs_backend_init ();
+
+  /* the shuffled baseline: g's rows permuted; and the random tokens */
+  rand = g_rand_new_with_seed (seed ^ 0x5eed);
+  perm = g_new (gint32, s->vocab);
+  for (gint64 i = 0; i < s->vocab; i++)
+    perm[i] = (gint32) i;
+  for (gint64 i = s->vocab - 1; i > 0; i--)
+    {
+      gint64 j = g_rand_int_range (rand, 0, (gint32) (i + 1));
+      gint32 t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+  random = g_new (gint32, n_random);
+  random_shuf = g_new (gint32, n_random);
+  for (int i = 0; i < n_random; i++)
+    {
+      random[i] = g_rand_int_range (rand, 0, (gint32) s->vocab);
+      random_shuf[i] = perm[random[i]];
+    }
+  g_rand_free (rand);
+
+  for (guint c = 0; c < n; c++)
+    {
+      CsCategory *cat = cs_category_set_get (cats, c);
+      CsCategoryVector *cv = &g->vectors[c];
+      int nt = (int) cat->tokens->len;
+      g_autofree gint32 *ids = g_memdup2 (cat->tokens->data, sizeof (gint32) * MAX (nt, 1));
+      g_autofree gint32 *sids = g_new (gint32, MAX (nt, 1));
+      GRand *r = g_rand_new_with_seed (seed + 7919 * c);
+      g_autoptr(GError) local_error = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      for (int i = nt - 1; i > 0; i--)
+        {
+          int j = g_rand_int_range (r, 0, i + 1);
+          gint32 t = ids[i];
+          ids[i] = ids[j];
+          ids[j] = t;
+        }
+      g_rand_free (r);
+      for (int i = 0; i < nt; i++)
+        sids[i] = perm[ids[i]];
+      cv->n_train = train_fraction >= 1.0 ? nt : (int) lround (train_fraction * nt);
+      cv->n_test = nt - cv->n_train;
+      cv->lbar = g_new0 (double, d);
+      cv->cos_parent = cv->cos_grandparent = NAN;
+      if (cv->n_train < 2)
+        {
+          cv->estimated = FALSE;
+          cv->train = cv->test = cv->random = stat_of (NULL, 0);
+          cv->shuffled_train = cv->shuffled_test = cv->shuffled_random = stat_of (NULL, 0);
+          continue;
+        }
+      if (!estimate_one (s, ids, cv->n_train, ids + cv->n_train, cv->n_test, random, n_random, cv->lbar,
+                         &cv->train, &cv->test, &cv->random, &local_error))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "category '%s': %s", cat->name, local_error->message);
+          return NULL;
+        }
+      shuf_lbar[c] = g_new0 (double, d);
+      if (!estimate_one (s, sids, cv->n_train, sids + cv->n_train, cv->n_test, random_shuf, n_random, shuf_lbar[c],
+                         &cv->shuffled_train, &cv->shuffled_test, &cv->shuffled_random, &local_error))
+        g_clear_pointer (&shuf_lbar[c], g_free);
+      cv->estimated = TRUE;
+      for (int j = 0; j < d; j++)
+        cv->norm += cv->lbar[j] * cv->lbar[j];
+      cv->norm = sqrt (cv->norm);
+    }
+
+  /* hierarchy */
+  for (guint c = 0; c < n; c++)
+    {
+      CsCategory *cat = cs_category_set_get (cats, c);
+      CsCategoryVector *cv = &g->vectors[c];
+      if (cat->parent < 0 || !cv->estimated || !g->vectors[cat->parent].estimated)
+        continue;
+      const double *p = g->vectors[cat->parent].lbar;
+      g_autofree double *diff = g_new (double, d);
+      for (int j = 0; j < d; j++)
+        diff[j] = cv->lbar[j] - p[j];
+      cv->cos_parent = cosine (diff, p, d);
+      int gp = cs_category_set_get (cats, cat->parent)->parent;
+      if (gp >= 0 && g->vectors[gp].estimated)
+        {
+          g_autofree double *pd = g_new (double, d);
+          for (int j = 0; j < d; j++)
+            pd[j] = p[j] - g->vectors[gp].lbar[j];
+          cv->cos_grandparent = cosine (diff, pd, d);
+        }
+    }
+  for (guint a = 0; a < n; a++)
+    for (guint b = 0; b < n; b++)
+      {
+        gboolean ok = g->vectors[a].estimated && g->vectors[b].estimated;
+        g->cos[a * n + b] = ok ? cosine (g->vectors[a].lbar, g->vectors[b].lbar, d) : NAN;
+        g->cos_shuffled[a * n + b] = shuf_lbar[a] && shuf_lbar[b] ? cosine (shuf_lbar[a], shuf_lbar[b], d) : NAN;
+      }
+  for (guint c = 0; c < n; c++)
+    g_free (shuf_lbar[c]);
+  return g_steal_pointer (&g);
+}
+
+void
+cs_projection_free (CsProjection *p)
+{
+  if (!p)
+    return;
+  g_free (p->x);
+  g_free (p->y);
+  g_free (p->cat_x);
+  g_free (p->cat_y);
+  g_free (p);
+}
+
+static gboolean
+axis_vector (CsGeometry *g, CsAxis a, double *out, GError **error)
+{
+  guint n = g->categories->items->len;
+  if (a.plus < 0 || (guint) a.plus >= n || (a.minus >= 0 && (guint) a.minus >= n))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "an axis names a category that is not in the workspace");
+      return FALSE;
+    }
+  if (!g->vectors[a.plus].estimated || (a.minus >= 0 && !g->vectors[a.minus].estimated))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "an axis uses '%s', which has too few tokens for a vector",
+                   cs_category_set_get (g->categories, g->vectors[a.plus].estimated ? a.minus : a.plus)->name);
+      return FALSE;
+    }
+  for (int j = 0; j < g->d; j++)
+    out[j] = g->vectors[a.plus].lbar[j] - (a.minus >= 0 ? g->vectors[a.minus].lbar[j] : 0);
+  return TRUE;
+}
+
+CsProjection *
+cs_geometry_project (CsGeometrySpace *s, CsGeometry *g, CsAxis ax, CsAxis ay, gboolean orthogonalise,
+                     GError **error)
+{
+  int d = g->d;
+  guint n = g->categories->items->len;
+  g_autofree double *a = g_new (double, d);
+  g_autofree double *b = g_new (double, d);
+  g_autoptr(CsProjection) p = g_new0 (CsProjection, 1);
+  double na = 0, nb = 0, ab = 0;
+
+  if (!axis_vector (g, ax, a, error) || !axis_vector (g, ay, b, error))
+    return NULL;
+  for (int j = 0; j < d; j++)
+    na += a[j] * a[j];
+  na = sqrt (na);
+  for (int j = 0; j < d; j++)
+    a[j] /= na;
+  if (orthogonalise)
+    {
+      for (int j = 0; j < d; j++)
+        ab += a[j] * b[j];
+      for (int j = 0; j < d; j++)
+        b[j] -= ab * a[j];
+    }
+  for (int j = 0; j < d; j++)
+    nb += b[j] * b[j];
+  nb = sqrt (nb);
+  if (!(nb > 1e-12 * na))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the two axes are parallel: they span no plane");
+      return NULL;
+    }
+  for (int j = 0; j < d; j++)
+    b[j] /= nb;
+  p->vocab = s->vocab;
+  p->axis_norm[0] = na;
+  p->axis_norm[1] = nb;
+  p->x = g_try_new (float, s->vocab);
+  p->y = g_try_new (float, s->vocab);
+  if (!p->x || !p->y)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the projection");
+      return NULL;
+    }
+  cs_geometry_project_all (s, a, p->x);
+  cs_geometry_project_all (s, b, p->y);
+  p->cat_x = g_new0 (double, n);
+  p->cat_y = g_new0 (double, n);
+  for (guint c = 0; c < n; c++)
+    {
+      if (!g->vectors[c].estimated)
+        {
+          p->cat_x[c] = p->cat_y[c] = NAN;
+          continue;
+        }
+      for (int j = 0; j < d; j++)
+        {
+          p->cat_x[c] += g->vectors[c].lbar[j] * a[j];
+          p->cat_y[c] += g->vectors[c].lbar[j] * b[j];
+        }
+    }
+  return g_steal_pointer (&p);
+}

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cs-categories.h"
+#include "cs-safetensors.h"
+#include "cs-whiten.h"
+
+G_BEGIN_DECLS
+
+/* The whitened representation space of a model's unembedding: any row of
+ * g is (γ_y − mean)·Cov^(−1/2), so only the mean and Cov^(−1/2) are kept. */
+typedef struct
+{
+  const CsTensor *unembedding;   /* borrowed: the model must outlive the space */
+  gint64          vocab;
+  int             d;
+  double         *mean;          /* [d] */
+  double         *inv_sqrt;      /* [d, d] */
+  int             n_floored;
+} CsGeometrySpace;
+
+CsGeometrySpace *cs_geometry_space_new       (const CsTensor   *unembedding,
+                                              CsDevice          device,
+                                              GCancellable     *cancellable,
+                                              GError          **error);
+/* From a saved mean and Cov^(−1/2) (a workspace's cache). */
+CsGeometrySpace *cs_geometry_space_new_from  (const CsTensor   *unembedding,
+                                              const double     *mean,
+                                              const double     *inv_sqrt,
+                                              int               n_floored);
+void             cs_geometry_space_free      (CsGeometrySpace  *space);
+/* Rows of g for the given token ids: out [n, d] (float64). */
+void             cs_geometry_g_rows          (CsGeometrySpace  *space,
+                                              const gint32     *ids,
+                                              int               n,
+                                              double           *out);
+/* g_y · dir for every token y: out [vocab]. */
+void             cs_geometry_project_all     (CsGeometrySpace  *space,
+                                              const double     *dir,
+                                              float            *out);
+
+/* Park et al.'s estimator on rows X [n, d] of g: μ = mean, Σ the Ledoit–Wolf
+ * shrinkage covariance, ĝ = pinv(Σ)μ/‖pinv(Σ)μ‖, ℓ̄ = (μ·ĝ)ĝ. */
+gboolean         cs_geometry_estimate_vector (const double     *X,
+                                              int               n,
+                                              int               d,
+                                              double           *lbar,
+                                              GError          **error);
+/* sklearn's Ledoit–Wolf shrinkage of rows X [n, d] (centred inside);
+ * fills the shrunk covariance when cov is not NULL. */
+double           cs_ledoit_wolf              (const double     *X,
+                                              int               n,
+                                              int               d,
+                                              double           *cov);
+
+typedef struct
+{
+  double mean, std;
+} CsStat;
+
+typedef struct
+{
+  double *lbar;                 /* [d] */
+  double  norm;                 /* ‖ℓ̄‖ */
+  int     n_train, n_test;
+  CsStat  train, test, random;  /* g(y)·ℓ̄/‖ℓ̄‖² */
+  CsStat  shuffled_train, shuffled_test, shuffled_random;
+  double  cos_parent;           /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p); NAN for a root */
+  double  cos_grandparent;      /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p − ℓ̄_gp); NAN without a grandparent */
+  gboolean estimated;           /* FALSE when the category had too few tokens */
+} CsCategoryVector;
+
+typedef struct
+{
+  CsCategorySet    *categories;     /* owned */
+  CsCategoryVector *vectors;        /* one per category */
+  int               d;
+  double           *cos;            /* [n, n] cos(ℓ̄_i, ℓ̄_j); NAN where not estimated */
+  double           *cos_shuffled;   /* the same from the shuffled g */
+  double            train_fraction;
+  guint             seed;
+  int               n_random;
+} CsGeometry;
+
+/* Estimates every category's vector with a deterministic train/test split
+ * (train_fraction, seed), validation against random tokens, the shuffled-g
+ * baseline (rows permuted), hierarchy cosines and the cosine matrices.
+ * Takes ownership of categories. */
+CsGeometry      *cs_geometry_estimate        (CsGeometrySpace  *space,
+                                              CsCategorySet    *categories,
+                                              double            train_fraction,
+                                              guint             seed,
+                                              GCancellable     *cancellable,
+                                              GError          **error);
+void             cs_geometry_free            (CsGeometry       *geometry);
+
+/* An axis: ℓ̄ of one category, or the difference of two (minus ≥ 0). */
+typedef struct
+{
+  int plus;
+  int minus;   /* -1: none */
+} CsAxis;
+
+/* Coordinates of every vocabulary token on the plane of two axes; with
+ * orthogonalise the second is Gram–Schmidt'ed against the first. Also the
+ * coordinates of each category's ℓ̄ (for arrows). */
+typedef struct
+{
+  gint64  vocab;
+  float  *x, *y;              /* [vocab] */
+  double *cat_x, *cat_y;      /* [n_categories]: ℓ̄ of each category in this plane */
+  double  axis_norm[2];
+} CsProjection;
+
+CsProjection    *cs_geometry_project         (CsGeometrySpace  *space,
+                                              CsGeometry       *geometry,
+                                              CsAxis            x,
+                                              CsAxis            y,
+                                              gboolean          orthogonalise,
+                                              GError          **error);
+void             cs_projection_free          (CsProjection     *p);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometrySpace, cs_geometry_space_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometry, cs_geometry_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsProjection, cs_projection_free)
+
+G_END_DECLS
