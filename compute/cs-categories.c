@@ -44,13 +44,29 @@ cs_category_set_find (CsCategorySet *set, const char *name)
   return -1;
 }
 
-static CsCategorySet *
-set_new (const CsCategoryOptions *o)
+CsCategorySet *
+cs_category_set_new (int min_tokens)
 {
   CsCategorySet *s = g_new0 (CsCategorySet, 1);
   s->items = g_ptr_array_new_with_free_func (category_free);
-  s->min_tokens = o->min_tokens;
+  s->min_tokens = min_tokens;
   return s;
+}
+
+static CsCategorySet *
+set_new (const CsCategoryOptions *o)
+{
+  return cs_category_set_new (o->min_tokens);
+}
+
+static CsCategory *category_new (const char *name, const char *source, int parent);
+
+CsCategory *
+cs_category_set_add (CsCategorySet *set, const char *name, const char *source, int parent)
+{
+  CsCategory *c = category_new (name, source, parent);
+  g_ptr_array_add (set->items, c);
+  return c;
 }
 
 static CsCategory *

@@ -55,6 +55,12 @@ CsCategorySet *cs_category_set_from_json      (const char               *path,
                                                CsTokenizer              *tok,
                                                const CsCategoryOptions  *options,
                                                GError                  **error);
+CsCategorySet *cs_category_set_new            (int                       min_tokens);
+/* Appends an empty category (no tokens yet) and returns it. */
+CsCategory    *cs_category_set_add            (CsCategorySet            *set,
+                                               const char               *name,
+                                               const char               *source,
+                                               int                       parent);
 void           cs_category_set_free           (CsCategorySet            *set);
 int            cs_category_set_find           (CsCategorySet            *set,
                                                const char               *name);

@@ -99,6 +99,45 @@ cs_h5_writer_add_i32 (CsH5Writer *self, const char *name, int rank, const gsize 
 }
 
 gboolean
+cs_h5_writer_add_f64 (CsH5Writer *self, const char *name, int rank, const gsize *dims,
+                      const double *data, GError **error)
+{
+  return add_dataset (self, name, rank, dims, H5T_NATIVE_DOUBLE, data, error);
+}
+
+gboolean
+cs_h5_writer_add_strings (CsH5Writer *self, const char *name, const char * const *strings, gsize n,
+                          GError **error)
+{
+  hid_t type = H5Tcopy (H5T_C_S1);
+  gboolean ok;
+  gsize dims[1] = { n };
+
+  H5Tset_size (type, H5T_VARIABLE);
+  H5Tset_cset (type, H5T_CSET_UTF8);
+  ok = add_dataset (self, name, 1, dims, type, strings, error);
+  H5Tclose (type);
+  return ok;
+}
+
+gboolean
+cs_h5_writer_set_attr_double (CsH5Writer *self, const char *key, double value, GError **error)
+{
+  hid_t space = H5Screate (H5S_SCALAR);
+  hid_t attr = H5Acreate2 (self->file, key, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t st = attr >= 0 ? H5Awrite (attr, H5T_NATIVE_DOUBLE, &value) : -1;
+  if (attr >= 0)
+    H5Aclose (attr);
+  H5Sclose (space);
+  if (st < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot write attribute '%s'", self->path, key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 cs_h5_writer_set_attr (CsH5Writer *self, const char *key, const char *value, GError **error)
 {
   hid_t type = H5Tcopy (H5T_C_S1);
@@ -232,4 +271,213 @@ out:
   H5Dclose (dset);
   H5Fclose (file);
   return data;
+}
+
+struct _CsH5Reader
+{
+  char  *path;
+  hid_t  file;
+};
+
+CsH5Reader *
+cs_h5_reader_open (const char *path, GError **error)
+{
+  CsH5Reader *self;
+  hid_t file;
+
+  quiet_hdf5 ();
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no such file", path);
+      return NULL;
+    }
+  if (H5Fis_hdf5 (path) <= 0 || (file = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not an HDF5 file", path);
+      return NULL;
+    }
+  self = g_new0 (CsH5Reader, 1);
+  self->path = g_strdup (path);
+  self->file = file;
+  return self;
+}
+
+void
+cs_h5_reader_free (CsH5Reader *self)
+{
+  if (!self)
+    return;
+  H5Fclose (self->file);
+  g_free (self->path);
+  g_free (self);
+}
+
+gboolean
+cs_h5_reader_has (CsH5Reader *self, const char *name)
+{
+  /* H5Lexists needs every intermediate group to exist */
+  g_auto(GStrv) parts = g_strsplit (name, "/", -1);
+  g_autoptr(GString) sofar = g_string_new (NULL);
+  for (guint i = 0; parts[i]; i++)
+    {
+      if (!*parts[i])
+        continue;
+      if (sofar->len)
+        g_string_append_c (sofar, '/');
+      g_string_append (sofar, parts[i]);
+      if (H5Lexists (self->file, sofar->str, H5P_DEFAULT) <= 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void *
+read_numeric (CsH5Reader *self, const char *name, hid_t mem_type, gsize elem, int *rank_out, gsize *dims_out,
+              gsize *n_out, GError **error)
+{
+  hid_t dset, space;
+  hsize_t dims[8];
+  int rank;
+  gsize n = 1;
+  void *data = NULL;
+
+  if (!cs_h5_reader_has (self, name) || (dset = H5Dopen2 (self->file, name, H5P_DEFAULT)) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no dataset '%s'", self->path, name);
+      return NULL;
+    }
+  space = H5Dget_space (dset);
+  rank = H5Sget_simple_extent_ndims (space);
+  if (rank < 0 || rank > 8)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' has an unsupported shape", self->path, name);
+      goto out;
+    }
+  H5Sget_simple_extent_dims (space, dims, NULL);
+  for (int i = 0; i < rank; i++)
+    n *= dims[i];
+  data = g_try_malloc (MAX (n, 1) * elem);
+  if (!data || H5Dread (dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' cannot be read as numbers", self->path, name);
+      g_clear_pointer (&data, g_free);
+      goto out;
+    }
+  if (rank_out)
+    *rank_out = rank;
+  if (dims_out)
+    for (int i = 0; i < rank; i++)
+      dims_out[i] = dims[i];
+  if (n_out)
+    *n_out = n;
+out:
+  H5Sclose (space);
+  H5Dclose (dset);
+  return data;
+}
+
+double *
+cs_h5_reader_f64 (CsH5Reader *self, const char *name, int *rank, gsize *dims, GError **error)
+{
+  return read_numeric (self, name, H5T_NATIVE_DOUBLE, sizeof (double), rank, dims, NULL, error);
+}
+
+gint32 *
+cs_h5_reader_i32 (CsH5Reader *self, const char *name, gsize *n, GError **error)
+{
+  return read_numeric (self, name, H5T_NATIVE_INT32, sizeof (gint32), NULL, NULL, n, error);
+}
+
+GStrv
+cs_h5_reader_strings (CsH5Reader *self, const char *name, GError **error)
+{
+  hid_t dset, space, type;
+  hsize_t n = 0;
+  char **buf;
+  GStrv out = NULL;
+
+  if (!cs_h5_reader_has (self, name) || (dset = H5Dopen2 (self->file, name, H5P_DEFAULT)) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no dataset '%s'", self->path, name);
+      return NULL;
+    }
+  space = H5Dget_space (dset);
+  if (H5Sget_simple_extent_ndims (space) != 1)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: '%s' is not a list of strings", self->path, name);
+      H5Sclose (space);
+      H5Dclose (dset);
+      return NULL;
+    }
+  H5Sget_simple_extent_dims (space, &n, NULL);
+  type = H5Tcopy (H5T_C_S1);
+  H5Tset_size (type, H5T_VARIABLE);
+  H5Tset_cset (type, H5T_CSET_UTF8);
+  buf = g_new0 (char *, n + 1);
+  if (H5Dread (dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
+    {
+      out = g_new0 (char *, n + 1);
+      for (hsize_t i = 0; i < n; i++)
+        out[i] = g_strdup (buf[i] ? buf[i] : "");
+      H5Dvlen_reclaim (type, space, H5P_DEFAULT, buf);
+    }
+  else
+    g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: '%s' is not a list of strings", self->path, name);
+  g_free (buf);
+  H5Tclose (type);
+  H5Sclose (space);
+  H5Dclose (dset);
+  return out;
+}
+
+char *
+cs_h5_reader_attr (CsH5Reader *self, const char *key)
+{
+  hid_t attr, type, mem;
+  char *out = NULL;
+
+  if (H5Aexists (self->file, key) <= 0 || (attr = H5Aopen (self->file, key, H5P_DEFAULT)) < 0)
+    return NULL;
+  type = H5Aget_type (attr);
+  if (H5Tget_class (type) == H5T_STRING)
+    {
+      if (H5Tis_variable_str (type) > 0)
+        {
+          char *v = NULL;
+          mem = H5Tcopy (H5T_C_S1);
+          H5Tset_size (mem, H5T_VARIABLE);
+          if (H5Aread (attr, mem, &v) >= 0 && v)
+            {
+              out = g_strdup (v);
+              H5free_memory (v);
+            }
+          H5Tclose (mem);
+        }
+      else
+        {
+          gsize size = H5Tget_size (type);
+          out = g_malloc0 (size + 1);
+          mem = H5Tcopy (H5T_C_S1);
+          H5Tset_size (mem, size);
+          if (H5Aread (attr, mem, out) < 0)
+            g_clear_pointer (&out, g_free);
+          H5Tclose (mem);
+        }
+    }
+  H5Tclose (type);
+  H5Aclose (attr);
+  return out;
+}
+
+gboolean
+cs_h5_reader_attr_double (CsH5Reader *self, const char *key, double *value)
+{
+  hid_t attr;
+  gboolean ok;
+
+  if (H5Aexists (self->file, key) <= 0 || (attr = H5Aopen (self->file, key, H5P_DEFAULT)) < 0)
+    return FALSE;
+  ok = H5Aread (attr, H5T_NATIVE_DOUBLE, value) >= 0;
+  H5Aclose (attr);
+  return ok;
 }

@@ -23,6 +23,22 @@ gboolean    cs_h5_writer_add_i32    (CsH5Writer    *self,
                                      const gsize   *dims,
                                      const gint32  *data,
                                      GError       **error);
+gboolean    cs_h5_writer_add_f64    (CsH5Writer    *self,
+                                     const char    *name,
+                                     int            rank,
+                                     const gsize   *dims,
+                                     const double  *data,
+                                     GError       **error);
+/* Variable-length UTF-8 strings (h5py reads them as str). */
+gboolean    cs_h5_writer_add_strings (CsH5Writer   *self,
+                                     const char    *name,
+                                     const char * const *strings,
+                                     gsize          n,
+                                     GError       **error);
+gboolean    cs_h5_writer_set_attr_double (CsH5Writer *self,
+                                     const char    *key,
+                                     double         value,
+                                     GError       **error);
 gboolean    cs_h5_writer_set_attr   (CsH5Writer    *self,
                                      const char    *key,
                                      const char    *value,
@@ -39,6 +55,34 @@ float      *cs_h5_read_f32          (const char    *path,
                                      gsize         *dims,
                                      GError       **error);
 
+/* Reading a file written by the writer above (or by h5py). */
+typedef struct _CsH5Reader CsH5Reader;
+
+CsH5Reader *cs_h5_reader_open       (const char    *path,
+                                     GError       **error);
+void        cs_h5_reader_free       (CsH5Reader    *self);
+gboolean    cs_h5_reader_has        (CsH5Reader    *self,
+                                     const char    *name);
+/* Any numeric dataset as float64 / int32; dims gets up to 8 dimensions. */
+double     *cs_h5_reader_f64        (CsH5Reader    *self,
+                                     const char    *name,
+                                     int           *rank,
+                                     gsize         *dims,
+                                     GError       **error);
+gint32     *cs_h5_reader_i32        (CsH5Reader    *self,
+                                     const char    *name,
+                                     gsize         *n,
+                                     GError       **error);
+GStrv       cs_h5_reader_strings    (CsH5Reader    *self,
+                                     const char    *name,
+                                     GError       **error);
+char       *cs_h5_reader_attr       (CsH5Reader    *self,
+                                     const char    *key);
+gboolean    cs_h5_reader_attr_double (CsH5Reader   *self,
+                                     const char    *key,
+                                     double        *value);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsH5Writer, cs_h5_writer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsH5Reader, cs_h5_reader_free)
 
 G_END_DECLS

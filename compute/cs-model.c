@@ -3,6 +3,7 @@
 #include "cs-model.h"
 #include "cs-error.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@ struct _CsModel
   gint64           n_params;
   CsDType          dtype;
   gsize            file_size;
+  gint64           newest_mtime;
+  char            *identity;
 };
 
 G_DEFINE_FINAL_TYPE (CsModel, cs_model, G_TYPE_OBJECT)
@@ -38,6 +41,7 @@ cs_model_finalize (GObject *object)
   g_free (self->path);
   g_free (self->name);
   g_free (self->tokenizer_path);
+  g_free (self->identity);
   G_OBJECT_CLASS (cs_model_parent_class)->finalize (object);
 }
 
@@ -62,6 +66,11 @@ add_file (CsModel *self, const char *path, GError **error)
     return FALSE;
   g_ptr_array_add (self->files, st);
   self->file_size += cs_safetensors_get_file_size (st);
+  {
+    GStatBuf sb;
+    if (g_stat (path, &sb) == 0)
+      self->newest_mtime = MAX (self->newest_mtime, (gint64) sb.st_mtime);
+  }
   for (guint i = 0; i < cs_safetensors_get_n_tensors (st); i++)
     {
       const CsTensor *t = cs_safetensors_get_nth (st, i);
@@ -430,4 +439,13 @@ cs_model_get_embed_scale (CsModel *self)
   else if (self->embedding->dtype == CS_DTYPE_F16)
     scale = cs_f16_to_f32 (cs_f32_to_f16 (scale));
   return scale;
+}
+
+const char *
+cs_model_get_identity (CsModel *self)
+{
+  g_return_val_if_fail (CS_IS_MODEL (self), NULL);
+  if (!self->identity)
+    self->identity = g_strdup_printf ("%" G_GSIZE_FORMAT ":%" G_GINT64_FORMAT, self->file_size, self->newest_mtime);
+  return self->identity;
 }

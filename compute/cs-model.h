@@ -47,5 +47,8 @@ CsDType              cs_model_get_dtype           (CsModel     *self);
 gsize                cs_model_get_file_size       (CsModel     *self);
 const char          *cs_model_get_tokenizer_path  (CsModel     *self);
 char                *cs_model_describe            (CsModel     *self);
+/* "size:mtime" of the weight files: changes when the weights change, so a
+ * workspace can tell whether its cached whitening still applies. */
+const char          *cs_model_get_identity        (CsModel     *self);
 
 G_END_DECLS

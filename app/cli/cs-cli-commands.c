@@ -10,6 +10,7 @@ const CsCliCommand cs_cli_commands[] = {
   { "tokenize", "Turn text into token ids with the model's tokenizer", cs_cli_tokenize },
   { "run", "Show the next-token distribution for a prompt", cs_cli_run },
   { "forward", "Run prompts and save logits and residual-stream activations to HDF5", cs_cli_forward },
+  { "geometry", "Category vectors, validation and hierarchy of a model's concepts (to a workspace)", cs_cli_geometry },
   { NULL, NULL, NULL },
 };
 

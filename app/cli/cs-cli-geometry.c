@@ -1,0 +1,241 @@
+#define G_LOG_DOMAIN "conceptscope-cli"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cs-categories.h"
+#include "cs-cli-commands.h"
+#include "cs-geometry.h"
+#include "cs-gpu.h"
+#include "cs-model.h"
+#include "cs-tokenizer.h"
+#include "cs-wordnet.h"
+#include "cs-workspace.h"
+
+static void
+add_number (JsonBuilder *b, const char *name, double v)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_stat (JsonBuilder *b, const char *name, CsStat s)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_object (b);
+  add_number (b, "mean", s.mean);
+  add_number (b, "std", s.std);
+  json_builder_end_object (b);
+}
+
+JsonNode *
+cs_cli_geometry_json (CsGeometry *g, const char *hierarchy, int n_floored)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  CsCategorySet *cats = g->categories;
+  guint n = cats->items->len;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "hierarchy");
+  json_builder_add_string_value (b, hierarchy ? hierarchy : "");
+  add_number (b, "train_fraction", g->train_fraction);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, g->seed);
+  json_builder_set_member_name (b, "min_tokens");
+  json_builder_add_int_value (b, cats->min_tokens);
+  json_builder_set_member_name (b, "whitening_floored_eigenvalues");
+  json_builder_add_int_value (b, n_floored);
+  json_builder_set_member_name (b, "categories");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++)
+    {
+      CsCategory *c = cs_category_set_get (cats, i);
+      CsCategoryVector *v = &g->vectors[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, c->name);
+      json_builder_set_member_name (b, "synset");
+      json_builder_add_string_value (b, c->source);
+      json_builder_set_member_name (b, "parent");
+      if (c->parent >= 0)
+        json_builder_add_string_value (b, cs_category_set_get (cats, c->parent)->name);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "tokens");
+      json_builder_add_int_value (b, c->tokens->len);
+      json_builder_set_member_name (b, "reliable");
+      json_builder_add_boolean_value (b, c->reliable);
+      json_builder_set_member_name (b, "estimated");
+      json_builder_add_boolean_value (b, v->estimated);
+      json_builder_set_member_name (b, "n_train");
+      json_builder_add_int_value (b, v->n_train);
+      json_builder_set_member_name (b, "n_test");
+      json_builder_add_int_value (b, v->n_test);
+      add_number (b, "norm", v->norm);
+      add_stat (b, "train", v->train);
+      add_stat (b, "test", v->test);
+      add_stat (b, "random", v->random);
+      json_builder_set_member_name (b, "shuffled");
+      json_builder_begin_object (b);
+      add_stat (b, "train", v->shuffled_train);
+      add_stat (b, "test", v->shuffled_test);
+      add_stat (b, "random", v->shuffled_random);
+      json_builder_end_object (b);
+      add_number (b, "cos_child_minus_parent_parent", v->cos_parent);
+      add_number (b, "cos_child_minus_parent_parent_minus_grandparent", v->cos_grandparent);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "cosine_order");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++)
+    json_builder_add_string_value (b, cs_category_set_get (cats, i)->name);
+  json_builder_end_array (b);
+  for (int k = 0; k < 2; k++)
+    {
+      json_builder_set_member_name (b, k ? "cosine_shuffled" : "cosine");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < n; i++)
+        {
+          json_builder_begin_array (b);
+          for (guint j = 0; j < n; j++)
+            {
+              double c = (k ? g->cos_shuffled : g->cos)[i * n + j];
+              if (isfinite (c))
+                json_builder_add_double_value (b, c);
+              else
+                json_builder_add_null_value (b);
+            }
+          json_builder_end_array (b);
+        }
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+int
+cs_cli_geometry (int argc, char **argv)
+{
+  g_autofree char *wordnet = NULL, *hierarchy = NULL, *categories = NULL, *output = NULL, *device_s = NULL;
+  double train_fraction = 0.7;
+  int seed = 0, min_tokens = 10, depth = 1;
+  gboolean json = FALSE, plurals = FALSE, device_ok = TRUE;
+  g_auto(GStrv) rest = NULL;
+  GOptionEntry entries[] = {
+    { "wordnet", 0, 0, G_OPTION_ARG_FILENAME, &wordnet, "WordNet 3.0 database folder (data.noun …)", "DIR" },
+    { "hierarchy", 0, 0, G_OPTION_ARG_STRING, &hierarchy, "animal (default), plant, or a root synset such as bird.n.01", "H" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "Levels below a root synset that become categories (1)", "N" },
+    { "categories", 0, 0, G_OPTION_ARG_FILENAME, &categories, "Your own categories (JSON) instead of WordNet", "FILE" },
+    { "train-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &train_fraction, "Fraction of each category's tokens used to estimate (0.7)", "F" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the train/test split and baselines (0)", "N" },
+    { "min-tokens", 0, 0, G_OPTION_ARG_INT, &min_tokens, "Categories with fewer tokens are flagged unreliable (10)", "N" },
+    { "plurals", 0, 0, G_OPTION_ARG_NONE, &plurals, "Also match simple plural forms", NULL },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The workspace file to write", "WORKSPACE.h5" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto, cpu or cuda", "DEVICE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] --output WORKSPACE.h5 — category vectors (Park et al. 2024)");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  g_autoptr(CsCategorySet) cats = NULL;
+  g_autoptr(CsGeometrySpace) space = NULL;
+  g_autoptr(CsGeometry) geometry = NULL;
+  g_autofree char *path = NULL, *desc = NULL;
+  CsCategoryOptions co = CS_CATEGORY_OPTIONS_INIT;
+  CsDevice device;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  device = cs_device_from_string (device_s, &device_ok);
+  if (!output || !device_ok || (rest && g_strv_length (rest) > 1) || (hierarchy && categories))
+    {
+      fprintf (stderr, "conceptscope-cli geometry: give [MODEL] --output WORKSPACE.h5, and --hierarchy or "
+                       "--categories (not both)\n");
+      return 2;
+    }
+  co.min_tokens = min_tokens;
+  co.plurals = plurals;
+  co.depth = depth;
+
+  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
+  model = cs_model_open (path, &error);
+  if (!model)
+    return cs_cli_fail (g_steal_pointer (&error));
+  tok = cs_cli_load_tokenizer (path, NULL, &error);
+  if (!tok)
+    return cs_cli_fail (g_steal_pointer (&error));
+
+  if (categories)
+    {
+      cats = cs_category_set_from_json (categories, tok, &co, &error);
+      desc = g_strdup_printf ("categories from %s", categories);
+    }
+  else
+    {
+      g_autoptr(CsWordNet) wn = cs_wordnet_open (wordnet, &error);
+      if (!wn)
+        return cs_cli_fail (g_steal_pointer (&error));
+      cats = cs_category_set_from_wordnet (wn, hierarchy ? hierarchy : "animal", tok, &co, &error);
+      desc = g_strdup_printf ("WordNet %s (%s)", hierarchy ? hierarchy : "animal", cs_wordnet_get_dir (wn));
+    }
+  if (!cats)
+    return cs_cli_fail (g_steal_pointer (&error));
+
+  /* A workspace made from the same weights keeps the whitening. */
+  {
+    g_autoptr(CsWorkspace) old = g_file_test (output, G_FILE_TEST_EXISTS) ? cs_workspace_load (output, NULL) : NULL;
+    const CsTensor *u = cs_model_get_unembedding (model);
+    if (old && g_strcmp0 (old->model_identity, cs_model_get_identity (model)) == 0 &&
+        old->d == (int) u->shape[1])
+      {
+        space = cs_geometry_space_new_from (u, old->mean, old->inv_sqrt, old->n_floored);
+        if (!json)
+          fprintf (stderr, "reusing the whitening cached in %s\n", output);
+      }
+  }
+  if (!space)
+    space = cs_geometry_space_new (cs_model_get_unembedding (model), device, NULL, &error);
+  if (!space)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (space->n_floored > 0)
+    fprintf (stderr, "note: %d eigenvalue%s of the unembedding's covariance were tiny and raised to the floor\n",
+             space->n_floored, space->n_floored == 1 ? "" : "s");
+
+  geometry = cs_geometry_estimate (space, g_steal_pointer (&cats), train_fraction, (guint) seed, NULL, &error);
+  if (!geometry)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!cs_workspace_save (output, model, space, geometry, desc, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+
+  if (json)
+    {
+      g_autoptr(JsonNode) root = cs_cli_geometry_json (geometry, desc, space->n_floored);
+      cs_cli_print_json (root);
+    }
+  else
+    {
+      CsCategorySet *c = geometry->categories;
+      printf ("%-18s %7s %8s %7s %14s %14s %14s %9s\n", "category", "tokens", "reliable", "norm",
+              "train", "held-out", "random", "cos(c-p,p)");
+      for (guint i = 0; i < c->items->len; i++)
+        {
+          CsCategory *cat = cs_category_set_get (c, i);
+          CsCategoryVector *v = &geometry->vectors[i];
+          printf ("%-18s %7u %8s %7.3f %6.3f ± %5.3f %6.3f ± %5.3f %6.3f ± %5.3f %9.3f\n", cat->name,
+                  cat->tokens->len, cat->reliable ? "yes" : "NO", v->norm, v->train.mean, v->train.std,
+                  v->test.mean, v->test.std, v->random.mean, v->random.std, v->cos_parent);
+        }
+      printf ("wrote %s\n", output);
+    }
+  return 0;
+}
