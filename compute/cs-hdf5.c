@@ -446,6 +446,7 @@ cs_h5_reader_attr (CsH5Reader *self, const char *key)
           char *v = NULL;
           mem = H5Tcopy (H5T_C_S1);
           H5Tset_size (mem, H5T_VARIABLE);
+          H5Tset_cset (mem, H5Tget_cset (type));
           if (H5Aread (attr, mem, &v) >= 0 && v)
             {
               out = g_strdup (v);
@@ -459,6 +460,7 @@ cs_h5_reader_attr (CsH5Reader *self, const char *key)
           out = g_malloc0 (size + 1);
           mem = H5Tcopy (H5T_C_S1);
           H5Tset_size (mem, size);
+          H5Tset_cset (mem, H5Tget_cset (type));
           if (H5Aread (attr, mem, out) < 0)
             g_clear_pointer (&out, g_free);
           H5Tclose (mem);

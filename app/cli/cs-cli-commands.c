@@ -11,6 +11,7 @@ const CsCliCommand cs_cli_commands[] = {
   { "run", "Show the next-token distribution for a prompt", cs_cli_run },
   { "forward", "Run prompts and save logits and residual-stream activations to HDF5", cs_cli_forward },
   { "geometry", "Category vectors, validation and hierarchy of a model's concepts (to a workspace)", cs_cli_geometry },
+  { "figure", "Draw a workspace's figures: projection, heatmap, validation, orthogonality, park-fig2", cs_cli_figure },
   { NULL, NULL, NULL },
 };
 

@@ -1,0 +1,633 @@
+#define G_LOG_DOMAIN "cs-figure"
+
+#include "cs-figure.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <string.h>
+
+static const guint32 okabe_ito[] = {
+  0x0072B2, 0xE69F00, 0x009E73, 0xD55E00, 0xCC79A7, 0x56B4E9, 0xF0E442, 0x000000,
+};
+
+void
+cs_figure_palette (guint i, double *r, double *g, double *b)
+{
+  guint32 c = okabe_ito[i % G_N_ELEMENTS (okabe_ito)];
+  *r = ((c >> 16) & 0xff) / 255.0;
+  *g = ((c >> 8) & 0xff) / 255.0;
+  *b = (c & 0xff) / 255.0;
+}
+
+gboolean
+cs_figure_style_preset (const char *preset, CsFigureStyle *s)
+{
+  if (!preset || g_str_equal (preset, "slide"))
+    *s = (CsFigureStyle) { 960, 540, 16, s->theme };
+  else if (g_str_equal (preset, "square"))
+    *s = (CsFigureStyle) { 600, 600, 15, s->theme };
+  else if (g_str_equal (preset, "column"))
+    *s = (CsFigureStyle) { 252, 200, 7, s->theme };
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+cs_figure_theme_parse (const char *name, CsFigureTheme *theme)
+{
+  if (!name || g_str_equal (name, "light"))
+    *theme = CS_THEME_LIGHT;
+  else if (g_str_equal (name, "dark"))
+    *theme = CS_THEME_DARK;
+  else if (g_str_equal (name, "transparent"))
+    *theme = CS_THEME_TRANSPARENT;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+typedef struct
+{
+  double bg[3], fg[3], grid[3], cloud[3];
+} Colours;
+
+static Colours
+colours (const CsFigureStyle *s)
+{
+  if (s->theme == CS_THEME_DARK)
+    return (Colours) { { 0.12, 0.12, 0.13 }, { 0.92, 0.92, 0.92 }, { 0.3, 0.3, 0.32 }, { 0.55, 0.55, 0.58 } };
+  return (Colours) { { 1, 1, 1 }, { 0.13, 0.13, 0.15 }, { 0.88, 0.88, 0.9 }, { 0.55, 0.55, 0.58 } };
+}
+
+void
+cs_figure_paint_background (cairo_t *cr, double w, double h, const CsFigureStyle *s)
+{
+  Colours c = colours (s);
+  if (s->theme == CS_THEME_TRANSPARENT)
+    return;
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, c.bg[0], c.bg[1], c.bg[2]);
+  cairo_rectangle (cr, 0, 0, w, h);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+/* A layout whose sizes are in the figure's units (points): at 72 dpi a Pango
+ * point is one cairo unit, and <sub>/<sup> scale from the set size (they do
+ * not from an absolute size). */
+static PangoLayout *
+make_layout (cairo_t *cr, double size, gboolean bold, const char *markup)
+{
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *fd = pango_font_description_from_string ("Sans");
+
+  pango_cairo_context_set_resolution (pango_layout_get_context (layout), 72);
+  pango_layout_context_changed (layout);
+  pango_font_description_set_size (fd, (int) (size * PANGO_SCALE));
+  if (bold)
+    pango_font_description_set_weight (fd, PANGO_WEIGHT_BOLD);
+  pango_layout_set_font_description (layout, fd);
+  {
+    /* <sub> scales from Pango's default size, not ours: spell it out */
+    g_autoptr(GString) m = g_string_new (markup);
+    g_autofree char *open = g_strdup_printf ("<span size=\"%d\" rise=\"%d\">", (int) (size * 0.72 * PANGO_SCALE),
+                                             (int) (-size * 0.22 * PANGO_SCALE));
+    g_string_replace (m, "<sub>", open, 0);
+    g_string_replace (m, "</sub>", "</span>", 0);
+    pango_layout_set_markup (layout, m->str, -1);
+  }
+  pango_font_description_free (fd);
+  return layout;
+}
+
+/* Text with Pango markup; ax/ay place the anchor (0 left/top … 1 right/bottom). */
+static void
+text (cairo_t *cr, const CsFigureStyle *s, double size, gboolean bold, const char *markup, double x, double y,
+      double ax, double ay, double angle, const double *rgb)
+{
+  PangoLayout *layout = make_layout (cr, size, bold, markup);
+  int w, h;
+
+  pango_layout_get_size (layout, &w, &h);
+  cairo_save (cr);
+  cairo_translate (cr, x, y);
+  cairo_rotate (cr, angle);
+  cairo_move_to (cr, -ax * w / PANGO_SCALE, -ay * h / PANGO_SCALE);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+  pango_cairo_show_layout (cr, layout);
+  cairo_restore (cr);
+  g_object_unref (layout);
+  (void) s;
+}
+
+static double
+text_width (cairo_t *cr, double size, const char *markup)
+{
+  PangoLayout *layout = make_layout (cr, size, FALSE, markup);
+  int w, h;
+  pango_layout_get_size (layout, &w, &h);
+  g_object_unref (layout);
+  return (double) w / PANGO_SCALE;
+}
+
+static double
+nice_step (double range, int target)
+{
+  double raw = range / MAX (target, 1), mag = pow (10, floor (log10 (raw))), f = raw / mag;
+  return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
+}
+
+typedef struct
+{
+  double x0, y0, w, h;          /* plot area */
+  double xmin, xmax, ymin, ymax;
+} Frame;
+
+static double fx (const Frame *f, double v) { return f->x0 + (v - f->xmin) / (f->xmax - f->xmin) * f->w; }
+static double fy (const Frame *f, double v) { return f->y0 + f->h - (v - f->ymin) / (f->ymax - f->ymin) * f->h; }
+
+static void
+draw_axes (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const char *xl, const char *yl, gboolean xticks)
+{
+  Colours c = colours (s);
+  double fs = s->font_size * 0.75;
+  double sx = nice_step (f->xmax - f->xmin, 5), sy = nice_step (f->ymax - f->ymin, 5);
+
+  cairo_save (cr);
+  cairo_set_line_width (cr, MAX (0.5, s->font_size / 20));
+  cairo_set_source_rgb (cr, c.grid[0], c.grid[1], c.grid[2]);
+  if (xticks)
+    for (double v = ceil (f->xmin / sx) * sx; v <= f->xmax + 1e-9; v += sx)
+      {
+        cairo_move_to (cr, fx (f, v), f->y0);
+        cairo_line_to (cr, fx (f, v), f->y0 + f->h);
+      }
+  for (double v = ceil (f->ymin / sy) * sy; v <= f->ymax + 1e-9; v += sy)
+    {
+      cairo_move_to (cr, f->x0, fy (f, v));
+      cairo_line_to (cr, f->x0 + f->w, fy (f, v));
+    }
+  cairo_stroke (cr);
+  cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+  cairo_rectangle (cr, f->x0, f->y0, f->w, f->h);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+  if (xticks)
+    for (double v = ceil (f->xmin / sx) * sx; v <= f->xmax + 1e-9; v += sx)
+      {
+        g_autofree char *t = g_strdup_printf ("%g", fabs (v) < sx * 1e-6 ? 0.0 : v);
+        text (cr, s, fs, FALSE, t, fx (f, v), f->y0 + f->h + fs * 0.3, 0.5, 0, 0, c.fg);
+      }
+  for (double v = ceil (f->ymin / sy) * sy; v <= f->ymax + 1e-9; v += sy)
+    {
+      g_autofree char *t = g_strdup_printf ("%g", fabs (v) < sy * 1e-6 ? 0.0 : v);
+      text (cr, s, fs, FALSE, t, f->x0 - fs * 0.4, fy (f, v), 1, 0.5, 0, c.fg);
+    }
+  if (xl)
+    text (cr, s, s->font_size * 0.9, FALSE, xl, f->x0 + f->w / 2, f->y0 + f->h + fs * 1.6, 0.5, 0, 0, c.fg);
+  if (yl)
+    text (cr, s, s->font_size * 0.9, FALSE, yl, f->x0 - fs * 3.4, f->y0 + f->h / 2, 0.5, 1, -G_PI / 2, c.fg);
+}
+
+static void
+arrow (cairo_t *cr, double x0, double y0, double x1, double y1, double lw)
+{
+  double a = atan2 (y1 - y0, x1 - x0), hl = lw * 5;
+  cairo_set_line_width (cr, lw);
+  cairo_move_to (cr, x0, y0);
+  cairo_line_to (cr, x1 - cos (a) * hl * 0.7, y1 - sin (a) * hl * 0.7);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - hl * cos (a - 0.4), y1 - hl * sin (a - 0.4));
+  cairo_line_to (cr, x1 - hl * cos (a + 0.4), y1 - hl * sin (a + 0.4));
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
+static int
+compare_float (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The grey cloud as a raster: counts per pixel mapped to opacity, so 256k
+ * points cost one image whatever the output format. */
+static void
+draw_cloud (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig)
+{
+  Colours c = colours (s);
+  double sx = 1, sy = 1;
+  cairo_user_to_device_distance (cr, &sx, &sy);
+  double res = MAX (2.0, fabs (sx));          /* pixels per point, at least 2 */
+  int W = MAX (1, (int) ceil (f->w * res)), H = MAX (1, (int) ceil (f->h * res));
+  g_autofree float *counts = g_new0 (float, (gsize) W * H);
+  cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  unsigned char *px = cairo_image_surface_get_data (img);
+  int stride = cairo_image_surface_get_stride (img);
+  double r = 0.9 * res;                      /* dot radius in pixels */
+
+  for (gint64 i = 0; i < fig->n_points; i++)
+    {
+      double u = (fig->x[i] - f->xmin) / (f->xmax - f->xmin) * W;
+      double v = (1 - (fig->y[i] - f->ymin) / (f->ymax - f->ymin)) * H;
+      int u0 = (int) floor (u - r), u1 = (int) ceil (u + r), v0 = (int) floor (v - r), v1 = (int) ceil (v + r);
+      for (int yy = MAX (0, v0); yy <= MIN (H - 1, v1); yy++)
+        for (int xx = MAX (0, u0); xx <= MIN (W - 1, u1); xx++)
+          {
+            double dx = xx + 0.5 - u, dy = yy + 0.5 - v;
+            if (dx * dx + dy * dy <= r * r)
+              counts[(gsize) yy * W + xx] += 1;
+          }
+    }
+  cairo_surface_flush (img);
+  for (int yy = 0; yy < H; yy++)
+    for (int xx = 0; xx < W; xx++)
+      {
+        double a = 1 - exp (-0.35 * counts[(gsize) yy * W + xx]);
+        guint32 *p = (guint32 *) (px + (gsize) yy * stride) + xx;
+        guint8 A = (guint8) (a * 200);
+        *p = ((guint32) A << 24) | ((guint32) (c.cloud[0] * A) << 16) | ((guint32) (c.cloud[1] * A) << 8) |
+             (guint32) (c.cloud[2] * A);
+      }
+  cairo_surface_mark_dirty (img);
+  cairo_save (cr);
+  cairo_translate (cr, f->x0, f->y0);
+  cairo_scale (cr, 1 / res, 1 / res);
+  cairo_set_source_surface (cr, img, 0, 0);
+  cairo_paint (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (img);
+}
+
+void
+cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double height,
+                           const CsFigureStyle *s, const CsProjectionFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size;
+  Frame f = { x + fs * 4.2, y + (fig->title ? fs * 2.0 : fs * 0.8), 0, 0, 0, 0, 0, 0 };
+  double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+
+  f.w = width - (f.x0 - x) - fs * 0.8;
+  f.h = height - (f.y0 - y) - fs * 3.2;
+  if (f.w < 10 || f.h < 10)
+    return;
+
+  /* Range: the categories and arrows in full, the cloud's central 98 %. */
+  for (guint gi = 0; gi < fig->n_groups; gi++)
+    for (guint k = 0; k < fig->groups[gi].n; k++)
+      {
+        gint32 id = fig->groups[gi].ids[k];
+        lo[0] = MIN (lo[0], fig->x[id]); hi[0] = MAX (hi[0], fig->x[id]);
+        lo[1] = MIN (lo[1], fig->y[id]); hi[1] = MAX (hi[1], fig->y[id]);
+      }
+  for (guint a = 0; a < fig->n_arrows; a++)
+    {
+      const CsFigureArrow *ar = &fig->arrows[a];
+      lo[0] = MIN (lo[0], MIN (ar->x0, ar->x1)); hi[0] = MAX (hi[0], MAX (ar->x0, ar->x1));
+      lo[1] = MIN (lo[1], MIN (ar->y0, ar->y1)); hi[1] = MAX (hi[1], MAX (ar->y0, ar->y1));
+    }
+  if (fig->n_points > 0)
+    {
+      gint64 step = MAX (1, fig->n_points / 20000), m = 0;
+      g_autofree float *sxv = g_new (float, fig->n_points / step + 1);
+      g_autofree float *syv = g_new (float, fig->n_points / step + 1);
+      for (gint64 i = 0; i < fig->n_points; i += step, m++)
+        {
+          sxv[m] = fig->x[i];
+          syv[m] = fig->y[i];
+        }
+      qsort (sxv, m, sizeof (float), compare_float);
+      qsort (syv, m, sizeof (float), compare_float);
+      lo[0] = MIN (lo[0], sxv[m / 100]); hi[0] = MAX (hi[0], sxv[m - 1 - m / 100]);
+      lo[1] = MIN (lo[1], syv[m / 100]); hi[1] = MAX (hi[1], syv[m - 1 - m / 100]);
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      double pad = (hi[k] - lo[k]) * 0.06 + 1e-9;
+      lo[k] -= pad;
+      hi[k] += pad;
+    }
+  f.xmin = lo[0]; f.xmax = hi[0]; f.ymin = lo[1]; f.ymax = hi[1];
+
+  if (fig->title)
+    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+  draw_axes (cr, &f, s, fig->x_label, fig->y_label, TRUE);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, f.x0, f.y0, f.w, f.h);
+  cairo_clip (cr);
+  if (fig->n_points > 0)
+    draw_cloud (cr, &f, s, fig);
+  /* zero lines */
+  cairo_set_source_rgba (cr, c.fg[0], c.fg[1], c.fg[2], 0.35);
+  cairo_set_line_width (cr, MAX (0.4, fs / 30));
+  if (f.xmin < 0 && f.xmax > 0)
+    {
+      cairo_move_to (cr, fx (&f, 0), f.y0);
+      cairo_line_to (cr, fx (&f, 0), f.y0 + f.h);
+    }
+  if (f.ymin < 0 && f.ymax > 0)
+    {
+      cairo_move_to (cr, f.x0, fy (&f, 0));
+      cairo_line_to (cr, f.x0 + f.w, fy (&f, 0));
+    }
+  cairo_stroke (cr);
+  for (guint gi = 0; gi < fig->n_groups; gi++)
+    {
+      double r, g, b;
+      cs_figure_palette (fig->groups[gi].colour, &r, &g, &b);
+      cairo_set_source_rgba (cr, r, g, b, 0.85);
+      for (guint k = 0; k < fig->groups[gi].n; k++)
+        {
+          gint32 id = fig->groups[gi].ids[k];
+          cairo_arc (cr, fx (&f, fig->x[id]), fy (&f, fig->y[id]), fs * 0.17, 0, 2 * G_PI);
+          cairo_fill (cr);
+        }
+    }
+  for (guint a = 0; a < fig->n_arrows; a++)
+    {
+      const CsFigureArrow *ar = &fig->arrows[a];
+      double r, g, b;
+      cs_figure_palette (ar->colour, &r, &g, &b);
+      cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+      arrow (cr, fx (&f, ar->x0), fy (&f, ar->y0), fx (&f, ar->x1), fy (&f, ar->y1), fs * 0.16);
+      cairo_set_source_rgb (cr, r, g, b);
+      arrow (cr, fx (&f, ar->x0), fy (&f, ar->y0), fx (&f, ar->x1), fy (&f, ar->y1), fs * 0.1);
+      if (ar->label)
+        {
+          double rgb[3] = { r, g, b };
+          text (cr, s, fs * 0.8, TRUE, ar->label, fx (&f, ar->x1) + fs * 0.3, fy (&f, ar->y1) - fs * 0.2, 0, 1, 0,
+                rgb);
+        }
+    }
+  for (guint l = 0; l < fig->n_labels; l++)
+    {
+      gint32 id = fig->label_ids[l];
+      text (cr, s, fs * 0.65, FALSE, fig->label_texts[l], fx (&f, fig->x[id]) + fs * 0.25, fy (&f, fig->y[id]),
+            0, 0.5, 0, c.fg);
+    }
+  cairo_restore (cr);
+
+  /* legend */
+  if (fig->n_groups > 0)
+    {
+      double lfs = fs * 0.7, row = lfs * 1.35, wmax = 0;
+      for (guint gi = 0; gi < fig->n_groups; gi++)
+        wmax = MAX (wmax, text_width (cr, lfs, fig->groups[gi].name));
+      double lx = f.x0 + f.w - wmax - lfs * 2.4, ly = f.y0 + lfs * 0.5;
+      cairo_set_source_rgba (cr, c.bg[0], c.bg[1], c.bg[2], s->theme == CS_THEME_TRANSPARENT ? 0 : 0.8);
+      cairo_rectangle (cr, lx - lfs * 0.4, ly - lfs * 0.3, wmax + lfs * 2.4, row * fig->n_groups + lfs * 0.3);
+      cairo_fill (cr);
+      for (guint gi = 0; gi < fig->n_groups; gi++)
+        {
+          double r, g, b;
+          cs_figure_palette (fig->groups[gi].colour, &r, &g, &b);
+          cairo_set_source_rgb (cr, r, g, b);
+          cairo_arc (cr, lx + lfs * 0.4, ly + row * gi + row * 0.45, lfs * 0.32, 0, 2 * G_PI);
+          cairo_fill (cr);
+          text (cr, s, lfs, FALSE, fig->groups[gi].name, lx + lfs * 1.1, ly + row * gi + row * 0.45, 0, 0.5, 0, c.fg);
+        }
+    }
+}
+
+/* Diverging blue–white–red for −1 … 1. */
+static void
+diverging (double v, double *r, double *g, double *b)
+{
+  double t = CLAMP ((v + 1) / 2, 0, 1);
+  const double lo[3] = { 0.13, 0.40, 0.67 }, mid[3] = { 0.97, 0.97, 0.97 }, hi[3] = { 0.70, 0.09, 0.17 };
+  const double *a = t < 0.5 ? lo : mid, *z = t < 0.5 ? mid : hi;
+  double u = t < 0.5 ? t * 2 : (t - 0.5) * 2;
+  *r = a[0] + (z[0] - a[0]) * u;
+  *g = a[1] + (z[1] - a[1]) * u;
+  *b = a[2] + (z[2] - a[2]) * u;
+}
+
+void
+cs_figure_draw_heatmap (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                        const CsHeatmapFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size * 0.75, label_w = 0;
+  guint n = fig->n;
+
+  if (n == 0)
+    return;
+  for (guint i = 0; i < n; i++)
+    label_w = MAX (label_w, text_width (cr, fs, fig->names[i]));
+  double top = y + (fig->title ? s->font_size * 2 : fs);
+  double avail_w = width - label_w - fs * 6, avail_h = height - (top - y) - label_w - fs;
+  double cell = MAX (1, MIN (avail_w, avail_h) / n);
+  double x0 = x + label_w + fs, y0 = top;
+
+  if (fig->title)
+    text (cr, s, s->font_size, TRUE, fig->title, x0 + cell * n / 2, y + s->font_size * 0.3, 0.5, 0, 0, c.fg);
+  for (guint i = 0; i < n; i++)
+    for (guint j = 0; j < n; j++)
+      {
+        double v = fig->matrix[i * n + j], r, g, b;
+        if (isfinite (v))
+          diverging (v, &r, &g, &b);
+        else
+          r = g = b = 0.6;
+        cairo_set_source_rgb (cr, r, g, b);
+        cairo_rectangle (cr, x0 + j * cell, y0 + i * cell, cell + 0.3, cell + 0.3);
+        cairo_fill (cr);
+        if (n <= 14 && isfinite (v) && cell > fs * 2.2)
+          {
+            g_autofree char *t = g_strdup_printf ("%.2f", v);
+            const double dark[3] = { 0.1, 0.1, 0.1 }, light[3] = { 1, 1, 1 };
+            text (cr, s, fs * 0.85, FALSE, t, x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell, 0.5, 0.5, 0,
+                  fabs (v) > 0.6 ? light : dark);
+          }
+      }
+  for (guint i = 0; i < n; i++)
+    {
+      text (cr, s, fs, FALSE, fig->names[i], x0 - fs * 0.4, y0 + (i + 0.5) * cell, 1, 0.5, 0, c.fg);
+      text (cr, s, fs, FALSE, fig->names[i], x0 + (i + 0.5) * cell, y0 + n * cell + fs * 0.4, 1, 0.5, -G_PI / 2,
+            c.fg);
+    }
+  /* colour bar */
+  double bx = x0 + n * cell + fs * 1.5, bw = fs, bh = n * cell;
+  for (int k = 0; k < 100; k++)
+    {
+      double r, g, b;
+      diverging (1 - 2.0 * k / 99, &r, &g, &b);
+      cairo_set_source_rgb (cr, r, g, b);
+      cairo_rectangle (cr, bx, y0 + bh * k / 100, bw, bh / 100 + 0.5);
+      cairo_fill (cr);
+    }
+  const char *ticks[] = { "1", "0", "−1" };
+  for (int k = 0; k < 3; k++)
+    text (cr, s, fs, FALSE, ticks[k], bx + bw + fs * 0.3, y0 + bh * k / 2, 0, 0.5, 0, c.fg);
+}
+
+void
+cs_figure_draw_validation (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                           const CsValidationFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size;
+  Frame f = { x + fs * 4.2, y + (fig->title ? fs * 2 : fs), 0, 0, -0.5, fig->n - 0.5, INFINITY, -INFINITY };
+  static const char *series[] = { "training tokens", "held-out tokens", "random tokens", "held-out, shuffled g" };
+  const guint colours4[] = { 0, 1, 7, 4 };
+
+  if (fig->n == 0)
+    return;
+  f.w = width - (f.x0 - x) - fs;
+  f.h = height - (f.y0 - y) - fs * 3.5;
+  for (guint i = 0; i < fig->n * 4; i++)
+    if (isfinite (fig->mean[i]))
+      {
+        double sd = isfinite (fig->std[i]) ? fig->std[i] : 0;
+        f.ymin = MIN (f.ymin, fig->mean[i] - sd);
+        f.ymax = MAX (f.ymax, fig->mean[i] + sd);
+      }
+  if (!isfinite (f.ymin))
+    f.ymin = -1, f.ymax = 1;
+  f.ymin = MIN (f.ymin, 0) - 0.1;
+  f.ymax = MAX (f.ymax, 1) + 0.1;
+  if (fig->title)
+    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+  draw_axes (cr, &f, s, NULL, "projection g(y)·ℓ̄ / ‖ℓ̄‖²", FALSE);
+  for (guint i = 0; i < fig->n; i++)
+    {
+      text (cr, s, fs * 0.75, FALSE, fig->names[i], fx (&f, i), f.y0 + f.h + fs * 0.3, 0.5, 0, 0, c.fg);
+      for (int k = 0; k < 4; k++)
+        {
+          double m = fig->mean[i * 4 + k], sd = fig->std[i * 4 + k], px = fx (&f, i + (k - 1.5) * 0.18), r, g, b;
+          if (!isfinite (m))
+            continue;
+          cs_figure_palette (colours4[k], &r, &g, &b);
+          if (s->theme == CS_THEME_DARK && colours4[k] == 7)
+            r = g = b = 0.75;
+          cairo_set_source_rgb (cr, r, g, b);
+          cairo_set_line_width (cr, fs * 0.08);
+          if (isfinite (sd))
+            {
+              cairo_move_to (cr, px, fy (&f, m - sd));
+              cairo_line_to (cr, px, fy (&f, m + sd));
+              cairo_stroke (cr);
+            }
+          cairo_arc (cr, px, fy (&f, m), fs * 0.22, 0, 2 * G_PI);
+          cairo_fill (cr);
+        }
+    }
+  for (int k = 0; k < 4; k++)
+    {
+      double r, g, b, lx = f.x0 + fs * 0.5 + k * f.w / 4;
+      cs_figure_palette (colours4[k], &r, &g, &b);
+      if (s->theme == CS_THEME_DARK && colours4[k] == 7)
+        r = g = b = 0.75;
+      cairo_set_source_rgb (cr, r, g, b);
+      cairo_arc (cr, lx, f.y0 + f.h + fs * 1.9, fs * 0.22, 0, 2 * G_PI);
+      cairo_fill (cr);
+      text (cr, s, fs * 0.7, FALSE, series[k], lx + fs * 0.4, f.y0 + f.h + fs * 1.9, 0, 0.5, 0, c.fg);
+    }
+}
+
+void
+cs_figure_draw_orthogonality (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                              const CsOrthogonalityFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size;
+  Frame f = { x + fs * 4.2, y + (fig->title ? fs * 2 : fs), 0, 0, -0.5, fig->n - 0.5, -1.05, 1.05 };
+
+  if (fig->n == 0)
+    return;
+  f.w = width - (f.x0 - x) - fs;
+  f.h = height - (f.y0 - y) - fs * 3.5;
+  if (fig->title)
+    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+  draw_axes (cr, &f, s, NULL, "cosine", FALSE);
+  for (guint i = 0; i < fig->n; i++)
+    {
+      double vals[2] = { fig->cos_plain[i], fig->cos_diff[i] };
+      text (cr, s, fs * 0.75, FALSE, fig->names[i], fx (&f, i), f.y0 + f.h + fs * 0.3, 0.5, 0, 0, c.fg);
+      for (int k = 0; k < 2; k++)
+        {
+          double r, g, b, bw = f.w / fig->n * 0.3, bx = fx (&f, i) + (k - 1) * bw;
+          if (!isfinite (vals[k]))
+            continue;
+          cs_figure_palette (k ? 3 : 0, &r, &g, &b);
+          cairo_set_source_rgb (cr, r, g, b);
+          cairo_rectangle (cr, bx, fy (&f, MAX (vals[k], 0)), bw * 0.95, fabs (fy (&f, vals[k]) - fy (&f, 0)));
+          cairo_fill (cr);
+        }
+    }
+  cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+  cairo_set_line_width (cr, fs * 0.05);
+  cairo_move_to (cr, f.x0, fy (&f, 0));
+  cairo_line_to (cr, f.x0 + f.w, fy (&f, 0));
+  cairo_stroke (cr);
+  const char *labels[] = { "cos(ℓ̄<sub>child</sub>, ℓ̄<sub>parent</sub>)",
+                           "cos(ℓ̄<sub>child</sub> − ℓ̄<sub>parent</sub>, ℓ̄<sub>parent</sub>)" };
+  for (int k = 0; k < 2; k++)
+    {
+      double r, g, b, lx = f.x0 + fs * 0.5 + k * f.w / 2;
+      cs_figure_palette (k ? 3 : 0, &r, &g, &b);
+      cairo_set_source_rgb (cr, r, g, b);
+      cairo_rectangle (cr, lx - fs * 0.25, f.y0 + f.h + fs * 1.65, fs * 0.5, fs * 0.5);
+      cairo_fill (cr);
+      text (cr, s, fs * 0.7, FALSE, labels[k], lx + fs * 0.45, f.y0 + f.h + fs * 1.9, 0, 0.5, 0, c.fg);
+    }
+}
+
+gboolean
+cs_figure_export (const char *path, const CsFigureStyle *style, double scale, CsFigureDrawFunc draw,
+                  gpointer data, GError **error)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmp = g_strdup_printf ("%s/.%s.%08x.tmp", dir, base, g_random_int ());
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  cairo_status_t st;
+  gboolean png = g_str_has_suffix (lower, ".png");
+
+  if (!png && !g_str_has_suffix (lower, ".svg") && !g_str_has_suffix (lower, ".pdf"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s: the figure's file name must end in .png, .svg or .pdf", path);
+      return FALSE;
+    }
+  if (png)
+    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (style->width * scale),
+                                          (int) ceil (style->height * scale));
+  else if (g_str_has_suffix (lower, ".svg"))
+    surface = cairo_svg_surface_create (tmp, style->width, style->height);
+  else
+    surface = cairo_pdf_surface_create (tmp, style->width, style->height);
+  cr = cairo_create (surface);
+  if (png)
+    cairo_scale (cr, scale, scale);
+  cs_figure_paint_background (cr, style->width, style->height, style);
+  draw (cr, style->width, style->height, style, data);
+  cairo_destroy (cr);
+  if (png)
+    st = cairo_surface_write_to_png (surface, tmp);
+  else
+    {
+      cairo_surface_finish (surface);
+      st = cairo_surface_status (surface);
+    }
+  cairo_surface_destroy (surface);
+  if (st != CAIRO_STATUS_SUCCESS || g_rename (tmp, path) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: could not write the figure (%s)", path,
+                   st != CAIRO_STATUS_SUCCESS ? cairo_status_to_string (st) : g_strerror (errno));
+      g_unlink (tmp);
+      return FALSE;
+    }
+  return TRUE;
+}

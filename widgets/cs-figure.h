@@ -1,0 +1,143 @@
+#pragma once
+
+#include <cairo.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Figures are plain cairo drawing functions over plain data: the same call
+ * paints a widget, a PNG, an SVG or a PDF. Sizes are in points. */
+
+typedef enum
+{
+  CS_THEME_LIGHT,
+  CS_THEME_DARK,
+  CS_THEME_TRANSPARENT,
+} CsFigureTheme;
+
+typedef struct
+{
+  double        width, height;   /* points */
+  double        font_size;       /* points */
+  CsFigureTheme theme;
+} CsFigureStyle;
+
+/* slide (16:9, 960 × 540), square (600 × 600), column (paper column, 252 × 200). */
+gboolean cs_figure_style_preset   (const char     *preset,
+                                   CsFigureStyle  *style);
+gboolean cs_figure_theme_parse    (const char     *name,
+                                   CsFigureTheme  *theme);
+/* Okabe–Ito colour-blind-safe palette. */
+void     cs_figure_palette        (guint           i,
+                                   double         *r,
+                                   double         *g,
+                                   double         *b);
+
+typedef void (*CsFigureDrawFunc) (cairo_t *cr, double width, double height, const CsFigureStyle *style,
+                                  gpointer data);
+
+/* Writes PNG (at `scale` pixels per point), SVG or PDF by the file's
+ * extension, to a temporary file renamed into place. */
+gboolean cs_figure_export         (const char           *path,
+                                   const CsFigureStyle  *style,
+                                   double                scale,
+                                   CsFigureDrawFunc      draw,
+                                   gpointer              data,
+                                   GError              **error);
+
+typedef struct
+{
+  const char   *name;
+  const gint32 *ids;
+  guint         n;
+  guint         colour;      /* palette index */
+} CsFigureGroup;
+
+typedef struct
+{
+  double      x0, y0, x1, y1;
+  guint       colour;
+  const char *label;         /* Pango markup, or NULL */
+} CsFigureArrow;
+
+typedef struct
+{
+  gint64               n_points;       /* every vocabulary token, drawn as a grey density layer */
+  const float         *x, *y;
+  const CsFigureGroup *groups;         /* coloured on top, in order */
+  guint                n_groups;
+  const CsFigureArrow *arrows;
+  guint                n_arrows;
+  const char          *x_label;        /* Pango markup */
+  const char          *y_label;
+  const char          *title;
+  const gint32        *label_ids;      /* tokens to write next to their dot */
+  const char * const  *label_texts;
+  guint                n_labels;
+} CsProjectionFigure;
+
+void     cs_figure_draw_projection (cairo_t                  *cr,
+                                    double                    x,
+                                    double                    y,
+                                    double                    width,
+                                    double                    height,
+                                    const CsFigureStyle      *style,
+                                    const CsProjectionFigure *fig);
+
+typedef struct
+{
+  guint               n;
+  const char * const *names;
+  const double       *matrix;          /* [n, n], NAN cells drawn hatched-grey */
+  const char         *title;
+} CsHeatmapFigure;
+
+void     cs_figure_draw_heatmap    (cairo_t               *cr,
+                                    double                 x,
+                                    double                 y,
+                                    double                 width,
+                                    double                 height,
+                                    const CsFigureStyle   *style,
+                                    const CsHeatmapFigure *fig);
+
+typedef struct
+{
+  guint               n;
+  const char * const *names;
+  const double       *mean;            /* [n, 4]: train, held-out, random, held-out with shuffled g */
+  const double       *std;             /* [n, 4] */
+  const char         *title;
+} CsValidationFigure;
+
+void     cs_figure_draw_validation (cairo_t                  *cr,
+                                    double                    x,
+                                    double                    y,
+                                    double                    width,
+                                    double                    height,
+                                    const CsFigureStyle      *style,
+                                    const CsValidationFigure *fig);
+
+typedef struct
+{
+  guint               n;
+  const char * const *names;           /* "bird ← animal" */
+  const double       *cos_plain;       /* cos(ℓ̄_c, ℓ̄_p) */
+  const double       *cos_diff;        /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p) */
+  const char         *title;
+} CsOrthogonalityFigure;
+
+void     cs_figure_draw_orthogonality (cairo_t                     *cr,
+                                       double                       x,
+                                       double                       y,
+                                       double                       width,
+                                       double                       height,
+                                       const CsFigureStyle         *style,
+                                       const CsOrthogonalityFigure *fig);
+
+/* Background of the whole figure (nothing for the transparent theme). */
+void     cs_figure_paint_background (cairo_t             *cr,
+                                     double               width,
+                                     double               height,
+                                     const CsFigureStyle *style);
+
+G_END_DECLS
