@@ -107,6 +107,46 @@ with tempfile.TemporaryDirectory() as tmp:
         with h5py.File(alone, 'r') as g:
             check(np.abs(g['logits'][0, -1] - f['logits'][1]).max() < 1e-5, 'batched = alone')
 
+    # geometry on the sample model's WordNet animal hierarchy, then its figures
+    ws = os.path.join(tmp, 'ws.h5')
+    g = json.loads(run('geometry', sample, '--hierarchy', 'animal', '--output', ws, '--json').stdout)
+    cats = {c['name']: c for c in g['categories']}
+    check([c['name'] for c in g['categories']] == ['animal', 'mammal', 'bird', 'fish', 'reptile', 'amphibian', 'insect']
+          and cats['mammal']['tokens'] == 102 and not cats['amphibian']['reliable'] and cats['animal']['reliable'],
+          'geometry --json: categories, counts, reliability')
+    check(abs(cats['animal']['train']['mean'] - 1) < 1e-9 and cats['animal']['test']['mean'] > 0.6
+          and abs(cats['animal']['random']['mean']) < 0.1, 'geometry: held-out above random')
+    check(all(abs(cats[c]['cos_child_minus_parent_parent']) < 0.15 for c in ['mammal', 'bird', 'fish', 'insect']),
+          'geometry: child - parent orthogonal to parent')
+    with h5py.File(ws, 'r') as f:
+        lbar = f['vectors/lbar'][()]
+        names = [n.decode() if isinstance(n, bytes) else n for n in f['categories/names'][()]]
+        check(lbar.shape == (7, 256) and names[1] == 'mammal', 'workspace readable by h5py')
+        check(abs(np.linalg.norm(lbar[1]) - cats['mammal']['norm']) < 1e-9, 'workspace vectors = JSON norms')
+        cos = f['cosines/matrix'][()]
+        check(abs(cos[0, 1] - g['cosine'][0][1]) < 1e-12, 'workspace cosines = JSON cosines')
+    p = run('geometry', sample, '--output', ws, '--train-fraction', '1.0')
+    check('reusing the whitening' in p.stderr, 'second run reuses the cached whitening')
+    for ext in ['pdf', 'svg', 'png']:
+        out = os.path.join(tmp, 'fig2.' + ext)
+        run('figure', 'park-fig2', '--workspace', ws, '--output', out)
+        size = os.path.getsize(out) if os.path.exists(out) else 0
+        check(1000 < size < 5_000_000, f'park-fig2 .{ext}: {size} bytes')
+    with open(os.path.join(tmp, 'fig2.png'), 'rb') as f:
+        check(f.read(8) == b'\x89PNG\r\n\x1a\n', 'PNG signature')
+    with open(os.path.join(tmp, 'fig2.pdf'), 'rb') as f:
+        check(f.read(5) == b'%PDF-', 'PDF signature')
+    for kind in ['heatmap', 'validation', 'orthogonality']:
+        run('figure', kind, '--workspace', ws, '--output', os.path.join(tmp, kind + '.svg'), '--theme', 'dark')
+    p = run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'unicorn', '--output',
+            os.path.join(tmp, 'x.png'), expect=1)
+    check("no category 'unicorn'" in p.stderr and 'mammal' in p.stderr, 'unknown category named, with the choices')
+    p = run('geometry', sample, '--wordnet', tmp, '--output', os.path.join(tmp, 'w2.h5'), expect=1)
+    check('wordnet-base' in p.stderr, 'missing WordNet says how to get it')
+    p = run('figure', 'heatmap', '--workspace', os.path.join(tmp, 'batch.h5'), '--output', os.path.join(tmp, 'h.png'),
+            expect=1)
+    check('not a ConceptScope workspace' in p.stderr, 'an HDF5 file that is not a workspace')
+
     # bad input: clear messages, non-zero exit, no file left behind
     bad = os.path.join(tmp, 'bad.h5')
     p = run('forward', sample, '--ids', '1,2,99999', '--output', bad, expect=1)

@@ -1,0 +1,339 @@
+/* The geometry engine: a case computed on paper, Ledoit–Wolf against a
+ * direct evaluation of its closed form, WordNet categories against the
+ * sample model's documented counts, the sample model's hierarchy against
+ * what the paper reports, workspaces round-tripping, figures rendered and
+ * inspected, and bad input. */
+#include <cairo.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "cs-categories.h"
+#include "cs-error.h"
+#include "cs-figure.h"
+#include "cs-geometry.h"
+#include "cs-model.h"
+#include "cs-tokenizer.h"
+#include "cs-wordnet.h"
+#include "cs-workspace.h"
+
+/* Category rows (2,1), (2,−1), (4,1), (4,−1): μ = (3,0), covariance I, so
+ * Ledoit–Wolf leaves it alone, pinv(Σ)μ ∝ (1,0), ℓ̄ = (3,0); the tokens
+ * project to 2/3, 2/3, 4/3, 4/3 (mean 1). */
+static void
+test_paper_example (void)
+{
+  double X[8] = { 2, 1, 2, -1, 4, 1, 4, -1 }, lbar[2], cov[4];
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpfloat (fabs (cs_ledoit_wolf (X, 4, 2, cov)), <, 1e-15);
+  g_assert_cmpfloat (fabs (cov[0] - 1), <, 1e-15);
+  g_assert_cmpfloat (fabs (cov[1]), <, 1e-15);
+  g_assert_true (cs_geometry_estimate_vector (X, 4, 2, lbar, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (fabs (lbar[0] - 3), <, 1e-12);
+  g_assert_cmpfloat (fabs (lbar[1]), <, 1e-12);
+  double p0 = (X[0] * lbar[0] + X[1] * lbar[1]) / 9.0;
+  g_assert_cmpfloat (fabs (p0 - 2.0 / 3), <, 1e-12);
+}
+
+/* Ledoit–Wolf's closed form (Ledoit & Wolf 2004, as sklearn computes it),
+ * evaluated with plain loops on a small matrix. */
+static void
+test_ledoit_wolf (void)
+{
+  const int n = 7, d = 3;
+  double X[21], xc[21], mu[3] = { 0 }, S[9] = { 0 }, cov[9];
+  GRand *r = g_rand_new_with_seed (5);
+  for (int i = 0; i < n * d; i++)
+    X[i] = g_rand_double_range (r, -2, 2) * (1 + i % 3);
+  g_rand_free (r);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      mu[j] += X[i * d + j] / n;
+  for (int i = 0; i < n * d; i++)
+    xc[i] = X[i] - mu[i % d];
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++)
+      for (int i = 0; i < n; i++)
+        S[a * d + b] += xc[i * d + a] * xc[i * d + b] / n;
+  double m = (S[0] + S[4] + S[8]) / d, d2 = 0, b2 = 0;
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++)
+      d2 += pow (S[a * d + b] - (a == b ? m : 0), 2) / d;
+  for (int i = 0; i < n; i++)
+    {
+      double t = 0;
+      for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++)
+          t += pow (xc[i * d + a] * xc[i * d + b] - S[a * d + b], 2);
+      b2 += t / d / ((double) n * n);
+    }
+  double want = MIN (b2, d2) / d2;
+  double got = cs_ledoit_wolf (X, n, d, cov);
+  g_test_message ("Ledoit-Wolf shrinkage %.12f (closed form %.12f)", got, want);
+  g_assert_cmpfloat (fabs (got - want), <, 1e-12);
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++)
+      g_assert_cmpfloat (fabs (cov[a * d + b] - ((1 - want) * S[a * d + b] + (a == b ? want * m : 0))), <, 1e-12);
+}
+
+static CsWordNet *
+wordnet (void)
+{
+  g_autoptr(GError) error = NULL;
+  CsWordNet *wn = cs_wordnet_open (NULL, &error);
+  g_assert_no_error (error);
+  return wn;
+}
+
+static CsModel *
+sample_model (CsTokenizer **tok)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sample-model", NULL);
+  g_autofree char *tp = g_build_filename (dir, "tokenizer.json", NULL);
+  g_autoptr(GError) error = NULL;
+  CsModel *m = cs_model_open (dir, &error);
+  g_assert_no_error (error);
+  *tok = cs_tokenizer_load (tp, &error);
+  g_assert_no_error (error);
+  return m;
+}
+
+/* data/sample-model/README.md documents these counts (an independent NumPy
+ * implementation, single-token hyponyms as Ġword and ĠWord). */
+static void
+test_wordnet_counts (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  static const struct { const char *name; guint n; } want[] = {
+    { "animal", 279 }, { "mammal", 102 }, { "bird", 53 }, { "fish", 39 }, { "reptile", 12 },
+    { "amphibian", 3 }, { "insect", 26 },
+  };
+  g_autoptr(CsCategorySet) s = cs_category_set_from_wordnet (wn, "animal", tok, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (cs_vocab_style (tok), ==, CS_VOCAB_BYTE_LEVEL);
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      int k = cs_category_set_find (s, want[i].name);
+      g_assert_cmpint (k, >=, 0);
+      g_assert_cmpuint (cs_category_set_get (s, k)->tokens->len, ==, want[i].n);
+      g_assert_cmpint (cs_category_set_get (s, k)->reliable, ==, want[i].n >= 10);
+      g_assert_cmpint (cs_category_set_get (s, k)->parent, ==, i == 0 ? -1 : 0);
+    }
+  g_autoptr(CsCategorySet) p = cs_category_set_from_wordnet (wn, "plant", tok, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cs_category_set_get (p, 0)->tokens->len, ==, 212);
+  g_autofree char *name = cs_wordnet_synset_name (wn, cs_wordnet_lookup (wn, "amphibian.n.03", NULL));
+  g_assert_cmpstr (name, ==, "amphibian.n.03");
+  cs_tokenizer_free (tok);
+}
+
+/* What the paper reports for Gemma, and the sample model's README for it. */
+static void
+test_sample_hierarchy (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsGeometrySpace) space = cs_geometry_space_new (cs_model_get_unembedding (m), CS_DEVICE_CPU, NULL, &error);
+  g_assert_no_error (error);
+  for (int h = 0; h < 2; h++)
+    {
+      CsCategorySet *s = cs_category_set_from_wordnet (wn, h ? "plant" : "animal", tok, NULL, &error);
+      g_assert_no_error (error);
+      g_autoptr(CsGeometry) g = cs_geometry_estimate (space, s, 0.7, 0, NULL, &error);
+      g_assert_no_error (error);
+      CsCategoryVector *root = &g->vectors[0];
+      g_test_message ("%s: train %.3f, held-out %.3f, random %.3f, shuffled held-out %.3f", h ? "plant" : "animal",
+                      root->train.mean, root->test.mean, root->random.mean, root->shuffled_test.mean);
+      g_assert_cmpfloat (fabs (root->train.mean - 1), <, 1e-9);      /* by construction */
+      g_assert_cmpfloat (root->test.mean, >, 0.6);
+      g_assert_cmpfloat (fabs (root->random.mean), <, 0.1);
+      g_assert_cmpfloat (fabs (root->shuffled_test.mean), <, 0.3);
+      for (guint i = 1; i < s->items->len; i++)
+        if (cs_category_set_get (s, i)->reliable)
+          {
+            g_test_message ("  %s: |cos(l_c - l_p, l_p)| = %.3f", cs_category_set_get (s, i)->name,
+                            fabs (g->vectors[i].cos_parent));
+            g_assert_cmpfloat (fabs (g->vectors[i].cos_parent), <, 0.15);
+            g_assert_cmpfloat (g->vectors[i].test.mean, >, 0.25);
+          }
+      /* the same seed gives the same split */
+      CsCategorySet *s2 = cs_category_set_from_wordnet (wn, h ? "plant" : "animal", tok, NULL, &error);
+      g_autoptr(CsGeometry) g2 = cs_geometry_estimate (space, s2, 0.7, 0, NULL, &error);
+      g_assert_cmpmem (g->vectors[1].lbar, sizeof (double) * g->d, g2->vectors[1].lbar, sizeof (double) * g->d);
+    }
+  cs_tokenizer_free (tok);
+}
+
+static gboolean
+has_colour (cairo_surface_t *img, guint palette_index)
+{
+  double r, g, b;
+  int w = cairo_image_surface_get_width (img), h = cairo_image_surface_get_height (img);
+  int stride = cairo_image_surface_get_stride (img);
+  unsigned char *px = cairo_image_surface_get_data (img);
+  cs_figure_palette (palette_index, &r, &g, &b);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 p = *(guint32 *) (px + (gsize) y * stride + 4 * x);
+        int R = (p >> 16) & 0xff, G = (p >> 8) & 0xff, B = p & 0xff;
+        if (abs (R - (int) (r * 255)) < 12 && abs (G - (int) (g * 255)) < 12 && abs (B - (int) (b * 255)) < 12)
+          return TRUE;
+      }
+  return FALSE;
+}
+
+/* Workspace round trip, then the figures drawn from it. */
+static void
+test_workspace_and_figures (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsGeometrySpace) space = cs_geometry_space_new (cs_model_get_unembedding (m), CS_DEVICE_CPU, NULL, &error);
+  CsCategorySet *s = cs_category_set_from_wordnet (wn, "animal", tok, NULL, &error);
+  g_autoptr(CsGeometry) g = cs_geometry_estimate (space, s, 0.7, 3, NULL, &error);
+  g_autofree char *dir = g_dir_make_tmp ("cs-ws-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ws.h5", NULL);
+  g_assert_no_error (error);
+  g_assert_true (cs_workspace_save (path, m, space, g, "animal", &error));
+  g_assert_no_error (error);
+  g_autoptr(CsWorkspace) ws = cs_workspace_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ws->model_identity, ==, cs_model_get_identity (m));
+  g_assert_cmpmem (ws->inv_sqrt, sizeof (double) * space->d * space->d, space->inv_sqrt,
+                   sizeof (double) * space->d * space->d);
+  guint n = g->categories->items->len;
+  g_assert_cmpuint (ws->geometry->categories->items->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpstr (cs_category_set_get (ws->geometry->categories, i)->name, ==,
+                       cs_category_set_get (g->categories, i)->name);
+      g_assert_cmpmem (ws->geometry->vectors[i].lbar, sizeof (double) * g->d, g->vectors[i].lbar,
+                       sizeof (double) * g->d);
+      g_assert_cmpfloat (ws->geometry->vectors[i].test.mean, ==, g->vectors[i].test.mean);
+    }
+
+  /* projection onto (animal, mammal): drawn, non-blank, category colours present */
+  CsAxis ax = { 0, -1 }, ay = { 1, -1 };
+  g_autoptr(CsProjection) p = cs_geometry_project (space, ws->geometry, ax, ay, TRUE, &error);
+  g_assert_no_error (error);
+  /* animal's ℓ̄ lies on the x axis, at its norm */
+  g_assert_cmpfloat (fabs (p->cat_x[0] - g->vectors[0].norm), <, 1e-9);
+  g_assert_cmpfloat (fabs (p->cat_y[0]), <, 1e-9);
+  CsFigureGroup groups[2] = {
+    { "animal", (gint32 *) cs_category_set_get (g->categories, 0)->tokens->data,
+      cs_category_set_get (g->categories, 0)->tokens->len, 0 },
+    { "mammal", (gint32 *) cs_category_set_get (g->categories, 1)->tokens->data,
+      cs_category_set_get (g->categories, 1)->tokens->len, 1 },
+  };
+  CsFigureArrow arrows[1] = { { 0, 0, p->cat_x[1], p->cat_y[1], 1, "ℓ̄<sub>mammal</sub>" } };
+  CsProjectionFigure fig = { p->vocab, p->x, p->y, groups, 2, arrows, 1, "ℓ̄<sub>animal</sub>",
+                             "ℓ̄<sub>mammal</sub>", "test", NULL, NULL, 0 };
+  CsFigureStyle st = { 0 };
+  cs_figure_style_preset ("square", &st);
+  cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 600, 600);
+  cairo_t *cr = cairo_create (img);
+  cs_figure_paint_background (cr, 600, 600, &st);
+  cs_figure_draw_projection (cr, 0, 0, 600, 600, &st, &fig);
+  cairo_destroy (cr);
+  cairo_surface_flush (img);
+  g_assert_true (has_colour (img, 0));
+  g_assert_true (has_colour (img, 1));
+  g_assert_false (has_colour (img, 4));      /* a colour no group uses */
+  {
+    g_autofree char *out = g_build_filename (g_getenv ("CS_TEST_OUTPUT"), "projection.png", NULL);
+    g_mkdir_with_parents (g_getenv ("CS_TEST_OUTPUT"), 0755);
+    cairo_surface_write_to_png (img, out);
+  }
+  cairo_surface_destroy (img);
+  g_unlink (path);
+  g_rmdir (dir);
+  cs_tokenizer_free (tok);
+}
+
+static void
+test_bad_input (void)
+{
+  g_autoptr(GError) error = NULL;
+  double X[2] = { 1, 2 }, lbar[2];
+  g_autofree char *dir = g_dir_make_tmp ("cs-geo-XXXXXX", NULL);
+  g_autofree char *json = g_build_filename (dir, "cats.json", NULL);
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+
+  /* fewer than two tokens */
+  g_assert_false (cs_geometry_estimate_vector (X, 1, 2, lbar, &error));
+  g_assert_nonnull (strstr (error->message, "at least two"));
+  g_clear_error (&error);
+
+  /* a missing WordNet says how to get one */
+  g_assert_null (cs_wordnet_open ("/nonexistent", &error));
+  g_assert_nonnull (strstr (error->message, "apt-get install wordnet-base"));
+  g_clear_error (&error);
+
+  /* the user's categories: unknown tokens, unknown parents, cycles */
+  g_assert_true (g_file_set_contents (json, "{\"a\": {\"parent\": null, \"tokens\": [\"\xc4\xa0" "dog\", \"nope!\"]}}", -1, NULL));
+  g_assert_null (cs_category_set_from_json (json, tok, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "'nope!' is not a token"));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (json, "{\"a\": {\"parent\": \"zzz\", \"words\": [\"dog\"]}}", -1, NULL));
+  g_assert_null (cs_category_set_from_json (json, tok, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "unknown parent 'zzz'"));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (json, "{\"a\": {\"parent\": \"b\", \"words\": [\"dog\"]}, "
+                                            "\"b\": {\"parent\": \"a\", \"words\": [\"cat\"]}}", -1, NULL));
+  g_assert_null (cs_category_set_from_json (json, tok, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "cycle"));
+  g_clear_error (&error);
+
+  /* a good one, child listed before its parent: reordered */
+  g_assert_true (g_file_set_contents (json, "{\"pets\": {\"parent\": \"beasts\", \"words\": [\"dog\", \"cat\"]}, "
+                                            "\"beasts\": {\"parent\": null, \"words\": [\"dog\", \"cat\", \"horse\", \"cow\"]}}",
+                                      -1, NULL));
+  g_autoptr(CsCategorySet) s = cs_category_set_from_json (json, tok, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (cs_category_set_get (s, 0)->name, ==, "beasts");
+  g_assert_cmpint (cs_category_set_get (s, 1)->parent, ==, 0);
+  g_assert_cmpuint (cs_category_set_get (s, 1)->tokens->len, >=, 2);
+  g_assert_false (cs_category_set_get (s, 1)->reliable);
+
+  /* a degenerate space: every row equal gives a zero covariance, floored */
+  {
+    float rows[4 * 3] = { 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3 };
+    CsTensor t = { (char *) "u", CS_DTYPE_F32, 2, { 4, 3 }, rows, sizeof rows, 0 };
+    g_autoptr(CsGeometrySpace) sp = cs_geometry_space_new (&t, CS_DEVICE_CPU, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (sp->n_floored, ==, 3);
+    CsCategorySet *cs = cs_category_set_new (1);
+    CsCategory *c = cs_category_set_add (cs, "all", "user", -1);
+    gint32 ids[3] = { 0, 1, 2 };
+    g_array_append_vals (c->tokens, ids, 3);
+    g_assert_null (cs_geometry_estimate (sp, cs, 1.0, 0, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "no direction"));
+  }
+  cs_tokenizer_free (tok);
+  g_unlink (json);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/geometry/paper-example", test_paper_example);
+  g_test_add_func ("/geometry/ledoit-wolf", test_ledoit_wolf);
+  g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);
+  g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
+  g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
+  g_test_add_func ("/geometry/bad-input", test_bad_input);
+  return g_test_run ();
+}
