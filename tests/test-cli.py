@@ -136,6 +136,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f.read(8) == b'\x89PNG\r\n\x1a\n', 'PNG signature')
     with open(os.path.join(tmp, 'fig2.pdf'), 'rb') as f:
         check(f.read(5) == b'%PDF-', 'PDF signature')
+    run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'bird', '--y-minus', 'mammal',
+        '--label', 'beaver,sparrow', '--preset', 'column', '--output', os.path.join(tmp, 'p.pdf'))
+    p = run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'mammal', '--label', 'zzqx',
+            '--output', os.path.join(tmp, 'p2.pdf'), expect=1)
+    check("'zzqx' is not one token" in p.stderr, 'a label that is not a token')
     for kind in ['heatmap', 'validation', 'orthogonality']:
         run('figure', kind, '--workspace', ws, '--output', os.path.join(tmp, kind + '.svg'), '--theme', 'dark')
     p = run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'unicorn', '--output',

@@ -8,6 +8,7 @@
 #include "cs-figure.h"
 #include "cs-geometry.h"
 #include "cs-model.h"
+#include "cs-tokenizer.h"
 #include "cs-workspace.h"
 
 typedef struct
@@ -22,6 +23,8 @@ typedef struct
   CsAxis           ax[3], ay[3];
   char            *xlabel[3], *ylabel[3], *title[3];
   GArray          *groups;         /* CsFigureGroup */
+  GArray          *label_ids;      /* gint32 */
+  GPtrArray       *label_texts;    /* char*, markup */
 } FigureData;
 
 static char *
@@ -90,6 +93,12 @@ draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpoin
       fig.x_label = d->xlabel[k];
       fig.y_label = d->ylabel[k];
       fig.title = d->title[k];
+      if (d->label_ids)
+        {
+          fig.label_ids = (const gint32 *) d->label_ids->data;
+          fig.label_texts = (const char * const *) d->label_texts->pdata;
+          fig.n_labels = d->label_ids->len;
+        }
       cs_figure_draw_projection (cr, k * pw, 0, pw, h, s, &fig);
       for (guint a = 0; a < arrows->len; a++)
         g_free ((char *) g_array_index (arrows, CsFigureArrow, a).label);
@@ -143,6 +152,42 @@ collect_shown (CsGeometry *g, gboolean show_unreliable, guint *idx)
   return n;
 }
 
+/* Words to write next to their dot, found by the vocabulary's conventions. */
+static gboolean
+find_labels (FigureData *d, const char *words, GError **error)
+{
+  g_autofree char *tp = g_build_filename (d->ws->model_path, "tokenizer.json", NULL);
+  g_autoptr(CsTokenizer) tok = cs_tokenizer_load (tp, error);
+  g_auto(GStrv) list = g_strsplit (words, ",", -1);
+
+  if (!tok)
+    return FALSE;
+  d->label_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  d->label_texts = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; list[i]; i++)
+    {
+      const char *w = g_strstrip (list[i]);
+      const char *prefixes[] = { "\xc4\xa0", "\xe2\x96\x81", "" };
+      gint32 id = -1;
+      for (guint k = 0; k < G_N_ELEMENTS (prefixes) && id < 0; k++)
+        {
+          g_autofree char *t = g_strconcat (prefixes[k], w, NULL);
+          id = cs_tokenizer_token_to_id (tok, t);
+        }
+      if (!*w)
+        continue;
+      if (id < 0 || id >= d->ws->vocab)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--label: '%s' is not one token of this model", w);
+          return FALSE;
+        }
+      g_array_append_val (d->label_ids, id);
+      g_ptr_array_add (d->label_texts, g_markup_escape_text (w, -1));
+    }
+  g_ptr_array_add (d->label_texts, NULL);
+  return TRUE;
+}
+
 static gboolean
 open_space (FigureData *d, GError **error)
 {
@@ -173,7 +218,7 @@ int
 cs_cli_figure (int argc, char **argv)
 {
   g_autofree char *workspace = NULL, *output = NULL, *preset = NULL, *theme = NULL;
-  g_autofree char *xs = NULL, *xm = NULL, *ys = NULL, *ym = NULL, *title = NULL;
+  g_autofree char *xs = NULL, *xm = NULL, *ys = NULL, *ym = NULL, *title = NULL, *labels = NULL;
   gboolean no_orth = FALSE, show_unreliable = FALSE;
   double font_size = 0, scale = 2;
   g_auto(GStrv) rest = NULL;
@@ -191,6 +236,7 @@ cs_cli_figure (int argc, char **argv)
     { "no-orthogonal", 0, 0, G_OPTION_ARG_NONE, &no_orth, "projection: keep y as it is (no Gram–Schmidt)", NULL },
     { "show-unreliable", 0, 0, G_OPTION_ARG_NONE, &show_unreliable, "Draw categories with too few tokens too", NULL },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "A title", "TEXT" },
+    { "label", 0, 0, G_OPTION_ARG_STRING, &labels, "projection: words to label, comma-separated", "W1,W2" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "KIND" },
     { NULL }
   };
@@ -236,7 +282,7 @@ cs_cli_figure (int argc, char **argv)
       g_autofree guint *shown = g_new (guint, n);
       guint ns = collect_shown (g, show_unreliable, shown);
 
-      if (!open_space (&d, &error))
+      if (!open_space (&d, &error) || (labels && !find_labels (&d, labels, &error)))
         goto fail;
       if (g_str_equal (kind, "projection"))
         {
@@ -393,6 +439,10 @@ out:
         g_free ((char *) g_array_index (d.groups, CsFigureGroup, i).name);
       g_array_unref (d.groups);
     }
+  if (d.label_ids)
+    g_array_unref (d.label_ids);
+  if (d.label_texts)
+    g_ptr_array_unref (d.label_texts);
   cs_geometry_space_free (d.space);
   g_clear_object (&d.model);
   cs_workspace_free (d.ws);
