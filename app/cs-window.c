@@ -5,6 +5,7 @@
 #include "cs-backend.h"
 #include "cs-gpu.h"
 #include "cs-build-config.h"
+#include "cs-geometry-page.h"
 #include "cs-window.h"
 
 #define MAX_RECENT 10
@@ -20,6 +21,7 @@ struct _CsWindow
   GtkLabel             *model_label;
   GtkLabel             *backend_label;
   GtkSpinner           *spinner;
+  CsGeometryPage       *geometry_page;
 
   GSettings            *settings;
   CsModel              *model;
@@ -168,6 +170,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
       remember_model (self, cs_model_get_path (model));
       update_status (self);
+      cs_geometry_page_set_model (self->geometry_page, model);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
     }
   set_busy (self, FALSE);
@@ -351,6 +354,7 @@ cs_window_class_init (CsWindowClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (CS_TYPE_GEOMETRY_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/conceptscope/ConceptScope/ui/cs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
@@ -360,6 +364,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, model_label);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, backend_label);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, geometry_page);
   gtk_widget_class_bind_template_callback (widget_class, dismiss_error_clicked);
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
@@ -380,6 +385,13 @@ cs_window_new (CsApplication *app)
   CsWindow *self = g_object_new (CS_TYPE_WINDOW, "application", app, NULL);
   cs_window_setup (self, app);
   return self;
+}
+
+CsGeometryPage *
+cs_window_get_geometry_page (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->geometry_page;
 }
 
 CsModel *

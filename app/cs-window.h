@@ -3,6 +3,7 @@
 #include <adwaita.h>
 
 #include "cs-application.h"
+#include "cs-geometry-page.h"
 #include "cs-model.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,7 @@ CsWindow   *cs_window_new            (CsApplication *app);
 void        cs_window_open_model     (CsWindow      *self,
                                       const char    *path);
 CsModel    *cs_window_get_model      (CsWindow      *self);
+CsGeometryPage *cs_window_get_geometry_page (CsWindow *self);
 gboolean    cs_window_get_busy       (CsWindow      *self);
 const char *cs_window_get_status_text (CsWindow     *self);
 const char *cs_window_get_error_text (CsWindow      *self);

@@ -24,6 +24,15 @@ cs_backend_init (void)
     }
 }
 
+void
+cs_backend_leave_one_core (void)
+{
+  int n = MAX (1, omp_get_num_procs () - 1);
+  cs_backend_init ();
+  omp_set_num_threads (n);
+  openblas_set_num_threads (n);
+}
+
 int
 cs_backend_get_threads (void)
 {

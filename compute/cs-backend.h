@@ -18,6 +18,10 @@ typedef enum
 char     *cs_backend_describe    (CsDevice device);
 int       cs_backend_get_threads (void);
 void      cs_backend_init        (void);
+/* For work in a background thread of an interactive program: its OpenMP
+ * loops and BLAS use one core fewer than the machine has, so the thread
+ * drawing the window always finds a free core. */
+void      cs_backend_leave_one_core (void);
 /* A buffer for a large result (logits, activations, a whitened matrix):
  * huge-page backed where the kernel allows and faulted in by all threads
  * at once, because a VM takes seconds to fault in gigabytes one 4 KiB page

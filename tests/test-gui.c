@@ -2,8 +2,10 @@
  * checks what it shows and renders it to a PNG that is inspected and kept. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 
 #include "cs-application.h"
+#include "cs-figure.h"
 #include "cs-paths.h"
 #include "cs-window.h"
 
@@ -16,6 +18,10 @@ typedef struct
   gboolean       checked;
   char          *bad_folder;
   int            phase;
+  gint64         last_tick;
+  gint64         max_stall;
+  gboolean       settled;
+  gint64         frame_at_change;
 } Fixture;
 
 static char *
@@ -25,6 +31,127 @@ artifact_path (const char *name)
   g_mkdir_with_parents (dir, 0755);
   return g_build_filename (dir, name, NULL);
 }
+
+/* How long the main loop went without running a 5 ms timer while the
+ * geometry was computed in the background. */
+static gboolean
+tick (gpointer data)
+{
+  Fixture *f = data;
+  gint64 now = g_get_monotonic_time ();
+  /* from the second frame on: the first one (styles, fonts) is start-up cost */
+  GdkFrameClock *clock = f->window ? gtk_widget_get_frame_clock (GTK_WIDGET (f->window)) : NULL;
+  gboolean busy = clock && gdk_frame_clock_get_frame_counter (clock) > 1 &&
+                  cs_geometry_page_get_busy (cs_window_get_geometry_page (f->window));
+  if (f->last_tick && busy)
+    f->max_stall = MAX (f->max_stall, now - f->last_tick);
+  f->last_tick = busy ? now : 0;
+  return f->phase < 1 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+png_has_colour (const char *path, guint palette_index)
+{
+  g_autoptr(GdkTexture) t = gdk_texture_new_from_filename (path, NULL);
+  double r, g, b;
+  int w, h;
+  g_autofree guchar *px = NULL;
+  g_assert_nonnull (t);
+  w = gdk_texture_get_width (t);
+  h = gdk_texture_get_height (t);
+  px = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (t, px, (gsize) w * 4);
+  cs_figure_palette (palette_index, &r, &g, &b);
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    {
+      /* downloads are B, G, R, A in memory */
+      int B = px[4 * i], G = px[4 * i + 1], R = px[4 * i + 2];
+      if (abs (R - (int) (r * 255)) < 10 && abs (G - (int) (g * 255)) < 10 && abs (B - (int) (b * 255)) < 10)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+check_geometry_page (Fixture *f)
+{
+  CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+  CsGeometry *g = cs_geometry_page_get_geometry (page);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *png = artifact_path (german ? "geometry-de.png" : "geometry.png");
+
+  g_assert_null (cs_geometry_page_get_error (page));
+  g_assert_nonnull (g);
+  g_assert_cmpuint (g->categories->items->len, ==, 7);
+  g_test_message ("longest main-loop stall while computing: %.1f ms", f->max_stall / 1000.0);
+  g_assert_cmpint (f->max_stall, <, 50000);
+
+  /* first start: ℓ̄_animal vs ℓ̄_mammal, animal and mammal tokens in their colours */
+  cs_window_save_png (f->window, png, &error);
+  g_assert_no_error (error);
+  g_assert_true (png_has_colour (png, 0));
+  g_assert_true (png_has_colour (png, 1));
+  g_assert_true (png_has_colour (png, 3));      /* fish tokens */
+
+  /* the plot the README promises: ℓ̄_animal vs ℓ̄_bird − ℓ̄_mammal, fish hidden */
+  g_assert_true (cs_geometry_page_set_axes (page, "animal", NULL, "bird", "mammal", TRUE, &error));
+  g_assert_no_error (error);
+  cs_geometry_page_set_category_visible (page, "fish", FALSE);
+  cs_geometry_page_zoom (page, 1.5, 0.6, 0.5);
+  g_assert_false (cs_geometry_page_set_axes (page, "animal", NULL, "unicorn", NULL, TRUE, &error));
+  g_clear_error (&error);
+}
+
+/* After the next frame has painted the changes above. */
+static void
+check_geometry_page_changed (Fixture *f)
+{
+  CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *png2 = artifact_path (german ? "geometry-bird-minus-mammal-de.png" : "geometry-bird-minus-mammal.png");
+  g_autofree char *cosines = artifact_path ("geometry-cosines.png");
+  const char *dir = g_getenv ("CS_TEST_OUTPUT");
+
+  cs_window_save_png (f->window, png2, &error);
+  g_assert_no_error (error);
+  g_assert_false (png_has_colour (png2, 3));
+  g_assert_true (png_has_colour (png2, 2));     /* bird */
+
+  /* hovering finds the token under the pointer */
+  {
+    CsGeometryPage *p = page;
+    gint64 hit = -1;
+    for (int y = 100; y < 600 && hit < 0; y += 7)
+      for (int x = 100; x < 900 && hit < 0; x += 7)
+        hit = cs_geometry_page_token_at (p, x, y);
+    g_assert_cmpint (hit, >=, 0);
+  }
+
+  /* export through the page, as the Export dialog does */
+  const char *exts[] = { "pdf", "svg", "png" };
+  for (int k = 0; k < 3; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("geometry-export.%s", exts[k]);
+      g_autofree char *out = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize len;
+      g_assert_true (cs_geometry_page_export (page, out, "slide", "light", 1, 0, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (out, &contents, &len, NULL));
+      g_assert_cmpuint (len, >, 1000);
+      if (k == 0)
+        g_assert_true (g_str_has_prefix (contents, "%PDF-"));
+      else if (k == 1)
+        g_assert_nonnull (strstr (contents, "<svg"));
+      else
+        g_assert_true (png_has_colour (out, 2));
+    }
+  cs_geometry_page_show_view (page, "cosines");
+  g_assert_true (cs_geometry_page_export (page, cosines, "square", "dark", 1, 0, &error));
+  g_assert_true (png_has_colour (cosines, 6) == FALSE);
+  cs_geometry_page_show_view (page, "projection");
+}
+
 
 /* A blank or single-colour rendering would mean the window drew nothing. */
 static void
@@ -81,8 +208,17 @@ check_window (gpointer data)
 
   /* Under load the window can be mapped before its first allocation. */
   if (!f->window || cs_window_get_busy (f->window) || !gtk_widget_get_mapped (GTK_WIDGET (f->window)) ||
-      gtk_widget_get_width (GTK_WIDGET (f->window)) <= 0)
+      gtk_widget_get_width (GTK_WIDGET (f->window)) <= 0 ||
+      (f->phase == 0 && (cs_geometry_page_get_busy (cs_window_get_geometry_page (f->window)) ||
+                         !cs_window_get_model (f->window))))
     return G_SOURCE_CONTINUE;
+  /* one more round after the computation finished, so that a frame has
+   * painted what it drew (the widget paintable shows the last frame) */
+  if (f->phase == 0 && !f->settled)
+    {
+      f->settled = TRUE;
+      return G_SOURCE_CONTINUE;
+    }
 
   if (f->phase == 0)
     {
@@ -106,10 +242,21 @@ check_window (gpointer data)
       cs_window_save_png (f->window, png, &error);
       g_assert_no_error (error);
       assert_png_has_content (png);
-
+      check_geometry_page (f);
+      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      f->phase = 1;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 1)
+    {
+      /* wait until a frame has painted the changes */
+      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
+          f->frame_at_change + 2)
+        return G_SOURCE_CONTINUE;
+      check_geometry_page_changed (f);
       /* A bad folder gives a message in the window and keeps the model. */
       cs_window_open_model (f->window, f->bad_folder);
-      f->phase = 1;
+      f->phase = 2;
       return G_SOURCE_CONTINUE;
     }
 
@@ -138,6 +285,7 @@ on_window_added (GtkApplication *app, GtkWindow *window, gpointer data)
     {
       f->window = CS_WINDOW (window);
       g_timeout_add (100, check_window, f);
+      g_timeout_add (5, tick, f);
     }
 }
 

@@ -267,19 +267,20 @@ draw_cloud (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProject
 }
 
 void
-cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double height,
-                           const CsFigureStyle *s, const CsProjectionFigure *fig)
+cs_figure_projection_frame (double x, double y, double width, double height, const CsFigureStyle *s,
+                            const CsProjectionFigure *fig, CsFigureFrame *out)
 {
-  Colours c = colours (s);
   double fs = s->font_size;
   Frame f = { x + fs * 4.2, y + (fig->title ? fs * 2.0 : fs * 0.8), 0, 0, 0, 0, 0, 0 };
   double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
 
   f.w = width - (f.x0 - x) - fs * 0.8;
   f.h = height - (f.y0 - y) - fs * 3.2;
-  if (f.w < 10 || f.h < 10)
-    return;
-
+  if (fig->fixed_range)
+    {
+      *out = (CsFigureFrame) { f.x0, f.y0, f.w, f.h, fig->range[0], fig->range[1], fig->range[2], fig->range[3] };
+      return;
+    }
   /* Range: the categories and arrows in full, the cloud's central 98 %. */
   for (guint gi = 0; gi < fig->n_groups; gi++)
     for (guint k = 0; k < fig->groups[gi].n; k++)
@@ -309,13 +310,30 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
       lo[0] = MIN (lo[0], sxv[m / 100]); hi[0] = MAX (hi[0], sxv[m - 1 - m / 100]);
       lo[1] = MIN (lo[1], syv[m / 100]); hi[1] = MAX (hi[1], syv[m - 1 - m / 100]);
     }
+  if (!isfinite (lo[0]) || !isfinite (lo[1]))
+    lo[0] = lo[1] = -1, hi[0] = hi[1] = 1;
   for (int k = 0; k < 2; k++)
     {
       double pad = (hi[k] - lo[k]) * 0.06 + 1e-9;
       lo[k] -= pad;
       hi[k] += pad;
     }
-  f.xmin = lo[0]; f.xmax = hi[0]; f.ymin = lo[1]; f.ymax = hi[1];
+  *out = (CsFigureFrame) { f.x0, f.y0, f.w, f.h, lo[0], hi[0], lo[1], hi[1] };
+}
+
+void
+cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double height,
+                           const CsFigureStyle *s, const CsProjectionFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size;
+  CsFigureFrame fr;
+  Frame f;
+
+  cs_figure_projection_frame (x, y, width, height, s, fig, &fr);
+  f = (Frame) { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
+  if (f.w < 10 || f.h < 10)
+    return;
 
   if (fig->title)
     text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
@@ -367,6 +385,14 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
           text (cr, s, fs * 0.8, TRUE, ar->label, fx (&f, ar->x1) + fs * 0.3, fy (&f, ar->y1) - fs * 0.2, 0, 1, 0,
                 rgb);
         }
+    }
+  if (fig->highlight > 0 && fig->highlight <= fig->n_points)
+    {
+      gint64 h = fig->highlight - 1;
+      cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+      cairo_set_line_width (cr, fs * 0.1);
+      cairo_arc (cr, fx (&f, fig->x[h]), fy (&f, fig->y[h]), fs * 0.45, 0, 2 * G_PI);
+      cairo_stroke (cr);
     }
   for (guint l = 0; l < fig->n_labels; l++)
     {

@@ -74,7 +74,28 @@ typedef struct
   const gint32        *label_ids;      /* tokens to write next to their dot */
   const char * const  *label_texts;
   guint                n_labels;
+  /* Interactive use: a fixed data range (zoom and pan) instead of the
+   * automatic one, and one token drawn with a ring. */
+  gboolean             fixed_range;
+  double               range[4];       /* xmin, xmax, ymin, ymax */
+  gint64               highlight;      /* token id + 1; 0: none (so zero-initialised means none) */
 } CsProjectionFigure;
+
+/* Where the plot area lies and which data range it shows, as
+ * cs_figure_draw_projection lays them out: for hit-testing and zooming. */
+typedef struct
+{
+  double x0, y0, w, h;
+  double xmin, xmax, ymin, ymax;
+} CsFigureFrame;
+
+void     cs_figure_projection_frame (double                    x,
+                                     double                    y,
+                                     double                    width,
+                                     double                    height,
+                                     const CsFigureStyle      *style,
+                                     const CsProjectionFigure *fig,
+                                     CsFigureFrame            *frame);
 
 void     cs_figure_draw_projection (cairo_t                  *cr,
                                     double                    x,

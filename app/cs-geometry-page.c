@@ -1,0 +1,1039 @@
+#define G_LOG_DOMAIN "conceptscope"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "cs-backend.h"
+#include "cs-categories.h"
+#include "cs-figure.h"
+#include "cs-geometry-page.h"
+#include "cs-tokenizer.h"
+#include "cs-wordnet.h"
+
+struct _CsGeometryPage
+{
+  AdwBin           parent_instance;
+
+  GtkWidget       *categories_box;
+  GtkDropDown     *x_drop, *xm_drop, *y_drop, *ym_drop;
+  GtkCheckButton  *orth_check;
+  GtkStack        *stack;
+  GtkDrawingArea  *projection_area, *cosine_area, *validation_area, *orth_area;
+  GtkWidget       *status_box;
+  GtkSpinner      *spinner;
+  GtkLabel        *status_label;
+  GtkWidget       *cancel_button;
+
+  CsModel         *model;
+  CsTokenizer     *tok;
+  CsGeometrySpace *space;
+  CsGeometry      *geometry;
+  CsProjection    *proj;
+  CsAxis           ax, ay;
+  gboolean         orthogonalise;
+  gboolean        *visible;
+  GCancellable    *cancellable;
+  char            *error;
+  gboolean         updating;
+
+  gboolean         fixed_range;
+  double           range[4];
+  gint64           hover;         /* token id + 1 */
+  double           drag_range[4];
+};
+
+G_DEFINE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, ADW_TYPE_BIN)
+
+static CsFigureStyle
+screen_style (CsGeometryPage *self)
+{
+  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };   /* on screen a point is a pixel */
+  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
+    s.theme = CS_THEME_DARK;
+  return s;
+}
+
+/* ---- the figures' data, shared by the screen and export ---- */
+
+typedef struct
+{
+  CsGeometryPage *self;
+  GArray         *groups;
+  GArray         *arrows;
+  GPtrArray      *strings;
+  char           *xl, *yl;
+} ProjectionData;
+
+static char *
+axis_markup (CsGeometry *g, CsAxis a)
+{
+  const char *p = cs_category_set_get (g->categories, a.plus)->name;
+  if (a.minus < 0)
+    return g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", p);
+  return g_markup_printf_escaped ("ℓ̄<sub>%s</sub> − ℓ̄<sub>%s</sub>", p,
+                                  cs_category_set_get (g->categories, a.minus)->name);
+}
+
+static void
+push_arrow (ProjectionData *d, double x0, double y0, double x1, double y1, int colour, char *label)
+{
+  CsFigureArrow a = { x0, y0, x1, y1, (guint) colour, label };
+  g_ptr_array_add (d->strings, label);
+  g_array_append_val (d->arrows, a);
+}
+
+static void
+axis_arrows (ProjectionData *d, CsAxis a)
+{
+  CsGeometry *g = d->self->geometry;
+  CsProjection *p = d->self->proj;
+  push_arrow (d, 0, 0, p->cat_x[a.plus], p->cat_y[a.plus], a.plus,
+              g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, a.plus)->name));
+  if (a.minus >= 0)
+    {
+      push_arrow (d, 0, 0, p->cat_x[a.minus], p->cat_y[a.minus], a.minus,
+                  g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, a.minus)->name));
+      push_arrow (d, p->cat_x[a.minus], p->cat_y[a.minus], p->cat_x[a.plus], p->cat_y[a.plus], a.plus, NULL);
+    }
+}
+
+static void
+projection_data_init (ProjectionData *d, CsGeometryPage *self)
+{
+  CsGeometry *g = self->geometry;
+  d->self = self;
+  d->groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
+  d->arrows = g_array_new (FALSE, TRUE, sizeof (CsFigureArrow));
+  d->strings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < g->categories->items->len; i++)
+    {
+      CsCategory *c = cs_category_set_get (g->categories, i);
+      if (!self->visible[i] || !g->vectors[i].estimated)
+        continue;
+      char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
+      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i };
+      g_ptr_array_add (d->strings, name);
+      g_array_append_val (d->groups, grp);
+    }
+  axis_arrows (d, self->ax);
+  axis_arrows (d, self->ay);
+  d->xl = axis_markup (g, self->ax);
+  {
+    g_autofree char *y = axis_markup (g, self->ay);
+    d->yl = self->orthogonalise ? g_strdup_printf ("%s %s", y, _("(orthogonalised)")) : g_strdup (y);
+  }
+}
+
+static void
+projection_data_clear (ProjectionData *d)
+{
+  g_array_unref (d->groups);
+  g_array_unref (d->arrows);
+  g_ptr_array_unref (d->strings);
+  g_free (d->xl);
+  g_free (d->yl);
+}
+
+static CsProjectionFigure
+projection_figure (ProjectionData *d, gboolean interactive)
+{
+  CsGeometryPage *self = d->self;
+  CsProjectionFigure fig = { 0 };
+  fig.n_points = self->proj->vocab;
+  fig.x = self->proj->x;
+  fig.y = self->proj->y;
+  fig.groups = (CsFigureGroup *) d->groups->data;
+  fig.n_groups = d->groups->len;
+  fig.arrows = (CsFigureArrow *) d->arrows->data;
+  fig.n_arrows = d->arrows->len;
+  fig.x_label = d->xl;
+  fig.y_label = d->yl;
+  if (interactive)
+    {
+      fig.fixed_range = self->fixed_range;
+      memcpy (fig.range, self->range, sizeof fig.range);
+      fig.highlight = self->hover;
+    }
+  return fig;
+}
+
+static void
+draw_projection (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  ProjectionData *d = data;
+  CsProjectionFigure fig = projection_figure (d, FALSE);
+  cs_figure_draw_projection (cr, 0, 0, w, h, s, &fig);
+}
+
+typedef struct
+{
+  GPtrArray *names;
+  GArray    *a, *b, *c;
+} TableData;
+
+static void
+table_clear (TableData *t)
+{
+  g_ptr_array_unref (t->names);
+  g_array_unref (t->a);
+  g_array_unref (t->b);
+  if (t->c)
+    g_array_unref (t->c);
+}
+
+/* Reliable (or shown) categories, for the heatmap and validation plot. */
+static void
+cosine_table (CsGeometryPage *self, TableData *t)
+{
+  CsGeometry *g = self->geometry;
+  guint n = g->categories->items->len;
+  g_autofree guint *idx = g_new (guint, n);
+  guint m = 0;
+  t->names = g_ptr_array_new_with_free_func (g_free);
+  t->a = g_array_new (FALSE, FALSE, sizeof (double));
+  t->b = g_array_new (FALSE, FALSE, sizeof (double));
+  t->c = NULL;
+  for (guint i = 0; i < n; i++)
+    if (self->visible[i] && g->vectors[i].estimated)
+      idx[m++] = i;
+  for (guint i = 0; i < m; i++)
+    {
+      CsCategoryVector *v = &g->vectors[idx[i]];
+      CsStat st[4] = { v->train, v->test, v->random, v->shuffled_test };
+      g_ptr_array_add (t->names, g_markup_escape_text (cs_category_set_get (g->categories, idx[i])->name, -1));
+      for (guint j = 0; j < m; j++)
+        g_array_append_val (t->a, g->cos[idx[i] * n + idx[j]]);
+      for (int k = 0; k < 4; k++)
+        {
+          g_array_append_val (t->b, st[k].mean);
+          if (!t->c)
+            t->c = g_array_new (FALSE, FALSE, sizeof (double));
+          g_array_append_val (t->c, st[k].std);
+        }
+    }
+  g_ptr_array_add (t->names, NULL);
+}
+
+static void
+draw_cosines (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  CsGeometryPage *self = data;
+  TableData t;
+  cosine_table (self, &t);
+  CsHeatmapFigure fig = { t.names->len - 1, (const char * const *) t.names->pdata, (double *) t.a->data,
+                          "cos(ℓ̄<sub>w</sub>, ℓ̄<sub>z</sub>)" };
+  cs_figure_draw_heatmap (cr, 0, 0, w, h, s, &fig);
+  table_clear (&t);
+}
+
+static void
+draw_validation (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  CsGeometryPage *self = data;
+  TableData t;
+  cosine_table (self, &t);
+  CsValidationFigure fig = { t.names->len - 1, (const char * const *) t.names->pdata, (double *) t.b->data,
+                             t.c ? (double *) t.c->data : NULL, _("Category vectors on held-out tokens") };
+  if (fig.n > 0)
+    cs_figure_draw_validation (cr, 0, 0, w, h, s, &fig);
+  table_clear (&t);
+}
+
+static void
+draw_orthogonality (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  CsGeometryPage *self = data;
+  CsGeometry *g = self->geometry;
+  guint n = g->categories->items->len;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) plain = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) diff = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint i = 0; i < n; i++)
+    {
+      CsCategory *c = cs_category_set_get (g->categories, i);
+      if (c->parent < 0 || !self->visible[i] || !g->vectors[i].estimated || !g->vectors[c->parent].estimated)
+        continue;
+      g_ptr_array_add (names, g_markup_escape_text (c->name, -1));
+      g_array_append_val (plain, g->cos[i * n + c->parent]);
+      g_array_append_val (diff, g->vectors[i].cos_parent);
+    }
+  g_ptr_array_add (names, NULL);
+  CsOrthogonalityFigure fig = { plain->len, (const char * const *) names->pdata, (double *) plain->data,
+                                (double *) diff->data, _("Children vs their parent") };
+  cs_figure_draw_orthogonality (cr, 0, 0, w, h, s, &fig);
+}
+
+static void
+area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  CsGeometryPage *self = user_data;
+  CsFigureStyle s = screen_style (self);
+
+  s.width = width;
+  s.height = height;
+  cs_figure_paint_background (cr, width, height, &s);
+  if (!self->geometry || !self->proj)
+    return;
+  if (area == self->projection_area)
+    {
+      ProjectionData d;
+      projection_data_init (&d, self);
+      CsProjectionFigure fig = projection_figure (&d, TRUE);
+      cs_figure_draw_projection (cr, 0, 0, width, height, &s, &fig);
+      projection_data_clear (&d);
+    }
+  else if (area == self->cosine_area)
+    draw_cosines (cr, width, height, &s, self);
+  else if (area == self->validation_area)
+    draw_validation (cr, width, height, &s, self);
+  else
+    draw_orthogonality (cr, width, height, &s, self);
+}
+
+static void
+redraw (CsGeometryPage *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+  gtk_widget_queue_draw (GTK_WIDGET (self->cosine_area));
+  gtk_widget_queue_draw (GTK_WIDGET (self->validation_area));
+  gtk_widget_queue_draw (GTK_WIDGET (self->orth_area));
+}
+
+/* ---- axes ---- */
+
+static gboolean
+reproject (CsGeometryPage *self, GError **error)
+{
+  CsProjection *p = cs_geometry_project (self->space, self->geometry, self->ax, self->ay, self->orthogonalise, error);
+  if (!p)
+    return FALSE;
+  g_clear_pointer (&self->proj, cs_projection_free);
+  self->proj = p;
+  self->fixed_range = FALSE;
+  self->hover = 0;
+  redraw (self);
+  return TRUE;
+}
+
+static int
+drop_index (GtkDropDown *d, gboolean with_none)
+{
+  guint sel = gtk_drop_down_get_selected (d);
+  if (sel == GTK_INVALID_LIST_POSITION)
+    return -1;
+  return with_none ? (int) sel - 1 : (int) sel;
+}
+
+static void
+on_axes_changed (CsGeometryPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  CsAxis ax, ay;
+  if (self->updating || !self->geometry)
+    return;
+  ax = (CsAxis) { drop_index (self->x_drop, FALSE), drop_index (self->xm_drop, TRUE) };
+  ay = (CsAxis) { drop_index (self->y_drop, FALSE), drop_index (self->ym_drop, TRUE) };
+  if (ax.plus < 0 || ay.plus < 0)
+    return;
+  CsAxis oldx = self->ax, oldy = self->ay;
+  self->ax = ax;
+  self->ay = ay;
+  self->orthogonalise = gtk_check_button_get_active (self->orth_check);
+  if (!reproject (self, &error))
+    {
+      self->ax = oldx;
+      self->ay = oldy;
+      gtk_label_set_text (self->status_label, error->message);
+      gtk_widget_set_visible (self->status_box, TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+      gtk_widget_set_visible (self->cancel_button, FALSE);
+    }
+  else
+    gtk_widget_set_visible (self->status_box, FALSE);
+}
+
+static void
+select_axes_widgets (CsGeometryPage *self)
+{
+  self->updating = TRUE;
+  gtk_drop_down_set_selected (self->x_drop, (guint) self->ax.plus);
+  gtk_drop_down_set_selected (self->xm_drop, (guint) (self->ax.minus + 1));
+  gtk_drop_down_set_selected (self->y_drop, (guint) self->ay.plus);
+  gtk_drop_down_set_selected (self->ym_drop, (guint) (self->ay.minus + 1));
+  gtk_check_button_set_active (self->orth_check, self->orthogonalise);
+  self->updating = FALSE;
+}
+
+gboolean
+cs_geometry_page_set_axes (CsGeometryPage *self, const char *x, const char *xm, const char *y, const char *ym,
+                           gboolean orthogonalise, GError **error)
+{
+  CsCategorySet *c;
+  g_return_val_if_fail (CS_IS_GEOMETRY_PAGE (self), FALSE);
+  if (!self->geometry)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "the geometry is not computed yet");
+      return FALSE;
+    }
+  c = self->geometry->categories;
+  CsAxis ax = { cs_category_set_find (c, x), xm ? cs_category_set_find (c, xm) : -1 };
+  CsAxis ay = { cs_category_set_find (c, y), ym ? cs_category_set_find (c, ym) : -1 };
+  if (ax.plus < 0 || ay.plus < 0 || (xm && ax.minus < 0) || (ym && ay.minus < 0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "unknown category in the axes");
+      return FALSE;
+    }
+  self->ax = ax;
+  self->ay = ay;
+  self->orthogonalise = orthogonalise;
+  select_axes_widgets (self);
+  return reproject (self, error);
+}
+
+/* ---- categories ---- */
+
+static void
+on_category_toggled (GtkCheckButton *button, CsGeometryPage *self)
+{
+  guint i = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "index"));
+  if (self->geometry && i < self->geometry->categories->items->len)
+    {
+      self->visible[i] = gtk_check_button_get_active (button);
+      redraw (self);
+    }
+}
+
+void
+cs_geometry_page_set_category_visible (CsGeometryPage *self, const char *name, gboolean visible)
+{
+  GtkWidget *child;
+  int i = self->geometry ? cs_category_set_find (self->geometry->categories, name) : -1;
+  if (i < 0)
+    return;
+  for (child = gtk_widget_get_first_child (self->categories_box); child; child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_CHECK_BUTTON (child) &&
+        GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "index")) == i)
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (child), visible);
+}
+
+static void
+fill_sidebar (CsGeometryPage *self)
+{
+  CsCategorySet *c = self->geometry->categories;
+  g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) minus = gtk_string_list_new (NULL);
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->categories_box)))
+    gtk_box_remove (GTK_BOX (self->categories_box), child);
+  gtk_string_list_append (minus, "—");
+  for (guint i = 0; i < c->items->len; i++)
+    {
+      CsCategory *cat = cs_category_set_get (c, i);
+      g_autofree char *label = cat->reliable ?
+        g_strdup_printf ("%s%s (%u)", cat->parent >= 0 ? "    " : "", cat->name, cat->tokens->len) :
+        g_strdup_printf (_("%s%s (%u, unreliable)"), cat->parent >= 0 ? "    " : "", cat->name, cat->tokens->len);
+      GtkWidget *check = gtk_check_button_new_with_label (label);
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), self->visible[i]);
+      g_object_set_data (G_OBJECT (check), "index", GUINT_TO_POINTER (i));
+      if (!cat->reliable)
+        gtk_widget_set_tooltip_text (check, _("Too few tokens for a reliable vector; hidden unless checked"));
+      g_signal_connect (check, "toggled", G_CALLBACK (on_category_toggled), self);
+      gtk_box_append (GTK_BOX (self->categories_box), check);
+      gtk_string_list_append (names, cat->name);
+      gtk_string_list_append (minus, cat->name);
+    }
+  self->updating = TRUE;
+  gtk_drop_down_set_model (self->x_drop, G_LIST_MODEL (names));
+  gtk_drop_down_set_model (self->y_drop, G_LIST_MODEL (names));
+  gtk_drop_down_set_model (self->xm_drop, G_LIST_MODEL (minus));
+  gtk_drop_down_set_model (self->ym_drop, G_LIST_MODEL (minus));
+  self->updating = FALSE;
+}
+
+/* ---- background computation ---- */
+
+typedef struct
+{
+  CsGeometrySpace *space;
+  CsGeometry      *geometry;
+  CsTokenizer     *tok;
+} Computed;
+
+static void
+computed_free (gpointer p)
+{
+  Computed *c = p;
+  cs_geometry_space_free (c->space);
+  cs_geometry_free (c->geometry);
+  if (c->tok)
+    cs_tokenizer_free (c->tok);
+  g_free (c);
+}
+
+static void
+compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CsModel *model = task_data;
+  GError *error = NULL;
+  Computed *c = g_new0 (Computed, 1);
+  g_autoptr(CsWordNet) wn = NULL;
+  CsCategorySet *cats;
+  const char *tp = cs_model_get_tokenizer_path (model);
+
+  cs_backend_leave_one_core ();
+  if (!tp)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               _("The model has no tokenizer.json, so its tokens cannot be matched to words"));
+      computed_free (c);
+      return;
+    }
+  if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
+      !(c->space = cs_geometry_space_new (cs_model_get_unembedding (model), CS_DEVICE_AUTO, cancellable, &error)) ||
+      !(wn = cs_wordnet_open (NULL, &error)) ||
+      !(cats = cs_category_set_from_wordnet (wn, "animal", c->tok, NULL, &error)) ||
+      !(c->geometry = cs_geometry_estimate (c->space, cats, 0.7, 0, cancellable, &error)))
+    {
+      g_task_return_error (task, error);
+      computed_free (c);
+      return;
+    }
+  g_task_return_pointer (task, c, computed_free);
+}
+
+static void
+set_busy (CsGeometryPage *self, const char *message)
+{
+  gtk_widget_set_visible (self->status_box, message != NULL);
+  gtk_spinner_set_spinning (self->spinner, message != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
+  gtk_widget_set_visible (self->cancel_button, TRUE);
+  if (message)
+    gtk_label_set_text (self->status_label, message);
+}
+
+static void
+compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(CsGeometryPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  Computed *c = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    {
+      if (c)
+        computed_free (c);
+      return;   /* superseded by a newer model */
+    }
+  g_clear_object (&self->cancellable);
+  if (!c)
+    {
+      g_free (self->error);
+      self->error = g_strdup (error->message);
+      set_busy (self, error->message);
+      gtk_spinner_set_spinning (self->spinner, FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+      gtk_widget_set_visible (self->cancel_button, FALSE);
+      return;
+    }
+  cs_geometry_space_free (self->space);
+  cs_geometry_free (self->geometry);
+  if (self->tok)
+    cs_tokenizer_free (self->tok);
+  self->space = g_steal_pointer (&c->space);
+  self->geometry = g_steal_pointer (&c->geometry);
+  self->tok = g_steal_pointer (&c->tok);
+  computed_free (c);
+  g_free (self->visible);
+  self->visible = g_new0 (gboolean, self->geometry->categories->items->len);
+  for (guint i = 0; i < self->geometry->categories->items->len; i++)
+    self->visible[i] = cs_category_set_get (self->geometry->categories, i)->reliable;
+  fill_sidebar (self);
+  set_busy (self, NULL);
+  /* the paper's Figure 2, first panel */
+  if (!cs_geometry_page_set_axes (self, "animal", NULL, "mammal", NULL, TRUE, &error))
+    set_busy (self, error->message);
+}
+
+void
+cs_geometry_page_set_model (CsGeometryPage *self, CsModel *model)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_set_object (&self->model, model);
+  g_clear_pointer (&self->error, g_free);
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, self->cancellable, compute_done, g_object_ref (self));
+  g_task_set_task_data (task, g_object_ref (model), g_object_unref);
+  g_task_run_in_thread (task, compute_thread);
+  set_busy (self, _("Whitening the unembedding and estimating the WordNet animal categories…"));
+}
+
+static void
+cancel_clicked (CsGeometryPage *self)
+{
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+}
+
+gboolean
+cs_geometry_page_get_busy (CsGeometryPage *self)
+{
+  return self->cancellable != NULL;
+}
+
+const char *
+cs_geometry_page_get_error (CsGeometryPage *self)
+{
+  return self->error;
+}
+
+CsGeometry *
+cs_geometry_page_get_geometry (CsGeometryPage *self)
+{
+  return self->geometry;
+}
+
+/* ---- zoom, pan, hover ---- */
+
+static gboolean
+current_frame (CsGeometryPage *self, CsFigureFrame *f)
+{
+  ProjectionData d;
+  CsFigureStyle s = screen_style (self);
+  int w = gtk_widget_get_width (GTK_WIDGET (self->projection_area));
+  int h = gtk_widget_get_height (GTK_WIDGET (self->projection_area));
+  if (!self->proj || w <= 0 || h <= 0)
+    return FALSE;
+  projection_data_init (&d, self);
+  CsProjectionFigure fig = projection_figure (&d, TRUE);
+  cs_figure_projection_frame (0, 0, w, h, &s, &fig, f);
+  projection_data_clear (&d);
+  return TRUE;
+}
+
+void
+cs_geometry_page_zoom (CsGeometryPage *self, double factor, double fx, double fy)
+{
+  CsFigureFrame f;
+  if (!current_frame (self, &f))
+    return;
+  double cx = f.xmin + fx * (f.xmax - f.xmin), cy = f.ymax - fy * (f.ymax - f.ymin);
+  self->range[0] = cx - (cx - f.xmin) / factor;
+  self->range[1] = cx + (f.xmax - cx) / factor;
+  self->range[2] = cy - (cy - f.ymin) / factor;
+  self->range[3] = cy + (f.ymax - cy) / factor;
+  self->fixed_range = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+void
+cs_geometry_page_reset_view (CsGeometryPage *self)
+{
+  self->fixed_range = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+static gboolean
+on_scroll (GtkEventControllerScroll *c, double dx, double dy, CsGeometryPage *self)
+{
+  CsFigureFrame f;
+  double px, py;
+  if (!current_frame (self, &f))
+    return FALSE;
+  GdkEvent *ev = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (c));
+  if (!ev || !gdk_event_get_position (ev, &px, &py))
+    px = f.x0 + f.w / 2, py = f.y0 + f.h / 2;
+  cs_geometry_page_zoom (self, dy < 0 ? 1.25 : 0.8, CLAMP ((px - f.x0) / f.w, 0, 1), CLAMP ((py - f.y0) / f.h, 0, 1));
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *g, double x, double y, CsGeometryPage *self)
+{
+  CsFigureFrame f;
+  if (current_frame (self, &f))
+    {
+      self->drag_range[0] = f.xmin;
+      self->drag_range[1] = f.xmax;
+      self->drag_range[2] = f.ymin;
+      self->drag_range[3] = f.ymax;
+    }
+}
+
+static void
+on_drag_update (GtkGestureDrag *g, double ox, double oy, CsGeometryPage *self)
+{
+  CsFigureFrame f;
+  if (!current_frame (self, &f) || f.w <= 0 || f.h <= 0)
+    return;
+  double sx = (self->drag_range[1] - self->drag_range[0]) / f.w, sy = (self->drag_range[3] - self->drag_range[2]) / f.h;
+  self->range[0] = self->drag_range[0] - ox * sx;
+  self->range[1] = self->drag_range[1] - ox * sx;
+  self->range[2] = self->drag_range[2] + oy * sy;
+  self->range[3] = self->drag_range[3] + oy * sy;
+  self->fixed_range = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+gint64
+cs_geometry_page_token_at (CsGeometryPage *self, double x, double y)
+{
+  CsFigureFrame f;
+  gint64 best = -1;
+  double best_d = 8 * 8;   /* pixels² */
+  if (!current_frame (self, &f))
+    return -1;
+  double sx = f.w / (f.xmax - f.xmin), sy = f.h / (f.ymax - f.ymin);
+  for (gint64 i = 0; i < self->proj->vocab; i++)
+    {
+      double px = f.x0 + (self->proj->x[i] - f.xmin) * sx - x, py = f.y0 + f.h - (self->proj->y[i] - f.ymin) * sy - y;
+      double dd = px * px + py * py;
+      if (dd < best_d)
+        {
+          best_d = dd;
+          best = i;
+        }
+    }
+  return best;
+}
+
+static void
+on_motion (GtkEventControllerMotion *m, double x, double y, CsGeometryPage *self)
+{
+  gint64 id = cs_geometry_page_token_at (self, x, y);
+  if (id + 1 == self->hover)
+    return;
+  self->hover = id + 1;
+  if (id >= 0)
+    {
+      g_autofree char *text = cs_tokenizer_id_to_text (self->tok, (gint32) id);
+      g_autoptr(GString) tip = g_string_new (NULL);
+      g_string_append_printf (tip, "“%s”  (%.2f, %.2f)", text, self->proj->x[id], self->proj->y[id]);
+      for (guint c = 0; c < self->geometry->categories->items->len; c++)
+        {
+          CsCategory *cat = cs_category_set_get (self->geometry->categories, c);
+          for (guint k = 0; k < cat->tokens->len; k++)
+            if (g_array_index (cat->tokens, gint32, k) == id)
+              {
+                g_string_append_printf (tip, "\n%s", cat->name);
+                break;
+              }
+        }
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->projection_area), tip->str);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->projection_area), NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+/* ---- export ---- */
+
+gboolean
+cs_geometry_page_export (CsGeometryPage *self, const char *path, const char *preset, const char *theme, double scale,
+                         double font_size, GError **error)
+{
+  CsFigureStyle s = { 0 };
+  const char *view = gtk_stack_get_visible_child_name (self->stack);
+  gboolean ok;
+
+  if (!self->geometry || !self->proj)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
+      return FALSE;
+    }
+  if (!cs_figure_theme_parse (theme, &s.theme) || !cs_figure_style_preset (preset, &s))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown preset or theme");
+      return FALSE;
+    }
+  if (font_size > 0)
+    s.font_size = font_size;
+  if (g_strcmp0 (view, "projection") == 0)
+    {
+      ProjectionData d;
+      projection_data_init (&d, self);
+      ok = cs_figure_export (path, &s, scale, draw_projection, &d, error);
+      projection_data_clear (&d);
+    }
+  else if (g_strcmp0 (view, "cosines") == 0)
+    ok = cs_figure_export (path, &s, scale, draw_cosines, self, error);
+  else if (g_strcmp0 (view, "validation") == 0)
+    ok = cs_figure_export (path, &s, scale, draw_validation, self, error);
+  else
+    ok = cs_figure_export (path, &s, scale, draw_orthogonality, self, error);
+  return ok;
+}
+
+void
+cs_geometry_page_show_view (CsGeometryPage *self, const char *name)
+{
+  gtk_stack_set_visible_child_name (self->stack, name);
+}
+
+typedef struct
+{
+  CsGeometryPage *self;
+  GtkDropDown    *format, *preset, *theme;
+  GtkSpinButton  *scale, *font;
+} ExportDialog;
+
+static void
+export_chooser_response (GtkNativeDialog *chooser, int response, gpointer user_data)
+{
+  ExportDialog *e = user_data;
+  static const char *presets[] = { "slide", "square", "column" };
+  static const char *themes[] = { "light", "dark", "transparent" };
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+      if (!cs_geometry_page_export (e->self, path, presets[gtk_drop_down_get_selected (e->preset)],
+                                    themes[gtk_drop_down_get_selected (e->theme)],
+                                    gtk_spin_button_get_value (e->scale), gtk_spin_button_get_value (e->font), &error))
+        {
+          gtk_label_set_text (e->self->status_label, error->message);
+          gtk_widget_set_visible (e->self->status_box, TRUE);
+          gtk_widget_set_visible (GTK_WIDGET (e->self->spinner), FALSE);
+          gtk_widget_set_visible (e->self->cancel_button, FALSE);
+        }
+    }
+  g_object_unref (chooser);
+  g_object_unref (e->self);
+  g_free (e);
+}
+
+static void
+export_dialog_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  ExportDialog *e = user_data;
+  static const char *exts[] = { "pdf", "svg", "png" };
+  if (!g_str_equal (response, "export"))
+    {
+      g_object_unref (e->self);
+      g_free (e);
+      return;
+    }
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (e->self))),
+                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  g_autofree char *name = g_strdup_printf ("%s.%s", gtk_stack_get_visible_child_name (e->self->stack),
+                                           exts[gtk_drop_down_get_selected (e->format)]);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_response), e);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static GtkWidget *
+labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
+{
+  GtkWidget *l = gtk_label_new (label);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  return w;
+}
+
+static void
+export_clicked (CsGeometryPage *self)
+{
+  ExportDialog *e = g_new0 (ExportDialog, 1);
+  GtkWidget *grid = gtk_grid_new ();
+  const char *formats[] = { "PDF", "SVG", "PNG", NULL };
+  const char *presets[] = { _("16:9 slide"), _("Square"), _("Paper column"), NULL };
+  const char *themes[] = { _("Light"), _("Dark"), _("Transparent"), NULL };
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              _("Export Figure"), NULL);
+
+  if (!self->proj)
+    return;
+  e->self = g_object_ref (self);
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
+  e->format = GTK_DROP_DOWN (labelled (grid, 0, _("Format"), gtk_drop_down_new_from_strings (formats)));
+  e->preset = GTK_DROP_DOWN (labelled (grid, 1, _("Size"), gtk_drop_down_new_from_strings (presets)));
+  e->theme = GTK_DROP_DOWN (labelled (grid, 2, _("Background"), gtk_drop_down_new_from_strings (themes)));
+  e->scale = GTK_SPIN_BUTTON (labelled (grid, 3, _("PNG scale"), gtk_spin_button_new_with_range (1, 8, 0.5)));
+  e->font = GTK_SPIN_BUTTON (labelled (grid, 4, _("Font size"), gtk_spin_button_new_with_range (5, 40, 1)));
+  gtk_spin_button_set_value (e->scale, 2);
+  gtk_spin_button_set_value (e->font, 16);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), grid);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "export", _("_Export…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "export", ADW_RESPONSE_SUGGESTED);
+  g_signal_connect (dialog, "response", G_CALLBACK (export_dialog_response), e);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+copy_clicked (CsGeometryPage *self)
+{
+  g_autofree char *tmp = g_build_filename (g_get_tmp_dir (), "conceptscope-figure.png", NULL);
+  g_autoptr(GError) error = NULL;
+  if (cs_geometry_page_export (self, tmp, "slide", "light", 2, 0, &error))
+    {
+      g_autoptr(GdkTexture) texture = gdk_texture_new_from_filename (tmp, NULL);
+      if (texture)
+        gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (self)), texture);
+    }
+}
+
+/* ---- construction ---- */
+
+static GtkWidget *
+heading (const char *text)
+{
+  GtkWidget *l = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_widget_add_css_class (l, "heading");
+  gtk_widget_set_margin_top (l, 12);
+  return l;
+}
+
+static GtkDrawingArea *
+add_view (CsGeometryPage *self, const char *name, const char *title)
+{
+  GtkWidget *area = gtk_drawing_area_new ();
+  gtk_widget_set_hexpand (area, TRUE);
+  gtk_widget_set_vexpand (area, TRUE);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), area_draw, self, NULL);
+  gtk_stack_add_titled (self->stack, area, name, title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  return GTK_DRAWING_AREA (area);
+}
+
+static void
+cs_geometry_page_init (CsGeometryPage *self)
+{
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *switcher = gtk_stack_switcher_new ();
+  GtkWidget *button;
+  GtkEventController *scroll, *motion;
+  GtkGesture *drag;
+
+  self->ax = self->ay = (CsAxis) { -1, -1 };
+  self->orthogonalise = TRUE;
+
+  gtk_widget_set_margin_start (side, 12);
+  gtk_widget_set_margin_end (side, 12);
+  gtk_widget_set_margin_bottom (side, 12);
+  gtk_box_append (GTK_BOX (side), heading (_("Categories (WordNet animal)")));
+  self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_box_append (GTK_BOX (side), self->categories_box);
+  gtk_box_append (GTK_BOX (side), heading (_("Axes")));
+  {
+    GtkWidget *grid = gtk_grid_new ();
+    gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+    gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+    self->x_drop = GTK_DROP_DOWN (labelled (grid, 0, _("x: ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->xm_drop = GTK_DROP_DOWN (labelled (grid, 1, _("minus ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->y_drop = GTK_DROP_DOWN (labelled (grid, 2, _("y: ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->ym_drop = GTK_DROP_DOWN (labelled (grid, 3, _("minus ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    for (GtkDropDown *d = self->x_drop; d; d = d == self->x_drop ? self->xm_drop : d == self->xm_drop ? self->y_drop
+                                                : d == self->y_drop ? self->ym_drop : NULL)
+      g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (on_axes_changed), self);
+    gtk_box_append (GTK_BOX (side), grid);
+  }
+  self->orth_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Orthogonalise y against x")));
+  gtk_check_button_set_active (self->orth_check, TRUE);
+  g_signal_connect_swapped (self->orth_check, "toggled", G_CALLBACK (on_axes_changed), self);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->orth_check));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scroller, 260, -1);
+
+  self->stack = GTK_STACK (gtk_stack_new ());
+  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->stack);
+  self->projection_area = add_view (self, "projection", _("Projection"));
+  self->cosine_area = add_view (self, "cosines", _("Cosines"));
+  self->validation_area = add_view (self, "validation", _("Validation"));
+  self->orth_area = add_view (self, "orthogonality", _("Orthogonality"));
+
+  gtk_widget_set_margin_start (bar, 6);
+  gtk_widget_set_margin_end (bar, 6);
+  gtk_widget_set_margin_top (bar, 6);
+  gtk_widget_set_margin_bottom (bar, 6);
+  gtk_box_append (GTK_BOX (bar), switcher);
+  gtk_widget_set_hexpand (switcher, TRUE);
+  button = gtk_button_new_from_icon_name ("zoom-original-symbolic");
+  gtk_widget_set_tooltip_text (button, _("Reset the view"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (cs_geometry_page_reset_view), self);
+  gtk_box_append (GTK_BOX (bar), button);
+  button = gtk_button_new_from_icon_name ("edit-copy-symbolic");
+  gtk_widget_set_tooltip_text (button, _("Copy the figure"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (copy_clicked), self);
+  gtk_box_append (GTK_BOX (bar), button);
+  button = gtk_button_new_with_mnemonic (_("_Export…"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
+  gtk_box_append (GTK_BOX (bar), button);
+
+  self->status_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_start (self->status_box, 12);
+  gtk_widget_set_margin_bottom (self->status_box, 6);
+  self->spinner = GTK_SPINNER (gtk_spinner_new ());
+  self->status_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->status_label, TRUE);
+  gtk_label_set_xalign (self->status_label, 0);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
+  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
+  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
+  gtk_box_append (GTK_BOX (self->status_box), GTK_WIDGET (self->spinner));
+  gtk_box_append (GTK_BOX (self->status_box), GTK_WIDGET (self->status_label));
+  gtk_box_append (GTK_BOX (self->status_box), self->cancel_button);
+  gtk_widget_set_visible (self->status_box, FALSE);
+
+  gtk_box_append (GTK_BOX (main), bar);
+  gtk_box_append (GTK_BOX (main), self->status_box);
+  gtk_box_append (GTK_BOX (main), GTK_WIDGET (self->stack));
+  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
+  gtk_paned_set_end_child (GTK_PANED (paned), main);
+  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
+  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+  adw_bin_set_child (ADW_BIN (self), paned);
+
+  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->projection_area), scroll);
+  drag = gtk_gesture_drag_new ();
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->projection_area), GTK_EVENT_CONTROLLER (drag));
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->projection_area), motion);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (redraw), self,
+                           G_CONNECT_SWAPPED);
+}
+
+static void
+cs_geometry_page_dispose (GObject *object)
+{
+  CsGeometryPage *self = CS_GEOMETRY_PAGE (object);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->model);
+  g_clear_pointer (&self->proj, cs_projection_free);
+  g_clear_pointer (&self->geometry, cs_geometry_free);
+  g_clear_pointer (&self->space, cs_geometry_space_free);
+  g_clear_pointer (&self->tok, cs_tokenizer_free);
+  g_clear_pointer (&self->visible, g_free);
+  g_clear_pointer (&self->error, g_free);
+  G_OBJECT_CLASS (cs_geometry_page_parent_class)->dispose (object);
+}
+
+static void
+cs_geometry_page_class_init (CsGeometryPageClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cs_geometry_page_dispose;
+}

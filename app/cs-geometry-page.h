@@ -1,0 +1,52 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "cs-geometry.h"
+#include "cs-model.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_GEOMETRY_PAGE (cs_geometry_page_get_type ())
+G_DECLARE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, CS, GEOMETRY_PAGE, AdwBin)
+
+/* Starts computing the model's geometry (WordNet animal hierarchy) off the
+ * main thread; the projection ℓ̄_animal vs ℓ̄_mammal shows when it is done. */
+void        cs_geometry_page_set_model      (CsGeometryPage *self,
+                                             CsModel        *model);
+gboolean    cs_geometry_page_get_busy       (CsGeometryPage *self);
+const char *cs_geometry_page_get_error      (CsGeometryPage *self);
+CsGeometry *cs_geometry_page_get_geometry   (CsGeometryPage *self);
+/* Axes by category name; minus may be NULL. */
+gboolean    cs_geometry_page_set_axes       (CsGeometryPage *self,
+                                             const char     *x,
+                                             const char     *x_minus,
+                                             const char     *y,
+                                             const char     *y_minus,
+                                             gboolean        orthogonalise,
+                                             GError        **error);
+void        cs_geometry_page_set_category_visible (CsGeometryPage *self,
+                                             const char     *name,
+                                             gboolean        visible);
+/* Zooms the projection by factor about the point (fx, fy) in [0, 1]² of the view. */
+void        cs_geometry_page_zoom           (CsGeometryPage *self,
+                                             double          factor,
+                                             double          fx,
+                                             double          fy);
+void        cs_geometry_page_reset_view     (CsGeometryPage *self);
+/* The token nearest to widget coordinates (x, y) on the projection, or -1. */
+gint64      cs_geometry_page_token_at       (CsGeometryPage *self,
+                                             double          x,
+                                             double          y);
+/* Exports the visible figure (projection, cosines, validation, orthogonality). */
+gboolean    cs_geometry_page_export         (CsGeometryPage *self,
+                                             const char     *path,
+                                             const char     *preset,
+                                             const char     *theme,
+                                             double          scale,
+                                             double          font_size,
+                                             GError        **error);
+void        cs_geometry_page_show_view      (CsGeometryPage *self,
+                                             const char     *name);
+
+G_END_DECLS
