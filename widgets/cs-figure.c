@@ -218,49 +218,60 @@ compare_float (const void *a, const void *b)
 }
 
 /* The grey cloud as a raster: counts per pixel mapped to opacity, so 256k
- * points cost one image whatever the output format. */
+ * points cost one image whatever the output format. On screen (an image
+ * surface) one pixel per device pixel; for SVG and PDF two per point. */
 static void
 draw_cloud (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig)
 {
   Colours c = colours (s);
   double sx = 1, sy = 1;
   cairo_user_to_device_distance (cr, &sx, &sy);
-  double res = MAX (2.0, fabs (sx));          /* pixels per point, at least 2 */
+  gboolean raster_target = cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_IMAGE;
+  double res = raster_target ? MAX (1.0, fabs (sx)) : MAX (2.0, fabs (sx));   /* pixels per point */
   int W = MAX (1, (int) ceil (f->w * res)), H = MAX (1, (int) ceil (f->h * res));
-  g_autofree float *counts = g_new0 (float, (gsize) W * H);
+  g_autofree guint16 *counts = g_new0 (guint16, (gsize) W * H);
   cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
   unsigned char *px = cairo_image_surface_get_data (img);
   int stride = cairo_image_surface_get_stride (img);
-  double r = 0.9 * res;                      /* dot radius in pixels */
+  double kx = W / (f->xmax - f->xmin), ky = H / (f->ymax - f->ymin);
+  guint32 lut[64];
 
+  /* each point marks a 2 × 2 block (a dot of about a pixel's radius) */
   for (gint64 i = 0; i < fig->n_points; i++)
     {
-      double u = (fig->x[i] - f->xmin) / (f->xmax - f->xmin) * W;
-      double v = (1 - (fig->y[i] - f->ymin) / (f->ymax - f->ymin)) * H;
-      int u0 = (int) floor (u - r), u1 = (int) ceil (u + r), v0 = (int) floor (v - r), v1 = (int) ceil (v + r);
-      for (int yy = MAX (0, v0); yy <= MIN (H - 1, v1); yy++)
-        for (int xx = MAX (0, u0); xx <= MIN (W - 1, u1); xx++)
-          {
-            double dx = xx + 0.5 - u, dy = yy + 0.5 - v;
-            if (dx * dx + dy * dy <= r * r)
-              counts[(gsize) yy * W + xx] += 1;
-          }
+      double u = (fig->x[i] - f->xmin) * kx - 0.5, v = (f->ymax - fig->y[i]) * ky - 0.5;
+      if (!(u > -1 && v > -1 && u < W && v < H))
+        continue;
+      int u0 = (int) floor (u), v0 = (int) floor (v);
+      for (int yy = MAX (0, v0); yy <= MIN (H - 1, v0 + 1); yy++)
+        {
+          guint16 *row = counts + (gsize) yy * W;
+          for (int xx = MAX (0, u0); xx <= MIN (W - 1, u0 + 1); xx++)
+            if (row[xx] < 63)
+              row[xx]++;
+        }
+    }
+  for (int k = 0; k < 64; k++)
+    {
+      double a = 1 - exp (-0.35 * k);
+      guint8 A = (guint8) (a * 200);
+      lut[k] = ((guint32) A << 24) | ((guint32) (c.cloud[0] * A) << 16) | ((guint32) (c.cloud[1] * A) << 8) |
+               (guint32) (c.cloud[2] * A);
     }
   cairo_surface_flush (img);
   for (int yy = 0; yy < H; yy++)
-    for (int xx = 0; xx < W; xx++)
-      {
-        double a = 1 - exp (-0.35 * counts[(gsize) yy * W + xx]);
-        guint32 *p = (guint32 *) (px + (gsize) yy * stride) + xx;
-        guint8 A = (guint8) (a * 200);
-        *p = ((guint32) A << 24) | ((guint32) (c.cloud[0] * A) << 16) | ((guint32) (c.cloud[1] * A) << 8) |
-             (guint32) (c.cloud[2] * A);
-      }
+    {
+      guint32 *p = (guint32 *) (px + (gsize) yy * stride);
+      const guint16 *row = counts + (gsize) yy * W;
+      for (int xx = 0; xx < W; xx++)
+        p[xx] = lut[row[xx]];
+    }
   cairo_surface_mark_dirty (img);
   cairo_save (cr);
   cairo_translate (cr, f->x0, f->y0);
   cairo_scale (cr, 1 / res, 1 / res);
   cairo_set_source_surface (cr, img, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_FAST);
   cairo_paint (cr);
   cairo_restore (cr);
   cairo_surface_destroy (img);
