@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "cs-backend.h"
+#include "cs-build-config.h"
 #include "cs-categories.h"
 #include "cs-figure.h"
 #include "cs-geometry-page.h"
@@ -40,6 +41,12 @@ struct _CsGeometryPage
   double           range[4];
   gint64           hover;         /* token id + 1 */
   double           drag_range[4];
+  GtkSearchEntry  *search;
+  GtkLabel        *selection_label;
+  GtkTextView     *selection_view;
+  GArray          *selection;     /* gint32 */
+  gboolean         selecting;
+  double           sel[4];        /* widget coordinates of the rubber band */
 };
 
 G_DEFINE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, ADW_TYPE_BIN)
@@ -281,6 +288,16 @@ area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
       CsProjectionFigure fig = projection_figure (&d, TRUE);
       cs_figure_draw_projection (cr, 0, 0, width, height, &s, &fig);
       projection_data_clear (&d);
+      if (self->selecting)
+        {
+          cairo_rectangle (cr, MIN (self->sel[0], self->sel[2]), MIN (self->sel[1], self->sel[3]),
+                           fabs (self->sel[2] - self->sel[0]), fabs (self->sel[3] - self->sel[1]));
+          cairo_set_source_rgba (cr, 0.21, 0.52, 0.89, 0.15);
+          cairo_fill_preserve (cr);
+          cairo_set_source_rgba (cr, 0.21, 0.52, 0.89, 0.9);
+          cairo_set_line_width (cr, 1);
+          cairo_stroke (cr);
+        }
     }
   else if (area == self->cosine_area)
     draw_cosines (cr, width, height, &s, self);
@@ -732,6 +749,122 @@ on_motion (GtkEventControllerMotion *m, double x, double y, CsGeometryPage *self
   gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
 }
 
+/* ---- search and selection ---- */
+
+gint64
+cs_geometry_page_find_token (CsGeometryPage *self, const char *text)
+{
+  const char *prefixes[] = { "\xc4\xa0", "\xe2\x96\x81", "" };
+  gint32 id = -1;
+  CsFigureFrame f;
+
+  if (!self->proj || !self->tok || !text || !*text)
+    return -1;
+  for (guint k = 0; k < G_N_ELEMENTS (prefixes) && id < 0; k++)
+    {
+      g_autofree char *t = g_strconcat (prefixes[k], text, NULL);
+      id = cs_tokenizer_token_to_id (self->tok, t);
+    }
+  if (id < 0 || id >= self->proj->vocab)
+    return -1;
+  self->hover = id + 1;
+  if (current_frame (self, &f))
+    {
+      double hw = (f.xmax - f.xmin) / 2, hh = (f.ymax - f.ymin) / 2;
+      self->range[0] = self->proj->x[id] - hw;
+      self->range[1] = self->proj->x[id] + hw;
+      self->range[2] = self->proj->y[id] - hh;
+      self->range[3] = self->proj->y[id] + hh;
+      self->fixed_range = TRUE;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+  return id;
+}
+
+static void
+on_search (GtkSearchEntry *entry, CsGeometryPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  gint64 id = cs_geometry_page_find_token (self, text);
+  if (*text && id < 0)
+    gtk_widget_add_css_class (GTK_WIDGET (entry), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (entry), "error");
+}
+
+char *
+cs_geometry_page_dup_selection_text (CsGeometryPage *self)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; self->selection && i < self->selection->len; i++)
+    {
+      g_autofree char *t = cs_tokenizer_id_to_text (self->tok, g_array_index (self->selection, gint32, i));
+      g_string_append_printf (s, "%s\n", t);
+    }
+  return g_string_free (s, FALSE);
+}
+
+guint
+cs_geometry_page_select_rect (CsGeometryPage *self, double x0, double y0, double x1, double y1)
+{
+  CsFigureFrame f;
+  g_autofree char *text = NULL;
+  g_autofree char *label = NULL;
+
+  if (!self->selection)
+    self->selection = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_array_set_size (self->selection, 0);
+  if (!current_frame (self, &f))
+    return 0;
+  double ax = f.xmin + (MIN (x0, x1) - f.x0) / f.w * (f.xmax - f.xmin);
+  double bx = f.xmin + (MAX (x0, x1) - f.x0) / f.w * (f.xmax - f.xmin);
+  double ay = f.ymax - (MAX (y0, y1) - f.y0) / f.h * (f.ymax - f.ymin);
+  double by = f.ymax - (MIN (y0, y1) - f.y0) / f.h * (f.ymax - f.ymin);
+  for (gint64 i = 0; i < self->proj->vocab; i++)
+    if (self->proj->x[i] >= ax && self->proj->x[i] <= bx && self->proj->y[i] >= ay && self->proj->y[i] <= by)
+      {
+        gint32 id = (gint32) i;
+        g_array_append_val (self->selection, id);
+      }
+  text = cs_geometry_page_dup_selection_text (self);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->selection_view), text, -1);
+  label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u token selected", "%u tokens selected",
+                                        self->selection->len), self->selection->len);
+  gtk_label_set_text (self->selection_label, label);
+  return self->selection->len;
+}
+
+static void
+on_select_begin (GtkGestureDrag *g, double x, double y, CsGeometryPage *self)
+{
+  self->selecting = TRUE;
+  self->sel[0] = self->sel[2] = x;
+  self->sel[1] = self->sel[3] = y;
+}
+
+static void
+on_select_update (GtkGestureDrag *g, double ox, double oy, CsGeometryPage *self)
+{
+  self->sel[2] = self->sel[0] + ox;
+  self->sel[3] = self->sel[1] + oy;
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+static void
+on_select_end (GtkGestureDrag *g, double ox, double oy, CsGeometryPage *self)
+{
+  self->selecting = FALSE;
+  cs_geometry_page_select_rect (self, self->sel[0], self->sel[1], self->sel[0] + ox, self->sel[1] + oy);
+  gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+static void
+copy_selection_clicked (CsGeometryPage *self)
+{
+  g_autofree char *text = cs_geometry_page_dup_selection_text (self);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
+}
+
 /* ---- export ---- */
 
 gboolean
@@ -927,6 +1060,11 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_set_margin_start (side, 12);
   gtk_widget_set_margin_end (side, 12);
   gtk_widget_set_margin_bottom (side, 12);
+  gtk_box_append (GTK_BOX (side), heading (_("Find a token")));
+  self->search = GTK_SEARCH_ENTRY (gtk_search_entry_new ());
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->search), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Find a token"), -1);
+  g_signal_connect (self->search, "search-changed", G_CALLBACK (on_search), self);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->search));
   gtk_box_append (GTK_BOX (side), heading (_("Categories (WordNet animal)")));
   self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_box_append (GTK_BOX (side), self->categories_box);
@@ -948,6 +1086,27 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_check_button_set_active (self->orth_check, TRUE);
   g_signal_connect_swapped (self->orth_check, "toggled", G_CALLBACK (on_axes_changed), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->orth_check));
+  gtk_box_append (GTK_BOX (side), heading (_("Selection")));
+  {
+    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
+    GtkWidget *sw = gtk_scrolled_window_new ();
+    self->selection_label = GTK_LABEL (gtk_label_new (_("Right-drag on the projection to select tokens")));
+    gtk_label_set_wrap (self->selection_label, TRUE);
+    gtk_label_set_xalign (self->selection_label, 0);
+    gtk_widget_set_hexpand (GTK_WIDGET (self->selection_label), TRUE);
+    gtk_widget_set_tooltip_text (copy, _("Copy the selected tokens"));
+    g_signal_connect_swapped (copy, "clicked", G_CALLBACK (copy_selection_clicked), self);
+    gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->selection_label));
+    gtk_box_append (GTK_BOX (row), copy);
+    gtk_box_append (GTK_BOX (side), row);
+    self->selection_view = GTK_TEXT_VIEW (gtk_text_view_new ());
+    gtk_text_view_set_editable (self->selection_view, FALSE);
+    gtk_text_view_set_monospace (self->selection_view, TRUE);
+    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), GTK_WIDGET (self->selection_view));
+    gtk_widget_set_size_request (sw, -1, 140);
+    gtk_box_append (GTK_BOX (side), sw);
+  }
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_widget_set_size_request (scroller, 260, -1);
@@ -1008,6 +1167,12 @@ cs_geometry_page_init (CsGeometryPage *self)
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
   gtk_widget_add_controller (GTK_WIDGET (self->projection_area), GTK_EVENT_CONTROLLER (drag));
+  drag = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_SECONDARY);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_select_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_select_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (on_select_end), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->projection_area), GTK_EVENT_CONTROLLER (drag));
   motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   gtk_widget_add_controller (GTK_WIDGET (self->projection_area), motion);
@@ -1029,6 +1194,7 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->tok, cs_tokenizer_free);
   g_clear_pointer (&self->visible, g_free);
   g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->selection, g_array_unref);
   G_OBJECT_CLASS (cs_geometry_page_parent_class)->dispose (object);
 }
 

@@ -48,5 +48,18 @@ gboolean    cs_geometry_page_export         (CsGeometryPage *self,
                                              GError        **error);
 void        cs_geometry_page_show_view      (CsGeometryPage *self,
                                              const char     *name);
+/* Finds a word's token (by the vocabulary's conventions), rings it and
+ * centres the view on it; -1 when the word is not one token. */
+gint64      cs_geometry_page_find_token     (CsGeometryPage *self,
+                                             const char     *text);
+/* Selects the tokens inside a rectangle of widget coordinates on the
+ * projection and lists them; returns how many. */
+guint       cs_geometry_page_select_rect    (CsGeometryPage *self,
+                                             double          x0,
+                                             double          y0,
+                                             double          x1,
+                                             double          y1);
+/* The selected tokens' text, one per line. */
+char       *cs_geometry_page_dup_selection_text (CsGeometryPage *self);
 
 G_END_DECLS

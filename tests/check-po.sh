@@ -8,7 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cd "$src"
-xgettext --from-code=UTF-8 --add-comments --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
+xgettext --from-code=UTF-8 --add-comments --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=g_dngettext:2,3 \
   --files-from=po/POTFILES.in --output="$tmp/current.pot" 2>/dev/null || \
   xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --files-from=po/POTFILES.in --output="$tmp/current.pot"
 msgmerge --quiet --no-fuzzy-matching "$po" "$tmp/current.pot" -o "$tmp/merged.po"

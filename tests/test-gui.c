@@ -127,6 +127,21 @@ check_geometry_page_changed (Fixture *f)
     g_assert_cmpint (hit, >=, 0);
   }
 
+  /* search rings a token and centres the view on it; a rubber band lists tokens */
+  {
+    gint64 beaver = cs_geometry_page_find_token (page, "beaver");
+    g_assert_cmpint (beaver, >=, 0);
+    g_assert_cmpint (cs_geometry_page_find_token (page, "notawordzz"), ==, -1);
+    int w = gtk_widget_get_width (GTK_WIDGET (page)), h = gtk_widget_get_height (GTK_WIDGET (page));
+    /* the whole page: at least the 279 animal tokens are in view after centring */
+    guint n = cs_geometry_page_select_rect (page, 0, 0, w, h);
+    g_autofree char *text = cs_geometry_page_dup_selection_text (page);
+    g_test_message ("rubber band selected %u tokens", n);
+    g_assert_cmpuint (n, >, 100);
+    g_assert_nonnull (strstr (text, " beaver\n"));
+    g_assert_cmpuint (cs_geometry_page_select_rect (page, 10, 10, 11, 11), <, n);
+  }
+
   /* export through the page, as the Export dialog does */
   const char *exts[] = { "pdf", "svg", "png" };
   for (int k = 0; k < 3; k++)
