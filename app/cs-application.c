@@ -170,6 +170,10 @@ cs_application_startup (GApplication *app)
                                          (const char *[]) { "<Control>comma", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.open-model",
                                          (const char *[]) { "<Control>o", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.save-workspace",
+                                         (const char *[]) { "<Control>s", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.open-workspace",
+                                         (const char *[]) { "<Control><Shift>o", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-page::geometry",
                                          (const char *[]) { "<Alt>1", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-page::mapper",

@@ -10,6 +10,7 @@
 #include "cs-geometry-page.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"
+#include "cs-workspace.h"
 
 struct _CsGeometryPage
 {
@@ -747,6 +748,105 @@ on_motion (GtkEventControllerMotion *m, double x, double y, CsGeometryPage *self
   else
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->projection_area), NULL);
   gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+}
+
+/* ---- workspaces ---- */
+
+gboolean
+cs_geometry_page_save_workspace (CsGeometryPage *self, const char *path, GError **error)
+{
+  g_autoptr(GHashTable) view = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr(GString) hidden = g_string_new (NULL);
+  CsCategorySet *c;
+
+  if (!self->geometry || !self->model)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to save yet"));
+      return FALSE;
+    }
+  c = self->geometry->categories;
+  g_hash_table_insert (view, "x", g_strdup (cs_category_set_get (c, self->ax.plus)->name));
+  g_hash_table_insert (view, "x_minus", g_strdup (self->ax.minus >= 0 ? cs_category_set_get (c, self->ax.minus)->name : ""));
+  g_hash_table_insert (view, "y", g_strdup (cs_category_set_get (c, self->ay.plus)->name));
+  g_hash_table_insert (view, "y_minus", g_strdup (self->ay.minus >= 0 ? cs_category_set_get (c, self->ay.minus)->name : ""));
+  g_hash_table_insert (view, "orthogonal", g_strdup (self->orthogonalise ? "1" : "0"));
+  for (guint i = 0; i < c->items->len; i++)
+    if (!self->visible[i])
+      g_string_append_printf (hidden, "%s%s", hidden->len ? "\n" : "", cs_category_set_get (c, i)->name);
+  g_hash_table_insert (view, "hidden", g_strdup (hidden->str));
+  return cs_workspace_save_with_view (path, self->model, self->space, self->geometry, "WordNet animal", view, error);
+}
+
+gboolean
+cs_geometry_page_open_workspace (CsGeometryPage *self, CsModel *model, const char *path, GError **error)
+{
+  g_autoptr(CsWorkspace) ws = cs_workspace_load (path, error);
+  const CsTensor *u = cs_model_get_unembedding (model);
+  const char *tp = cs_model_get_tokenizer_path (model);
+  CsTokenizer *tok;
+
+  if (!ws)
+    return FALSE;
+  if (!ws->geometry)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s", _("The workspace holds no categories"));
+      return FALSE;
+    }
+  if ((int) u->shape[1] != ws->d || u->shape[0] != ws->vocab)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The workspace was made from a model of another shape than %s"), cs_model_get_name (model));
+      return FALSE;
+    }
+  if (!tp || !(tok = cs_tokenizer_load (tp, error)))
+    {
+      if (error && !*error)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                     _("The model has no tokenizer.json, so its tokens cannot be matched to words"));
+      return FALSE;
+    }
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  set_busy (self, NULL);
+  g_set_object (&self->model, model);
+  g_clear_pointer (&self->tok, cs_tokenizer_free);
+  self->tok = tok;
+  cs_geometry_space_free (self->space);
+  self->space = cs_geometry_space_new_from (u, ws->mean, ws->inv_sqrt, ws->n_floored);
+  cs_geometry_free (self->geometry);
+  self->geometry = g_steal_pointer (&ws->geometry);
+  g_free (self->visible);
+  self->visible = g_new0 (gboolean, self->geometry->categories->items->len);
+  {
+    const char *hidden = g_hash_table_lookup (ws->view, "hidden");
+    g_auto(GStrv) names = hidden && *hidden ? g_strsplit (hidden, "\n", -1) : NULL;
+    for (guint i = 0; i < self->geometry->categories->items->len; i++)
+      {
+        CsCategory *c = cs_category_set_get (self->geometry->categories, i);
+        self->visible[i] = names ? !g_strv_contains ((const char * const *) names, c->name) : c->reliable;
+      }
+  }
+  fill_sidebar (self);
+  {
+    const char *x = g_hash_table_lookup (ws->view, "x"), *xm = g_hash_table_lookup (ws->view, "x_minus");
+    const char *y = g_hash_table_lookup (ws->view, "y"), *ym = g_hash_table_lookup (ws->view, "y_minus");
+    const char *o = g_hash_table_lookup (ws->view, "orthogonal");
+    g_autoptr(GError) local = NULL;
+    if (!x || !y || !cs_geometry_page_set_axes (self, x, xm && *xm ? xm : NULL, y, ym && *ym ? ym : NULL,
+                                                g_strcmp0 (o, "0") != 0, &local))
+      {
+        /* a workspace from the command line has no view: the paper's first panel if it can */
+        guint n = self->geometry->categories->items->len;
+        const char *a = cs_category_set_get (self->geometry->categories, 0)->name;
+        const char *b = cs_category_set_get (self->geometry->categories, MIN (1u, n - 1))->name;
+        g_clear_error (&local);
+        if (!cs_geometry_page_set_axes (self, a, NULL, b, NULL, TRUE, &local) &&
+            !cs_geometry_page_set_axes (self, a, NULL, a, NULL, FALSE, NULL))
+          set_busy (self, local->message);
+      }
+  }
+  return TRUE;
 }
 
 /* ---- search and selection ---- */

@@ -59,6 +59,16 @@ guint       cs_geometry_page_select_rect    (CsGeometryPage *self,
                                              double          y0,
                                              double          x1,
                                              double          y1);
+/* Saves the geometry and the view (axes, hidden categories) to a workspace. */
+gboolean    cs_geometry_page_save_workspace (CsGeometryPage *self,
+                                             const char     *path,
+                                             GError        **error);
+/* Shows a saved workspace without recomputing; its model must be the one
+ * loaded (CsWindow opens it first). */
+gboolean    cs_geometry_page_open_workspace (CsGeometryPage *self,
+                                             CsModel        *model,
+                                             const char     *path,
+                                             GError        **error);
 /* The selected tokens' text, one per line. */
 char       *cs_geometry_page_dup_selection_text (CsGeometryPage *self);
 

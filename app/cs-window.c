@@ -7,6 +7,7 @@
 #include "cs-build-config.h"
 #include "cs-geometry-page.h"
 #include "cs-window.h"
+#include "cs-workspace.h"
 
 #define MAX_RECENT 10
 
@@ -84,12 +85,17 @@ update_status (CsWindow *self)
     }
 }
 
+static void set_busy (CsWindow *self, gboolean busy);
+static void remember_model (CsWindow *self, const char *path);
+
 static void
 rebuild_recent_menu (CsWindow *self)
 {
   g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-models");
+  g_auto(GStrv) workspaces = g_settings_get_strv (self->settings, "recent-workspaces");
   g_autoptr(GMenu) menu = g_menu_new ();
   g_autoptr(GMenu) section = g_menu_new ();
+  g_autoptr(GMenu) ws_section = g_menu_new ();
 
   for (guint i = 0; recent[i]; i++)
     {
@@ -98,11 +104,136 @@ rebuild_recent_menu (CsWindow *self)
       g_menu_item_set_action_and_target (item, "win.open-recent", "s", recent[i]);
       g_menu_append_item (section, item);
     }
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
-  if (recent[0])
+  for (guint i = 0; workspaces[i]; i++)
+    {
+      g_autofree char *label = g_path_get_basename (workspaces[i]);
+      g_autoptr(GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target (item, "win.open-recent-workspace", "s", workspaces[i]);
+      g_menu_append_item (ws_section, item);
+    }
+  g_menu_append_section (menu, _("Models"), G_MENU_MODEL (section));
+  if (workspaces[0])
+    g_menu_append_section (menu, _("Workspaces"), G_MENU_MODEL (ws_section));
+  if (recent[0] || workspaces[0])
     g_menu_append (menu, _("Clear Recent Models"), "win.clear-recent");
   gtk_menu_button_set_menu_model (self->recent_button, G_MENU_MODEL (menu));
-  gtk_widget_set_sensitive (GTK_WIDGET (self->recent_button), recent[0] != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->recent_button), recent[0] != NULL || workspaces[0] != NULL);
+}
+
+static void
+remember_workspace (CsWindow *self, const char *path)
+{
+  g_auto(GStrv) old = g_settings_get_strv (self->settings, "recent-workspaces");
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) recent = NULL;
+  g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  guint n = 1;
+
+  g_strv_builder_add (b, abs);
+  for (guint i = 0; old[i] && n < MAX_RECENT; i++)
+    if (!g_str_equal (old[i], abs))
+      {
+        g_strv_builder_add (b, old[i]);
+        n++;
+      }
+  recent = g_strv_builder_end (b);
+  g_settings_set_strv (self->settings, "recent-workspaces", (const char * const *) recent);
+}
+
+gboolean
+cs_window_save_workspace (CsWindow *self, const char *path, GError **error)
+{
+  if (!cs_geometry_page_save_workspace (self->geometry_page, path, error))
+    return FALSE;
+  remember_workspace (self, path);
+  return TRUE;
+}
+
+gboolean
+cs_window_open_workspace (CsWindow *self, const char *path, GError **error)
+{
+  g_autoptr(CsWorkspace) ws = cs_workspace_load (path, error);
+  g_autoptr(CsModel) model = NULL;
+
+  if (!ws)
+    return FALSE;
+  if (!ws->model_path)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s", _("The workspace does not say which model it belongs to"));
+      return FALSE;
+    }
+  if (self->model && g_str_equal (cs_model_get_path (self->model), ws->model_path))
+    model = g_object_ref (self->model);
+  else if (!(model = cs_model_open (ws->model_path, error)))
+    return FALSE;
+  if (!cs_geometry_page_open_workspace (self->geometry_page, model, path, error))
+    return FALSE;
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+  set_busy (self, FALSE);
+  g_set_object (&self->model, model);
+  remember_model (self, cs_model_get_path (model));
+  remember_workspace (self, path);
+  update_status (self);
+  adw_view_stack_set_visible_child_name (self->stack, "geometry");
+  return TRUE;
+}
+
+static void
+workspace_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsWindow *self = user_data;
+  gboolean save = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "save"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      g_autoptr(GError) error = NULL;
+      if (path && !(save ? cs_window_save_workspace (self, path, &error) : cs_window_open_workspace (self, path, &error)))
+        {
+          g_autofree char *msg = g_strdup_printf (save ? _("Could not save the workspace: %s")
+                                                       : _("Could not open the workspace: %s"), error->message);
+          show_error (self, msg);
+        }
+    }
+  g_object_unref (dialog);
+}
+
+static void
+workspace_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  gboolean save = g_str_equal (action, "win.save-workspace");
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (save ? _("Save the Workspace") : _("Open a Workspace"), GTK_WINDOW (self),
+                                 save ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                 save ? _("_Save") : _("_Open"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("ConceptScope workspaces (HDF5)"));
+  gtk_file_filter_add_pattern (filter, "*.h5");
+  gtk_file_filter_add_pattern (filter, "*.hdf5");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  if (save)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "workspace.h5");
+  g_object_set_data (G_OBJECT (chooser), "save", GINT_TO_POINTER (save));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (workspace_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+open_recent_workspace_action (GtkWidget *widget, const char *action, GVariant *param)
+{
+  CsWindow *self = CS_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  if (!cs_window_open_workspace (self, g_variant_get_string (param, NULL), &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not open the workspace: %s"), error->message);
+      show_error (self, msg);
+    }
 }
 
 static void
@@ -238,6 +369,7 @@ clear_recent_action (GtkWidget *widget, const char *action, GVariant *param)
 {
   CsWindow *self = CS_WINDOW (widget);
   g_settings_set_strv (self->settings, "recent-models", NULL);
+  g_settings_set_strv (self->settings, "recent-workspaces", NULL);
 }
 
 static void
@@ -293,6 +425,8 @@ cs_window_setup (CsWindow      *self,
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
   g_signal_connect_object (self->settings, "changed::recent-models",
+                           G_CALLBACK (on_recent_changed), self, 0);
+  g_signal_connect_object (self->settings, "changed::recent-workspaces",
                            G_CALLBACK (on_recent_changed), self, 0);
   g_signal_connect_object (self->settings, "changed::device",
                            G_CALLBACK (on_device_changed), self, G_CONNECT_SWAPPED);
@@ -370,6 +504,9 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_install_action (widget_class, "win.clear-recent", NULL, clear_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.save-workspace", NULL, workspace_action);
+  gtk_widget_class_install_action (widget_class, "win.open-workspace", NULL, workspace_action);
+  gtk_widget_class_install_action (widget_class, "win.open-recent-workspace", "s", open_recent_workspace_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
 }
 

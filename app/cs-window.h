@@ -20,6 +20,12 @@ gboolean    cs_window_get_busy       (CsWindow      *self);
 const char *cs_window_get_status_text (CsWindow     *self);
 const char *cs_window_get_error_text (CsWindow      *self);
 GStrv       cs_window_dup_page_titles (CsWindow     *self);
+gboolean    cs_window_open_workspace (CsWindow      *self,
+                                      const char    *path,
+                                      GError       **error);
+gboolean    cs_window_save_workspace (CsWindow      *self,
+                                      const char    *path,
+                                      GError       **error);
 gboolean    cs_window_save_png       (CsWindow      *self,
                                       const char    *path,
                                       GError       **error);

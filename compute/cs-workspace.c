@@ -25,12 +25,20 @@ cs_workspace_free (CsWorkspace *ws)
   g_free (ws->mean);
   g_free (ws->inv_sqrt);
   cs_geometry_free (ws->geometry);
+  g_clear_pointer (&ws->view, g_hash_table_unref);
   g_free (ws);
 }
 
 gboolean
 cs_workspace_save (const char *path, CsModel *model, CsGeometrySpace *space, CsGeometry *g,
                    const char *hierarchy, GError **error)
+{
+  return cs_workspace_save_with_view (path, model, space, g, hierarchy, NULL, error);
+}
+
+gboolean
+cs_workspace_save_with_view (const char *path, CsModel *model, CsGeometrySpace *space, CsGeometry *g,
+                             const char *hierarchy, GHashTable *view, GError **error)
 {
   g_autoptr(CsH5Writer) w = cs_h5_writer_new (path, error);
   int d = space->d;
@@ -49,6 +57,18 @@ cs_workspace_save (const char *path, CsModel *model, CsGeometrySpace *space, CsG
       !cs_h5_writer_add_f64 (w, "whitening/mean", 1, d1, space->mean, error) ||
       !cs_h5_writer_add_f64 (w, "whitening/inv_sqrt_cov", 2, dd, space->inv_sqrt, error))
     return FALSE;
+  if (view)
+    {
+      GHashTableIter it;
+      gpointer k, v;
+      g_hash_table_iter_init (&it, view);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        {
+          g_autofree char *key = g_strconcat ("view_", (const char *) k, NULL);
+          if (!cs_h5_writer_set_attr (w, key, v ? v : "", error))
+            return FALSE;
+        }
+    }
 
   if (g)
     {
@@ -161,6 +181,17 @@ cs_workspace_load (const char *path, GError **error)
   ws->model_path = cs_h5_reader_attr (r, "model_path");
   ws->model_identity = cs_h5_reader_attr (r, "model_identity");
   ws->hierarchy = cs_h5_reader_attr (r, "hierarchy");
+  ws->view = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  {
+    static const char *keys[] = { "x", "x_minus", "y", "y_minus", "orthogonal", "hidden", NULL };
+    for (guint i = 0; keys[i]; i++)
+      {
+        g_autofree char *key = g_strconcat ("view_", keys[i], NULL);
+        char *v = cs_h5_reader_attr (r, key);
+        if (v)
+          g_hash_table_insert (ws->view, g_strdup (keys[i]), v);
+      }
+  }
   if (cs_h5_reader_attr_double (r, "vocab", &v))
     ws->vocab = (gint64) v;
   if (cs_h5_reader_attr_double (r, "n_floored", &v))

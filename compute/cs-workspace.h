@@ -22,6 +22,7 @@ typedef struct
   double       *inv_sqrt;         /* [d, d] */
   int           n_floored;
   CsGeometry   *geometry;         /* NULL when only the whitening was saved */
+  GHashTable   *view;             /* key → value of the "view_*" attributes */
 } CsWorkspace;
 
 gboolean     cs_workspace_save   (const char        *path,
@@ -29,6 +30,15 @@ gboolean     cs_workspace_save   (const char        *path,
                                   CsGeometrySpace   *space,
                                   CsGeometry        *geometry,
                                   const char        *hierarchy,
+                                  GError           **error);
+/* The same, with string attributes of the application's view (axes, hidden
+ * categories) stored as root attributes "view_<key>". */
+gboolean     cs_workspace_save_with_view (const char   *path,
+                                  CsModel           *model,
+                                  CsGeometrySpace   *space,
+                                  CsGeometry        *geometry,
+                                  const char        *hierarchy,
+                                  GHashTable        *view,
                                   GError           **error);
 CsWorkspace *cs_workspace_load   (const char        *path,
                                   GError           **error);

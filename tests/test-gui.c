@@ -269,9 +269,40 @@ check_window (gpointer data)
           f->frame_at_change + 2)
         return G_SOURCE_CONTINUE;
       check_geometry_page_changed (f);
+
+      /* Save the workspace, change the view, reopen: the saved view returns, without recomputing. */
+      {
+        CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+        g_autofree char *ws = artifact_path (german ? "workspace-de.h5" : "workspace.h5");
+        g_assert_true (cs_window_save_workspace (f->window, ws, &error));
+        g_assert_no_error (error);
+        g_assert_true (cs_geometry_page_set_axes (page, "animal", NULL, "mammal", NULL, TRUE, &error));
+        cs_geometry_page_set_category_visible (page, "fish", TRUE);
+        g_assert_true (cs_window_open_workspace (f->window, ws, &error));
+        g_assert_no_error (error);
+        g_assert_false (cs_geometry_page_get_busy (page));
+        g_assert_cmpuint (cs_geometry_page_get_geometry (page)->categories->items->len, ==, 7);
+        g_assert_false (cs_window_open_workspace (f->window, f->bad_folder, &error));
+        g_assert_nonnull (error);
+        g_clear_error (&error);
+      }
+      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      f->phase = 2;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 2)
+    {
+      g_autofree char *reopened = artifact_path ("workspace-reopened.png");
+      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
+          f->frame_at_change + 2)
+        return G_SOURCE_CONTINUE;
+      cs_window_save_png (f->window, reopened, &error);
+      g_assert_no_error (error);
+      g_assert_false (png_has_colour (reopened, 3));    /* fish still hidden */
+      g_assert_true (png_has_colour (reopened, 2));     /* bird axis */
       /* A bad folder gives a message in the window and keeps the model. */
       cs_window_open_model (f->window, f->bad_folder);
-      f->phase = 2;
+      f->phase = 3;
       return G_SOURCE_CONTINUE;
     }
 
