@@ -46,6 +46,9 @@ struct _CsGeometryPage
   GtkLabel        *selection_label;
   GtkTextView     *selection_view;
   GArray          *selection;     /* gint32 */
+  GtkEntry        *hierarchy_entry, *extra_name, *extra_words;
+  GtkSpinButton   *fraction_spin, *seed_spin, *min_spin;
+  char            *hierarchy;
   gboolean         selecting;
   double           sel[4];        /* widget coordinates of the rubber band */
 };
@@ -489,17 +492,42 @@ computed_free (gpointer p)
   g_free (c);
 }
 
+typedef struct
+{
+  CsModel *model;
+  char    *hierarchy;
+  double   train_fraction;
+  guint    seed;
+  int      min_tokens;
+  char    *extra_name;
+  char    *extra_words;
+} Params;
+
+static void
+params_free (gpointer p)
+{
+  Params *q = p;
+  g_object_unref (q->model);
+  g_free (q->hierarchy);
+  g_free (q->extra_name);
+  g_free (q->extra_words);
+  g_free (q);
+}
+
 static void
 compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  CsModel *model = task_data;
+  Params *prm = task_data;
+  CsModel *model = prm->model;
+  CsCategoryOptions co = CS_CATEGORY_OPTIONS_INIT;
   GError *error = NULL;
   Computed *c = g_new0 (Computed, 1);
   g_autoptr(CsWordNet) wn = NULL;
-  CsCategorySet *cats;
+  CsCategorySet *cats = NULL;
   const char *tp = cs_model_get_tokenizer_path (model);
 
   cs_backend_leave_one_core ();
+  co.min_tokens = prm->min_tokens;
   if (!tp)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
@@ -510,8 +538,20 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
       !(c->space = cs_geometry_space_new (cs_model_get_unembedding (model), CS_DEVICE_AUTO, cancellable, &error)) ||
       !(wn = cs_wordnet_open (NULL, &error)) ||
-      !(cats = cs_category_set_from_wordnet (wn, "animal", c->tok, NULL, &error)) ||
-      !(c->geometry = cs_geometry_estimate (c->space, cats, 0.7, 0, cancellable, &error)))
+      !(cats = cs_category_set_from_wordnet (wn, prm->hierarchy, c->tok, &co, &error)))
+    {
+      g_task_return_error (task, error);
+      computed_free (c);
+      return;
+    }
+  if (prm->extra_name && *prm->extra_name && prm->extra_words)
+    {
+      g_auto(GStrv) words = g_strsplit_set (prm->extra_words, ",;\n", -1);
+      for (guint i = 0; words[i]; i++)
+        g_strstrip (words[i]);
+      cs_category_set_add_words (cats, c->tok, prm->extra_name, 0, (const char * const *) words, FALSE);
+    }
+  if (!(c->geometry = cs_geometry_estimate (c->space, cats, prm->train_fraction, prm->seed, cancellable, &error)))
     {
       g_task_return_error (task, error);
       computed_free (c);
@@ -569,27 +609,68 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
     self->visible[i] = cs_category_set_get (self->geometry->categories, i)->reliable;
   fill_sidebar (self);
   set_busy (self, NULL);
-  /* the paper's Figure 2, first panel */
-  if (!cs_geometry_page_set_axes (self, "animal", NULL, "mammal", NULL, TRUE, &error))
-    set_busy (self, error->message);
+  /* the paper's Figure 2, first panel; for another hierarchy its root and first child */
+  if (!cs_geometry_page_set_axes (self, "animal", NULL, "mammal", NULL, TRUE, NULL))
+    {
+      CsCategorySet *cs = self->geometry->categories;
+      int second = -1;
+      for (guint i = 1; i < cs->items->len && second < 0; i++)
+        if (self->geometry->vectors[i].estimated && cs_category_set_get (cs, i)->reliable)
+          second = (int) i;
+      if (second < 0 || !cs_geometry_page_set_axes (self, cs_category_set_get (cs, 0)->name, NULL,
+                                                    cs_category_set_get (cs, second)->name, NULL, TRUE, &error))
+        set_busy (self, error ? error->message : _("Too few categories with enough tokens to draw"));
+    }
+}
+
+void
+cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double train_fraction, guint seed,
+                          int min_tokens, const char *extra_name, const char *extra_words)
+{
+  g_autoptr(GTask) task = NULL;
+  Params *prm;
+
+  g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
+  if (!self->model)
+    return;
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->error, g_free);
+  self->cancellable = g_cancellable_new ();
+  prm = g_new0 (Params, 1);
+  prm->model = g_object_ref (self->model);
+  prm->hierarchy = g_strdup (hierarchy && *hierarchy ? hierarchy : "animal");
+  g_free (self->hierarchy);
+  self->hierarchy = g_strdup_printf ("WordNet %s", prm->hierarchy);
+  prm->train_fraction = train_fraction;
+  prm->seed = seed;
+  prm->min_tokens = min_tokens;
+  prm->extra_name = g_strdup (extra_name);
+  prm->extra_words = g_strdup (extra_words);
+  task = g_task_new (NULL, self->cancellable, compute_done, g_object_ref (self));
+  g_task_set_task_data (task, prm, params_free);
+  g_task_run_in_thread (task, compute_thread);
+  set_busy (self, _("Whitening the unembedding and estimating the categories…"));
 }
 
 void
 cs_geometry_page_set_model (CsGeometryPage *self, CsModel *model)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
   g_set_object (&self->model, model);
-  g_clear_pointer (&self->error, g_free);
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (NULL, self->cancellable, compute_done, g_object_ref (self));
-  g_task_set_task_data (task, g_object_ref (model), g_object_unref);
-  g_task_run_in_thread (task, compute_thread);
-  set_busy (self, _("Whitening the unembedding and estimating the WordNet animal categories…"));
+  cs_geometry_page_compute (self, "animal", 0.7, 0, 10, NULL, NULL);
+}
+
+static void
+recompute_clicked (CsGeometryPage *self)
+{
+  cs_geometry_page_compute (self, gtk_editable_get_text (GTK_EDITABLE (self->hierarchy_entry)),
+                            gtk_spin_button_get_value (self->fraction_spin),
+                            (guint) gtk_spin_button_get_value_as_int (self->seed_spin),
+                            gtk_spin_button_get_value_as_int (self->min_spin),
+                            gtk_editable_get_text (GTK_EDITABLE (self->extra_name)),
+                            gtk_editable_get_text (GTK_EDITABLE (self->extra_words)));
 }
 
 static void
@@ -774,7 +855,8 @@ cs_geometry_page_save_workspace (CsGeometryPage *self, const char *path, GError 
     if (!self->visible[i])
       g_string_append_printf (hidden, "%s%s", hidden->len ? "\n" : "", cs_category_set_get (c, i)->name);
   g_hash_table_insert (view, "hidden", g_strdup (hidden->str));
-  return cs_workspace_save_with_view (path, self->model, self->space, self->geometry, "WordNet animal", view, error);
+  return cs_workspace_save_with_view (path, self->model, self->space, self->geometry,
+                                      self->hierarchy ? self->hierarchy : "WordNet animal", view, error);
 }
 
 gboolean
@@ -1165,7 +1247,7 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Find a token"), -1);
   g_signal_connect (self->search, "search-changed", G_CALLBACK (on_search), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->search));
-  gtk_box_append (GTK_BOX (side), heading (_("Categories (WordNet animal)")));
+  gtk_box_append (GTK_BOX (side), heading (_("Categories")));
   self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_box_append (GTK_BOX (side), self->categories_box);
   gtk_box_append (GTK_BOX (side), heading (_("Axes")));
@@ -1186,6 +1268,28 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_check_button_set_active (self->orth_check, TRUE);
   g_signal_connect_swapped (self->orth_check, "toggled", G_CALLBACK (on_axes_changed), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->orth_check));
+  gtk_box_append (GTK_BOX (side), heading (_("Categories and parameters")));
+  {
+    GtkWidget *grid = gtk_grid_new ();
+    GtkWidget *button = gtk_button_new_with_mnemonic (_("_Recompute"));
+    gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+    gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+    self->hierarchy_entry = GTK_ENTRY (labelled (grid, 0, _("WordNet root"), gtk_entry_new ()));
+    gtk_editable_set_text (GTK_EDITABLE (self->hierarchy_entry), "animal");
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->hierarchy_entry), _("animal, plant, or a synset such as bird.n.01"));
+    self->fraction_spin = GTK_SPIN_BUTTON (labelled (grid, 1, _("Train fraction"), gtk_spin_button_new_with_range (0.1, 1.0, 0.05)));
+    gtk_spin_button_set_value (self->fraction_spin, 0.7);
+    self->seed_spin = GTK_SPIN_BUTTON (labelled (grid, 2, _("Seed"), gtk_spin_button_new_with_range (0, 1000000, 1)));
+    self->min_spin = GTK_SPIN_BUTTON (labelled (grid, 3, _("Minimum tokens"), gtk_spin_button_new_with_range (2, 10000, 1)));
+    gtk_spin_button_set_value (self->min_spin, 10);
+    self->extra_name = GTK_ENTRY (labelled (grid, 4, _("New category"), gtk_entry_new ()));
+    gtk_entry_set_placeholder_text (self->extra_name, _("name"));
+    self->extra_words = GTK_ENTRY (labelled (grid, 5, _("Its words"), gtk_entry_new ()));
+    gtk_entry_set_placeholder_text (self->extra_words, _("dog, cat, horse, …"));
+    gtk_grid_attach (GTK_GRID (grid), button, 1, 6, 1, 1);
+    g_signal_connect_swapped (button, "clicked", G_CALLBACK (recompute_clicked), self);
+    gtk_box_append (GTK_BOX (side), grid);
+  }
   gtk_box_append (GTK_BOX (side), heading (_("Selection")));
   {
     GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -1295,6 +1399,7 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->visible, g_free);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->selection, g_array_unref);
+  g_clear_pointer (&self->hierarchy, g_free);
   G_OBJECT_CLASS (cs_geometry_page_parent_class)->dispose (object);
 }
 

@@ -15,6 +15,17 @@ G_DECLARE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, CS, GEOMETRY_PAGE, AdwBi
 void        cs_geometry_page_set_model      (CsGeometryPage *self,
                                              CsModel        *model);
 gboolean    cs_geometry_page_get_busy       (CsGeometryPage *self);
+/* Recomputes with other parameters in the background: a WordNet hierarchy
+ * (animal, plant or a synset), the split, the reliability threshold, and
+ * optionally one more category from a list of words (comma-separated) under
+ * the hierarchy's root. */
+void        cs_geometry_page_compute        (CsGeometryPage *self,
+                                             const char     *hierarchy,
+                                             double          train_fraction,
+                                             guint           seed,
+                                             int             min_tokens,
+                                             const char     *extra_name,
+                                             const char     *extra_words);
 const char *cs_geometry_page_get_error      (CsGeometryPage *self);
 CsGeometry *cs_geometry_page_get_geometry   (CsGeometryPage *self);
 /* Axes by category name; minus may be NULL. */

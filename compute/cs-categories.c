@@ -408,3 +408,17 @@ cs_category_set_from_json (const char               *path,
   finish (set);
   return g_steal_pointer (&set);
 }
+
+CsCategory *
+cs_category_set_add_words (CsCategorySet *set, CsTokenizer *tok, const char *name, int parent,
+                           const char * const *words, gboolean plurals)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  CsCategory *c = cs_category_set_add (set, name, "user", parent);
+  for (guint i = 0; words && words[i]; i++)
+    if (*words[i])
+      g_ptr_array_add (list, (gpointer) words[i]);
+  match_words (c, list, tok, cs_vocab_style (tok), plurals);
+  finish (set);
+  return c;
+}

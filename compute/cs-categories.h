@@ -61,6 +61,14 @@ CsCategory    *cs_category_set_add            (CsCategorySet            *set,
                                                const char               *name,
                                                const char               *source,
                                                int                       parent);
+/* Appends a category made of words (matched like lemmas) under `parent`
+ * (an index, or -1) and updates the reliability flags. */
+CsCategory    *cs_category_set_add_words      (CsCategorySet            *set,
+                                               CsTokenizer              *tok,
+                                               const char               *name,
+                                               int                       parent,
+                                               const char * const       *words,
+                                               gboolean                  plurals);
 void           cs_category_set_free           (CsCategorySet            *set);
 int            cs_category_set_find           (CsCategorySet            *set,
                                                const char               *name);
