@@ -7,6 +7,7 @@
 #include "cs-build-config.h"
 #include "cs-categories.h"
 #include "cs-figure.h"
+#include "cs-geometry-figure.h"
 #include "cs-geometry-page.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"
@@ -75,39 +76,6 @@ typedef struct
   char           *xl, *yl;
 } ProjectionData;
 
-static char *
-axis_markup (CsGeometry *g, CsAxis a)
-{
-  const char *p = cs_category_set_get (g->categories, a.plus)->name;
-  if (a.minus < 0)
-    return g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", p);
-  return g_markup_printf_escaped ("ℓ̄<sub>%s</sub> − ℓ̄<sub>%s</sub>", p,
-                                  cs_category_set_get (g->categories, a.minus)->name);
-}
-
-static void
-push_arrow (ProjectionData *d, double x0, double y0, double x1, double y1, int colour, char *label)
-{
-  CsFigureArrow a = { x0, y0, x1, y1, (guint) colour, label };
-  g_ptr_array_add (d->strings, label);
-  g_array_append_val (d->arrows, a);
-}
-
-static void
-axis_arrows (ProjectionData *d, CsAxis a)
-{
-  CsGeometry *g = d->self->geometry;
-  CsProjection *p = d->self->proj;
-  push_arrow (d, 0, 0, p->cat_x[a.plus], p->cat_y[a.plus], a.plus,
-              g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, a.plus)->name));
-  if (a.minus >= 0)
-    {
-      push_arrow (d, 0, 0, p->cat_x[a.minus], p->cat_y[a.minus], a.minus,
-                  g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, a.minus)->name));
-      push_arrow (d, p->cat_x[a.minus], p->cat_y[a.minus], p->cat_x[a.plus], p->cat_y[a.plus], a.plus, NULL);
-    }
-}
-
 static void
 projection_data_init (ProjectionData *d, CsGeometryPage *self)
 {
@@ -126,11 +94,11 @@ projection_data_init (ProjectionData *d, CsGeometryPage *self)
       g_ptr_array_add (d->strings, name);
       g_array_append_val (d->groups, grp);
     }
-  axis_arrows (d, self->ax);
-  axis_arrows (d, self->ay);
-  d->xl = axis_markup (g, self->ax);
+  cs_geometry_axis_arrows (g, self->proj, self->ax, d->arrows, d->strings);
+  cs_geometry_axis_arrows (g, self->proj, self->ay, d->arrows, d->strings);
+  d->xl = cs_geometry_axis_markup (g, self->ax);
   {
-    g_autofree char *y = axis_markup (g, self->ay);
+    g_autofree char *y = cs_geometry_axis_markup (g, self->ay);
     d->yl = self->orthogonalise ? g_strdup_printf ("%s %s", y, _("(orthogonalised)")) : g_strdup (y);
   }
 }

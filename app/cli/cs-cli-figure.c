@@ -6,6 +6,7 @@
 
 #include "cs-cli-commands.h"
 #include "cs-figure.h"
+#include "cs-geometry-figure.h"
 #include "cs-geometry.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
@@ -27,48 +28,6 @@ typedef struct
   GPtrArray       *label_texts;    /* char*, markup */
 } FigureData;
 
-static char *
-axis_label (CsGeometry *g, CsAxis a)
-{
-  const char *p = cs_category_set_get (g->categories, a.plus)->name;
-  if (a.minus < 0)
-    return g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", p);
-  return g_markup_printf_escaped ("ℓ̄<sub>%s</sub> − ℓ̄<sub>%s</sub>", p,
-                                  cs_category_set_get (g->categories, a.minus)->name);
-}
-
-static void
-add_arrows (GArray *arrows, CsGeometry *g, CsProjection *p, CsAxis a)
-{
-  CsFigureArrow ar = { 0 };
-  if (a.minus < 0)
-    {
-      ar.x1 = p->cat_x[a.plus];
-      ar.y1 = p->cat_y[a.plus];
-      ar.colour = (guint) a.plus;
-      ar.label = g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, a.plus)->name);
-      g_array_append_val (arrows, ar);
-      return;
-    }
-  /* a difference starts where the paper starts it: at the subtrahend's tip */
-  ar.x0 = p->cat_x[a.minus];
-  ar.y0 = p->cat_y[a.minus];
-  ar.x1 = p->cat_x[a.plus];
-  ar.y1 = p->cat_y[a.plus];
-  ar.colour = (guint) a.plus;
-  ar.label = g_markup_printf_escaped ("ℓ̄<sub>%s</sub> − ℓ̄<sub>%s</sub>",
-                                      cs_category_set_get (g->categories, a.plus)->name,
-                                      cs_category_set_get (g->categories, a.minus)->name);
-  g_array_append_val (arrows, ar);
-  for (int k = 0; k < 2; k++)
-    {
-      int c = k ? a.minus : a.plus;
-      CsFigureArrow base = { 0, 0, p->cat_x[c], p->cat_y[c], (guint) c, NULL };
-      base.label = g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, c)->name);
-      g_array_append_val (arrows, base);
-    }
-}
-
 static void
 draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
 {
@@ -79,10 +38,11 @@ draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpoin
   for (guint k = 0; k < d->n_panels; k++)
     {
       g_autoptr(GArray) arrows = g_array_new (FALSE, TRUE, sizeof (CsFigureArrow));
+      g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
       CsProjectionFigure fig = { 0 };
-      add_arrows (arrows, g, d->proj[k], d->ax[k]);
+      cs_geometry_axis_arrows (g, d->proj[k], d->ax[k], arrows, strings);
       if (d->ay[k].plus != d->ax[k].plus || d->ay[k].minus != d->ax[k].minus)
-        add_arrows (arrows, g, d->proj[k], d->ay[k]);
+        cs_geometry_axis_arrows (g, d->proj[k], d->ay[k], arrows, strings);
       fig.n_points = d->proj[k]->vocab;
       fig.x = d->proj[k]->x;
       fig.y = d->proj[k]->y;
@@ -100,8 +60,6 @@ draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpoin
           fig.n_labels = d->label_ids->len;
         }
       cs_figure_draw_projection (cr, k * pw, 0, pw, h, s, &fig);
-      for (guint a = 0; a < arrows->len; a++)
-        g_free ((char *) g_array_index (arrows, CsFigureArrow, a).label);
     }
 }
 
@@ -331,8 +289,8 @@ cs_cli_figure (int argc, char **argv)
           d.proj[k] = cs_geometry_project (d.space, g, d.ax[k], d.ay[k], !no_orth, &error);
           if (!d.proj[k])
             goto fail;
-          d.xlabel[k] = axis_label (g, d.ax[k]);
-          g_autofree char *yl = axis_label (g, d.ay[k]);
+          d.xlabel[k] = cs_geometry_axis_markup (g, d.ax[k]);
+          g_autofree char *yl = cs_geometry_axis_markup (g, d.ay[k]);
           d.ylabel[k] = no_orth ? g_strdup (yl) : g_strdup_printf ("%s (orthogonalised)", yl);
         }
       d.groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
