@@ -21,7 +21,7 @@ struct _CsGeometryPage
   GtkDropDown     *x_drop, *xm_drop, *y_drop, *ym_drop;
   GtkCheckButton  *orth_check;
   GtkStack        *stack;
-  GtkDrawingArea  *projection_area, *cosine_area, *validation_area, *orth_area;
+  GtkDrawingArea  *projection_area, *cosine_area, *validation_area, *orth_area, *fig2_area;
   GtkWidget       *status_box;
   GtkSpinner      *spinner;
   GtkLabel        *status_label;
@@ -32,6 +32,8 @@ struct _CsGeometryPage
   CsGeometrySpace *space;
   CsGeometry      *geometry;
   CsProjection    *proj;
+  CsProjection    *fig2[3];       /* the paper's Figure 2, when the categories exist */
+  CsAxis           fig2_ax[3], fig2_ay[3];
   CsAxis           ax, ay;
   gboolean         orthogonalise;
   gboolean        *visible;
@@ -243,6 +245,81 @@ draw_orthogonality (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpo
 }
 
 static void
+draw_figure2 (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  CsGeometryPage *self = data;
+  CsGeometry *g = self->geometry;
+  static const char *titles[] = { "animal ⊃ mammal", "hierarchy ⊥", "mammal, bird, fish" };
+
+  if (!self->fig2[0])
+    {
+      cairo_move_to (cr, 20, h / 2);
+      cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+      cairo_show_text (cr, _("Figure 2 needs the categories animal, mammal, bird and fish"));
+      return;
+    }
+  for (int k = 0; k < 3; k++)
+    {
+      g_autoptr(GArray) groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
+      g_autoptr(GArray) arrows = g_array_new (FALSE, TRUE, sizeof (CsFigureArrow));
+      g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *xl = cs_geometry_axis_markup (g, self->fig2_ax[k]);
+      g_autofree char *yl = cs_geometry_axis_markup (g, self->fig2_ay[k]);
+      CsProjectionFigure fig = { 0 };
+      for (guint i = 0; i < g->categories->items->len; i++)
+        {
+          CsCategory *c = cs_category_set_get (g->categories, i);
+          if (!self->visible[i] || !g->vectors[i].estimated)
+            continue;
+          char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
+          CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i };
+          g_ptr_array_add (strings, name);
+          g_array_append_val (groups, grp);
+        }
+      cs_geometry_axis_arrows (g, self->fig2[k], self->fig2_ax[k], arrows, strings);
+      cs_geometry_axis_arrows (g, self->fig2[k], self->fig2_ay[k], arrows, strings);
+      fig.n_points = self->fig2[k]->vocab;
+      fig.x = self->fig2[k]->x;
+      fig.y = self->fig2[k]->y;
+      fig.groups = (CsFigureGroup *) groups->data;
+      fig.n_groups = groups->len;
+      fig.arrows = (CsFigureArrow *) arrows->data;
+      fig.n_arrows = arrows->len;
+      fig.x_label = xl;
+      fig.y_label = yl;
+      fig.title = titles[k];
+      cs_figure_draw_projection (cr, k * w / 3, 0, w / 3, h, s, &fig);
+    }
+}
+
+static void
+compute_figure2 (CsGeometryPage *self)
+{
+  CsCategorySet *c = self->geometry->categories;
+  int a = cs_category_set_find (c, "animal"), m = cs_category_set_find (c, "mammal"),
+      b = cs_category_set_find (c, "bird"), f = cs_category_set_find (c, "fish");
+
+  for (int k = 0; k < 3; k++)
+    g_clear_pointer (&self->fig2[k], cs_projection_free);
+  if (a < 0 || m < 0 || b < 0 || f < 0)
+    return;
+  self->fig2_ax[0] = (CsAxis) { a, -1 };
+  self->fig2_ay[0] = (CsAxis) { m, -1 };
+  self->fig2_ax[1] = (CsAxis) { a, -1 };
+  self->fig2_ay[1] = (CsAxis) { b, m };
+  self->fig2_ax[2] = (CsAxis) { b, m };
+  self->fig2_ay[2] = (CsAxis) { f, m };
+  for (int k = 0; k < 3; k++)
+    if (!(self->fig2[k] = cs_geometry_project (self->space, self->geometry, self->fig2_ax[k], self->fig2_ay[k],
+                                               TRUE, NULL)))
+      {
+        for (int j = 0; j < 3; j++)
+          g_clear_pointer (&self->fig2[j], cs_projection_free);
+        return;
+      }
+}
+
+static void
 area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CsGeometryPage *self = user_data;
@@ -275,6 +352,11 @@ area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
     draw_cosines (cr, width, height, &s, self);
   else if (area == self->validation_area)
     draw_validation (cr, width, height, &s, self);
+  else if (area == self->fig2_area)
+    {
+      s.font_size *= 0.85;
+      draw_figure2 (cr, width, height, &s, self);
+    }
   else
     draw_orthogonality (cr, width, height, &s, self);
 }
@@ -286,6 +368,7 @@ redraw (CsGeometryPage *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->cosine_area));
   gtk_widget_queue_draw (GTK_WIDGET (self->validation_area));
   gtk_widget_queue_draw (GTK_WIDGET (self->orth_area));
+  gtk_widget_queue_draw (GTK_WIDGET (self->fig2_area));
 }
 
 /* ---- axes ---- */
@@ -405,9 +488,12 @@ cs_geometry_page_set_category_visible (CsGeometryPage *self, const char *name, g
       gtk_check_button_set_active (GTK_CHECK_BUTTON (child), visible);
 }
 
+static void compute_figure2 (CsGeometryPage *self);
+
 static void
 fill_sidebar (CsGeometryPage *self)
 {
+  compute_figure2 (self);
   CsCategorySet *c = self->geometry->categories;
   g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) minus = gtk_string_list_new (NULL);
@@ -1048,6 +1134,12 @@ cs_geometry_page_export (CsGeometryPage *self, const char *path, const char *pre
     ok = cs_figure_export (path, &s, scale, draw_cosines, self, error);
   else if (g_strcmp0 (view, "validation") == 0)
     ok = cs_figure_export (path, &s, scale, draw_validation, self, error);
+  else if (g_strcmp0 (view, "figure2") == 0)
+    {
+      /* three panels side by side: three times as wide as the preset */
+      s.width = s.height * 3;
+      ok = cs_figure_export (path, &s, scale, draw_figure2, self, error);
+    }
   else
     ok = cs_figure_export (path, &s, scale, draw_orthogonality, self, error);
   return ok;
@@ -1289,6 +1381,7 @@ cs_geometry_page_init (CsGeometryPage *self)
   self->cosine_area = add_view (self, "cosines", _("Cosines"));
   self->validation_area = add_view (self, "validation", _("Validation"));
   self->orth_area = add_view (self, "orthogonality", _("Orthogonality"));
+  self->fig2_area = add_view (self, "figure2", _("Figure 2"));
 
   gtk_widget_set_margin_start (bar, 6);
   gtk_widget_set_margin_end (bar, 6);
@@ -1361,6 +1454,8 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->model);
   g_clear_pointer (&self->proj, cs_projection_free);
+  for (int k = 0; k < 3; k++)
+    g_clear_pointer (&self->fig2[k], cs_projection_free);
   g_clear_pointer (&self->geometry, cs_geometry_free);
   g_clear_pointer (&self->space, cs_geometry_space_free);
   g_clear_pointer (&self->tok, cs_tokenizer_free);

@@ -166,6 +166,14 @@ check_geometry_page_changed (Fixture *f)
       else
         g_assert_true (png_has_colour (out, 2));
     }
+  cs_geometry_page_show_view (page, "figure2");
+  {
+    g_autofree char *fig2 = artifact_path ("geometry-figure2.png");
+    g_assert_true (cs_geometry_page_export (page, fig2, "slide", "light", 1, 0, &error));
+    g_assert_no_error (error);
+    g_assert_true (png_has_colour (fig2, 0));
+    g_assert_true (png_has_colour (fig2, 2));
+  }
   cs_geometry_page_show_view (page, "cosines");
   g_assert_true (cs_geometry_page_export (page, cosines, "square", "dark", 1, 0, &error));
   g_assert_true (png_has_colour (cosines, 6) == FALSE);
