@@ -1283,6 +1283,71 @@ add_view (CsGeometryPage *self, const char *name, const char *title)
   return GTK_DRAWING_AREA (area);
 }
 
+static gboolean
+shortcut_find (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  CsGeometryPage *self = CS_GEOMETRY_PAGE (widget);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search));
+  return TRUE;
+}
+
+static gboolean
+shortcut_export (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  export_clicked (CS_GEOMETRY_PAGE (widget));
+  return TRUE;
+}
+
+static gboolean
+shortcut_reset (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  cs_geometry_page_reset_view (CS_GEOMETRY_PAGE (widget));
+  return TRUE;
+}
+
+static gboolean
+shortcut_copy (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  copy_clicked (CS_GEOMETRY_PAGE (widget));
+  return TRUE;
+}
+
+static gboolean
+shortcut_zoom_in (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  cs_geometry_page_zoom (CS_GEOMETRY_PAGE (widget), 1.25, 0.5, 0.5);
+  return TRUE;
+}
+
+static gboolean
+shortcut_zoom_out (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  cs_geometry_page_zoom (CS_GEOMETRY_PAGE (widget), 0.8, 0.5, 0.5);
+  return TRUE;
+}
+
+static void
+add_shortcuts (CsGeometryPage *self)
+{
+  /* managed by the window, so they work wherever the focus is while the page is shown */
+  GtkEventController *c = gtk_shortcut_controller_new ();
+  const struct { guint key; GdkModifierType mods; GtkShortcutFunc func; } keys[] = {
+    { GDK_KEY_f, GDK_CONTROL_MASK, shortcut_find },
+    { GDK_KEY_e, GDK_CONTROL_MASK, shortcut_export },
+    { GDK_KEY_0, GDK_CONTROL_MASK, shortcut_reset },
+    { GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK, shortcut_copy },
+    { GDK_KEY_plus, GDK_CONTROL_MASK, shortcut_zoom_in },
+    { GDK_KEY_equal, GDK_CONTROL_MASK, shortcut_zoom_in },
+    { GDK_KEY_minus, GDK_CONTROL_MASK, shortcut_zoom_out },
+  };
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_MANAGED);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (c),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key, keys[i].mods),
+                                                            gtk_callback_action_new (keys[i].func, NULL, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), c);
+}
+
 static void
 cs_geometry_page_init (CsGeometryPage *self)
 {
@@ -1443,6 +1508,7 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_add_controller (GTK_WIDGET (self->projection_area), motion);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (redraw), self,
                            G_CONNECT_SWAPPED);
+  add_shortcuts (self);
 }
 
 static void
