@@ -86,13 +86,14 @@ projection_data_init (ProjectionData *d, CsGeometryPage *self)
   d->groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
   d->arrows = g_array_new (FALSE, TRUE, sizeof (CsFigureArrow));
   d->strings = g_ptr_array_new_with_free_func (g_free);
+  /* hidden categories stay in the legend, greyed, so a click brings them back */
   for (guint i = 0; i < g->categories->items->len; i++)
     {
       CsCategory *c = cs_category_set_get (g->categories, i);
-      if (!self->visible[i] || !g->vectors[i].estimated)
+      if (!g->vectors[i].estimated)
         continue;
       char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
-      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i };
+      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i, !self->visible[i] };
       g_ptr_array_add (d->strings, name);
       g_array_append_val (d->groups, grp);
     }
@@ -1101,6 +1102,64 @@ copy_selection_clicked (CsGeometryPage *self)
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
 }
 
+/* ---- legend ---- */
+
+static int
+legend_group_at (CsGeometryPage *self, double x, double y, guint *category)
+{
+  ProjectionData d;
+  CsFigureStyle st = screen_style (self);
+  int w = gtk_widget_get_width (GTK_WIDGET (self->projection_area));
+  int h = gtk_widget_get_height (GTK_WIDGET (self->projection_area));
+  int hit;
+  if (!self->proj || w <= 0 || h <= 0)
+    return -1;
+  projection_data_init (&d, self);
+  CsProjectionFigure fig = projection_figure (&d, TRUE);
+  hit = cs_figure_projection_legend_at (0, 0, w, h, &st, &fig, x, y);
+  if (hit >= 0 && category)
+    *category = g_array_index (d.groups, CsFigureGroup, hit).colour;   /* the category's index */
+  projection_data_clear (&d);
+  return hit;
+}
+
+gboolean
+cs_geometry_page_click (CsGeometryPage *self, double x, double y)
+{
+  guint category;
+  if (legend_group_at (self, x, y, &category) < 0)
+    return FALSE;
+  cs_geometry_page_set_category_visible (self, cs_category_set_get (self->geometry->categories, category)->name,
+                                         !self->visible[category]);
+  return TRUE;
+}
+
+gboolean
+cs_geometry_page_legend_position (CsGeometryPage *self, const char *name, double *x, double *y)
+{
+  ProjectionData d;
+  CsFigureStyle st = screen_style (self);
+  int w = gtk_widget_get_width (GTK_WIDGET (self->projection_area));
+  int h = gtk_widget_get_height (GTK_WIDGET (self->projection_area));
+  gboolean ok = FALSE;
+  int c = self->geometry ? cs_category_set_find (self->geometry->categories, name) : -1;
+  if (!self->proj || c < 0 || w <= 0)
+    return FALSE;
+  projection_data_init (&d, self);
+  CsProjectionFigure fig = projection_figure (&d, TRUE);
+  for (guint i = 0; i < d.groups->len; i++)
+    if (g_array_index (d.groups, CsFigureGroup, i).colour == (guint) c)
+      ok = cs_figure_projection_legend_entry (0, 0, w, h, &st, &fig, i, x, y);
+  projection_data_clear (&d);
+  return ok;
+}
+
+static void
+on_click (GtkGestureClick *g, int n_press, double x, double y, CsGeometryPage *self)
+{
+  cs_geometry_page_click (self, x, y);
+}
+
 /* ---- export ---- */
 
 gboolean
@@ -1497,6 +1556,11 @@ cs_geometry_page_init (CsGeometryPage *self)
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
   gtk_widget_add_controller (GTK_WIDGET (self->projection_area), GTK_EVENT_CONTROLLER (drag));
+  {
+    GtkGesture *click = gtk_gesture_click_new ();
+    g_signal_connect (click, "released", G_CALLBACK (on_click), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->projection_area), GTK_EVENT_CONTROLLER (click));
+  }
   drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_SECONDARY);
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_select_begin), self);

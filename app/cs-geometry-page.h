@@ -80,6 +80,16 @@ gboolean    cs_geometry_page_open_workspace (CsGeometryPage *self,
                                              CsModel        *model,
                                              const char     *path,
                                              GError        **error);
+/* A click on the projection: on a legend entry it hides or shows that
+ * category. Returns whether it hit one. */
+gboolean    cs_geometry_page_click          (CsGeometryPage *self,
+                                             double          x,
+                                             double          y);
+/* Where a category's legend entry is, in the projection's coordinates. */
+gboolean    cs_geometry_page_legend_position (CsGeometryPage *self,
+                                             const char     *name,
+                                             double         *x,
+                                             double         *y);
 /* The selected tokens' text, one per line. */
 char       *cs_geometry_page_dup_selection_text (CsGeometryPage *self);
 

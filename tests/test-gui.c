@@ -105,6 +105,17 @@ check_geometry_page (Fixture *f)
   cs_geometry_page_zoom (page, 1.5, 0.6, 0.5);
   g_assert_false (cs_geometry_page_set_axes (page, "animal", NULL, "unicorn", NULL, TRUE, &error));
   g_clear_error (&error);
+
+  /* clicking reptile's legend entry twice hides and shows it; clicking elsewhere does nothing */
+  {
+    double lx, ly;
+    g_assert_true (cs_geometry_page_legend_position (page, "reptile", &lx, &ly));
+    g_assert_true (cs_geometry_page_click (page, lx, ly));
+    g_assert_true (cs_geometry_page_click (page, lx, ly));
+    g_assert_false (cs_geometry_page_click (page, 5, 5));
+    /* fish is hidden but still listed, so its entry can bring it back */
+    g_assert_true (cs_geometry_page_legend_position (page, "fish", &lx, &ly));
+  }
 }
 
 /* After the next frame has painted the changes above. */

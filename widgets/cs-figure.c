@@ -294,7 +294,7 @@ cs_figure_projection_frame (double x, double y, double width, double height, con
     }
   /* Range: the categories and arrows in full, the cloud's central 98 %. */
   for (guint gi = 0; gi < fig->n_groups; gi++)
-    for (guint k = 0; k < fig->groups[gi].n; k++)
+    for (guint k = 0; k < fig->groups[gi].n && !fig->groups[gi].hidden; k++)
       {
         gint32 id = fig->groups[gi].ids[k];
         lo[0] = MIN (lo[0], fig->x[id]); hi[0] = MAX (hi[0], fig->x[id]);
@@ -330,6 +330,63 @@ cs_figure_projection_frame (double x, double y, double width, double height, con
       hi[k] += pad;
     }
   *out = (CsFigureFrame) { f.x0, f.y0, f.w, f.h, lo[0], hi[0], lo[1], hi[1] };
+}
+
+typedef struct
+{
+  double x, y, w, row, fs;
+} Legend;
+
+static void
+legend_layout (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig, Legend *lg)
+{
+  lg->fs = s->font_size * 0.7;
+  lg->row = lg->fs * 1.35;
+  lg->w = 0;
+  for (guint gi = 0; gi < fig->n_groups; gi++)
+    lg->w = MAX (lg->w, text_width (cr, lg->fs, fig->groups[gi].name));
+  lg->x = f->x0 + f->w - lg->w - lg->fs * 2.4;
+  lg->y = f->y0 + lg->fs * 0.5;
+}
+
+static gboolean
+legend_for (double x, double y, double width, double height, const CsFigureStyle *s, const CsProjectionFigure *fig,
+            Legend *lg)
+{
+  CsFigureFrame fr;
+  cairo_surface_t *tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (tmp);
+  cs_figure_projection_frame (x, y, width, height, s, fig, &fr);
+  Frame f = { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
+  legend_layout (cr, &f, s, fig, lg);
+  cairo_destroy (cr);
+  cairo_surface_destroy (tmp);
+  return fig->n_groups > 0;
+}
+
+int
+cs_figure_projection_legend_at (double x, double y, double width, double height, const CsFigureStyle *s,
+                                const CsProjectionFigure *fig, double px, double py)
+{
+  Legend lg;
+  if (!legend_for (x, y, width, height, s, fig, &lg))
+    return -1;
+  if (px < lg.x - lg.fs * 0.4 || px > lg.x + lg.w + lg.fs * 2.0 || py < lg.y)
+    return -1;
+  int i = (int) floor ((py - lg.y) / lg.row);
+  return i >= 0 && (guint) i < fig->n_groups ? i : -1;
+}
+
+gboolean
+cs_figure_projection_legend_entry (double x, double y, double width, double height, const CsFigureStyle *s,
+                                   const CsProjectionFigure *fig, guint group, double *cx, double *cy)
+{
+  Legend lg;
+  if (!legend_for (x, y, width, height, s, fig, &lg) || group >= fig->n_groups)
+    return FALSE;
+  *cx = lg.x + lg.fs * 0.4;
+  *cy = lg.y + lg.row * group + lg.row * 0.45;
+  return TRUE;
 }
 
 void
@@ -372,6 +429,8 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
   for (guint gi = 0; gi < fig->n_groups; gi++)
     {
       double r, g, b;
+      if (fig->groups[gi].hidden)
+        continue;
       cs_figure_palette (fig->groups[gi].colour, &r, &g, &b);
       cairo_set_source_rgba (cr, r, g, b, 0.85);
       for (guint k = 0; k < fig->groups[gi].n; k++)
@@ -416,21 +475,28 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
   /* legend */
   if (fig->n_groups > 0)
     {
-      double lfs = fs * 0.7, row = lfs * 1.35, wmax = 0;
-      for (guint gi = 0; gi < fig->n_groups; gi++)
-        wmax = MAX (wmax, text_width (cr, lfs, fig->groups[gi].name));
-      double lx = f.x0 + f.w - wmax - lfs * 2.4, ly = f.y0 + lfs * 0.5;
+      Legend lg;
+      legend_layout (cr, &f, s, fig, &lg);
       cairo_set_source_rgba (cr, c.bg[0], c.bg[1], c.bg[2], s->theme == CS_THEME_TRANSPARENT ? 0 : 0.8);
-      cairo_rectangle (cr, lx - lfs * 0.4, ly - lfs * 0.3, wmax + lfs * 2.4, row * fig->n_groups + lfs * 0.3);
+      cairo_rectangle (cr, lg.x - lg.fs * 0.4, lg.y - lg.fs * 0.3, lg.w + lg.fs * 2.4, lg.row * fig->n_groups + lg.fs * 0.3);
       cairo_fill (cr);
       for (guint gi = 0; gi < fig->n_groups; gi++)
         {
-          double r, g, b;
+          double r, g, b, cy = lg.y + lg.row * gi + lg.row * 0.45;
+          const double grey[3] = { c.cloud[0], c.cloud[1], c.cloud[2] };
           cs_figure_palette (fig->groups[gi].colour, &r, &g, &b);
           cairo_set_source_rgb (cr, r, g, b);
-          cairo_arc (cr, lx + lfs * 0.4, ly + row * gi + row * 0.45, lfs * 0.32, 0, 2 * G_PI);
-          cairo_fill (cr);
-          text (cr, s, lfs, FALSE, fig->groups[gi].name, lx + lfs * 1.1, ly + row * gi + row * 0.45, 0, 0.5, 0, c.fg);
+          cairo_arc (cr, lg.x + lg.fs * 0.4, cy, lg.fs * 0.32, 0, 2 * G_PI);
+          if (fig->groups[gi].hidden)
+            {
+              cairo_set_source_rgb (cr, grey[0], grey[1], grey[2]);
+              cairo_set_line_width (cr, lg.fs * 0.1);
+              cairo_stroke (cr);
+            }
+          else
+            cairo_fill (cr);
+          text (cr, s, lg.fs, FALSE, fig->groups[gi].name, lg.x + lg.fs * 1.1, cy, 0, 0.5, 0,
+                fig->groups[gi].hidden ? grey : c.fg);
         }
     }
 }

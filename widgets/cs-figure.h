@@ -51,6 +51,7 @@ typedef struct
   const gint32 *ids;
   guint         n;
   guint         colour;      /* palette index */
+  gboolean      hidden;      /* listed in the legend (greyed), its points not drawn */
 } CsFigureGroup;
 
 typedef struct
@@ -88,6 +89,27 @@ typedef struct
   double x0, y0, w, h;
   double xmin, xmax, ymin, ymax;
 } CsFigureFrame;
+
+/* The legend entry (group index) under the point (px, py) of a projection
+ * drawn in the rectangle x, y, width, height; -1 when none. */
+int      cs_figure_projection_legend_at (double                    x,
+                                         double                    y,
+                                         double                    width,
+                                         double                    height,
+                                         const CsFigureStyle      *style,
+                                         const CsProjectionFigure *fig,
+                                         double                    px,
+                                         double                    py);
+/* The centre of a legend entry's marker, for the same layout. */
+gboolean cs_figure_projection_legend_entry (double                    x,
+                                            double                    y,
+                                            double                    width,
+                                            double                    height,
+                                            const CsFigureStyle      *style,
+                                            const CsProjectionFigure *fig,
+                                            guint                     group,
+                                            double                   *cx,
+                                            double                   *cy);
 
 void     cs_figure_projection_frame (double                    x,
                                      double                    y,
