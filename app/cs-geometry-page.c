@@ -52,6 +52,7 @@ struct _CsGeometryPage
   GtkEntry        *hierarchy_entry, *extra_name, *extra_words;
   GtkSpinButton   *fraction_spin, *seed_spin, *min_spin;
   char            *hierarchy;
+  char            *json_path;
   gboolean         selecting;
   double           sel[4];        /* widget coordinates of the rubber band */
 };
@@ -556,6 +557,7 @@ typedef struct
   int      min_tokens;
   char    *extra_name;
   char    *extra_words;
+  char    *json;         /* the user's categories instead of WordNet */
 } Params;
 
 static void
@@ -566,6 +568,7 @@ params_free (gpointer p)
   g_free (q->hierarchy);
   g_free (q->extra_name);
   g_free (q->extra_words);
+  g_free (q->json);
   g_free (q);
 }
 
@@ -592,8 +595,9 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
     }
   if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
       !(c->space = cs_geometry_space_new (cs_model_get_unembedding (model), CS_DEVICE_AUTO, cancellable, &error)) ||
-      !(wn = cs_wordnet_open (NULL, &error)) ||
-      !(cats = cs_category_set_from_wordnet (wn, prm->hierarchy, c->tok, &co, &error)))
+      (prm->json ? !(cats = cs_category_set_from_json (prm->json, c->tok, &co, &error))
+                 : (!(wn = cs_wordnet_open (NULL, &error)) ||
+                    !(cats = cs_category_set_from_wordnet (wn, prm->hierarchy, c->tok, &co, &error)))))
     {
       g_task_return_error (task, error);
       computed_free (c);
@@ -604,7 +608,20 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       g_auto(GStrv) words = g_strsplit_set (prm->extra_words, ",;\n", -1);
       for (guint i = 0; words[i]; i++)
         g_strstrip (words[i]);
-      cs_category_set_add_words (cats, c->tok, prm->extra_name, 0, (const char * const *) words, FALSE);
+      int existing = cs_category_set_find (cats, prm->extra_name);
+      if (existing >= 0)
+        {
+          /* editing a category: its words are replaced */
+          CsCategory *old = cs_category_set_get (cats, existing);
+          g_autoptr(CsCategorySet) tmp = cs_category_set_new (cats->min_tokens);
+          CsCategory *fresh = cs_category_set_add_words (tmp, c->tok, prm->extra_name, -1,
+                                                         (const char * const *) words, FALSE);
+          g_array_set_size (old->tokens, 0);
+          g_array_append_vals (old->tokens, fresh->tokens->data, fresh->tokens->len);
+          old->reliable = (int) old->tokens->len >= MAX (cats->min_tokens, 2);
+        }
+      else
+        cs_category_set_add_words (cats, c->tok, prm->extra_name, 0, (const char * const *) words, FALSE);
     }
   if (!(c->geometry = cs_geometry_estimate (c->space, cats, prm->train_fraction, prm->seed, cancellable, &error)))
     {
@@ -697,16 +714,58 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   prm->model = g_object_ref (self->model);
   prm->hierarchy = g_strdup (hierarchy && *hierarchy ? hierarchy : "animal");
   g_free (self->hierarchy);
-  self->hierarchy = g_strdup_printf ("WordNet %s", prm->hierarchy);
+  self->hierarchy = self->json_path ? g_strdup_printf ("categories from %s", self->json_path)
+                                    : g_strdup_printf ("WordNet %s", prm->hierarchy);
   prm->train_fraction = train_fraction;
   prm->seed = seed;
   prm->min_tokens = min_tokens;
   prm->extra_name = g_strdup (extra_name);
   prm->extra_words = g_strdup (extra_words);
+  prm->json = g_strdup (self->json_path);
   task = g_task_new (NULL, self->cancellable, compute_done, g_object_ref (self));
   g_task_set_task_data (task, prm, params_free);
   g_task_run_in_thread (task, compute_thread);
   set_busy (self, _("Whitening the unembedding and estimating the categories…"));
+}
+
+void
+cs_geometry_page_compute_json (CsGeometryPage *self, const char *path, double train_fraction, guint seed,
+                               int min_tokens)
+{
+  g_free (self->json_path);
+  self->json_path = g_strdup (path);
+  cs_geometry_page_compute (self, NULL, train_fraction, seed, min_tokens, NULL, NULL);
+}
+
+static void
+json_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsGeometryPage *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      if (path)
+        cs_geometry_page_compute_json (self, path, gtk_spin_button_get_value (self->fraction_spin),
+                                       (guint) gtk_spin_button_get_value_as_int (self->seed_spin),
+                                       gtk_spin_button_get_value_as_int (self->min_spin));
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+load_json_clicked (CsGeometryPage *self)
+{
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Load Categories"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("Category lists (JSON)"));
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (json_chooser_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 void
@@ -720,6 +779,7 @@ cs_geometry_page_set_model (CsGeometryPage *self, CsModel *model)
 static void
 recompute_clicked (CsGeometryPage *self)
 {
+  g_clear_pointer (&self->json_path, g_free);    /* the WordNet root field rules again */
   cs_geometry_page_compute (self, gtk_editable_get_text (GTK_EDITABLE (self->hierarchy_entry)),
                             gtk_spin_button_get_value (self->fraction_spin),
                             (guint) gtk_spin_button_get_value_as_int (self->seed_spin),
@@ -1472,6 +1532,10 @@ cs_geometry_page_init (CsGeometryPage *self)
     gtk_entry_set_placeholder_text (self->extra_words, _("dog, cat, horse, …"));
     gtk_grid_attach (GTK_GRID (grid), button, 1, 6, 1, 1);
     g_signal_connect_swapped (button, "clicked", G_CALLBACK (recompute_clicked), self);
+    button = gtk_button_new_with_mnemonic (_("_Load Categories (JSON)…"));
+    gtk_widget_set_tooltip_text (button, _("{\"name\": {\"parent\": \"other\" or null, \"words\": [...]}}"));
+    gtk_grid_attach (GTK_GRID (grid), button, 0, 7, 2, 1);
+    g_signal_connect_swapped (button, "clicked", G_CALLBACK (load_json_clicked), self);
     gtk_box_append (GTK_BOX (side), grid);
   }
   gtk_box_append (GTK_BOX (side), heading (_("Selection")));
@@ -1593,6 +1657,7 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->selection, g_array_unref);
   g_clear_pointer (&self->hierarchy, g_free);
+  g_clear_pointer (&self->json_path, g_free);
   G_OBJECT_CLASS (cs_geometry_page_parent_class)->dispose (object);
 }
 

@@ -15,10 +15,17 @@ G_DECLARE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, CS, GEOMETRY_PAGE, AdwBi
 void        cs_geometry_page_set_model      (CsGeometryPage *self,
                                              CsModel        *model);
 gboolean    cs_geometry_page_get_busy       (CsGeometryPage *self);
+/* Recomputes with the user's categories from a JSON file instead of WordNet. */
+void        cs_geometry_page_compute_json   (CsGeometryPage *self,
+                                             const char     *path,
+                                             double          train_fraction,
+                                             guint           seed,
+                                             int             min_tokens);
 /* Recomputes with other parameters in the background: a WordNet hierarchy
  * (animal, plant or a synset), the split, the reliability threshold, and
- * optionally one more category from a list of words (comma-separated) under
- * the hierarchy's root. */
+ * optionally a category from a list of words (comma-separated): a new one
+ * under the hierarchy's root, or, when the name exists, that category with
+ * its words replaced. */
 void        cs_geometry_page_compute        (CsGeometryPage *self,
                                              const char     *hierarchy,
                                              double          train_fraction,

@@ -342,9 +342,48 @@ check_window (gpointer data)
       g_assert_cmpstr (cs_category_set_get (g->categories, 7)->name, ==, "farm");
       g_assert_cmpuint (cs_category_set_get (g->categories, 7)->tokens->len, >=, 5);
       g_assert_cmpfloat (g->train_fraction, ==, 1.0);
+      /* editing: an existing name gets the new words */
+      cs_geometry_page_compute (page, "animal", 0.7, 0, 10, "bird", "sparrow, robin, eagle");
+      f->phase = 4;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 4)
+    {
+      CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+      CsGeometry *g;
+      if (cs_geometry_page_get_busy (page))
+        return G_SOURCE_CONTINUE;
+      g = cs_geometry_page_get_geometry (page);
+      g_assert_cmpuint (g->categories->items->len, ==, 7);
+      g_assert_cmpuint (cs_category_set_get (g->categories, 2)->tokens->len, <=, 3);
+      g_assert_false (cs_category_set_get (g->categories, 2)->reliable);
+      /* the user's own categories from JSON */
+      {
+        g_autofree char *json = artifact_path ("categories.json");
+        g_assert_true (g_file_set_contents (json,
+          "{\"pets\": {\"parent\": null, \"words\": [\"dog\", \"cat\", \"hamster\", \"rabbit\", \"parrot\", "
+          "\"goldfish\", \"horse\", \"pony\", \"mouse\", \"rat\", \"canary\", \"turtle\"]}, "
+          "\"rodents\": {\"parent\": \"pets\", \"words\": [\"hamster\", \"mouse\", \"rat\", \"gerbil\", "
+          "\"squirrel\", \"beaver\", \"porcupine\"]}}", -1, NULL));
+        cs_geometry_page_compute_json (page, json, 0.7, 0, 3);
+      }
+      f->phase = 5;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 5)
+    {
+      CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+      CsGeometry *g;
+      if (cs_geometry_page_get_busy (page))
+        return G_SOURCE_CONTINUE;
+      g = cs_geometry_page_get_geometry (page);
+      g_assert_null (cs_geometry_page_get_error (page));
+      g_assert_cmpuint (g->categories->items->len, ==, 2);
+      g_assert_cmpstr (cs_category_set_get (g->categories, 0)->name, ==, "pets");
+      g_assert_cmpint (cs_category_set_get (g->categories, 1)->parent, ==, 0);
       /* A bad folder gives a message in the window and keeps the model. */
       cs_window_open_model (f->window, f->bad_folder);
-      f->phase = 4;
+      f->phase = 6;
       return G_SOURCE_CONTINUE;
     }
 
