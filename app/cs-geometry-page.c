@@ -24,6 +24,9 @@ struct _CsGeometryPage
   GtkDrawingArea  *projection_area, *cosine_area, *validation_area, *orth_area, *fig2_area;
   GtkWidget       *status_box;
   GtkSpinner      *spinner;
+  GtkProgressBar  *progress_bar;
+  gint             progress_permille;   /* written by the worker thread */
+  guint            progress_source;
   GtkLabel        *status_label;
   GtkWidget       *cancel_button;
 
@@ -44,6 +47,7 @@ struct _CsGeometryPage
   gboolean         fixed_range;
   double           range[4];
   gint64           hover;         /* token id + 1 */
+  gint64           picked;        /* token id + 1, chosen by a click */
   double           drag_range[4];
   GtkSearchEntry  *search;
   GtkLabel        *selection_label;
@@ -135,7 +139,7 @@ projection_figure (ProjectionData *d, gboolean interactive)
     {
       fig.fixed_range = self->fixed_range;
       memcpy (fig.range, self->range, sizeof fig.range);
-      fig.highlight = self->hover;
+      fig.highlight = self->hover ? self->hover : self->picked;
     }
   return fig;
 }
@@ -206,6 +210,25 @@ draw_cosines (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer 
   CsHeatmapFigure fig = { t.names->len - 1, (const char * const *) t.names->pdata, (double *) t.a->data,
                           "cos(ℓ̄<sub>w</sub>, ℓ̄<sub>z</sub>)" };
   cs_figure_draw_heatmap (cr, 0, 0, w, h, s, &fig);
+  table_clear (&t);
+}
+
+static void
+on_cosine_motion (GtkEventControllerMotion *m, double x, double y, CsGeometryPage *self)
+{
+  TableData t;
+  CsFigureStyle st = screen_style (self);
+  guint row, col;
+  g_autofree char *tip = NULL;
+  if (!self->geometry)
+    return;
+  cosine_table (self, &t);
+  CsHeatmapFigure fig = { t.names->len - 1, (const char * const *) t.names->pdata, (double *) t.a->data,
+                          "cos(ℓ̄<sub>w</sub>, ℓ̄<sub>z</sub>)" };
+  if (cs_figure_heatmap_cell_at (0, 0, gtk_widget_get_width (GTK_WIDGET (self->cosine_area)),
+                                 gtk_widget_get_height (GTK_WIDGET (self->cosine_area)), &st, &fig, x, y, &row, &col))
+    tip = g_strdup_printf ("cos(ℓ̄ %s, ℓ̄ %s) = %.3f", fig.names[row], fig.names[col], fig.matrix[row * fig.n + col]);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->cosine_area), tip);
   table_clear (&t);
 }
 
@@ -385,6 +408,7 @@ reproject (CsGeometryPage *self, GError **error)
   self->proj = p;
   self->fixed_range = FALSE;
   self->hover = 0;
+  self->picked = 0;
   redraw (self);
   return TRUE;
 }
@@ -573,6 +597,14 @@ params_free (gpointer p)
 }
 
 static void
+estimate_progress (double fraction, gpointer data)
+{
+  CsGeometryPage *self = data;
+  /* the whitening is the first half of the work */
+  g_atomic_int_set (&self->progress_permille, 500 + (int) (fraction * 500));
+}
+
+static void
 compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Params *prm = task_data;
@@ -623,7 +655,10 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       else
         cs_category_set_add_words (cats, c->tok, prm->extra_name, 0, (const char * const *) words, FALSE);
     }
-  if (!(c->geometry = cs_geometry_estimate (c->space, cats, prm->train_fraction, prm->seed, cancellable, &error)))
+  g_atomic_int_set (&((CsGeometryPage *) g_task_get_source_object (task))->progress_permille, 500);
+  if (!(c->geometry = cs_geometry_estimate_with_progress (c->space, cats, prm->train_fraction, prm->seed,
+                                                          estimate_progress, g_task_get_source_object (task),
+                                                          cancellable, &error)))
     {
       g_task_return_error (task, error);
       computed_free (c);
@@ -632,9 +667,29 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_task_return_pointer (task, c, computed_free);
 }
 
+static gboolean
+update_progress (gpointer data)
+{
+  CsGeometryPage *self = data;
+  int p = g_atomic_int_get (&self->progress_permille);
+  if (!self->cancellable)
+    {
+      self->progress_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  if (p > 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, p / 1000.0);
+  else
+    gtk_progress_bar_pulse (self->progress_bar);   /* whitening: no finer measure of it yet */
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 set_busy (CsGeometryPage *self, const char *message)
 {
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), message != NULL && self->cancellable != NULL);
+  if (self->cancellable && !self->progress_source)
+    self->progress_source = g_timeout_add (100, update_progress, self);
   gtk_widget_set_visible (self->status_box, message != NULL);
   gtk_spinner_set_spinning (self->spinner, message != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
@@ -722,8 +777,9 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   prm->extra_name = g_strdup (extra_name);
   prm->extra_words = g_strdup (extra_words);
   prm->json = g_strdup (self->json_path);
-  task = g_task_new (NULL, self->cancellable, compute_done, g_object_ref (self));
+  task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
   g_task_set_task_data (task, prm, params_free);
+  g_atomic_int_set (&self->progress_permille, 0);
   g_task_run_in_thread (task, compute_thread);
   set_busy (self, _("Whitening the unembedding and estimating the categories…"));
 }
@@ -814,6 +870,8 @@ cs_geometry_page_get_geometry (CsGeometryPage *self)
 }
 
 /* ---- zoom, pan, hover ---- */
+
+static char *describe_token (CsGeometryPage *self, gint64 id);
 
 static gboolean
 current_frame (CsGeometryPage *self, CsFigureFrame *f)
@@ -926,20 +984,8 @@ on_motion (GtkEventControllerMotion *m, double x, double y, CsGeometryPage *self
   self->hover = id + 1;
   if (id >= 0)
     {
-      g_autofree char *text = cs_tokenizer_id_to_text (self->tok, (gint32) id);
-      g_autoptr(GString) tip = g_string_new (NULL);
-      g_string_append_printf (tip, "“%s”  (%.2f, %.2f)", text, self->proj->x[id], self->proj->y[id]);
-      for (guint c = 0; c < self->geometry->categories->items->len; c++)
-        {
-          CsCategory *cat = cs_category_set_get (self->geometry->categories, c);
-          for (guint k = 0; k < cat->tokens->len; k++)
-            if (g_array_index (cat->tokens, gint32, k) == id)
-              {
-                g_string_append_printf (tip, "\n%s", cat->name);
-                break;
-              }
-        }
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->projection_area), tip->str);
+      g_autofree char *tip = describe_token (self, id);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->projection_area), tip);
     }
   else
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->projection_area), NULL);
@@ -1183,12 +1229,48 @@ legend_group_at (CsGeometryPage *self, double x, double y, guint *category)
   return hit;
 }
 
+static char *
+describe_token (CsGeometryPage *self, gint64 id)
+{
+  g_autofree char *text = cs_tokenizer_id_to_text (self->tok, (gint32) id);
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "“%s”  (%.2f, %.2f)", text, self->proj->x[id], self->proj->y[id]);
+  for (guint c = 0; c < self->geometry->categories->items->len; c++)
+    {
+      CsCategory *cat = cs_category_set_get (self->geometry->categories, c);
+      for (guint k = 0; k < cat->tokens->len; k++)
+        if (g_array_index (cat->tokens, gint32, k) == id)
+          {
+            g_string_append_printf (s, "\n%s", cat->name);
+            break;
+          }
+    }
+  return g_string_free (s, FALSE);
+}
+
+gint64
+cs_geometry_page_get_picked (CsGeometryPage *self)
+{
+  return self->picked - 1;
+}
+
 gboolean
 cs_geometry_page_click (CsGeometryPage *self, double x, double y)
 {
   guint category;
   if (legend_group_at (self, x, y, &category) < 0)
-    return FALSE;
+    {
+      /* a click on a token selects it: it keeps its ring and is described beside the plot */
+      gint64 id = cs_geometry_page_token_at (self, x, y);
+      self->picked = id + 1;
+      if (id >= 0)
+        {
+          g_autofree char *d = describe_token (self, id);
+          gtk_label_set_text (self->selection_label, d);
+        }
+      gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
+      return FALSE;
+    }
   cs_geometry_page_set_category_visible (self, cs_category_set_get (self->geometry->categories, category)->name,
                                          !self->visible[category]);
   return TRUE;
@@ -1599,8 +1681,12 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
   self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
+  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+  gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
+  gtk_widget_set_size_request (GTK_WIDGET (self->progress_bar), 160, -1);
   gtk_box_append (GTK_BOX (self->status_box), GTK_WIDGET (self->spinner));
   gtk_box_append (GTK_BOX (self->status_box), GTK_WIDGET (self->status_label));
+  gtk_box_append (GTK_BOX (self->status_box), GTK_WIDGET (self->progress_bar));
   gtk_box_append (GTK_BOX (self->status_box), self->cancel_button);
   gtk_widget_set_visible (self->status_box, FALSE);
 
@@ -1634,6 +1720,9 @@ cs_geometry_page_init (CsGeometryPage *self)
   motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   gtk_widget_add_controller (GTK_WIDGET (self->projection_area), motion);
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_cosine_motion), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->cosine_area), motion);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark", G_CALLBACK (redraw), self,
                            G_CONNECT_SWAPPED);
   add_shortcuts (self);
@@ -1646,6 +1735,7 @@ cs_geometry_page_dispose (GObject *object)
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
   g_clear_object (&self->model);
   g_clear_pointer (&self->proj, cs_projection_free);
   for (int k = 0; k < 3; k++)

@@ -92,6 +92,8 @@ gboolean    cs_geometry_page_open_workspace (CsGeometryPage *self,
 gboolean    cs_geometry_page_click          (CsGeometryPage *self,
                                              double          x,
                                              double          y);
+/* The token a click selected, or -1. */
+gint64      cs_geometry_page_get_picked     (CsGeometryPage *self);
 /* Where a category's legend entry is, in the projection's coordinates. */
 gboolean    cs_geometry_page_legend_position (CsGeometryPage *self,
                                              const char     *name,

@@ -4,6 +4,9 @@
 
 G_BEGIN_DECLS
 
+/* Long work reports how far it is, 0 … 1 (from a worker thread). */
+typedef void (*CsProgressFunc) (double fraction, gpointer user_data);
+
 typedef enum
 {
   CS_DEVICE_AUTO,

@@ -14,7 +14,6 @@ typedef enum
   CS_LOGITS_NONE,
 } CsLogitsMode;
 
-typedef void (*CsProgressFunc) (double fraction, gpointer user_data);
 
 typedef struct
 {

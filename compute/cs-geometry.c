@@ -269,6 +269,14 @@ CsGeometry *
 cs_geometry_estimate (CsGeometrySpace *s, CsCategorySet *cats, double train_fraction, guint seed,
                       GCancellable *cancellable, GError **error)
 {
+  return cs_geometry_estimate_with_progress (s, cats, train_fraction, seed, NULL, NULL, cancellable, error);
+}
+
+CsGeometry *
+cs_geometry_estimate_with_progress (CsGeometrySpace *s, CsCategorySet *cats, double train_fraction, guint seed,
+                                    CsProgressFunc progress, gpointer progress_data,
+                                    GCancellable *cancellable, GError **error)
+{
   g_autoptr(CsGeometry) g = g_new0 (CsGeometry, 1);
   guint n = cats->items->len;
   int d = s->d;
@@ -364,6 +372,8 @@ cs_geometry_estimate (CsGeometrySpace *s, CsCategorySet *cats, double train_frac
       for (int j = 0; j < d; j++)
         cv->norm += cv->lbar[j] * cv->lbar[j];
       cv->norm = sqrt (cv->norm);
+      if (progress)
+        progress ((c + 1.0) / n, progress_data);
     }
 
   /* hierarchy */

@@ -93,6 +93,15 @@ CsGeometry      *cs_geometry_estimate        (CsGeometrySpace  *space,
                                               guint             seed,
                                               GCancellable     *cancellable,
                                               GError          **error);
+/* The same, reporting progress after each category. */
+CsGeometry      *cs_geometry_estimate_with_progress (CsGeometrySpace  *space,
+                                              CsCategorySet    *categories,
+                                              double            train_fraction,
+                                              guint             seed,
+                                              CsProgressFunc    progress,
+                                              gpointer          progress_data,
+                                              GCancellable     *cancellable,
+                                              GError          **error);
 void             cs_geometry_free            (CsGeometry       *geometry);
 
 /* An axis: ℓ̄ of one category, or the difference of two (minus ≥ 0). */

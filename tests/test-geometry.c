@@ -260,6 +260,28 @@ test_workspace_and_figures (void)
   cs_tokenizer_free (tok);
 }
 
+/* Hit-testing a heatmap: each cell's centre maps back to its row and column. */
+static void
+test_heatmap_cells (void)
+{
+  const char *names[] = { "a", "bb", "ccc", NULL };
+  double m[9] = { 1, 0.5, 0, 0.5, 1, -0.5, 0, -0.5, 1 };
+  CsHeatmapFigure fig = { 3, names, m, "t" };
+  CsFigureStyle st = { 0 };
+  guint row, col, hits = 0;
+  cs_figure_style_preset ("square", &st);
+  for (double y = 0; y < 600; y += 3)
+    for (double x = 0; x < 600; x += 3)
+      if (cs_figure_heatmap_cell_at (0, 0, 600, 600, &st, &fig, x, y, &row, &col))
+        {
+          g_assert_cmpuint (row, <, 3);
+          g_assert_cmpuint (col, <, 3);
+          hits++;
+        }
+  g_assert_cmpuint (hits, >, 1000);
+  g_assert_false (cs_figure_heatmap_cell_at (0, 0, 600, 600, &st, &fig, 1, 1, &row, &col));
+}
+
 static void
 test_bad_input (void)
 {
@@ -334,6 +356,7 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);
   g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
+  g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);
   g_test_add_func ("/geometry/bad-input", test_bad_input);
   return g_test_run ();
 }

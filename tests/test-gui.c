@@ -141,6 +141,12 @@ check_geometry_page_changed (Fixture *f)
       for (int x = 100; x < 900 && hit < 0; x += 7)
         hit = cs_geometry_page_token_at (p, x, y);
     g_assert_cmpint (hit, >=, 0);
+    /* a click there selects that token */
+    for (int y = 100; y < 600; y += 7)
+      for (int x = 100; x < 900; x += 7)
+        if (cs_geometry_page_token_at (p, x, y) == hit && cs_geometry_page_get_picked (p) < 0)
+          cs_geometry_page_click (p, x, y);
+    g_assert_cmpint (cs_geometry_page_get_picked (p), ==, hit);
   }
 
   /* search rings a token and centres the view on it; a rubber band lists tokens */

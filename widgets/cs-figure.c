@@ -514,22 +514,49 @@ diverging (double v, double *r, double *g, double *b)
   *b = a[2] + (z[2] - a[2]) * u;
 }
 
+static void
+heatmap_layout (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                const CsHeatmapFigure *fig, double *x0, double *y0, double *cell)
+{
+  double fs = s->font_size * 0.75, label_w = 0;
+  for (guint i = 0; i < fig->n; i++)
+    label_w = MAX (label_w, text_width (cr, fs, fig->names[i]));
+  double top = y + (fig->title ? s->font_size * 2 : fs);
+  double avail_w = width - label_w - fs * 6, avail_h = height - (top - y) - label_w - fs;
+  *cell = MAX (1, MIN (avail_w, avail_h) / MAX (fig->n, 1));
+  *x0 = x + label_w + fs;
+  *y0 = top;
+}
+
+gboolean
+cs_figure_heatmap_cell_at (double x, double y, double width, double height, const CsFigureStyle *s,
+                           const CsHeatmapFigure *fig, double px, double py, guint *row, guint *col)
+{
+  cairo_surface_t *tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (tmp);
+  double x0, y0, cell;
+  heatmap_layout (cr, x, y, width, height, s, fig, &x0, &y0, &cell);
+  cairo_destroy (cr);
+  cairo_surface_destroy (tmp);
+  if (fig->n == 0 || px < x0 || py < y0 || px >= x0 + cell * fig->n || py >= y0 + cell * fig->n)
+    return FALSE;
+  *row = (guint) ((py - y0) / cell);
+  *col = (guint) ((px - x0) / cell);
+  return TRUE;
+}
+
 void
 cs_figure_draw_heatmap (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
                         const CsHeatmapFigure *fig)
 {
   Colours c = colours (s);
-  double fs = s->font_size * 0.75, label_w = 0;
+  double fs = s->font_size * 0.75;
   guint n = fig->n;
+  double x0, y0, cell;
 
   if (n == 0)
     return;
-  for (guint i = 0; i < n; i++)
-    label_w = MAX (label_w, text_width (cr, fs, fig->names[i]));
-  double top = y + (fig->title ? s->font_size * 2 : fs);
-  double avail_w = width - label_w - fs * 6, avail_h = height - (top - y) - label_w - fs;
-  double cell = MAX (1, MIN (avail_w, avail_h) / n);
-  double x0 = x + label_w + fs, y0 = top;
+  heatmap_layout (cr, x, y, width, height, s, fig, &x0, &y0, &cell);
 
   if (fig->title)
     text (cr, s, s->font_size, TRUE, fig->title, x0 + cell * n / 2, y + s->font_size * 0.3, 0.5, 0, 0, c.fg);

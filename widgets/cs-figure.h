@@ -135,6 +135,17 @@ typedef struct
   const char         *title;
 } CsHeatmapFigure;
 
+/* The cell (row, column) under (px, py) of a heatmap drawn in the rectangle. */
+gboolean cs_figure_heatmap_cell_at (double                 x,
+                                    double                 y,
+                                    double                 width,
+                                    double                 height,
+                                    const CsFigureStyle   *style,
+                                    const CsHeatmapFigure *fig,
+                                    double                 px,
+                                    double                 py,
+                                    guint                 *row,
+                                    guint                 *col);
 void     cs_figure_draw_heatmap    (cairo_t               *cr,
                                     double                 x,
                                     double                 y,
