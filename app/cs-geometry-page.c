@@ -953,6 +953,22 @@ on_drag_update (GtkGestureDrag *g, double ox, double oy, CsGeometryPage *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->projection_area));
 }
 
+gboolean
+cs_geometry_page_token_position (CsGeometryPage *self, gint64 id, double *x, double *y)
+{
+  CsFigureFrame f;
+  graphene_point_t in, out;
+  if (!current_frame (self, &f) || id < 0 || id >= self->proj->vocab)
+    return FALSE;
+  in.x = (float) (f.x0 + (self->proj->x[id] - f.xmin) / (f.xmax - f.xmin) * f.w);
+  in.y = (float) (f.y0 + f.h - (self->proj->y[id] - f.ymin) / (f.ymax - f.ymin) * f.h);
+  if (!gtk_widget_compute_point (GTK_WIDGET (self->projection_area), GTK_WIDGET (self), &in, &out))
+    return FALSE;
+  *x = out.x;
+  *y = out.y;
+  return TRUE;
+}
+
 gint64
 cs_geometry_page_token_at (CsGeometryPage *self, double x, double y)
 {

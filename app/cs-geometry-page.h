@@ -92,6 +92,11 @@ gboolean    cs_geometry_page_open_workspace (CsGeometryPage *self,
 gboolean    cs_geometry_page_click          (CsGeometryPage *self,
                                              double          x,
                                              double          y);
+/* Where a token is drawn, in the page's coordinates. */
+gboolean    cs_geometry_page_token_position (CsGeometryPage *self,
+                                             gint64          id,
+                                             double         *x,
+                                             double         *y);
 /* The token a click selected, or -1. */
 gint64      cs_geometry_page_get_picked     (CsGeometryPage *self);
 /* Where a category's legend entry is, in the projection's coordinates. */

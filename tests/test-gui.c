@@ -77,6 +77,51 @@ png_has_colour (const char *path, guint palette_index)
   return FALSE;
 }
 
+/* The category's colour appears where its tokens project: around the
+ * computed position of each of its tokens in the rendered window. */
+static void
+assert_tokens_drawn (Fixture *f, const char *png, const char *category)
+{
+  CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+  CsGeometry *g = cs_geometry_page_get_geometry (page);
+  int c = cs_category_set_find (g->categories, category);
+  CsCategory *cat = cs_category_set_get (g->categories, c);
+  g_autoptr(GdkTexture) t = gdk_texture_new_from_filename (png, NULL);
+  int w = gdk_texture_get_width (t), h = gdk_texture_get_height (t);
+  g_autofree guchar *px = g_malloc ((gsize) w * h * 4);
+  double r, gg, b;
+  guint found = 0, tried = 0;
+
+  gdk_texture_download (t, px, (gsize) w * 4);
+  cs_figure_palette ((guint) c, &r, &gg, &b);
+  for (guint k = 0; k < cat->tokens->len; k++)
+    {
+      double x, y;
+      graphene_point_t in, out;
+      if (!cs_geometry_page_token_position (page, g_array_index (cat->tokens, gint32, k), &x, &y))
+        continue;
+      in = GRAPHENE_POINT_INIT ((float) x, (float) y);
+      if (!gtk_widget_compute_point (GTK_WIDGET (page), GTK_WIDGET (f->window), &in, &out))
+        continue;
+      if (out.x < 4 || out.y < 4 || out.x >= w - 4 || out.y >= h - 4)
+        continue;
+      tried++;
+      gboolean hit = FALSE;
+      for (int dy = -2; dy <= 2 && !hit; dy++)
+        for (int dx = -2; dx <= 2 && !hit; dx++)
+          {
+            guchar *p = px + 4 * ((gsize) ((int) out.y + dy) * w + (int) out.x + dx);
+            hit = abs (p[2] - (int) (r * 255)) < 40 && abs (p[1] - (int) (gg * 255)) < 40 &&
+                  abs (p[0] - (int) (b * 255)) < 40;
+          }
+      found += hit;
+    }
+  g_test_message ("%s: its colour at %u of %u token positions", category, found, tried);
+  g_assert_cmpuint (tried, >, 10);
+  /* dots of later categories can cover some */
+  g_assert_cmpuint (found * 2, >, tried);
+}
+
 static void
 check_geometry_page (Fixture *f)
 {
@@ -97,6 +142,8 @@ check_geometry_page (Fixture *f)
   g_assert_true (png_has_colour (png, 0));
   g_assert_true (png_has_colour (png, 1));
   g_assert_true (png_has_colour (png, 3));      /* fish tokens */
+  assert_tokens_drawn (f, png, "fish");
+  assert_tokens_drawn (f, png, "insect");
 
   /* the plot the README promises: ℓ̄_animal vs ℓ̄_bird − ℓ̄_mammal, fish hidden */
   g_assert_true (cs_geometry_page_set_axes (page, "animal", NULL, "bird", "mammal", TRUE, &error));
