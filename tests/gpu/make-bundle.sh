@@ -19,7 +19,8 @@ libs="$(pkg-config --libs $pkgs | sed 's/-lgslcblas//') -Wl,-Bstatic -llapacke -
   -lgfortran -lgomp -lm"
 
 objs=""
-for f in cs-error cs-safetensors cs-model-config cs-model cs-backend cs-paths cs-tokenizer cs-forward cs-gpu cs-whiten; do
+for f in cs-error cs-safetensors cs-model-config cs-model cs-backend cs-paths cs-tokenizer cs-forward cs-gpu cs-whiten \
+         cs-wordnet cs-categories cs-geometry; do
   gcc $cflags -c "$src/compute/$f.c" -o "$out/$f.o"
   objs="$objs $out/$f.o"
 done
