@@ -309,13 +309,23 @@ cs_category_set_from_json (const char               *path,
       c = category_new (name, "user", -1);
       g_ptr_array_add (set->items, c);
       g_ptr_array_add (parents, (gpointer) parent);
-      if (json_object_has_member (e, "tokens"))
+      JsonNode *tn = json_object_has_member (e, "tokens") ? json_object_get_member (e, "tokens") : NULL;
+      JsonNode *wn = json_object_has_member (e, "words") ? json_object_get_member (e, "words") : NULL;
+      if ((tn && !JSON_NODE_HOLDS_ARRAY (tn)) || (wn && !JSON_NODE_HOLDS_ARRAY (wn)))
         {
-          JsonArray *a = json_object_get_array_member (e, "tokens");
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: category '%s': \"words\" and \"tokens\" must be lists",
+                       path, name);
+          return NULL;
+        }
+      if (tn)
+        {
+          JsonArray *a = json_node_get_array (tn);
           g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
           for (guint i = 0; a && i < json_array_get_length (a); i++)
             {
-              const char *t = json_array_get_string_element (a, i);
+              JsonNode *en = json_array_get_element (a, i);
+              const char *t = JSON_NODE_HOLDS_VALUE (en) && json_node_get_value_type (en) == G_TYPE_STRING ?
+                              json_node_get_string (en) : NULL;
               gint32 id = t ? cs_tokenizer_token_to_id (tok, t) : -1;
               if (id < 0)
                 {
@@ -330,15 +340,15 @@ cs_category_set_from_json (const char               *path,
           c->n_words = a ? json_array_get_length (a) : 0;
           g_array_sort (c->tokens, compare_i32);
         }
-      else if (json_object_has_member (e, "words"))
+      else if (wn)
         {
-          JsonArray *a = json_object_get_array_member (e, "words");
+          JsonArray *a = json_node_get_array (wn);
           g_autoptr(GPtrArray) words = g_ptr_array_new ();
           for (guint i = 0; a && i < json_array_get_length (a); i++)
             {
-              const char *w = json_array_get_string_element (a, i);
-              if (w)
-                g_ptr_array_add (words, (gpointer) w);
+              JsonNode *en = json_array_get_element (a, i);
+              if (JSON_NODE_HOLDS_VALUE (en) && json_node_get_value_type (en) == G_TYPE_STRING)
+                g_ptr_array_add (words, (gpointer) json_node_get_string (en));
             }
           match_words (c, words, tok, style, o->plurals);
         }

@@ -207,6 +207,13 @@ cs_model_config_parse (const char  *json,
       !require_int (o, (const char *[]) { "vocab_size", NULL }, &c->vocab, origin, error))
     return NULL;
 
+  if (c->n_layers > 10000 || c->hidden > 1000000 || c->n_heads > 100000 || c->vocab > 100000000)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "%s: %d layers, hidden size %d, %d heads, vocabulary %d: not the sizes of a real model",
+                   origin, c->n_layers, c->hidden, c->n_heads, c->vocab);
+      return NULL;
+    }
   if (!get_int_any (o, (const char *[]) { "num_key_value_heads", NULL }, &c->n_kv_heads) || c->n_kv_heads <= 0)
     c->n_kv_heads = c->n_heads;
   if (!get_int_any (o, (const char *[]) { "head_dim", NULL }, &c->head_dim) || c->head_dim <= 0)
@@ -348,7 +355,9 @@ cs_model_config_parse (const char  *json,
         }
       for (int i = 0; i < c->n_layers; i++)
         {
-          const char *t = json_array_get_string_element (a, (guint) i);
+          JsonNode *e = json_array_get_element (a, (guint) i);
+          const char *t = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING ?
+                          json_node_get_string (e) : NULL;
           c->layer_sliding[i] = t && g_str_equal (t, "sliding_attention");
         }
     }

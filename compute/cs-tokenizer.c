@@ -137,6 +137,32 @@ obj_bool (JsonObject *o, const char *name, gboolean dflt)
   return json_node_get_boolean (n);
 }
 
+/* Element i of an array as an object / string / integer, or NULL / FALSE
+ * when it is something else: a user's file must never trip an assertion. */
+static JsonObject *
+elem_object (JsonArray *a, guint i)
+{
+  JsonNode *n = a && i < json_array_get_length (a) ? json_array_get_element (a, i) : NULL;
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static const char *
+elem_string (JsonArray *a, guint i)
+{
+  JsonNode *n = a && i < json_array_get_length (a) ? json_array_get_element (a, i) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING ? json_node_get_string (n)
+                                                                                           : NULL;
+}
+
+static gboolean
+node_int (JsonNode *n, gint64 *out)
+{
+  if (!n || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
 static JsonObject *
 obj_object (JsonObject *o, const char *name)
 {
@@ -312,8 +338,8 @@ read_template (CsTokenizer *self, JsonObject *pp, const char *origin, GError **e
       JsonArray *a = obj_array (pp, "processors");
       for (guint i = 0; a && i < json_array_get_length (a); i++)
         {
-          JsonObject *p = json_node_get_object (json_array_get_element (a, i));
-          if (g_strcmp0 (obj_string (p, "type"), "TemplateProcessing") == 0)
+          JsonObject *p = elem_object (a, i);
+          if (p && g_strcmp0 (obj_string (p, "type"), "TemplateProcessing") == 0)
             {
               g_clear_pointer (&self->template_prefix, g_array_unref);
               g_clear_pointer (&self->template_suffix, g_array_unref);
@@ -329,7 +355,7 @@ read_template (CsTokenizer *self, JsonObject *pp, const char *origin, GError **e
   specials = obj_object (pp, "special_tokens");
   for (guint i = 0; single && i < json_array_get_length (single); i++)
     {
-      JsonObject *piece = json_node_get_object (json_array_get_element (single, i));
+      JsonObject *piece = elem_object (single, i);
       JsonObject *sp = obj_object (piece, "SpecialToken");
       if (obj_object (piece, "Sequence"))
         {
@@ -350,7 +376,15 @@ read_template (CsTokenizer *self, JsonObject *pp, const char *origin, GError **e
             }
           for (guint k = 0; k < json_array_get_length (ids); k++)
             {
-              gint32 id = (gint32) json_array_get_int_element (ids, k);
+              gint64 v;
+              gint32 id;
+              if (!node_int (json_array_get_element (ids, k), &v) || v < 0 || v > G_MAXINT32)
+                {
+                  g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                               "%s: the post-processor's special token '%s' has a non-integer id", origin, name);
+                  return FALSE;
+                }
+              id = (gint32) v;
               g_array_append_val (after ? self->template_suffix : self->template_prefix, id);
             }
         }
@@ -430,11 +464,12 @@ cs_tokenizer_parse (const char  *json,
     g_autoptr(GList) keys = json_object_get_members (vocab);
     for (GList *l = keys; l; l = l->next)
       {
-        gint64 id = json_object_get_int_member (vocab, l->data);
+        gint64 id = -1;
+        node_int (json_object_get_member (vocab, l->data), &id);
         if (id < 0 || id > G_MAXINT32 / 2)
           {
-            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: token '%s' has id %" G_GINT64_FORMAT,
-                         origin, (const char *) l->data, id);
+            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: token '%s' has no valid id (a non-negative integer)",
+                         origin, (const char *) l->data);
             return NULL;
           }
         set_token (self, (gint32) id, l->data);
@@ -444,13 +479,19 @@ cs_tokenizer_parse (const char  *json,
   added = obj_array (root, "added_tokens");
   for (guint i = 0; added && i < json_array_get_length (added); i++)
     {
-      JsonObject *a = json_node_get_object (json_array_get_element (added, i));
+      JsonObject *a = elem_object (added, i);
       AddedToken t;
       const char *content = obj_string (a, "content");
-      if (!content || !*content)
-        continue;
+      gint64 id = -1;
+      if (!content || !*content || !json_object_has_member (a, "id") ||
+          !node_int (json_object_get_member (a, "id"), &id) || id > G_MAXINT32 / 2)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: added_tokens[%u] is not {\"id\": …, \"content\": …}",
+                       origin, i);
+          return NULL;
+        }
       t.content = g_strdup (content);
-      t.id = (gint32) json_object_get_int_member (a, "id");
+      t.id = (gint32) id;
       t.special = obj_bool (a, "special", FALSE);
       if (t.id < 0)
         {
@@ -475,15 +516,18 @@ cs_tokenizer_parse (const char  *json,
 
       if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 2)
         {
-          a = g_strdup (json_array_get_string_element (json_node_get_array (n), 0));
-          b = g_strdup (json_array_get_string_element (json_node_get_array (n), 1));
+          a = g_strdup (elem_string (json_node_get_array (n), 0));
+          b = g_strdup (elem_string (json_node_get_array (n), 1));
         }
       else if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
         {
           const char *s = json_node_get_string (n);
-          const char *sp = strchr (s + 1, ' ');
+          const char *sp = *s ? strchr (s + 1, ' ') : NULL;
           if (!sp)
-            continue;
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: merge %u is malformed", origin, i);
+              return NULL;
+            }
           a = g_strndup (s, sp - s);
           b = g_strdup (sp + 1);
         }

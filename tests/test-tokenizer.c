@@ -95,6 +95,18 @@ test_bad_tokenizers (void)
       "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", "missing from the vocabulary" },
     { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}",
       "BertPreTokenizer pre-tokeniser is not supported" },
+    /* wrong JSON types where values are expected: messages, never assertions */
+    { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": \"x\"}}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+      "token 'a' has no valid id" },
+    { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [1]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+      "merge 0 is malformed" },
+    { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}, \"added_tokens\": [1], \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+      "added_tokens[0] is not" },
+    { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}, "
+      "\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [1, {\"SpecialToken\": {\"id\": \"<s>\"}}], "
+      "\"special_tokens\": {\"<s>\": {\"ids\": [\"q\"]}}}}", "non-integer id" },
+    { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}, \"pre_tokenizer\": {\"type\": \"Split\", "
+      "\"pattern\": {\"Regex\": \"(\"}}}", "regex does not compile" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
