@@ -106,7 +106,9 @@ load_sharded (CsModel *self, const char *index_path, GError **error)
   members = json_object_get_members (mapobj);
   for (GList *l = members; l; l = l->next)
     {
-      const char *file = json_object_get_string_member (mapobj, l->data);
+      JsonNode *fn = json_object_get_member (mapobj, l->data);
+      const char *file = JSON_NODE_HOLDS_VALUE (fn) && json_node_get_value_type (fn) == G_TYPE_STRING ?
+                         json_node_get_string (fn) : NULL;
       g_autofree char *full = NULL;
       if (!file || strchr (file, '/') || g_hash_table_contains (seen, file))
         {

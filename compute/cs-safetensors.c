@@ -340,8 +340,9 @@ parse_header (CsSafetensors *self,
           return FALSE;
         }
       JsonObject *e = json_node_get_object (node);
-      const char *dtype_s = json_object_has_member (e, "dtype") ?
-        json_node_get_string (json_object_get_member (e, "dtype")) : NULL;
+      JsonNode *dtype_n = json_object_has_member (e, "dtype") ? json_object_get_member (e, "dtype") : NULL;
+      const char *dtype_s = dtype_n && JSON_NODE_HOLDS_VALUE (dtype_n) &&
+                            json_node_get_value_type (dtype_n) == G_TYPE_STRING ? json_node_get_string (dtype_n) : NULL;
       JsonNode *shape_n = json_object_get_member (e, "shape");
       JsonNode *offs_n = json_object_get_member (e, "data_offsets");
       CsTensor *t;

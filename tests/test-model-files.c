@@ -212,6 +212,10 @@ test_broken_safetensors (void)
                 "\"b\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[16,48]}}", data, 64);
   expect_open_error (p, "overlap");
 
+  /* a dtype that is not a string */
+  write_raw (p, "{\"w\":{\"dtype\":{\"x\":1},\"shape\":[4],\"data_offsets\":[0,4]}}", data, 4);
+  expect_open_error (p, "has no dtype");
+
   /* unknown dtype */
   write_raw (p, "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[4],\"data_offsets\":[0,4]}}", data, 4);
   expect_open_error (p, "'F8_E4M3'");
