@@ -422,6 +422,55 @@ test_llama_family (void)
   ref_clear (&r);
 }
 
+/* The same weights split into two shards with model.safetensors.index.json
+ * give the reference logits. */
+static void
+test_sharded (void)
+{
+  g_autofree char *src = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", "gpt2", NULL);
+  g_autofree char *src_st = g_build_filename (src, "model.safetensors", NULL);
+  g_autofree char *src_cfg = g_build_filename (src, "config.json", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("cs-shards-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsSafetensors) st = cs_safetensors_open (src_st, &error);
+  g_autoptr(GArray) a = g_array_new (FALSE, FALSE, sizeof (CsTensor));
+  g_autoptr(GArray) b = g_array_new (FALSE, FALSE, sizeof (CsTensor));
+  g_autoptr(GString) index = g_string_new ("{\"metadata\": {}, \"weight_map\": {");
+  g_autofree char *cfg = NULL;
+  Ref r = { 0 };
+  gsize n;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < cs_safetensors_get_n_tensors (st); i++)
+    {
+      const CsTensor *t = cs_safetensors_get_nth (st, i);
+      g_array_append_val (i % 2 ? b : a, *t);
+      g_string_append_printf (index, "%s\"%s\": \"%s\"", i ? ", " : "", t->name,
+                              i % 2 ? "model-00002-of-00002.safetensors" : "model-00001-of-00002.safetensors");
+    }
+  g_string_append (index, "}}");
+  {
+    g_autofree char *p1 = g_build_filename (dir, "model-00001-of-00002.safetensors", NULL);
+    g_autofree char *p2 = g_build_filename (dir, "model-00002-of-00002.safetensors", NULL);
+    g_autofree char *pi = g_build_filename (dir, "model.safetensors.index.json", NULL);
+    g_autofree char *pc = g_build_filename (dir, "config.json", NULL);
+    g_assert_true (cs_safetensors_write (p1, (CsTensor *) a->data, a->len, NULL, &error));
+    g_assert_true (cs_safetensors_write (p2, (CsTensor *) b->data, b->len, NULL, &error));
+    g_assert_true (g_file_set_contents (pi, index->str, -1, NULL));
+    g_assert_true (g_file_get_contents (src_cfg, &cfg, NULL, NULL));
+    g_assert_true (g_file_set_contents (pc, cfg, -1, NULL));
+  }
+  /* the reference ids and logits come from the original folder */
+  ref_open (&r, src);
+  g_clear_object (&r.model);
+  r.model = cs_model_open (dir, &error);
+  g_assert_no_error (error);
+  g_autoptr(CsForwardResult) res = run_ref (&r, NULL);
+  g_autofree float *want = ref_f32 (&r, "logits", &n);
+  g_assert_cmpfloat (max_abs_diff (res->logits, want, n), <, 1e-4);
+  ref_clear (&r);
+}
+
 static void
 test_bad_requests (void)
 {
@@ -481,6 +530,7 @@ main (int argc, char **argv)
   g_test_add_func ("/forward/steer-from", test_steer_from_position);
   g_test_add_func ("/forward/qwen2-mistral", test_llama_family);
   g_test_add_func ("/forward/sample-model", test_sample_model);
+  g_test_add_func ("/forward/sharded", test_sharded);
   g_test_add_func ("/forward/bad-requests", test_bad_requests);
   return g_test_run ();
 }
