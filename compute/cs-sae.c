@@ -1,0 +1,153 @@
+#define G_LOG_DOMAIN "cs-sae"
+
+#include "cs-sae.h"
+#include "cs-backend.h"
+#include "cs-error.h"
+#include "cs-safetensors.h"
+
+#include <cblas.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+void
+cs_sae_free (CsSae *s)
+{
+  if (!s)
+    return;
+  g_free (s->hook_name);
+  g_free (s->W_enc);
+  g_free (s->W_dec);
+  g_free (s->b_enc);
+  g_free (s->b_dec);
+  g_free (s);
+}
+
+static float *
+read_tensor (CsSafetensors *st, const char *path, const char *name, gint64 d0, gint64 d1, GError **error)
+{
+  const CsTensor *t = cs_safetensors_lookup (st, name);
+  float *out;
+  if (!t)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: the SAE weights lack '%s'", path, name);
+      return NULL;
+    }
+  if (!cs_dtype_is_float (t->dtype) || (d1 < 0 ? (t->ndim != 1 || t->shape[0] != d0)
+                                                : (t->ndim != 2 || t->shape[0] != d0 || t->shape[1] != d1)))
+    {
+      g_autofree char *desc = cs_tensor_describe (t);
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "%s: '%s' is %s, which does not fit d_in and d_sae of cfg.json",
+                   path, name, desc);
+      return NULL;
+    }
+  out = g_try_new (float, cs_tensor_numel (t));
+  if (!out)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "%s: not enough memory for '%s'", path, name);
+      return NULL;
+    }
+  cs_tensor_read_f32 (t, 0, (gsize) cs_tensor_numel (t), out);
+  return out;
+}
+
+static int
+int_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64 ? (int) json_node_get_int (n) : -1;
+}
+
+static const char *
+str_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING ? json_node_get_string (n) : NULL;
+}
+
+CsSae *
+cs_sae_load (const char *folder, GError **error)
+{
+  g_autofree char *cfg_path = g_build_filename (folder, "cfg.json", NULL);
+  g_autofree char *w_path = g_build_filename (folder, "sae_weights.safetensors", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(CsSae) s = g_new0 (CsSae, 1);
+  g_autoptr(CsSafetensors) st = NULL;
+  JsonObject *o;
+  const char *arch, *norm;
+
+  if (!json_parser_load_from_file (parser, cfg_path, &local_error))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s (an SAELens SAE folder holds cfg.json and "
+                   "sae_weights.safetensors)", cfg_path, local_error->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not a JSON object", cfg_path);
+      return NULL;
+    }
+  o = json_node_get_object (json_parser_get_root (parser));
+  s->d_in = int_member (o, "d_in");
+  s->d_sae = int_member (o, "d_sae");
+  s->hook_layer = int_member (o, "hook_layer");
+  s->hook_name = g_strdup (str_member (o, "hook_name"));
+  arch = str_member (o, "architecture");
+  norm = str_member (o, "normalize_activations");
+  {
+    JsonNode *n = json_object_has_member (o, "apply_b_dec_to_input") ? json_object_get_member (o, "apply_b_dec_to_input") : NULL;
+    s->apply_b_dec_to_input = n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN &&
+                              json_node_get_boolean (n);
+  }
+  if (s->d_in <= 0 || s->d_sae <= 0 || s->d_in > 1000000 || s->d_sae > 10000000)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: d_in and d_sae must be positive integers", cfg_path);
+      return NULL;
+    }
+  if (arch && !g_str_equal (arch, "standard"))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+                   "%s: the SAE architecture '%s' is not supported (only standard, ReLU)", cfg_path, arch);
+      return NULL;
+    }
+  if (norm && !g_str_equal (norm, "none"))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
+                   "%s: normalize_activations '%s' is not supported (only none)", cfg_path, norm);
+      return NULL;
+    }
+  st = cs_safetensors_open (w_path, error);
+  if (!st ||
+      !(s->W_enc = read_tensor (st, w_path, "W_enc", s->d_in, s->d_sae, error)) ||
+      !(s->W_dec = read_tensor (st, w_path, "W_dec", s->d_sae, s->d_in, error)) ||
+      !(s->b_enc = read_tensor (st, w_path, "b_enc", s->d_sae, -1, error)) ||
+      !(s->b_dec = read_tensor (st, w_path, "b_dec", s->d_in, -1, error)))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+void
+cs_sae_encode (CsSae *s, const float *x, int n, float *f)
+{
+  g_autofree float *xc = g_new (float, (gsize) n * s->d_in);
+  cs_backend_init ();
+  for (gsize i = 0; i < (gsize) n * s->d_in; i++)
+    xc[i] = x[i] - (s->apply_b_dec_to_input ? s->b_dec[i % s->d_in] : 0.0f);
+  for (int i = 0; i < n; i++)
+    memcpy (f + (gsize) i * s->d_sae, s->b_enc, sizeof (float) * s->d_sae);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, s->d_sae, s->d_in, 1.0f, xc, s->d_in, s->W_enc,
+               s->d_sae, 1.0f, f, s->d_sae);
+  for (gsize i = 0; i < (gsize) n * s->d_sae; i++)
+    if (f[i] < 0)
+      f[i] = 0;
+}
+
+void
+cs_sae_decode (CsSae *s, const float *f, int n, float *x)
+{
+  cs_backend_init ();
+  for (int i = 0; i < n; i++)
+    memcpy (x + (gsize) i * s->d_in, s->b_dec, sizeof (float) * s->d_in);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, s->d_in, s->d_sae, 1.0f, f, s->d_sae, s->W_dec,
+               s->d_in, 1.0f, x, s->d_in);
+}

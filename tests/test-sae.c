@@ -1,0 +1,146 @@
+/* The SAE loader and encoder against the reference encodings that were
+ * computed with PyTorch beside the SAE (tests/data/sample-sae), and the SAE
+ * applied to the sample model's own resid_post.1 activations. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "cs-error.h"
+#include "cs-forward.h"
+#include "cs-model.h"
+#include "cs-safetensors.h"
+#include "cs-sae.h"
+#include "cs-tokenizer.h"
+
+static float *
+ref (CsSafetensors *st, const char *name, gsize *n)
+{
+  const CsTensor *t = cs_safetensors_lookup (st, name);
+  g_assert_nonnull (t);
+  *n = (gsize) cs_tensor_numel (t);
+  float *out = g_new (float, *n);
+  cs_tensor_read_f32 (t, 0, *n, out);
+  return out;
+}
+
+static double
+max_abs_diff (const float *a, const float *b, gsize n)
+{
+  double m = 0;
+  for (gsize i = 0; i < n; i++)
+    m = MAX (m, fabs ((double) a[i] - b[i]));
+  return m;
+}
+
+static void
+test_reference_encodings (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "sample-sae", NULL);
+  g_autofree char *rp = g_build_filename (dir, "reference.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsSae) sae = cs_sae_load (dir, &error);
+  g_autoptr(CsSafetensors) st = cs_safetensors_open (rp, &error);
+  gsize nx, nf, nr;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sae->d_in, ==, 256);
+  g_assert_cmpint (sae->d_sae, ==, 2048);
+  g_assert_cmpint (sae->hook_layer, ==, 1);
+  g_assert_cmpstr (sae->hook_name, ==, "blocks.1.hook_resid_post");
+  g_assert_true (sae->apply_b_dec_to_input);
+  g_autofree float *x = ref (st, "activations", &nx);
+  g_autofree float *want_f = ref (st, "feature_acts", &nf);
+  g_autofree float *want_r = ref (st, "reconstruction", &nr);
+  int n = (int) (nx / 256);
+  g_autofree float *f = g_new (float, nf);
+  g_autofree float *r = g_new (float, nr);
+  cs_sae_encode (sae, x, n, f);
+  cs_sae_decode (sae, f, n, r);
+  double df = max_abs_diff (f, want_f, nf), dr = max_abs_diff (r, want_r, nr);
+  g_test_message ("features max |diff| %.3g, reconstruction max |diff| %.3g", df, dr);
+  g_assert_cmpfloat (df, <, 1e-5);
+  g_assert_cmpfloat (dr, <, 1e-5);
+}
+
+/* On the model's own layer-1 residual stream the SAE is sparse (its README:
+ * mean L0 about 20) and reconstructs most of the variance (FVU 0.23). */
+static void
+test_on_model_activations (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "sample-sae", NULL);
+  g_autofree char *mdir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sample-model", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsSae) sae = cs_sae_load (dir, &error);
+  g_autoptr(CsModel) m = cs_model_open (mdir, &error);
+  g_autoptr(CsTokenizer) tok = NULL;
+  g_autoptr(GArray) tids = NULL;
+  const char *caps[] = { "resid_post.1", NULL };
+  CsForwardOptions o = CS_FORWARD_OPTIONS_INIT;
+
+  g_assert_no_error (error);
+  /* sentences like the corpus it was trained on */
+  tok = cs_tokenizer_load (cs_model_get_tokenizer_path (m), &error);
+  g_assert_no_error (error);
+  tids = cs_tokenizer_encode (tok, "A beaver is a kind of rodent. Examples of mammal include dog, cat and horse. "
+                                   "A sparrow is a kind of oscine. To run means to move fast by using your feet. "
+                                   "An oak is a kind of tree. A trout is a kind of fish that lives in cold water.",
+                              TRUE, &error);
+  g_assert_no_error (error);
+  int len = MIN ((int) tids->len, 64);
+  const gint32 *rows[1] = { (const gint32 *) tids->data };
+  o.capture = caps;
+  o.logits = CS_LOGITS_NONE;
+  o.device = CS_DEVICE_CPU;
+  g_autoptr(CsForwardResult) res = cs_forward_run (m, rows, &len, 1, &o, NULL, &error);
+  g_assert_no_error (error);
+  const float *x = cs_forward_result_get_capture (res, "resid_post.1");
+  g_autofree float *f = g_new (float, (gsize) len * 2048);
+  g_autofree float *xr = g_new (float, (gsize) len * 256);
+  cs_sae_encode (sae, x, len, f);
+  cs_sae_decode (sae, f, len, xr);
+  double l0 = 0, err = 0, var = 0;
+  double mean[256] = { 0 };
+  for (int i = 0; i < len * 2048; i++)
+    l0 += f[i] > 0;
+  for (int i = 0; i < len * 256; i++)
+    mean[i % 256] += x[i] / len;
+  for (int i = 0; i < len * 256; i++)
+    {
+      err += pow (x[i] - xr[i], 2);
+      var += pow (x[i] - mean[i % 256], 2);
+    }
+  g_test_message ("%d tokens: mean L0 %.1f, fraction of variance unexplained %.3f", len, l0 / len, err / var);
+  g_assert_cmpfloat (l0 / len, >, 3);
+  g_assert_cmpfloat (l0 / len, <, 100);
+  g_assert_cmpfloat (err / var, <, 0.5);
+}
+
+static void
+test_bad_folder (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cs-sae-XXXXXX", NULL);
+  g_autofree char *cfg = g_build_filename (dir, "cfg.json", NULL);
+  g_assert_null (cs_sae_load (dir, &error));
+  g_assert_nonnull (strstr (error->message, "cfg.json"));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (cfg, "{\"d_in\": 256, \"d_sae\": 2048, \"architecture\": \"jumprelu\"}", -1, NULL));
+  g_assert_null (cs_sae_load (dir, &error));
+  g_assert_nonnull (strstr (error->message, "'jumprelu' is not supported"));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (cfg, "{\"d_in\": 256, \"d_sae\": 2048}", -1, NULL));
+  g_assert_null (cs_sae_load (dir, &error));
+  g_assert_nonnull (strstr (error->message, "sae_weights.safetensors"));
+  g_unlink (cfg);
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sae/reference", test_reference_encodings);
+  g_test_add_func ("/sae/model-activations", test_on_model_activations);
+  g_test_add_func ("/sae/bad-folder", test_bad_folder);
+  return g_test_run ();
+}
