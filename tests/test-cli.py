@@ -107,6 +107,33 @@ with tempfile.TemporaryDirectory() as tmp:
         with h5py.File(alone, 'r') as g:
             check(np.abs(g['logits'][0, -1] - f['logits'][1]).max() < 1e-5, 'batched = alone')
 
+    # sae-encode: the sample SAE on the sample model's resid_post.1, against
+    # NumPy's encoding of the activations forward saved (forward itself is
+    # checked against transformers above)
+    sae_dir = os.path.join(data, 'sample-sae')
+    text = 'A beaver is a kind of rodent.'
+    acts = os.path.join(tmp, 'sae-acts.h5')
+    run('forward', sample, '--prompt', text, '--output', acts, '--capture', 'resid_post.1', '--logits', 'none')
+    e = json.loads(run('sae-encode', sample, '--sae', sae_dir, '--prompt', text, '--top-k', '3', '--json').stdout)
+    w, _ = read_safetensors(os.path.join(sae_dir, 'sae_weights.safetensors'))
+    with h5py.File(acts, 'r') as f:
+        xa = f['resid_post.1'][0].astype(np.float64)
+        ids_h5 = list(f['input_ids'][0])
+    fa = np.maximum((xa - w['b_dec']) @ w['W_enc'] + w['b_enc'], 0)
+    xh = fa @ w['W_dec'] + w['b_dec']
+    fvu = ((xa - xh) ** 2).sum() / ((xa - xa.mean(0)) ** 2).sum()
+    check(e['hook'] == 'resid_post.1' and [t['id'] for t in e['tokens']] == ids_h5, 'sae-encode reads the SAE\'s hook')
+    check([t['l0'] for t in e['tokens']] == [int((r > 0).sum()) for r in fa], 'sae-encode: L0 per token')
+    top_ok = all([c['feature'] for c in t['top']] == list(np.argsort(-r, kind='stable')[:3])
+                 and all(abs(c['activation'] - r[c['feature']]) < 1e-4 for c in t['top'])
+                 for t, r in zip(e['tokens'], fa))
+    check(top_ok, 'sae-encode: top features and activations match NumPy')
+    check(abs(e['fvu'] - fvu) < 1e-4 and 0 < fvu < 1, f'sae-encode: FVU {e["fvu"]:.3f} (NumPy {fvu:.3f})')
+    p = run('sae-encode', os.path.join(data, 'reference', 'llama'), '--sae', sae_dir, '--prompt', 'hi', expect=1)
+    check('reads 256-dimensional activations, but llama has hidden size 64' in p.stderr, 'SAE d_in mismatch')
+    p = run('sae-encode', sample, '--sae', tmp, '--prompt', 'hi', expect=1)
+    check(p.stderr.strip() != '', 'SAE folder without cfg.json: ' + p.stderr.strip()[:60])
+
     # geometry on the sample model's WordNet animal hierarchy, then its figures
     ws = os.path.join(tmp, 'ws.h5')
     g = json.loads(run('geometry', sample, '--hierarchy', 'animal', '--output', ws, '--json').stdout)

@@ -12,6 +12,7 @@ const CsCliCommand cs_cli_commands[] = {
   { "forward", "Run prompts and save logits and residual-stream activations to HDF5", cs_cli_forward },
   { "geometry", "Category vectors, validation and hierarchy of a model's concepts (to a workspace)", cs_cli_geometry },
   { "figure", "Draw a workspace's figures: projection, heatmap, validation, orthogonality, park-fig2", cs_cli_figure },
+  { "sae-encode", "SAE features of each token of a prompt (SAELens folder), with L0 and reconstruction error", cs_cli_sae_encode },
   { NULL, NULL, NULL },
 };
 

@@ -1,0 +1,228 @@
+#define G_LOG_DOMAIN "conceptscope-cli"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cs-cli-commands.h"
+#include "cs-forward.h"
+#include "cs-gpu.h"
+#include "cs-model.h"
+#include "cs-sae.h"
+#include "cs-tokenizer.h"
+
+/* "blocks.L.hook_resid_post" → "resid_post.L" (likewise resid_pre). */
+static char *
+hook_to_capture (const CsSae *sae, GError **error)
+{
+  const char *h = sae->hook_name;
+  int layer;
+  char kind[32];
+
+  if (h && sscanf (h, "blocks.%d.hook_%31s", &layer, kind) == 2
+      && (strcmp (kind, "resid_post") == 0 || strcmp (kind, "resid_pre") == 0))
+    return g_strdup_printf ("%s.%d", kind, layer);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "the SAE reads hook '%s'; only blocks.L.hook_resid_post and blocks.L.hook_resid_pre "
+               "are supported (give --hook to choose one)", h ? h : "(none)");
+  return NULL;
+}
+
+typedef struct
+{
+  int   id;
+  float v;
+} Feat;
+
+static int
+compare_feat (const void *a, const void *b)
+{
+  const Feat *x = a, *y = b;
+  return x->v < y->v ? 1 : x->v > y->v ? -1 : x->id - y->id;
+}
+
+int
+cs_cli_sae_encode (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  char *prompt = NULL, *sae_dir = NULL, *hook = NULL;
+  int top_k = 5;
+  g_auto(GStrv) rest = NULL;
+  g_autofree char *device_s = NULL;
+  gboolean device_ok = TRUE;
+  GOptionEntry entries[] = {
+    { "sae", 's', 0, G_OPTION_ARG_FILENAME, &sae_dir, "SAELens folder (cfg.json, sae_weights.safetensors)", "DIR" },
+    { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "The text to encode", "TEXT" },
+    { "hook", 0, 0, G_OPTION_ARG_STRING, &hook, "Where to read activations (default: the SAE's hook_name)", "resid_post.L" },
+    { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features listed per token (5)", "K" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "DEVICE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx =
+    g_option_context_new ("[MODEL] --sae DIR --prompt TEXT — SAE features of each token");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  g_autoptr(CsSae) sae = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(CsForwardResult) res = NULL;
+  g_autofree char *path = NULL, *capture = NULL;
+  g_autofree float *f = NULL, *xr = NULL;
+  g_autofree Feat *feats = NULL;
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  const float *x;
+  const char *caps[2] = { NULL, NULL };
+  int len, d, m;
+  double err = 0, var = 0, l0 = 0;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  opt.device = cs_device_from_string (device_s, &device_ok);
+  if (!device_ok)
+    {
+      fprintf (stderr, "conceptscope-cli sae-encode: --device is auto, cpu or cuda\n");
+      return 2;
+    }
+  if (!prompt || !sae_dir || (rest && g_strv_length (rest) > 1) || top_k < 1)
+    {
+      fprintf (stderr, "conceptscope-cli sae-encode: give [MODEL] --sae DIR --prompt TEXT [--top-k K ≥ 1]\n");
+      return 2;
+    }
+  sae = cs_sae_load (sae_dir, &error);
+  if (!sae)
+    return cs_cli_fail (g_steal_pointer (&error));
+  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
+  model = cs_model_open (path, &error);
+  if (!model)
+    return cs_cli_fail (g_steal_pointer (&error));
+  d = cs_model_get_config (model)->hidden;
+  if (sae->d_in != d)
+    {
+      fprintf (stderr, "conceptscope-cli sae-encode: the SAE reads %d-dimensional activations, "
+               "but %s has hidden size %d\n", sae->d_in, cs_model_get_name (model), d);
+      return 1;
+    }
+  capture = hook ? g_strdup (hook) : hook_to_capture (sae, &error);
+  if (!capture)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!cs_forward_check_capture_name (model, capture, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  tok = cs_cli_load_tokenizer (path, NULL, &error);
+  if (!tok)
+    return cs_cli_fail (g_steal_pointer (&error));
+  ids = cs_tokenizer_encode (tok, prompt, TRUE, &error);
+  if (!ids)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (ids->len == 0)
+    {
+      fprintf (stderr, "conceptscope-cli sae-encode: the prompt gives no tokens\n");
+      return 2;
+    }
+  len = (int) ids->len;
+  caps[0] = capture;
+  opt.capture = caps;
+  opt.logits = CS_LOGITS_NONE;
+  {
+    const gint32 *rows[1] = { (const gint32 *) ids->data };
+    res = cs_forward_run (model, rows, &len, 1, &opt, NULL, &error);
+  }
+  if (!res)
+    return cs_cli_fail (g_steal_pointer (&error));
+  x = cs_forward_result_get_capture (res, capture);
+
+  m = sae->d_sae;
+  f = g_new (float, (gsize) len * m);
+  xr = g_new (float, (gsize) len * d);
+  cs_sae_encode (sae, x, len, f);
+  cs_sae_decode (sae, f, len, xr);
+  /* Fraction of variance unexplained, as SAELens reports it: the
+   * reconstruction's squared error over the squared deviation from the
+   * mean activation of these tokens. */
+  for (int j = 0; j < d; j++)
+    {
+      double mean = 0;
+      for (int t = 0; t < len; t++)
+        mean += x[(gsize) t * d + j];
+      mean /= len;
+      for (int t = 0; t < len; t++)
+        {
+          double e = x[(gsize) t * d + j] - xr[(gsize) t * d + j], v = x[(gsize) t * d + j] - mean;
+          err += e * e;
+          var += v * v;
+        }
+    }
+  feats = g_new (Feat, m);
+  top_k = MIN (top_k, m);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "hook");
+  json_builder_add_string_value (b, capture);
+  json_builder_set_member_name (b, "d_sae");
+  json_builder_add_int_value (b, m);
+  json_builder_set_member_name (b, "tokens");
+  json_builder_begin_array (b);
+  if (!json)
+    printf ("%s, %d features, read at %s\n", sae_dir, m, capture);
+  for (int t = 0; t < len; t++)
+    {
+      gint32 id = g_array_index (ids, gint32, t);
+      g_autofree char *text = cs_tokenizer_id_to_text (tok, id);
+      const float *ft = f + (gsize) t * m;
+      int active = 0;
+
+      for (int i = 0; i < m; i++)
+        {
+          feats[i].id = i;
+          feats[i].v = ft[i];
+          active += ft[i] > 0;
+        }
+      l0 += active;
+      qsort (feats, m, sizeof (Feat), compare_feat);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, id);
+      json_builder_set_member_name (b, "token");
+      json_builder_add_string_value (b, text);
+      json_builder_set_member_name (b, "l0");
+      json_builder_add_int_value (b, active);
+      json_builder_set_member_name (b, "top");
+      json_builder_begin_array (b);
+      if (!json)
+        printf ("%3d %-16s L0 %4d  ", t, text, active);
+      for (int k = 0; k < top_k && feats[k].v > 0; k++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "feature");
+          json_builder_add_int_value (b, feats[k].id);
+          json_builder_set_member_name (b, "activation");
+          json_builder_add_double_value (b, feats[k].v);
+          json_builder_end_object (b);
+          if (!json)
+            printf (" %5d:%.3f", feats[k].id, feats[k].v);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      if (!json)
+        printf ("\n");
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "mean_l0");
+  json_builder_add_double_value (b, l0 / len);
+  json_builder_set_member_name (b, "fvu");
+  json_builder_add_double_value (b, var > 0 ? err / var : 0.0);
+  json_builder_end_object (b);
+  if (json)
+    {
+      g_autoptr(JsonNode) root = json_builder_get_root (b);
+      cs_cli_print_json (root);
+    }
+  else
+    printf ("mean L0 %.1f, fraction of variance unexplained %.3f\n", l0 / len, var > 0 ? err / var : 0.0);
+  g_free (prompt);
+  g_free (sae_dir);
+  g_free (hook);
+  return 0;
+}
