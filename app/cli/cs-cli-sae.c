@@ -44,7 +44,7 @@ int
 cs_cli_sae_encode (int argc, char **argv)
 {
   gboolean json = FALSE;
-  char *prompt = NULL, *sae_dir = NULL, *hook = NULL;
+  g_autofree char *prompt = NULL, *sae_dir = NULL, *hook = NULL;
   int top_k = 5;
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
@@ -221,8 +221,5 @@ cs_cli_sae_encode (int argc, char **argv)
     }
   else
     printf ("mean L0 %.1f, fraction of variance unexplained %.3f\n", l0 / len, var > 0 ? err / var : 0.0);
-  g_free (prompt);
-  g_free (sae_dir);
-  g_free (hook);
   return 0;
 }
