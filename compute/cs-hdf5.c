@@ -4,6 +4,7 @@
 #include "cs-error.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <hdf5.h>
@@ -49,6 +50,59 @@ cs_h5_writer_new (const char  *path,
       return NULL;
     }
   return self;
+}
+
+CsH5Writer *
+cs_h5_writer_new_update (const char  *path,
+                         const char  *replace,
+                         GError     **error)
+{
+  CsH5Writer *self;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr(GFile) src = g_file_new_for_path (path);
+  g_autoptr(GFile) dst = NULL;
+  GError *local = NULL;
+
+  quiet_hdf5 ();
+  if (H5Fis_hdf5 (path) <= 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not an HDF5 file (or not readable)", path);
+      return NULL;
+    }
+  self = g_new0 (CsH5Writer, 1);
+  self->path = g_strdup (path);
+  self->tmp_path = g_strdup_printf ("%s/.%s.%08x.tmp", dir, base, g_random_int ());
+  dst = g_file_new_for_path (self->tmp_path);
+  if (!g_file_copy (src, dst, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &local))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot copy it to update it: %s", path, local->message);
+      g_error_free (local);
+      g_unlink (self->tmp_path);
+      goto fail;
+    }
+  self->file = H5Fopen (self->tmp_path, H5F_ACC_RDWR, H5P_DEFAULT);
+  if (self->file < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot open a copy for writing", path);
+      g_unlink (self->tmp_path);
+      goto fail;
+    }
+  if (replace && H5Lexists (self->file, replace, H5P_DEFAULT) > 0 &&
+      H5Ldelete (self->file, replace, H5P_DEFAULT) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot replace '%s'", path, replace);
+      H5Fclose (self->file);
+      g_unlink (self->tmp_path);
+      goto fail;
+    }
+  return self;
+
+fail:
+  g_free (self->path);
+  g_free (self->tmp_path);
+  g_free (self);
+  return NULL;
 }
 
 static gboolean

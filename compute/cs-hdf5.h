@@ -11,6 +11,12 @@ typedef struct _CsH5Writer CsH5Writer;
 
 CsH5Writer *cs_h5_writer_new        (const char    *path,
                                      GError       **error);
+/* Updates an existing file the same way: it is copied beside itself, the
+ * link `replace` (a group or dataset, may be NULL) is removed from the copy,
+ * datasets are added, and commit renames the copy over the original. */
+CsH5Writer *cs_h5_writer_new_update (const char    *path,
+                                     const char    *replace,
+                                     GError       **error);
 gboolean    cs_h5_writer_add_f32    (CsH5Writer    *self,
                                      const char    *name,
                                      int            rank,
