@@ -179,6 +179,100 @@ with tempfile.TemporaryDirectory() as tmp:
             expect=1)
     check('not a ConceptScope workspace' in p.stderr, 'an HDF5 file that is not a workspace')
 
+    # mapper on a CSV circle, against an independent NumPy Mapper with the
+    # documented cover and DBSCAN (border points join their nearest core)
+    rng = np.random.default_rng(4)
+    t = rng.uniform(0, 2 * np.pi, 600)
+    pts = np.stack([np.cos(t), np.sin(t)], 1) + rng.normal(0, 0.02, (600, 2))
+    csv = os.path.join(tmp, 'circle.csv')
+    with open(csv, 'w') as f:
+        f.write('label,x,y\n')
+        for i, (a, b) in enumerate(pts):
+            f.write(f'p{i},{a!r},{b!r}\n')
+    gj = os.path.join(tmp, 'circle.json')
+    n_int, ov, eps, ms = 8, 0.3, 0.15, 4
+    s = json.loads(run('mapper', '--input', csv, '--lens', 'column:0', '--intervals', str(n_int), '--overlap',
+                       str(ov), '--eps', str(eps), '--min-samples', str(ms), '--output', gj,
+                       '--figure', os.path.join(tmp, 'circle.svg'), '--json').stdout)
+    check(s['components'] == 1 and s['cycle_rank'] == 1, f'mapper: a circle is one loop ({s})')
+    graph = json.load(open(gj))
+    lo_v, hi_v = pts[:, 0].min(), pts[:, 0].max()
+    L = (hi_v - lo_v) / (n_int - (n_int - 1) * ov)
+    want = set()
+    for i in range(n_int):
+        a = lo_v + i * L * (1 - ov)
+        b = hi_v if i == n_int - 1 else a + L
+        idx = np.where((pts[:, 0] >= a) & (pts[:, 0] <= b))[0]
+        if len(idx) == 0:
+            continue
+        P = pts[idx]
+        D = np.sqrt(((P[:, None] - P[None]) ** 2).sum(-1))
+        core = (D <= eps).sum(1) >= ms
+        lab = -np.ones(len(idx), int)
+        k = 0
+        for c in np.where(core)[0]:
+            if lab[c] >= 0:
+                continue
+            stack, lab[c] = [c], k
+            while stack:
+                u = stack.pop()
+                for v in np.where((D[u] <= eps) & core & (lab < 0))[0]:
+                    lab[v] = k
+                    stack.append(v)
+            k += 1
+        for j in np.where(~core)[0]:
+            near = np.where(core & (D[j] <= eps))[0]
+            if len(near):
+                lab[j] = lab[near[np.argmin(D[j, near])]]
+        for c in range(k):
+            want.add(tuple(sorted(idx[lab == c])))
+    got = set(tuple(nd['members']) for nd in graph['nodes'])
+    check(got == want, f'mapper: nodes = NumPy Mapper ({len(got)} vs {len(want)})')
+    member_sets = [set(nd['members']) for nd in graph['nodes']]
+    want_edges = {(a, b, len(member_sets[a] & member_sets[b])) for a in range(len(member_sets))
+                  for b in range(a + 1, len(member_sets)) if member_sets[a] & member_sets[b]}
+    check({(e['source'], e['target'], e['shared']) for e in graph['edges']} == want_edges
+          and graph['labels'][5] == 'p5', 'mapper: edges = pairwise intersections; labels from the CSV')
+    check(os.path.getsize(os.path.join(tmp, 'circle.svg')) > 1000, 'mapper --figure')
+
+    # mapper over HDF5 activations: two far blobs are two components
+    blobs = os.path.join(tmp, 'blobs.h5')
+    with h5py.File(blobs, 'w') as f:
+        x = rng.normal(0, 1, (2, 300, 8))
+        x[1, :, 1] += 40
+        f['acts'] = x
+    s = json.loads(run('mapper', '--input', blobs + ':/acts', '--lens', 'pca2', '--intervals', '5', '--output',
+                       os.path.join(tmp, 'blobs.json'), '--json').stdout)
+    check(s['points'] == 600 and s['dimensions'] == 8 and s['components'] == 2 and s['eps'] > 0,
+          f'mapper on HDF5 [2, 300, 8] with automatic eps: two components ({s})')
+
+    # the Mapper page's case headless: the animal tokens, lenses l_mammal and
+    # l_bird; the lens means equal NumPy's projections of g
+    gj = os.path.join(tmp, 'animal.json')
+    run('mapper', '--workspace', ws, '--categories', 'animal,mammal,bird', '--lens', 'vector:mammal',
+        '--lens2', 'vector:bird', '--intervals', '5', '--overlap', '0.4', '--output', gj,
+        '--figure', os.path.join(tmp, 'animal.png'))
+    graph = json.load(open(gj))
+    wts, _ = read_safetensors(os.path.join(sample, 'model.safetensors'))
+    U = wts['lm_head.weight'] if 'lm_head.weight' in wts else wts['transformer.wte.weight']
+    with h5py.File(ws, 'r') as f:
+        G = (U[graph['token_ids']].astype(np.float64) - f['whitening/mean'][()]) @ f['whitening/inv_sqrt_cov'][()]
+        lb = f['vectors/lbar'][()]
+        has_mapper = 'mapper' in f and f['mapper/node_offsets'].shape[0] == len(graph['nodes']) + 1
+    proj = G @ lb[1] / (lb[1] @ lb[1])
+    worst = max(abs(proj[nd['members']].mean() - nd['lens_mean'][0]) for nd in graph['nodes'])
+    check(len(graph['token_ids']) == cats['animal']['tokens'] and worst < 1e-9,
+          f'mapper on animal tokens: lens means = NumPy g·l/|l|^2 (worst {worst:.1e})')
+    check(has_mapper and graph['group_names'] == ['animal', 'mammal', 'bird'], 'mapper graph stored in the workspace')
+    p = run('mapper', '--workspace', ws, '--categories', 'animal', '--lens', 'vector:unicorn', '--output', gj, expect=1)
+    check("no estimated vector 'unicorn'" in p.stderr, 'mapper: unknown vector lens')
+    p = run('mapper', '--input', csv, '--lens', 'column:7', '--output', gj, expect=1)
+    check('only 2 columns' in p.stderr, 'mapper: column out of range')
+    with open(os.path.join(tmp, 'ragged.csv'), 'w') as f:
+        f.write('1,2\n3\n')
+    p = run('mapper', '--input', os.path.join(tmp, 'ragged.csv'), '--lens', 'l2', '--output', gj, expect=1)
+    check('line 2 has 1 fields' in p.stderr, 'mapper: ragged CSV')
+
     # bad input: clear messages, non-zero exit, no file left behind
     bad = os.path.join(tmp, 'bad.h5')
     p = run('forward', sample, '--ids', '1,2,99999', '--output', bad, expect=1)

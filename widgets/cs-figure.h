@@ -188,6 +188,62 @@ void     cs_figure_draw_orthogonality (cairo_t                     *cr,
                                        const CsFigureStyle         *style,
                                        const CsOrthogonalityFigure *fig);
 
+/* A graph (the Mapper view): nodes at layout positions in [0, 1]², sized
+ * by the log of their member count, coloured by a value (sequential colour
+ * map with a colour bar) or drawn as pie charts of group fractions; edges as
+ * lines whose width follows their weight. */
+typedef struct
+{
+  guint               n_nodes;
+  const double       *x, *y;           /* layout, [0, 1]² */
+  const int          *size;            /* members per node */
+  guint               n_edges;
+  const int          *edges;           /* [n_edges, 2] node pairs */
+  const double       *edge_weight;     /* [n_edges], 0 … 1 */
+  const double       *values;          /* [n_nodes] colour values, or NULL */
+  const char         *value_label;     /* colour bar caption (markup) */
+  guint               n_groups;        /* pies when > 0 */
+  const char * const *group_names;     /* markup */
+  const double       *fractions;       /* [n_nodes, n_groups] */
+  const gboolean     *highlight;       /* [n_nodes] drawn with a ring, others faded; or NULL */
+  int                 hover;           /* node drawn with a ring; −1: none */
+  const char         *title;
+  const char         *caption;         /* a line under the title: statistics */
+  /* Interactive use: the layout rectangle shown (zoom and pan) instead of
+   * the whole [0, 1]². */
+  gboolean            fixed_view;
+  double              view[4];         /* xmin, xmax, ymin, ymax */
+} CsGraphFigure;
+
+void     cs_figure_graph_frame     (double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsGraphFigure  *fig,
+                                    CsFigureFrame        *frame);
+/* The node under (px, py), −1 when none. */
+int      cs_figure_graph_node_at   (double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsGraphFigure  *fig,
+                                    double                px,
+                                    double                py);
+void     cs_figure_draw_graph      (cairo_t              *cr,
+                                    double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsGraphFigure  *fig);
+/* The sequential colour map of graph values (viridis), t in [0, 1]. */
+void     cs_figure_sequential      (double                t,
+                                    double               *r,
+                                    double               *g,
+                                    double               *b);
+
 /* Background of the whole figure (nothing for the transparent theme). */
 void     cs_figure_paint_background (cairo_t             *cr,
                                      double               width,

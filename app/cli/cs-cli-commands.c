@@ -4,6 +4,7 @@
 
 #include "cs-cli-commands.h"
 #include "cs-paths.h"
+#include "cs-workspace.h"
 
 const CsCliCommand cs_cli_commands[] = {
   { "info", "Describe a model: architecture, sizes, dtype, parameter count", cs_cli_info },
@@ -13,6 +14,7 @@ const CsCliCommand cs_cli_commands[] = {
   { "geometry", "Category vectors, validation and hierarchy of a model's concepts (to a workspace)", cs_cli_geometry },
   { "figure", "Draw a workspace's figures: projection, heatmap, validation, orthogonality, park-fig2", cs_cli_figure },
   { "sae-encode", "SAE features of each token of a prompt (SAELens folder), with L0 and reconstruction error", cs_cli_sae_encode },
+  { "mapper", "Mapper graph of points (HDF5, CSV or a workspace's categories) to JSON, the workspace and a figure", cs_cli_mapper },
   { NULL, NULL, NULL },
 };
 
@@ -42,4 +44,29 @@ cs_cli_print_json (JsonNode *node)
   json_generator_set_root (gen, node);
   text = json_generator_to_data (gen, NULL);
   printf ("%s\n", text);
+}
+
+CsGeometrySpace *
+cs_cli_workspace_space (CsWorkspace *ws, CsModel **model, GError **error)
+{
+  const CsTensor *u;
+  if (!ws->model_path)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the workspace does not say which model it was made from");
+      return NULL;
+    }
+  *model = cs_model_open (ws->model_path, error);
+  if (!*model)
+    {
+      g_prefix_error (error, "this needs the workspace's model: ");
+      return NULL;
+    }
+  u = cs_model_get_unembedding (*model);
+  if ((int) u->shape[1] != ws->d || u->shape[0] != ws->vocab)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "%s no longer matches the workspace (its unembedding changed shape)", ws->model_path);
+      return NULL;
+    }
+  return cs_geometry_space_new_from (u, ws->mean, ws->inv_sqrt, ws->n_floored);
 }

@@ -27,9 +27,18 @@ int   cs_cli_geometry      (int argc, char **argv);
 int   cs_cli_figure        (int argc, char **argv);
 int   cs_cli_sae_encode    (int argc, char **argv);
 
+int   cs_cli_mapper        (int argc, char **argv);
+
 typedef struct _CsTokenizer CsTokenizer;
 CsTokenizer *cs_cli_load_tokenizer (const char *model_path,
                                     const char *tokenizer_file,
                                     GError    **error);
+
+/* The whitened space of a workspace's model (opened into *model), checked
+ * against the workspace's shapes. */
+#include "cs-workspace.h"
+CsGeometrySpace *cs_cli_workspace_space (CsWorkspace *ws,
+                                         CsModel    **model,
+                                         GError     **error);
 
 G_END_DECLS

@@ -149,27 +149,8 @@ find_labels (FigureData *d, const char *words, GError **error)
 static gboolean
 open_space (FigureData *d, GError **error)
 {
-  const CsTensor *u;
-  if (!d->ws->model_path)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the workspace does not say which model it was made from");
-      return FALSE;
-    }
-  d->model = cs_model_open (d->ws->model_path, error);
-  if (!d->model)
-    {
-      g_prefix_error (error, "this figure needs the workspace's model: ");
-      return FALSE;
-    }
-  u = cs_model_get_unembedding (d->model);
-  if ((int) u->shape[1] != d->ws->d || u->shape[0] != d->ws->vocab)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "%s no longer matches the workspace (its unembedding changed shape)", d->ws->model_path);
-      return FALSE;
-    }
-  d->space = cs_geometry_space_new_from (u, d->ws->mean, d->ws->inv_sqrt, d->ws->n_floored);
-  return TRUE;
+  d->space = cs_cli_workspace_space (d->ws, &d->model, error);
+  return d->space != NULL;
 }
 
 int
