@@ -16,7 +16,7 @@ DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
 	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
 	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
 
-.PHONY: all deps configure build run test bench install clean
+.PHONY: all deps configure build run test bench bench-mapper install clean
 
 all: build
 
@@ -54,6 +54,12 @@ test: build
 
 bench: build
 	$(DEVENV) tests/bench/run-cpu-bench.sh $(BUILDDIR)
+
+# Mapper against NumPy + scikit-learn (Debian's python3-sklearn), 100k points.
+bench-mapper: build
+	@/usr/bin/python3 -c 'import sklearn, scipy, h5py' 2>/dev/null || \
+	  $(SUDO) apt-get install -y -q --no-install-recommends python3-sklearn python3-scipy python3-h5py
+	/usr/bin/python3 tests/bench/run-mapper-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
 
 install: build
 	meson install -C $(BUILDDIR)

@@ -11,6 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The hot distance loops are built for AVX2 too, chosen at load time where
+ * the processor has it (the default build targets plain x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CS_HOT __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define CS_HOT
+#endif
+
 /* ------------------------------------------------------------------ lenses */
 
 gboolean
@@ -531,7 +539,8 @@ typedef struct
 {
   int     n, d;
   double *C;        /* dimension-major: C[k * n + j], points in sort order */
-  double *key;      /* the sort coordinate, ascending */
+  double *key;      /* the sort key, ascending */
+  double  key_scale;
   int    *local;    /* sort position → position in the element's member list */
 } Block;
 
@@ -550,14 +559,36 @@ cmp_keyidx (const void *a, const void *b)
   return x->j - y->j;
 }
 
-/* Gathers the element's points, sorted along the coordinate of largest
- * spread so that a window along it bounds every eps-neighbourhood. */
+/* Pairs inside the sweep windows of a sorted key: what a neighbour search
+ * along it costs. */
+static gint64
+window_pairs (const KeyIdx *ki, int n, double win)
+{
+  gint64 pairs = 0;
+  int hi = 0;
+  for (int p = 0; p < n; p++)
+    {
+      if (hi < p + 1)
+        hi = p + 1;
+      while (hi < n && ki[hi].v - ki[p].v <= win)
+        hi++;
+      pairs += hi - p - 1;
+    }
+  return pairs;
+}
+
+/* Gathers the element's points sorted along a key such that a window of
+ * ±eps along it bounds every eps-neighbourhood: the coordinate of largest
+ * spread, or the distance to a pivot (the point farthest from the mean;
+ * |d(x, r) − d(y, r)| ≤ d(x, y)), whichever leaves fewer pairs to test for
+ * this eps (eps ≤ 0: the coordinate). */
 static void
-block_gather (Block *b, const double *X, int d, const gint32 *idx, int n)
+block_gather (Block *b, const double *X, int d, const gint32 *idx, int n, double eps)
 {
   int best = 0;
   double best_var = -1;
   KeyIdx *ki = g_new (KeyIdx, n);
+  g_autofree double *mu = g_new0 (double, d);
 
   b->n = n;
   b->d = d;
@@ -573,6 +604,7 @@ block_gather (Block *b, const double *X, int d, const gint32 *idx, int n)
           s += v;
           s2 += v * v;
         }
+      mu[k] = s / n;
       s2 = s2 / n - (s / n) * (s / n);
       if (s2 > best_var)
         {
@@ -586,6 +618,43 @@ block_gather (Block *b, const double *X, int d, const gint32 *idx, int n)
       ki[j].j = j;
     }
   qsort (ki, n, sizeof (KeyIdx), cmp_keyidx);
+  b->key_scale = MAX (fabs (ki[0].v), fabs (ki[n - 1].v));
+  if (eps > 0 && d > 1 && n > 64)
+    {
+      KeyIdx *kp = g_new (KeyIdx, n);
+      const double *r = NULL;
+      double far = -1;
+      for (int j = 0; j < n; j++)
+        {
+          const double *x = X + (gint64) idx[j] * d;
+          double s = 0;
+          for (int k = 0; k < d; k++)
+            s += (x[k] - mu[k]) * (x[k] - mu[k]);
+          if (s > far)
+            {
+              far = s;
+              r = x;
+            }
+        }
+      for (int j = 0; j < n; j++)
+        {
+          const double *x = X + (gint64) idx[j] * d;
+          double s = 0;
+          for (int k = 0; k < d; k++)
+            s += (x[k] - r[k]) * (x[k] - r[k]);
+          kp[j].v = sqrt (s);
+          kp[j].j = j;
+        }
+      qsort (kp, n, sizeof (KeyIdx), cmp_keyidx);
+      if (window_pairs (kp, n, eps) < window_pairs (ki, n, eps))
+        {
+          g_free (ki);
+          ki = kp;
+          b->key_scale = ki[n - 1].v;
+        }
+      else
+        g_free (kp);
+    }
   for (int p = 0; p < n; p++)
     {
       const double *x = X + (gint64) idx[ki[p].j] * d;
@@ -607,7 +676,7 @@ block_clear (Block *b)
 
 /* acc[j − j0] = ‖x_p − x_j‖² for j in [j0, j1), summed over coordinates in
  * order (the loop over j vectorises). */
-static void
+CS_HOT static void
 block_sqdist (const Block *b, int p, int j0, int j1, double *acc)
 {
   int m = j1 - j0;
@@ -684,82 +753,236 @@ label_components (const Block *b, int *parent, const gboolean *in, int *label_by
   return n_clusters;
 }
 
-#define DIST_BLOCK 512
+/* Squared distances of a block of rows [p0, p0 + np) to the columns
+ * [j0, j0 + nj) into D: by one GEMM (‖x‖² + ‖y‖² − 2 x·y) when the points
+ * have a few coordinates or more, with every value within a rounding margin
+ * of eps² recomputed by the direct sum, so the comparisons with eps² are
+ * those of the direct sums; by the direct sums for fewer coordinates. */
+#define ROWS_PER_BLOCK 32
+
+static void
+block_norms (const Block *b, double *nrm)
+{
+  for (int p = 0; p < b->n; p++)
+    nrm[p] = 0;
+  for (int k = 0; k < b->d; k++)
+    {
+      const double *c = b->C + (gsize) k * b->n;
+      for (int p = 0; p < b->n; p++)
+        nrm[p] += c[p] * c[p];
+    }
+}
+
+/* row[j] += ni + nrm[j]; whether any value lies within margin of eps2. */
+CS_HOT static int
+add_norms (double *row, int nj, double ni, const double *nrm, double eps2, double margin)
+{
+  int near = 0;
+  for (int j = 0; j < nj; j++)
+    {
+      double v = row[j] + (ni + nrm[j]);
+      row[j] = v;
+      near |= fabs (v - eps2) <= margin;
+    }
+  return near;
+}
+
+static void
+block_rows (const Block *b, const double *nrm, int p0, int np, int j0, int nj, double eps2, double *D)
+{
+  if (b->d < 4)
+    {
+      for (int i = 0; i < np; i++)
+        block_sqdist (b, p0 + i, j0, j0 + nj, D + (gsize) i * nj);
+      return;
+    }
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, np, nj, b->d, -2.0, b->C + p0, b->n, b->C + j0, b->n,
+               0.0, D, nj);
+  {
+    double nmax = 0;
+    const double *nj0 = nrm + j0;
+    for (int j = 0; j < nj; j++)
+      nmax = MAX (nmax, nj0[j]);
+    for (int i = 0; i < np; i++)
+      {
+        double *row = D + (gsize) i * nj, ni = nrm[p0 + i];
+        /* one margin for the row (the largest scale): a superset of the
+         * values that need the exact sum, and a loop that vectorises */
+        double margin = 1e-9 * (ni + nmax) + 1e-300;
+        if (G_UNLIKELY (add_norms (row, nj, ni, nj0, eps2, margin)))
+          for (int j = 0; j < nj; j++)
+            if (fabs (row[j] - eps2) <= margin)
+              block_sqdist (b, p0 + i, j0 + j, j0 + j + 1, &row[j]);
+      }
+  }
+}
+
+static void
+border_candidate (const Block *b, const gint32 *idx, int p, int q, int *best_core, double *best_d)
+{
+  /* p is a border point of core q: keep the nearest core (the direct sum;
+   * ties: the smaller point index) */
+  double v;
+  block_sqdist (b, p, q, q + 1, &v);
+  if (v < best_d[p] || (v == best_d[p] && idx[b->local[q]] < idx[b->local[best_core[p]]]))
+    {
+      best_d[p] = v;
+      best_core[p] = q;
+    }
+}
+
+/* Sets bit q of `bits` for every row[q − lo] ≤ eps2, a word at a time
+ * (no branches in the inner loop); returns how many. */
+CS_HOT static int
+row_bits (const double *row, int lo, int nj, double eps2, guint64 *bits)
+{
+  int c = 0, q = lo, end = lo + nj;
+  while (q < end)
+    {
+      int w = q >> 6, t0 = q & 63, t1 = MIN (64, t0 + (end - q));
+      const double *r = row + (q - lo) - t0;
+      guint64 m = 0;
+      for (int t = t0; t < t1; t++)
+        m |= (guint64) (r[t] <= eps2) << t;
+      bits[w] |= m;
+      c += __builtin_popcountll (m);
+      q += t1 - t0;
+    }
+  return c;
+}
+
+/* The eps-neighbourhoods over the window of each block of rows (|key_p −
+ * key_q| ≤ eps bounds every neighbour pair): kept as an adjacency bit matrix
+ * for elements up to 32768 points (128 MB), recomputed in a second pass
+ * above that. */
+#define BITSET_MAX 32768
 
 static int
 cluster_dbscan (const Block *b, double eps, int min_samples, const gint32 *idx, int *label)
 {
-  int n = b->n;
-  double eps2 = eps * eps, win = eps * (1 + 1e-12);
-  g_autofree int *count = g_new (int, n);
+  int n = b->n, words = (n + 63) / 64;
+  gboolean bitset = n <= BITSET_MAX;
+  double eps2 = eps * eps, win = eps * (1 + 1e-9) + 1e-12 * b->key_scale;
+  g_autofree double *nrm = g_new (double, n);
+  g_autofree double *D = g_new (double, (gsize) ROWS_PER_BLOCK * n);
+  g_autofree guint64 *adj = bitset ? g_new0 (guint64, (gsize) n * words) : NULL;
+  g_autofree int *wlo = g_new (int, n);
+  g_autofree int *whi = g_new (int, n);
+  g_autofree int *count = g_new0 (int, n);
   g_autofree gboolean *core = g_new (gboolean, n);
   g_autofree int *parent = g_new (int, n);
   g_autofree int *best_core = g_new (int, n);
   g_autofree double *best_d = g_new (double, n);
-  double acc[DIST_BLOCK];
-  int hi = 0;
 
+  block_norms (b, nrm);
   for (int p = 0; p < n; p++)
     {
-      count[p] = 1;
       parent[p] = p;
       best_core[p] = -1;
       best_d[p] = INFINITY;
     }
-  for (int p = 0; p < n; p++)
+  for (int pass = 0; pass < (bitset ? 1 : 2); pass++)
     {
-      if (hi < p + 1)
-        hi = p + 1;
-      while (hi < n && b->key[hi] - b->key[p] <= win)
-        hi++;
-      for (int j0 = p + 1; j0 < hi; j0 += DIST_BLOCK)
+      int lo = 0, hi = 0;
+      for (int p0 = 0; p0 < n; p0 += ROWS_PER_BLOCK)
         {
-          int j1 = MIN (hi, j0 + DIST_BLOCK);
-          block_sqdist (b, p, j0, j1, acc);
-          for (int j = j0; j < j1; j++)
-            if (acc[j - j0] <= eps2)
-              {
-                count[p]++;
-                count[j]++;
-              }
-        }
-    }
-  for (int p = 0; p < n; p++)
-    core[p] = count[p] >= min_samples;
-  hi = 0;
-  for (int p = 0; p < n; p++)
-    {
-      if (hi < p + 1)
-        hi = p + 1;
-      while (hi < n && b->key[hi] - b->key[p] <= win)
-        hi++;
-      for (int j0 = p + 1; j0 < hi; j0 += DIST_BLOCK)
-        {
-          int j1 = MIN (hi, j0 + DIST_BLOCK);
-          block_sqdist (b, p, j0, j1, acc);
-          for (int j = j0; j < j1; j++)
+          int np = MIN (ROWS_PER_BLOCK, n - p0), nj;
+          while (b->key[p0] - b->key[lo] > win)
+            lo++;
+          while (hi < n && b->key[hi] - b->key[p0 + np - 1] <= win)
+            hi++;
+          nj = hi - lo;
+          block_rows (b, nrm, p0, np, lo, nj, eps2, D);
+          for (int i = 0; i < np; i++)
             {
-              double v = acc[j - j0];
-              int u = p, w = j;
-              if (v > eps2 || (!core[p] && !core[j]))
-                continue;
-              if (core[p] && core[j])
+              int p = p0 + i, c = 0;
+              const double *row = D + (gsize) i * nj;
+              if (pass == 0)
                 {
-                  uf_union (parent, p, j);
+                  guint64 *bits = bitset ? adj + (gsize) p * words : NULL;
+                  if (bits)
+                    c = row_bits (row, lo, nj, eps2, bits);
+                  else
+                    for (int j = 0; j < nj; j++)
+                      c += row[j] <= eps2;
+                  if (!(row[p - lo] <= eps2))
+                    {
+                      /* itself, always (a distance of 0 rounded above eps² = 0) */
+                      c++;
+                      if (bits)
+                        bits[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
+                    }
+                  count[p] = c;
+                  wlo[p] = lo;
+                  whi[p] = hi;
                   continue;
                 }
-              if (!core[u])
+              for (int j = 0; j < nj; j++)
                 {
-                  u = j;
-                  w = p;
+                  int q = lo + j;
+                  if (q == p || row[j] > eps2)
+                    continue;
+                  if (core[p] && core[q] && q > p)
+                    uf_union (parent, p, q);
+                  else if (!core[p] && core[q])
+                    border_candidate (b, idx, p, q, best_core, best_d);
                 }
-              /* w is a border point of core u: keep the nearest core (ties:
-               * the smaller point index) */
-              if (v < best_d[w] ||
-                  (v == best_d[w] && idx[b->local[u]] < idx[b->local[best_core[w]]]))
+            }
+        }
+      if (pass == 0)
+        for (int p = 0; p < n; p++)
+          core[p] = count[p] >= min_samples;
+    }
+  if (bitset)
+    {
+      /* components of the core points by a breadth-first search over the
+       * adjacency rows masked with the cores not yet reached: each row is
+       * read once, whatever the number of neighbours */
+      g_autofree guint64 *unvisited = g_new0 (guint64, words);
+      g_autofree guint64 *coremask = g_new0 (guint64, words);
+      g_autofree int *queue = g_new (int, n);
+      for (int p = 0; p < n; p++)
+        if (core[p])
+          {
+            unvisited[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
+            coremask[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
+          }
+      for (int p = 0; p < n; p++)
+        {
+          int head = 0, tail = 0;
+          if (!(unvisited[p >> 6] >> (p & 63) & 1))
+            continue;
+          unvisited[p >> 6] &= ~(G_GUINT64_CONSTANT (1) << (p & 63));
+          queue[tail++] = p;
+          while (head < tail)
+            {
+              int u = queue[head++];
+              const guint64 *bits = adj + (gsize) u * words;
+              parent[u] = p;
+              for (int w = wlo[u] >> 6; w <= (whi[u] - 1) >> 6 && w < words; w++)
                 {
-                  best_d[w] = v;
-                  best_core[w] = u;
+                  guint64 m = bits[w] & unvisited[w];
+                  unvisited[w] &= ~m;
+                  while (m)
+                    {
+                      queue[tail++] = w * 64 + __builtin_ctzll (m);
+                      m &= m - 1;
+                    }
+                }
+            }
+        }
+      for (int p = 0; p < n; p++)
+        {
+          const guint64 *bits = adj + (gsize) p * words;
+          if (core[p])
+            continue;
+          for (int w = wlo[p] >> 6; w <= (whi[p] - 1) >> 6 && w < words; w++)
+            {
+              guint64 m = bits[w] & coremask[w];
+              while (m)
+                {
+                  border_candidate (b, idx, p, w * 64 + __builtin_ctzll (m), best_core, best_d);
+                  m &= m - 1;
                 }
             }
         }
@@ -1170,7 +1393,7 @@ cs_mapper_build (const double *X, gint64 n, int d, const double *lens, const CsM
               continue;
             }
           out = g_new (double, ne);
-          block_gather (&b, X, d, el_members + el_start[e], ne);
+          block_gather (&b, X, d, el_members + el_start[e], ne, 0);
           kdist_element (&b, p.min_samples, take + el_start[e], out, &got);
 #pragma omp critical
           {
@@ -1205,7 +1428,8 @@ cs_mapper_build (const double *X, gint64 n, int d, const double *lens, const CsM
           continue;
         }
       res[e].label = g_new (int, ne);
-      block_gather (&b, X, d, el_members + el_start[e], ne);
+      block_gather (&b, X, d, el_members + el_start[e], ne,
+                    p.cluster == CS_CLUSTER_DBSCAN ? g->eps : 0);
       if (p.cluster == CS_CLUSTER_DBSCAN)
         res[e].n_clusters = cluster_dbscan (&b, g->eps, p.min_samples, el_members + el_start[e], res[e].label);
       else
@@ -1397,7 +1621,7 @@ cs_mapper_layout (CsMapperGraph *g, guint seed)
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   g_autofree double *dx = NULL, *dy = NULL;
   double k = 1.0, k2 = 1.0, t0, side = sqrt ((double) MAX (1, n));
-  gboolean bh = n > 1000;
+  gboolean bh = n > 500;
   QTree tree = { 0 };
 
   g_free (g->x);

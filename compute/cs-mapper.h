@@ -137,7 +137,7 @@ CsMapperGraph *cs_mapper_build         (const double          *X,
 void           cs_mapper_graph_free    (CsMapperGraph         *graph);
 
 /* Force-directed layout (Fruchterman–Reingold with a Barnes–Hut quadtree
- * above 1000 nodes), deterministic for a seed; coordinates in [0, 1]². */
+ * above 500 nodes), deterministic for a seed; coordinates in [0, 1]². */
 void           cs_mapper_layout        (CsMapperGraph         *graph,
                                         guint                  seed);
 

@@ -290,6 +290,113 @@ test_order_independence (void)
       }
 }
 
+/* DBSCAN written out the slow way: core points, components of cores within
+ * eps, border points to their nearest core. Node member sets as keys. */
+static GHashTable *
+brute_dbscan (const double *X, int n, int d, double eps, int ms)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree double *D = g_new (double, (gsize) n * n);
+  g_autofree gboolean *core = g_new (gboolean, n);
+  g_autofree int *lab = g_new (int, n);
+  g_autofree int *stack = g_new (int, n);
+  int k = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      int c = 0;
+      for (int j = 0; j < n; j++)
+        {
+          double s = 0;
+          for (int q = 0; q < d; q++)
+            s += (X[i * d + q] - X[j * d + q]) * (X[i * d + q] - X[j * d + q]);
+          D[(gsize) i * n + j] = sqrt (s);
+          c += D[(gsize) i * n + j] <= eps;
+        }
+      core[i] = c >= ms;
+      lab[i] = -1;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      int top = 0;
+      if (!core[i] || lab[i] >= 0)
+        continue;
+      lab[i] = k;
+      stack[top++] = i;
+      while (top)
+        {
+          int u = stack[--top];
+          for (int v = 0; v < n; v++)
+            if (core[v] && lab[v] < 0 && D[(gsize) u * n + v] <= eps)
+              {
+                lab[v] = k;
+                stack[top++] = v;
+              }
+        }
+      k++;
+    }
+  for (int i = 0; i < n; i++)
+    if (!core[i])
+      {
+        double best = INFINITY;
+        for (int j = 0; j < n; j++)
+          if (core[j] && D[(gsize) i * n + j] <= eps && D[(gsize) i * n + j] < best)
+            {
+              best = D[(gsize) i * n + j];
+              lab[i] = lab[j];
+            }
+      }
+  for (int c = 0; c < k; c++)
+    {
+      GString *key = g_string_new (NULL);
+      for (int i = 0; i < n; i++)
+        if (lab[i] == c)
+          g_string_append_printf (key, "%d,", i);
+      g_hash_table_add (set, g_string_free (key, FALSE));
+    }
+  return set;
+}
+
+/* Both neighbour searches (direct sums for small elements, blocked GEMM with
+ * an exact re-check near eps for large ones) against the brute force. */
+static void
+test_dbscan_brute (void)
+{
+  const int sizes[2] = { 500, 1600 };
+  for (int t = 0; t < 2; t++)
+    {
+      const int n = sizes[t], d = 8;
+      g_autoptr(GRand) r = g_rand_new_with_seed (13 + t);
+      g_autofree double *X = g_new (double, n * d);
+      g_autofree double *lens = g_new0 (double, n);
+      g_autoptr(GHashTable) want = NULL;
+      g_autoptr(CsMapperGraph) g = NULL;
+      g_autoptr(GError) error = NULL;
+      CsMapperParams p;
+
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < d; k++)
+          /* three blobs and a sprinkle of uniform noise */
+          X[i * d + k] = i % 10 == 9 ? g_rand_double_range (r, -12, 12) : gauss (r) + 6.0 * ((i % 3) - 1) * (k < 2);
+      cs_mapper_params_init (&p);
+      p.intervals = 1;
+      p.eps = 2.6;
+      p.min_samples = 6;
+      g = cs_mapper_build (X, n, d, lens, &p, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      want = brute_dbscan (X, n, d, p.eps, p.min_samples);
+      g_test_message ("n = %d: %d clusters, brute force %u", n, g->n_nodes, g_hash_table_size (want));
+      g_assert_cmpuint ((guint) g->n_nodes, ==, g_hash_table_size (want));
+      g_assert_cmpint (g->n_nodes, >=, 3);
+      /* equal counts and every node one of the brute force's clusters */
+      for (int v = 0; v < g->n_nodes; v++)
+        {
+          g_autofree char *k = node_key (&g->nodes[v], NULL);
+          g_assert_true (g_hash_table_contains (want, k));
+        }
+    }
+}
+
 static void
 test_degenerate (void)
 {
@@ -699,6 +806,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mapper/uniform-cover", test_uniform_cover);
   g_test_add_func ("/mapper/two-lenses", test_two_lenses);
   g_test_add_func ("/mapper/order-independence", test_order_independence);
+  g_test_add_func ("/mapper/dbscan-brute-force", test_dbscan_brute);
   g_test_add_func ("/mapper/degenerate", test_degenerate);
   g_test_add_func ("/mapper/lenses", test_lenses);
   g_test_add_func ("/mapper/layout-and-files", test_layout_and_files);
