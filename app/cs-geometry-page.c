@@ -8,6 +8,7 @@
 #include "cs-categories.h"
 #include "cs-figure.h"
 #include "cs-geometry-figure.h"
+#include "cs-export-dialog.h"
 #include "cs-geometry-page.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"
@@ -53,6 +54,8 @@ struct _CsGeometryPage
   GtkLabel        *selection_label;
   GtkTextView     *selection_view;
   GArray          *selection;     /* gint32 */
+  GArray          *marked;        /* gint32: tokens marked from the Mapper page */
+  char            *workspace_path;
   GtkEntry        *hierarchy_entry, *extra_name, *extra_words;
   GtkSpinButton   *fraction_spin, *seed_spin, *min_spin;
   char            *hierarchy;
@@ -62,6 +65,15 @@ struct _CsGeometryPage
 };
 
 G_DEFINE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, ADW_TYPE_BIN)
+
+enum
+{
+  SELECTION_CHANGED,
+  GEOMETRY_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static CsFigureStyle
 screen_style (CsGeometryPage *self)
@@ -140,6 +152,11 @@ projection_figure (ProjectionData *d, gboolean interactive)
       fig.fixed_range = self->fixed_range;
       memcpy (fig.range, self->range, sizeof fig.range);
       fig.highlight = self->hover ? self->hover : self->picked;
+    }
+  if (self->marked && self->marked->len)
+    {
+      fig.marked = (const gint32 *) self->marked->data;
+      fig.n_marked = self->marked->len;
     }
   return fig;
 }
@@ -736,6 +753,10 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
     self->visible[i] = cs_category_set_get (self->geometry->categories, i)->reliable;
   fill_sidebar (self);
   set_busy (self, NULL);
+  g_clear_pointer (&self->workspace_path, g_free);
+  if (self->marked)
+    g_array_set_size (self->marked, 0);
+  g_signal_emit (self, signals[GEOMETRY_CHANGED], 0);
   /* the paper's Figure 2, first panel; for another hierarchy its root and first child */
   if (!cs_geometry_page_set_axes (self, "animal", NULL, "mammal", NULL, TRUE, NULL))
     {
@@ -969,6 +990,17 @@ cs_geometry_page_token_position (CsGeometryPage *self, gint64 id, double *x, dou
   return TRUE;
 }
 
+gboolean
+cs_geometry_page_to_projection (CsGeometryPage *self, double x, double y, double *ax, double *ay)
+{
+  graphene_point_t in = GRAPHENE_POINT_INIT ((float) x, (float) y), out;
+  if (!gtk_widget_compute_point (GTK_WIDGET (self), GTK_WIDGET (self->projection_area), &in, &out))
+    return FALSE;
+  *ax = out.x;
+  *ay = out.y;
+  return TRUE;
+}
+
 gint64
 cs_geometry_page_token_at (CsGeometryPage *self, double x, double y)
 {
@@ -1032,8 +1064,12 @@ cs_geometry_page_save_workspace (CsGeometryPage *self, const char *path, GError 
     if (!self->visible[i])
       g_string_append_printf (hidden, "%s%s", hidden->len ? "\n" : "", cs_category_set_get (c, i)->name);
   g_hash_table_insert (view, "hidden", g_strdup (hidden->str));
-  return cs_workspace_save_with_view (path, self->model, self->space, self->geometry,
-                                      self->hierarchy ? self->hierarchy : "WordNet animal", view, error);
+  if (!cs_workspace_save_with_view (path, self->model, self->space, self->geometry,
+                                    self->hierarchy ? self->hierarchy : "WordNet animal", view, error))
+    return FALSE;
+  g_free (self->workspace_path);
+  self->workspace_path = g_strdup (path);
+  return TRUE;
 }
 
 gboolean
@@ -1105,6 +1141,11 @@ cs_geometry_page_open_workspace (CsGeometryPage *self, CsModel *model, const cha
           set_busy (self, local->message);
       }
   }
+  g_free (self->workspace_path);
+  self->workspace_path = g_strdup (path);
+  if (self->marked)
+    g_array_set_size (self->marked, 0);
+  g_signal_emit (self, signals[GEOMETRY_CHANGED], 0);
   return TRUE;
 }
 
@@ -1190,6 +1231,7 @@ cs_geometry_page_select_rect (CsGeometryPage *self, double x0, double y0, double
   label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u token selected", "%u tokens selected",
                                         self->selection->len), self->selection->len);
   gtk_label_set_text (self->selection_label, label);
+  g_signal_emit (self, signals[SELECTION_CHANGED], 0);
   return self->selection->len;
 }
 
@@ -1368,58 +1410,21 @@ cs_geometry_page_show_view (CsGeometryPage *self, const char *name)
   gtk_stack_set_visible_child_name (self->stack, name);
 }
 
-typedef struct
+static gboolean
+export_figure (gpointer owner, const char *path, const char *preset, const char *theme, double scale,
+               double font_size, GError **error)
 {
-  CsGeometryPage *self;
-  GtkDropDown    *format, *preset, *theme;
-  GtkSpinButton  *scale, *font;
-} ExportDialog;
-
-static void
-export_chooser_response (GtkNativeDialog *chooser, int response, gpointer user_data)
-{
-  ExportDialog *e = user_data;
-  static const char *presets[] = { "slide", "square", "column" };
-  static const char *themes[] = { "light", "dark", "transparent" };
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr(GError) error = NULL;
-      if (!cs_geometry_page_export (e->self, path, presets[gtk_drop_down_get_selected (e->preset)],
-                                    themes[gtk_drop_down_get_selected (e->theme)],
-                                    gtk_spin_button_get_value (e->scale), gtk_spin_button_get_value (e->font), &error))
-        {
-          gtk_label_set_text (e->self->status_label, error->message);
-          gtk_widget_set_visible (e->self->status_box, TRUE);
-          gtk_widget_set_visible (GTK_WIDGET (e->self->spinner), FALSE);
-          gtk_widget_set_visible (e->self->cancel_button, FALSE);
-        }
-    }
-  g_object_unref (chooser);
-  g_object_unref (e->self);
-  g_free (e);
+  return cs_geometry_page_export (CS_GEOMETRY_PAGE (owner), path, preset, theme, scale, font_size, error);
 }
 
 static void
-export_dialog_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+export_failed (gpointer owner, const char *message)
 {
-  ExportDialog *e = user_data;
-  static const char *exts[] = { "pdf", "svg", "png" };
-  if (!g_str_equal (response, "export"))
-    {
-      g_object_unref (e->self);
-      g_free (e);
-      return;
-    }
-  GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (e->self))),
-                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  g_autofree char *name = g_strdup_printf ("%s.%s", gtk_stack_get_visible_child_name (e->self->stack),
-                                           exts[gtk_drop_down_get_selected (e->format)]);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_response), e);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  CsGeometryPage *self = owner;
+  gtk_label_set_text (self->status_label, message);
+  gtk_widget_set_visible (self->status_box, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+  gtk_widget_set_visible (self->cancel_button, FALSE);
 }
 
 static GtkWidget *
@@ -1436,31 +1441,10 @@ labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
 static void
 export_clicked (CsGeometryPage *self)
 {
-  ExportDialog *e = g_new0 (ExportDialog, 1);
-  GtkWidget *grid = gtk_grid_new ();
-  const char *formats[] = { "PDF", "SVG", "PNG", NULL };
-  const char *presets[] = { _("16:9 slide"), _("Square"), _("Paper column"), NULL };
-  const char *themes[] = { _("Light"), _("Dark"), _("Transparent"), NULL };
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                              _("Export Figure"), NULL);
-
   if (!self->proj)
     return;
-  e->self = g_object_ref (self);
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
-  e->format = GTK_DROP_DOWN (labelled (grid, 0, _("Format"), gtk_drop_down_new_from_strings (formats)));
-  e->preset = GTK_DROP_DOWN (labelled (grid, 1, _("Size"), gtk_drop_down_new_from_strings (presets)));
-  e->theme = GTK_DROP_DOWN (labelled (grid, 2, _("Background"), gtk_drop_down_new_from_strings (themes)));
-  e->scale = GTK_SPIN_BUTTON (labelled (grid, 3, _("PNG scale"), gtk_spin_button_new_with_range (1, 8, 0.5)));
-  e->font = GTK_SPIN_BUTTON (labelled (grid, 4, _("Font size"), gtk_spin_button_new_with_range (5, 40, 1)));
-  gtk_spin_button_set_value (e->scale, 2);
-  gtk_spin_button_set_value (e->font, 16);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), grid);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "export", _("_Export…"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "export", ADW_RESPONSE_SUGGESTED);
-  g_signal_connect (dialog, "response", G_CALLBACK (export_dialog_response), e);
-  gtk_window_present (GTK_WINDOW (dialog));
+  cs_export_dialog_present (GTK_WIDGET (self), G_OBJECT (self), gtk_stack_get_visible_child_name (self->stack),
+                            export_figure, export_failed);
 }
 
 static void
@@ -1762,6 +1746,8 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->visible, g_free);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->selection, g_array_unref);
+  g_clear_pointer (&self->marked, g_array_unref);
+  g_clear_pointer (&self->workspace_path, g_free);
   g_clear_pointer (&self->hierarchy, g_free);
   g_clear_pointer (&self->json_path, g_free);
   G_OBJECT_CLASS (cs_geometry_page_parent_class)->dispose (object);
@@ -1771,4 +1757,57 @@ static void
 cs_geometry_page_class_init (CsGeometryPageClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = cs_geometry_page_dispose;
+  /* the tokens selected on the projection changed (linked views follow) */
+  signals[SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                             0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* new categories and vectors (computed or opened) */
+  signals[GEOMETRY_CHANGED] = g_signal_new ("geometry-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+void
+cs_geometry_page_set_marked (CsGeometryPage *self, const gint32 *ids, guint n)
+{
+  if (!self->marked)
+    self->marked = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_array_set_size (self->marked, 0);
+  if (n)
+    g_array_append_vals (self->marked, ids, n);
+  redraw (self);
+}
+
+const GArray *
+cs_geometry_page_get_marked (CsGeometryPage *self)
+{
+  return self->marked;
+}
+
+const GArray *
+cs_geometry_page_get_selection (CsGeometryPage *self)
+{
+  return self->selection;
+}
+
+CsGeometrySpace *
+cs_geometry_page_get_space (CsGeometryPage *self)
+{
+  return self->space;
+}
+
+CsModel *
+cs_geometry_page_get_model (CsGeometryPage *self)
+{
+  return self->model;
+}
+
+CsTokenizer *
+cs_geometry_page_get_tokenizer (CsGeometryPage *self)
+{
+  return self->tok;
+}
+
+const char *
+cs_geometry_page_get_workspace_path (CsGeometryPage *self)
+{
+  return self->workspace_path;
 }

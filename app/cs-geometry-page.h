@@ -4,6 +4,7 @@
 
 #include "cs-geometry.h"
 #include "cs-model.h"
+#include "cs-tokenizer.h"
 
 G_BEGIN_DECLS
 
@@ -97,6 +98,13 @@ gboolean    cs_geometry_page_token_position (CsGeometryPage *self,
                                              gint64          id,
                                              double         *x,
                                              double         *y);
+/* Page coordinates (as token_position gives them) to the projection's
+ * widget coordinates (as select_rect takes them). */
+gboolean    cs_geometry_page_to_projection  (CsGeometryPage *self,
+                                             double          x,
+                                             double          y,
+                                             double         *ax,
+                                             double         *ay);
 /* The token a click selected, or -1. */
 gint64      cs_geometry_page_get_picked     (CsGeometryPage *self);
 /* Where a category's legend entry is, in the projection's coordinates. */
@@ -106,5 +114,20 @@ gboolean    cs_geometry_page_legend_position (CsGeometryPage *self,
                                              double         *y);
 /* The selected tokens' text, one per line. */
 char       *cs_geometry_page_dup_selection_text (CsGeometryPage *self);
+
+/* Tokens marked with rings on the projection (a linked view's selection). */
+void             cs_geometry_page_set_marked    (CsGeometryPage *self,
+                                                 const gint32   *ids,
+                                                 guint           n);
+const GArray    *cs_geometry_page_get_marked    (CsGeometryPage *self);
+/* The tokens selected with a rubber band (gint32), or NULL; the
+ * "selection-changed" signal says when it changes, "geometry-changed" when
+ * new vectors are shown. */
+const GArray    *cs_geometry_page_get_selection (CsGeometryPage *self);
+CsGeometrySpace *cs_geometry_page_get_space     (CsGeometryPage *self);
+CsTokenizer     *cs_geometry_page_get_tokenizer (CsGeometryPage *self);
+CsModel         *cs_geometry_page_get_model     (CsGeometryPage *self);
+/* The workspace last saved or opened, or NULL. */
+const char      *cs_geometry_page_get_workspace_path (CsGeometryPage *self);
 
 G_END_DECLS

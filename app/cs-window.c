@@ -3,9 +3,11 @@
 #include <glib/gi18n.h>
 
 #include "cs-backend.h"
+#include "cs-error.h"
 #include "cs-gpu.h"
 #include "cs-build-config.h"
 #include "cs-geometry-page.h"
+#include "cs-mapper-page.h"
 #include "cs-window.h"
 #include "cs-workspace.h"
 
@@ -23,6 +25,7 @@ struct _CsWindow
   GtkLabel             *backend_label;
   GtkSpinner           *spinner;
   CsGeometryPage       *geometry_page;
+  CsMapperPage         *mapper_page;
 
   GSettings            *settings;
   CsModel              *model;
@@ -143,7 +146,8 @@ remember_workspace (CsWindow *self, const char *path)
 gboolean
 cs_window_save_workspace (CsWindow *self, const char *path, GError **error)
 {
-  if (!cs_geometry_page_save_workspace (self->geometry_page, path, error))
+  if (!cs_geometry_page_save_workspace (self->geometry_page, path, error) ||
+      !cs_mapper_page_save_to (self->mapper_page, path, error))
     return FALSE;
   remember_workspace (self, path);
   return TRUE;
@@ -168,6 +172,13 @@ cs_window_open_workspace (CsWindow *self, const char *path, GError **error)
     return FALSE;
   if (!cs_geometry_page_open_workspace (self->geometry_page, model, path, error))
     return FALSE;
+  {
+    /* a Mapper graph saved with it, if any */
+    g_autoptr(GError) local = NULL;
+    if (!cs_mapper_page_load_from (self->mapper_page, path, &local) &&
+        !g_error_matches (local, CS_ERROR, CS_ERROR_MISSING))
+      show_error (self, local->message);
+  }
   if (self->loading)
     g_cancellable_cancel (self->loading);
   g_clear_object (&self->loading);
@@ -489,6 +500,7 @@ cs_window_class_init (CsWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (CS_TYPE_GEOMETRY_PAGE);
+  g_type_ensure (CS_TYPE_MAPPER_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/conceptscope/ConceptScope/ui/cs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
@@ -499,6 +511,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, backend_label);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, geometry_page);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, mapper_page);
   gtk_widget_class_bind_template_callback (widget_class, dismiss_error_clicked);
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
@@ -514,6 +527,7 @@ static void
 cs_window_init (CsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  cs_mapper_page_set_geometry_page (self->mapper_page, self->geometry_page);
 }
 
 CsWindow *
@@ -529,6 +543,13 @@ cs_window_get_geometry_page (CsWindow *self)
 {
   g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
   return self->geometry_page;
+}
+
+CsMapperPage *
+cs_window_get_mapper_page (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->mapper_page;
 }
 
 CsModel *

@@ -1909,7 +1909,8 @@ cs_mapper_graph_save_json (const CsMapperGraph *g, const char * const *lens_name
 }
 
 gboolean
-cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names, const char *path, GError **error)
+cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names, const gint32 *point_ids,
+                         const char *points, const char *path, GError **error)
 {
   g_autoptr(CsH5Writer) w = cs_h5_writer_new_update (path, "/mapper", error);
   g_autofree gint32 *offsets = NULL, *members = NULL, *elements = NULL, *edges = NULL;
@@ -1967,6 +1968,8 @@ cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names,
     json_object_set_double_member (o, "lens_max_0", g->lens_max[0]);
     json_object_set_double_member (o, "lens_min_1", g->lens_min[1]);
     json_object_set_double_member (o, "lens_max_1", g->lens_max[1]);
+    if (points)
+      json_object_set_string_member (o, "points", points);
   }
   json_generator_set_root (gen, params);
   ptext = json_generator_to_data (gen, NULL);
@@ -1992,6 +1995,9 @@ cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names,
   dims[0] = ne;
   if (ne && !cs_h5_writer_add_f64 (w, "/mapper/edge_weight", 1, dims, weights, error))
     return FALSE;
+  dims[0] = g->n_points;
+  if (point_ids && !cs_h5_writer_add_i32 (w, "/mapper/point_ids", 1, dims, point_ids, error))
+    return FALSE;
   if (!cs_h5_writer_add_strings (w, "/mapper/lenses", names, g->params.n_lenses, error) ||
       !cs_h5_writer_add_strings (w, "/mapper/parameters", ps, 1, error))
     return FALSE;
@@ -1999,7 +2005,7 @@ cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names,
 }
 
 CsMapperGraph *
-cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, GError **error)
+cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids, char **points, GError **error)
 {
   g_autoptr(CsH5Reader) r = cs_h5_reader_open (path, error);
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -2125,6 +2131,15 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, GError **error)
       g->n_covered += hit[i];
   }
   graph_finish (g);
+  if (point_ids)
+    {
+      gsize np = 0;
+      *point_ids = cs_h5_reader_has (r, "/mapper/point_ids") ? cs_h5_reader_i32 (r, "/mapper/point_ids", &np, NULL) : NULL;
+      if (*point_ids && (gint64) np != g->n_points)
+        g_clear_pointer (point_ids, g_free);
+    }
+  if (points)
+    *points = g_strdup (json_object_get_string_member_with_default (o, "points", ""));
   if (lens_names)
     *lens_names = cs_h5_reader_strings (r, "/mapper/lenses", NULL);
   return g;

@@ -163,15 +163,22 @@ gboolean       cs_mapper_graph_save_json (const CsMapperGraph *graph,
                                         const char            *path,
                                         GError               **error);
 /* Into the group /mapper of an existing workspace file (replacing one there),
- * atomically: the file is copied, updated and renamed over the original. */
+ * atomically: the file is copied, updated and renamed over the original.
+ * point_ids [n_points] (the token of each point, may be NULL) and a line
+ * saying what the points are (may be NULL) are stored with it. */
 gboolean       cs_mapper_graph_save_h5 (const CsMapperGraph   *graph,
                                         const char * const    *lens_names,
+                                        const gint32          *point_ids,
+                                        const char            *points,
                                         const char            *path,
                                         GError               **error);
-/* The graph saved there; NULL with an error when there is none. lens_names
- * receives the lens descriptions when not NULL. */
+/* The graph saved there; NULL with an error when there is none. The other
+ * outputs (may be NULL) receive the lens descriptions, the point ids (NULL
+ * when none were stored) and the points' description. */
 CsMapperGraph *cs_mapper_graph_load_h5 (const char            *path,
                                         GStrv                 *lens_names,
+                                        gint32               **point_ids,
+                                        char                 **points,
                                         GError               **error);
 
 const char    *cs_mapper_cover_name    (CsCoverKind            kind);

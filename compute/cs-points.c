@@ -203,8 +203,7 @@ cmp_i32 (gconstpointer a, gconstpointer b)
 }
 
 CsPoints *
-cs_points_from_geometry (CsGeometrySpace *space, CsGeometry *geometry, CsTokenizer *tok,
-                         const int *cats, int n_cats, GError **error)
+cs_points_of_categories (CsGeometry *geometry, CsTokenizer *tok, const int *cats, int n_cats, GError **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
@@ -243,10 +242,7 @@ cs_points_from_geometry (CsGeometrySpace *space, CsGeometry *geometry, CsTokeniz
   g_array_sort (ids, cmp_i32);
   p = g_new0 (CsPoints, 1);
   p->n = ids->len;
-  p->d = space->d;
-  p->X = g_new (double, (gsize) p->n * p->d);
   p->token_ids = g_memdup2 (ids->data, sizeof (gint32) * ids->len);
-  cs_geometry_g_rows (space, p->token_ids, (int) p->n, p->X);
   p->labels = g_new0 (char *, p->n + 1);
   p->group = g_new (int, p->n);
   p->group_names = g_new0 (char *, n_cats + 1);
@@ -280,4 +276,17 @@ cs_points_from_geometry (CsGeometrySpace *space, CsGeometry *geometry, CsTokeniz
       p->group[i] = best;
     }
   return g_steal_pointer (&p);
+}
+
+CsPoints *
+cs_points_from_geometry (CsGeometrySpace *space, CsGeometry *geometry, CsTokenizer *tok,
+                         const int *cats, int n_cats, GError **error)
+{
+  CsPoints *p = cs_points_of_categories (geometry, tok, cats, n_cats, error);
+  if (!p)
+    return NULL;
+  p->d = space->d;
+  p->X = g_new (double, (gsize) p->n * p->d);
+  cs_geometry_g_rows (space, p->token_ids, (int) p->n, p->X);
+  return p;
 }

@@ -38,6 +38,13 @@ CsPoints *cs_points_from_geometry (CsGeometrySpace   *space,
                                    const int         *categories,
                                    int                n_categories,
                                    GError           **error);
+/* The same without the rows (X NULL, d 0): which tokens, their labels and
+ * groups. */
+CsPoints *cs_points_of_categories (CsGeometry        *geometry,
+                                   CsTokenizer       *tok,
+                                   const int         *categories,
+                                   int                n_categories,
+                                   GError           **error);
 void      cs_points_free          (CsPoints          *points);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsPoints, cs_points_free)

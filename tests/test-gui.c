@@ -3,6 +3,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cs-application.h"
 #include "cs-figure.h"
@@ -282,6 +283,106 @@ assert_png_has_content (const char *path)
   g_assert_cmpuint (dark, >, 500);
 }
 
+/* The Mapper graph of the animal tokens: a click on a node lists its tokens
+ * and rings them on the projection; a selection on the projection
+ * highlights the nodes holding its tokens. */
+static void
+check_mapper_page (Fixture *f)
+{
+  CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+  CsGeometryPage *gp = cs_window_get_geometry_page (f->window);
+  CsGeometry *geo = cs_geometry_page_get_geometry (gp);
+  const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
+  const gint32 *ids = cs_mapper_page_get_token_ids (mp);
+  const GArray *marked;
+  int big = 0, hit;
+  double x, y;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_null (cs_mapper_page_get_error (mp));
+  g_assert_nonnull (g);
+  g_assert_cmpint (g->n_points, ==, cs_category_set_get (geo->categories, 0)->tokens->len);
+  g_assert_cmpint (g->params.n_lenses, ==, 2);
+  g_assert_cmpint (g->n_nodes, >=, 4);
+  g_test_message ("Mapper page: %d nodes, %d edges, %d components", g->n_nodes, g->n_edges, g->n_components);
+  for (int v = 1; v < g->n_nodes; v++)
+    if (g->nodes[v].n_members > g->nodes[big].n_members)
+      big = v;
+  /* a click where the node is drawn picks it */
+  g_assert_true (cs_mapper_page_node_position (mp, big, &x, &y));
+  hit = cs_mapper_page_node_at (mp, x, y);
+  g_assert_cmpint (hit, ==, big);
+  cs_mapper_page_select_node (mp, hit);
+  g_assert_cmpint (cs_mapper_page_get_selected_node (mp), ==, big);
+  text = cs_mapper_page_dup_members_text (mp);
+  lines = g_strsplit (g_strchomp (text), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, (guint) g->nodes[big].n_members);
+  marked = cs_geometry_page_get_marked (gp);
+  g_assert_nonnull (marked);
+  g_assert_cmpuint (marked->len, ==, (guint) g->nodes[big].n_members);
+  for (int t = 0; t < g->nodes[big].n_members; t++)
+    g_assert_cmpint (g_array_index (marked, gint32, t), ==, ids[g->nodes[big].members[t]]);
+  /* the reverse: a rubber band around one of the node's tokens on the
+   * projection highlights exactly the nodes holding a selected token */
+  {
+    gint32 tok = ids[g->nodes[big].members[0]];
+    const GArray *sel;
+    const gboolean *hl;
+    double tx, ty;
+    g_autoptr(GHashTable) chosen = g_hash_table_new (g_direct_hash, g_direct_equal);
+    g_assert_true (cs_geometry_page_token_position (gp, tok, &tx, &ty));
+    g_assert_true (cs_geometry_page_to_projection (gp, tx, ty, &tx, &ty));
+    g_assert_cmpuint (cs_geometry_page_select_rect (gp, tx - 3, ty - 3, tx + 3, ty + 3), >=, 1);
+    sel = cs_geometry_page_get_selection (gp);
+    for (guint i = 0; i < sel->len; i++)
+      g_hash_table_add (chosen, GINT_TO_POINTER (g_array_index (sel, gint32, i) + 1));
+    hl = cs_mapper_page_get_highlight (mp);
+    g_assert_nonnull (hl);
+    g_assert_true (hl[big]);
+    for (int v = 0; v < g->n_nodes; v++)
+      {
+        gboolean has = FALSE;
+        for (int t = 0; t < g->nodes[v].n_members && !has; t++)
+          has = g_hash_table_contains (chosen, GINT_TO_POINTER (ids[g->nodes[v].members[t]] + 1));
+        g_assert_cmpint (hl[v], ==, has);
+      }
+  }
+}
+
+static void
+check_mapper_rendered (Fixture *f)
+{
+  CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+  int n_nodes = cs_mapper_page_get_graph (mp)->n_nodes;
+  g_autofree char *png = artifact_path (german ? "mapper-de.png" : "mapper.png");
+  g_autofree char *svg = artifact_path ("mapper-export.svg");
+  g_autofree char *ws = artifact_path (german ? "workspace-mapper-de.h5" : "workspace-mapper.h5");
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  cs_window_save_png (f->window, png, &error);
+  g_assert_no_error (error);
+  assert_png_has_content (png);
+  /* pies in the categories' colours: animal (0), mammal (1), bird (2) */
+  g_assert_true (png_has_colour (png, 0));
+  g_assert_true (png_has_colour (png, 1));
+  g_assert_true (png_has_colour (png, 2));
+  g_assert_true (cs_mapper_page_export (mp, svg, "slide", "light", 2, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (svg, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 2000);
+  /* the graph goes into the workspace and comes back with it */
+  g_assert_true (cs_window_save_workspace (f->window, ws, &error));
+  g_assert_no_error (error);
+  cs_mapper_page_select_node (mp, -1);
+  g_assert_true (cs_window_open_workspace (f->window, ws, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (cs_mapper_page_get_graph (mp));
+  g_assert_cmpint (cs_mapper_page_get_graph (mp)->n_nodes, ==, n_nodes);
+  g_assert_nonnull (cs_mapper_page_get_token_ids (mp));
+}
+
 static gboolean
 fail_timeout (gpointer data)
 {
@@ -377,6 +478,30 @@ check_window (gpointer data)
       g_assert_no_error (error);
       g_assert_false (png_has_colour (reopened, 3));    /* fish still hidden */
       g_assert_true (png_has_colour (reopened, 2));     /* bird axis */
+      /* the Mapper page: the animal tokens over the lenses l_mammal, l_bird */
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "mapper");
+      cs_mapper_page_configure (cs_window_get_mapper_page (f->window), "animal,mammal,bird,fish", "vector:mammal",
+                                "vector:bird", 6, 0.4);
+      f->phase = 10;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 10)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      check_mapper_page (f);
+      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      f->phase = 11;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 11)
+    {
+      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
+          f->frame_at_change + 2)
+        return G_SOURCE_CONTINUE;
+      check_mapper_rendered (f);
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
       /* recompute with other parameters and a category of our own */
       cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "animal", 1.0, 1, 10, "farm",
                                 "dog, cat, horse, cow, sheep, goat, pig, chicken, duck, donkey");

@@ -710,6 +710,8 @@ test_layout_and_files (void)
   g_autofree char *hp = g_build_filename (dir, "ws.h5", NULL);
   const char *lens_names[] = { "column:0", NULL };
   g_auto(GStrv) names = NULL;
+  g_autofree gint32 *ids = NULL;
+  g_autofree char *points = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *o;
 
@@ -757,11 +759,13 @@ test_layout_and_files (void)
     g_assert_true (cs_h5_writer_add_f64 (w, "/keep", 1, dims, keep, &error));
     g_assert_true (cs_h5_writer_commit (w, &error));
   }
-  g_assert_true (cs_mapper_graph_save_h5 (g, lens_names, hp, &error));
-  g_assert_true (cs_mapper_graph_save_h5 (g, lens_names, hp, &error));
-  back = cs_mapper_graph_load_h5 (hp, &names, &error);
+  g_assert_true (cs_mapper_graph_save_h5 (g, lens_names, NULL, "curve", hp, &error));
+  g_assert_true (cs_mapper_graph_save_h5 (g, lens_names, NULL, "curve", hp, &error));
+  back = cs_mapper_graph_load_h5 (hp, &names, &ids, &points, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (names[0], ==, "column:0");
+  g_assert_cmpstr (points, ==, "curve");
+  g_assert_null (ids);
   g_assert_cmpint (back->n_nodes, ==, g->n_nodes);
   g_assert_cmpint (back->n_edges, ==, g->n_edges);
   g_assert_cmpint (back->cycle_rank, ==, g->cycle_rank);
@@ -784,7 +788,7 @@ test_layout_and_files (void)
     double one = 1;
     g_assert_true (cs_h5_writer_add_f64 (w, "/x", 1, dims, &one, &error));
     g_assert_true (cs_h5_writer_commit (w, &error));
-    g_assert_null (cs_mapper_graph_load_h5 (empty, NULL, &error));
+    g_assert_null (cs_mapper_graph_load_h5 (empty, NULL, NULL, NULL, &error));
     g_assert_nonnull (strstr (error->message, "no Mapper graph"));
     g_clear_error (&error);
     g_unlink (empty);

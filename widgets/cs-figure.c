@@ -456,6 +456,20 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
                 rgb);
         }
     }
+  if (fig->n_marked > 0)
+    {
+      cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+      cairo_set_line_width (cr, MAX (0.6, fs * 0.07));
+      for (guint m = 0; m < fig->n_marked; m++)
+        {
+          gint32 id = fig->marked[m];
+          if (id < 0 || id >= fig->n_points)
+            continue;
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, fx (&f, fig->x[id]), fy (&f, fig->y[id]), fs * 0.3, 0, 2 * G_PI);
+        }
+      cairo_stroke (cr);
+    }
   if (fig->highlight > 0 && fig->highlight <= fig->n_points)
     {
       gint64 h = fig->highlight - 1;

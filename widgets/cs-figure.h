@@ -80,6 +80,10 @@ typedef struct
   gboolean             fixed_range;
   double               range[4];       /* xmin, xmax, ymin, ymax */
   gint64               highlight;      /* token id + 1; 0: none (so zero-initialised means none) */
+  /* Tokens marked from a linked view (a Mapper node's members): drawn with
+   * rings in the foreground colour, on top of everything. */
+  const gint32        *marked;
+  guint                n_marked;
 } CsProjectionFigure;
 
 /* Where the plot area lies and which data range it shows, as

@@ -74,3 +74,25 @@ cs_mapper_figure_clear (CsMapperFigure *mf)
   g_free (mf->caption);
   memset (mf, 0, sizeof *mf);
 }
+
+char *
+cs_mapper_lens_markup (const char *lens)
+{
+  if (!lens)
+    return g_strdup ("");
+  if (g_str_has_prefix (lens, "vector:"))
+    return g_markup_printf_escaped ("g·ℓ̄<sub>%s</sub>", lens + 7);
+  if (g_str_has_prefix (lens, "pca"))
+    return g_markup_printf_escaped ("PC %s", lens + 3);
+  if (g_str_equal (lens, "l2"))
+    return g_strdup ("‖x‖");
+  return g_markup_escape_text (lens, -1);
+}
+
+char *
+cs_mapper_title_markup (const char * const *lens_names, int n_lenses)
+{
+  g_autofree char *a = cs_mapper_lens_markup (lens_names ? lens_names[0] : NULL);
+  g_autofree char *b = n_lenses > 1 ? cs_mapper_lens_markup (lens_names[1]) : NULL;
+  return b ? g_strdup_printf ("Mapper graph · %s × %s", a, b) : g_strdup_printf ("Mapper graph · %s", a);
+}

@@ -30,4 +30,10 @@ void cs_mapper_figure_init  (CsMapperFigure       *mf,
                              const char * const   *group_names);
 void cs_mapper_figure_clear (CsMapperFigure       *mf);
 
+/* A lens spec as figure text (markup): vector:mammal → ℓ̄ with a subscript. */
+char *cs_mapper_lens_markup  (const char           *lens);
+/* "Mapper graph · lens 1 × lens 2" */
+char *cs_mapper_title_markup (const char * const   *lens_names,
+                              int                   n_lenses);
+
 G_END_DECLS

@@ -262,7 +262,7 @@ cs_cli_mapper (int argc, char **argv)
     if (!g_file_set_contents (output, text, len, &error))
       return cs_cli_fail (g_steal_pointer (&error));
   }
-  if (workspace && !no_save && !cs_mapper_graph_save_h5 (graph, lens_names, workspace, &error))
+  if (workspace && !no_save && !cs_mapper_graph_save_h5 (graph, lens_names, pts->token_ids, categories, workspace, &error))
     return cs_cli_fail (g_steal_pointer (&error));
 
   if (figure)
@@ -289,7 +289,8 @@ cs_cli_mapper (int argc, char **argv)
               colour = g_new (double, pts->n);
               for (gint64 i = 0; i < pts->n; i++)
                 colour[i] = lens[i * p.n_lenses + l];
-              colour_name = g_markup_printf_escaped ("mean %s", lens_names[l]);
+              g_autofree char *lm = cs_mapper_lens_markup (lens_names[l]);
+              colour_name = g_strdup_printf ("mean %s", lm);
             }
           else
             {
@@ -297,7 +298,8 @@ cs_cli_mapper (int argc, char **argv)
               colour = g_new (double, pts->n);
               if (!compute_lens (color_by, pts, ws, colour, &nm, &error))
                 return cs_cli_fail (g_steal_pointer (&error));
-              colour_name = g_markup_printf_escaped ("mean %s", nm);
+              g_autofree char *lm = cs_mapper_lens_markup (nm);
+              colour_name = g_strdup_printf ("mean %s", lm);
             }
         }
       {
@@ -307,9 +309,7 @@ cs_cli_mapper (int argc, char **argv)
             g_ptr_array_add (gnames, g_markup_escape_text (pts->group_names[k], -1));
         cs_mapper_figure_init (&d.mf, graph, colour, colour_name, pies ? pts->group : NULL, pies ? gnames->len : 0,
                                (const char * const *) gnames->pdata);
-        g_autofree char *auto_title = g_markup_printf_escaped ("Mapper graph · %s%s%s", lens_names[0],
-                                                               lens_names[1] ? " × " : "",
-                                                               lens_names[1] ? lens_names[1] : "");
+        g_autofree char *auto_title = cs_mapper_title_markup (lens_names, p.n_lenses);
         d.title = title ? title : auto_title;
         if (!cs_figure_export (figure, &style, scale, draw_graph, &d, &error))
           {

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "cs-geometry-page.h"
+#include "cs-mapper.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_MAPPER_PAGE (cs_mapper_page_get_type ())
+G_DECLARE_FINAL_TYPE (CsMapperPage, cs_mapper_page, CS, MAPPER_PAGE, AdwBin)
+
+/* The Mapper view: the graph of a category's tokens (rows of the whitened
+ * g) with lenses from the Geometry view's concept vectors, built in the
+ * background a moment after the last change of a parameter. A click on a
+ * node lists its tokens and rings them on the Geometry view's projection; a
+ * selection there highlights the nodes that hold any of its tokens. */
+void                 cs_mapper_page_set_geometry_page (CsMapperPage   *self,
+                                                       CsGeometryPage *page);
+/* Sets the parameters as the side panel would (NULL keeps a value) and
+ * builds at once. categories: comma-separated names. */
+void                 cs_mapper_page_configure         (CsMapperPage   *self,
+                                                       const char     *categories,
+                                                       const char     *lens1,
+                                                       const char     *lens2,
+                                                       int             intervals,
+                                                       double          overlap);
+gboolean             cs_mapper_page_get_busy          (CsMapperPage   *self);
+const char          *cs_mapper_page_get_error         (CsMapperPage   *self);
+const CsMapperGraph *cs_mapper_page_get_graph         (CsMapperPage   *self);
+/* Token ids of the graph's points ([n_points]). */
+const gint32        *cs_mapper_page_get_token_ids     (CsMapperPage   *self);
+/* The node under widget coordinates of the graph view, or −1; where a node
+ * is drawn. */
+int                  cs_mapper_page_node_at           (CsMapperPage   *self,
+                                                       double          x,
+                                                       double          y);
+gboolean             cs_mapper_page_node_position     (CsMapperPage   *self,
+                                                       int             node,
+                                                       double         *x,
+                                                       double         *y);
+/* What a click does: lists the node's tokens and marks them on the
+ * projection (−1 clears). */
+void                 cs_mapper_page_select_node       (CsMapperPage   *self,
+                                                       int             node);
+int                  cs_mapper_page_get_selected_node (CsMapperPage   *self);
+char                *cs_mapper_page_dup_members_text  (CsMapperPage   *self);
+/* Nodes highlighted by the projection's selection ([n_nodes]), or NULL. */
+const gboolean      *cs_mapper_page_get_highlight     (CsMapperPage   *self);
+gboolean             cs_mapper_page_export            (CsMapperPage   *self,
+                                                       const char     *path,
+                                                       const char     *preset,
+                                                       const char     *theme,
+                                                       double          scale,
+                                                       double          font_size,
+                                                       GError        **error);
+/* The graph into the workspace's /mapper group; and back. */
+gboolean             cs_mapper_page_save_to           (CsMapperPage   *self,
+                                                       const char     *path,
+                                                       GError        **error);
+gboolean             cs_mapper_page_load_from         (CsMapperPage   *self,
+                                                       const char     *path,
+                                                       GError        **error);
+
+G_END_DECLS
