@@ -769,3 +769,30 @@ out:
   g_free (c.rope_inv_freq);
   return ok ? g_steal_pointer (&result) : NULL;
 }
+
+gboolean
+cs_forward_unembed (CsModel *model, const float *x, int n, float *normed, float *logits)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  Ctx c = { 0 };
+  int d = cfg->hidden, V = cfg->vocab;
+  g_autofree float *h = normed ? NULL : g_new (float, (gsize) MAX (1, n) * d);
+  float *y = normed ? normed : h;
+
+  c.model = model;
+  c.cfg = cfg;
+  c.T = n;
+  norm (&c, x, y, n, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
+  if (!logits)
+    return TRUE;
+  c.convert = cs_tensor_is_f32_aligned (cs_model_get_unembedding (model)) ? NULL : g_new (float, CONVERT_CHUNK_FLOATS);
+  linear (&c, y, n, d, cs_model_get_unembedding (model), FALSE, NULL, logits, V);
+  g_free (c.convert);
+  if (cfg->final_softcap > 0)
+    {
+      float cap = (float) cfg->final_softcap;
+      for (gsize i = 0; i < (gsize) n * V; i++)
+        logits[i] = cap * fast_tanh (logits[i] / cap);
+    }
+  return TRUE;
+}

@@ -70,6 +70,15 @@ gboolean         cs_forward_check_capture_name (CsModel               *model,
                                               const char              *name,
                                               GError                 **error);
 
+/* The model's last step on rows of the residual stream x [n, hidden]: the
+ * final norm into normed [n, hidden] (may be NULL) and the unembedding (with
+ * any final soft-cap) into logits [n, vocab] (may be NULL): the logit lens. */
+gboolean         cs_forward_unembed          (CsModel                 *model,
+                                              const float             *x,
+                                              int                      n,
+                                              float                   *normed,
+                                              float                   *logits);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsForwardResult, cs_forward_result_free)
 
 G_END_DECLS

@@ -1,0 +1,1000 @@
+#define G_LOG_DOMAIN "cs-steer"
+
+#include "cs-steer.h"
+#include "cs-error.h"
+#include "cs-forward.h"
+
+#include <cblas.h>
+#include <json-glib/json-glib.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#define BATCH 32
+
+/* ---------------------------------------------------------------- datasets */
+
+static void
+pair_free (gpointer p)
+{
+  CsSteerPair *q = p;
+  g_free (q->positive);
+  g_free (q->negative);
+  g_free (q->question);
+  g_free (q);
+}
+
+void
+cs_steer_dataset_free (CsSteerDataset *ds)
+{
+  if (!ds)
+    return;
+  g_ptr_array_unref (ds->pairs);
+  g_free (ds);
+}
+
+/* "(A)" → 'A'; 0 when the answer is not a single letter in parentheses. */
+static char
+answer_letter (const char *s)
+{
+  while (s && g_ascii_isspace (*s))
+    s++;
+  if (!s || s[0] != '(' || !g_ascii_isalpha (s[1]) || s[2] != ')')
+    return 0;
+  return s[1];
+}
+
+CsSteerDataset *
+cs_steer_dataset_load (const char *path, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(CsSteerDataset) ds = NULL;
+  JsonArray *items;
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, path, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_ARRAY (root))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "%s: a steering dataset is a JSON list of {\"positive\", \"negative\"} pairs or of CAA's "
+                   "{\"question\", \"answer_matching_behavior\", \"answer_not_matching_behavior\"} items", path);
+      return NULL;
+    }
+  items = json_node_get_array (root);
+  ds = g_new0 (CsSteerDataset, 1);
+  ds->pairs = g_ptr_array_new_with_free_func (pair_free);
+  for (guint i = 0; i < json_array_get_length (items); i++)
+    {
+      JsonNode *n = json_array_get_element (items, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      CsSteerPair *p;
+      const char *pos, *neg, *q, *am, *an;
+      if (!o)
+        goto bad;
+      pos = json_object_get_string_member_with_default (o, "positive", NULL);
+      neg = json_object_get_string_member_with_default (o, "negative", NULL);
+      q = json_object_get_string_member_with_default (o, "question", NULL);
+      am = json_object_get_string_member_with_default (o, "answer_matching_behavior", NULL);
+      an = json_object_get_string_member_with_default (o, "answer_not_matching_behavior", NULL);
+      p = g_new0 (CsSteerPair, 1);
+      if (pos && neg && !q)
+        {
+          if (i > 0 && ds->ab)
+            goto mixed;
+          p->positive = g_strdup (pos);
+          p->negative = g_strdup (neg);
+        }
+      else if (q && am && an)
+        {
+          if (i > 0 && !ds->ab)
+            goto mixed;
+          ds->ab = TRUE;
+          p->matching = answer_letter (am);
+          p->not_matching = answer_letter (an);
+          if (!p->matching || !p->not_matching || p->matching == p->not_matching)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                           "%s, item %u: the answers must be two different letters like \"(A)\" and \"(B)\" "
+                           "(got \"%s\" and \"%s\")", path, i + 1, am, an);
+              pair_free (p);
+              return NULL;
+            }
+          p->question = g_strdup (q);
+          /* CAA: the question followed by the answer, up to its letter */
+          p->positive = g_strdup_printf ("%s (%c", q, p->matching);
+          p->negative = g_strdup_printf ("%s (%c", q, p->not_matching);
+        }
+      else
+        {
+          pair_free (p);
+          goto bad;
+        }
+      if (!*p->positive || !*p->negative)
+        {
+          pair_free (p);
+          goto bad;
+        }
+      g_ptr_array_add (ds->pairs, p);
+      continue;
+mixed:
+      pair_free (p);
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s, item %u: plain pairs and A/B items are mixed", path, i + 1);
+      return NULL;
+bad:
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "%s, item %u: expected {\"positive\": text, \"negative\": text} or {\"question\", "
+                   "\"answer_matching_behavior\", \"answer_not_matching_behavior\"} with non-empty texts", path, i + 1);
+      return NULL;
+    }
+  if (ds->pairs->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s holds no pairs", path);
+      return NULL;
+    }
+  return g_steal_pointer (&ds);
+}
+
+gboolean
+cs_steer_is_held_out (guint i, double held_out)
+{
+  double x = fmod ((double) i * 0.6180339887498949, 1.0);
+  return x < held_out;
+}
+
+static GArray *
+encode (CsModel *model, CsTokenizer *tok, const char *text, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  GArray *ids = cs_tokenizer_encode (tok, text, TRUE, error);
+  if (!ids)
+    return NULL;
+  if ((int) ids->len > cfg->max_positions)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompt \"%.40s…\" has %u tokens, longer than the model's "
+                   "context of %d", text, ids->len, cfg->max_positions);
+      g_array_unref (ids);
+      return NULL;
+    }
+  if (ids->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "a prompt is empty after tokenisation");
+      g_array_unref (ids);
+      return NULL;
+    }
+  return ids;
+}
+
+/* ------------------------------------------------------------------ vectors */
+
+void
+cs_steer_vectors_free (CsSteerVectors *v)
+{
+  if (!v)
+    return;
+  g_free (v->vectors);
+  g_free (v->differences);
+  g_free (v->norms);
+  g_free (v->resid_norms);
+  g_free (v);
+}
+
+static char **
+all_layer_hooks (int n_layers)
+{
+  char **hooks = g_new0 (char *, n_layers + 1);
+  for (int l = 0; l < n_layers; l++)
+    hooks[l] = g_strdup_printf ("resid_post.%d", l);
+  return hooks;
+}
+
+CsSteerVectors *
+cs_steer_compute (CsModel *model, CsTokenizer *tok, CsSteerDataset *ds, double held_out, CsSteerPosition position,
+                  CsDevice device, CsProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                  GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  int L = cfg->n_layers, d = cfg->hidden;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();      /* positive, negative, positive, … */
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autofree int *pos_index = NULL;
+  g_auto(GStrv) hooks = all_layer_hooks (L);
+  CsSteerVectors *v;
+  int n_pairs;
+
+  if (position == CS_STEER_POSITION_ANSWER && !ds->ab)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "the answer position needs A/B items; plain pairs use the last token");
+      return NULL;
+    }
+  for (guint i = 0; i < ds->pairs->len; i++)
+    if (!cs_steer_is_held_out (i, held_out))
+      {
+        CsSteerPair *p = ds->pairs->pdata[i];
+        g_ptr_array_add (texts, p->positive);
+        g_ptr_array_add (texts, p->negative);
+      }
+  n_pairs = (int) texts->len / 2;
+  if (n_pairs == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "no pairs are left to compute the vector from (all %u held out)",
+                   ds->pairs->len);
+      return NULL;
+    }
+  for (guint k = 0; k < texts->len; k++)
+    {
+      GArray *a = encode (model, tok, texts->pdata[k], error);
+      if (!a)
+        return NULL;
+      g_ptr_array_add (ids, a);
+    }
+  /* the position: the last token; with A/B items the answer letter is the
+   * last token of "question (X" too, as those texts end at the letter */
+  pos_index = g_new (int, texts->len);
+  for (guint k = 0; k < texts->len; k++)
+    pos_index[k] = (int) ((GArray *) ids->pdata[k])->len - 1;
+
+  v = g_new0 (CsSteerVectors, 1);
+  v->n_layers = L;
+  v->d = d;
+  v->n_pairs = n_pairs;
+  v->vectors = g_new0 (float, (gsize) L * d);
+  v->differences = g_new (float, (gsize) L * n_pairs * d);
+  v->norms = g_new0 (double, L);
+  v->resid_norms = g_new0 (double, L);
+  for (guint b0 = 0; b0 < texts->len; b0 += BATCH)
+    {
+      int nb = (int) MIN ((guint) BATCH, texts->len - b0);
+      g_autofree const gint32 **bids = g_new (const gint32 *, nb);
+      g_autofree int *blen = g_new (int, nb);
+      CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+      g_autoptr(CsForwardResult) r = NULL;
+
+      for (int b = 0; b < nb; b++)
+        {
+          GArray *a = ids->pdata[b0 + b];
+          bids[b] = (const gint32 *) a->data;
+          blen[b] = (int) a->len;
+        }
+      opt.capture = (const char * const *) hooks;
+      opt.logits = CS_LOGITS_NONE;
+      opt.device = device;
+      r = cs_forward_run (model, bids, blen, nb, &opt, cancellable, error);
+      if (!r)
+        {
+          cs_steer_vectors_free (v);
+          return NULL;
+        }
+      for (int l = 0; l < L; l++)
+        {
+          const float *cap = cs_forward_result_get_capture (r, hooks[l]);
+          for (int b = 0; b < nb; b++)
+            {
+              guint k = b0 + b;
+              const float *row = cap + ((gsize) b * r->seq + pos_index[k]) * d;
+              float *diff = v->differences + ((gsize) l * n_pairs + k / 2) * d;
+              double nn = 0;
+              for (int j = 0; j < d; j++)
+                nn += (double) row[j] * row[j];
+              v->resid_norms[l] += sqrt (nn) / texts->len;
+              /* positive first, then negative: the pair's difference */
+              if (k % 2 == 0)
+                memcpy (diff, row, sizeof (float) * d);
+              else
+                for (int j = 0; j < d; j++)
+                  diff[j] -= row[j];
+            }
+        }
+      if (progress)
+        progress ((double) (b0 + nb) / texts->len, progress_data);
+    }
+  for (int l = 0; l < L; l++)
+    {
+      float *vec = v->vectors + (gsize) l * d;
+      double nn = 0;
+      for (int p = 0; p < n_pairs; p++)
+        {
+          const float *diff = v->differences + ((gsize) l * n_pairs + p) * d;
+          for (int j = 0; j < d; j++)
+            vec[j] += diff[j] / n_pairs;
+        }
+      for (int j = 0; j < d; j++)
+        nn += (double) vec[j] * vec[j];
+      v->norms[l] = sqrt (nn);
+    }
+  return v;
+}
+
+/* ------------------------------------------------------------------ prompts */
+
+void
+cs_steer_prompts_free (CsSteerPrompts *p)
+{
+  if (!p)
+    return;
+  for (int i = 0; i < p->n; i++)
+    g_free (p->ids[i]);
+  g_free (p->ids);
+  g_free (p->lengths);
+  g_free (p->letter_match);
+  g_free (p->letter_other);
+  g_free (p);
+}
+
+/* The id of a letter as the answer's next token: the last token of
+ * "question (X", checked to follow the tokens of "question (". */
+static gint32
+letter_token (CsModel *model, CsTokenizer *tok, const char *question, char letter, GArray *prefix, GError **error)
+{
+  g_autofree char *text = g_strdup_printf ("%s (%c", question, letter);
+  g_autoptr(GArray) a = encode (model, tok, text, error);
+  if (!a)
+    return -1;
+  if (a->len != prefix->len + 1 || memcmp (a->data, prefix->data, sizeof (gint32) * prefix->len) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "the answer letter %c is not one token after \"… (\" with this tokenizer", letter);
+      return -1;
+    }
+  return g_array_index (a, gint32, a->len - 1);
+}
+
+CsSteerPrompts *
+cs_steer_prompts_new (CsModel *model, CsTokenizer *tok, CsSteerDataset *ds, double held_out, gboolean held_out_only,
+                      GError **error)
+{
+  g_autoptr(CsSteerPrompts) p = g_new0 (CsSteerPrompts, 1);
+  GPtrArray *ids = g_ptr_array_new ();
+  GArray *lengths = g_array_new (FALSE, FALSE, sizeof (int));
+  GArray *lm = g_array_new (FALSE, FALSE, sizeof (gint32)), *lo = g_array_new (FALSE, FALSE, sizeof (gint32));
+  gboolean ok = TRUE;
+
+  p->ab = ds->ab;
+  for (guint i = 0; i < ds->pairs->len && ok; i++)
+    {
+      CsSteerPair *q = ds->pairs->pdata[i];
+      g_autoptr(GArray) a = NULL;
+      int len;
+      if (held_out_only && held_out > 0 && !cs_steer_is_held_out (i, held_out))
+        continue;
+      if (ds->ab)
+        {
+          g_autofree char *text = g_strdup_printf ("%s (", q->question);
+          gint32 m, o;
+          a = encode (model, tok, text, error);
+          if (!a || (m = letter_token (model, tok, q->question, q->matching, a, error)) < 0 ||
+              (o = letter_token (model, tok, q->question, q->not_matching, a, error)) < 0)
+            {
+              ok = FALSE;
+              break;
+            }
+          g_array_append_val (lm, m);
+          g_array_append_val (lo, o);
+        }
+      else if (!(a = encode (model, tok, q->negative, error)))
+        {
+          ok = FALSE;
+          break;
+        }
+      len = (int) a->len;
+      g_ptr_array_add (ids, g_memdup2 (a->data, sizeof (gint32) * a->len));
+      g_array_append_val (lengths, len);
+    }
+  p->n = (int) ids->len;
+  p->ids = (gint32 **) g_ptr_array_free (ids, FALSE);
+  p->lengths = (int *) g_array_free (lengths, FALSE);
+  p->letter_match = (gint32 *) g_array_free (lm, FALSE);
+  p->letter_other = (gint32 *) g_array_free (lo, FALSE);
+  if (!ok)
+    return NULL;
+  if (p->n == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "no prompts to measure (no held-out pairs; lower --held-out "
+                   "or use all pairs)");
+      return NULL;
+    }
+  return g_steal_pointer (&p);
+}
+
+static void
+softmax_row (const float *logits, int V, double *p)
+{
+  double mx = -INFINITY, s = 0;
+  for (int j = 0; j < V; j++)
+    mx = MAX (mx, logits[j]);
+  for (int j = 0; j < V; j++)
+    s += (p[j] = exp ((double) logits[j] - mx));
+  for (int j = 0; j < V; j++)
+    p[j] /= s;
+}
+
+void
+cs_steer_behaviour (const CsSteerPrompts *p, const float *logits, int V, const gint32 *targets, int n_targets,
+                    double *out)
+{
+  g_autofree double *prob = g_new (double, V);
+  for (int i = 0; i < p->n; i++)
+    {
+      softmax_row (logits + (gsize) i * V, V, prob);
+      if (p->ab)
+        {
+          double a = prob[p->letter_match[i]], b = prob[p->letter_other[i]];
+          out[i] = a + b > 0 ? a / (a + b) : 0.5;
+        }
+      else
+        {
+          double s = 0;
+          for (int t = 0; t < n_targets; t++)
+            s += prob[targets[t]];
+          out[i] = s;
+        }
+    }
+}
+
+/* -------------------------------------------------------------------- sweep */
+
+void
+cs_steer_sweep_free (CsSteerSweep *s)
+{
+  if (!s)
+    return;
+  g_free (s->layers);
+  g_free (s->multipliers);
+  g_free (s->behaviour);
+  g_free (s->behaviour_sd);
+  g_free (s);
+}
+
+/* One run of all prompts with one steering setting: last-position logits. */
+static float *
+run_prompts (CsModel *model, CsSteerPrompts *p, int layer, double mult, const float *vec,
+             const char * const *capture, CsForwardResult **captured, CsDevice device, GCancellable *cancellable,
+             GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  float *logits = g_new (float, (gsize) p->n * cfg->vocab);
+
+  for (int b0 = 0; b0 < p->n; b0 += BATCH)
+    {
+      int nb = MIN (BATCH, p->n - b0);
+      CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+      g_autoptr(CsForwardResult) r = NULL;
+      opt.logits = CS_LOGITS_LAST;
+      opt.device = device;
+      opt.capture = capture;
+      if (layer >= 0 && mult != 0)
+        {
+          opt.steer_layer = layer;
+          opt.steer_multiplier = (float) mult;
+          opt.steer_vector = vec;
+          opt.steer_from = 0;
+        }
+      r = cs_forward_run (model, (const gint32 * const *) p->ids + b0, p->lengths + b0, nb, &opt, cancellable, error);
+      if (!r)
+        {
+          g_free (logits);
+          return NULL;
+        }
+      memcpy (logits + (gsize) b0 * cfg->vocab, r->logits, sizeof (float) * nb * cfg->vocab);
+      if (captured)
+        {
+          /* callers asking for captures pass one batch only */
+          g_assert (p->n <= BATCH);
+          *captured = g_steal_pointer (&r);
+        }
+    }
+  return logits;
+}
+
+CsSteerSweep *
+cs_steer_sweep (CsModel *model, CsSteerVectors *v, CsSteerPrompts *prompts, const int *layers, int n_layers,
+                const double *multipliers, int n_mult, const gint32 *targets, int n_targets, CsDevice device,
+                CsProgressFunc progress, gpointer progress_data, GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autoptr(CsSteerSweep) s = g_new0 (CsSteerSweep, 1);
+  g_autofree double *per = g_new (double, prompts->n);
+  gint64 t0 = g_get_monotonic_time ();
+  gint64 tokens = 0;
+
+  if (!prompts->ab && n_targets < 1)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "plain pairs are measured by the probability of target tokens: "
+                   "give the targets (a category)");
+      return NULL;
+    }
+  for (int i = 0; i < prompts->n; i++)
+    tokens += prompts->lengths[i];
+  for (int a = 0; a < n_layers; a++)
+    if (layers[a] < 0 || layers[a] >= cfg->n_layers)
+      {
+        g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "layer %d is out of range: this model's layers are 0 to %d",
+                     layers[a], cfg->n_layers - 1);
+        return NULL;
+      }
+  s->n_layers = n_layers;
+  s->n_mult = n_mult;
+  s->layers = g_memdup2 (layers, sizeof (int) * n_layers);
+  s->multipliers = g_memdup2 (multipliers, sizeof (double) * n_mult);
+  s->behaviour = g_new (double, n_layers * n_mult);
+  s->behaviour_sd = g_new (double, n_layers * n_mult);
+  for (int a = 0; a < n_layers; a++)
+    for (int m = 0; m < n_mult; m++)
+      {
+        g_autofree float *logits = run_prompts (model, prompts, layers[a], multipliers[m],
+                                                v->vectors + (gsize) layers[a] * v->d, NULL, NULL, device,
+                                                cancellable, error);
+        double mean = 0, var = 0;
+        if (!logits)
+          return NULL;
+        cs_steer_behaviour (prompts, logits, cfg->vocab, targets, n_targets, per);
+        for (int i = 0; i < prompts->n; i++)
+          mean += per[i] / prompts->n;
+        for (int i = 0; i < prompts->n; i++)
+          var += (per[i] - mean) * (per[i] - mean) / MAX (1, prompts->n - 1);
+        s->behaviour[a * n_mult + m] = mean;
+        s->behaviour_sd[a * n_mult + m] = sqrt (var);
+        s->tokens += tokens;
+        if (progress)
+          progress ((double) (a * n_mult + m + 1) / (n_layers * n_mult), progress_data);
+      }
+  s->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  return g_steal_pointer (&s);
+}
+
+/* ------------------------------------------------------------------ effects */
+
+void
+cs_steer_effects_free (CsSteerEffects *e)
+{
+  if (!e)
+    return;
+  g_free (e->row_layers);
+  if (e->col_labels)
+    for (int c = 0; c < e->n_cols; c++)
+      g_free (e->col_labels[c]);
+  g_free (e->col_labels);
+  g_free (e->col_kind);
+  g_free (e->col_index);
+  g_free (e->values);
+  g_free (e);
+}
+
+/* Cov^(1/2) = (Cov^(−1/2))^(−1), by a Cholesky factorisation of the
+ * symmetric positive definite Cov^(−1/2). */
+static double *
+cov_sqrt (CsGeometrySpace *space, GError **error)
+{
+  int d = space->d;
+  double *m = g_memdup2 (space->inv_sqrt, sizeof (double) * d * d);
+  if (LAPACKE_dpotrf (LAPACK_ROW_MAJOR, 'L', d, m, d) != 0 || LAPACKE_dpotri (LAPACK_ROW_MAJOR, 'L', d, m, d) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "the whitening matrix cannot be inverted");
+      g_free (m);
+      return NULL;
+    }
+  for (int i = 0; i < d; i++)
+    for (int j = i + 1; j < d; j++)
+      m[(gsize) i * d + j] = m[(gsize) j * d + i];
+  return m;
+}
+
+/* u_c = Cov^(1/2) ℓ̄_c / ‖ℓ̄_c‖: then ⟨ℓ̄_c/‖ℓ̄_c‖, Cov^(1/2) λ⟩ = u_c · λ. */
+static double *
+concept_readouts (CsGeometrySpace *space, CsGeometry *geo, GError **error)
+{
+  int d = space->d, n = (int) geo->categories->items->len;
+  g_autofree double *S = cov_sqrt (space, error);
+  double *u;
+  if (!S)
+    return NULL;
+  u = g_new0 (double, (gsize) n * d);
+  for (int c = 0; c < n; c++)
+    {
+      if (!geo->vectors[c].estimated || !(geo->vectors[c].norm > 0))
+        continue;
+      cblas_dgemv (CblasRowMajor, CblasNoTrans, d, d, 1.0 / geo->vectors[c].norm, S, d, geo->vectors[c].lbar, 1, 0.0,
+                   u + (gsize) c * d, 1);
+    }
+  return u;
+}
+
+typedef struct
+{
+  double best;
+  int    kind, index;
+} Candidate;
+
+static int
+cmp_candidate (const void *a, const void *b)
+{
+  const Candidate *x = a, *y = b;
+  if (x->best != y->best)
+    return x->best > y->best ? -1 : 1;
+  return x->index - y->index;
+}
+
+CsSteerEffects *
+cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPrompts *prompts, int layer,
+                  double multiplier, CsGeometrySpace *space, CsGeometry *geometry, CsSae *sae, int sae_layer,
+                  int top_k, CsDevice device, GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  int L = cfg->n_layers, d = cfg->hidden, V = cfg->vocab;
+  int rows = L - layer, n_prompts = MIN (prompts->n, BATCH);
+  int n_cat = geometry ? (int) geometry->categories->items->len : 0;
+  int d_sae = sae ? sae->d_sae : 0;
+  g_auto(GStrv) hooks = all_layer_hooks (L);
+  g_autoptr(CsForwardResult) base = NULL;
+  g_autoptr(CsForwardResult) steered = NULL;
+  g_autofree float *l0 = NULL, *l1 = NULL;
+  g_autofree double *readout = NULL;
+  /* per row: concept Δ [n_cat], SAE Δ [d_sae], token Δ [V] */
+  g_autofree double *dc = g_new0 (double, (gsize) rows * MAX (1, n_cat));
+  g_autofree double *ds = g_new0 (double, (gsize) rows * MAX (1, d_sae));
+  g_autofree double *dt = g_new0 (double, (gsize) rows * V);
+  CsSteerPrompts sub = *prompts;
+  CsSteerEffects *e;
+  GArray *cands;
+
+  if (layer < 0 || layer >= L)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "layer %d is out of range: this model's layers are 0 to %d",
+                   layer, L - 1);
+      return NULL;
+    }
+  if (sae && sae->d_in != d)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the SAE reads %d-dimensional activations, the model's are %d",
+                   sae->d_in, d);
+      return NULL;
+    }
+  if (geometry && space && !(readout = concept_readouts (space, geometry, error)))
+    return NULL;
+  sub.n = n_prompts;
+  l0 = run_prompts (model, &sub, -1, 0, NULL, (const char * const *) hooks, &base, device, cancellable, error);
+  if (!l0)
+    return NULL;
+  l1 = run_prompts (model, &sub, layer, multiplier, v->vectors + (gsize) layer * d, (const char * const *) hooks,
+                    &steered, device, cancellable, error);
+  if (!l1)
+    return NULL;
+  {
+    g_autofree float *h0 = g_new (float, (gsize) n_prompts * d), *h1 = g_new (float, (gsize) n_prompts * d);
+    g_autofree float *n0 = g_new (float, (gsize) n_prompts * d), *n1 = g_new (float, (gsize) n_prompts * d);
+    g_autofree float *z0 = g_new (float, (gsize) n_prompts * V), *z1 = g_new (float, (gsize) n_prompts * V);
+    g_autofree float *f0 = sae ? g_new (float, (gsize) n_prompts * d_sae) : NULL;
+    g_autofree float *f1 = sae ? g_new (float, (gsize) n_prompts * d_sae) : NULL;
+    g_autofree double *p0 = g_new (double, V), *p1 = g_new (double, V);
+    for (int r = 0; r < rows; r++)
+      {
+        int l = layer + r;
+        const float *c0 = cs_forward_result_get_capture (base, hooks[l]);
+        const float *c1 = cs_forward_result_get_capture (steered, hooks[l]);
+        for (int i = 0; i < n_prompts; i++)
+          {
+            gsize last = (gsize) i * base->seq + sub.lengths[i] - 1;
+            memcpy (h0 + (gsize) i * d, c0 + last * d, sizeof (float) * d);
+            memcpy (h1 + (gsize) i * d, c1 + last * d, sizeof (float) * d);
+          }
+        cs_forward_unembed (model, h0, n_prompts, n0, z0);
+        cs_forward_unembed (model, h1, n_prompts, n1, z1);
+        for (int i = 0; i < n_prompts; i++)
+          {
+            softmax_row (z0 + (gsize) i * V, V, p0);
+            softmax_row (z1 + (gsize) i * V, V, p1);
+            for (int t = 0; t < V; t++)
+              dt[(gsize) r * V + t] += (p1[t] - p0[t]) / n_prompts;
+            for (int c = 0; c < n_cat && readout; c++)
+              {
+                double a = 0, b = 0;
+                const double *u = readout + (gsize) c * d;
+                for (int j = 0; j < d; j++)
+                  {
+                    a += u[j] * n0[(gsize) i * d + j];
+                    b += u[j] * n1[(gsize) i * d + j];
+                  }
+                dc[(gsize) r * n_cat + c] += (b - a) / n_prompts;
+              }
+          }
+        if (sae && l == sae_layer)
+          {
+            cs_sae_encode (sae, h0, n_prompts, f0);
+            cs_sae_encode (sae, h1, n_prompts, f1);
+            for (int i = 0; i < n_prompts; i++)
+              for (int k = 0; k < d_sae; k++)
+                ds[(gsize) r * d_sae + k] += ((double) f1[(gsize) i * d_sae + k] - f0[(gsize) i * d_sae + k]) / n_prompts;
+          }
+      }
+  }
+  /* columns: the top_k of each kind by the largest |change| over the rows */
+  cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  e = g_new0 (CsSteerEffects, 1);
+  for (int kind = 0; kind < 3; kind++)
+    {
+      int n = kind == 0 ? (readout ? n_cat : 0) : kind == 1 ? (sae && sae_layer >= layer && sae_layer < L ? d_sae : 0) : V;
+      const double *src = kind == 0 ? dc : kind == 1 ? ds : dt;
+      int stride = kind == 0 ? n_cat : kind == 1 ? d_sae : V;
+      g_autofree Candidate *all = g_new (Candidate, MAX (1, n));
+      int m = 0;
+      for (int f = 0; f < n; f++)
+        {
+          double best = 0;
+          if (kind == 0 && !geometry->vectors[f].estimated)
+            continue;
+          for (int r = 0; r < rows; r++)
+            best = MAX (best, fabs (src[(gsize) r * stride + f]));
+          all[m++] = (Candidate) { best, kind, f };
+        }
+      qsort (all, m, sizeof (Candidate), cmp_candidate);
+      g_array_append_vals (cands, all, MIN (m, kind == 0 ? MAX (top_k, m) : top_k));
+    }
+  e->n_rows = rows;
+  e->n_cols = (int) cands->len;
+  e->steer_layer = layer;
+  e->multiplier = multiplier;
+  e->row_layers = g_new (int, rows);
+  e->col_labels = g_new0 (char *, e->n_cols + 1);
+  e->col_kind = g_new (int, e->n_cols);
+  e->col_index = g_new (int, e->n_cols);
+  e->values = g_new (double, (gsize) rows * MAX (1, e->n_cols));
+  for (int r = 0; r < rows; r++)
+    e->row_layers[r] = layer + r;
+  for (int c = 0; c < e->n_cols; c++)
+    {
+      Candidate *k = &g_array_index (cands, Candidate, c);
+      e->col_kind[c] = k->kind;
+      e->col_index[c] = k->index;
+      if (k->kind == 0)
+        e->col_labels[c] = g_strdup_printf ("ℓ̄ %s", cs_category_set_get (geometry->categories, k->index)->name);
+      else if (k->kind == 1)
+        e->col_labels[c] = g_strdup_printf ("SAE %d", k->index);
+      else
+        {
+          g_autofree char *t = tok ? cs_tokenizer_id_to_text (tok, k->index) : g_strdup_printf ("%d", k->index);
+          e->col_labels[c] = g_strdup_printf ("p('%s')", t);
+        }
+      for (int r = 0; r < rows; r++)
+        {
+          double val;
+          if (k->kind == 0)
+            val = dc[(gsize) r * n_cat + k->index];
+          else if (k->kind == 1)
+            val = layer + r == sae_layer ? ds[(gsize) r * d_sae + k->index] : NAN;
+          else
+            val = dt[(gsize) r * V + k->index];
+          e->values[(gsize) r * e->n_cols + c] = val;
+        }
+    }
+  g_array_free (cands, TRUE);
+  return e;
+}
+
+/* ---------------------------------------------------------------------- SVD */
+
+void
+cs_steer_svd_free (CsSteerSvd *s)
+{
+  if (!s)
+    return;
+  g_free (s->values);
+  g_free (s->explained);
+  g_free (s->top);
+  g_free (s->bottom);
+  g_free (s);
+}
+
+typedef struct
+{
+  float  v;
+  gint32 id;
+} TokVal;
+
+static int
+cmp_tokval_desc (const void *a, const void *b)
+{
+  const TokVal *x = a, *y = b;
+  if (x->v != y->v)
+    return x->v > y->v ? -1 : 1;
+  return x->id - y->id;
+}
+
+CsSteerSvd *
+cs_steer_svd (CsModel *model, CsSteerVectors *v, int layer, int k, int n_tokens, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  int n = v->n_pairs, d = v->d, r = MIN (n, d), V = cfg->vocab;
+  g_autofree double *A = g_new (double, (gsize) n * d);
+  g_autofree double *S = g_new (double, r);
+  g_autofree double *Vt = g_new (double, (gsize) r * d);
+  g_autofree double *superb = g_new (double, MAX (1, r));
+  CsSteerSvd *s;
+  double total = 0;
+
+  if (layer < 0 || layer >= v->n_layers)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "layer %d is out of range: this model's layers are 0 to %d",
+                   layer, v->n_layers - 1);
+      return NULL;
+    }
+  for (gsize i = 0; i < (gsize) n * d; i++)
+    A[i] = v->differences[(gsize) layer * n * d + i];
+  if (LAPACKE_dgesvd (LAPACK_ROW_MAJOR, 'N', 'S', n, d, A, d, S, NULL, 1, Vt, d, superb) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "the SVD did not converge");
+      return NULL;
+    }
+  k = MIN (k, r);
+  s = g_new0 (CsSteerSvd, 1);
+  s->n_values = r;
+  s->k = k;
+  s->n_tokens = n_tokens;
+  s->values = g_memdup2 (S, sizeof (double) * r);
+  s->explained = g_new (double, r);
+  for (int i = 0; i < r; i++)
+    total += S[i] * S[i];
+  for (int i = 0; i < r; i++)
+    s->explained[i] = total > 0 ? S[i] * S[i] / total : 0;
+  s->top = g_new (gint32, MAX (1, k * n_tokens));
+  s->bottom = g_new (gint32, MAX (1, k * n_tokens));
+  {
+    g_autofree float *vec = g_new (float, (gsize) MAX (1, k) * d);
+    g_autofree float *logits = g_new (float, (gsize) MAX (1, k) * V);
+    g_autofree TokVal *tv = g_new (TokVal, V);
+    const CsTensor *U = cs_model_get_unembedding (model);
+    g_autofree float *row = g_new (float, d);
+    for (int i = 0; i < k; i++)
+      {
+        double dot = 0;
+        const float *mean = v->vectors + (gsize) layer * d;
+        for (int j = 0; j < d; j++)
+          dot += Vt[(gsize) i * d + j] * mean[j];
+        for (int j = 0; j < d; j++)
+          vec[(gsize) i * d + j] = (float) (dot < 0 ? -Vt[(gsize) i * d + j] : Vt[(gsize) i * d + j]);
+      }
+    /* logits of the direction itself: U · v (no norm: a direction, not a state) */
+    for (int t = 0; t < V; t++)
+      {
+        cs_tensor_read_f32 (U, (gsize) t * d, d, row);
+        for (int i = 0; i < k; i++)
+          {
+            float s2 = 0;
+            for (int j = 0; j < d; j++)
+              s2 += row[j] * vec[(gsize) i * d + j];
+            logits[(gsize) i * V + t] = s2;
+          }
+      }
+    for (int i = 0; i < k; i++)
+      {
+        for (int t = 0; t < V; t++)
+          tv[t] = (TokVal) { logits[(gsize) i * V + t], t };
+        qsort (tv, V, sizeof (TokVal), cmp_tokval_desc);
+        for (int t = 0; t < n_tokens && t < V; t++)
+          {
+            s->top[i * n_tokens + t] = tv[t].id;
+            s->bottom[i * n_tokens + t] = tv[V - 1 - t].id;
+          }
+      }
+  }
+  return s;
+}
+
+/* ------------------------------------------------------- concepts and SAEs */
+
+gboolean
+cs_steer_concept_cosines (CsModel *model, CsSteerVectors *v, int layer, CsGeometrySpace *space, CsGeometry *geo,
+                          double *out, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  int d = v->d, n = (int) geo->categories->items->len;
+  g_autofree double *S = NULL;
+  g_autofree double *x = g_new (double, d), *w = g_new (double, d);
+  g_autofree float *gain = g_new (float, d);
+  double mean = 0, nw = 0;
+
+  if (layer < 0 || layer >= v->n_layers)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "layer %d is out of range", layer);
+      return FALSE;
+    }
+  if (space->d != d)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the geometry's space has %d dimensions, the model %d", space->d, d);
+      return FALSE;
+    }
+  if (!(S = cov_sqrt (space, error)))
+    return FALSE;
+  cs_tensor_read_f32 (cs_model_get_final_norm_w (model), 0, d, gain);
+  for (int j = 0; j < d; j++)
+    mean += v->vectors[(gsize) layer * d + j] / d;
+  for (int j = 0; j < d; j++)
+    {
+      double g = gain[j];
+      if (cfg->arch == CS_ARCH_GEMMA || cfg->arch == CS_ARCH_GEMMA2)
+        g += 1;
+      x[j] = g * (v->vectors[(gsize) layer * d + j] - (cfg->arch == CS_ARCH_GPT2 ? mean : 0));
+    }
+  cblas_dgemv (CblasRowMajor, CblasNoTrans, d, d, 1.0, S, d, x, 1, 0.0, w, 1);
+  for (int j = 0; j < d; j++)
+    nw += w[j] * w[j];
+  nw = sqrt (nw);
+  for (int c = 0; c < n; c++)
+    {
+      double dot = 0;
+      if (!geo->vectors[c].estimated || !(geo->vectors[c].norm > 0) || !(nw > 0))
+        {
+          out[c] = NAN;
+          continue;
+        }
+      for (int j = 0; j < d; j++)
+        dot += w[j] * geo->vectors[c].lbar[j];
+      out[c] = dot / (nw * geo->vectors[c].norm);
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  double v;
+  int    i;
+} IdxVal;
+
+static int
+cmp_idxval_desc (const void *a, const void *b)
+{
+  const IdxVal *x = a, *y = b;
+  if (x->v != y->v)
+    return x->v > y->v ? -1 : 1;
+  return x->i - y->i;
+}
+
+static void
+top_both (IdxVal *iv, int n, int k, int *idx, double *val)
+{
+  qsort (iv, n, sizeof (IdxVal), cmp_idxval_desc);
+  for (int t = 0; t < k; t++)
+    {
+      idx[t] = iv[MIN (t, n - 1)].i;
+      val[t] = iv[MIN (t, n - 1)].v;
+      idx[k + t] = iv[MAX (0, n - 1 - t)].i;
+      val[k + t] = iv[MAX (0, n - 1 - t)].v;
+    }
+}
+
+void
+cs_steer_sae_decompose (CsSae *sae, const float *vector, int k, int *enc_idx, double *enc_val, int *dec_idx,
+                        double *dec_val)
+{
+  int d = sae->d_in, m = sae->d_sae;
+  g_autofree IdxVal *iv = g_new (IdxVal, m);
+  double nv = 0;
+
+  for (int j = 0; j < d; j++)
+    nv += (double) vector[j] * vector[j];
+  nv = sqrt (nv);
+  for (int f = 0; f < m; f++)
+    {
+      double s = 0;
+      for (int j = 0; j < d; j++)
+        s += (double) sae->W_enc[(gsize) j * m + f] * vector[j];
+      iv[f] = (IdxVal) { s, f };
+    }
+  top_both (iv, m, k, enc_idx, enc_val);
+  for (int f = 0; f < m; f++)
+    {
+      double s = 0, nd = 0;
+      const float *row = sae->W_dec + (gsize) f * d;
+      for (int j = 0; j < d; j++)
+        {
+          s += (double) row[j] * vector[j];
+          nd += (double) row[j] * row[j];
+        }
+      iv[f] = (IdxVal) { nd > 0 && nv > 0 ? s / (sqrt (nd) * nv) : 0, f };
+    }
+  top_both (iv, m, k, dec_idx, dec_val);
+}

@@ -1,0 +1,218 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cs-backend.h"
+#include "cs-geometry.h"
+#include "cs-model.h"
+#include "cs-sae.h"
+#include "cs-tokenizer.h"
+
+G_BEGIN_DECLS
+
+/* Contrastive steering (ActAdd, Turner et al. 2023; CAA, Rimsky et al.
+ * 2024): a vector per layer from pairs of prompts, added back during the
+ * forward pass, and what it does to behaviour and to features downstream. */
+
+typedef struct
+{
+  char *positive;        /* the text whose activations are added */
+  char *negative;        /* the text whose activations are subtracted */
+  /* A/B items (CAA's format): the question, and the letters */
+  char *question;
+  char  matching, not_matching;
+} CsSteerPair;
+
+typedef struct
+{
+  GPtrArray *pairs;      /* CsSteerPair*, in file order */
+  gboolean   ab;         /* CAA A/B items (else plain pairs) */
+} CsSteerDataset;
+
+/* A JSON list of {"question", "answer_matching_behavior",
+ * "answer_not_matching_behavior"} (answers like "(A)") or of {"positive",
+ * "negative"}. */
+CsSteerDataset *cs_steer_dataset_load  (const char       *path,
+                                        GError          **error);
+void            cs_steer_dataset_free  (CsSteerDataset   *ds);
+/* The deterministic split: item i is held out when (i * 0.6180339887…) mod 1
+ * < held_out (a low-discrepancy sequence: the held-out share is spread over
+ * the file). */
+gboolean        cs_steer_is_held_out   (guint             i,
+                                        double            held_out);
+
+typedef enum
+{
+  CS_STEER_POSITION_LAST,     /* the last token of each prompt */
+  CS_STEER_POSITION_ANSWER,   /* A/B: the answer letter's token */
+} CsSteerPosition;
+
+typedef struct
+{
+  int       n_layers, d;
+  float    *vectors;          /* [n_layers, d]: mean(positive − negative) at resid_post.L */
+  int       n_pairs;          /* pairs used */
+  float    *differences;      /* [n_layers, n_pairs, d] */
+  double   *norms;            /* [n_layers] ‖v_L‖ */
+  double   *resid_norms;      /* [n_layers] mean ‖resid_post.L‖ at the position, over both sides */
+} CsSteerVectors;
+
+/* Tokenises both sides of every pair not held out, runs them in batches,
+ * and averages the differences at the position for every layer. */
+CsSteerVectors *cs_steer_compute       (CsModel          *model,
+                                        CsTokenizer      *tok,
+                                        CsSteerDataset   *ds,
+                                        double            held_out,
+                                        CsSteerPosition   position,
+                                        CsDevice          device,
+                                        CsProgressFunc    progress,
+                                        gpointer          progress_data,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+void            cs_steer_vectors_free  (CsSteerVectors   *v);
+
+/* The prompts a sweep measures: A/B items as "question (" with the two
+ * letters' token ids; plain pairs as their negative side (does the vector
+ * move the other side towards the behaviour?). */
+typedef struct
+{
+  int      n;
+  gint32 **ids;
+  int     *lengths;
+  gboolean ab;
+  gint32  *letter_match, *letter_other;   /* [n] for A/B */
+} CsSteerPrompts;
+
+CsSteerPrompts *cs_steer_prompts_new   (CsModel          *model,
+                                        CsTokenizer      *tok,
+                                        CsSteerDataset   *ds,
+                                        double            held_out,
+                                        gboolean          held_out_only,
+                                        GError          **error);
+void            cs_steer_prompts_free  (CsSteerPrompts   *p);
+
+/* Behaviour of each prompt from its last-position logits [n, vocab]: A/B:
+ * p(matching) / (p(A) + p(B)); otherwise the probability mass on targets. */
+void            cs_steer_behaviour     (const CsSteerPrompts *p,
+                                        const float      *logits,
+                                        int               vocab,
+                                        const gint32     *targets,
+                                        int               n_targets,
+                                        double           *out);
+
+typedef struct
+{
+  int     n_layers, n_mult;
+  int    *layers;
+  double *multipliers;
+  double *behaviour;       /* [n_layers, n_mult]: mean over prompts */
+  double *behaviour_sd;    /* [n_layers, n_mult] */
+  double  seconds;
+  gint64  tokens;          /* tokens run */
+} CsSteerSweep;
+
+/* Adds m × v_L at resid_post.L at every position, for every layer and
+ * multiplier asked, and measures the behaviour. */
+CsSteerSweep   *cs_steer_sweep         (CsModel          *model,
+                                        CsSteerVectors   *v,
+                                        CsSteerPrompts   *prompts,
+                                        const int        *layers,
+                                        int               n_layers,
+                                        const double     *multipliers,
+                                        int               n_mult,
+                                        const gint32     *targets,
+                                        int               n_targets,
+                                        CsDevice          device,
+                                        CsProgressFunc    progress,
+                                        gpointer          progress_data,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+void            cs_steer_sweep_free    (CsSteerSweep     *s);
+
+/* Features whose value a steered run changes, at every layer from the
+ * steered one on (resid_post.l, last position, mean over prompts of steered
+ * − unsteered): SAE latents at the SAE's layer, concept projections
+ * ⟨ℓ̄_c/‖ℓ̄_c‖, Cov^(1/2)·final_norm(h)⟩ (the residual seen through the final
+ * norm, in the whitened space where ℓ̄ lives), and logit-lens probabilities
+ * softmax(unembed(final_norm(h))). Columns are the top_k features of each
+ * kind by their largest |change|. */
+typedef struct
+{
+  int     n_rows, n_cols;
+  int    *row_layers;       /* [n_rows] */
+  char  **col_labels;       /* [n_cols] "ℓ̄ mammal", "SAE 123", "tok ' dog'" */
+  int    *col_kind;         /* 0 concept, 1 SAE, 2 token */
+  int    *col_index;        /* category, latent or token id */
+  double *values;           /* [n_rows, n_cols]; NAN where a feature does not exist at that layer */
+  int     steer_layer;
+  double  multiplier;
+} CsSteerEffects;
+
+CsSteerEffects *cs_steer_effects       (CsModel          *model,
+                                        CsTokenizer      *tok,
+                                        CsSteerVectors   *v,
+                                        CsSteerPrompts   *prompts,
+                                        int               layer,
+                                        double            multiplier,
+                                        CsGeometrySpace  *space,
+                                        CsGeometry       *geometry,
+                                        CsSae            *sae,
+                                        int               sae_layer,
+                                        int               top_k,
+                                        CsDevice          device,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+void            cs_steer_effects_free  (CsSteerEffects   *e);
+
+/* Singular values of the stacked per-pair differences at a layer, and each
+ * of the first k right singular vectors read through the unembedding (the
+ * n_tokens tokens with the largest and smallest logits). Each vector's sign
+ * makes its dot product with the mean difference non-negative. */
+typedef struct
+{
+  int     n_values, k, n_tokens;
+  double *values;           /* singular values, descending */
+  double *explained;        /* their squares' share of the total */
+  gint32 *top, *bottom;     /* [k, n_tokens] */
+} CsSteerSvd;
+
+CsSteerSvd     *cs_steer_svd           (CsModel          *model,
+                                        CsSteerVectors   *v,
+                                        int               layer,
+                                        int               k,
+                                        int               n_tokens,
+                                        GError          **error);
+void            cs_steer_svd_free      (CsSteerSvd       *s);
+
+/* The steering vector of a layer in the whitened space: Cov^(1/2)
+ * applied to the vector as the final norm passes it on (its gain times the
+ * vector, centred first for a LayerNorm; the norm's scale does not change a
+ * direction), then its cosine with each category's ℓ̄ (NAN where not
+ * estimated): out [n_categories]. */
+gboolean        cs_steer_concept_cosines (CsModel        *model,
+                                        CsSteerVectors   *v,
+                                        int               layer,
+                                        CsGeometrySpace  *space,
+                                        CsGeometry       *geometry,
+                                        double           *out,
+                                        GError          **error);
+
+/* The vector decomposed into SAE features: the encoder's response W_encᵀv
+ * and the cosine with each decoder row; the k most positive and k most
+ * negative of each: indices [2k] (positive first) and values [2k]. */
+void            cs_steer_sae_decompose (CsSae            *sae,
+                                        const float      *vector,
+                                        int               k,
+                                        int              *enc_idx,
+                                        double           *enc_val,
+                                        int              *dec_idx,
+                                        double           *dec_val);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerDataset, cs_steer_dataset_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerVectors, cs_steer_vectors_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerPrompts, cs_steer_prompts_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerSweep, cs_steer_sweep_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerEffects, cs_steer_effects_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerSvd, cs_steer_svd_free)
+
+G_END_DECLS

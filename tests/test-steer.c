@@ -1,0 +1,469 @@
+/* The steering engine: datasets and their errors, the vector as the mean
+ * difference of captured activations, the behaviour metrics on hand-made
+ * logits, the SVD of differences with a known spectrum, the SAE
+ * decomposition of a vector through a hand-made SAE, and on the sample
+ * model the animal − plant vector at layer 2 raising the probability of
+ * animal tokens for held-out plant prompts monotonically over −4 … 4. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "cs-categories.h"
+#include "cs-error.h"
+#include "cs-forward.h"
+#include "cs-geometry.h"
+#include "cs-model.h"
+#include "cs-paths.h"
+#include "cs-steer.h"
+#include "cs-wordnet.h"
+
+static char *
+write_tmp (const char *name, const char *text)
+{
+  char *path = g_build_filename (g_get_tmp_dir (), name, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static CsModel *
+sample_model (void)
+{
+  g_autofree char *path = cs_paths_get_sample_model ();
+  g_autoptr(GError) error = NULL;
+  CsModel *m = cs_model_open (path, &error);
+  g_assert_no_error (error);
+  return m;
+}
+
+static CsTokenizer *
+sample_tokenizer (CsModel *m)
+{
+  g_autoptr(GError) error = NULL;
+  CsTokenizer *t = cs_tokenizer_load (cs_model_get_tokenizer_path (m), &error);
+  g_assert_no_error (error);
+  return t;
+}
+
+static void
+test_datasets (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *plain = write_tmp ("cs-steer-plain.json",
+    "[{\"positive\": \"A dog is\", \"negative\": \"A tree is\"}, {\"positive\": \"x\", \"negative\": \"y\"}]");
+  g_autofree char *ab = write_tmp ("cs-steer-ab.json",
+    "[{\"question\": \"Is a dog an animal? (A) yes (B) no.\", \"answer_matching_behavior\": \"(A)\", "
+    "\"answer_not_matching_behavior\": \"(B)\"}]");
+  g_autofree char *empty = write_tmp ("cs-steer-empty.json", "[]");
+  g_autofree char *mixed = write_tmp ("cs-steer-mixed.json",
+    "[{\"positive\": \"a\", \"negative\": \"b\"}, {\"question\": \"q\", \"answer_matching_behavior\": \"(A)\", "
+    "\"answer_not_matching_behavior\": \"(B)\"}]");
+  g_autofree char *badans = write_tmp ("cs-steer-badans.json",
+    "[{\"question\": \"q\", \"answer_matching_behavior\": \"yes\", \"answer_not_matching_behavior\": \"(B)\"}]");
+  g_autofree char *notlist = write_tmp ("cs-steer-obj.json", "{\"positive\": \"a\"}");
+  g_autoptr(CsSteerDataset) p = cs_steer_dataset_load (plain, &error);
+  g_autoptr(CsSteerDataset) a = cs_steer_dataset_load (ab, &error);
+  CsSteerPair *q;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (p->pairs->len, ==, 2);
+  g_assert_false (p->ab);
+  g_assert_cmpstr (((CsSteerPair *) p->pairs->pdata[0])->negative, ==, "A tree is");
+  g_assert_true (a->ab);
+  q = a->pairs->pdata[0];
+  g_assert_cmpint (q->matching, ==, 'A');
+  g_assert_cmpint (q->not_matching, ==, 'B');
+  g_assert_cmpstr (q->positive, ==, "Is a dog an animal? (A) yes (B) no. (A");
+  g_assert_cmpstr (q->negative, ==, "Is a dog an animal? (A) yes (B) no. (B");
+
+  g_assert_null (cs_steer_dataset_load (empty, &error));
+  g_assert_nonnull (strstr (error->message, "holds no pairs"));
+  g_clear_error (&error);
+  g_assert_null (cs_steer_dataset_load (mixed, &error));
+  g_assert_nonnull (strstr (error->message, "mixed"));
+  g_clear_error (&error);
+  g_assert_null (cs_steer_dataset_load (badans, &error));
+  g_assert_nonnull (strstr (error->message, "two different letters"));
+  g_clear_error (&error);
+  g_assert_null (cs_steer_dataset_load (notlist, &error));
+  g_assert_nonnull (strstr (error->message, "JSON list"));
+  g_clear_error (&error);
+  /* the split: about the asked share, deterministic */
+  {
+    int held = 0;
+    for (guint i = 0; i < 1000; i++)
+      held += cs_steer_is_held_out (i, 0.3);
+    g_assert_cmpint (ABS (held - 300), <=, 2);
+    g_assert_false (cs_steer_is_held_out (5, 0));
+  }
+  g_unlink (plain);
+  g_unlink (ab);
+  g_unlink (empty);
+  g_unlink (mixed);
+  g_unlink (badans);
+  g_unlink (notlist);
+}
+
+/* The vector equals the mean of (positive − negative) at the last token,
+ * captured independently by single runs of the forward pass. */
+static void
+test_vector_is_mean_difference (void)
+{
+  g_autoptr(CsModel) m = sample_model ();
+  g_autoptr(CsTokenizer) tok = sample_tokenizer (m);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = write_tmp ("cs-steer-two.json",
+    "[{\"positive\": \"A dog is a kind of\", \"negative\": \"A tree is a kind of\"}, "
+    "{\"positive\": \"A sparrow is\", \"negative\": \"An oak is\"}]");
+  g_autoptr(CsSteerDataset) ds = cs_steer_dataset_load (path, &error);
+  g_autoptr(CsSteerVectors) v = cs_steer_compute (m, tok, ds, 0, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL,
+                                                  NULL, &error);
+  const char *texts[4] = { "A dog is a kind of", "A tree is a kind of", "A sparrow is", "An oak is" };
+  int d = cs_model_get_config (m)->hidden;
+  g_autofree double *want = g_new0 (double, d);
+  double worst = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (v->n_pairs, ==, 2);
+  for (int k = 0; k < 4; k++)
+    {
+      g_autoptr(GArray) ids = cs_tokenizer_encode (tok, texts[k], TRUE, &error);
+      const gint32 *pid = (const gint32 *) ids->data;
+      int len = (int) ids->len;
+      const char *cap[] = { "resid_post.2", NULL };
+      CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+      g_autoptr(CsForwardResult) r = NULL;
+      const float *h;
+      opt.capture = cap;
+      opt.logits = CS_LOGITS_NONE;
+      opt.device = CS_DEVICE_CPU;
+      r = cs_forward_run (m, &pid, &len, 1, &opt, NULL, &error);
+      g_assert_no_error (error);
+      h = cs_forward_result_get_capture (r, "resid_post.2") + (gsize) (len - 1) * d;
+      for (int j = 0; j < d; j++)
+        want[j] += (k % 2 ? -1.0 : 1.0) * h[j] / 2;
+    }
+  for (int j = 0; j < d; j++)
+    worst = MAX (worst, fabs (want[j] - v->vectors[(gsize) 2 * d + j]));
+  g_test_message ("vector vs single runs: max |diff| %.3g", worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+  g_unlink (path);
+}
+
+static void
+test_ab_metric (void)
+{
+  /* two prompts over a 4-token vocabulary: letters A = 1, B = 2 */
+  gint32 match[2] = { 1, 2 }, other[2] = { 2, 1 };
+  CsSteerPrompts p = { 2, NULL, NULL, TRUE, match, other };
+  float logits[8] = { 0, (float) log (3.0), 0, 5, 0, (float) log (3.0), 0, 5 };
+  double out[2];
+  gint32 targets[2] = { 0, 3 };
+
+  cs_steer_behaviour (&p, logits, 4, NULL, 0, out);
+  /* prompt 0: p(A)/(p(A)+p(B)) = 3/(3+1); prompt 1 matches B: 1/4 */
+  g_assert_cmpfloat (fabs (out[0] - 0.75), <, 1e-6);
+  g_assert_cmpfloat (fabs (out[1] - 0.25), <, 1e-6);
+  p.ab = FALSE;
+  cs_steer_behaviour (&p, logits, 4, targets, 2, out);
+  /* mass on tokens 0 and 3: (1 + e^5) / (1 + 3 + 1 + e^5) */
+  g_assert_cmpfloat (fabs (out[0] - (1 + exp (5)) / (5 + exp (5))), <, 1e-6);
+}
+
+/* Differences U diag(s) Vᵀ with s = 5, 3, 1, 0.5: the SVD returns s. */
+static void
+test_svd_known_spectrum (void)
+{
+  g_autoptr(CsModel) m = sample_model ();
+  g_autoptr(GError) error = NULL;
+  int d = cs_model_get_config (m)->hidden, n = 12, L = cs_model_get_config (m)->n_layers;
+  const double s[4] = { 5, 3, 1, 0.5 };
+  CsSteerVectors v = { 0 };
+  g_autoptr(GRand) r = g_rand_new_with_seed (3);
+  g_autofree double *U = g_new (double, n * 4), *W = g_new (double, d * 4);
+  g_autoptr(CsSteerSvd) svd = NULL;
+
+  /* orthonormal columns by Gram–Schmidt */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      double *M = pass ? W : U;
+      int rows = pass ? d : n;
+      for (int c = 0; c < 4; c++)
+        {
+          for (int i = 0; i < rows; i++)
+            M[i * 4 + c] = g_rand_double_range (r, -1, 1);
+          for (int b = 0; b < c; b++)
+            {
+              double dot = 0;
+              for (int i = 0; i < rows; i++)
+                dot += M[i * 4 + c] * M[i * 4 + b];
+              for (int i = 0; i < rows; i++)
+                M[i * 4 + c] -= dot * M[i * 4 + b];
+            }
+          {
+            double nn = 0;
+            for (int i = 0; i < rows; i++)
+              nn += M[i * 4 + c] * M[i * 4 + c];
+            for (int i = 0; i < rows; i++)
+              M[i * 4 + c] /= sqrt (nn);
+          }
+        }
+    }
+  v.n_layers = L;
+  v.d = d;
+  v.n_pairs = n;
+  v.differences = g_new0 (float, (gsize) L * n * d);
+  v.vectors = g_new0 (float, (gsize) L * d);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      {
+        double x = 0;
+        for (int c = 0; c < 4; c++)
+          x += U[i * 4 + c] * s[c] * W[j * 4 + c];
+        v.differences[((gsize) 1 * n + i) * d + j] = (float) x;
+        v.vectors[(gsize) 1 * d + j] += (float) (x / n);
+      }
+  svd = cs_steer_svd (m, &v, 1, 2, 5, &error);
+  g_assert_no_error (error);
+  for (int c = 0; c < 4; c++)
+    g_assert_cmpfloat (fabs (svd->values[c] - s[c]), <, 1e-5);
+  for (int c = 4; c < svd->n_values; c++)
+    g_assert_cmpfloat (svd->values[c], <, 1e-5);
+  g_assert_cmpfloat (fabs (svd->explained[0] - 25 / 35.25), <, 1e-6);
+  g_assert_cmpint (svd->top[0], !=, svd->bottom[0]);
+  g_assert_null (cs_steer_svd (m, &v, 9, 2, 5, &error));
+  g_assert_nonnull (strstr (error->message, "out of range"));
+  g_clear_error (&error);
+  g_free (v.differences);
+  g_free (v.vectors);
+}
+
+/* A hand-made SAE: W_enc = I, W_dec = I (d_in = d_sae = 16), no biases. The
+ * vector 3 e_5 − 2 e_9 decomposes into feature 5 (+3, cosine 3/√13) and
+ * feature 9 (−2, −2/√13); encode(decode(f)) = f for non-negative f. */
+static void
+test_sae_known_features (void)
+{
+  const int d = 16;
+  CsSae sae = { d, d, NULL, -1, FALSE, g_new0 (float, d * d), g_new0 (float, d * d), g_new0 (float, d), g_new0 (float, d) };
+  float v[16] = { 0 }, f[16] = { 0 }, x[16], back[16];
+  int ei[4], di[4];
+  double ev[4], dv[4];
+
+  for (int i = 0; i < d; i++)
+    sae.W_enc[i * d + i] = sae.W_dec[i * d + i] = 1;
+  v[5] = 3;
+  v[9] = -2;
+  cs_steer_sae_decompose (&sae, v, 2, ei, ev, di, dv);
+  g_assert_cmpint (ei[0], ==, 5);
+  g_assert_cmpfloat (fabs (ev[0] - 3), <, 1e-9);
+  g_assert_cmpint (ei[2], ==, 9);
+  g_assert_cmpfloat (fabs (ev[2] + 2), <, 1e-9);
+  g_assert_cmpint (di[0], ==, 5);
+  g_assert_cmpfloat (fabs (dv[0] - 3 / sqrt (13)), <, 1e-6);
+  g_assert_cmpint (di[2], ==, 9);
+  g_assert_cmpfloat (fabs (dv[2] + 2 / sqrt (13)), <, 1e-6);
+  f[2] = 1.5f;
+  f[11] = 0.25f;
+  cs_sae_decode (&sae, f, 1, x);
+  cs_sae_encode (&sae, x, 1, back);
+  for (int i = 0; i < d; i++)
+    g_assert_cmpfloat (fabs (back[i] - f[i]), <, 1e-6);
+  g_free (sae.W_enc);
+  g_free (sae.W_dec);
+  g_free (sae.b_enc);
+  g_free (sae.b_dec);
+}
+
+typedef struct
+{
+  CsModel         *model;
+  CsTokenizer     *tok;
+  CsGeometrySpace *space;
+  CsGeometry      *geometry;
+} Sample;
+
+static void
+sample_geometry (Sample *s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsWordNet) wn = cs_wordnet_open (NULL, &error);
+  CsCategorySet *cats;
+  g_assert_no_error (error);
+  s->model = sample_model ();
+  s->tok = sample_tokenizer (s->model);
+  s->space = cs_geometry_space_new (cs_model_get_unembedding (s->model), CS_DEVICE_CPU, NULL, &error);
+  g_assert_no_error (error);
+  cats = cs_category_set_from_wordnet (wn, "animal", s->tok, NULL, &error);
+  g_assert_no_error (error);
+  s->geometry = cs_geometry_estimate (s->space, cats, 0.7, 0, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+sample_clear (Sample *s)
+{
+  cs_geometry_free (s->geometry);
+  cs_geometry_space_free (s->space);
+  cs_tokenizer_free (s->tok);
+  g_object_unref (s->model);
+}
+
+/* The issue's case: prompts "A {word} is a kind of" from the shipped
+ * animal-vs-plant set, vector from half of the pairs at the last token,
+ * added at layer 2; the held-out plant prompts' probability of an animal
+ * token rises monotonically over multipliers −4 … 4. */
+static void
+test_animal_minus_plant (void)
+{
+  Sample s = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "animal-vs-plant.json", NULL);
+  g_autoptr(CsSteerDataset) ds = NULL;
+  g_autoptr(CsSteerVectors) v = NULL;
+  g_autoptr(CsSteerPrompts) prompts = NULL;
+  g_autoptr(CsSteerSweep) sw = NULL;
+  g_autoptr(CsSteerEffects) eff = NULL;
+  const double mult[5] = { -4, -2, 0, 2, 4 };
+  int layer = 2, animal;
+  CsCategory *cat;
+  g_autofree double *cosines = NULL;
+
+  sample_geometry (&s);
+  ds = cs_steer_dataset_load (path, &error);
+  g_assert_no_error (error);
+  v = cs_steer_compute (s.model, s.tok, ds, 0.5, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  prompts = cs_steer_prompts_new (s.model, s.tok, ds, 0.5, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (v->n_pairs + prompts->n, ==, (int) ds->pairs->len);
+  animal = cs_category_set_find (s.geometry->categories, "animal");
+  cat = cs_category_set_get (s.geometry->categories, animal);
+  sw = cs_steer_sweep (s.model, v, prompts, &layer, 1, mult, 5, (const gint32 *) cat->tokens->data,
+                       (int) cat->tokens->len, CS_DEVICE_CPU, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("animal-token mass on %d held-out plant prompts, layer 2: %.4f %.4f %.4f %.4f %.4f "
+                  "(an independent PyTorch run: 0.002 at -4, 0.031 at 0, 0.178 at +4)", prompts->n,
+                  sw->behaviour[0], sw->behaviour[1], sw->behaviour[2], sw->behaviour[3], sw->behaviour[4]);
+  for (int m = 1; m < 5; m++)
+    g_assert_cmpfloat (sw->behaviour[m], >, sw->behaviour[m - 1]);
+  /* the same order of magnitude as the independent run at the ends */
+  g_assert_cmpfloat (sw->behaviour[0], <, 0.02);
+  g_assert_cmpfloat (sw->behaviour[2], >, 0.005);
+  g_assert_cmpfloat (sw->behaviour[2], <, 0.1);
+  g_assert_cmpfloat (sw->behaviour[4], >, 0.08);
+
+  /* downstream: the projection on ℓ̄_animal rises in the later layers, and
+   * the vector points along ℓ̄_animal in the whitened space */
+  eff = cs_steer_effects (s.model, s.tok, v, prompts, layer, 4, s.space, s.geometry, NULL, -1, 5, CS_DEVICE_CPU,
+                          NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (eff->n_rows, ==, cs_model_get_config (s.model)->n_layers - layer);
+  for (int c = 0; c < eff->n_cols; c++)
+    if (eff->col_kind[c] == 0 && eff->col_index[c] == animal)
+      {
+        double last = eff->values[(gsize) (eff->n_rows - 1) * eff->n_cols + c];
+        g_test_message ("change of the ℓ̄_animal read-out at the last layer: %+.3f", last);
+        g_assert_cmpfloat (last, >, 0);
+      }
+  cosines = g_new (double, s.geometry->categories->items->len);
+  g_assert_true (cs_steer_concept_cosines (s.model, v, layer, s.space, s.geometry, cosines, &error));
+  g_test_message ("cos(v, ℓ̄_animal) = %.3f", cosines[animal]);
+  g_assert_cmpfloat (cosines[animal], >, 0);
+
+  /* bad input */
+  {
+    int bad = 9;
+    g_assert_null (cs_steer_sweep (s.model, v, prompts, &bad, 1, mult, 5, (const gint32 *) cat->tokens->data,
+                                   (int) cat->tokens->len, CS_DEVICE_CPU, NULL, NULL, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "layers are 0 to 3"));
+    g_clear_error (&error);
+    g_assert_null (cs_steer_sweep (s.model, v, prompts, &layer, 1, mult, 5, NULL, 0, CS_DEVICE_CPU, NULL, NULL,
+                                   NULL, &error));
+    g_assert_nonnull (strstr (error->message, "target"));
+    g_clear_error (&error);
+  }
+  {
+    CsSae small = { 64, 8, NULL, 1, FALSE, NULL, NULL, NULL, NULL };
+    g_assert_null (cs_steer_effects (s.model, s.tok, v, prompts, layer, 4, NULL, NULL, &small, 1, 5, CS_DEVICE_CPU,
+                                     NULL, &error));
+    g_assert_nonnull (strstr (error->message, "64-dimensional"));
+    g_clear_error (&error);
+  }
+  {
+    GString *long_text = g_string_new ("A");
+    g_autofree char *json = NULL;
+    g_autofree char *lp = NULL;
+    g_autoptr(CsSteerDataset) lds = NULL;
+    for (int i = 0; i < 200; i++)
+      g_string_append (long_text, " dog");
+    json = g_strdup_printf ("[{\"positive\": \"%s\", \"negative\": \"A tree\"}]", long_text->str);
+    g_string_free (long_text, TRUE);
+    lp = write_tmp ("cs-steer-long.json", json);
+    lds = cs_steer_dataset_load (lp, &error);
+    g_assert_no_error (error);
+    g_assert_null (cs_steer_compute (s.model, s.tok, lds, 0, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL, NULL,
+                                     &error));
+    g_assert_nonnull (strstr (error->message, "longer than the model's context of 128"));
+    g_clear_error (&error);
+    g_assert_null (cs_steer_compute (s.model, s.tok, lds, 0, CS_STEER_POSITION_ANSWER, CS_DEVICE_CPU, NULL, NULL,
+                                     NULL, &error));
+    g_assert_nonnull (strstr (error->message, "A/B"));
+    g_clear_error (&error);
+    g_unlink (lp);
+  }
+  sample_clear (&s);
+}
+
+/* A/B items: the letters are single tokens after "… (", and the metric is
+ * p(matching) / (p(A) + p(B)) in [0, 1]. */
+static void
+test_ab_on_sample (void)
+{
+  Sample s = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "animal-or-plant-ab.json", NULL);
+  g_autoptr(CsSteerDataset) ds = NULL;
+  g_autoptr(CsSteerVectors) v = NULL;
+  g_autoptr(CsSteerPrompts) prompts = NULL;
+  g_autoptr(CsSteerSweep) sw = NULL;
+  const double mult[3] = { -4, 0, 4 };
+  int layer = 1;
+
+  s.model = sample_model ();
+  s.tok = sample_tokenizer (s.model);
+  ds = cs_steer_dataset_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds->ab);
+  v = cs_steer_compute (s.model, s.tok, ds, 0.5, CS_STEER_POSITION_ANSWER, CS_DEVICE_CPU, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  prompts = cs_steer_prompts_new (s.model, s.tok, ds, 0.5, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (prompts->ab);
+  for (int i = 0; i < prompts->n; i++)
+    g_assert_cmpint (prompts->letter_match[i], !=, prompts->letter_other[i]);
+  sw = cs_steer_sweep (s.model, v, prompts, &layer, 1, mult, 3, NULL, 0, CS_DEVICE_CPU, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("A/B behaviour at layer 1: %.3f %.3f %.3f", sw->behaviour[0], sw->behaviour[1], sw->behaviour[2]);
+  for (int m = 0; m < 3; m++)
+    {
+      g_assert_cmpfloat (sw->behaviour[m], >=, 0);
+      g_assert_cmpfloat (sw->behaviour[m], <=, 1);
+    }
+  g_assert_cmpfloat (sw->behaviour[2], >, sw->behaviour[0]);
+  cs_tokenizer_free (s.tok);
+  g_object_unref (s.model);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/steer/datasets", test_datasets);
+  g_test_add_func ("/steer/vector-is-mean-difference", test_vector_is_mean_difference);
+  g_test_add_func ("/steer/ab-metric", test_ab_metric);
+  g_test_add_func ("/steer/svd-known-spectrum", test_svd_known_spectrum);
+  g_test_add_func ("/steer/sae-known-features", test_sae_known_features);
+  g_test_add_func ("/steer/animal-minus-plant", test_animal_minus_plant);
+  g_test_add_func ("/steer/ab-on-sample", test_ab_on_sample);
+  return g_test_run ();
+}
