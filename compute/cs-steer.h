@@ -208,6 +208,45 @@ void            cs_steer_sae_decompose (CsSae            *sae,
                                         int              *dec_idx,
                                         double           *dec_val);
 
+/* Everything one steering run found, as saved in the group /steering of a
+ * workspace (or any HDF5 file; layout in docs/workspace.md) and read back
+ * by the figures: texts are stored decoded, so figures need no model. */
+typedef struct
+{
+  char           *dataset;
+  char           *model_path;
+  char           *targets;            /* category measured for plain pairs, or "" */
+  char           *position;           /* "last" or "answer" */
+  double          held_out;
+  int             n_layers, d, n_pairs;
+  float          *vectors;            /* [n_layers, d] */
+  double         *norms;              /* [n_layers] */
+  CsSteerSweep   *sweep;              /* NULL when none */
+  CsSteerEffects *effects;            /* NULL when none */
+  int             svd_layer;
+  CsSteerSvd     *svd;                /* NULL when none */
+  GStrv           svd_top, svd_bottom;   /* [k * n_tokens] token texts */
+  int             n_concepts;
+  GStrv           concept_names;
+  double         *concept_cos;        /* [n_layers, n_concepts] */
+  int             sae_layer, sae_k;   /* sae_k 0: none */
+  int            *sae_enc_idx, *sae_dec_idx;    /* [2k] */
+  double         *sae_enc_val, *sae_dec_val;    /* [2k] */
+} CsSteerReport;
+
+void            cs_steer_report_free   (CsSteerReport    *r);
+/* Into path: an existing HDF5 file gets /steering replaced (atomically, the
+ * rest kept); otherwise a new file. */
+gboolean        cs_steer_report_save   (const CsSteerReport *r,
+                                        const char       *path,
+                                        GError          **error);
+CsSteerReport  *cs_steer_report_load   (const char       *path,
+                                        GError          **error);
+/* The layer where the vector moves the behaviour most: the largest
+ * behaviour(max multiplier) − behaviour(min multiplier). */
+int             cs_steer_sweep_best_layer (const CsSteerSweep *s);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerReport, cs_steer_report_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerDataset, cs_steer_dataset_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerVectors, cs_steer_vectors_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerPrompts, cs_steer_prompts_free)

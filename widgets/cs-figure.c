@@ -152,8 +152,18 @@ typedef struct
 static double fx (const Frame *f, double v) { return f->x0 + (v - f->xmin) / (f->xmax - f->xmin) * f->w; }
 static double fy (const Frame *f, double v) { return f->y0 + f->h - (v - f->ymin) / (f->ymax - f->ymin) * f->h; }
 
+static void draw_axes_full (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const char *xl, const char *yl,
+                            gboolean xticks, gboolean yticks);
+
 static void
 draw_axes (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const char *xl, const char *yl, gboolean xticks)
+{
+  draw_axes_full (cr, f, s, xl, yl, xticks, TRUE);
+}
+
+static void
+draw_axes_full (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const char *xl, const char *yl, gboolean xticks,
+                gboolean yticks)
 {
   Colours c = colours (s);
   double fs = s->font_size * 0.75;
@@ -168,7 +178,7 @@ draw_axes (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const char *xl, 
         cairo_move_to (cr, fx (f, v), f->y0);
         cairo_line_to (cr, fx (f, v), f->y0 + f->h);
       }
-  for (double v = ceil (f->ymin / sy) * sy; v <= f->ymax + 1e-9; v += sy)
+  for (double v = ceil (f->ymin / sy) * sy; yticks && v <= f->ymax + 1e-9; v += sy)
     {
       cairo_move_to (cr, f->x0, fy (f, v));
       cairo_line_to (cr, f->x0 + f->w, fy (f, v));
@@ -184,7 +194,7 @@ draw_axes (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const char *xl, 
         g_autofree char *t = g_strdup_printf ("%g", fabs (v) < sx * 1e-6 ? 0.0 : v);
         text (cr, s, fs, FALSE, t, fx (f, v), f->y0 + f->h + fs * 0.3, 0.5, 0, 0, c.fg);
       }
-  for (double v = ceil (f->ymin / sy) * sy; v <= f->ymax + 1e-9; v += sy)
+  for (double v = ceil (f->ymin / sy) * sy; yticks && v <= f->ymax + 1e-9; v += sy)
     {
       g_autofree char *t = g_strdup_printf ("%g", fabs (v) < sy * 1e-6 ? 0.0 : v);
       text (cr, s, fs, FALSE, t, f->x0 - fs * 0.4, fy (f, v), 1, 0.5, 0, c.fg);
@@ -724,6 +734,308 @@ cs_figure_draw_orthogonality (cairo_t *cr, double x, double y, double width, dou
       cairo_fill (cr);
       text (cr, s, fs * 0.7, FALSE, labels[k], lx + fs * 0.45, f.y0 + f.h + fs * 1.9, 0, 0.5, 0, c.fg);
     }
+}
+
+/* ------------------------------------------------------------ lines, matrix, bars */
+
+void
+cs_figure_draw_lines (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                      const CsLinesFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size, legend_w = 0;
+  Frame f;
+
+  if (fig->n_x == 0 || fig->n_series == 0)
+    return;
+  for (guint k = 0; k < fig->n_series; k++)
+    legend_w = MAX (legend_w, text_width (cr, fs * 0.75, fig->series_names[k]));
+  legend_w += fs * 2.5;
+  f.x0 = x + fs * 4.4;
+  f.y0 = y + (fig->title ? fs * 2 : fs);
+  f.w = width - (f.x0 - x) - legend_w - fs;
+  f.h = height - (f.y0 - y) - fs * 3.2;
+  f.xmin = INFINITY;
+  f.xmax = -INFINITY;
+  f.ymin = INFINITY;
+  f.ymax = -INFINITY;
+  for (guint i = 0; i < fig->n_x; i++)
+    {
+      f.xmin = MIN (f.xmin, fig->x[i]);
+      f.xmax = MAX (f.xmax, fig->x[i]);
+    }
+  for (guint i = 0; i < fig->n_series * fig->n_x; i++)
+    if (isfinite (fig->y[i]))
+      {
+        double sd = fig->sd && isfinite (fig->sd[i]) ? fig->sd[i] : 0;
+        f.ymin = MIN (f.ymin, fig->y[i] - sd);
+        f.ymax = MAX (f.ymax, fig->y[i] + sd);
+      }
+  if (!(f.xmax > f.xmin))
+    f.xmin -= 1, f.xmax += 1;
+  if (!isfinite (f.ymin))
+    f.ymin = 0, f.ymax = 1;
+  if (!(f.ymax > f.ymin))
+    f.ymin -= 0.5, f.ymax += 0.5;
+  {
+    double pad = (f.ymax - f.ymin) * 0.06, padx = (f.xmax - f.xmin) * 0.03;
+    f.ymin -= pad;
+    f.ymax += pad;
+    f.xmin -= padx;
+    f.xmax += padx;
+  }
+  if (fig->title)
+    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+  draw_axes (cr, &f, s, fig->x_label, fig->y_label, TRUE);
+  cairo_save (cr);
+  cairo_rectangle (cr, f.x0, f.y0, f.w, f.h);
+  cairo_clip (cr);
+  for (guint k = 0; k < fig->n_series; k++)
+    {
+      double r, g, b;
+      const double *yy = fig->y + (gsize) k * fig->n_x;
+      cs_figure_palette (k, &r, &g, &b);
+      if (fig->sd)
+        {
+          const double *sd = fig->sd + (gsize) k * fig->n_x;
+          cairo_set_source_rgba (cr, r, g, b, 0.15);
+          for (guint i = 0; i < fig->n_x; i++)
+            (i ? cairo_line_to : cairo_move_to) (cr, fx (&f, fig->x[i]), fy (&f, yy[i] + sd[i]));
+          for (guint i = fig->n_x; i-- > 0;)
+            cairo_line_to (cr, fx (&f, fig->x[i]), fy (&f, yy[i] - sd[i]));
+          cairo_close_path (cr);
+          cairo_fill (cr);
+        }
+      cairo_set_source_rgb (cr, r, g, b);
+      cairo_set_line_width (cr, fs * 0.13);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      for (guint i = 0; i < fig->n_x; i++)
+        (i ? cairo_line_to : cairo_move_to) (cr, fx (&f, fig->x[i]), fy (&f, yy[i]));
+      cairo_stroke (cr);
+      for (guint i = 0; i < fig->n_x; i++)
+        {
+          cairo_arc (cr, fx (&f, fig->x[i]), fy (&f, yy[i]), fs * 0.2, 0, 2 * G_PI);
+          cairo_fill (cr);
+        }
+    }
+  cairo_restore (cr);
+  for (guint k = 0; k < fig->n_series; k++)
+    {
+      double r, g, b, ly = f.y0 + fs * 0.6 + k * fs * 1.2, lx = f.x0 + f.w + fs;
+      cs_figure_palette (k, &r, &g, &b);
+      cairo_set_source_rgb (cr, r, g, b);
+      cairo_set_line_width (cr, fs * 0.13);
+      cairo_move_to (cr, lx, ly);
+      cairo_line_to (cr, lx + fs * 1.1, ly);
+      cairo_stroke (cr);
+      text (cr, s, fs * 0.75, FALSE, fig->series_names[k], lx + fs * 1.4, ly, 0, 0.5, 0, c.fg);
+    }
+}
+
+static void
+sequential_or_diverging (const CsMatrixFigure *fig, double v, double lo, double hi, double *r, double *g, double *b)
+{
+  if (fig->diverging)
+    diverging (hi > 0 ? v / hi : 0, r, g, b);
+  else
+    cs_figure_sequential (hi > lo ? (v - lo) / (hi - lo) : 0.5, r, g, b);
+}
+
+typedef struct
+{
+  double x0, y0, cw, ch, label_w, col_label_h, bar_x;
+} MatrixLayout;
+
+static void
+matrix_layout (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+               const CsMatrixFigure *fig, MatrixLayout *m)
+{
+  double fs = s->font_size * 0.75;
+  m->label_w = 0;
+  m->col_label_h = 0;
+  for (guint i = 0; i < fig->n_rows; i++)
+    m->label_w = MAX (m->label_w, text_width (cr, fs, fig->row_labels[i]));
+  for (guint j = 0; j < fig->n_cols; j++)
+    {
+      g_autofree char *esc = g_markup_escape_text (fig->col_labels[j], -1);
+      m->col_label_h = MAX (m->col_label_h, text_width (cr, fs, esc));
+    }
+  m->col_label_h = MIN (m->col_label_h, height * 0.35);
+  m->label_w += fig->row_title ? fs * 1.8 : 0;
+  m->x0 = x + m->label_w + fs;
+  m->y0 = y + (fig->title ? s->font_size * 2 : fs);
+  m->cw = MAX (1, (width - (m->x0 - x) - fs * 7) / MAX (1, fig->n_cols));
+  m->ch = MAX (1, (height - (m->y0 - y) - m->col_label_h - fs * (fig->col_title ? 3 : 1.5)) / MAX (1, fig->n_rows));
+  m->ch = MIN (m->ch, m->cw * 3);
+  m->bar_x = m->x0 + m->cw * fig->n_cols + fs * 1.2;
+}
+
+gboolean
+cs_figure_matrix_cell_at (double x, double y, double width, double height, const CsFigureStyle *s,
+                          const CsMatrixFigure *fig, double px, double py, guint *row, guint *col)
+{
+  cairo_surface_t *tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (tmp);
+  MatrixLayout m;
+  matrix_layout (cr, x, y, width, height, s, fig, &m);
+  cairo_destroy (cr);
+  cairo_surface_destroy (tmp);
+  if (px < m.x0 || py < m.y0 || px >= m.x0 + m.cw * fig->n_cols || py >= m.y0 + m.ch * fig->n_rows)
+    return FALSE;
+  *row = (guint) ((py - m.y0) / m.ch);
+  *col = (guint) ((px - m.x0) / m.cw);
+  return TRUE;
+}
+
+void
+cs_figure_draw_matrix (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                       const CsMatrixFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size * 0.75, lo = INFINITY, hi = -INFINITY;
+  MatrixLayout m;
+
+  if (fig->n_rows == 0 || fig->n_cols == 0)
+    return;
+  matrix_layout (cr, x, y, width, height, s, fig, &m);
+  for (guint i = 0; i < fig->n_rows * fig->n_cols; i++)
+    if (isfinite (fig->values[i]))
+      {
+        lo = MIN (lo, fig->values[i]);
+        hi = MAX (hi, fig->values[i]);
+      }
+  if (!isfinite (lo))
+    lo = hi = 0;
+  if (fig->diverging)
+    {
+      hi = MAX (fabs (lo), fabs (hi));
+      lo = -hi;
+    }
+  if (fig->title)
+    text (cr, s, s->font_size, TRUE, fig->title, m.x0 + m.cw * fig->n_cols / 2, y + s->font_size * 0.3, 0.5, 0, 0,
+          c.fg);
+  g_autofree double *group_max = NULL;
+  if (fig->diverging && fig->col_group)
+    {
+      int ng = 0;
+      for (guint j = 0; j < fig->n_cols; j++)
+        ng = MAX (ng, fig->col_group[j] + 1);
+      group_max = g_new0 (double, MAX (1, ng));
+      for (guint i = 0; i < fig->n_rows; i++)
+        for (guint j = 0; j < fig->n_cols; j++)
+          if (isfinite (fig->values[i * fig->n_cols + j]))
+            group_max[fig->col_group[j]] = MAX (group_max[fig->col_group[j]], fabs (fig->values[i * fig->n_cols + j]));
+      lo = -1;
+      hi = 1;
+    }
+  for (guint i = 0; i < fig->n_rows; i++)
+    for (guint j = 0; j < fig->n_cols; j++)
+      {
+        double v = fig->values[i * fig->n_cols + j], r, g, b;
+        double cv = group_max ? (group_max[fig->col_group[j]] > 0 ? v / group_max[fig->col_group[j]] : 0) : v;
+        if (isfinite (v))
+          sequential_or_diverging (fig, cv, lo, hi, &r, &g, &b);
+        else
+          r = g = b = s->theme == CS_THEME_DARK ? 0.3 : 0.85;
+        cairo_set_source_rgb (cr, r, g, b);
+        cairo_rectangle (cr, m.x0 + j * m.cw, m.y0 + i * m.ch, m.cw + 0.3, m.ch + 0.3);
+        cairo_fill (cr);
+        if (fig->annotate && isfinite (v) && m.cw > fs * 3.2 && m.ch > fs * 1.3)
+          {
+            g_autofree char *t = g_strdup_printf ("%.3g", v);
+            double lum = 0.3 * r + 0.59 * g + 0.11 * b;
+            const double dark[3] = { 0.1, 0.1, 0.1 }, light[3] = { 1, 1, 1 };
+            text (cr, s, fs * 0.8, FALSE, t, m.x0 + (j + 0.5) * m.cw, m.y0 + (i + 0.5) * m.ch, 0.5, 0.5, 0,
+                  lum < 0.5 ? light : dark);
+          }
+      }
+  for (guint i = 0; i < fig->n_rows; i++)
+    text (cr, s, fs, FALSE, fig->row_labels[i], m.x0 - fs * 0.4, m.y0 + (i + 0.5) * m.ch, 1, 0.5, 0, c.fg);
+  for (guint j = 0; j < fig->n_cols; j++)
+    {
+      g_autofree char *esc = g_markup_escape_text (fig->col_labels[j], -1);
+      text (cr, s, fs, FALSE, esc, m.x0 + (j + 0.5) * m.cw, m.y0 + fig->n_rows * m.ch + fs * 0.4, 1, 0.5,
+            -G_PI / 2, c.fg);
+    }
+  if (fig->row_title)
+    text (cr, s, s->font_size * 0.85, FALSE, fig->row_title, x + fs * 0.2, m.y0 + fig->n_rows * m.ch / 2, 0.5, 0,
+          -G_PI / 2, c.fg);
+  if (fig->col_title)
+    text (cr, s, s->font_size * 0.85, FALSE, fig->col_title, m.x0 + m.cw * fig->n_cols / 2,
+          m.y0 + fig->n_rows * m.ch + m.col_label_h + fs * 0.9, 0.5, 0, 0, c.fg);
+  {
+    double bw = fs, bh = MIN (m.ch * fig->n_rows, fs * 16), by = m.y0;
+    for (int k = 0; k < 100; k++)
+      {
+        double r, g, b, v = hi - (hi - lo) * k / 99.0;
+        sequential_or_diverging (fig, v, lo, hi, &r, &g, &b);
+        cairo_set_source_rgb (cr, r, g, b);
+        cairo_rectangle (cr, m.bar_x, by + bh * k / 100, bw, bh / 100 + 0.5);
+        cairo_fill (cr);
+      }
+    for (int k = 0; k < 3; k++)
+      {
+        double v = hi - (hi - lo) * k / 2;
+        g_autofree char *t = g_strdup_printf ("%.3g", fabs (v) < 1e-12 ? 0.0 : v);
+        text (cr, s, fs, FALSE, t, m.bar_x + bw + fs * 0.3, by + bh * k / 2, 0, 0.5, 0, c.fg);
+      }
+    if (fig->value_label)
+      text (cr, s, fs * 0.9, FALSE, fig->value_label, m.bar_x + bw + fs * 3.6, by + bh / 2, 0.5, 0, -G_PI / 2, c.fg);
+  }
+}
+
+void
+cs_figure_draw_bars (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                     const CsBarsFigure *fig)
+{
+  Colours c = colours (s);
+  double fs = s->font_size * 0.75, label_w = 0, lo = 0, hi = 0, row;
+  Frame f;
+
+  if (fig->n == 0)
+    return;
+  for (guint i = 0; i < fig->n; i++)
+    {
+      g_autofree char *esc = g_markup_escape_text (fig->labels[i], -1);
+      label_w = MAX (label_w, text_width (cr, fs, esc));
+      if (isfinite (fig->values[i]))
+        {
+          lo = MIN (lo, fig->values[i]);
+          hi = MAX (hi, fig->values[i]);
+        }
+    }
+  if (!(hi > lo))
+    hi = lo + 1;
+  f.x0 = x + MIN (label_w, width * 0.4) + fs * 1.2;
+  f.y0 = y + (fig->title ? s->font_size * 2 : fs);
+  f.w = width - (f.x0 - x) - fs * 1.5;
+  f.h = height - (f.y0 - y) - fs * 3.2;
+  f.xmin = lo - (hi - lo) * 0.05;
+  f.xmax = hi + (hi - lo) * 0.05;
+  f.ymin = 0;
+  f.ymax = 1;
+  row = f.h / fig->n;
+  if (fig->title)
+    text (cr, s, s->font_size, TRUE, fig->title, f.x0 + f.w / 2, y + s->font_size * 0.3, 0.5, 0, 0, c.fg);
+  draw_axes_full (cr, &f, s, fig->value_label, NULL, TRUE, FALSE);
+  for (guint i = 0; i < fig->n; i++)
+    {
+      double v = fig->values[i], r, g, b, cy = f.y0 + (i + 0.5) * row;
+      g_autofree char *esc = g_markup_escape_text (fig->labels[i], -1);
+      if (isfinite (v))
+        {
+          cs_figure_palette (v >= 0 ? 0 : 3, &r, &g, &b);
+          cairo_set_source_rgb (cr, r, g, b);
+          cairo_rectangle (cr, fx (&f, MIN (0, v)), cy - row * 0.35, fabs (fx (&f, v) - fx (&f, 0)), row * 0.7);
+          cairo_fill (cr);
+        }
+      text (cr, s, fs, FALSE, esc, f.x0 - fs * 0.4, cy, 1, 0.5, 0, c.fg);
+    }
+  cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+  cairo_set_line_width (cr, MAX (0.5, s->font_size / 20));
+  cairo_move_to (cr, fx (&f, 0), f.y0);
+  cairo_line_to (cr, fx (&f, 0), f.y0 + f.h);
+  cairo_stroke (cr);
 }
 
 /* ------------------------------------------------------------------ graph */

@@ -248,6 +248,78 @@ void     cs_figure_sequential      (double                t,
                                     double               *g,
                                     double               *b);
 
+/* Lines: y against x for each series (a layer), with ±sd bands when given. */
+typedef struct
+{
+  guint               n_x;
+  const double       *x;               /* [n_x] */
+  guint               n_series;
+  const char * const *series_names;    /* markup */
+  const double       *y;               /* [n_series, n_x] */
+  const double       *sd;              /* [n_series, n_x] or NULL */
+  const char         *x_label, *y_label, *title;
+} CsLinesFigure;
+
+void     cs_figure_draw_lines      (cairo_t              *cr,
+                                    double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsLinesFigure  *fig);
+
+/* A rectangular matrix: rows × columns with labels, a diverging colour map
+ * symmetric about 0 (or sequential over [min, max]) and a colour bar. */
+typedef struct
+{
+  guint               n_rows, n_cols;
+  const char * const *row_labels;      /* markup */
+  const char * const *col_labels;      /* plain text */
+  const double       *values;          /* [n_rows, n_cols]; NAN drawn grey */
+  gboolean            diverging;
+  gboolean            annotate;        /* write values in the cells when they fit */
+  const char         *row_title, *col_title, *value_label, *title;
+  /* Diverging only: columns of different kinds (units) each scaled by the
+   * largest |value| of their group; the colour bar then reads −1 … 1. */
+  const int          *col_group;       /* [n_cols] or NULL */
+} CsMatrixFigure;
+
+/* The cell under (px, py), for hover. */
+gboolean cs_figure_matrix_cell_at  (double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsMatrixFigure *fig,
+                                    double                px,
+                                    double                py,
+                                    guint                *row,
+                                    guint                *col);
+void     cs_figure_draw_matrix     (cairo_t              *cr,
+                                    double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsMatrixFigure *fig);
+
+/* Horizontal bars (positive one colour, negative another), labelled. */
+typedef struct
+{
+  guint               n;
+  const char * const *labels;          /* plain text */
+  const double       *values;
+  const char         *value_label, *title;
+} CsBarsFigure;
+
+void     cs_figure_draw_bars       (cairo_t              *cr,
+                                    double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsBarsFigure   *fig);
+
 /* Background of the whole figure (nothing for the transparent theme). */
 void     cs_figure_paint_background (cairo_t             *cr,
                                      double               width,

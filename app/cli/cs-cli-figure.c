@@ -8,6 +8,7 @@
 #include "cs-figure.h"
 #include "cs-geometry-figure.h"
 #include "cs-geometry.h"
+#include "cs-steer-figure.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
 #include "cs-workspace.h"
@@ -61,6 +62,19 @@ draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpoin
         }
       cs_figure_draw_projection (cr, k * pw, 0, pw, h, s, &fig);
     }
+}
+
+typedef struct
+{
+  CsSteerReport     *report;
+  CsSteerFigureKind  kind;
+} SteerDraw;
+
+static void
+draw_steering (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
+{
+  SteerDraw *d = user_data;
+  cs_steer_figure_draw (cr, 0, 0, w, h, s, d->report, d->kind);
 }
 
 static void
@@ -180,7 +194,8 @@ cs_cli_figure (int argc, char **argv)
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (
-    "KIND — a figure from a workspace; KIND is projection, heatmap, validation, orthogonality or park-fig2");
+    "KIND — a figure from a workspace; KIND is projection, heatmap, validation, orthogonality, park-fig2, "
+    "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd or sae-decomposition");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
   CsFigureStyle style = { 0 };
@@ -205,6 +220,20 @@ cs_cli_figure (int argc, char **argv)
   if (font_size > 0)
     style.font_size = font_size;
   d.show_unreliable = show_unreliable;
+  {
+    CsSteerFigureKind sk;
+    if (cs_steer_figure_parse (kind, &sk))
+      {
+        g_autoptr(CsSteerReport) rep = cs_steer_report_load (workspace, &error);
+        SteerDraw sd = { NULL, sk };
+        if (!rep || !cs_steer_figure_available (rep, sk, &error))
+          return cs_cli_fail (g_steal_pointer (&error));
+        sd.report = rep;
+        if (!cs_figure_export (output, &style, scale, draw_steering, &sd, &error))
+          return cs_cli_fail (g_steal_pointer (&error));
+        return 0;
+      }
+  }
   d.ws = cs_workspace_load (workspace, &error);
   if (!d.ws)
     return cs_cli_fail (g_steal_pointer (&error));

@@ -1,0 +1,509 @@
+#define G_LOG_DOMAIN "conceptscope-cli"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs-categories.h"
+#include "cs-cli-commands.h"
+#include "cs-error.h"
+#include "cs-gpu.h"
+#include "cs-model.h"
+#include "cs-paths.h"
+#include "cs-sae.h"
+#include "cs-steer.h"
+#include "cs-tokenizer.h"
+#include "cs-wordnet.h"
+#include "cs-workspace.h"
+
+/* "0-3", "all", "1,2" → layers */
+static GArray *
+parse_layers (const char *spec, int n_layers, GError **error)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (int));
+  g_auto(GStrv) parts = NULL;
+  if (!spec || g_str_equal (spec, "all"))
+    {
+      for (int l = 0; l < n_layers; l++)
+        g_array_append_val (a, l);
+      return a;
+    }
+  parts = g_strsplit (spec, ",", -1);
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *end = NULL;
+      long lo = strtol (parts[i], &end, 10), hi = lo;
+      if (end == parts[i])
+        goto bad;
+      if (*end == '-')
+        {
+          char *e2;
+          hi = strtol (end + 1, &e2, 10);
+          if (e2 == end + 1 || *e2)
+            goto bad;
+        }
+      else if (*end)
+        goto bad;
+      if (lo < 0 || hi >= n_layers || lo > hi)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "--layers %s: this model's layers are 0 to %d", spec,
+                       n_layers - 1);
+          g_array_free (a, TRUE);
+          return NULL;
+        }
+      for (long l = lo; l <= hi; l++)
+        {
+          int li = (int) l;
+          g_array_append_val (a, li);
+        }
+    }
+  return a;
+bad:
+  g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "--layers wants 'all', a range like 0-3 or a list like 1,2 (got '%s')",
+               spec);
+  g_array_free (a, TRUE);
+  return NULL;
+}
+
+static GArray *
+parse_multipliers (const char *spec, GError **error)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (double));
+  g_auto(GStrv) parts = g_strsplit (spec, ",", -1);
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *end;
+      double m = g_ascii_strtod (g_strstrip (parts[i]), &end);
+      if (end == parts[i] || *end || !isfinite (m))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "--multipliers wants numbers like -8,-4,0,4,8 (got '%s')", spec);
+          g_array_free (a, TRUE);
+          return NULL;
+        }
+      g_array_append_val (a, m);
+    }
+  return a;
+}
+
+/* A dataset path, or the name of one shipped in data/steering. */
+static char *
+resolve_dataset (const char *arg)
+{
+  g_autofree char *named = NULL;
+  if (g_file_test (arg, G_FILE_TEST_EXISTS))
+    return g_strdup (arg);
+  named = g_strdup_printf ("%s%s", arg, g_str_has_suffix (arg, ".json") ? "" : ".json");
+  {
+    char *p = g_build_filename (cs_paths_get_datadir (), "steering", named, NULL);
+    if (g_file_test (p, G_FILE_TEST_EXISTS))
+      return p;
+    g_free (p);
+  }
+  return g_strdup (arg);
+}
+
+int
+cs_cli_steer (int argc, char **argv)
+{
+  g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
+  g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL;
+  double held_out = 0.5, eff_mult = NAN;
+  int eff_layer = -1, top_k = 8, svd_k = 3;
+  gboolean json = FALSE;
+  g_auto(GStrv) rest = NULL;
+  GOptionEntry entries[] = {
+    { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, &dataset, "Pairs (JSON), or a shipped set: animal-vs-plant, mammal-vs-bird, animal-or-plant-ab", "FILE" },
+    { "layers", 'l', 0, G_OPTION_ARG_STRING, &layers_s, "Layers to sweep: all (default), 0-3 or 1,2", "L" },
+    { "position", 0, 0, G_OPTION_ARG_STRING, &position_s, "last (default) or answer (A/B items)", "P" },
+    { "multipliers", 'm', 0, G_OPTION_ARG_STRING, &mult_s, "Multipliers (-8,-4,0,4,8)", "M1,M2" },
+    { "held-out", 0, 0, G_OPTION_ARG_DOUBLE, &held_out, "Share of pairs kept out of the vector and measured (0.5)", "F" },
+    { "targets", 't', 0, G_OPTION_ARG_STRING, &targets, "Plain pairs: the category whose tokens' probability is the behaviour (from --workspace, else WordNet)", "CATEGORY" },
+    { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &workspace, "Concept vectors for the effects and cosines", "WS.h5" },
+    { "sae", 0, 0, G_OPTION_ARG_FILENAME, &sae_dir, "An SAELens folder: SAE features downstream and the vector's decomposition", "DIR" },
+    { "effects-layer", 0, 0, G_OPTION_ARG_INT, &eff_layer, "Layer for the downstream effects (default: the earliest swept layer moving the behaviour ≥ 90 % as much as the best)", "L" },
+    { "effects-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &eff_mult, "Multiplier for them (default: the largest)", "M" },
+    { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features of each kind in the effects (8)", "K" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "HDF5 file (a workspace gets a /steering group)", "OUT.h5" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "D" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("MODEL — steering vectors from contrastive pairs, swept over layers and multipliers");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *model_path = NULL, *ds_path = NULL;
+  g_autoptr(CsModel) model = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  g_autoptr(CsSteerDataset) ds = NULL;
+  g_autoptr(CsSteerVectors) v = NULL;
+  g_autoptr(CsSteerPrompts) prompts = NULL;
+  g_autoptr(CsWorkspace) ws = NULL;
+  g_autoptr(CsModel) ws_model = NULL;
+  g_autoptr(CsGeometrySpace) space = NULL;
+  g_autoptr(CsSae) sae = NULL;
+  g_autoptr(GArray) layers = NULL;
+  g_autoptr(GArray) mults = NULL;
+  g_autoptr(GArray) target_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr(CsSteerReport) rep = g_new0 (CsSteerReport, 1);
+  CsSteerPosition position = CS_STEER_POSITION_LAST;
+  CsDevice device = CS_DEVICE_AUTO;
+  const CsModelConfig *cfg;
+  gboolean ok;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!dataset || !output)
+    {
+      fprintf (stderr, "conceptscope-cli steer: give MODEL --dataset FILE --output OUT.h5\n");
+      return 2;
+    }
+  if (position_s && !g_str_equal (position_s, "last") && !g_str_equal (position_s, "answer"))
+    {
+      fprintf (stderr, "conceptscope-cli steer: --position is last or answer\n");
+      return 2;
+    }
+  if (position_s && g_str_equal (position_s, "answer"))
+    position = CS_STEER_POSITION_ANSWER;
+  if (!(held_out >= 0 && held_out < 1))
+    {
+      fprintf (stderr, "conceptscope-cli steer: --held-out is a share in [0, 1)\n");
+      return 2;
+    }
+  if (device_s)
+    {
+      device = cs_device_from_string (device_s, &ok);
+      if (!ok)
+        {
+          fprintf (stderr, "conceptscope-cli steer: --device is auto, cpu or cuda\n");
+          return 2;
+        }
+    }
+  model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);
+  model = cs_model_open (model_path, &error);
+  if (!model)
+    return cs_cli_fail (g_steal_pointer (&error));
+  cfg = cs_model_get_config (model);
+  tok = cs_cli_load_tokenizer (model_path, NULL, &error);
+  if (!tok)
+    return cs_cli_fail (g_steal_pointer (&error));
+  ds_path = resolve_dataset (dataset);
+  ds = cs_steer_dataset_load (ds_path, &error);
+  if (!ds)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!(layers = parse_layers (layers_s, cfg->n_layers, &error)) ||
+      !(mults = parse_multipliers (mult_s ? mult_s : "-8,-4,0,4,8", &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (sae_dir)
+    {
+      sae = cs_sae_load (sae_dir, &error);
+      if (!sae)
+        return cs_cli_fail (g_steal_pointer (&error));
+      if (sae->d_in != cfg->hidden)
+        {
+          fprintf (stderr, "conceptscope-cli steer: the SAE reads %d-dimensional activations, but %s has hidden size %d\n",
+                   sae->d_in, cs_model_get_name (model), cfg->hidden);
+          return 1;
+        }
+      if (sae->hook_layer < 0 || sae->hook_layer >= cfg->n_layers)
+        {
+          fprintf (stderr, "conceptscope-cli steer: the SAE's cfg.json does not name a layer of this model\n");
+          return 1;
+        }
+    }
+  if (workspace)
+    {
+      ws = cs_workspace_load (workspace, &error);
+      if (!ws)
+        return cs_cli_fail (g_steal_pointer (&error));
+      if (!ws->geometry)
+        {
+          fprintf (stderr, "conceptscope-cli steer: %s holds no concept vectors (make them with conceptscope-cli geometry)\n",
+                   workspace);
+          return 1;
+        }
+      space = cs_cli_workspace_space (ws, &ws_model, &error);
+      if (!space)
+        return cs_cli_fail (g_steal_pointer (&error));
+      if (space->d != cfg->hidden)
+        {
+          fprintf (stderr, "conceptscope-cli steer: the workspace's model has hidden size %d, this one %d\n",
+                   space->d, cfg->hidden);
+          return 1;
+        }
+    }
+  if (!ds->ab)
+    {
+      if (!targets)
+        {
+          fprintf (stderr, "conceptscope-cli steer: plain pairs are measured by the probability of a category's tokens: "
+                           "give --targets CATEGORY (for example animal)\n");
+          return 2;
+        }
+      if (ws && cs_category_set_find (ws->geometry->categories, targets) >= 0)
+        {
+          CsCategory *c = cs_category_set_get (ws->geometry->categories, cs_category_set_find (ws->geometry->categories, targets));
+          g_array_append_vals (target_ids, c->tokens->data, c->tokens->len);
+        }
+      else
+        {
+          g_autoptr(CsWordNet) wn = cs_wordnet_open (NULL, &error);
+          g_autoptr(CsCategorySet) set = NULL;
+          CsCategory *c;
+          if (!wn)
+            return cs_cli_fail (g_steal_pointer (&error));
+          set = cs_category_set_from_wordnet (wn, targets, tok, NULL, &error);
+          if (!set)
+            return cs_cli_fail (g_steal_pointer (&error));
+          c = cs_category_set_get (set, 0);
+          g_array_append_vals (target_ids, c->tokens->data, c->tokens->len);
+        }
+      if (target_ids->len == 0)
+        {
+          fprintf (stderr, "conceptscope-cli steer: the category '%s' has no tokens in this vocabulary\n", targets);
+          return 1;
+        }
+    }
+
+  v = cs_steer_compute (model, tok, ds, held_out, position, device, NULL, NULL, NULL, &error);
+  if (!v)
+    return cs_cli_fail (g_steal_pointer (&error));
+  prompts = cs_steer_prompts_new (model, tok, ds, held_out, TRUE, &error);
+  if (!prompts)
+    return cs_cli_fail (g_steal_pointer (&error));
+  rep->dataset = g_strdup (ds_path);
+  rep->model_path = g_strdup (model_path);
+  rep->targets = g_strdup (targets ? targets : "");
+  rep->position = g_strdup (position == CS_STEER_POSITION_ANSWER ? "answer" : "last");
+  rep->held_out = held_out;
+  rep->n_layers = v->n_layers;
+  rep->d = v->d;
+  rep->n_pairs = v->n_pairs;
+  rep->vectors = g_memdup2 (v->vectors, sizeof (float) * v->n_layers * v->d);
+  rep->norms = g_memdup2 (v->norms, sizeof (double) * v->n_layers);
+  rep->sweep = cs_steer_sweep (model, v, prompts, (const int *) layers->data, (int) layers->len,
+                               (const double *) mults->data, (int) mults->len, (const gint32 *) target_ids->data,
+                               (int) target_ids->len, device, NULL, NULL, NULL, &error);
+  if (!rep->sweep)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (eff_layer < 0)
+    {
+      /* the earliest swept layer that moves the behaviour at least 90 % as
+       * much as the best one: more layers downstream to look at */
+      const CsSteerSweep *sw = rep->sweep;
+      int lo = 0, hi = 0;
+      double best = -INFINITY;
+      for (int m = 1; m < sw->n_mult; m++)
+        {
+          lo = sw->multipliers[m] < sw->multipliers[lo] ? m : lo;
+          hi = sw->multipliers[m] > sw->multipliers[hi] ? m : hi;
+        }
+      for (int a = 0; a < sw->n_layers; a++)
+        best = MAX (best, sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo]);
+      eff_layer = cs_steer_sweep_best_layer (sw);
+      for (int a = sw->n_layers - 1; a >= 0; a--)
+        if (sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo] >= 0.9 * best &&
+            sw->layers[a] < eff_layer)
+          eff_layer = sw->layers[a];
+    }
+  if (eff_layer >= cfg->n_layers)
+    {
+      fprintf (stderr, "conceptscope-cli steer: --effects-layer %d: this model's layers are 0 to %d\n", eff_layer,
+               cfg->n_layers - 1);
+      return 1;
+    }
+  if (isnan (eff_mult))
+    {
+      eff_mult = -INFINITY;
+      for (guint m = 0; m < mults->len; m++)
+        eff_mult = MAX (eff_mult, g_array_index (mults, double, m));
+    }
+  rep->effects = cs_steer_effects (model, tok, v, prompts, eff_layer, eff_mult, space, ws ? ws->geometry : NULL, sae,
+                                   sae ? sae->hook_layer : -1, top_k, device, NULL, &error);
+  if (!rep->effects)
+    return cs_cli_fail (g_steal_pointer (&error));
+  rep->svd_layer = eff_layer;
+  rep->svd = cs_steer_svd (model, v, eff_layer, svd_k, 5, &error);
+  if (!rep->svd)
+    return cs_cli_fail (g_steal_pointer (&error));
+  rep->svd_top = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
+  rep->svd_bottom = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
+  for (int i = 0; i < rep->svd->k * rep->svd->n_tokens; i++)
+    {
+      rep->svd_top[i] = cs_tokenizer_id_to_text (tok, rep->svd->top[i]);
+      rep->svd_bottom[i] = cs_tokenizer_id_to_text (tok, rep->svd->bottom[i]);
+    }
+  if (ws)
+    {
+      CsCategorySet *cs = ws->geometry->categories;
+      rep->n_concepts = (int) cs->items->len;
+      rep->concept_names = g_new0 (char *, rep->n_concepts + 1);
+      for (int c = 0; c < rep->n_concepts; c++)
+        rep->concept_names[c] = g_strdup (cs_category_set_get (cs, c)->name);
+      rep->concept_cos = g_new (double, rep->n_layers * rep->n_concepts);
+      for (int l = 0; l < rep->n_layers; l++)
+        if (!cs_steer_concept_cosines (model, v, l, space, ws->geometry, rep->concept_cos + (gsize) l * rep->n_concepts,
+                                       &error))
+          return cs_cli_fail (g_steal_pointer (&error));
+    }
+  rep->sae_layer = sae ? sae->hook_layer : -1;
+  if (sae)
+    {
+      rep->sae_k = 5;
+      rep->sae_enc_idx = g_new (int, 10);
+      rep->sae_dec_idx = g_new (int, 10);
+      rep->sae_enc_val = g_new (double, 10);
+      rep->sae_dec_val = g_new (double, 10);
+      cs_steer_sae_decompose (sae, v->vectors + (gsize) sae->hook_layer * v->d, 5, rep->sae_enc_idx, rep->sae_enc_val,
+                              rep->sae_dec_idx, rep->sae_dec_val);
+    }
+  if (!cs_steer_report_save (rep, output, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      const CsSteerSweep *sw = rep->sweep;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "dataset");
+      json_builder_add_string_value (b, ds_path);
+      json_builder_set_member_name (b, "ab");
+      json_builder_add_boolean_value (b, ds->ab);
+      json_builder_set_member_name (b, "pairs");
+      json_builder_add_int_value (b, v->n_pairs);
+      json_builder_set_member_name (b, "prompts");
+      json_builder_add_int_value (b, prompts->n);
+      json_builder_set_member_name (b, "vector_norms");
+      json_builder_begin_array (b);
+      for (int l = 0; l < v->n_layers; l++)
+        json_builder_add_double_value (b, v->norms[l]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "layers");
+      json_builder_begin_array (b);
+      for (int a = 0; a < sw->n_layers; a++)
+        json_builder_add_int_value (b, sw->layers[a]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "multipliers");
+      json_builder_begin_array (b);
+      for (int m = 0; m < sw->n_mult; m++)
+        json_builder_add_double_value (b, sw->multipliers[m]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "behaviour");
+      json_builder_begin_array (b);
+      for (int a = 0; a < sw->n_layers; a++)
+        {
+          json_builder_begin_array (b);
+          for (int m = 0; m < sw->n_mult; m++)
+            json_builder_add_double_value (b, sw->behaviour[a * sw->n_mult + m]);
+          json_builder_end_array (b);
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "best_layer");
+      json_builder_add_int_value (b, cs_steer_sweep_best_layer (sw));
+      json_builder_set_member_name (b, "sweep_seconds");
+      json_builder_add_double_value (b, sw->seconds);
+      json_builder_set_member_name (b, "sweep_tokens_per_second");
+      json_builder_add_double_value (b, sw->tokens / MAX (1e-9, sw->seconds));
+      json_builder_set_member_name (b, "effects");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "layer");
+      json_builder_add_int_value (b, rep->effects->steer_layer);
+      json_builder_set_member_name (b, "multiplier");
+      json_builder_add_double_value (b, rep->effects->multiplier);
+      json_builder_set_member_name (b, "features");
+      json_builder_begin_array (b);
+      for (int c = 0; c < rep->effects->n_cols; c++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "label");
+          json_builder_add_string_value (b, rep->effects->col_labels[c]);
+          json_builder_set_member_name (b, "kind");
+          json_builder_add_string_value (b, rep->effects->col_kind[c] == 0 ? "concept" :
+                                            rep->effects->col_kind[c] == 1 ? "sae" : "token");
+          json_builder_set_member_name (b, "index");
+          json_builder_add_int_value (b, rep->effects->col_index[c]);
+          json_builder_set_member_name (b, "change");
+          json_builder_begin_array (b);
+          for (int r = 0; r < rep->effects->n_rows; r++)
+            {
+              double val = rep->effects->values[r * rep->effects->n_cols + c];
+              if (isfinite (val))
+                json_builder_add_double_value (b, val);
+              else
+                json_builder_add_null_value (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "singular_values");
+      json_builder_begin_array (b);
+      for (int i = 0; i < rep->svd->n_values; i++)
+        json_builder_add_double_value (b, rep->svd->values[i]);
+      json_builder_end_array (b);
+      if (rep->n_concepts)
+        {
+          json_builder_set_member_name (b, "concept_cosines");
+          json_builder_begin_object (b);
+          for (int c = 0; c < rep->n_concepts; c++)
+            {
+              json_builder_set_member_name (b, rep->concept_names[c]);
+              json_builder_begin_array (b);
+              for (int l = 0; l < rep->n_layers; l++)
+                {
+                  double val = rep->concept_cos[l * rep->n_concepts + c];
+                  if (isfinite (val))
+                    json_builder_add_double_value (b, val);
+                  else
+                    json_builder_add_null_value (b);
+                }
+              json_builder_end_array (b);
+            }
+          json_builder_end_object (b);
+        }
+      if (sae)
+        {
+          json_builder_set_member_name (b, "sae_features");
+          json_builder_begin_array (b);
+          for (int i = 0; i < 2 * rep->sae_k; i++)
+            {
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "feature");
+              json_builder_add_int_value (b, rep->sae_enc_idx[i]);
+              json_builder_set_member_name (b, "encoder");
+              json_builder_add_double_value (b, rep->sae_enc_val[i]);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+        }
+      json_builder_end_object (b);
+      cs_cli_print_json (json_builder_get_root (b));
+    }
+  else
+    {
+      const CsSteerSweep *sw = rep->sweep;
+      printf ("%s: %d pairs for the vector, %d held-out prompts measured (%s)\n", ds_path, v->n_pairs, prompts->n,
+              ds->ab ? "p(matching letter) / (p(A) + p(B))" : "probability of a target token");
+      printf ("%-8s", "layer");
+      for (int m = 0; m < sw->n_mult; m++)
+        printf (" %9g", sw->multipliers[m]);
+      printf ("   ‖v‖\n");
+      for (int a = 0; a < sw->n_layers; a++)
+        {
+          printf ("%-8d", sw->layers[a]);
+          for (int m = 0; m < sw->n_mult; m++)
+            printf (" %9.4f", sw->behaviour[a * sw->n_mult + m]);
+          printf ("   %.3g\n", v->norms[sw->layers[a]]);
+        }
+      printf ("moves most at layer %d; %.0f tokens/s over the sweep\n", cs_steer_sweep_best_layer (sw),
+              sw->tokens / MAX (1e-9, sw->seconds));
+      printf ("downstream of %g × v at layer %d (last layer's change):", rep->effects->multiplier, rep->effects->steer_layer);
+      for (int c = 0; c < MIN (6, rep->effects->n_cols); c++)
+        printf (" %s %+.3g%s", rep->effects->col_labels[c],
+                rep->effects->values[(rep->effects->n_rows - 1) * rep->effects->n_cols + c], c < 5 ? "," : "");
+      printf ("\nwrote %s\n", output);
+    }
+  return 0;
+}

@@ -1,0 +1,267 @@
+#define G_LOG_DOMAIN "cs-figure"
+
+#include "cs-steer-figure.h"
+#include "cs-error.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *names[CS_STEER_FIGURE_N] = {
+  "steering-behaviour", "steering-heatmap", "steering-effects", "steering-concepts", "svd", "sae-decomposition",
+};
+
+const char *
+cs_steer_figure_name (CsSteerFigureKind kind)
+{
+  return kind < CS_STEER_FIGURE_N ? names[kind] : "";
+}
+
+gboolean
+cs_steer_figure_parse (const char *name, CsSteerFigureKind *kind)
+{
+  for (int k = 0; k < CS_STEER_FIGURE_N; k++)
+    if (g_strcmp0 (name, names[k]) == 0)
+      {
+        *kind = (CsSteerFigureKind) k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+cs_steer_figure_available (const CsSteerReport *r, CsSteerFigureKind kind, GError **error)
+{
+  const char *why = NULL;
+  switch (kind)
+    {
+    case CS_STEER_FIGURE_BEHAVIOUR:
+    case CS_STEER_FIGURE_HEATMAP:
+      why = r->sweep ? NULL : "no sweep was run";
+      break;
+    case CS_STEER_FIGURE_EFFECTS:
+      why = r->effects && r->effects->n_cols > 0 ? NULL : "no downstream effects were measured";
+      break;
+    case CS_STEER_FIGURE_CONCEPTS:
+      why = r->n_concepts > 0 ? NULL : "no concept vectors were given (steer with --workspace WS.h5)";
+      break;
+    case CS_STEER_FIGURE_SVD:
+      why = r->svd ? NULL : "no SVD was computed";
+      break;
+    case CS_STEER_FIGURE_SAE:
+      why = r->sae_k > 0 ? NULL : "no SAE was given (steer with --sae DIR)";
+      break;
+    default:
+      why = "unknown figure";
+    }
+  if (why)
+    g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: %s", cs_steer_figure_name (kind), why);
+  return why == NULL;
+}
+
+static char *
+title_of (const CsSteerReport *r, const char *what)
+{
+  g_autofree char *base = r->dataset && *r->dataset ? g_path_get_basename (r->dataset) : g_strdup ("steering");
+  char *dot = strrchr (base, '.');
+  if (dot)
+    *dot = 0;
+  g_autofree char *esc = g_markup_escape_text (base, -1);
+  return g_strdup_printf ("%s · %s", esc, what);   /* what is markup */
+}
+
+static void
+draw_behaviour (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  const CsSteerSweep *sw = r->sweep;
+  g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = title_of (r, "behaviour against multiplier");
+  gboolean ab = g_strcmp0 (r->position, "answer") == 0 || !r->targets || !*r->targets;
+  g_autofree char *ylabel = ab ? g_strdup ("p(matching) / (p(A) + p(B))")
+                               : g_markup_printf_escaped ("p(next token is %s)", r->targets);
+  CsLinesFigure fig = { 0 };
+  for (int a = 0; a < sw->n_layers; a++)
+    g_ptr_array_add (series, g_strdup_printf ("layer %d", sw->layers[a]));
+  fig.n_x = sw->n_mult;
+  fig.x = sw->multipliers;
+  fig.n_series = sw->n_layers;
+  fig.series_names = (const char * const *) series->pdata;
+  fig.y = sw->behaviour;
+  fig.x_label = "multiplier m (m × v added at resid_post)";
+  fig.y_label = ylabel;
+  fig.title = title;
+  cs_figure_draw_lines (cr, x, y, w, h, s, &fig);
+}
+
+static void
+draw_heatmap (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  const CsSteerSweep *sw = r->sweep;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = title_of (r, "behaviour, layers × multipliers");
+  CsMatrixFigure fig = { 0 };
+  for (int a = 0; a < sw->n_layers; a++)
+    g_ptr_array_add (rows, g_strdup_printf ("layer %d", sw->layers[a]));
+  for (int m = 0; m < sw->n_mult; m++)
+    g_ptr_array_add (cols, g_strdup_printf ("%g", sw->multipliers[m]));
+  fig.n_rows = sw->n_layers;
+  fig.n_cols = sw->n_mult;
+  fig.row_labels = (const char * const *) rows->pdata;
+  fig.col_labels = (const char * const *) cols->pdata;
+  fig.values = sw->behaviour;
+  fig.annotate = TRUE;
+  fig.col_title = "multiplier";
+  fig.value_label = "behaviour";
+  fig.title = title;
+  cs_figure_draw_matrix (cr, x, y, w, h, s, &fig);
+}
+
+static void
+effects_figure (const CsSteerReport *r, CsMatrixFigure *fig, GPtrArray *rows, char **title)
+{
+  const CsSteerEffects *e = r->effects;
+  for (int i = 0; i < e->n_rows; i++)
+    g_ptr_array_add (rows, g_strdup_printf ("layer %d", e->row_layers[i]));
+  *title = g_markup_printf_escaped ("%g × v at layer %d: change downstream (steered − unsteered)",
+                                    e->multiplier, e->steer_layer);
+  memset (fig, 0, sizeof *fig);
+  fig->n_rows = e->n_rows;
+  fig->n_cols = e->n_cols;
+  fig->row_labels = (const char * const *) rows->pdata;
+  fig->col_labels = (const char * const *) e->col_labels;
+  fig->values = e->values;
+  fig->diverging = TRUE;
+  fig->annotate = e->n_cols <= 12;
+  fig->col_group = e->col_kind;
+  fig->value_label = "Δ / largest |Δ| of its kind";
+  fig->title = *title;
+}
+
+static void
+draw_effects (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = NULL;
+  CsMatrixFigure fig;
+  effects_figure (r, &fig, rows, &title);
+  cs_figure_draw_matrix (cr, x, y, w, h, s, &fig);
+}
+
+char *
+cs_steer_figure_effects_describe (double x, double y, double w, double h, const CsFigureStyle *s,
+                                  const CsSteerReport *r, double px, double py)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = NULL;
+  CsMatrixFigure fig;
+  guint row, col;
+  if (!r->effects || r->effects->n_cols == 0)
+    return NULL;
+  effects_figure (r, &fig, rows, &title);
+  if (!cs_figure_matrix_cell_at (x, y, w, h, s, &fig, px, py, &row, &col))
+    return NULL;
+  return g_strdup_printf ("%s at layer %d: %+.4g", r->effects->col_labels[col], r->effects->row_layers[row],
+                          r->effects->values[row * r->effects->n_cols + col]);
+}
+
+static void
+draw_concepts (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = title_of (r, "cos(v, ℓ̄) in the whitened space");
+  CsMatrixFigure fig = { 0 };
+  for (int l = 0; l < r->n_layers; l++)
+    g_ptr_array_add (rows, g_strdup_printf ("layer %d", l));
+  for (int c = 0; c < r->n_concepts; c++)
+    g_ptr_array_add (cols, g_strdup_printf ("ℓ̄ %s", r->concept_names[c]));
+  fig.n_rows = r->n_layers;
+  fig.n_cols = r->n_concepts;
+  fig.row_labels = (const char * const *) rows->pdata;
+  fig.col_labels = (const char * const *) cols->pdata;
+  fig.values = r->concept_cos;
+  fig.diverging = TRUE;
+  fig.annotate = TRUE;
+  fig.value_label = "cosine";
+  fig.title = title;
+  cs_figure_draw_matrix (cr, x, y, w, h, s, &fig);
+}
+
+static void
+draw_svd (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  const CsSteerSvd *sv = r->svd;
+  int n = MIN (sv->n_values, 10);
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *what = g_strdup_printf ("singular values of the %d differences at layer %d", r->n_pairs,
+                                           r->svd_layer);
+  g_autofree char *title = title_of (r, what);
+  CsBarsFigure fig = { 0 };
+  for (int i = 0; i < n; i++)
+    {
+      GString *l = g_string_new (NULL);
+      g_string_append_printf (l, "σ%d (%.0f %%)", i + 1, 100 * sv->explained[i]);
+      if (i < sv->k && r->svd_top)
+        {
+          g_string_append (l, ": +");
+          for (int t = 0; t < MIN (3, sv->n_tokens); t++)
+            g_string_append_printf (l, "%s%s", t ? "," : "", g_strstrip (r->svd_top[i * sv->n_tokens + t]));
+          g_string_append (l, " / −");
+          for (int t = 0; t < MIN (3, sv->n_tokens); t++)
+            g_string_append_printf (l, "%s%s", t ? "," : "", g_strstrip (r->svd_bottom[i * sv->n_tokens + t]));
+        }
+      g_ptr_array_add (labels, g_string_free (l, FALSE));
+    }
+  fig.n = n;
+  fig.labels = (const char * const *) labels->pdata;
+  fig.values = sv->values;
+  fig.value_label = "singular value";
+  fig.title = title;
+  cs_figure_draw_bars (cr, x, y, w, h, s, &fig);
+}
+
+static void
+draw_sae (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  int k = r->sae_k;
+  g_autoptr(GPtrArray) le = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) ld = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *t1 = NULL, *t2 = NULL;
+  CsBarsFigure a = { 0 }, b = { 0 };
+  t1 = g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", r->sae_layer);
+  t2 = g_strdup ("cos(v, W<sub>dec</sub>[i])");
+  for (int i = 0; i < 2 * k; i++)
+    {
+      g_ptr_array_add (le, g_strdup_printf ("feature %d", r->sae_enc_idx[i]));
+      g_ptr_array_add (ld, g_strdup_printf ("feature %d", r->sae_dec_idx[i]));
+    }
+  a.n = b.n = 2 * k;
+  a.labels = (const char * const *) le->pdata;
+  b.labels = (const char * const *) ld->pdata;
+  a.values = r->sae_enc_val;
+  b.values = r->sae_dec_val;
+  a.value_label = "W<sub>enc</sub>ᵀv";
+  b.value_label = "cos(v, W<sub>dec</sub>[i])";
+  a.title = t1;
+  b.title = t2;
+  cs_figure_draw_bars (cr, x, y, w * 0.55, h, s, &a);
+  cs_figure_draw_bars (cr, x + w * 0.55, y, w * 0.45, h, s, &b);
+}
+
+void
+cs_steer_figure_draw (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s,
+                      const CsSteerReport *r, CsSteerFigureKind kind)
+{
+  if (!cs_steer_figure_available (r, kind, NULL))
+    return;
+  switch (kind)
+    {
+    case CS_STEER_FIGURE_BEHAVIOUR: draw_behaviour (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_HEATMAP: draw_heatmap (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_EFFECTS: draw_effects (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_CONCEPTS: draw_concepts (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_SVD: draw_svd (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_SAE: draw_sae (cr, x, y, w, h, s, r); break;
+    default: break;
+    }
+}
