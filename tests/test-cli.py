@@ -3,6 +3,7 @@
 compared with transformers' reference outputs; its JSON parsed; its errors
 checked. Uses Debian's python3 (h5py, numpy), not the project's code."""
 import json
+import shutil
 import os
 import struct
 import subprocess
@@ -272,6 +273,101 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write('1,2\n3\n')
     p = run('mapper', '--input', os.path.join(tmp, 'ragged.csv'), '--lens', 'l2', '--output', gj, expect=1)
     check('line 2 has 1 fields' in p.stderr, 'mapper: ragged CSV')
+
+    # steer: the shipped animal-vs-plant pairs; the vector checked against
+    # NumPy's mean difference of the activations `forward` saves, and one
+    # behaviour value against NumPy's softmax of a steered `forward` run
+    sdir = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'steering')
+    pairs = json.load(open(os.path.join(sdir, 'animal-vs-plant.json')))
+    held = [((i * 0.6180339887498949) % 1.0) < 0.5 for i in range(len(pairs))]
+    out = os.path.join(tmp, 'steer.h5')
+    st = json.loads(run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '1-2',
+                        '--multipliers=-4,0,4', '--workspace', ws, '--sae', sae_dir, '--output', out,
+                        '--json').stdout)
+    check(st['pairs'] == held.count(False) and st['prompts'] == held.count(True) and st['layers'] == [1, 2],
+          f'steer: {st["pairs"]} pairs for the vector, {st["prompts"]} held out')
+    b = st['behaviour']
+    check(all(r[0] < r[1] < r[2] for r in b), f'steer: animal-token mass rises with the multiplier {b}')
+    train = [p for p, h in zip(pairs, held) if not h][:6]
+    acts = os.path.join(tmp, 'steer-acts.h5')
+    args = []
+    for p in train:
+        args += ['--prompt', p['positive'], '--prompt', p['negative']]
+    run('forward', sample, *args, '--capture', 'resid_post.2', '--logits', 'none', '--output', acts)
+    with h5py.File(acts, 'r') as f:
+        a = f['resid_post.2'][()]
+        ln = f['lengths'][()]
+    last = np.stack([a[i, ln[i] - 1] for i in range(len(ln))])
+    part = (last[0::2] - last[1::2]).mean(0)
+    # the file's vector is over all training pairs: recompute it from them all
+    args = []
+    for p in [p for p, h in zip(pairs, held) if not h]:
+        args += ['--prompt', p['positive'], '--prompt', p['negative']]
+    run('forward', sample, *args, '--capture', 'resid_post.2', '--logits', 'none', '--output', acts)
+    with h5py.File(acts, 'r') as f:
+        a = f['resid_post.2'][()]
+        ln = f['lengths'][()]
+    last = np.stack([a[i, ln[i] - 1] for i in range(len(ln))])
+    want = (last[0::2] - last[1::2]).mean(0)
+    with h5py.File(out, 'r') as f:
+        got = f['steering/vectors'][2]
+        names = [n.decode() if isinstance(n, bytes) else n for n in f['steering/effects/col_labels'][()]]
+        has_ws = 'whitening' in f
+    vfile = os.path.join(tmp, 'v2.h5')
+    with h5py.File(vfile, 'w') as f:
+        f['v2'] = got
+    check(np.abs(got - want).max() < 1e-4 and np.abs(part - want).max() > 0,
+          f'steer: vector = NumPy mean difference (max diff {np.abs(got - want).max():.1e})')
+    check(has_ws is False and any(n.startswith('SAE ') for n in names) and any(n.startswith('ℓ̄ ') for n in names),
+          'steer: effects hold SAE features and concept read-outs')
+    # behaviour at layer 2, multiplier 4: NumPy softmax over a steered forward run
+    heldp = [p['negative'] for p, h in zip(pairs, held) if h]
+    args = []
+    for p in heldp:
+        args += ['--prompt', p]
+    sl = os.path.join(tmp, 'steered.h5')
+    run('forward', sample, *args, '--logits', 'last', '--steer-vector', vfile + ':/v2', '--steer-layer', '2',
+        '--steer-multiplier', '4', '--output', sl)
+    with h5py.File(ws, 'r') as f:
+        names_c = [n.decode() if isinstance(n, bytes) else n for n in f['categories/names'][()]]
+        off = f['categories/token_offsets'][()]
+        toks = f['categories/tokens'][()]
+    animal_ids = toks[off[0]:off[1]]
+    with h5py.File(sl, 'r') as f:
+        z = f['logits'][()].astype(np.float64)
+    pz = np.exp(z - z.max(1, keepdims=True))
+    pz /= pz.sum(1, keepdims=True)
+    mass = pz[:, animal_ids].sum(1).mean()
+    check(names_c[0] == 'animal' and abs(mass - b[1][2]) < 1e-4,
+          f'steer: behaviour {b[1][2]:.4f} = NumPy animal mass {mass:.4f} of a steered forward run')
+    for kind in ['steering-behaviour', 'steering-heatmap', 'steering-effects', 'steering-concepts', 'svd',
+                 'sae-decomposition']:
+        fo = os.path.join(tmp, kind + '.png')
+        run('figure', kind, '--workspace', out, '--output', fo)
+        check(os.path.exists(fo) and os.path.getsize(fo) > 5000, f'figure {kind}')
+    # steering into an existing workspace keeps its geometry
+    wcopy = os.path.join(tmp, 'ws-steer.h5')
+    shutil.copy(ws, wcopy)
+    run('steer', sample, '--dataset', 'mammal-vs-bird', '--targets', 'mammal', '--layers', '2', '--multipliers=0,4',
+        '--output', wcopy)
+    with h5py.File(wcopy, 'r') as f:
+        check('steering/sweep/behaviour' in f and 'vectors/lbar' in f, 'steer into a workspace keeps the geometry')
+    run('figure', 'heatmap', '--workspace', wcopy, '--output', os.path.join(tmp, 'h2.png'))
+    with open(os.path.join(tmp, 'nopairs.json'), 'w') as f:
+        f.write('[]')
+    p = run('steer', sample, '--dataset', os.path.join(tmp, 'nopairs.json'), '--targets', 'animal', '--output', out,
+            expect=1)
+    check('holds no pairs' in p.stderr, 'steer: a dataset with no pairs')
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '7', '--output', out,
+            expect=1)
+    check('layers are 0 to 3' in p.stderr, 'steer: layer out of range')
+    p = run('steer', os.path.join(data, 'reference', 'llama'), '--dataset', 'animal-vs-plant', '--targets', 'animal',
+            '--sae', sae_dir, '--output', out, expect=1)
+    check('256-dimensional' in p.stderr, 'steer: SAE d_in differs from the model')
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--output', out, expect=2)
+    check('--targets' in p.stderr, 'steer: plain pairs need targets')
+    p = run('figure', 'sae-decomposition', '--workspace', wcopy, '--output', os.path.join(tmp, 'x.png'), expect=1)
+    check('no SAE was given' in p.stderr, 'figure: a steering figure without its data says why')
 
     # bad input: clear messages, non-zero exit, no file left behind
     bad = os.path.join(tmp, 'bad.h5')

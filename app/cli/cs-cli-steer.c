@@ -185,16 +185,6 @@ cs_cli_steer (int argc, char **argv)
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
   cfg = cs_model_get_config (model);
-  tok = cs_cli_load_tokenizer (model_path, NULL, &error);
-  if (!tok)
-    return cs_cli_fail (g_steal_pointer (&error));
-  ds_path = resolve_dataset (dataset);
-  ds = cs_steer_dataset_load (ds_path, &error);
-  if (!ds)
-    return cs_cli_fail (g_steal_pointer (&error));
-  if (!(layers = parse_layers (layers_s, cfg->n_layers, &error)) ||
-      !(mults = parse_multipliers (mult_s ? mult_s : "-8,-4,0,4,8", &error)))
-    return cs_cli_fail (g_steal_pointer (&error));
   if (sae_dir)
     {
       sae = cs_sae_load (sae_dir, &error);
@@ -212,6 +202,16 @@ cs_cli_steer (int argc, char **argv)
           return 1;
         }
     }
+  tok = cs_cli_load_tokenizer (model_path, NULL, &error);
+  if (!tok)
+    return cs_cli_fail (g_steal_pointer (&error));
+  ds_path = resolve_dataset (dataset);
+  ds = cs_steer_dataset_load (ds_path, &error);
+  if (!ds)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!(layers = parse_layers (layers_s, cfg->n_layers, &error)) ||
+      !(mults = parse_multipliers (mult_s ? mult_s : "-8,-4,0,4,8", &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
   if (workspace)
     {
       ws = cs_workspace_load (workspace, &error);
