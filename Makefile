@@ -16,7 +16,7 @@ DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
 	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
 	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
 
-.PHONY: all deps configure build run test bench bench-mapper install clean
+.PHONY: all deps configure build run test bench bench-mapper bench-steer install clean
 
 all: build
 
@@ -60,6 +60,10 @@ bench-mapper: build
 	@/usr/bin/python3 -c 'import sklearn, scipy, h5py' 2>/dev/null || \
 	  $(SUDO) apt-get install -y -q --no-install-recommends python3-sklearn python3-scipy python3-h5py
 	/usr/bin/python3 tests/bench/run-mapper-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
+
+# A steering sweep against the same sweep in PyTorch (Debian's python3-torch).
+bench-steer: build
+	$(DEVENV) /usr/bin/python3 tests/bench/run-steer-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
 
 install: build
 	meson install -C $(BUILDDIR)
