@@ -249,6 +249,31 @@ cs_geometry_free (CsGeometry *g)
   g_free (g);
 }
 
+CsGeometry *
+cs_geometry_dup (const CsGeometry *g)
+{
+  CsGeometry *c = g_new0 (CsGeometry, 1);
+  guint n = g->categories->items->len;
+  *c = *g;
+  c->categories = cs_category_set_new (g->categories->min_tokens);
+  for (guint i = 0; i < n; i++)
+    {
+      CsCategory *src = cs_category_set_get (g->categories, i);
+      CsCategory *dst = cs_category_set_add (c->categories, src->name, src->source, src->parent);
+      g_array_append_vals (dst->tokens, src->tokens->data, src->tokens->len);
+      for (guint w = 0; w < src->words->len; w++)
+        g_ptr_array_add (dst->words, g_strdup (src->words->pdata[w]));
+      dst->n_words = src->n_words;
+      dst->reliable = src->reliable;
+    }
+  c->vectors = g_memdup2 (g->vectors, sizeof (CsCategoryVector) * n);
+  for (guint i = 0; i < n; i++)
+    c->vectors[i].lbar = g->vectors[i].lbar ? g_memdup2 (g->vectors[i].lbar, sizeof (double) * g->d) : NULL;
+  c->cos = g->cos ? g_memdup2 (g->cos, sizeof (double) * n * n) : NULL;
+  c->cos_shuffled = g->cos_shuffled ? g_memdup2 (g->cos_shuffled, sizeof (double) * n * n) : NULL;
+  return c;
+}
+
 /* Estimates one category from the rows `map` sends its tokens to. */
 static gboolean
 estimate_one (CsGeometrySpace *s, const gint32 *train, int n_train, const gint32 *test, int n_test,

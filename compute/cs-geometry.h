@@ -103,6 +103,8 @@ CsGeometry      *cs_geometry_estimate_with_progress (CsGeometrySpace  *space,
                                               GCancellable     *cancellable,
                                               GError          **error);
 void             cs_geometry_free            (CsGeometry       *geometry);
+/* A deep copy (for work on another thread while the original may change). */
+CsGeometry      *cs_geometry_dup             (const CsGeometry *geometry);
 
 /* An axis: ℓ̄ of one category, or the difference of two (minus ≥ 0). */
 typedef struct

@@ -54,12 +54,22 @@ answer_letter (const char *s)
 CsSteerDataset *
 cs_steer_dataset_load (const char *path, GError **error)
 {
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  return cs_steer_dataset_parse (text, (gssize) len, path, error);
+}
+
+CsSteerDataset *
+cs_steer_dataset_parse (const char *json, gssize len, const char *path, GError **error)
+{
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(CsSteerDataset) ds = NULL;
   JsonArray *items;
   JsonNode *root;
 
-  if (!json_parser_load_from_file (parser, path, error))
+  if (!json_parser_load_from_data (parser, json, len, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
@@ -1325,4 +1335,152 @@ bad:
   if (error && !*error)
     g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the steering results are inconsistent", path);
   return NULL;
+}
+
+/* ---------------------------------------------------------------- the run */
+
+typedef struct
+{
+  CsProgressFunc func;
+  gpointer       data;
+  double         start, span;
+} Stage;
+
+static void
+stage_progress (double f, gpointer data)
+{
+  Stage *st = data;
+  if (st->func)
+    st->func (st->start + st->span * f, st->data);
+}
+
+static int
+effects_layer_default (const CsSteerSweep *sw)
+{
+  int lo = 0, hi = 0, layer = cs_steer_sweep_best_layer (sw);
+  double best = -INFINITY;
+  for (int m = 1; m < sw->n_mult; m++)
+    {
+      lo = sw->multipliers[m] < sw->multipliers[lo] ? m : lo;
+      hi = sw->multipliers[m] > sw->multipliers[hi] ? m : hi;
+    }
+  for (int a = 0; a < sw->n_layers; a++)
+    best = MAX (best, sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo]);
+  for (int a = 0; a < sw->n_layers; a++)
+    if (sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo] >= 0.9 * best && sw->layers[a] < layer)
+      layer = sw->layers[a];
+  return layer;
+}
+
+CsSteerReport *
+cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+              GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (o->model);
+  g_autoptr(CsSteerVectors) v = NULL;
+  g_autoptr(CsSteerPrompts) prompts = NULL;
+  g_autoptr(CsSteerReport) rep = g_new0 (CsSteerReport, 1);
+  Stage st = { progress, progress_data, 0, 0.3 };
+  int eff_layer = o->effects_layer;
+  double eff_mult = o->effects_multiplier;
+
+  if (o->sae && o->sae->d_in != cfg->hidden)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH,
+                   "the SAE reads %d-dimensional activations, but %s has hidden size %d", o->sae->d_in,
+                   cs_model_get_name (o->model), cfg->hidden);
+      return NULL;
+    }
+  if (o->sae && (o->sae->hook_layer < 0 || o->sae->hook_layer >= cfg->n_layers))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the SAE's cfg.json does not name a layer of this model");
+      return NULL;
+    }
+  if (o->n_layers < 1 || o->n_mult < 1)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "give at least one layer and one multiplier");
+      return NULL;
+    }
+  v = cs_steer_compute (o->model, o->tok, o->dataset, o->held_out, o->position, o->device, stage_progress, &st,
+                        cancellable, error);
+  if (!v)
+    return NULL;
+  prompts = cs_steer_prompts_new (o->model, o->tok, o->dataset, o->held_out, TRUE, error);
+  if (!prompts)
+    return NULL;
+  rep->dataset = g_strdup (o->dataset_name ? o->dataset_name : "");
+  rep->model_path = g_strdup (cs_model_get_path (o->model));
+  rep->targets = g_strdup (o->targets_name ? o->targets_name : "");
+  rep->position = g_strdup (o->position == CS_STEER_POSITION_ANSWER ? "answer" : "last");
+  rep->held_out = o->held_out;
+  rep->n_layers = v->n_layers;
+  rep->d = v->d;
+  rep->n_pairs = v->n_pairs;
+  rep->vectors = g_memdup2 (v->vectors, sizeof (float) * v->n_layers * v->d);
+  rep->norms = g_memdup2 (v->norms, sizeof (double) * v->n_layers);
+  st.start = 0.3;
+  st.span = 0.55;
+  rep->sweep = cs_steer_sweep (o->model, v, prompts, o->layers, o->n_layers, o->multipliers, o->n_mult, o->targets,
+                               o->n_targets, o->device, stage_progress, &st, cancellable, error);
+  if (!rep->sweep)
+    return NULL;
+  if (eff_layer < 0)
+    eff_layer = effects_layer_default (rep->sweep);
+  if (eff_layer >= cfg->n_layers)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "effects layer %d: this model's layers are 0 to %d", eff_layer,
+                   cfg->n_layers - 1);
+      return NULL;
+    }
+  if (isnan (eff_mult))
+    {
+      eff_mult = -INFINITY;
+      for (int m = 0; m < o->n_mult; m++)
+        eff_mult = MAX (eff_mult, o->multipliers[m]);
+    }
+  rep->effects = cs_steer_effects (o->model, o->tok, v, prompts, eff_layer, eff_mult, o->space, o->geometry, o->sae,
+                                   o->sae ? o->sae->hook_layer : -1, o->top_k > 0 ? o->top_k : 8, o->device,
+                                   cancellable, error);
+  if (!rep->effects)
+    return NULL;
+  if (progress)
+    progress (0.92, progress_data);
+  rep->svd_layer = eff_layer;
+  rep->svd = cs_steer_svd (o->model, v, eff_layer, 3, 5, error);
+  if (!rep->svd)
+    return NULL;
+  rep->svd_top = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
+  rep->svd_bottom = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
+  for (int i = 0; i < rep->svd->k * rep->svd->n_tokens; i++)
+    {
+      rep->svd_top[i] = cs_tokenizer_id_to_text (o->tok, rep->svd->top[i]);
+      rep->svd_bottom[i] = cs_tokenizer_id_to_text (o->tok, rep->svd->bottom[i]);
+    }
+  if (o->geometry && o->space)
+    {
+      CsCategorySet *cs = o->geometry->categories;
+      rep->n_concepts = (int) cs->items->len;
+      rep->concept_names = g_new0 (char *, rep->n_concepts + 1);
+      for (int c = 0; c < rep->n_concepts; c++)
+        rep->concept_names[c] = g_strdup (cs_category_set_get (cs, c)->name);
+      rep->concept_cos = g_new (double, rep->n_layers * rep->n_concepts);
+      for (int l = 0; l < rep->n_layers; l++)
+        if (!cs_steer_concept_cosines (o->model, v, l, o->space, o->geometry,
+                                       rep->concept_cos + (gsize) l * rep->n_concepts, error))
+          return NULL;
+    }
+  rep->sae_layer = o->sae ? o->sae->hook_layer : -1;
+  if (o->sae)
+    {
+      rep->sae_k = 5;
+      rep->sae_enc_idx = g_new (int, 10);
+      rep->sae_dec_idx = g_new (int, 10);
+      rep->sae_enc_val = g_new (double, 10);
+      rep->sae_dec_val = g_new (double, 10);
+      cs_steer_sae_decompose (o->sae, v->vectors + (gsize) o->sae->hook_layer * v->d, 5, rep->sae_enc_idx,
+                              rep->sae_enc_val, rep->sae_dec_idx, rep->sae_dec_val);
+    }
+  if (progress)
+    progress (1.0, progress_data);
+  return g_steal_pointer (&rep);
 }

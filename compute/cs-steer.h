@@ -34,6 +34,11 @@ typedef struct
  * "negative"}. */
 CsSteerDataset *cs_steer_dataset_load  (const char       *path,
                                         GError          **error);
+/* The same from text; origin names it in messages. */
+CsSteerDataset *cs_steer_dataset_parse (const char       *json,
+                                        gssize            len,
+                                        const char       *origin,
+                                        GError          **error);
 void            cs_steer_dataset_free  (CsSteerDataset   *ds);
 /* The deterministic split: item i is held out when (i * 0.6180339887…) mod 1
  * < held_out (a low-discrepancy sequence: the held-out share is spread over
@@ -245,6 +250,42 @@ CsSteerReport  *cs_steer_report_load   (const char       *path,
 /* The layer where the vector moves the behaviour most: the largest
  * behaviour(max multiplier) − behaviour(min multiplier). */
 int             cs_steer_sweep_best_layer (const CsSteerSweep *s);
+
+/* The whole analysis, as the Steering page and `conceptscope-cli steer` run
+ * it: vectors, a sweep, the effects downstream at effects_layer (< 0: the
+ * earliest swept layer moving the behaviour at least 90 % as much as the
+ * best) with effects_multiplier (NAN: the largest), the SVD there, the
+ * concept cosines (with a geometry) and the SAE decomposition (with an SAE,
+ * at its layer). */
+typedef struct
+{
+  CsModel         *model;
+  CsTokenizer     *tok;
+  CsSteerDataset  *dataset;
+  const char      *dataset_name;
+  double           held_out;
+  CsSteerPosition  position;
+  const int       *layers;
+  int              n_layers;
+  const double    *multipliers;
+  int              n_mult;
+  const gint32    *targets;
+  int              n_targets;
+  const char      *targets_name;
+  CsGeometrySpace *space;       /* may be NULL */
+  CsGeometry      *geometry;    /* may be NULL */
+  CsSae           *sae;         /* may be NULL */
+  int              effects_layer;
+  double           effects_multiplier;
+  int              top_k;
+  CsDevice         device;
+} CsSteerRun;
+
+CsSteerReport  *cs_steer_run           (const CsSteerRun *run,
+                                        CsProgressFunc    progress,
+                                        gpointer          progress_data,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerReport, cs_steer_report_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSteerDataset, cs_steer_dataset_free)

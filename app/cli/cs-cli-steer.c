@@ -109,7 +109,7 @@ cs_cli_steer (int argc, char **argv)
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
   g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL;
   double held_out = 0.5, eff_mult = NAN;
-  int eff_layer = -1, top_k = 8, svd_k = 3;
+  int eff_layer = -1, top_k = 8;
   gboolean json = FALSE;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
@@ -136,8 +136,6 @@ cs_cli_steer (int argc, char **argv)
   g_autoptr(CsModel) model = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
   g_autoptr(CsSteerDataset) ds = NULL;
-  g_autoptr(CsSteerVectors) v = NULL;
-  g_autoptr(CsSteerPrompts) prompts = NULL;
   g_autoptr(CsWorkspace) ws = NULL;
   g_autoptr(CsModel) ws_model = NULL;
   g_autoptr(CsGeometrySpace) space = NULL;
@@ -145,11 +143,12 @@ cs_cli_steer (int argc, char **argv)
   g_autoptr(GArray) layers = NULL;
   g_autoptr(GArray) mults = NULL;
   g_autoptr(GArray) target_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  g_autoptr(CsSteerReport) rep = g_new0 (CsSteerReport, 1);
+  g_autoptr(CsSteerReport) rep = NULL;
   CsSteerPosition position = CS_STEER_POSITION_LAST;
   CsDevice device = CS_DEVICE_AUTO;
   const CsModelConfig *cfg;
   gboolean ok;
+  int n_prompts;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -266,98 +265,35 @@ cs_cli_steer (int argc, char **argv)
         }
     }
 
-  v = cs_steer_compute (model, tok, ds, held_out, position, device, NULL, NULL, NULL, &error);
-  if (!v)
-    return cs_cli_fail (g_steal_pointer (&error));
-  prompts = cs_steer_prompts_new (model, tok, ds, held_out, TRUE, &error);
-  if (!prompts)
-    return cs_cli_fail (g_steal_pointer (&error));
-  rep->dataset = g_strdup (ds_path);
-  rep->model_path = g_strdup (model_path);
-  rep->targets = g_strdup (targets ? targets : "");
-  rep->position = g_strdup (position == CS_STEER_POSITION_ANSWER ? "answer" : "last");
-  rep->held_out = held_out;
-  rep->n_layers = v->n_layers;
-  rep->d = v->d;
-  rep->n_pairs = v->n_pairs;
-  rep->vectors = g_memdup2 (v->vectors, sizeof (float) * v->n_layers * v->d);
-  rep->norms = g_memdup2 (v->norms, sizeof (double) * v->n_layers);
-  rep->sweep = cs_steer_sweep (model, v, prompts, (const int *) layers->data, (int) layers->len,
-                               (const double *) mults->data, (int) mults->len, (const gint32 *) target_ids->data,
-                               (int) target_ids->len, device, NULL, NULL, NULL, &error);
-  if (!rep->sweep)
-    return cs_cli_fail (g_steal_pointer (&error));
-  if (eff_layer < 0)
-    {
-      /* the earliest swept layer that moves the behaviour at least 90 % as
-       * much as the best one: more layers downstream to look at */
-      const CsSteerSweep *sw = rep->sweep;
-      int lo = 0, hi = 0;
-      double best = -INFINITY;
-      for (int m = 1; m < sw->n_mult; m++)
-        {
-          lo = sw->multipliers[m] < sw->multipliers[lo] ? m : lo;
-          hi = sw->multipliers[m] > sw->multipliers[hi] ? m : hi;
-        }
-      for (int a = 0; a < sw->n_layers; a++)
-        best = MAX (best, sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo]);
-      eff_layer = cs_steer_sweep_best_layer (sw);
-      for (int a = sw->n_layers - 1; a >= 0; a--)
-        if (sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo] >= 0.9 * best &&
-            sw->layers[a] < eff_layer)
-          eff_layer = sw->layers[a];
-    }
-  if (eff_layer >= cfg->n_layers)
-    {
-      fprintf (stderr, "conceptscope-cli steer: --effects-layer %d: this model's layers are 0 to %d\n", eff_layer,
-               cfg->n_layers - 1);
-      return 1;
-    }
-  if (isnan (eff_mult))
-    {
-      eff_mult = -INFINITY;
-      for (guint m = 0; m < mults->len; m++)
-        eff_mult = MAX (eff_mult, g_array_index (mults, double, m));
-    }
-  rep->effects = cs_steer_effects (model, tok, v, prompts, eff_layer, eff_mult, space, ws ? ws->geometry : NULL, sae,
-                                   sae ? sae->hook_layer : -1, top_k, device, NULL, &error);
-  if (!rep->effects)
-    return cs_cli_fail (g_steal_pointer (&error));
-  rep->svd_layer = eff_layer;
-  rep->svd = cs_steer_svd (model, v, eff_layer, svd_k, 5, &error);
-  if (!rep->svd)
-    return cs_cli_fail (g_steal_pointer (&error));
-  rep->svd_top = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
-  rep->svd_bottom = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
-  for (int i = 0; i < rep->svd->k * rep->svd->n_tokens; i++)
-    {
-      rep->svd_top[i] = cs_tokenizer_id_to_text (tok, rep->svd->top[i]);
-      rep->svd_bottom[i] = cs_tokenizer_id_to_text (tok, rep->svd->bottom[i]);
-    }
-  if (ws)
-    {
-      CsCategorySet *cs = ws->geometry->categories;
-      rep->n_concepts = (int) cs->items->len;
-      rep->concept_names = g_new0 (char *, rep->n_concepts + 1);
-      for (int c = 0; c < rep->n_concepts; c++)
-        rep->concept_names[c] = g_strdup (cs_category_set_get (cs, c)->name);
-      rep->concept_cos = g_new (double, rep->n_layers * rep->n_concepts);
-      for (int l = 0; l < rep->n_layers; l++)
-        if (!cs_steer_concept_cosines (model, v, l, space, ws->geometry, rep->concept_cos + (gsize) l * rep->n_concepts,
-                                       &error))
-          return cs_cli_fail (g_steal_pointer (&error));
-    }
-  rep->sae_layer = sae ? sae->hook_layer : -1;
-  if (sae)
-    {
-      rep->sae_k = 5;
-      rep->sae_enc_idx = g_new (int, 10);
-      rep->sae_dec_idx = g_new (int, 10);
-      rep->sae_enc_val = g_new (double, 10);
-      rep->sae_dec_val = g_new (double, 10);
-      cs_steer_sae_decompose (sae, v->vectors + (gsize) sae->hook_layer * v->d, 5, rep->sae_enc_idx, rep->sae_enc_val,
-                              rep->sae_dec_idx, rep->sae_dec_val);
-    }
+  {
+    CsSteerRun run = { 0 };
+    run.model = model;
+    run.tok = tok;
+    run.dataset = ds;
+    run.dataset_name = ds_path;
+    run.held_out = held_out;
+    run.position = position;
+    run.layers = (const int *) layers->data;
+    run.n_layers = (int) layers->len;
+    run.multipliers = (const double *) mults->data;
+    run.n_mult = (int) mults->len;
+    run.targets = (const gint32 *) target_ids->data;
+    run.n_targets = (int) target_ids->len;
+    run.targets_name = targets;
+    run.space = space;
+    run.geometry = ws ? ws->geometry : NULL;
+    run.sae = sae;
+    run.effects_layer = eff_layer;
+    run.effects_multiplier = eff_mult;
+    run.top_k = top_k;
+    run.device = device;
+    rep = cs_steer_run (&run, NULL, NULL, NULL, &error);
+    if (!rep)
+      return cs_cli_fail (g_steal_pointer (&error));
+  }
+  n_prompts = 0;
+  for (guint i = 0; i < ds->pairs->len; i++)
+    n_prompts += held_out > 0 ? cs_steer_is_held_out (i, held_out) : 1;
   if (!cs_steer_report_save (rep, output, &error))
     return cs_cli_fail (g_steal_pointer (&error));
 
@@ -371,13 +307,13 @@ cs_cli_steer (int argc, char **argv)
       json_builder_set_member_name (b, "ab");
       json_builder_add_boolean_value (b, ds->ab);
       json_builder_set_member_name (b, "pairs");
-      json_builder_add_int_value (b, v->n_pairs);
+      json_builder_add_int_value (b, rep->n_pairs);
       json_builder_set_member_name (b, "prompts");
-      json_builder_add_int_value (b, prompts->n);
+      json_builder_add_int_value (b, n_prompts);
       json_builder_set_member_name (b, "vector_norms");
       json_builder_begin_array (b);
-      for (int l = 0; l < v->n_layers; l++)
-        json_builder_add_double_value (b, v->norms[l]);
+      for (int l = 0; l < rep->n_layers; l++)
+        json_builder_add_double_value (b, rep->norms[l]);
       json_builder_end_array (b);
       json_builder_set_member_name (b, "layers");
       json_builder_begin_array (b);
@@ -484,7 +420,7 @@ cs_cli_steer (int argc, char **argv)
   else
     {
       const CsSteerSweep *sw = rep->sweep;
-      printf ("%s: %d pairs for the vector, %d held-out prompts measured (%s)\n", ds_path, v->n_pairs, prompts->n,
+      printf ("%s: %d pairs for the vector, %d held-out prompts measured (%s)\n", ds_path, rep->n_pairs, n_prompts,
               ds->ab ? "p(matching letter) / (p(A) + p(B))" : "probability of a target token");
       printf ("%-8s", "layer");
       for (int m = 0; m < sw->n_mult; m++)
@@ -495,7 +431,7 @@ cs_cli_steer (int argc, char **argv)
           printf ("%-8d", sw->layers[a]);
           for (int m = 0; m < sw->n_mult; m++)
             printf (" %9.4f", sw->behaviour[a * sw->n_mult + m]);
-          printf ("   %.3g\n", v->norms[sw->layers[a]]);
+          printf ("   %.3g\n", rep->norms[sw->layers[a]]);
         }
       printf ("moves most at layer %d; %.0f tokens/s over the sweep\n", cs_steer_sweep_best_layer (sw),
               sw->tokens / MAX (1e-9, sw->seconds));
