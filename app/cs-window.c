@@ -8,6 +8,7 @@
 #include "cs-build-config.h"
 #include "cs-geometry-page.h"
 #include "cs-mapper-page.h"
+#include "cs-steering-page.h"
 #include "cs-window.h"
 #include "cs-workspace.h"
 
@@ -26,6 +27,7 @@ struct _CsWindow
   GtkSpinner           *spinner;
   CsGeometryPage       *geometry_page;
   CsMapperPage         *mapper_page;
+  CsSteeringPage       *steering_page;
 
   GSettings            *settings;
   CsModel              *model;
@@ -147,7 +149,8 @@ gboolean
 cs_window_save_workspace (CsWindow *self, const char *path, GError **error)
 {
   if (!cs_geometry_page_save_workspace (self->geometry_page, path, error) ||
-      !cs_mapper_page_save_to (self->mapper_page, path, error))
+      !cs_mapper_page_save_to (self->mapper_page, path, error) ||
+      !cs_steering_page_save_to (self->steering_page, path, error))
     return FALSE;
   remember_workspace (self, path);
   return TRUE;
@@ -176,6 +179,10 @@ cs_window_open_workspace (CsWindow *self, const char *path, GError **error)
     /* a Mapper graph saved with it, if any */
     g_autoptr(GError) local = NULL;
     if (!cs_mapper_page_load_from (self->mapper_page, path, &local) &&
+        !g_error_matches (local, CS_ERROR, CS_ERROR_MISSING))
+      show_error (self, local->message);
+    g_clear_error (&local);
+    if (!cs_steering_page_load_from (self->steering_page, path, &local) &&
         !g_error_matches (local, CS_ERROR, CS_ERROR_MISSING))
       show_error (self, local->message);
   }
@@ -501,6 +508,7 @@ cs_window_class_init (CsWindowClass *klass)
 
   g_type_ensure (CS_TYPE_GEOMETRY_PAGE);
   g_type_ensure (CS_TYPE_MAPPER_PAGE);
+  g_type_ensure (CS_TYPE_STEERING_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/conceptscope/ConceptScope/ui/cs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
@@ -512,6 +520,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, geometry_page);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, mapper_page);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, steering_page);
   gtk_widget_class_bind_template_callback (widget_class, dismiss_error_clicked);
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
@@ -528,6 +537,7 @@ cs_window_init (CsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   cs_mapper_page_set_geometry_page (self->mapper_page, self->geometry_page);
+  cs_steering_page_set_geometry_page (self->steering_page, self->geometry_page);
 }
 
 CsWindow *
@@ -550,6 +560,13 @@ cs_window_get_mapper_page (CsWindow *self)
 {
   g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
   return self->mapper_page;
+}
+
+CsSteeringPage *
+cs_window_get_steering_page (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->steering_page;
 }
 
 CsModel *

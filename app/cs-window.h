@@ -5,6 +5,7 @@
 #include "cs-application.h"
 #include "cs-geometry-page.h"
 #include "cs-mapper-page.h"
+#include "cs-steering-page.h"
 #include "cs-model.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,7 @@ gboolean    cs_window_save_workspace (CsWindow      *self,
                                       const char    *path,
                                       GError       **error);
 CsMapperPage *cs_window_get_mapper_page (CsWindow  *self);
+CsSteeringPage *cs_window_get_steering_page (CsWindow *self);
 gboolean    cs_window_save_png       (CsWindow      *self,
                                       const char    *path,
                                       GError       **error);

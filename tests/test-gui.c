@@ -383,6 +383,71 @@ check_mapper_rendered (Fixture *f)
   g_assert_nonnull (cs_mapper_page_get_token_ids (mp));
 }
 
+/* The Steering page's run: behaviour rising with the multiplier, effects
+ * downstream including the Geometry view's concepts, hover on the heatmap. */
+static void
+check_steering_page (Fixture *f)
+{
+  CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+  const CsSteerReport *r = cs_steering_page_get_report (sp);
+  const CsSteerSweep *sw;
+  gboolean concepts = FALSE;
+
+  g_assert_null (cs_steering_page_get_error (sp));
+  g_assert_nonnull (r);
+  sw = r->sweep;
+  g_assert_cmpint (sw->n_layers, ==, 4);
+  g_assert_cmpint (sw->n_mult, ==, 5);
+  g_test_message ("Steering page, layer 2: %.4f %.4f %.4f %.4f %.4f", sw->behaviour[10], sw->behaviour[11],
+                  sw->behaviour[12], sw->behaviour[13], sw->behaviour[14]);
+  for (int m = 1; m < 5; m++)
+    g_assert_cmpfloat (sw->behaviour[2 * 5 + m], >, sw->behaviour[2 * 5 + m - 1]);
+  g_assert_nonnull (r->effects);
+  for (int c = 0; c < r->effects->n_cols; c++)
+    concepts |= r->effects->col_kind[c] == 0;
+  g_assert_true (concepts);
+  g_assert_cmpint (r->n_concepts, ==, 7);
+  cs_steering_page_show_figure (sp, CS_STEER_FIGURE_EFFECTS);
+}
+
+static void
+check_steering_rendered (Fixture *f)
+{
+  CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+  g_autofree char *png = artifact_path (german ? "steering-de.png" : "steering.png");
+  g_autofree char *svg = artifact_path ("steering-effects-export.svg");
+  g_autofree char *ws = artifact_path (german ? "workspace-steering-de.h5" : "workspace-steering.h5");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hover = NULL;
+  GtkWidget *area = NULL;
+  double cx, cy;
+  GStatBuf st;
+  int n_layers = cs_steering_page_get_report (sp)->sweep->n_layers;
+
+  cs_window_save_png (f->window, png, &error);
+  g_assert_no_error (error);
+  assert_png_has_content (png);
+  /* hovering over the effects heatmap names a feature, a layer and a value */
+  area = cs_steering_page_get_figure_area (sp);
+  g_assert_nonnull (area);
+  cx = gtk_widget_get_width (area) * 0.15;
+  cy = gtk_widget_get_height (area) * 0.2;
+  hover = cs_steering_page_describe_at (sp, cx, cy);
+  g_test_message ("hover on the effects heatmap (%d×%d at %.0f,%.0f, %s): %s", gtk_widget_get_width (area), gtk_widget_get_height (area), cx, cy, G_OBJECT_TYPE_NAME (area), hover ? hover : "(nothing)");
+  g_assert_nonnull (hover);
+  g_assert_nonnull (strstr (hover, "at layer"));
+  g_assert_true (cs_steering_page_export (sp, svg, "slide", "light", 2, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (svg, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 2000);
+  g_assert_true (cs_window_save_workspace (f->window, ws, &error));
+  g_assert_no_error (error);
+  g_assert_true (cs_window_open_workspace (f->window, ws, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (cs_steering_page_get_report (sp));
+  g_assert_cmpint (cs_steering_page_get_report (sp)->sweep->n_layers, ==, n_layers);
+}
+
 static gboolean
 fail_timeout (gpointer data)
 {
@@ -501,6 +566,30 @@ check_window (gpointer data)
           f->frame_at_change + 2)
         return G_SOURCE_CONTINUE;
       check_mapper_rendered (f);
+      /* the Steering page: the animal − plant vector over all layers */
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "steering");
+      cs_steering_page_run (cs_window_get_steering_page (f->window), "animal-vs-plant", "0-3", "-4,-2,0,2,4",
+                            "animal");
+      g_assert_true (cs_steering_page_get_busy (cs_window_get_steering_page (f->window)));
+      f->phase = 12;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 12)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      if (cs_steering_page_get_busy (sp))
+        return G_SOURCE_CONTINUE;
+      check_steering_page (f);
+      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      f->phase = 13;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 13)
+    {
+      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
+          f->frame_at_change + 2)
+        return G_SOURCE_CONTINUE;
+      check_steering_rendered (f);
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
       /* recompute with other parameters and a category of our own */
       cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "animal", 1.0, 1, 10, "farm",

@@ -864,7 +864,7 @@ matrix_layout (cairo_t *cr, double x, double y, double width, double height, con
   m->label_w += fig->row_title ? fs * 1.8 : 0;
   m->x0 = x + m->label_w + fs;
   m->y0 = y + (fig->title ? s->font_size * 2 : fs);
-  m->cw = MAX (1, (width - (m->x0 - x) - fs * 7) / MAX (1, fig->n_cols));
+  m->cw = MAX (1, (width - (m->x0 - x) - fs * 8.5) / MAX (1, fig->n_cols));
   m->ch = MAX (1, (height - (m->y0 - y) - m->col_label_h - fs * (fig->col_title ? 3 : 1.5)) / MAX (1, fig->n_rows));
   m->ch = MIN (m->ch, m->cw * 3);
   m->bar_x = m->x0 + m->cw * fig->n_cols + fs * 1.2;

@@ -1,0 +1,902 @@
+#define G_LOG_DOMAIN "conceptscope"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs-build-config.h"
+#include "cs-categories.h"
+#include "cs-export-dialog.h"
+#include "cs-figure.h"
+#include "cs-paths.h"
+#include "cs-sae.h"
+#include "cs-steering-page.h"
+#include "cs-tokenizer.h"
+#include "cs-wordnet.h"
+
+static const char *shipped[] = { "animal-vs-plant", "mammal-vs-bird", "animal-or-plant-ab" };
+
+struct _CsSteeringPage
+{
+  AdwBin           parent_instance;
+
+  CsGeometryPage  *geometry_page;      /* not owned */
+  GtkDropDown     *dataset_drop;
+  GtkTextView     *dataset_view;
+  GtkLabel        *dataset_label;
+  GtkEntry        *layers_entry, *mult_entry, *targets_entry;
+  GtkSpinButton   *held_spin, *effects_layer_spin;
+  GtkDropDown     *position_drop;
+  GtkLabel        *sae_label;
+  GtkWidget       *sae_button, *run_button, *cancel_button;
+  GtkProgressBar  *progress_bar;
+  GtkLabel        *status_label;
+  GtkStack        *stack;
+  GtkDrawingArea  *areas[CS_STEER_FIGURE_N];
+  char            *dataset_path;       /* where the editor's text came from */
+  gboolean         loading_text;
+
+  CsSae           *sae;
+  char            *sae_path;
+  CsSteerReport   *report;
+  char            *error;
+  GCancellable    *cancellable;
+  gint             progress_permille;  /* written by the worker */
+  guint            progress_source;
+};
+
+G_DEFINE_FINAL_TYPE (CsSteeringPage, cs_steering_page, ADW_TYPE_BIN)
+
+static CsFigureStyle
+screen_style (void)
+{
+  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };
+  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
+    s.theme = CS_THEME_DARK;
+  return s;
+}
+
+static const char *
+figure_title (CsSteerFigureKind k)
+{
+  switch (k)
+    {
+    case CS_STEER_FIGURE_BEHAVIOUR: return _("Behaviour");
+    case CS_STEER_FIGURE_HEATMAP: return _("Layers × Multipliers");
+    case CS_STEER_FIGURE_EFFECTS: return _("Effects Downstream");
+    case CS_STEER_FIGURE_CONCEPTS: return _("Concept Vectors");
+    case CS_STEER_FIGURE_SVD: return _("SVD");
+    case CS_STEER_FIGURE_SAE: return _("SAE Features");
+    default: return "";
+    }
+}
+
+static CsSteerFigureKind
+visible_kind (CsSteeringPage *self)
+{
+  CsSteerFigureKind k = CS_STEER_FIGURE_BEHAVIOUR;
+  cs_steer_figure_parse (gtk_stack_get_visible_child_name (self->stack), &k);
+  return k;
+}
+
+static void
+area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  CsSteeringPage *self = user_data;
+  CsFigureStyle s = screen_style ();
+  CsSteerFigureKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (area), "kind"));
+  g_autoptr(GError) why = NULL;
+
+  s.width = width;
+  s.height = height;
+  cs_figure_paint_background (cr, width, height, &s);
+  if (!self->report)
+    return;
+  if (!cs_steer_figure_available (self->report, kind, &why))
+    {
+      PangoLayout *l = gtk_widget_create_pango_layout (GTK_WIDGET (area), why->message);
+      int w, h;
+      pango_layout_get_pixel_size (l, &w, &h);
+      cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+      cairo_move_to (cr, (width - w) / 2.0, (height - h) / 2.0);
+      pango_cairo_show_layout (cr, l);
+      g_object_unref (l);
+      return;
+    }
+  cs_steer_figure_draw (cr, 0, 0, width, height, &s, self->report, kind);
+}
+
+static void
+redraw (CsSteeringPage *self)
+{
+  for (int k = 0; k < CS_STEER_FIGURE_N; k++)
+    gtk_widget_queue_draw (GTK_WIDGET (self->areas[k]));
+}
+
+char *
+cs_steering_page_describe_at (CsSteeringPage *self, double x, double y)
+{
+  CsFigureStyle s = screen_style ();
+  GtkWidget *area = GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]);
+  if (!self->report || visible_kind (self) != CS_STEER_FIGURE_EFFECTS)
+    return NULL;
+  return cs_steer_figure_effects_describe (0, 0, gtk_widget_get_width (area), gtk_widget_get_height (area), &s,
+                                           self->report, x, y);
+}
+
+static void
+on_effects_motion (GtkEventControllerMotion *m, double x, double y, CsSteeringPage *self)
+{
+  g_autofree char *text = cs_steering_page_describe_at (self, x, y);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]), text);
+}
+
+/* ---- the dataset ---- */
+
+static char *
+shipped_path (const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s.json", name);
+  return g_build_filename (cs_paths_get_datadir (), "steering", file, NULL);
+}
+
+static void
+show_dataset_text (CsSteeringPage *self, const char *path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    {
+      gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  self->loading_text = TRUE;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->dataset_view), text, -1);
+  self->loading_text = FALSE;
+  g_free (self->dataset_path);
+  self->dataset_path = g_strdup (path);
+  {
+    g_autofree char *base = g_path_get_basename (path);
+    gtk_label_set_text (self->dataset_label, base);
+  }
+}
+
+static void
+on_dataset_selected (CsSteeringPage *self)
+{
+  guint i = gtk_drop_down_get_selected (self->dataset_drop);
+  if (i < G_N_ELEMENTS (shipped))
+    {
+      g_autofree char *p = shipped_path (shipped[i]);
+      show_dataset_text (self, p);
+      /* A/B sets are read at the answer letter */
+      gtk_drop_down_set_selected (self->position_drop, g_str_has_suffix (shipped[i], "-ab") ? 1 : 0);
+    }
+}
+
+static void
+on_dataset_edited (CsSteeringPage *self)
+{
+  if (self->loading_text)
+    return;
+  if (!g_str_has_suffix (gtk_label_get_text (self->dataset_label), _(" (edited)")))
+    {
+      g_autofree char *l = g_strconcat (gtk_label_get_text (self->dataset_label), _(" (edited)"), NULL);
+      gtk_label_set_text (self->dataset_label, l);
+    }
+}
+
+static void
+open_dataset_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsSteeringPage *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *p = g_file_get_path (f);
+      show_dataset_text (self, p);
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+open_dataset_clicked (CsSteeringPage *self)
+{
+  GtkFileChooserNative *c = gtk_file_chooser_native_new (_("Open a Steering Dataset"),
+                                                         GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  g_signal_connect (c, "response", G_CALLBACK (open_dataset_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+}
+
+/* ---- SAE ---- */
+
+gboolean
+cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **error)
+{
+  CsSae *sae = cs_sae_load (folder, error);
+  g_autofree char *base = NULL, *label = NULL;
+  if (!sae)
+    return FALSE;
+  g_clear_pointer (&self->sae, cs_sae_free);
+  self->sae = sae;
+  g_free (self->sae_path);
+  self->sae_path = g_strdup (folder);
+  base = g_path_get_basename (folder);
+  label = g_strdup_printf (_("%s: %d features at layer %d"), base, sae->d_sae, sae->hook_layer);
+  gtk_label_set_text (self->sae_label, label);
+  return TRUE;
+}
+
+static void
+sae_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsSteeringPage *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *p = g_file_get_path (f);
+      g_autoptr(GError) error = NULL;
+      if (!cs_steering_page_load_sae (self, p, &error))
+        gtk_label_set_text (self->status_label, error->message);
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+sae_clicked (CsSteeringPage *self)
+{
+  GtkFileChooserNative *c = gtk_file_chooser_native_new (_("Open an SAELens Folder"),
+                                                         GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"),
+                                                         _("_Cancel"));
+  g_signal_connect (c, "response", G_CALLBACK (sae_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+}
+
+/* ---- running ---- */
+
+typedef struct
+{
+  CsModel         *model;
+  CsSteerDataset  *dataset;
+  char            *dataset_name;
+  double           held_out;
+  CsSteerPosition  position;
+  GArray          *layers, *mults;
+  GArray          *targets;
+  char            *targets_name;
+  CsGeometrySpace *space;
+  CsGeometry      *geometry;
+  CsSae           *sae;             /* the page's; Load SAE is off while a run goes */
+  int              effects_layer;
+  gint            *progress;
+  CsSteerReport   *report;
+} RunJob;
+
+static void
+run_job_free (gpointer p)
+{
+  RunJob *j = p;
+  g_clear_object (&j->model);
+  cs_steer_dataset_free (j->dataset);
+  g_free (j->dataset_name);
+  g_array_unref (j->layers);
+  g_array_unref (j->mults);
+  g_array_unref (j->targets);
+  g_free (j->targets_name);
+  cs_geometry_space_free (j->space);
+  cs_geometry_free (j->geometry);
+  cs_steer_report_free (j->report);
+  g_free (j);
+}
+
+static void
+job_progress (double f, gpointer data)
+{
+  RunJob *j = data;
+  g_atomic_int_set (j->progress, (int) (f * 1000));
+}
+
+static void
+run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  RunJob *j = task_data;
+  GError *error = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  CsSteerRun run = { 0 };
+  const char *tp = cs_model_get_tokenizer_path (j->model);
+
+  if (!tp || !(tok = cs_tokenizer_load (tp, &error)))
+    {
+      if (!error)
+        error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                             _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!j->dataset->ab && j->targets->len == 0)
+    {
+      /* the targets are not a category of the Geometry view: WordNet */
+      g_autoptr(CsWordNet) wn = cs_wordnet_open (NULL, &error);
+      g_autoptr(CsCategorySet) set = NULL;
+      if (!wn || !(set = cs_category_set_from_wordnet (wn, j->targets_name, tok, NULL, &error)))
+        {
+          g_prefix_error (&error, _("Targets “%s”: "), j->targets_name);
+          g_task_return_error (task, error);
+          return;
+        }
+      g_array_append_vals (j->targets, cs_category_set_get (set, 0)->tokens->data,
+                           cs_category_set_get (set, 0)->tokens->len);
+    }
+  run.model = j->model;
+  run.tok = tok;
+  run.dataset = j->dataset;
+  run.dataset_name = j->dataset_name;
+  run.held_out = j->held_out;
+  run.position = j->position;
+  run.layers = (const int *) j->layers->data;
+  run.n_layers = (int) j->layers->len;
+  run.multipliers = (const double *) j->mults->data;
+  run.n_mult = (int) j->mults->len;
+  run.targets = (const gint32 *) j->targets->data;
+  run.n_targets = (int) j->targets->len;
+  run.targets_name = j->dataset->ab ? NULL : j->targets_name;
+  run.space = j->space;
+  run.geometry = j->geometry;
+  run.sae = j->sae;
+  run.effects_layer = j->effects_layer;
+  run.effects_multiplier = NAN;
+  run.top_k = 8;
+  run.device = CS_DEVICE_AUTO;
+  j->report = cs_steer_run (&run, job_progress, j, cancellable, &error);
+  if (!j->report)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+set_busy (CsSteeringPage *self, gboolean busy)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_widget_set_sensitive (self->run_button, !busy);
+  gtk_widget_set_sensitive (self->sae_button, !busy);
+  if (!busy)
+    g_clear_handle_id (&self->progress_source, g_source_remove);
+}
+
+static gboolean
+update_progress (gpointer data)
+{
+  CsSteeringPage *self = data;
+  gtk_progress_bar_set_fraction (self->progress_bar, g_atomic_int_get (&self->progress_permille) / 1000.0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+run_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CsSteeringPage *self = CS_STEERING_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  RunJob *j = g_task_get_task_data (G_TASK (result));
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    return;
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_free (self->error);
+      self->error = g_strdup (error->message);
+      gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  g_clear_pointer (&self->error, g_free);
+  cs_steer_report_free (self->report);
+  self->report = g_steal_pointer (&j->report);
+  {
+    const CsSteerSweep *sw = self->report->sweep;
+    g_autofree char *text = g_strdup_printf (
+      _("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
+      self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
+      self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
+    gtk_label_set_text (self->status_label, text);
+  }
+  redraw (self);
+}
+
+static GArray *
+parse_list (const char *text, gboolean integers, int n_layers, GError **error)
+{
+  GArray *a = g_array_new (FALSE, FALSE, integers ? sizeof (int) : sizeof (double));
+  g_auto(GStrv) parts = NULL;
+  if (integers && (!text || !*text || g_str_equal (g_strstrip ((char *) text), "all")))
+    {
+      for (int l = 0; l < n_layers; l++)
+        g_array_append_val (a, l);
+      return a;
+    }
+  parts = g_strsplit (text, ",", -1);
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *p = g_strstrip (parts[i]), *end = NULL;
+      if (!*p)
+        continue;
+      if (integers)
+        {
+          long lo = strtol (p, &end, 10), hi = lo;
+          if (end != p && *end == '-')
+            hi = strtol (end + 1, &end, 10);
+          if (end == p || *end || lo < 0 || hi >= n_layers || lo > hi)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Layers are “all”, a range like 0-3 or a list like 1,2 within 0 to %d"), n_layers - 1);
+              g_array_unref (a);
+              return NULL;
+            }
+          for (long l = lo; l <= hi; l++)
+            {
+              int li = (int) l;
+              g_array_append_val (a, li);
+            }
+        }
+      else
+        {
+          double m = g_ascii_strtod (p, &end);
+          if (end == p || *end || !isfinite (m))
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Multipliers are numbers separated by commas, like -4,-2,0,2,4"));
+              g_array_unref (a);
+              return NULL;
+            }
+          g_array_append_val (a, m);
+        }
+    }
+  if (a->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s",
+                   integers ? _("Give at least one layer") : _("Give at least one multiplier"));
+      g_array_unref (a);
+      return NULL;
+    }
+  return a;
+}
+
+static void
+start_run (CsSteeringPage *self)
+{
+  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  CsGeometry *geo = self->geometry_page ? cs_geometry_page_get_geometry (self->geometry_page) : NULL;
+  CsGeometrySpace *space = self->geometry_page ? cs_geometry_page_get_space (self->geometry_page) : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  GtkTextIter a, b;
+  g_autofree char *text = NULL;
+  RunJob *j;
+  int n_layers;
+
+  if (!model)
+    {
+      gtk_label_set_text (self->status_label, _("Open a model first"));
+      return;
+    }
+  n_layers = cs_model_get_config (model)->n_layers;
+  gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (self->dataset_view), &a, &b);
+  text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (self->dataset_view), &a, &b, FALSE);
+  j = g_new0 (RunJob, 1);
+  j->dataset = cs_steer_dataset_parse (text, -1, gtk_label_get_text (self->dataset_label), &error);
+  if (!j->dataset ||
+      !(j->layers = parse_list (gtk_editable_get_text (GTK_EDITABLE (self->layers_entry)), TRUE, n_layers, &error)) ||
+      !(j->mults = parse_list (gtk_editable_get_text (GTK_EDITABLE (self->mult_entry)), FALSE, 0, &error)))
+    {
+      gtk_label_set_text (self->status_label, error->message);
+      j->layers = j->layers ? j->layers : g_array_new (FALSE, FALSE, sizeof (int));
+      j->mults = j->mults ? j->mults : g_array_new (FALSE, FALSE, sizeof (double));
+      j->targets = g_array_new (FALSE, FALSE, sizeof (gint32));
+      run_job_free (j);
+      return;
+    }
+  j->model = g_object_ref (model);
+  j->dataset_name = g_strdup (self->dataset_path ? self->dataset_path : gtk_label_get_text (self->dataset_label));
+  j->held_out = gtk_spin_button_get_value (self->held_spin);
+  j->position = gtk_drop_down_get_selected (self->position_drop) == 1 ? CS_STEER_POSITION_ANSWER
+                                                                      : CS_STEER_POSITION_LAST;
+  j->targets_name = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->targets_entry)));
+  j->targets = g_array_new (FALSE, FALSE, sizeof (gint32));
+  if (geo && space && space->d == cs_model_get_config (model)->hidden)
+    {
+      int c = cs_category_set_find (geo->categories, j->targets_name);
+      if (c >= 0)
+        g_array_append_vals (j->targets, cs_category_set_get (geo->categories, c)->tokens->data,
+                             cs_category_set_get (geo->categories, c)->tokens->len);
+      j->geometry = cs_geometry_dup (geo);
+      j->space = cs_geometry_space_new_from (space->unembedding, space->mean, space->inv_sqrt, space->n_floored);
+    }
+  if (!j->dataset->ab && !*j->targets_name)
+    {
+      gtk_label_set_text (self->status_label, _("Plain pairs are measured by the probability of a category’s tokens: "
+                                                "name the targets (for example animal)"));
+      run_job_free (j);
+      return;
+    }
+  j->sae = self->sae;
+  j->effects_layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
+  j->progress = &self->progress_permille;
+  g_atomic_int_set (&self->progress_permille, 0);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  gtk_label_set_text (self->status_label, _("Computing the vectors and sweeping layers and multipliers…"));
+  if (!self->progress_source)
+    self->progress_source = g_timeout_add (100, update_progress, self);
+  task = g_task_new (self, self->cancellable, run_done, NULL);
+  g_task_set_task_data (task, j, run_job_free);
+  g_task_run_in_thread (task, run_thread);
+}
+
+void
+cs_steering_page_run (CsSteeringPage *self, const char *dataset, const char *layers, const char *multipliers,
+                      const char *targets)
+{
+  if (dataset)
+    {
+      gboolean found = FALSE;
+      for (guint i = 0; i < G_N_ELEMENTS (shipped); i++)
+        if (g_str_equal (dataset, shipped[i]))
+          {
+            gtk_drop_down_set_selected (self->dataset_drop, i);
+            on_dataset_selected (self);
+            found = TRUE;
+          }
+      if (!found)
+        show_dataset_text (self, dataset);
+    }
+  if (layers)
+    gtk_editable_set_text (GTK_EDITABLE (self->layers_entry), layers);
+  if (multipliers)
+    gtk_editable_set_text (GTK_EDITABLE (self->mult_entry), multipliers);
+  if (targets)
+    gtk_editable_set_text (GTK_EDITABLE (self->targets_entry), targets);
+  start_run (self);
+}
+
+void
+cs_steering_page_cancel (CsSteeringPage *self)
+{
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  gtk_label_set_text (self->status_label, _("Cancelled"));
+}
+
+gboolean
+cs_steering_page_get_busy (CsSteeringPage *self)
+{
+  return self->cancellable != NULL;
+}
+
+const char *
+cs_steering_page_get_error (CsSteeringPage *self)
+{
+  return self->error;
+}
+
+const CsSteerReport *
+cs_steering_page_get_report (CsSteeringPage *self)
+{
+  return self->report;
+}
+
+GtkWidget *
+cs_steering_page_get_figure_area (CsSteeringPage *self)
+{
+  return gtk_stack_get_visible_child (self->stack);
+}
+
+void
+cs_steering_page_show_figure (CsSteeringPage *self, CsSteerFigureKind kind)
+{
+  gtk_stack_set_visible_child_name (self->stack, cs_steer_figure_name (kind));
+}
+
+void
+cs_steering_page_set_geometry_page (CsSteeringPage *self, CsGeometryPage *page)
+{
+  self->geometry_page = page;
+}
+
+/* ---- export and workspace ---- */
+
+typedef struct
+{
+  CsSteeringPage    *self;
+  CsSteerFigureKind  kind;
+} DrawData;
+
+static void
+draw_export (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  DrawData *d = data;
+  cs_steer_figure_draw (cr, 0, 0, w, h, s, d->self->report, d->kind);
+}
+
+gboolean
+cs_steering_page_export (CsSteeringPage *self, const char *path, const char *preset, const char *theme, double scale,
+                         double font_size, GError **error)
+{
+  CsFigureStyle s = { 0 };
+  DrawData d = { self, visible_kind (self) };
+  if (!self->report)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
+      return FALSE;
+    }
+  if (!cs_steer_figure_available (self->report, d.kind, error))
+    return FALSE;
+  if (!cs_figure_theme_parse (theme, &s.theme) || !cs_figure_style_preset (preset, &s))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown preset or theme");
+      return FALSE;
+    }
+  if (font_size > 0)
+    s.font_size = font_size;
+  return cs_figure_export (path, &s, scale, draw_export, &d, error);
+}
+
+static gboolean
+export_figure (gpointer owner, const char *path, const char *preset, const char *theme, double scale,
+               double font_size, GError **error)
+{
+  return cs_steering_page_export (CS_STEERING_PAGE (owner), path, preset, theme, scale, font_size, error);
+}
+
+static void
+export_failed (gpointer owner, const char *message)
+{
+  gtk_label_set_text (CS_STEERING_PAGE (owner)->status_label, message);
+}
+
+static void
+export_clicked (CsSteeringPage *self)
+{
+  if (self->report)
+    cs_export_dialog_present (GTK_WIDGET (self), G_OBJECT (self), cs_steer_figure_name (visible_kind (self)),
+                              export_figure, export_failed);
+}
+
+gboolean
+cs_steering_page_save_to (CsSteeringPage *self, const char *path, GError **error)
+{
+  if (!self->report)
+    return TRUE;
+  return cs_steer_report_save (self->report, path, error);
+}
+
+gboolean
+cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **error)
+{
+  CsSteerReport *r = cs_steer_report_load (path, error);
+  if (!r)
+    return FALSE;
+  cs_steer_report_free (self->report);
+  self->report = r;
+  gtk_label_set_text (self->status_label, _("Steering results from the workspace"));
+  redraw (self);
+  return TRUE;
+}
+
+/* ---- construction ---- */
+
+static GtkWidget *
+heading (const char *text)
+{
+  GtkWidget *l = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_widget_add_css_class (l, "heading");
+  gtk_widget_set_margin_top (l, 12);
+  return l;
+}
+
+static GtkWidget *
+labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
+{
+  GtkWidget *l = gtk_label_new (label);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
+  gtk_widget_set_hexpand (w, TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  return w;
+}
+
+static void
+cs_steering_page_init (CsSteeringPage *self)
+{
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *switcher = gtk_stack_switcher_new ();
+  GtkWidget *grid, *sw, *row, *button;
+  const char *sets[G_N_ELEMENTS (shipped) + 1];
+  const char *positions[] = { N_("Last token"), N_("Answer letter (A/B)"), NULL };
+  const char *positions_t[3] = { _(positions[0]), _(positions[1]), NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (shipped); i++)
+    sets[i] = shipped[i];
+  sets[G_N_ELEMENTS (shipped)] = NULL;
+
+  gtk_widget_set_margin_start (side, 12);
+  gtk_widget_set_margin_end (side, 12);
+  gtk_widget_set_margin_bottom (side, 12);
+  gtk_box_append (GTK_BOX (side), heading (_("Dataset")));
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  self->dataset_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (sets));
+  gtk_widget_set_hexpand (GTK_WIDGET (self->dataset_drop), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->dataset_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Shipped datasets"), -1);
+  g_signal_connect_swapped (self->dataset_drop, "notify::selected", G_CALLBACK (on_dataset_selected), self);
+  button = gtk_button_new_with_mnemonic (_("_Open…"));
+  gtk_widget_set_tooltip_text (button, _("A JSON list of {\"positive\", \"negative\"} pairs or CAA A/B items"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (open_dataset_clicked), self);
+  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->dataset_drop));
+  gtk_box_append (GTK_BOX (row), button);
+  gtk_box_append (GTK_BOX (side), row);
+  self->dataset_label = GTK_LABEL (gtk_label_new (""));
+  gtk_label_set_xalign (self->dataset_label, 0);
+  gtk_label_set_ellipsize (self->dataset_label, PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->dataset_label), "dim-label");
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->dataset_label));
+  sw = gtk_scrolled_window_new ();
+  gtk_widget_set_size_request (sw, -1, 150);
+  self->dataset_view = GTK_TEXT_VIEW (gtk_text_view_new ());
+  gtk_text_view_set_monospace (self->dataset_view, TRUE);
+  gtk_text_view_set_wrap_mode (self->dataset_view, GTK_WRAP_WORD_CHAR);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->dataset_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("The dataset (editable JSON)"), -1);
+  g_signal_connect_swapped (gtk_text_view_get_buffer (self->dataset_view), "changed", G_CALLBACK (on_dataset_edited),
+                            self);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), GTK_WIDGET (self->dataset_view));
+  gtk_box_append (GTK_BOX (side), sw);
+
+  gtk_box_append (GTK_BOX (side), heading (_("Sweep")));
+  grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+  self->layers_entry = GTK_ENTRY (labelled (grid, 0, _("Layers"), gtk_entry_new ()));
+  gtk_editable_set_text (GTK_EDITABLE (self->layers_entry), "all");
+  self->mult_entry = GTK_ENTRY (labelled (grid, 1, _("Multipliers"), gtk_entry_new ()));
+  gtk_editable_set_text (GTK_EDITABLE (self->mult_entry), "-4,-2,0,2,4");
+  self->targets_entry = GTK_ENTRY (labelled (grid, 2, _("Targets"), gtk_entry_new ()));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->targets_entry),
+                               _("Plain pairs: the category whose tokens’ probability is the behaviour"));
+  gtk_editable_set_text (GTK_EDITABLE (self->targets_entry), "animal");
+  self->held_spin = GTK_SPIN_BUTTON (labelled (grid, 3, _("Held out"), gtk_spin_button_new_with_range (0, 0.9, 0.05)));
+  gtk_spin_button_set_value (self->held_spin, 0.5);
+  self->position_drop = GTK_DROP_DOWN (labelled (grid, 4, _("Position"), gtk_drop_down_new_from_strings (positions_t)));
+  self->effects_layer_spin = GTK_SPIN_BUTTON (labelled (grid, 5, _("Effects at layer"),
+                                                        gtk_spin_button_new_with_range (-1, 200, 1)));
+  gtk_spin_button_set_value (self->effects_layer_spin, -1);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->effects_layer_spin),
+                               _("−1: the earliest layer whose change is at least 0.9 of the best layer’s"));
+  gtk_box_append (GTK_BOX (side), grid);
+
+  gtk_box_append (GTK_BOX (side), heading (_("Sparse autoencoder")));
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  self->sae_label = GTK_LABEL (gtk_label_new (_("None loaded")));
+  gtk_label_set_xalign (self->sae_label, 0);
+  gtk_label_set_wrap (self->sae_label, TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->sae_label), TRUE);
+  self->sae_button = gtk_button_new_with_mnemonic (_("_Load SAE…"));
+  g_signal_connect_swapped (self->sae_button, "clicked", G_CALLBACK (sae_clicked), self);
+  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->sae_label));
+  gtk_box_append (GTK_BOX (row), self->sae_button);
+  gtk_box_append (GTK_BOX (side), row);
+
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_top (row, 12);
+  self->run_button = gtk_button_new_with_mnemonic (_("_Run"));
+  gtk_widget_add_css_class (self->run_button, "suggested-action");
+  gtk_widget_set_hexpand (self->run_button, TRUE);
+  g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (start_run), self);
+  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
+  gtk_widget_set_visible (self->cancel_button, FALSE);
+  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cs_steering_page_cancel), self);
+  gtk_box_append (GTK_BOX (row), self->run_button);
+  gtk_box_append (GTK_BOX (row), self->cancel_button);
+  gtk_box_append (GTK_BOX (side), row);
+  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->progress_bar));
+
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scroller, 320, -1);
+
+  self->stack = GTK_STACK (gtk_stack_new ());
+  for (int k = 0; k < CS_STEER_FIGURE_N; k++)
+    {
+      GtkWidget *area = gtk_drawing_area_new ();
+      gtk_widget_set_hexpand (area, TRUE);
+      gtk_widget_set_vexpand (area, TRUE);
+      g_object_set_data (G_OBJECT (area), "kind", GINT_TO_POINTER (k));
+      gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), area_draw, self, NULL);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      figure_title ((CsSteerFigureKind) k), -1);
+      gtk_stack_add_titled (self->stack, area, cs_steer_figure_name ((CsSteerFigureKind) k),
+                            figure_title ((CsSteerFigureKind) k));
+      self->areas[k] = GTK_DRAWING_AREA (area);
+    }
+  {
+    GtkEventController *motion = gtk_event_controller_motion_new ();
+    g_signal_connect (motion, "motion", G_CALLBACK (on_effects_motion), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]), motion);
+  }
+  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->stack);
+  gtk_widget_set_margin_start (bar, 6);
+  gtk_widget_set_margin_end (bar, 6);
+  gtk_widget_set_margin_top (bar, 6);
+  gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
+  gtk_widget_set_margin_top (switcher, 6);
+  gtk_box_append (GTK_BOX (main), switcher);
+  self->status_label = GTK_LABEL (gtk_label_new (_("Choose a dataset and press Run")));
+  gtk_label_set_xalign (self->status_label, 0);
+  gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
+  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));
+  button = gtk_button_new_with_mnemonic (_("_Export…"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
+  gtk_box_append (GTK_BOX (bar), button);
+  gtk_box_append (GTK_BOX (main), bar);
+  gtk_box_append (GTK_BOX (main), GTK_WIDGET (self->stack));
+
+  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
+  gtk_paned_set_end_child (GTK_PANED (paned), main);
+  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
+  adw_bin_set_child (ADW_BIN (self), paned);
+  on_dataset_selected (self);
+}
+
+static void
+cs_steering_page_dispose (GObject *object)
+{
+  CsSteeringPage *self = CS_STEERING_PAGE (object);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->report, cs_steer_report_free);
+  g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->dataset_path, g_free);
+  g_clear_pointer (&self->sae_path, g_free);
+  /* a run still going holds the SAE: it is freed with the last reference */
+  G_OBJECT_CLASS (cs_steering_page_parent_class)->dispose (object);
+}
+
+static void
+cs_steering_page_finalize (GObject *object)
+{
+  CsSteeringPage *self = CS_STEERING_PAGE (object);
+  g_clear_pointer (&self->sae, cs_sae_free);
+  G_OBJECT_CLASS (cs_steering_page_parent_class)->finalize (object);
+}
+
+static void
+cs_steering_page_class_init (CsSteeringPageClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cs_steering_page_dispose;
+  G_OBJECT_CLASS (klass)->finalize = cs_steering_page_finalize;
+}

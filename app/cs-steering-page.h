@@ -1,0 +1,58 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "cs-geometry-page.h"
+#include "cs-steer-figure.h"
+#include "cs-steer.h"
+
+G_BEGIN_DECLS
+
+#define CS_TYPE_STEERING_PAGE (cs_steering_page_get_type ())
+G_DECLARE_FINAL_TYPE (CsSteeringPage, cs_steering_page, CS, STEERING_PAGE, AdwBin)
+
+/* The Steering view: a contrastive dataset (a shipped one, a file, or edited
+ * in place), layers and multipliers, Run in the background with progress and
+ * Cancel; the figures (behaviour lines and heatmap, effects downstream,
+ * concept cosines, SVD, SAE decomposition) in tabs, exportable. Concept
+ * vectors come from the Geometry view. */
+void                 cs_steering_page_set_geometry_page (CsSteeringPage *self,
+                                                         CsGeometryPage *page);
+/* Runs as the Run button does, with these settings (NULL keeps the side
+ * panel's): dataset is a shipped name or a file. */
+void                 cs_steering_page_run          (CsSteeringPage *self,
+                                                    const char     *dataset,
+                                                    const char     *layers,
+                                                    const char     *multipliers,
+                                                    const char     *targets);
+void                 cs_steering_page_cancel       (CsSteeringPage *self);
+gboolean             cs_steering_page_get_busy     (CsSteeringPage *self);
+const char          *cs_steering_page_get_error    (CsSteeringPage *self);
+const CsSteerReport *cs_steering_page_get_report   (CsSteeringPage *self);
+void                 cs_steering_page_show_figure  (CsSteeringPage *self,
+                                                    CsSteerFigureKind kind);
+/* The drawing area of the visible figure (describe_at's coordinates). */
+GtkWidget           *cs_steering_page_get_figure_area (CsSteeringPage *self);
+/* What hovering over the visible figure at widget coordinates shows. */
+char                *cs_steering_page_describe_at  (CsSteeringPage *self,
+                                                    double          x,
+                                                    double          y);
+gboolean             cs_steering_page_export       (CsSteeringPage *self,
+                                                    const char     *path,
+                                                    const char     *preset,
+                                                    const char     *theme,
+                                                    double          scale,
+                                                    double          font_size,
+                                                    GError        **error);
+/* Loads an SAELens folder for the runs that follow. */
+gboolean             cs_steering_page_load_sae     (CsSteeringPage *self,
+                                                    const char     *folder,
+                                                    GError        **error);
+gboolean             cs_steering_page_save_to      (CsSteeringPage *self,
+                                                    const char     *path,
+                                                    GError        **error);
+gboolean             cs_steering_page_load_from    (CsSteeringPage *self,
+                                                    const char     *path,
+                                                    GError        **error);
+
+G_END_DECLS
