@@ -3,6 +3,7 @@
 #include "cs-sae.h"
 #include "cs-backend.h"
 #include "cs-error.h"
+#include "cs-npz.h"
 #include "cs-safetensors.h"
 
 #include <cblas.h>
@@ -19,6 +20,7 @@ cs_sae_free (CsSae *s)
   g_free (s->W_dec);
   g_free (s->b_enc);
   g_free (s->b_dec);
+  g_free (s->threshold);
   g_free (s);
 }
 
@@ -64,6 +66,63 @@ str_member (JsonObject *o, const char *name)
   return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING ? json_node_get_string (n) : NULL;
 }
 
+static float *
+npz_tensor (CsNpz *z, const char *path, const char *name, gint64 d0, gint64 d1, GError **error)
+{
+  int rank = 0;
+  gint64 dims[4];
+  float *out = cs_npz_read_f32 (z, name, &rank, dims, error);
+  if (!out)
+    return NULL;
+  if (d1 < 0 ? (rank != 1 || dims[0] != d0) : (rank != 2 || dims[0] != d0 || dims[1] != d1))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "%s: '%s' has the wrong shape for W_enc's d_in × d_sae", path, name);
+      g_free (out);
+      return NULL;
+    }
+  return out;
+}
+
+/* Gemma Scope: params.npz with W_enc [d_in, d_sae], W_dec, b_enc, b_dec,
+ * threshold; JumpReLU, no b_dec subtracted from the input. */
+static CsSae *
+load_npz (const char *path, GError **error)
+{
+  g_autoptr(CsNpz) z = cs_npz_open (path, error);
+  g_autoptr(CsSae) s = NULL;
+  g_autofree float *probe = NULL;
+  int rank = 0;
+  gint64 dims[4];
+  const char *layer;
+
+  if (!z)
+    return NULL;
+  probe = cs_npz_read_f32 (z, "W_enc", &rank, dims, error);
+  if (!probe)
+    return NULL;
+  if (rank != 2 || dims[0] <= 0 || dims[1] <= 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: W_enc must be a matrix [d_in, d_sae]", path);
+      return NULL;
+    }
+  s = g_new0 (CsSae, 1);
+  s->d_in = (int) dims[0];
+  s->d_sae = (int) dims[1];
+  s->W_enc = g_steal_pointer (&probe);
+  s->hook_layer = -1;
+  layer = strstr (path, "layer_");
+  if (layer && g_ascii_isdigit (layer[6]))
+    s->hook_layer = (int) g_ascii_strtoll (layer + 6, NULL, 10);
+  s->hook_name = s->hook_layer >= 0 ? g_strdup_printf ("blocks.%d.hook_resid_post", s->hook_layer) : NULL;
+  if (!(s->W_dec = npz_tensor (z, path, "W_dec", s->d_sae, s->d_in, error)) ||
+      !(s->b_enc = npz_tensor (z, path, "b_enc", s->d_sae, -1, error)) ||
+      !(s->b_dec = npz_tensor (z, path, "b_dec", s->d_in, -1, error)))
+    return NULL;
+  if (cs_npz_has (z, "threshold") && !(s->threshold = npz_tensor (z, path, "threshold", s->d_sae, -1, error)))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
 CsSae *
 cs_sae_load (const char *folder, GError **error)
 {
@@ -76,10 +135,17 @@ cs_sae_load (const char *folder, GError **error)
   JsonObject *o;
   const char *arch, *norm;
 
+  if (g_str_has_suffix (folder, ".npz"))
+    return load_npz (folder, error);
+  {
+    g_autofree char *npz = g_build_filename (folder, "params.npz", NULL);
+    if (!g_file_test (cfg_path, G_FILE_TEST_EXISTS) && g_file_test (npz, G_FILE_TEST_EXISTS))
+      return load_npz (npz, error);
+  }
   if (!json_parser_load_from_file (parser, cfg_path, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s (an SAELens SAE folder holds cfg.json and "
-                   "sae_weights.safetensors)", cfg_path, local_error->message);
+                   "sae_weights.safetensors; a Gemma Scope SAE is a params.npz)", cfg_path, local_error->message);
       return NULL;
     }
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
@@ -104,10 +170,10 @@ cs_sae_load (const char *folder, GError **error)
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: d_in and d_sae must be positive integers", cfg_path);
       return NULL;
     }
-  if (arch && !g_str_equal (arch, "standard"))
+  if (arch && !g_str_equal (arch, "standard") && !g_str_equal (arch, "jumprelu"))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
-                   "%s: the SAE architecture '%s' is not supported (only standard, ReLU)", cfg_path, arch);
+                   "%s: the SAE architecture '%s' is not supported (standard and jumprelu are)", cfg_path, arch);
       return NULL;
     }
   if (norm && !g_str_equal (norm, "none"))
@@ -123,6 +189,9 @@ cs_sae_load (const char *folder, GError **error)
       !(s->b_enc = read_tensor (st, w_path, "b_enc", s->d_sae, -1, error)) ||
       !(s->b_dec = read_tensor (st, w_path, "b_dec", s->d_in, -1, error)))
     return NULL;
+  if (arch && g_str_equal (arch, "jumprelu") &&
+      !(s->threshold = read_tensor (st, w_path, "threshold", s->d_sae, -1, error)))
+    return NULL;
   return g_steal_pointer (&s);
 }
 
@@ -137,9 +206,20 @@ cs_sae_encode (CsSae *s, const float *x, int n, float *f)
     memcpy (f + (gsize) i * s->d_sae, s->b_enc, sizeof (float) * s->d_sae);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, s->d_sae, s->d_in, 1.0f, xc, s->d_in, s->W_enc,
                s->d_sae, 1.0f, f, s->d_sae);
-  for (gsize i = 0; i < (gsize) n * s->d_sae; i++)
-    if (f[i] < 0)
-      f[i] = 0;
+  if (s->threshold)
+    {
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < s->d_sae; k++)
+          {
+            float *v = &f[(gsize) i * s->d_sae + k];
+            if (!(*v > s->threshold[k]) || *v < 0)
+              *v = 0;
+          }
+    }
+  else
+    for (gsize i = 0; i < (gsize) n * s->d_sae; i++)
+      if (f[i] < 0)
+        f[i] = 0;
 }
 
 void

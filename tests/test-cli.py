@@ -130,6 +130,43 @@ with tempfile.TemporaryDirectory() as tmp:
                  for t, r in zip(e['tokens'], fa))
     check(top_ok, 'sae-encode: top features and activations match NumPy')
     check(abs(e['fvu'] - fvu) < 1e-4 and 0 < fvu < 1, f'sae-encode: FVU {e["fvu"]:.3f} (NumPy {fvu:.3f})')
+    # JumpReLU: a Gemma Scope params.npz (stored and deflated, as np.savez
+    # and np.savez_compressed write them) and an SAELens jumprelu folder, made
+    # from the sample SAE with a threshold; NumPy's JumpReLU is the oracle
+    thr = np.quantile(fa[fa > 0], 0.5) * np.linspace(0.5, 1.5, w['b_enc'].shape[0]).astype(np.float32)
+    pre = xa @ w['W_enc'] + w['b_enc']
+    fj = np.where(pre > thr, pre, 0)
+    for kind in ['plain', 'compressed']:
+        folder = os.path.join(tmp, 'gemmascope', 'layer_1', 'width_2k', kind)
+        os.makedirs(folder)
+        save = np.savez if kind == 'plain' else np.savez_compressed
+        save(os.path.join(folder, 'params.npz'), W_enc=w['W_enc'], W_dec=w['W_dec'], b_enc=w['b_enc'],
+             b_dec=w['b_dec'], threshold=thr.astype(np.float32))
+        e = json.loads(run('sae-encode', sample, '--sae', folder, '--prompt', text, '--top-k', '3', '--json').stdout)
+        ok = [t['l0'] for t in e['tokens']] == [int((r > 0).sum()) for r in fj] and all(
+            [c['feature'] for c in t['top']] == list(np.argsort(-r, kind='stable')[:3]) for t, r in zip(e['tokens'], fj))
+        check(ok and e['hook'] == 'resid_post.1', f'Gemma Scope params.npz ({kind}): JumpReLU features = NumPy')
+    jr = os.path.join(tmp, 'jumprelu-sae')
+    os.makedirs(jr)
+    cfg = json.load(open(os.path.join(sae_dir, 'cfg.json')))
+    cfg['architecture'] = 'jumprelu'
+    cfg['apply_b_dec_to_input'] = False
+    json.dump(cfg, open(os.path.join(jr, 'cfg.json'), 'w'))
+    tensors = dict(W_enc=w['W_enc'], W_dec=w['W_dec'], b_enc=w['b_enc'], b_dec=w['b_dec'], threshold=thr)
+    header, blob = {}, b''
+    for k, a in tensors.items():
+        raw = np.ascontiguousarray(a, dtype=np.float32).tobytes()
+        header[k] = {'dtype': 'F32', 'shape': list(a.shape), 'data_offsets': [len(blob), len(blob) + len(raw)]}
+        blob += raw
+    hb = json.dumps(header).encode()
+    with open(os.path.join(jr, 'sae_weights.safetensors'), 'wb') as f:
+        f.write(struct.pack('<Q', len(hb)) + hb + blob)
+    e = json.loads(run('sae-encode', sample, '--sae', jr, '--prompt', text, '--top-k', '3', '--json').stdout)
+    check([t['l0'] for t in e['tokens']] == [int((r > 0).sum()) for r in fj], 'SAELens jumprelu: L0 = NumPy')
+    with open(os.path.join(tmp, 'broken.npz'), 'wb') as f:
+        f.write(b'PK\x03\x04 not really a zip')
+    p = run('sae-encode', sample, '--sae', os.path.join(tmp, 'broken.npz'), '--prompt', 'hi', expect=1)
+    check('not a readable .npz' in p.stderr, 'a broken .npz: ' + p.stderr.strip()[:70])
     p = run('sae-encode', os.path.join(data, 'reference', 'llama'), '--sae', sae_dir, '--prompt', 'hi', expect=1)
     check('reads 256-dimensional activations, but llama has hidden size 64' in p.stderr, 'SAE d_in mismatch')
     p = run('sae-encode', sample, '--sae', tmp, '--prompt', 'hi', expect=1)
