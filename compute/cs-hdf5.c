@@ -537,3 +537,163 @@ cs_h5_reader_attr_double (CsH5Reader *self, const char *key, double *value)
   H5Aclose (attr);
   return ok;
 }
+
+/* ------------------------------------------------- rows: streaming in and out */
+
+gboolean
+cs_h5_reader_shape (CsH5Reader *self, const char *name, int *rank, gsize *dims, GError **error)
+{
+  hid_t dset, space;
+  hsize_t hd[8];
+  int r;
+  if (!cs_h5_reader_has (self, name) || (dset = H5Dopen2 (self->file, name, H5P_DEFAULT)) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no dataset '%s'", self->path, name);
+      return FALSE;
+    }
+  space = H5Dget_space (dset);
+  r = H5Sget_simple_extent_ndims (space);
+  if (r < 1 || r > 8)
+    {
+      H5Sclose (space);
+      H5Dclose (dset);
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' has an unsupported shape", self->path, name);
+      return FALSE;
+    }
+  H5Sget_simple_extent_dims (space, hd, NULL);
+  for (int i = 0; i < r; i++)
+    dims[i] = hd[i];
+  *rank = r;
+  H5Sclose (space);
+  H5Dclose (dset);
+  return TRUE;
+}
+
+gboolean
+cs_h5_reader_rows_f32 (CsH5Reader *self, const char *name, gsize start, gsize count, float *out, GError **error)
+{
+  hid_t dset, space, mem;
+  hsize_t hd[8], off[8] = { 0 }, cnt[8];
+  int r;
+  herr_t st;
+
+  if (!cs_h5_reader_has (self, name) || (dset = H5Dopen2 (self->file, name, H5P_DEFAULT)) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s: no dataset '%s'", self->path, name);
+      return FALSE;
+    }
+  space = H5Dget_space (dset);
+  r = H5Sget_simple_extent_ndims (space);
+  H5Sget_simple_extent_dims (space, hd, NULL);
+  if (r < 1 || r > 8 || start + count > hd[0])
+    {
+      H5Sclose (space);
+      H5Dclose (dset);
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s: rows %zu to %zu of '%s' do not exist", self->path, start,
+                   start + count, name);
+      return FALSE;
+    }
+  for (int i = 0; i < r; i++)
+    cnt[i] = hd[i];
+  off[0] = start;
+  cnt[0] = count;
+  H5Sselect_hyperslab (space, H5S_SELECT_SET, off, NULL, cnt, NULL);
+  mem = H5Screate_simple (r, cnt, NULL);
+  st = H5Dread (dset, H5T_NATIVE_FLOAT, mem, space, H5P_DEFAULT, out);
+  H5Sclose (mem);
+  H5Sclose (space);
+  H5Dclose (dset);
+  if (st < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: '%s' cannot be read as numbers", self->path, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+struct _CsH5Appender
+{
+  char  *path;
+  hid_t  file, dset;
+  gsize  cols, rows;
+};
+
+CsH5Appender *
+cs_h5_appender_new (const char *path, const char *name, gsize cols, GError **error)
+{
+  CsH5Appender *a = g_new0 (CsH5Appender, 1);
+  hsize_t dims[2] = { 0, cols }, maxd[2] = { H5S_UNLIMITED, cols }, chunk[2] = { MAX (1, 65536 / MAX (cols, 1)), cols };
+  hid_t space, dcpl;
+
+  quiet_hdf5 ();
+  a->path = g_strdup (path);
+  a->cols = cols;
+  a->file = H5Fcreate (path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (a->file < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot create the file", path);
+      g_free (a->path);
+      g_free (a);
+      return NULL;
+    }
+  space = H5Screate_simple (2, dims, maxd);
+  dcpl = H5Pcreate (H5P_DATASET_CREATE);
+  H5Pset_chunk (dcpl, 2, chunk);
+  a->dset = H5Dcreate2 (a->file, name, H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose (dcpl);
+  H5Sclose (space);
+  if (a->dset < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot create dataset '%s'", path, name);
+      H5Fclose (a->file);
+      g_free (a->path);
+      g_free (a);
+      return NULL;
+    }
+  return a;
+}
+
+gboolean
+cs_h5_appender_add (CsH5Appender *a, const float *rows, gsize n, GError **error)
+{
+  hsize_t size[2] = { a->rows + n, a->cols }, off[2] = { a->rows, 0 }, cnt[2] = { n, a->cols };
+  hid_t fs, ms;
+  herr_t st;
+  if (n == 0)
+    return TRUE;
+  if (H5Dset_extent (a->dset, size) < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot grow the dataset (disk full?)", a->path);
+      return FALSE;
+    }
+  fs = H5Dget_space (a->dset);
+  H5Sselect_hyperslab (fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+  ms = H5Screate_simple (2, cnt, NULL);
+  st = H5Dwrite (a->dset, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, rows);
+  H5Sclose (ms);
+  H5Sclose (fs);
+  if (st < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: writing rows failed (disk full?)", a->path);
+      return FALSE;
+    }
+  a->rows += n;
+  return TRUE;
+}
+
+gsize
+cs_h5_appender_rows (CsH5Appender *a)
+{
+  return a->rows;
+}
+
+void
+cs_h5_appender_close (CsH5Appender *a)
+{
+  if (!a)
+    return;
+  H5Dclose (a->dset);
+  H5Fclose (a->file);
+  g_free (a->path);
+  g_free (a);
+}

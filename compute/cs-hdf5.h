@@ -88,7 +88,37 @@ gboolean    cs_h5_reader_attr_double (CsH5Reader   *self,
                                      const char    *key,
                                      double        *value);
 
+/* Streaming: a dataset's shape, and rows [start, start + count) of it (the
+ * first axis) as float32. */
+gboolean    cs_h5_reader_shape      (CsH5Reader    *self,
+                                     const char    *name,
+                                     int           *rank,
+                                     gsize         *dims,
+                                     GError       **error);
+gboolean    cs_h5_reader_rows_f32   (CsH5Reader    *self,
+                                     const char    *name,
+                                     gsize          start,
+                                     gsize          count,
+                                     float         *out,
+                                     GError       **error);
+
+/* A growing [rows, cols] float32 dataset written a batch of rows at a time
+ * (for activations too large to hold): not atomic, meant for scratch files. */
+typedef struct _CsH5Appender CsH5Appender;
+
+CsH5Appender *cs_h5_appender_new    (const char    *path,
+                                     const char    *name,
+                                     gsize          cols,
+                                     GError       **error);
+gboolean    cs_h5_appender_add      (CsH5Appender  *self,
+                                     const float   *rows,
+                                     gsize          n,
+                                     GError       **error);
+gsize       cs_h5_appender_rows     (CsH5Appender  *self);
+void        cs_h5_appender_close    (CsH5Appender  *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsH5Writer, cs_h5_writer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsH5Appender, cs_h5_appender_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsH5Reader, cs_h5_reader_free)
 
 G_END_DECLS

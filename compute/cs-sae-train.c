@@ -1,0 +1,434 @@
+#define G_LOG_DOMAIN "cs-sae"
+
+#include "cs-sae-train.h"
+#include "cs-backend.h"
+#include "cs-error.h"
+#include "cs-hdf5.h"
+
+#include <cblas.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#define CHUNK_ROWS 16384
+
+double
+cs_sae_loss_grad (CsSae *s, const float *x, int B, double l1, CsSaeGrad *g, double *mse_out, double *l0_out)
+{
+  int d = s->d_in, m = s->d_sae;
+  g_autofree float *xc = g_new (float, (gsize) B * d);
+  g_autofree float *pre = g_new (float, (gsize) B * m);
+  g_autofree float *e = g_new (float, (gsize) B * d);
+  g_autofree double *dnorm = g_new (double, m);
+  double mse = 0, pen = 0, l0 = 0;
+
+  cs_backend_init ();
+  for (int k = 0; k < m; k++)
+    {
+      double q = 0;
+      for (int j = 0; j < d; j++)
+        q += (double) s->W_dec[(gsize) k * d + j] * s->W_dec[(gsize) k * d + j];
+      dnorm[k] = sqrt (q);
+    }
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < d; j++)
+      xc[(gsize) b * d + j] = x[(gsize) b * d + j] - (s->apply_b_dec_to_input ? s->b_dec[j] : 0.0f);
+  for (int b = 0; b < B; b++)
+    memcpy (pre + (gsize) b * m, s->b_enc, sizeof (float) * m);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, B, m, d, 1.0f, xc, d, s->W_enc, m, 1.0f, pre, m);
+  /* f = relu(pre), kept in pre */
+  for (gsize i = 0; i < (gsize) B * m; i++)
+    if (pre[i] < 0)
+      pre[i] = 0;
+  for (int b = 0; b < B; b++)
+    memcpy (e + (gsize) b * d, s->b_dec, sizeof (float) * d);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, B, d, m, 1.0f, pre, m, s->W_dec, d, 1.0f, e, d);
+  for (gsize i = 0; i < (gsize) B * d; i++)
+    {
+      e[i] -= x[i];
+      mse += (double) e[i] * e[i];
+    }
+  for (int b = 0; b < B; b++)
+    for (int k = 0; k < m; k++)
+      {
+        float f = pre[(gsize) b * m + k];
+        pen += f * dnorm[k];
+        l0 += f > 0;
+      }
+  mse /= B;
+  pen *= l1 / B;
+  if (mse_out)
+    *mse_out = mse;
+  if (l0_out)
+    *l0_out = l0 / B;
+  if (g)
+    {
+      g_autofree float *df = g_new (float, (gsize) B * m);
+      g_autofree float *dxc = g_new (float, (gsize) B * d);
+      g_autofree double *fsum = g_new0 (double, m);
+      float scale = 2.0f / B;
+      /* dL/dx̂ = 2e/B: e becomes that */
+      for (gsize i = 0; i < (gsize) B * d; i++)
+        e[i] *= scale;
+      /* W_dec: fᵀ (2e/B) + l1/B Σ_b f_bk · W_dec,k / ‖W_dec,k‖ */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, d, B, 1.0f, pre, m, e, d, 0.0f, g->W_dec, d);
+      for (int b = 0; b < B; b++)
+        for (int k = 0; k < m; k++)
+          fsum[k] += pre[(gsize) b * m + k];
+      for (int k = 0; k < m; k++)
+        if (dnorm[k] > 0 && fsum[k] > 0)
+          {
+            float c = (float) (l1 / B * fsum[k] / dnorm[k]);
+            for (int j = 0; j < d; j++)
+              g->W_dec[(gsize) k * d + j] += c * s->W_dec[(gsize) k * d + j];
+          }
+      /* b_dec from the output */
+      for (int j = 0; j < d; j++)
+        g->b_dec[j] = 0;
+      for (int b = 0; b < B; b++)
+        for (int j = 0; j < d; j++)
+          g->b_dec[j] += e[(gsize) b * d + j];
+      /* df = (2e/B) W_decᵀ + l1/B ‖W_dec,k‖, through the ReLU */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, B, m, d, 1.0f, e, d, s->W_dec, d, 0.0f, df, m);
+      for (int b = 0; b < B; b++)
+        for (int k = 0; k < m; k++)
+          {
+            gsize i = (gsize) b * m + k;
+            df[i] = pre[i] > 0 ? df[i] + (float) (l1 / B * dnorm[k]) : 0.0f;
+          }
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, m, B, 1.0f, xc, d, df, m, 0.0f, g->W_enc, m);
+      for (int k = 0; k < m; k++)
+        g->b_enc[k] = 0;
+      for (int b = 0; b < B; b++)
+        for (int k = 0; k < m; k++)
+          g->b_enc[k] += df[(gsize) b * m + k];
+      if (s->apply_b_dec_to_input)
+        {
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, B, d, m, 1.0f, df, m, s->W_enc, m, 0.0f, dxc, d);
+          for (int b = 0; b < B; b++)
+            for (int j = 0; j < d; j++)
+              g->b_dec[j] -= dxc[(gsize) b * d + j];
+        }
+    }
+  return mse + pen;
+}
+
+static double
+gauss (GRand *r)
+{
+  double u = g_rand_double_range (r, 1e-12, 1), v = g_rand_double (r);
+  return sqrt (-2 * log (u)) * cos (2 * G_PI * v);
+}
+
+CsSae *
+cs_sae_new_init (int d_in, int d_sae, const float *mean, guint seed)
+{
+  CsSae *s = g_new0 (CsSae, 1);
+  g_autoptr(GRand) r = g_rand_new_with_seed (seed);
+  s->d_in = d_in;
+  s->d_sae = d_sae;
+  s->hook_layer = -1;
+  s->apply_b_dec_to_input = TRUE;
+  s->W_enc = g_new (float, (gsize) d_in * d_sae);
+  s->W_dec = g_new (float, (gsize) d_sae * d_in);
+  s->b_enc = g_new0 (float, d_sae);
+  s->b_dec = g_new0 (float, d_in);
+  if (mean)
+    memcpy (s->b_dec, mean, sizeof (float) * d_in);
+  for (int k = 0; k < d_sae; k++)
+    {
+      double n = 0;
+      float *row = s->W_dec + (gsize) k * d_in;
+      for (int j = 0; j < d_in; j++)
+        {
+          row[j] = (float) gauss (r);
+          n += (double) row[j] * row[j];
+        }
+      /* unit rows scaled to 0.1, as SAELens's default decoder init norm */
+      for (int j = 0; j < d_in; j++)
+        {
+          row[j] = (float) (row[j] / sqrt (n) * 0.1);
+          s->W_enc[(gsize) j * d_sae + k] = row[j];
+        }
+    }
+  return s;
+}
+
+typedef struct
+{
+  float *m, *v;
+  gsize  n;
+} AdamSlot;
+
+static void
+adam_step (AdamSlot *a, float *w, const float *g, double lr, gint64 t)
+{
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  double c1 = 1 - pow (b1, (double) t), c2 = 1 - pow (b2, (double) t);
+#pragma omp parallel for schedule(static)
+  for (gsize i = 0; i < a->n; i++)
+    {
+      a->m[i] = (float) (b1 * a->m[i] + (1 - b1) * g[i]);
+      a->v[i] = (float) (b2 * a->v[i] + (1 - b2) * (double) g[i] * g[i]);
+      w[i] -= (float) (lr * (a->m[i] / c1) / (sqrt (a->v[i] / c2) + eps));
+    }
+}
+
+CsSae *
+cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions *o, CsSaeTrainFunc report,
+                 gpointer report_data, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(CsH5Reader) r = cs_h5_reader_open (path, error);
+  g_autoptr(CsSae) s = NULL;
+  g_autoptr(GRand) rand = NULL;
+  gsize dims[8], n, d;
+  int rank;
+  g_autofree float *chunk = NULL, *batch = NULL, *mean = NULL;
+  g_autofree double *sum = NULL, *sum2 = NULL;
+  g_autofree gsize *order = NULL;
+  g_autofree guint *perm = NULL;
+  CsSaeGrad g = { 0 };
+  AdamSlot slots[4];
+  float *params[4];
+  float *grads[4];
+  double var_total = 0;
+  gsize n_chunks;
+  gint64 step = 0, steps;
+
+  if (!r || !cs_h5_reader_shape (r, dataset, &rank, dims, error))
+    return NULL;
+  if (rank != 2 || dims[0] < 2 || dims[1] < 1)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s:%s must be a [rows, d_in] matrix with at least two rows",
+                   path, dataset);
+      return NULL;
+    }
+  if (o->d_sae < 1 || o->batch < 1 || o->epochs < 1 || !(o->lr > 0) || !(o->l1 >= 0))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "d_sae, batch and epochs must be positive, lr > 0, l1 ≥ 0");
+      return NULL;
+    }
+  n = dims[0];
+  d = dims[1];
+  chunk = g_new (float, (gsize) MIN (n, CHUNK_ROWS) * d);
+  batch = g_new (float, (gsize) o->batch * d);
+  /* the mean and variance, in one streaming pass */
+  sum = g_new0 (double, d);
+  sum2 = g_new0 (double, d);
+  for (gsize c0 = 0; c0 < n; c0 += CHUNK_ROWS)
+    {
+      gsize cn = MIN (CHUNK_ROWS, n - c0);
+      if (!cs_h5_reader_rows_f32 (r, dataset, c0, cn, chunk, error))
+        return NULL;
+      for (gsize i = 0; i < cn; i++)
+        for (gsize j = 0; j < d; j++)
+          {
+            double v = chunk[i * d + j];
+            if (!isfinite (v))
+              {
+                g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s:%s: row %zu has a value that is not finite", path,
+                             dataset, c0 + i);
+                return NULL;
+              }
+            sum[j] += v;
+            sum2[j] += v * v;
+          }
+    }
+  mean = g_new (float, d);
+  for (gsize j = 0; j < d; j++)
+    {
+      mean[j] = (float) (sum[j] / n);
+      var_total += sum2[j] / n - (sum[j] / n) * (sum[j] / n);
+    }
+  s = cs_sae_new_init ((int) d, o->d_sae, mean, o->seed);
+  rand = g_rand_new_with_seed (o->seed + 1);
+  g.W_enc = g_new (float, d * o->d_sae);
+  g.W_dec = g_new (float, d * o->d_sae);
+  g.b_enc = g_new (float, o->d_sae);
+  g.b_dec = g_new (float, d);
+  params[0] = s->W_enc; grads[0] = g.W_enc; slots[0].n = d * o->d_sae;
+  params[1] = s->W_dec; grads[1] = g.W_dec; slots[1].n = d * o->d_sae;
+  params[2] = s->b_enc; grads[2] = g.b_enc; slots[2].n = o->d_sae;
+  params[3] = s->b_dec; grads[3] = g.b_dec; slots[3].n = d;
+  for (int k = 0; k < 4; k++)
+    {
+      slots[k].m = g_new0 (float, slots[k].n);
+      slots[k].v = g_new0 (float, slots[k].n);
+    }
+  n_chunks = (n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+  order = g_new (gsize, n_chunks);
+  perm = g_new (guint, CHUNK_ROWS);
+  steps = (gint64) o->epochs * (gint64) ((n + o->batch - 1) / o->batch);
+  for (int epoch = 0; epoch < o->epochs; epoch++)
+    {
+      CsSaeTrainStatus st = { epoch + 1, o->epochs, 0, steps, 0, 0, 0, 0 };
+      double sl = 0, sm = 0, s0 = 0;
+      gint64 k_steps = 0;
+      for (gsize c = 0; c < n_chunks; c++)
+        order[c] = c;
+      for (gsize c = n_chunks; c-- > 1;)
+        {
+          gsize j = (gsize) g_rand_int_range (rand, 0, (gint32) (c + 1)), t = order[c];
+          order[c] = order[j];
+          order[j] = t;
+        }
+      for (gsize ci = 0; ci < n_chunks; ci++)
+        {
+          gsize c0 = order[ci] * CHUNK_ROWS, cn = MIN (CHUNK_ROWS, n - c0);
+          if (!cs_h5_reader_rows_f32 (r, dataset, c0, cn, chunk, error))
+            goto fail;
+          for (guint i = 0; i < cn; i++)
+            perm[i] = i;
+          for (guint i = (guint) cn; i-- > 1;)
+            {
+              guint j = (guint) g_rand_int_range (rand, 0, (gint32) (i + 1)), t = perm[i];
+              perm[i] = perm[j];
+              perm[j] = t;
+            }
+          for (gsize b0 = 0; b0 < cn; b0 += o->batch)
+            {
+              int B = (int) MIN ((gsize) o->batch, cn - b0);
+              double mse, l0, loss;
+              if (g_cancellable_set_error_if_cancelled (cancellable, error))
+                goto fail;
+              for (int b = 0; b < B; b++)
+                memcpy (batch + (gsize) b * d, chunk + (gsize) perm[b0 + b] * d, sizeof (float) * d);
+              loss = cs_sae_loss_grad (s, batch, B, o->l1, &g, &mse, &l0);
+              step++;
+              for (int k = 0; k < 4; k++)
+                adam_step (&slots[k], params[k], grads[k], o->lr, step);
+              sl += loss;
+              sm += mse;
+              s0 += l0;
+              k_steps++;
+              if (report && (step % 50 == 0 || step == steps))
+                {
+                  st.step = step;
+                  st.loss = sl / k_steps;
+                  st.mse = sm / k_steps;
+                  st.l0 = s0 / k_steps;
+                  st.fvu = var_total > 0 ? st.mse / var_total : 0;
+                  report (&st, report_data);
+                }
+            }
+        }
+    }
+  for (int k = 0; k < 4; k++)
+    {
+      g_free (slots[k].m);
+      g_free (slots[k].v);
+    }
+  g_free (g.W_enc);
+  g_free (g.W_dec);
+  g_free (g.b_enc);
+  g_free (g.b_dec);
+  return g_steal_pointer (&s);
+
+fail:
+  for (int k = 0; k < 4; k++)
+    {
+      g_free (slots[k].m);
+      g_free (slots[k].v);
+    }
+  g_free (g.W_enc);
+  g_free (g.W_dec);
+  g_free (g.b_enc);
+  g_free (g.b_dec);
+  return NULL;
+}
+
+static gboolean
+write_atomic (const char *path, const void *data, gsize len, GError **error)
+{
+  return g_file_set_contents (path, data, (gssize) len, error);
+}
+
+gboolean
+cs_sae_save (CsSae *s, const char *folder, const char *model_name, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *cfg = NULL, *cfg_path = NULL, *w_path = NULL;
+  GString *header = g_string_new ("{");
+  const struct { const char *name; const float *data; gint64 d0, d1; } t[] = {
+    { "W_enc", s->W_enc, s->d_in, s->d_sae },
+    { "W_dec", s->W_dec, s->d_sae, s->d_in },
+    { "b_enc", s->b_enc, s->d_sae, -1 },
+    { "b_dec", s->b_dec, s->d_in, -1 },
+    { "threshold", s->threshold, s->d_sae, -1 },
+  };
+  guint64 off = 0, hl;
+  GByteArray *blob;
+  gboolean ok;
+
+  if (g_mkdir_with_parents (folder, 0755) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot create the folder", folder);
+      g_string_free (header, TRUE);
+      return FALSE;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "architecture");
+  json_builder_add_string_value (b, s->threshold ? "jumprelu" : "standard");
+  json_builder_set_member_name (b, "d_in");
+  json_builder_add_int_value (b, s->d_in);
+  json_builder_set_member_name (b, "d_sae");
+  json_builder_add_int_value (b, s->d_sae);
+  json_builder_set_member_name (b, "dtype");
+  json_builder_add_string_value (b, "float32");
+  json_builder_set_member_name (b, "model_name");
+  json_builder_add_string_value (b, model_name ? model_name : "");
+  json_builder_set_member_name (b, "hook_name");
+  if (s->hook_name)
+    json_builder_add_string_value (b, s->hook_name);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "hook_layer");
+  json_builder_add_int_value (b, s->hook_layer);
+  json_builder_set_member_name (b, "apply_b_dec_to_input");
+  json_builder_add_boolean_value (b, s->apply_b_dec_to_input);
+  json_builder_set_member_name (b, "normalize_activations");
+  json_builder_add_string_value (b, "none");
+  json_builder_end_object (b);
+  json_generator_set_root (gen, json_builder_get_root (b));
+  json_generator_set_pretty (gen, TRUE);
+  cfg = json_generator_to_data (gen, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+    {
+      guint64 bytes = (guint64) t[i].d0 * (t[i].d1 > 0 ? t[i].d1 : 1) * 4;
+      if (!t[i].data)
+        continue;
+      if (t[i].d1 > 0)
+        g_string_append_printf (header, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
+                                "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
+                                header->len > 1 ? "," : "", t[i].name, t[i].d0, t[i].d1, off, off + bytes);
+      else
+        g_string_append_printf (header, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%" G_GINT64_FORMAT
+                                "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT "]}",
+                                header->len > 1 ? "," : "", t[i].name, t[i].d0, off, off + bytes);
+      off += bytes;
+    }
+  g_string_append_c (header, '}');
+  while (header->len % 8)
+    g_string_append_c (header, ' ');
+  hl = header->len;
+  blob = g_byte_array_sized_new ((guint) (8 + hl + off));
+  {
+    guint8 le[8];
+    for (int k = 0; k < 8; k++)
+      le[k] = (guint8) (hl >> (8 * k));
+    g_byte_array_append (blob, le, 8);
+  }
+  g_byte_array_append (blob, (const guint8 *) header->str, (guint) hl);
+  for (guint i = 0; i < G_N_ELEMENTS (t); i++)
+    if (t[i].data)
+      g_byte_array_append (blob, (const guint8 *) t[i].data, (guint) ((guint64) t[i].d0 * (t[i].d1 > 0 ? t[i].d1 : 1) * 4));
+  g_string_free (header, TRUE);
+  w_path = g_build_filename (folder, "sae_weights.safetensors", NULL);
+  cfg_path = g_build_filename (folder, "cfg.json", NULL);
+  ok = write_atomic (w_path, blob->data, blob->len, error) && write_atomic (cfg_path, cfg, strlen (cfg), error);
+  g_byte_array_unref (blob);
+  return ok;
+}
