@@ -126,9 +126,9 @@ test_bad_folder (void)
   g_assert_null (cs_sae_load (dir, &error));
   g_assert_nonnull (strstr (error->message, "cfg.json"));
   g_clear_error (&error);
-  g_assert_true (g_file_set_contents (cfg, "{\"d_in\": 256, \"d_sae\": 2048, \"architecture\": \"jumprelu\"}", -1, NULL));
+  g_assert_true (g_file_set_contents (cfg, "{\"d_in\": 256, \"d_sae\": 2048, \"architecture\": \"gated\"}", -1, NULL));
   g_assert_null (cs_sae_load (dir, &error));
-  g_assert_nonnull (strstr (error->message, "'jumprelu' is not supported"));
+  g_assert_nonnull (strstr (error->message, "'gated' is not supported"));
   g_clear_error (&error);
   g_assert_true (g_file_set_contents (cfg, "{\"d_in\": 256, \"d_sae\": 2048}", -1, NULL));
   g_assert_null (cs_sae_load (dir, &error));
