@@ -167,6 +167,39 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(b'PK\x03\x04 not really a zip')
     p = run('sae-encode', sample, '--sae', os.path.join(tmp, 'broken.npz'), '--prompt', 'hi', expect=1)
     check('not a readable .npz' in p.stderr, 'a broken .npz: ' + p.stderr.strip()[:70])
+    # sae train: from prompts (activations collected at the hook, streamed
+    # through a scratch HDF5 file) and from an HDF5 dataset; the folders load
+    # and encode, and the activation run's reconstruction beats the mean
+    lines = os.path.join(tmp, 'lines.txt')
+    some = json.load(open(os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'steering', 'animal-vs-plant.json')))
+    with open(lines, 'w') as f:
+        for p_ in some[:40]:
+            f.write(p_['positive'] + ' a kind of animal.\n' + p_['negative'] + ' a kind of plant.\n')
+    tr = os.path.join(tmp, 'trained-sae')
+    p = run('sae', 'train', sample, '--prompts', lines, '--hook', 'resid_post.2', '--d-sae', '64', '--epochs', '2',
+            '--batch', '64', '--output', tr)
+    cfg_t = json.load(open(os.path.join(tr, 'cfg.json')))
+    check(cfg_t['hook_name'] == 'blocks.2.hook_resid_post' and cfg_t['d_sae'] == 64 and 'collected' in p.stderr,
+          'sae train --prompts writes an SAELens folder for resid_post.2')
+    e = json.loads(run('sae', 'encode', sample, '--sae', tr, '--prompt', 'A dog is a kind of', '--json').stdout)
+    check(e['hook'] == 'resid_post.2' and 0 <= e['fvu'] < 1.5, f'the trained SAE encodes (FVU {e["fvu"]:.2f})')
+    synth = os.path.join(tmp, 'synth.h5')
+    rng2 = np.random.default_rng(2)
+    dirs = rng2.normal(size=(12, 8))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    coef = rng2.uniform(0.5, 2, (6000, 12)) * (rng2.random((6000, 12)) < 0.15)
+    with h5py.File(synth, 'w') as f:
+        f['x'] = (coef @ dirs).astype(np.float32)
+    tr2 = os.path.join(tmp, 'trained-synth')
+    run('sae', 'train', '--activations', synth + ':/x', '--d-sae', '24', '--l1', '0.3', '--lr', '3e-3',
+        '--epochs', '15', '--batch', '128', '--output', tr2)
+    wt, _ = read_safetensors(os.path.join(tr2, 'sae_weights.safetensors'))
+    X = (coef @ dirs).astype(np.float64)
+    F = np.maximum((X - wt['b_dec']) @ wt['W_enc'] + wt['b_enc'], 0)
+    fvu2 = (((F @ wt['W_dec'] + wt['b_dec']) - X) ** 2).sum() / ((X - X.mean(0)) ** 2).sum()
+    check(fvu2 < 0.15, f'sae train --activations: NumPy reconstruction of the data, FVU {fvu2:.3f}')
+    p = run('sae', 'train', '--activations', synth + ':/nope', '--output', tr2, expect=1)
+    check("no dataset '/nope'" in p.stderr, 'sae train: a missing dataset')
     p = run('sae-encode', os.path.join(data, 'reference', 'llama'), '--sae', sae_dir, '--prompt', 'hi', expect=1)
     check('reads 256-dimensional activations, but llama has hidden size 64' in p.stderr, 'SAE d_in mismatch')
     p = run('sae-encode', sample, '--sae', tmp, '--prompt', 'hi', expect=1)

@@ -13,6 +13,7 @@ const CsCliCommand cs_cli_commands[] = {
   { "forward", "Run prompts and save logits and residual-stream activations to HDF5", cs_cli_forward },
   { "geometry", "Category vectors, validation and hierarchy of a model's concepts (to a workspace)", cs_cli_geometry },
   { "figure", "Draw a workspace's figures: projection, heatmap, validation, orthogonality, park-fig2, steering-*, svd, sae-decomposition", cs_cli_figure },
+  { "sae", "SAEs: train one on a model's activations (sae train), or encode a prompt (sae encode)", cs_cli_sae },
   { "sae-encode", "SAE features of each token of a prompt (SAELens folder), with L0 and reconstruction error", cs_cli_sae_encode },
   { "mapper", "Mapper graph of points (HDF5, CSV or a workspace's categories) to JSON, the workspace and a figure", cs_cli_mapper },
   { "steer", "Steering vectors from contrastive pairs, swept over layers and multipliers, with effects downstream", cs_cli_steer },

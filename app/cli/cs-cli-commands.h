@@ -26,6 +26,7 @@ int   cs_cli_forward       (int argc, char **argv);
 int   cs_cli_geometry      (int argc, char **argv);
 int   cs_cli_figure        (int argc, char **argv);
 int   cs_cli_sae_encode    (int argc, char **argv);
+int   cs_cli_sae           (int argc, char **argv);
 
 int   cs_cli_mapper        (int argc, char **argv);
 int   cs_cli_steer         (int argc, char **argv);

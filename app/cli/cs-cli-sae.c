@@ -7,7 +7,11 @@
 #include "cs-forward.h"
 #include "cs-gpu.h"
 #include "cs-model.h"
+#include "cs-hdf5.h"
 #include "cs-sae.h"
+#include "cs-sae-train.h"
+
+#include <glib/gstdio.h>
 #include "cs-tokenizer.h"
 
 /* "blocks.L.hook_resid_post" → "resid_post.L" (likewise resid_pre). */
@@ -222,4 +226,211 @@ cs_cli_sae_encode (int argc, char **argv)
   else
     printf ("mean L0 %.1f, fraction of variance unexplained %.3f\n", l0 / len, var > 0 ? err / var : 0.0);
   return 0;
+}
+
+/* ---- sae train ---- */
+
+static void
+train_report (const CsSaeTrainStatus *st, gpointer data)
+{
+  gint64 *last = data;
+  /* about twenty lines over the run, and the end */
+  if (st->step != st->steps && st->step - *last < MAX (1, st->steps / 20))
+    return;
+  *last = st->step;
+  fprintf (stderr, "epoch %d/%d, step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ": loss %.4f, MSE %.4f, FVU %.3f, L0 %.1f\n",
+           st->epoch, st->epochs, st->step, st->steps, st->loss, st->mse, st->fvu, st->l0);
+}
+
+/* Runs the prompts of a text file (one per line) through the model and
+ * appends every token's activation at the hook to a scratch HDF5 file. */
+static gboolean
+collect_activations (CsModel *model, CsTokenizer *tok, const char *text_path, const char *capture, gint64 max_tokens,
+                     const char *out_path, gint64 *n_rows, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(CsH5Appender) app = NULL;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  const char *caps[2] = { capture, NULL };
+  gint64 total = 0;
+
+  if (!g_file_get_contents (text_path, &text, NULL, error))
+    return FALSE;
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not UTF-8 text", text_path);
+      return FALSE;
+    }
+  app = cs_h5_appender_new (out_path, "acts", cfg->hidden, error);
+  if (!app)
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] || batch->len; i++)
+    {
+      if (lines[i] && total < max_tokens)
+        {
+          char *l = g_strstrip (lines[i]);
+          GArray *ids;
+          if (!*l)
+            continue;
+          ids = cs_tokenizer_encode (tok, l, TRUE, error);
+          if (!ids)
+            return FALSE;
+          if ((int) ids->len > cfg->max_positions)
+            g_array_set_size (ids, cfg->max_positions);
+          if (ids->len == 0)
+            {
+              g_array_unref (ids);
+              continue;
+            }
+          total += ids->len;
+          g_ptr_array_add (batch, ids);
+          if (batch->len < 32)
+            continue;
+        }
+      if (batch->len)
+        {
+          CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+          g_autoptr(CsForwardResult) r = NULL;
+          g_autofree const gint32 **ids = g_new (const gint32 *, batch->len);
+          g_autofree int *lens = g_new (int, batch->len);
+          const float *cap;
+          for (guint b = 0; b < batch->len; b++)
+            {
+              ids[b] = (const gint32 *) ((GArray *) batch->pdata[b])->data;
+              lens[b] = (int) ((GArray *) batch->pdata[b])->len;
+            }
+          opt.capture = caps;
+          opt.logits = CS_LOGITS_NONE;
+          r = cs_forward_run (model, ids, lens, (int) batch->len, &opt, NULL, error);
+          if (!r)
+            return FALSE;
+          cap = cs_forward_result_get_capture (r, capture);
+          for (guint b = 0; b < batch->len; b++)
+            if (!cs_h5_appender_add (app, cap + (gsize) b * r->seq * cfg->hidden, lens[b], error))
+              return FALSE;
+          g_ptr_array_set_size (batch, 0);
+        }
+      if (!lines[i])
+        break;
+    }
+  *n_rows = (gint64) cs_h5_appender_rows (app);
+  return TRUE;
+}
+
+static int
+sae_train (int argc, char **argv)
+{
+  g_autofree char *prompts = NULL, *acts = NULL, *hook = NULL, *output = NULL;
+  CsSaeTrainOptions o = CS_SAE_TRAIN_OPTIONS_INIT;
+  int seed = 0;
+  gint64 max_tokens = 2000000;
+  g_auto(GStrv) rest = NULL;
+  GOptionEntry entries[] = {
+    { "prompts", 'p', 0, G_OPTION_ARG_FILENAME, &prompts, "A text file, one prompt per line: every token's activation is a row", "FILE.txt" },
+    { "activations", 'a', 0, G_OPTION_ARG_STRING, &acts, "Or rows of an HDF5 dataset [rows, d_in] (no model needed)", "FILE.h5:/dataset" },
+    { "hook", 0, 0, G_OPTION_ARG_STRING, &hook, "With --prompts: resid_post.L (default resid_post.1) or resid_pre.L", "HOOK" },
+    { "d-sae", 0, 0, G_OPTION_ARG_INT, &o.d_sae, "Features (1024)", "N" },
+    { "l1", 0, 0, G_OPTION_ARG_DOUBLE, &o.l1, "L1 coefficient (5)", "X" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Adam learning rate (1e-3)", "X" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs, "Passes over the rows (5)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &o.batch, "Rows per step (256)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Initialisation and shuffling seed (0)", "S" },
+    { "max-tokens", 0, 0, G_OPTION_ARG_INT64, &max_tokens, "With --prompts: stop collecting after this many tokens (2,000,000)", "N" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The SAELens folder to write", "DIR" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--prompts FILE.txt | --activations FILE.h5:/ds) --output DIR — train an SAE");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsSae) sae = NULL;
+  g_autofree char *scratch_dir = NULL, *scratch = NULL, *h5 = NULL, *dataset = NULL, *model_name = NULL;
+  g_autofree char *capture = NULL;
+  gint64 last = 0, rows = 0;
+  int layer = -1;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!output || (!prompts == !acts))
+    {
+      fprintf (stderr, "conceptscope-cli sae train: give --prompts FILE.txt or --activations FILE.h5:/dataset, and --output DIR\n");
+      return 2;
+    }
+  o.seed = (guint) seed;
+  if (prompts)
+    {
+      g_autofree char *model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);
+      g_autoptr(CsModel) model = cs_model_open (model_path, &error);
+      g_autoptr(CsTokenizer) tok = NULL;
+      char kind[32];
+      if (!model)
+        return cs_cli_fail (g_steal_pointer (&error));
+      capture = g_strdup (hook ? hook : "resid_post.1");
+      if (!cs_forward_check_capture_name (model, capture, &error))
+        return cs_cli_fail (g_steal_pointer (&error));
+      if (sscanf (capture, "%31[a-z_].%d", kind, &layer) != 2)
+        layer = -1;
+      tok = cs_cli_load_tokenizer (model_path, NULL, &error);
+      if (!tok)
+        return cs_cli_fail (g_steal_pointer (&error));
+      scratch_dir = g_dir_make_tmp ("conceptscope-sae-XXXXXX", &error);
+      if (!scratch_dir)
+        return cs_cli_fail (g_steal_pointer (&error));
+      scratch = g_build_filename (scratch_dir, "activations.h5", NULL);
+      if (!collect_activations (model, tok, prompts, capture, max_tokens, scratch, &rows, &error))
+        {
+          g_unlink (scratch);
+          g_rmdir (scratch_dir);
+          return cs_cli_fail (g_steal_pointer (&error));
+        }
+      fprintf (stderr, "collected %" G_GINT64_FORMAT " activations at %s\n", rows, capture);
+      h5 = g_strdup (scratch);
+      dataset = g_strdup ("/acts");
+      model_name = g_strdup (cs_model_get_name (model));
+    }
+  else
+    {
+      const char *colon = strrchr (acts, ':');
+      if (!colon || colon[1] != '/')
+        {
+          fprintf (stderr, "conceptscope-cli sae train: --activations is FILE.h5:/dataset\n");
+          return 2;
+        }
+      h5 = g_strndup (acts, colon - acts);
+      dataset = g_strdup (colon + 1);
+    }
+  sae = cs_sae_train_h5 (h5, dataset, &o, train_report, &last, NULL, &error);
+  if (scratch)
+    {
+      g_unlink (scratch);
+      g_rmdir (scratch_dir);
+    }
+  if (!sae)
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (layer >= 0)
+    {
+      char kind[32] = "resid_post";
+      sscanf (capture, "%31[a-z_]", kind);
+      sae->hook_layer = layer;
+      sae->hook_name = g_strdup_printf ("blocks.%d.hook_%s", layer, kind);
+    }
+  if (!cs_sae_save (sae, output, model_name, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  printf ("wrote %s (d_in %d, d_sae %d%s%s)\n", output, sae->d_in, sae->d_sae, sae->hook_name ? ", " : "",
+          sae->hook_name ? sae->hook_name : "");
+  return 0;
+}
+
+int
+cs_cli_sae (int argc, char **argv)
+{
+  if (argc >= 2 && g_str_equal (argv[1], "train"))
+    return sae_train (argc - 1, argv + 1);
+  if (argc >= 2 && g_str_equal (argv[1], "encode"))
+    return cs_cli_sae_encode (argc - 1, argv + 1);
+  fprintf (stderr, "Usage: conceptscope-cli sae train|encode [OPTIONS…]  ('conceptscope-cli sae train --help')\n");
+  return 2;
 }
