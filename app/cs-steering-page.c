@@ -527,6 +527,16 @@ start_run (CsSteeringPage *self)
       run_job_free (j);
       return;
     }
+  if (!self->sae)
+    {
+      /* the sample model comes with an SAE of its own (data/sae-resid-post-1) */
+      g_autofree char *sample = cs_paths_get_sample_model ();
+      g_autofree char *a = g_canonicalize_filename (sample, NULL);
+      g_autofree char *b = g_canonicalize_filename (cs_model_get_path (model), NULL);
+      g_autofree char *shipped_sae = g_build_filename (cs_paths_get_datadir (), "sae-resid-post-1", NULL);
+      if (g_str_equal (a, b) && g_file_test (shipped_sae, G_FILE_TEST_IS_DIR))
+        cs_steering_page_load_sae (self, shipped_sae, NULL);
+    }
   j->sae = self->sae;
   j->effects_layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
   j->progress = &self->progress_permille;
