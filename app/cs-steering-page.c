@@ -27,7 +27,9 @@ struct _CsSteeringPage
   GtkLabel        *dataset_label;
   GtkEntry        *layers_entry, *mult_entry, *targets_entry;
   GtkSpinButton   *held_spin, *effects_layer_spin;
-  GtkDropDown     *position_drop;
+  GtkDropDown     *position_drop, *columns_drop, *rows_drop;
+  GtkCheckButton  *normalise_check;
+  GtkSpinButton   *from_spin;
   GtkLabel        *sae_label;
   GtkWidget       *sae_button, *run_button, *cancel_button;
   GtkProgressBar  *progress_bar;
@@ -273,6 +275,8 @@ typedef struct
   CsGeometry      *geometry;
   CsSae           *sae;             /* the page's; Load SAE is off while a run goes */
   int              effects_layer;
+  int              steer_from;
+  gboolean         normalise;
   gint            *progress;
   CsSteerReport   *report;
 } RunJob;
@@ -352,6 +356,8 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   run.effects_multiplier = NAN;
   run.top_k = 8;
   run.device = CS_DEVICE_AUTO;
+  run.steer_from = j->steer_from;
+  run.normalise = j->normalise;
   j->report = cs_steer_run (&run, job_progress, j, cancellable, &error);
   if (!j->report)
     {
@@ -380,6 +386,8 @@ update_progress (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static void sort_effects (CsSteeringPage *self);
+
 static void
 run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -401,6 +409,7 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&self->error, g_free);
   cs_steer_report_free (self->report);
   self->report = g_steal_pointer (&j->report);
+  sort_effects (self);
   {
     const CsSteerSweep *sw = self->report->sweep;
     g_autofree char *text = g_strdup_printf (
@@ -409,6 +418,17 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
       self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
     gtk_label_set_text (self->status_label, text);
   }
+  redraw (self);
+}
+
+static void
+sort_effects (CsSteeringPage *self)
+{
+  if (self->report && self->report->effects)
+    cs_steer_effects_sort (self->report->effects,
+                           gtk_drop_down_get_selected (self->columns_drop) == 1 ? CS_STEER_SORT_CHANGE
+                                                                                : CS_STEER_SORT_KIND,
+                           gtk_drop_down_get_selected (self->rows_drop) == 0);
   redraw (self);
 }
 
@@ -539,6 +559,8 @@ start_run (CsSteeringPage *self)
     }
   j->sae = self->sae;
   j->effects_layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
+  j->steer_from = gtk_spin_button_get_value_as_int (self->from_spin);
+  j->normalise = gtk_check_button_get_active (self->normalise_check);
   j->progress = &self->progress_permille;
   g_atomic_int_set (&self->progress_permille, 0);
   if (self->cancellable)
@@ -702,7 +724,7 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
   cs_steer_report_free (self->report);
   self->report = r;
   gtk_label_set_text (self->status_label, _("Steering results from the workspace"));
-  redraw (self);
+  sort_effects (self);
   return TRUE;
 }
 
@@ -801,7 +823,14 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_spin_button_set_value (self->effects_layer_spin, -1);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->effects_layer_spin),
                                _("−1: the earliest layer whose change is at least 0.9 of the best layer’s"));
+  self->from_spin = GTK_SPIN_BUTTON (labelled (grid, 6, _("Steer from position"),
+                                               gtk_spin_button_new_with_range (0, 100000, 1)));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->from_spin), _("0: the vector is added at every position"));
   gtk_box_append (GTK_BOX (side), grid);
+  self->normalise_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Scale vectors to the residual norm")));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->normalise_check),
+                               _("Each layer's vector gets that layer's mean residual norm: multiplier 1 is one typical norm"));
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->normalise_check));
 
   gtk_box_append (GTK_BOX (side), heading (_("Sparse autoencoder")));
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -866,6 +895,23 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
   gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));
+  {
+    const char *cols[] = { N_("Features by kind"), N_("Features by largest change"), NULL };
+    const char *rows_[] = { N_("First layer at the top"), N_("Last layer at the top"), NULL };
+    const char *cols_t[3] = { _(cols[0]), _(cols[1]), NULL }, *rows_t[3] = { _(rows_[0]), _(rows_[1]), NULL };
+    self->columns_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (cols_t));
+    self->rows_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (rows_t));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->columns_drop), _("Order of the effects heatmap's columns"));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->rows_drop), _("Order of the effects heatmap's rows"));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->columns_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Order of the effects heatmap's columns"), -1);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->rows_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Order of the effects heatmap's rows"), -1);
+    g_signal_connect_swapped (self->columns_drop, "notify::selected", G_CALLBACK (sort_effects), self);
+    g_signal_connect_swapped (self->rows_drop, "notify::selected", G_CALLBACK (sort_effects), self);
+    gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->columns_drop));
+    gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->rows_drop));
+  }
   button = gtk_button_new_with_mnemonic (_("_Export…"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
   gtk_box_append (GTK_BOX (bar), button);

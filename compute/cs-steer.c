@@ -490,7 +490,7 @@ run_prompts (CsModel *model, CsSteerPrompts *p, int layer, double mult, const fl
           opt.steer_layer = layer;
           opt.steer_multiplier = (float) mult;
           opt.steer_vector = vec;
-          opt.steer_from = 0;
+          opt.steer_from = p->steer_from;
         }
       r = cs_forward_run (model, (const gint32 * const *) p->ids + b0, p->lengths + b0, nb, &opt, cancellable, error);
       if (!r)
@@ -637,6 +637,45 @@ cmp_candidate (const void *a, const void *b)
   return x->index - y->index;
 }
 
+/* "SAE 123 ' dog' ' cat'": a latent and the two tokens its decoder row
+ * raises most through the unembedding. */
+static char *
+sae_label (CsModel *model, CsTokenizer *tok, CsSae *sae, int k)
+{
+  const CsTensor *U = cs_model_get_unembedding (model);
+  int d = sae->d_in, V = (int) U->shape[0];
+  g_autofree float *row = g_new (float, d);
+  const float *w = sae->W_dec + (gsize) k * d;
+  float best[2] = { -INFINITY, -INFINITY };
+  gint32 id[2] = { -1, -1 };
+  if (!tok)
+    return g_strdup_printf ("SAE %d", k);
+  for (int t = 0; t < V; t++)
+    {
+      float s2 = 0;
+      cs_tensor_read_f32 (U, (gsize) t * d, d, row);
+      for (int j = 0; j < d; j++)
+        s2 += row[j] * w[j];
+      if (s2 > best[0])
+        {
+          best[1] = best[0];
+          id[1] = id[0];
+          best[0] = s2;
+          id[0] = t;
+        }
+      else if (s2 > best[1])
+        {
+          best[1] = s2;
+          id[1] = t;
+        }
+    }
+  {
+    g_autofree char *a = cs_tokenizer_id_to_text (tok, id[0]);
+    g_autofree char *b = cs_tokenizer_id_to_text (tok, id[1]);
+    return g_strdup_printf ("SAE %d '%s' '%s'", k, a, b);
+  }
+}
+
 CsSteerEffects *
 cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPrompts *prompts, int layer,
                   double multiplier, CsGeometrySpace *space, CsGeometry *geometry, CsSae *sae, int sae_layer,
@@ -771,7 +810,7 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
       if (k->kind == 0)
         e->col_labels[c] = g_strdup_printf ("ℓ̄ %s", cs_category_set_get (geometry->categories, k->index)->name);
       else if (k->kind == 1)
-        e->col_labels[c] = g_strdup_printf ("SAE %d", k->index);
+        e->col_labels[c] = sae_label (model, tok, sae, k->index);
       else
         {
           g_autofree char *t = tok ? cs_tokenizer_id_to_text (tok, k->index) : g_strdup_printf ("%d", k->index);
@@ -791,6 +830,78 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
     }
   g_array_free (cands, TRUE);
   return e;
+}
+
+typedef struct
+{
+  const CsSteerEffects *e;
+  CsSteerColumnOrder    order;
+} SortCtx;
+
+static double
+column_peak (const CsSteerEffects *e, int c)
+{
+  double best = 0;
+  for (int r = 0; r < e->n_rows; r++)
+    if (isfinite (e->values[r * e->n_cols + c]))
+      best = MAX (best, fabs (e->values[r * e->n_cols + c]));
+  return best;
+}
+
+static int
+cmp_columns (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const SortCtx *ctx = data;
+  int x = *(const int *) a, y = *(const int *) b;
+  double px = column_peak (ctx->e, x), py = column_peak (ctx->e, y);
+  /* by kind: concepts, SAE latents, tokens, each by its largest change (the
+   * order cs_steer_effects makes) */
+  if (ctx->order == CS_STEER_SORT_KIND && ctx->e->col_kind[x] != ctx->e->col_kind[y])
+    return ctx->e->col_kind[x] - ctx->e->col_kind[y];
+  if (px != py)
+    return px > py ? -1 : 1;
+  return ctx->e->col_index[x] - ctx->e->col_index[y];
+}
+
+void
+cs_steer_effects_sort (CsSteerEffects *e, CsSteerColumnOrder order, gboolean layers_ascending)
+{
+  int R = e->n_rows, C = e->n_cols;
+  g_autofree int *perm = g_new (int, MAX (1, C));
+  g_autofree double *vals = g_memdup2 (e->values, sizeof (double) * R * MAX (1, C));
+  g_autofree int *kind = g_memdup2 (e->col_kind, sizeof (int) * MAX (1, C));
+  g_autofree int *index = g_memdup2 (e->col_index, sizeof (int) * MAX (1, C));
+  g_autofree char **labels = g_memdup2 (e->col_labels, sizeof (char *) * (C + 1));
+  g_autofree int *rows = g_memdup2 (e->row_layers, sizeof (int) * MAX (1, R));
+  g_autofree int *rperm = g_new (int, MAX (1, R));
+  SortCtx ctx = { e, order };
+
+  for (int c = 0; c < C; c++)
+    perm[c] = c;
+  /* the rank order within a kind is the original order */
+  g_qsort_with_data (perm, C, sizeof (int), cmp_columns, &ctx);
+  for (int r = 0; r < R; r++)
+    rperm[r] = r;
+  for (int i = 0; i < R; i++)
+    for (int j = i + 1; j < R; j++)
+      if (layers_ascending ? rows[rperm[j]] < rows[rperm[i]] : rows[rperm[j]] > rows[rperm[i]])
+        {
+          int t = rperm[i];
+          rperm[i] = rperm[j];
+          rperm[j] = t;
+        }
+  for (int c = 0; c < C; c++)
+    {
+      e->col_kind[c] = kind[perm[c]];
+      e->col_index[c] = index[perm[c]];
+      e->col_labels[c] = labels[perm[c]];
+    }
+  for (int r = 0; r < R; r++)
+    {
+      e->row_layers[r] = rows[rperm[r]];
+      for (int c = 0; c < C; c++)
+        e->values[r * C + c] = vals[rperm[r] * C + perm[c]];
+    }
 }
 
 /* ---------------------------------------------------------------------- SVD */
@@ -1408,6 +1519,22 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   prompts = cs_steer_prompts_new (o->model, o->tok, o->dataset, o->held_out, TRUE, error);
   if (!prompts)
     return NULL;
+  if (o->steer_from < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the steering start position must be 0 or more");
+      return NULL;
+    }
+  prompts->steer_from = o->steer_from;
+  if (o->normalise)
+    for (int l = 0; l < v->n_layers; l++)
+      if (v->norms[l] > 0)
+        {
+          /* multiplier 1 is then one typical residual norm at that layer */
+          float scale = (float) (v->resid_norms[l] / v->norms[l]);
+          for (int j = 0; j < v->d; j++)
+            v->vectors[(gsize) l * v->d + j] *= scale;
+          v->norms[l] = v->resid_norms[l];
+        }
   rep->dataset = g_strdup (o->dataset_name ? o->dataset_name : "");
   rep->model_path = g_strdup (cs_model_get_path (o->model));
   rep->targets = g_strdup (o->targets_name ? o->targets_name : "");

@@ -86,6 +86,7 @@ typedef struct
   int     *lengths;
   gboolean ab;
   gint32  *letter_match, *letter_other;   /* [n] for A/B */
+  int      steer_from;                    /* steering is added from this position on (0: all) */
 } CsSteerPrompts;
 
 CsSteerPrompts *cs_steer_prompts_new   (CsModel          *model,
@@ -168,6 +169,17 @@ CsSteerEffects *cs_steer_effects       (CsModel          *model,
                                         GCancellable     *cancellable,
                                         GError          **error);
 void            cs_steer_effects_free  (CsSteerEffects   *e);
+
+typedef enum
+{
+  CS_STEER_SORT_KIND,          /* concepts, SAE latents, tokens; each by its rank */
+  CS_STEER_SORT_CHANGE,        /* by the largest |change| over the rows, descending */
+} CsSteerColumnOrder;
+
+/* Reorders the columns, and the rows by layer (ascending or not). */
+void            cs_steer_effects_sort  (CsSteerEffects   *e,
+                                        CsSteerColumnOrder order,
+                                        gboolean          layers_ascending);
 
 /* Singular values of the stacked per-pair differences at a layer, and each
  * of the first k right singular vectors read through the unembedding (the
@@ -279,6 +291,8 @@ typedef struct
   double           effects_multiplier;
   int              top_k;
   CsDevice         device;
+  int              steer_from;  /* add the vector from this position on (0: every position) */
+  gboolean         normalise;   /* scale each layer's vector to that layer's mean residual norm */
 } CsSteerRun;
 
 CsSteerReport  *cs_steer_run           (const CsSteerRun *run,

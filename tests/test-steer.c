@@ -454,6 +454,94 @@ test_ab_on_sample (void)
   g_object_unref (s.model);
 }
 
+/* Sorting the effects heatmap: columns by kind (then largest change) or by
+ * largest change; rows by layer either way. */
+static void
+test_effects_sort (void)
+{
+  CsSteerEffects e = { 0 };
+  int rows[2] = { 3, 4 }, kind[3] = { 2, 0, 1 }, index[3] = { 10, 11, 12 };
+  char *labels[4] = { g_strdup ("tok"), g_strdup ("concept"), g_strdup ("sae"), NULL };
+  double values[6] = { 0.1, 0.5, -0.9,
+                       0.2, 0.3, 0.0 };
+  e.n_rows = 2;
+  e.n_cols = 3;
+  e.row_layers = rows;
+  e.col_kind = kind;
+  e.col_index = index;
+  e.col_labels = labels;
+  e.values = values;
+  cs_steer_effects_sort (&e, CS_STEER_SORT_CHANGE, TRUE);
+  g_assert_cmpstr (e.col_labels[0], ==, "sae");
+  g_assert_cmpstr (e.col_labels[1], ==, "concept");
+  g_assert_cmpstr (e.col_labels[2], ==, "tok");
+  g_assert_cmpfloat (e.values[0], ==, -0.9);
+  cs_steer_effects_sort (&e, CS_STEER_SORT_KIND, FALSE);
+  g_assert_cmpstr (e.col_labels[0], ==, "concept");
+  g_assert_cmpstr (e.col_labels[1], ==, "sae");
+  g_assert_cmpstr (e.col_labels[2], ==, "tok");
+  g_assert_cmpint (e.row_layers[0], ==, 4);
+  /* row 0 is now layer 4: concept 0.3, sae 0.0, tok 0.2 */
+  g_assert_cmpfloat (e.values[0], ==, 0.3);
+  g_assert_cmpfloat (e.values[1], ==, 0.0);
+  g_assert_cmpfloat (e.values[2], ==, 0.2);
+  for (int i = 0; i < 3; i++)
+    g_free (labels[i]);
+}
+
+/* Steering that starts after every prompt's last token changes nothing;
+ * normalised vectors have the layer's mean residual norm. */
+static void
+test_from_and_normalise (void)
+{
+  g_autoptr(CsModel) m = sample_model ();
+  g_autoptr(CsTokenizer) tok = sample_tokenizer (m);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "mammal-vs-bird.json", NULL);
+  g_autoptr(CsSteerDataset) ds = cs_steer_dataset_load (path, &error);
+  g_autoptr(CsSteerVectors) v = cs_steer_compute (m, tok, ds, 0.5, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL,
+                                                  NULL, &error);
+  const int layers[2] = { 1, 2 };
+  const double mult[3] = { -4, 0, 4 };
+  const gint32 targets[3] = { 10, 20, 30 };
+  CsSteerRun run = { 0 };
+  g_autoptr(CsSteerReport) late = NULL;
+  g_autoptr(CsSteerReport) norm = NULL;
+
+  g_assert_no_error (error);
+  run.model = m;
+  run.tok = tok;
+  run.dataset = ds;
+  run.held_out = 0.5;
+  run.layers = layers;
+  run.n_layers = 2;
+  run.multipliers = mult;
+  run.n_mult = 3;
+  run.targets = targets;
+  run.n_targets = 3;
+  run.effects_layer = 1;
+  run.effects_multiplier = NAN;
+  run.device = CS_DEVICE_CPU;
+  run.steer_from = 1000;
+  late = cs_steer_run (&run, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (int a = 0; a < 2; a++)
+    for (int k = 0; k < 3; k++)
+      g_assert_cmpfloat (late->sweep->behaviour[a * 3 + k], ==, late->sweep->behaviour[1]);
+  run.steer_from = 0;
+  run.normalise = TRUE;
+  norm = cs_steer_run (&run, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (int l = 0; l < norm->n_layers; l++)
+    {
+      double nn = 0;
+      for (int j = 0; j < norm->d; j++)
+        nn += (double) norm->vectors[l * norm->d + j] * norm->vectors[l * norm->d + j];
+      g_assert_cmpfloat (fabs (sqrt (nn) - v->resid_norms[l]) / v->resid_norms[l], <, 1e-5);
+    }
+  g_assert_cmpfloat (norm->sweep->behaviour[2], !=, norm->sweep->behaviour[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -465,5 +553,7 @@ main (int argc, char **argv)
   g_test_add_func ("/steer/sae-known-features", test_sae_known_features);
   g_test_add_func ("/steer/animal-minus-plant", test_animal_minus_plant);
   g_test_add_func ("/steer/ab-on-sample", test_ab_on_sample);
+  g_test_add_func ("/steer/effects-sort", test_effects_sort);
+  g_test_add_func ("/steer/from-and-normalise", test_from_and_normalise);
   return g_test_run ();
 }

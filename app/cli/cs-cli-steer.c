@@ -110,7 +110,8 @@ cs_cli_steer (int argc, char **argv)
   g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL;
   double held_out = 0.5, eff_mult = NAN;
   int eff_layer = -1, top_k = 8;
-  gboolean json = FALSE;
+  gboolean json = FALSE, normalise = FALSE;
+  int steer_from = 0;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, &dataset, "Pairs (JSON), or a shipped set: animal-vs-plant, mammal-vs-bird, animal-or-plant-ab", "FILE" },
@@ -123,6 +124,8 @@ cs_cli_steer (int argc, char **argv)
     { "sae", 0, 0, G_OPTION_ARG_FILENAME, &sae_dir, "An SAELens folder: SAE features downstream and the vector's decomposition", "DIR" },
     { "effects-layer", 0, 0, G_OPTION_ARG_INT, &eff_layer, "Layer for the downstream effects (default: the earliest swept layer moving the behaviour ≥ 90 % as much as the best)", "L" },
     { "effects-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &eff_mult, "Multiplier for them (default: the largest)", "M" },
+    { "from", 0, 0, G_OPTION_ARG_INT, &steer_from, "Add the vector from this token position on (0: every position)", "N" },
+    { "normalise", 0, 0, G_OPTION_ARG_NONE, &normalise, "Scale each layer's vector to that layer's mean residual norm (multiplier 1 = one typical norm)", NULL },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features of each kind in the effects (8)", "K" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "HDF5 file (a workspace gets a /steering group)", "OUT.h5" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "D" },
@@ -287,6 +290,8 @@ cs_cli_steer (int argc, char **argv)
     run.effects_multiplier = eff_mult;
     run.top_k = top_k;
     run.device = device;
+    run.steer_from = steer_from;
+    run.normalise = normalise;
     rep = cs_steer_run (&run, NULL, NULL, NULL, &error);
     if (!rep)
       return cs_cli_fail (g_steal_pointer (&error));
@@ -435,10 +440,24 @@ cs_cli_steer (int argc, char **argv)
         }
       printf ("moves most at layer %d; %.0f tokens/s over the sweep\n", cs_steer_sweep_best_layer (sw),
               sw->tokens / MAX (1e-9, sw->seconds));
-      printf ("downstream of %g × v at layer %d (last layer's change):", rep->effects->multiplier, rep->effects->steer_layer);
+      printf ("downstream of %g × v at layer %d, each feature's largest change:", rep->effects->multiplier,
+              rep->effects->steer_layer);
       for (int c = 0; c < MIN (6, rep->effects->n_cols); c++)
-        printf (" %s %+.3g%s", rep->effects->col_labels[c],
-                rep->effects->values[(rep->effects->n_rows - 1) * rep->effects->n_cols + c], c < 5 ? "," : "");
+        {
+          const CsSteerEffects *e = rep->effects;
+          int br = 0;
+          double bv = 0;
+          for (int r = 0; r < e->n_rows; r++)
+            {
+              double val = e->values[r * e->n_cols + c];
+              if (isfinite (val) && fabs (val) > fabs (bv))
+                {
+                  bv = val;
+                  br = r;
+                }
+            }
+          printf ("%s %s at layer %d %+.3g", c ? "," : "", e->col_labels[c], e->row_layers[br], bv);
+        }
       printf ("\nwrote %s\n", output);
     }
   return 0;
