@@ -866,6 +866,51 @@ export_clicked (CsMapperPage *self)
 }
 
 gboolean
+cs_mapper_page_save_json (CsMapperPage *self, const char *path, GError **error)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  if (!self->graph)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to save yet"));
+      return FALSE;
+    }
+  for (gint64 i = 0; i < self->graph->n_points; i++)
+    g_ptr_array_add (labels, self->token_ids ? token_text (self, self->token_ids[i]) : g_strdup_printf ("%" G_GINT64_FORMAT, i));
+  g_ptr_array_add (labels, NULL);
+  return cs_mapper_graph_save_json (self->graph, (const char * const *) self->lens_names,
+                                    (const char * const *) labels->pdata, path, error);
+}
+
+static void
+json_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsMapperPage *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *p = g_file_get_path (f);
+      g_autoptr(GError) error = NULL;
+      if (!cs_mapper_page_save_json (self, p, &error))
+        set_status (self, error->message, FALSE);
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+json_clicked (CsMapperPage *self)
+{
+  GtkFileChooserNative *c;
+  if (!self->graph)
+    return;
+  c = gtk_file_chooser_native_new (_("Save the Graph as JSON"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (c), "mapper-graph.json");
+  g_signal_connect (c, "response", G_CALLBACK (json_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+}
+
+gboolean
 cs_mapper_page_save_to (CsMapperPage *self, const char *path, GError **error)
 {
   g_autoptr(GString) cats = g_string_new (NULL);
@@ -1173,6 +1218,10 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_widget_set_tooltip_text (button, _("Show the whole graph"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show the whole graph"), -1);
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (reset_view_clicked), self);
+  gtk_box_append (GTK_BOX (bar), button);
+  button = gtk_button_new_with_mnemonic (_("Save _JSON…"));
+  gtk_widget_set_tooltip_text (button, _("The graph: nodes with their tokens, edges, statistics and parameters"));
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (json_clicked), self);
   gtk_box_append (GTK_BOX (bar), button);
   button = gtk_button_new_with_mnemonic (_("_Export…"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);

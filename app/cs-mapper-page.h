@@ -54,6 +54,10 @@ gboolean             cs_mapper_page_export            (CsMapperPage   *self,
                                                        double          scale,
                                                        double          font_size,
                                                        GError        **error);
+/* The graph as JSON (as conceptscope-cli mapper writes it, labels the tokens). */
+gboolean             cs_mapper_page_save_json         (CsMapperPage   *self,
+                                                       const char     *path,
+                                                       GError        **error);
 /* The graph into the workspace's /mapper group; and back. */
 gboolean             cs_mapper_page_save_to           (CsMapperPage   *self,
                                                        const char     *path,

@@ -372,6 +372,17 @@ check_mapper_rendered (Fixture *f)
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (svg, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, 2000);
+  {
+    g_autofree char *json = artifact_path ("mapper-graph.json");
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+    g_assert_true (cs_mapper_page_save_json (mp, json, &error));
+    g_assert_true (json_parser_load_from_file (parser, json, &error));
+    o = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpint (json_array_get_length (json_object_get_array_member (o, "nodes")), ==, n_nodes);
+    g_assert_cmpint (json_array_get_length (json_object_get_array_member (o, "labels")), ==,
+                     cs_mapper_page_get_graph (mp)->n_points);
+  }
   /* the graph goes into the workspace and comes back with it */
   g_assert_true (cs_window_save_workspace (f->window, ws, &error));
   g_assert_no_error (error);
