@@ -2,6 +2,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cs-ui.h"
 #include "cs-export-dialog.h"
 
 typedef struct
@@ -65,17 +66,6 @@ dialog_response (AdwMessageDialog *dialog, const char *response, gpointer user_d
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
-static GtkWidget *
-labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
-{
-  GtkWidget *l = gtk_label_new (label);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  return w;
-}
-
 void
 cs_export_dialog_present (GtkWidget *parent, GObject *owner, const char *default_stem, CsExportFunc export_func,
                           CsExportFailed failed)
@@ -94,11 +84,11 @@ cs_export_dialog_present (GtkWidget *parent, GObject *owner, const char *default
   e->failed = failed;
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
-  e->format = GTK_DROP_DOWN (labelled (grid, 0, _("Format"), gtk_drop_down_new_from_strings (formats)));
-  e->preset = GTK_DROP_DOWN (labelled (grid, 1, _("Size"), gtk_drop_down_new_from_strings (presets)));
-  e->theme = GTK_DROP_DOWN (labelled (grid, 2, _("Background"), gtk_drop_down_new_from_strings (themes)));
-  e->scale = GTK_SPIN_BUTTON (labelled (grid, 3, _("PNG scale"), gtk_spin_button_new_with_range (1, 8, 0.5)));
-  e->font = GTK_SPIN_BUTTON (labelled (grid, 4, _("Font size"), gtk_spin_button_new_with_range (5, 40, 1)));
+  e->format = GTK_DROP_DOWN (cs_ui_labelled (grid, 0, _("Format"), gtk_drop_down_new_from_strings (formats)));
+  e->preset = GTK_DROP_DOWN (cs_ui_labelled (grid, 1, _("Size"), gtk_drop_down_new_from_strings (presets)));
+  e->theme = GTK_DROP_DOWN (cs_ui_labelled (grid, 2, _("Background"), gtk_drop_down_new_from_strings (themes)));
+  e->scale = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 3, _("PNG scale"), gtk_spin_button_new_with_range (1, 8, 0.5)));
+  e->font = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 4, _("Font size"), gtk_spin_button_new_with_range (5, 40, 1)));
   gtk_spin_button_set_value (e->scale, 2);
   gtk_spin_button_set_value (e->font, 16);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), grid);

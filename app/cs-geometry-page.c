@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "cs-ui.h"
 #include "cs-backend.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
@@ -1427,17 +1428,6 @@ export_failed (gpointer owner, const char *message)
   gtk_widget_set_visible (self->cancel_button, FALSE);
 }
 
-static GtkWidget *
-labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
-{
-  GtkWidget *l = gtk_label_new (label);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  return w;
-}
-
 static void
 export_clicked (CsGeometryPage *self)
 {
@@ -1461,16 +1451,6 @@ copy_clicked (CsGeometryPage *self)
 }
 
 /* ---- construction ---- */
-
-static GtkWidget *
-heading (const char *text)
-{
-  GtkWidget *l = gtk_label_new (text);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_widget_add_css_class (l, "heading");
-  gtk_widget_set_margin_top (l, 12);
-  return l;
-}
 
 static GtkDrawingArea *
 add_view (CsGeometryPage *self, const char *name, const char *title)
@@ -1568,23 +1548,23 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_set_margin_start (side, 12);
   gtk_widget_set_margin_end (side, 12);
   gtk_widget_set_margin_bottom (side, 12);
-  gtk_box_append (GTK_BOX (side), heading (_("Find a token")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Find a token")));
   self->search = GTK_SEARCH_ENTRY (gtk_search_entry_new ());
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->search), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Find a token"), -1);
   g_signal_connect (self->search, "search-changed", G_CALLBACK (on_search), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->search));
-  gtk_box_append (GTK_BOX (side), heading (_("Categories")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Categories")));
   self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_box_append (GTK_BOX (side), self->categories_box);
-  gtk_box_append (GTK_BOX (side), heading (_("Axes")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Axes")));
   {
     GtkWidget *grid = gtk_grid_new ();
     gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
     gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-    self->x_drop = GTK_DROP_DOWN (labelled (grid, 0, _("x: ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
-    self->xm_drop = GTK_DROP_DOWN (labelled (grid, 1, _("minus ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
-    self->y_drop = GTK_DROP_DOWN (labelled (grid, 2, _("y: ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
-    self->ym_drop = GTK_DROP_DOWN (labelled (grid, 3, _("minus ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->x_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 0, _("x: ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->xm_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 1, _("minus ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->y_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 2, _("y: ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
+    self->ym_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 3, _("minus ℓ̄ of"), gtk_drop_down_new (NULL, NULL)));
     for (GtkDropDown *d = self->x_drop; d; d = d == self->x_drop ? self->xm_drop : d == self->xm_drop ? self->y_drop
                                                 : d == self->y_drop ? self->ym_drop : NULL)
       g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (on_axes_changed), self);
@@ -1594,23 +1574,23 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_check_button_set_active (self->orth_check, TRUE);
   g_signal_connect_swapped (self->orth_check, "toggled", G_CALLBACK (on_axes_changed), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->orth_check));
-  gtk_box_append (GTK_BOX (side), heading (_("Categories and parameters")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Categories and parameters")));
   {
     GtkWidget *grid = gtk_grid_new ();
     GtkWidget *button = gtk_button_new_with_mnemonic (_("_Recompute"));
     gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
     gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-    self->hierarchy_entry = GTK_ENTRY (labelled (grid, 0, _("WordNet root"), gtk_entry_new ()));
+    self->hierarchy_entry = GTK_ENTRY (cs_ui_labelled (grid, 0, _("WordNet root"), gtk_entry_new ()));
     gtk_editable_set_text (GTK_EDITABLE (self->hierarchy_entry), "animal");
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->hierarchy_entry), _("animal, plant, or a synset such as bird.n.01"));
-    self->fraction_spin = GTK_SPIN_BUTTON (labelled (grid, 1, _("Train fraction"), gtk_spin_button_new_with_range (0.1, 1.0, 0.05)));
+    self->fraction_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 1, _("Train fraction"), gtk_spin_button_new_with_range (0.1, 1.0, 0.05)));
     gtk_spin_button_set_value (self->fraction_spin, 0.7);
-    self->seed_spin = GTK_SPIN_BUTTON (labelled (grid, 2, _("Seed"), gtk_spin_button_new_with_range (0, 1000000, 1)));
-    self->min_spin = GTK_SPIN_BUTTON (labelled (grid, 3, _("Minimum tokens"), gtk_spin_button_new_with_range (2, 10000, 1)));
+    self->seed_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 2, _("Seed"), gtk_spin_button_new_with_range (0, 1000000, 1)));
+    self->min_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 3, _("Minimum tokens"), gtk_spin_button_new_with_range (2, 10000, 1)));
     gtk_spin_button_set_value (self->min_spin, 10);
-    self->extra_name = GTK_ENTRY (labelled (grid, 4, _("New category"), gtk_entry_new ()));
+    self->extra_name = GTK_ENTRY (cs_ui_labelled (grid, 4, _("New category"), gtk_entry_new ()));
     gtk_entry_set_placeholder_text (self->extra_name, _("name"));
-    self->extra_words = GTK_ENTRY (labelled (grid, 5, _("Its words"), gtk_entry_new ()));
+    self->extra_words = GTK_ENTRY (cs_ui_labelled (grid, 5, _("Its words"), gtk_entry_new ()));
     gtk_entry_set_placeholder_text (self->extra_words, _("dog, cat, horse, …"));
     gtk_grid_attach (GTK_GRID (grid), button, 1, 6, 1, 1);
     g_signal_connect_swapped (button, "clicked", G_CALLBACK (recompute_clicked), self);
@@ -1620,7 +1600,7 @@ cs_geometry_page_init (CsGeometryPage *self)
     g_signal_connect_swapped (button, "clicked", G_CALLBACK (load_json_clicked), self);
     gtk_box_append (GTK_BOX (side), grid);
   }
-  gtk_box_append (GTK_BOX (side), heading (_("Selection")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Selection")));
   {
     GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");

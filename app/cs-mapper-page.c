@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cs-ui.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
 #include "cs-export-dialog.h"
@@ -1052,28 +1053,6 @@ cs_mapper_page_configure (CsMapperPage *self, const char *categories, const char
 
 /* ---- construction ---- */
 
-static GtkWidget *
-heading (const char *text)
-{
-  GtkWidget *l = gtk_label_new (text);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_widget_add_css_class (l, "heading");
-  gtk_widget_set_margin_top (l, 12);
-  return l;
-}
-
-static GtkWidget *
-labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
-{
-  GtkWidget *l = gtk_label_new (label);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
-  gtk_widget_set_hexpand (w, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  return w;
-}
-
 static GtkSpinButton *
 spin (GtkWidget *grid, int row, const char *label, double lo, double hi, double step, double value, int digits,
       CsMapperPage *self)
@@ -1082,7 +1061,7 @@ spin (GtkWidget *grid, int row, const char *label, double lo, double hi, double 
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (s), digits);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (s), value);
   g_signal_connect_swapped (s, "value-changed", G_CALLBACK (schedule_rebuild), self);
-  return GTK_SPIN_BUTTON (labelled (grid, row, label, s));
+  return GTK_SPIN_BUTTON (cs_ui_labelled (grid, row, label, s));
 }
 
 static GtkDropDown *
@@ -1090,7 +1069,7 @@ drop (GtkWidget *grid, int row, const char *label, GListModel *model, const char
 {
   GtkWidget *d = model ? gtk_drop_down_new (model, NULL) : gtk_drop_down_new_from_strings (strings);
   g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (schedule_rebuild), self);
-  return GTK_DROP_DOWN (labelled (grid, row, label, d));
+  return GTK_DROP_DOWN (cs_ui_labelled (grid, row, label, d));
 }
 
 static void
@@ -1134,11 +1113,11 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_widget_set_margin_start (side, 12);
   gtk_widget_set_margin_end (side, 12);
   gtk_widget_set_margin_bottom (side, 12);
-  gtk_box_append (GTK_BOX (side), heading (_("Points: tokens of")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Points: tokens of")));
   self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_box_append (GTK_BOX (side), self->categories_box);
 
-  gtk_box_append (GTK_BOX (side), heading (_("Lenses and cover")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Lenses and cover")));
   grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
@@ -1149,7 +1128,7 @@ cs_mapper_page_init (CsMapperPage *self)
   self->cover_drop = drop (grid, 4, _("Cover"), NULL, covers_t, self);
   gtk_box_append (GTK_BOX (side), grid);
 
-  gtk_box_append (GTK_BOX (side), heading (_("Clustering")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Clustering")));
   grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
@@ -1160,11 +1139,11 @@ cs_mapper_page_init (CsMapperPage *self)
   {
     GtkWidget *d = gtk_drop_down_new_from_strings (colours_t);
     g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (colour_changed), self);
-    self->colour_drop = GTK_DROP_DOWN (labelled (grid, 4, _("Colour"), d));
+    self->colour_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 4, _("Colour"), d));
   }
   gtk_box_append (GTK_BOX (side), grid);
 
-  gtk_box_append (GTK_BOX (side), heading (_("Node")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Node")));
   {
     GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");

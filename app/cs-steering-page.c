@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs-ui.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
 #include "cs-export-dialog.h"
@@ -730,28 +731,6 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
 
 /* ---- construction ---- */
 
-static GtkWidget *
-heading (const char *text)
-{
-  GtkWidget *l = gtk_label_new (text);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_widget_add_css_class (l, "heading");
-  gtk_widget_set_margin_top (l, 12);
-  return l;
-}
-
-static GtkWidget *
-labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
-{
-  GtkWidget *l = gtk_label_new (label);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
-  gtk_widget_set_hexpand (w, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  return w;
-}
-
 static void
 cs_steering_page_init (CsSteeringPage *self)
 {
@@ -773,7 +752,7 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_widget_set_margin_start (side, 12);
   gtk_widget_set_margin_end (side, 12);
   gtk_widget_set_margin_bottom (side, 12);
-  gtk_box_append (GTK_BOX (side), heading (_("Dataset")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Dataset")));
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   self->dataset_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (sets));
   gtk_widget_set_hexpand (GTK_WIDGET (self->dataset_drop), TRUE);
@@ -803,27 +782,27 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), GTK_WIDGET (self->dataset_view));
   gtk_box_append (GTK_BOX (side), sw);
 
-  gtk_box_append (GTK_BOX (side), heading (_("Sweep")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Sweep")));
   grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-  self->layers_entry = GTK_ENTRY (labelled (grid, 0, _("Layers"), gtk_entry_new ()));
+  self->layers_entry = GTK_ENTRY (cs_ui_labelled (grid, 0, _("Layers"), gtk_entry_new ()));
   gtk_editable_set_text (GTK_EDITABLE (self->layers_entry), "all");
-  self->mult_entry = GTK_ENTRY (labelled (grid, 1, _("Multipliers"), gtk_entry_new ()));
+  self->mult_entry = GTK_ENTRY (cs_ui_labelled (grid, 1, _("Multipliers"), gtk_entry_new ()));
   gtk_editable_set_text (GTK_EDITABLE (self->mult_entry), "-4,-2,0,2,4");
-  self->targets_entry = GTK_ENTRY (labelled (grid, 2, _("Targets"), gtk_entry_new ()));
+  self->targets_entry = GTK_ENTRY (cs_ui_labelled (grid, 2, _("Targets"), gtk_entry_new ()));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->targets_entry),
                                _("Plain pairs: the category whose tokens’ probability is the behaviour"));
   gtk_editable_set_text (GTK_EDITABLE (self->targets_entry), "animal");
-  self->held_spin = GTK_SPIN_BUTTON (labelled (grid, 3, _("Held out"), gtk_spin_button_new_with_range (0, 0.9, 0.05)));
+  self->held_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 3, _("Held out"), gtk_spin_button_new_with_range (0, 0.9, 0.05)));
   gtk_spin_button_set_value (self->held_spin, 0.5);
-  self->position_drop = GTK_DROP_DOWN (labelled (grid, 4, _("Position"), gtk_drop_down_new_from_strings (positions_t)));
-  self->effects_layer_spin = GTK_SPIN_BUTTON (labelled (grid, 5, _("Effects at layer"),
+  self->position_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 4, _("Position"), gtk_drop_down_new_from_strings (positions_t)));
+  self->effects_layer_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 5, _("Effects at layer"),
                                                         gtk_spin_button_new_with_range (-1, 200, 1)));
   gtk_spin_button_set_value (self->effects_layer_spin, -1);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->effects_layer_spin),
                                _("−1: the earliest layer whose change is at least 0.9 of the best layer’s"));
-  self->from_spin = GTK_SPIN_BUTTON (labelled (grid, 6, _("Steer from position"),
+  self->from_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 6, _("Steer from position"),
                                                gtk_spin_button_new_with_range (0, 100000, 1)));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->from_spin), _("0: the vector is added at every position"));
   gtk_box_append (GTK_BOX (side), grid);
@@ -832,7 +811,7 @@ cs_steering_page_init (CsSteeringPage *self)
                                _("Each layer's vector gets that layer's mean residual norm: multiplier 1 is one typical norm"));
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->normalise_check));
 
-  gtk_box_append (GTK_BOX (side), heading (_("Sparse autoencoder")));
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Sparse autoencoder")));
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   self->sae_label = GTK_LABEL (gtk_label_new (_("None loaded")));
   gtk_label_set_xalign (self->sae_label, 0);

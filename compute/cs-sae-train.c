@@ -195,6 +195,7 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
   double var_total = 0;
   gsize n_chunks;
   gint64 step = 0, steps;
+  gboolean ok = FALSE;
 
   if (!r || !cs_h5_reader_shape (r, dataset, &rank, dims, error))
     return NULL;
@@ -314,16 +315,7 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
             }
         }
     }
-  for (int k = 0; k < 4; k++)
-    {
-      g_free (slots[k].m);
-      g_free (slots[k].v);
-    }
-  g_free (g.W_enc);
-  g_free (g.W_dec);
-  g_free (g.b_enc);
-  g_free (g.b_dec);
-  return g_steal_pointer (&s);
+  ok = TRUE;
 
 fail:
   for (int k = 0; k < 4; k++)
@@ -335,7 +327,7 @@ fail:
   g_free (g.W_dec);
   g_free (g.b_enc);
   g_free (g.b_dec);
-  return NULL;
+  return ok ? g_steal_pointer (&s) : NULL;
 }
 
 static gboolean
