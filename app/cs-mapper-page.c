@@ -832,13 +832,8 @@ cs_mapper_page_export (CsMapperPage *self, const char *path, const char *preset,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
       return FALSE;
     }
-  if (!cs_figure_theme_parse (theme, &s.theme) || !cs_figure_style_preset (preset, &s))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown preset or theme");
-      return FALSE;
-    }
-  if (font_size > 0)
-    s.font_size = font_size;
+  if (!cs_figure_style_from (preset, theme, font_size, &s, error))
+    return FALSE;
   graph_data_init (&d, self, FALSE);
   d.mf.fig.highlight = self->highlight;
   ok = cs_figure_export (path, &s, scale, draw_graph, &d, error);

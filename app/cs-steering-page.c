@@ -677,13 +677,8 @@ cs_steering_page_export (CsSteeringPage *self, const char *path, const char *pre
     }
   if (!cs_steer_figure_available (self->report, d.kind, error))
     return FALSE;
-  if (!cs_figure_theme_parse (theme, &s.theme) || !cs_figure_style_preset (preset, &s))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown preset or theme");
-      return FALSE;
-    }
-  if (font_size > 0)
-    s.font_size = font_size;
+  if (!cs_figure_style_from (preset, theme, font_size, &s, error))
+    return FALSE;
   return cs_figure_export (path, &s, scale, draw_export, &d, error);
 }
 

@@ -52,6 +52,22 @@ cs_figure_theme_parse (const char *name, CsFigureTheme *theme)
   return TRUE;
 }
 
+gboolean
+cs_figure_style_from (const char *preset, const char *theme, double font_size, CsFigureStyle *s, GError **error)
+{
+  memset (s, 0, sizeof *s);
+  if (!cs_figure_theme_parse (theme, &s->theme) || !cs_figure_style_preset (preset, s))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "unknown preset '%s' or theme '%s' (presets: slide, square, column; themes: light, dark, transparent)",
+                   preset ? preset : "", theme ? theme : "");
+      return FALSE;
+    }
+  if (font_size > 0)
+    s->font_size = font_size;
+  return TRUE;
+}
+
 typedef struct
 {
   double bg[3], fg[3], grid[3], cloud[3];

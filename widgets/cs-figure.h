@@ -27,6 +27,13 @@ gboolean cs_figure_style_preset   (const char     *preset,
                                    CsFigureStyle  *style);
 gboolean cs_figure_theme_parse    (const char     *name,
                                    CsFigureTheme  *theme);
+/* A preset, a theme and a font size (≤ 0: the preset's) into a style; an
+ * error naming the choices when the preset or theme is unknown. */
+gboolean cs_figure_style_from     (const char     *preset,
+                                   const char     *theme,
+                                   double          font_size,
+                                   CsFigureStyle  *style,
+                                   GError        **error);
 /* Okabe–Ito colour-blind-safe palette. */
 void     cs_figure_palette        (guint           i,
                                    double         *r,
