@@ -857,6 +857,194 @@ row_bits (const double *row, int lo, int nj, double eps2, guint64 *bits)
  * above that. */
 #define BITSET_MAX 32768
 
+/* Large elements of many coordinates: no single sweep key bounds the
+ * neighbourhoods well (isotropic clusters in 20 dimensions), so the points
+ * are split into balls around farthest-point-sampled centres, and only the
+ * pairs of balls whose gap (centre distance minus both radii) is at most
+ * eps are measured, block by block. The adjacency and everything after it
+ * are those of the windowed path. */
+#define PARTITION_MIN 2048
+#define PARTITION_GROUPS 48
+
+static int cluster_dbscan_adjacency (const Block *b, guint64 *adj, int *count, double eps, int min_samples,
+                                     const gint32 *idx, int *label, int *wlo, int *whi);
+
+static int
+cluster_dbscan_partitioned (const Block *b0, double eps, int min_samples, const gint32 *idx, int *label)
+{
+  int n = b0->n, d = b0->d, P = MIN (PARTITION_GROUPS, MAX (2, n / 256)), words = (n + 63) / 64;
+  double eps2 = eps * eps;
+  g_autofree double *mind = g_new (double, n);
+  g_autofree int *group = g_new (int, n);
+  g_autofree int *centre = g_new (int, P);
+  g_autofree double *radius = g_new0 (double, P);
+  g_autofree int *start = g_new0 (int, P + 1);
+  g_autofree int *perm = g_new (int, n);
+  g_autofree double *acc = g_new (double, n);
+  g_autofree double *nrm = g_new (double, n);
+  g_autofree double *D = g_new (double, (gsize) ROWS_PER_BLOCK * n);
+  g_autofree guint64 *adj = g_new0 (guint64, (gsize) n * words);
+  g_autofree int *count = g_new0 (int, n);
+  g_autofree int *wlo = g_new0 (int, n);
+  g_autofree int *whi = g_new (int, n);
+  Block b = { 0 };
+  int c = 0, result;
+
+  /* farthest-point sampling; each point keeps its nearest centre */
+  for (int p = 0; p < n; p++)
+    mind[p] = INFINITY;
+  for (int k = 0; k < P; k++)
+    {
+      double far = -1;
+      centre[k] = c;
+      block_sqdist (b0, c, 0, n, acc);
+      for (int p = 0; p < n; p++)
+        {
+          if (acc[p] < mind[p])
+            {
+              mind[p] = acc[p];
+              group[p] = k;
+            }
+          if (mind[p] > far)
+            {
+              far = mind[p];
+              c = p;
+            }
+        }
+    }
+  for (int p = 0; p < n; p++)
+    {
+      radius[group[p]] = MAX (radius[group[p]], sqrt (mind[p]));
+      start[group[p] + 1]++;
+    }
+  for (int k = 0; k < P; k++)
+    start[k + 1] += start[k];
+  {
+    g_autofree int *fill = g_memdup2 (start, sizeof (int) * (P + 1));
+    for (int p = 0; p < n; p++)
+      perm[fill[group[p]]++] = p;
+  }
+  /* the points regrouped: positions of a ball are contiguous */
+  b.n = n;
+  b.d = d;
+  b.C = g_new (double, (gsize) n * d);
+  b.key = g_new0 (double, n);
+  b.local = g_new (int, n);
+  for (int q = 0; q < n; q++)
+    {
+      b.local[q] = b0->local[perm[q]];
+      for (int k = 0; k < d; k++)
+        b.C[(gsize) k * n + q] = b0->C[(gsize) k * n + perm[q]];
+    }
+  block_norms (&b, nrm);
+  for (int a = 0; a < P; a++)
+    for (int p0 = start[a]; p0 < start[a + 1]; p0 += ROWS_PER_BLOCK)
+      {
+        int np = MIN (ROWS_PER_BLOCK, start[a + 1] - p0);
+        for (int g2 = 0; g2 < P; g2++)
+          {
+            int j0 = start[g2], nj = start[g2 + 1] - start[g2];
+            double cd;
+            if (nj == 0)
+              continue;
+            block_sqdist (b0, centre[a], centre[g2], centre[g2] + 1, &cd);
+            if (sqrt (cd) - radius[a] - radius[g2] > eps * (1 + 1e-9))
+              continue;
+            block_rows (&b, nrm, p0, np, j0, nj, eps2, D);
+            for (int i = 0; i < np; i++)
+              count[p0 + i] += row_bits (D + (gsize) i * nj, j0, nj, eps2, adj + (gsize) (p0 + i) * words);
+          }
+      }
+  for (int p = 0; p < n; p++)
+    {
+      whi[p] = n;
+      if (!(adj[(gsize) p * words + (p >> 6)] >> (p & 63) & 1))
+        {
+          adj[(gsize) p * words + (p >> 6)] |= G_GUINT64_CONSTANT (1) << (p & 63);
+          count[p]++;
+        }
+    }
+  result = cluster_dbscan_adjacency (&b, adj, count, eps, min_samples, idx, label, wlo, whi);
+  block_clear (&b);
+  return result;
+}
+
+/* From an adjacency bit matrix (rows' set bits within [wlo, whi), the
+ * point itself included) and the neighbour counts: core points, their
+ * components breadth-first, border points to their nearest core. */
+static int
+cluster_dbscan_adjacency (const Block *b, guint64 *adj, int *count, double eps, int min_samples,
+                          const gint32 *idx, int *label, int *wlo, int *whi)
+{
+  int n = b->n, words = (n + 63) / 64;
+  g_autofree gboolean *core = g_new (gboolean, n);
+  g_autofree int *parent = g_new (int, n);
+  g_autofree int *best_core = g_new (int, n);
+  g_autofree double *best_d = g_new (double, n);
+
+  for (int p = 0; p < n; p++)
+    {
+      core[p] = count[p] >= min_samples;
+      parent[p] = p;
+      best_core[p] = -1;
+      best_d[p] = INFINITY;
+    }
+  {
+      /* components of the core points by a breadth-first search over the
+       * adjacency rows masked with the cores not yet reached: each row is
+       * read once, whatever the number of neighbours */
+      g_autofree guint64 *unvisited = g_new0 (guint64, words);
+      g_autofree guint64 *coremask = g_new0 (guint64, words);
+      g_autofree int *queue = g_new (int, n);
+      for (int p = 0; p < n; p++)
+        if (core[p])
+          {
+            unvisited[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
+            coremask[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
+          }
+      for (int p = 0; p < n; p++)
+        {
+          int head = 0, tail = 0;
+          if (!(unvisited[p >> 6] >> (p & 63) & 1))
+            continue;
+          unvisited[p >> 6] &= ~(G_GUINT64_CONSTANT (1) << (p & 63));
+          queue[tail++] = p;
+          while (head < tail)
+            {
+              int u = queue[head++];
+              const guint64 *bits = adj + (gsize) u * words;
+              parent[u] = p;
+              for (int w = wlo[u] >> 6; w <= (whi[u] - 1) >> 6 && w < words; w++)
+                {
+                  guint64 m = bits[w] & unvisited[w];
+                  unvisited[w] &= ~m;
+                  while (m)
+                    {
+                      queue[tail++] = w * 64 + __builtin_ctzll (m);
+                      m &= m - 1;
+                    }
+                }
+            }
+        }
+      for (int p = 0; p < n; p++)
+        {
+          const guint64 *bits = adj + (gsize) p * words;
+          if (core[p])
+            continue;
+          for (int w = wlo[p] >> 6; w <= (whi[p] - 1) >> 6 && w < words; w++)
+            {
+              guint64 m = bits[w] & coremask[w];
+              while (m)
+                {
+                  border_candidate (b, idx, p, w * 64 + __builtin_ctzll (m), best_core, best_d);
+                  m &= m - 1;
+                }
+            }
+        }
+    }
+  return label_components (b, parent, core, best_core, label);
+}
+
 static int
 cluster_dbscan (const Block *b, double eps, int min_samples, const gint32 *idx, int *label)
 {
@@ -874,6 +1062,8 @@ cluster_dbscan (const Block *b, double eps, int min_samples, const gint32 *idx, 
   g_autofree int *best_core = g_new (int, n);
   g_autofree double *best_d = g_new (double, n);
 
+  if (n >= PARTITION_MIN && n <= BITSET_MAX && b->d >= 4)
+    return cluster_dbscan_partitioned (b, eps, min_samples, idx, label);
   block_norms (b, nrm);
   for (int p = 0; p < n; p++)
     {
@@ -934,59 +1124,7 @@ cluster_dbscan (const Block *b, double eps, int min_samples, const gint32 *idx, 
           core[p] = count[p] >= min_samples;
     }
   if (bitset)
-    {
-      /* components of the core points by a breadth-first search over the
-       * adjacency rows masked with the cores not yet reached: each row is
-       * read once, whatever the number of neighbours */
-      g_autofree guint64 *unvisited = g_new0 (guint64, words);
-      g_autofree guint64 *coremask = g_new0 (guint64, words);
-      g_autofree int *queue = g_new (int, n);
-      for (int p = 0; p < n; p++)
-        if (core[p])
-          {
-            unvisited[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
-            coremask[p >> 6] |= G_GUINT64_CONSTANT (1) << (p & 63);
-          }
-      for (int p = 0; p < n; p++)
-        {
-          int head = 0, tail = 0;
-          if (!(unvisited[p >> 6] >> (p & 63) & 1))
-            continue;
-          unvisited[p >> 6] &= ~(G_GUINT64_CONSTANT (1) << (p & 63));
-          queue[tail++] = p;
-          while (head < tail)
-            {
-              int u = queue[head++];
-              const guint64 *bits = adj + (gsize) u * words;
-              parent[u] = p;
-              for (int w = wlo[u] >> 6; w <= (whi[u] - 1) >> 6 && w < words; w++)
-                {
-                  guint64 m = bits[w] & unvisited[w];
-                  unvisited[w] &= ~m;
-                  while (m)
-                    {
-                      queue[tail++] = w * 64 + __builtin_ctzll (m);
-                      m &= m - 1;
-                    }
-                }
-            }
-        }
-      for (int p = 0; p < n; p++)
-        {
-          const guint64 *bits = adj + (gsize) p * words;
-          if (core[p])
-            continue;
-          for (int w = wlo[p] >> 6; w <= (whi[p] - 1) >> 6 && w < words; w++)
-            {
-              guint64 m = bits[w] & coremask[w];
-              while (m)
-                {
-                  border_candidate (b, idx, p, w * 64 + __builtin_ctzll (m), best_core, best_d);
-                  m &= m - 1;
-                }
-            }
-        }
-    }
+    return cluster_dbscan_adjacency (b, adj, count, eps, min_samples, idx, label, wlo, whi);
   return label_components (b, parent, core, best_core, label);
 }
 

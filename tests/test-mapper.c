@@ -357,13 +357,15 @@ brute_dbscan (const double *X, int n, int d, double eps, int ms)
   return set;
 }
 
-/* Both neighbour searches (direct sums for small elements, blocked GEMM with
- * an exact re-check near eps for large ones) against the brute force. */
+/* Every neighbour search (direct sums for small elements, blocked GEMM over
+ * a sweep window with an exact re-check near eps, and GEMM over pairs of
+ * balls for large elements) against the brute force. */
 static void
 test_dbscan_brute (void)
 {
-  const int sizes[2] = { 500, 1600 };
-  for (int t = 0; t < 2; t++)
+  /* direct sums, windowed GEMM, and balls (above 2048 points) */
+  const int sizes[3] = { 500, 1600, 3000 };
+  for (int t = 0; t < 3; t++)
     {
       const int n = sizes[t], d = 8;
       g_autoptr(GRand) r = g_rand_new_with_seed (13 + t);
