@@ -27,7 +27,7 @@ struct _CsMapperPage
   GPtrArray       *category_checks;    /* GtkCheckButton, one per category */
   GtkDropDown     *lens1_drop, *lens2_drop, *cover_drop, *cluster_drop, *colour_drop;
   GtkSpinButton   *intervals_spin, *overlap_spin, *eps_spin, *min_samples_spin, *min_inter_spin;
-  GtkStringList   *lens1_model, *lens2_model;
+  GtkStringList   *lens1_model, *lens2_model, *colour_model;
   GPtrArray       *lens_specs;         /* char*: spec of each lens1 entry */
   GtkDrawingArea  *area;
   GtkLabel        *status_label;
@@ -43,6 +43,9 @@ struct _CsMapperPage
   int             *point_group;        /* [n_points] index into group_names */
   GStrv            group_names;
   double          *lens_values;        /* [n_points, n_lenses] */
+  int              n_proj;             /* concept projections for colouring */
+  double          *proj_values;        /* [n_points, n_proj]: g·ℓ̄/‖ℓ̄‖² */
+  GStrv            proj_names;         /* [n_proj] category names */
   GStrv            lens_names;
   gboolean        *highlight;          /* [n_nodes], from the projection's selection */
   int              selected, hover;
@@ -93,6 +96,16 @@ graph_data_init (GraphData *d, CsMapperPage *self, gboolean interactive)
   if (colour == 0 && self->group_names)
     for (guint k = 0; self->group_names[k]; k++)
       g_ptr_array_add (d->names, g_markup_escape_text (self->group_names[k], -1));
+  else if (colour >= 3 && (int) colour - 3 < self->n_proj && self->proj_values)
+    {
+      int c = (int) colour - 3;
+      g_autofree char *spec = g_strdup_printf ("vector:%s", self->proj_names[c]);
+      g_autofree char *lm = cs_mapper_lens_markup (spec);
+      values = g_new (double, MAX (1, self->graph->n_points));
+      for (gint64 i = 0; i < self->graph->n_points; i++)
+        values[i] = self->proj_values[i * self->n_proj + c];
+      d->value_label = g_strdup_printf (_("mean %s"), lm);
+    }
   else
     {
       int l = colour == 2 && nl > 1 ? 1 : 0;
@@ -304,10 +317,14 @@ typedef struct
   char            *lens_spec[2];
   double          *lens_vec[2];  /* ℓ̄ for vector lenses */
   CsMapperParams   params;
+  int              n_proj;
+  double          *proj_vecs;    /* [n_proj, d] ℓ̄ of the estimated categories */
+  GStrv            proj_names;
   /* results */
   CsMapperGraph   *graph;
   double          *lens;
   GStrv            lens_names;
+  double          *proj;         /* [n, n_proj] */
 } BuildJob;
 
 static void
@@ -327,6 +344,9 @@ build_job_free (gpointer p)
   cs_mapper_graph_free (j->graph);
   g_free (j->lens);
   g_strfreev (j->lens_names);
+  g_free (j->proj_vecs);
+  g_strfreev (j->proj_names);
+  g_free (j->proj);
   g_free (j);
 }
 
@@ -364,6 +384,25 @@ build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
       return;
     }
   cs_mapper_layout (j->graph, 0);
+  if (j->n_proj > 0)
+    {
+      int dd = j->space->d;
+      j->proj = g_new (double, (gsize) j->n * j->n_proj);
+      for (int c = 0; c < j->n_proj; c++)
+        {
+          const double *v = j->proj_vecs + (gsize) c * dd;
+          double nn = 0;
+          for (int k = 0; k < dd; k++)
+            nn += v[k] * v[k];
+          for (int i = 0; i < j->n; i++)
+            {
+              double s2 = 0;
+              for (int k = 0; k < dd; k++)
+                s2 += X[(gsize) i * dd + k] * v[k];
+              j->proj[(gsize) i * j->n_proj + c] = nn > 0 ? s2 / nn : 0;
+            }
+        }
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -377,8 +416,13 @@ set_status (CsMapperPage *self, const char *text, gboolean busy)
 
 static void
 install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group, GStrv group_names,
-               double *lens, GStrv lens_names)
+               double *lens, GStrv lens_names, int n_proj, double *proj, GStrv proj_names)
 {
+  g_free (self->proj_values);
+  g_strfreev (self->proj_names);
+  self->n_proj = proj ? n_proj : 0;
+  self->proj_values = proj;
+  self->proj_names = proj_names;
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
   g_free (self->token_ids);
   g_free (self->point_group);
@@ -433,7 +477,8 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_clear_pointer (&self->error, g_free);
   install_graph (self, g_steal_pointer (&j->graph), g_steal_pointer (&j->ids), g_steal_pointer (&j->group),
-                 g_steal_pointer (&j->group_names), g_steal_pointer (&j->lens), g_steal_pointer (&j->lens_names));
+                 g_steal_pointer (&j->group_names), g_steal_pointer (&j->lens), g_steal_pointer (&j->lens_names),
+                 j->n_proj, g_steal_pointer (&j->proj), g_steal_pointer (&j->proj_names));
 }
 
 static const char *
@@ -501,6 +546,19 @@ start_build (CsMapperPage *self)
         if (c >= 0 && geo->vectors[c].estimated)
           j->lens_vec[l] = g_memdup2 (geo->vectors[c].lbar, sizeof (double) * geo->d);
       }
+  {
+    g_autoptr(GPtrArray) names = g_ptr_array_new ();
+    j->proj_vecs = g_new (double, (gsize) MAX (1, geo->categories->items->len) * geo->d);
+    for (guint c = 0; c < geo->categories->items->len; c++)
+      if (geo->vectors[c].estimated)
+        {
+          memcpy (j->proj_vecs + (gsize) j->n_proj * geo->d, geo->vectors[c].lbar, sizeof (double) * geo->d);
+          g_ptr_array_add (names, g_strdup (cs_category_set_get (geo->categories, c)->name));
+          j->n_proj++;
+        }
+    g_ptr_array_add (names, NULL);
+    j->proj_names = (GStrv) g_ptr_array_steal (names, NULL);
+  }
   j->params.intervals = gtk_spin_button_get_value_as_int (self->intervals_spin);
   j->params.overlap = gtk_spin_button_get_value (self->overlap_spin);
   j->params.cover = gtk_drop_down_get_selected (self->cover_drop) == 1 ? CS_COVER_BALANCED : CS_COVER_UNIFORM;
@@ -562,6 +620,7 @@ fill_from_geometry (CsMapperPage *self)
   gtk_string_list_splice (self->lens1_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->lens1_model)), NULL);
   gtk_string_list_splice (self->lens2_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->lens2_model)), NULL);
   gtk_string_list_append (self->lens2_model, _("None"));
+  gtk_string_list_splice (self->colour_model, 3, g_list_model_get_n_items (G_LIST_MODEL (self->colour_model)) - 3, NULL);
   if (geo)
     {
       for (guint i = 0; i < geo->categories->items->len; i++)
@@ -587,6 +646,7 @@ fill_from_geometry (CsMapperPage *self)
             g_ptr_array_add (self->lens_specs, g_strdup_printf ("vector:%s", c->name));
             gtk_string_list_append (self->lens1_model, label);
             gtk_string_list_append (self->lens2_model, label);
+            gtk_string_list_append (self->colour_model, label);
           }
     }
   for (guint k = 0; k < G_N_ELEMENTS (extra); k++)
@@ -979,8 +1039,48 @@ cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
   install_graph (self, graph, g_steal_pointer (&ids), g_steal_pointer (&group), g_steal_pointer (&names),
-                 g_steal_pointer (&lens), g_steal_pointer (&lens_names));
+                 g_steal_pointer (&lens), g_steal_pointer (&lens_names), 0, NULL, NULL);
   return TRUE;
+}
+
+/* ---- colour ---- */
+
+gboolean
+cs_mapper_page_set_colour (CsMapperPage *self, const char *what)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->colour_model));
+  if (g_str_equal (what, "categories"))
+    gtk_drop_down_set_selected (self->colour_drop, 0);
+  else if (g_str_equal (what, "lens1"))
+    gtk_drop_down_set_selected (self->colour_drop, 1);
+  else if (g_str_equal (what, "lens2"))
+    gtk_drop_down_set_selected (self->colour_drop, 2);
+  else if (g_str_has_prefix (what, "vector:"))
+    {
+      for (int c = 0; c < self->n_proj; c++)
+        if (g_str_equal (self->proj_names[c], what + 7) && (guint) (c + 3) < n)
+          {
+            gtk_drop_down_set_selected (self->colour_drop, c + 3);
+            return TRUE;
+          }
+      return FALSE;
+    }
+  else
+    return FALSE;
+  return TRUE;
+}
+
+double
+cs_mapper_page_node_colour_value (CsMapperPage *self, int node)
+{
+  GraphData d;
+  double v;
+  if (!self->graph || node < 0 || node >= self->graph->n_nodes)
+    return NAN;
+  graph_data_init (&d, self, FALSE);
+  v = d.mf.values ? d.mf.values[node] : NAN;
+  graph_data_clear (&d);
+  return v;
 }
 
 /* ---- getters ---- */
@@ -1132,7 +1232,9 @@ cs_mapper_page_init (CsMapperPage *self)
   self->min_samples_spin = spin (grid, 2, _("Min samples"), 1, 1000, 1, 5, 0, self);
   self->min_inter_spin = spin (grid, 3, _("Min shared points"), 1, 1000, 1, 1, 0, self);
   {
-    GtkWidget *d = gtk_drop_down_new_from_strings (colours_t);
+    GtkWidget *d;
+    self->colour_model = gtk_string_list_new (colours_t);
+    d = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->colour_model)), NULL);
     g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (colour_changed), self);
     self->colour_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 4, _("Colour"), d));
   }
@@ -1257,6 +1359,9 @@ cs_mapper_page_dispose (GObject *object)
   g_clear_pointer (&self->lens_specs, g_ptr_array_unref);
   g_clear_object (&self->lens1_model);
   g_clear_object (&self->lens2_model);
+  g_clear_object (&self->colour_model);
+  g_clear_pointer (&self->proj_values, g_free);
+  g_clear_pointer (&self->proj_names, g_strfreev);
   G_OBJECT_CLASS (cs_mapper_page_parent_class)->dispose (object);
 }
 

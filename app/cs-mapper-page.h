@@ -45,6 +45,13 @@ void                 cs_mapper_page_select_node       (CsMapperPage   *self,
                                                        int             node);
 int                  cs_mapper_page_get_selected_node (CsMapperPage   *self);
 char                *cs_mapper_page_dup_members_text  (CsMapperPage   *self);
+/* Node colours: "categories" (pies), "lens1", "lens2" or "vector:NAME" (the
+ * mean of g·ℓ̄/‖ℓ̄‖² over a node's tokens); FALSE when there is no such
+ * choice. The value a node is coloured by (NAN for pies). */
+gboolean             cs_mapper_page_set_colour        (CsMapperPage   *self,
+                                                       const char     *what);
+double               cs_mapper_page_node_colour_value (CsMapperPage   *self,
+                                                       int             node);
 /* Nodes highlighted by the projection's selection ([n_nodes]), or NULL. */
 const gboolean      *cs_mapper_page_get_highlight     (CsMapperPage   *self);
 gboolean             cs_mapper_page_export            (CsMapperPage   *self,

@@ -2,6 +2,7 @@
  * checks what it shows and renders it to a PNG that is inspected and kept. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,6 +324,33 @@ check_mapper_page (Fixture *f)
   g_assert_cmpuint (marked->len, ==, (guint) g->nodes[big].n_members);
   for (int t = 0; t < g->nodes[big].n_members; t++)
     g_assert_cmpint (g_array_index (marked, gint32, t), ==, ids[g->nodes[big].members[t]]);
+  /* colour by a concept the lenses do not use: the node's value is the mean
+   * of g·ℓ̄_fish/‖ℓ̄_fish‖² over its tokens, computed here from the rows of g */
+  {
+    int fish = cs_category_set_find (geo->categories, "fish");
+    const double *lb = geo->vectors[fish].lbar;
+    CsGeometrySpace *space = cs_geometry_page_get_space (gp);
+    g_autofree double *rows = g_new (double, (gsize) g->nodes[big].n_members * space->d);
+    g_autofree gint32 *tok_ids = g_new (gint32, g->nodes[big].n_members);
+    double want = 0, nn = 0;
+    for (int t = 0; t < g->nodes[big].n_members; t++)
+      tok_ids[t] = ids[g->nodes[big].members[t]];
+    cs_geometry_g_rows (space, tok_ids, g->nodes[big].n_members, rows);
+    for (int k = 0; k < space->d; k++)
+      nn += lb[k] * lb[k];
+    for (int t = 0; t < g->nodes[big].n_members; t++)
+      {
+        double s2 = 0;
+        for (int k = 0; k < space->d; k++)
+          s2 += rows[(gsize) t * space->d + k] * lb[k];
+        want += s2 / nn / g->nodes[big].n_members;
+      }
+    g_assert_true (cs_mapper_page_set_colour (mp, "vector:fish"));
+    g_assert_cmpfloat (fabs (cs_mapper_page_node_colour_value (mp, big) - want), <, 1e-9);
+    g_assert_false (cs_mapper_page_set_colour (mp, "vector:unicorn"));
+    g_assert_true (cs_mapper_page_set_colour (mp, "categories"));
+    g_assert_true (isnan (cs_mapper_page_node_colour_value (mp, big)));
+  }
   /* the reverse: a rubber band around one of the node's tokens on the
    * projection highlights exactly the nodes holding a selected token */
   {
