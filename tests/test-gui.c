@@ -605,6 +605,31 @@ check_window (gpointer data)
           f->frame_at_change + 2)
         return G_SOURCE_CONTINUE;
       check_mapper_rendered (f);
+      /* a node clicked again, then the Geometry page shows its tokens ringed */
+      {
+        CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+        const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
+        int big = 0;
+        for (int v = 1; v < g->n_nodes; v++)
+          if (g->nodes[v].n_members > g->nodes[big].n_members)
+            big = v;
+        cs_mapper_page_select_node (mp, big);
+      }
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
+      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      f->phase = 14;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 14)
+    {
+      g_autofree char *png = artifact_path (german ? "geometry-linked-de.png" : "geometry-linked.png");
+      g_autoptr(GError) error = NULL;
+      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
+          f->frame_at_change + 2)
+        return G_SOURCE_CONTINUE;
+      cs_window_save_png (f->window, png, &error);
+      g_assert_no_error (error);
+      assert_png_has_content (png);
       /* the Steering page: the animal − plant vector over all layers */
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "steering");
       cs_steering_page_run (cs_window_get_steering_page (f->window), "animal-vs-plant", "0-3", "-4,-2,0,2,4",
