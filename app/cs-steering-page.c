@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "conceptscope"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cs-figure.h"
 #include "cs-paths.h"
 #include "cs-sae.h"
+#include "cs-sae-train.h"
 #include "cs-steering-page.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"
@@ -32,7 +34,7 @@ struct _CsSteeringPage
   GtkCheckButton  *normalise_check;
   GtkSpinButton   *from_spin;
   GtkLabel        *sae_label;
-  GtkWidget       *sae_button, *run_button, *cancel_button;
+  GtkWidget       *sae_button, *train_button, *run_button, *cancel_button;
   GtkProgressBar  *progress_bar;
   GtkLabel        *status_label;
   GtkStack        *stack;
@@ -260,6 +262,194 @@ sae_clicked (CsSteeringPage *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
 }
 
+/* ---- training an SAE ---- */
+
+static void set_busy (CsSteeringPage *self, gboolean busy);
+static gboolean update_progress (gpointer data);
+
+typedef struct
+{
+  CsModel          *model;
+  char             *text_path;
+  char             *capture;
+  int               layer;
+  CsSaeTrainOptions options;
+  char             *folder;
+  gint             *progress;
+  CsSaeTrainStatus  last;
+} TrainJob;
+
+static void
+train_job_free (gpointer p)
+{
+  TrainJob *j = p;
+  g_clear_object (&j->model);
+  g_free (j->text_path);
+  g_free (j->capture);
+  g_free (j->folder);
+  g_free (j);
+}
+
+static void
+collect_progress (double f, gpointer data)
+{
+  TrainJob *j = data;
+  g_atomic_int_set (j->progress, (int) (300 * f));
+}
+
+static void
+train_progress (const CsSaeTrainStatus *st, gpointer data)
+{
+  TrainJob *j = data;
+  j->last = *st;
+  g_atomic_int_set (j->progress, 300 + (int) (700.0 * st->step / MAX (1, st->steps)));
+}
+
+static void
+train_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  TrainJob *j = task_data;
+  GError *error = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  g_autoptr(CsSae) sae = NULL;
+  g_autofree char *dir = NULL, *scratch = NULL;
+  const char *tp = cs_model_get_tokenizer_path (j->model);
+  gint64 rows = 0;
+
+  if (!tp || !(tok = cs_tokenizer_load (tp, &error)))
+    {
+      if (!error)
+        error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                             _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
+      g_task_return_error (task, error);
+      return;
+    }
+  dir = g_dir_make_tmp ("conceptscope-sae-XXXXXX", &error);
+  if (!dir)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  scratch = g_build_filename (dir, "activations.h5", NULL);
+  if (cs_sae_collect (j->model, tok, j->text_path, j->capture, 300000, scratch, &rows, collect_progress, j,
+                      cancellable, &error))
+    sae = cs_sae_train_h5 (scratch, "/acts", &j->options, train_progress, j, cancellable, &error);
+  g_unlink (scratch);
+  g_rmdir (dir);
+  if (!sae)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sae->hook_layer = j->layer;
+  sae->hook_name = g_strdup_printf ("blocks.%d.hook_resid_post", j->layer);
+  if (!cs_sae_save (sae, j->folder, cs_model_get_name (j->model), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+train_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CsSteeringPage *self = CS_STEERING_PAGE (source);
+  g_autoptr(GError) error = NULL;
+  TrainJob *j = g_task_get_task_data (G_TASK (result));
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    return;
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error) || !cs_steering_page_load_sae (self, j->folder, &error))
+    {
+      g_free (self->error);
+      self->error = g_strdup (error->message);
+      gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  g_clear_pointer (&self->error, g_free);
+  {
+    g_autofree char *text = g_strdup_printf (_("Trained an SAE at layer %d: fraction of variance unexplained %.3f, "
+                                               "L0 %.1f; saved in %s"),
+                                             j->layer, j->last.fvu, j->last.l0, j->folder);
+    gtk_label_set_text (self->status_label, text);
+  }
+}
+
+void
+cs_steering_page_train_sae (CsSteeringPage *self, const char *text_path, int layer, int d_sae, int epochs)
+{
+  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  TrainJob *j;
+
+  if (!model)
+    {
+      gtk_label_set_text (self->status_label, _("Open a model first"));
+      return;
+    }
+  layer = CLAMP (layer, 0, cs_model_get_config (model)->n_layers - 1);
+  j = g_new0 (TrainJob, 1);
+  j->model = g_object_ref (model);
+  j->text_path = g_strdup (text_path);
+  j->layer = layer;
+  j->capture = g_strdup_printf ("resid_post.%d", layer);
+  j->options = (CsSaeTrainOptions) CS_SAE_TRAIN_OPTIONS_INIT;
+  j->options.d_sae = d_sae;
+  j->options.l1 = 1.0;
+  j->options.lr = 4e-3;
+  j->options.epochs = epochs;
+  {
+    g_autofree char *name = g_strdup_printf ("%s-resid_post.%d-%s", cs_model_get_name (model), layer, stamp);
+    j->folder = g_build_filename (g_get_user_data_dir (), "conceptscope", "saes", name, NULL);
+  }
+  j->progress = &self->progress_permille;
+  g_atomic_int_set (&self->progress_permille, 0);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  {
+    g_autofree char *msg = g_strdup_printf (_("Collecting activations at layer %d and training an SAE…"), layer);
+    gtk_label_set_text (self->status_label, msg);
+  }
+  if (!self->progress_source)
+    self->progress_source = g_timeout_add (100, update_progress, self);
+  task = g_task_new (self, self->cancellable, train_done, NULL);
+  g_task_set_task_data (task, j, train_job_free);
+  g_task_run_in_thread (task, train_thread);
+}
+
+static void
+train_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CsSteeringPage *self = user_data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *p = g_file_get_path (f);
+      int layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
+      cs_steering_page_train_sae (self, p, layer >= 0 ? layer : 1, 1024, 2);
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+train_clicked (CsSteeringPage *self)
+{
+  GtkFileChooserNative *c = gtk_file_chooser_native_new (_("Text to Train an SAE on (one prompt per line)"),
+                                                         GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Train"), _("_Cancel"));
+  g_signal_connect (c, "response", G_CALLBACK (train_response), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+}
+
 /* ---- running ---- */
 
 typedef struct
@@ -375,6 +565,7 @@ set_busy (CsSteeringPage *self, gboolean busy)
   gtk_widget_set_visible (self->cancel_button, busy);
   gtk_widget_set_sensitive (self->run_button, !busy);
   gtk_widget_set_sensitive (self->sae_button, !busy);
+  gtk_widget_set_sensitive (self->train_button, !busy);
   if (!busy)
     g_clear_handle_id (&self->progress_source, g_source_remove);
 }
@@ -625,6 +816,12 @@ cs_steering_page_get_error (CsSteeringPage *self)
   return self->error;
 }
 
+const CsSae *
+cs_steering_page_get_sae (CsSteeringPage *self)
+{
+  return self->sae;
+}
+
 const CsSteerReport *
 cs_steering_page_get_report (CsSteeringPage *self)
 {
@@ -817,6 +1014,12 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->sae_label));
   gtk_box_append (GTK_BOX (row), self->sae_button);
   gtk_box_append (GTK_BOX (side), row);
+  self->train_button = gtk_button_new_with_mnemonic (_("_Train SAE on a Text File…"));
+  gtk_widget_set_tooltip_text (self->train_button,
+                               _("Collects the model's activations over the file's lines at the effects layer "
+                                 "(layer 1 when automatic) and trains a 1024-feature SAE on them"));
+  g_signal_connect_swapped (self->train_button, "clicked", G_CALLBACK (train_clicked), self);
+  gtk_box_append (GTK_BOX (side), self->train_button);
 
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_set_margin_top (row, 12);

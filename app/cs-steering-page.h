@@ -29,6 +29,8 @@ void                 cs_steering_page_cancel       (CsSteeringPage *self);
 gboolean             cs_steering_page_get_busy     (CsSteeringPage *self);
 const char          *cs_steering_page_get_error    (CsSteeringPage *self);
 const CsSteerReport *cs_steering_page_get_report   (CsSteeringPage *self);
+/* The SAE the runs use (loaded, trained, or the sample model's), or NULL. */
+const CsSae         *cs_steering_page_get_sae      (CsSteeringPage *self);
 void                 cs_steering_page_show_figure  (CsSteeringPage *self,
                                                     CsSteerFigureKind kind);
 /* The drawing area of the visible figure (describe_at's coordinates). */
@@ -48,6 +50,14 @@ gboolean             cs_steering_page_export       (CsSteeringPage *self,
 gboolean             cs_steering_page_load_sae     (CsSteeringPage *self,
                                                     const char     *folder,
                                                     GError        **error);
+/* Collects activations at resid_post.layer over the lines of a text file,
+ * trains an SAE in the background (progress, Cancel), saves it under the
+ * user's data folder (conceptscope/saes/) and loads it for the runs. */
+void                 cs_steering_page_train_sae    (CsSteeringPage *self,
+                                                    const char     *text_path,
+                                                    int             layer,
+                                                    int             d_sae,
+                                                    int             epochs);
 gboolean             cs_steering_page_save_to      (CsSteeringPage *self,
                                                     const char     *path,
                                                     GError        **error);

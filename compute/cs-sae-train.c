@@ -3,6 +3,7 @@
 #include "cs-sae-train.h"
 #include "cs-backend.h"
 #include "cs-error.h"
+#include "cs-forward.h"
 #include "cs-hdf5.h"
 
 #include <cblas.h>
@@ -328,6 +329,87 @@ fail:
   g_free (g.b_enc);
   g_free (g.b_dec);
   return ok ? g_steal_pointer (&s) : NULL;
+}
+
+/* Runs the prompts of a text file (one per line) through the model and
+ * appends every token's activation at the hook to a scratch HDF5 file. */
+gboolean
+cs_sae_collect (CsModel *model, CsTokenizer *tok, const char *text_path, const char *capture, gint64 max_tokens,
+                const char *out_path, gint64 *n_rows, CsProgressFunc progress, gpointer progress_data,
+                GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(CsH5Appender) app = NULL;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  const char *caps[2] = { capture, NULL };
+  gint64 total = 0;
+
+  if (!g_file_get_contents (text_path, &text, NULL, error))
+    return FALSE;
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s is not UTF-8 text", text_path);
+      return FALSE;
+    }
+  app = cs_h5_appender_new (out_path, "acts", cfg->hidden, error);
+  if (!app)
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] || batch->len; i++)
+    {
+      if (lines[i] && total < max_tokens)
+        {
+          char *l = g_strstrip (lines[i]);
+          GArray *ids;
+          if (!*l)
+            continue;
+          ids = cs_tokenizer_encode (tok, l, TRUE, error);
+          if (!ids)
+            return FALSE;
+          if ((int) ids->len > cfg->max_positions)
+            g_array_set_size (ids, cfg->max_positions);
+          if (ids->len == 0)
+            {
+              g_array_unref (ids);
+              continue;
+            }
+          total += ids->len;
+          g_ptr_array_add (batch, ids);
+          if (batch->len < 32)
+            continue;
+        }
+      if (batch->len)
+        {
+          CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+          g_autoptr(CsForwardResult) r = NULL;
+          g_autofree const gint32 **ids = g_new (const gint32 *, batch->len);
+          g_autofree int *lens = g_new (int, batch->len);
+          const float *cap;
+          for (guint b = 0; b < batch->len; b++)
+            {
+              ids[b] = (const gint32 *) ((GArray *) batch->pdata[b])->data;
+              lens[b] = (int) ((GArray *) batch->pdata[b])->len;
+            }
+          opt.capture = caps;
+          opt.logits = CS_LOGITS_NONE;
+          r = cs_forward_run (model, ids, lens, (int) batch->len, &opt, cancellable, error);
+          if (!r)
+            return FALSE;
+          cap = cs_forward_result_get_capture (r, capture);
+          for (guint b = 0; b < batch->len; b++)
+            if (!cs_h5_appender_add (app, cap + (gsize) b * r->seq * cfg->hidden, lens[b], error))
+              return FALSE;
+          g_ptr_array_set_size (batch, 0);
+          if (progress)
+            progress (MIN (1.0, (double) total / MAX (1, MIN (max_tokens, (gint64) strlen (text) / 4))), progress_data);
+        }
+      if (!lines[i])
+        break;
+    }
+  *n_rows = (gint64) cs_h5_appender_rows (app);
+  return TRUE;
 }
 
 static gboolean

@@ -2,7 +2,10 @@
 
 #include <gio/gio.h>
 
+#include "cs-backend.h"
+#include "cs-model.h"
 #include "cs-sae.h"
+#include "cs-tokenizer.h"
 
 G_BEGIN_DECLS
 
@@ -64,6 +67,22 @@ CsSae   *cs_sae_train_h5    (const char              *path,
                              gpointer                 report_data,
                              GCancellable            *cancellable,
                              GError                 **error);
+
+/* Runs the prompts of a text file (one per line, each cut to the context)
+ * through the model in batches and appends every token's activation at the
+ * hook ("resid_post.L") to a [rows, d] dataset "/acts" of a scratch HDF5
+ * file, until max_tokens; *n_rows receives the count. */
+gboolean cs_sae_collect     (CsModel          *model,
+                             CsTokenizer      *tok,
+                             const char       *text_path,
+                             const char       *capture,
+                             gint64            max_tokens,
+                             const char       *out_h5,
+                             gint64           *n_rows,
+                             CsProgressFunc    progress,
+                             gpointer          progress_data,
+                             GCancellable     *cancellable,
+                             GError          **error);
 
 /* An SAELens folder: cfg.json and sae_weights.safetensors (float32). */
 gboolean cs_sae_save        (CsSae            *sae,

@@ -654,6 +654,32 @@ check_window (gpointer data)
           f->frame_at_change + 2)
         return G_SOURCE_CONTINUE;
       check_steering_rendered (f);
+      /* train a small SAE from a text file in the application */
+      {
+        g_autofree char *text = artifact_path ("sae-train.txt");
+        GString *lines = g_string_new (NULL);
+        const char *words[] = { "dog", "cat", "oak", "rose", "sparrow", "salmon", "fern", "horse" };
+        for (int i = 0; i < 60; i++)
+          g_string_append_printf (lines, "A %s is a kind of %s.\n", words[i % 8], words[(i * 3 + 1) % 8]);
+        g_assert_true (g_file_set_contents (text, lines->str, -1, NULL));
+        g_string_free (lines, TRUE);
+        cs_steering_page_train_sae (cs_window_get_steering_page (f->window), text, 2, 64, 1);
+        g_assert_true (cs_steering_page_get_busy (cs_window_get_steering_page (f->window)));
+      }
+      f->phase = 15;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 15)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      const CsSae *sae;
+      if (cs_steering_page_get_busy (sp))
+        return G_SOURCE_CONTINUE;
+      g_assert_null (cs_steering_page_get_error (sp));
+      sae = cs_steering_page_get_sae (sp);
+      g_assert_nonnull (sae);
+      g_assert_cmpint (sae->d_sae, ==, 64);
+      g_assert_cmpint (sae->hook_layer, ==, 2);
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
       /* recompute with other parameters and a category of our own */
       cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "animal", 1.0, 1, 10, "farm",
@@ -776,6 +802,11 @@ main (int argc, char **argv)
   if (german)
     g_setenv ("LC_ALL", "C.UTF-8", TRUE);
   g_setenv ("GTK_THEME", "Adwaita", TRUE);
+  {
+    /* SAEs trained in the test land here, not in the user's data folder */
+    g_autofree char *xdg = g_build_filename (g_getenv ("CS_TEST_OUTPUT"), german ? "xdg-data-de" : "xdg-data", NULL);
+    g_setenv ("XDG_DATA_HOME", xdg, TRUE);
+  }
   cs_application_setup_i18n ();
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/window-on-sample-model", test_window_on_sample_model);
