@@ -816,34 +816,19 @@ cs_geometry_page_compute_json (CsGeometryPage *self, const char *path, double tr
 }
 
 static void
-json_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+json_chosen (GtkWidget *owner, const char *path)
 {
-  CsGeometryPage *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      if (path)
-        cs_geometry_page_compute_json (self, path, gtk_spin_button_get_value (self->fraction_spin),
-                                       (guint) gtk_spin_button_get_value_as_int (self->seed_spin),
-                                       gtk_spin_button_get_value_as_int (self->min_spin));
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
+  CsGeometryPage *self = CS_GEOMETRY_PAGE (owner);
+  cs_geometry_page_compute_json (self, path, gtk_spin_button_get_value (self->fraction_spin),
+                                 (guint) gtk_spin_button_get_value_as_int (self->seed_spin),
+                                 gtk_spin_button_get_value_as_int (self->min_spin));
 }
 
 static void
 load_json_clicked (CsGeometryPage *self)
 {
-  GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (_("Load Categories"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Category lists (JSON)"));
-  gtk_file_filter_add_pattern (filter, "*.json");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_signal_connect (chooser, "response", G_CALLBACK (json_chooser_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  cs_ui_choose_file (GTK_WIDGET (self), _("Load Categories"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL,
+                     _("Category lists (JSON)"), "*.json", json_chosen);
 }
 
 void

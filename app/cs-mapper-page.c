@@ -938,32 +938,20 @@ cs_mapper_page_save_json (CsMapperPage *self, const char *path, GError **error)
 }
 
 static void
-json_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+json_chosen (GtkWidget *owner, const char *path)
 {
-  CsMapperPage *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *p = g_file_get_path (f);
-      g_autoptr(GError) error = NULL;
-      if (!cs_mapper_page_save_json (self, p, &error))
-        set_status (self, error->message, FALSE);
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
+  CsMapperPage *self = CS_MAPPER_PAGE (owner);
+  g_autoptr(GError) error = NULL;
+  if (!cs_mapper_page_save_json (self, path, &error))
+    set_status (self, error->message, FALSE);
 }
 
 static void
 json_clicked (CsMapperPage *self)
 {
-  GtkFileChooserNative *c;
-  if (!self->graph)
-    return;
-  c = gtk_file_chooser_native_new (_("Save the Graph as JSON"), GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                   GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (c), "mapper-graph.json");
-  g_signal_connect (c, "response", G_CALLBACK (json_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+  if (self->graph)
+    cs_ui_choose_file (GTK_WIDGET (self), _("Save the Graph as JSON"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
+                       "mapper-graph.json", NULL, NULL, json_chosen);
 }
 
 gboolean

@@ -139,12 +139,6 @@ on_effects_motion (GtkEventControllerMotion *m, double x, double y, CsSteeringPa
 
 /* ---- the dataset ---- */
 
-static char *
-shipped_path (const char *name)
-{
-  g_autofree char *file = g_strdup_printf ("%s.json", name);
-  return g_build_filename (cs_paths_get_datadir (), "steering", file, NULL);
-}
 
 static void
 show_dataset_text (CsSteeringPage *self, const char *path)
@@ -173,8 +167,9 @@ on_dataset_selected (CsSteeringPage *self)
   guint i = gtk_drop_down_get_selected (self->dataset_drop);
   if (i < G_N_ELEMENTS (shipped))
     {
-      g_autofree char *p = shipped_path (shipped[i]);
-      show_dataset_text (self, p);
+      g_autofree char *p = cs_steer_shipped_dataset (shipped[i]);
+      if (p)
+        show_dataset_text (self, p);
       /* A/B sets are read at the answer letter */
       gtk_drop_down_set_selected (self->position_drop, g_str_has_suffix (shipped[i], "-ab") ? 1 : 0);
     }
@@ -193,27 +188,16 @@ on_dataset_edited (CsSteeringPage *self)
 }
 
 static void
-open_dataset_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+dataset_chosen (GtkWidget *owner, const char *path)
 {
-  CsSteeringPage *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *p = g_file_get_path (f);
-      show_dataset_text (self, p);
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
+  show_dataset_text (CS_STEERING_PAGE (owner), path);
 }
 
 static void
 open_dataset_clicked (CsSteeringPage *self)
 {
-  GtkFileChooserNative *c = gtk_file_chooser_native_new (_("Open a Steering Dataset"),
-                                                         GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  g_signal_connect (c, "response", G_CALLBACK (open_dataset_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+  cs_ui_choose_file (GTK_WIDGET (self), _("Open a Steering Dataset"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL,
+                     NULL, NULL, dataset_chosen);
 }
 
 /* ---- SAE ---- */
@@ -236,30 +220,19 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
 }
 
 static void
-sae_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+sae_chosen (GtkWidget *owner, const char *path)
 {
-  CsSteeringPage *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *p = g_file_get_path (f);
-      g_autoptr(GError) error = NULL;
-      if (!cs_steering_page_load_sae (self, p, &error))
-        gtk_label_set_text (self->status_label, error->message);
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
+  CsSteeringPage *self = CS_STEERING_PAGE (owner);
+  g_autoptr(GError) error = NULL;
+  if (!cs_steering_page_load_sae (self, path, &error))
+    gtk_label_set_text (self->status_label, error->message);
 }
 
 static void
 sae_clicked (CsSteeringPage *self)
 {
-  GtkFileChooserNative *c = gtk_file_chooser_native_new (_("Open an SAELens Folder"),
-                                                         GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"),
-                                                         _("_Cancel"));
-  g_signal_connect (c, "response", G_CALLBACK (sae_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+  cs_ui_choose_file (GTK_WIDGET (self), _("Open an SAELens Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                     _("_Open"), NULL, NULL, NULL, sae_chosen);
 }
 
 /* ---- training an SAE ---- */
@@ -426,28 +399,18 @@ cs_steering_page_train_sae (CsSteeringPage *self, const char *text_path, int lay
 }
 
 static void
-train_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+train_text_chosen (GtkWidget *owner, const char *path)
 {
-  CsSteeringPage *self = user_data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) f = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *p = g_file_get_path (f);
-      int layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
-      cs_steering_page_train_sae (self, p, layer >= 0 ? layer : 1, 1024, 2);
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
+  CsSteeringPage *self = CS_STEERING_PAGE (owner);
+  int layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
+  cs_steering_page_train_sae (self, path, layer >= 0 ? layer : 1, 1024, 2);
 }
 
 static void
 train_clicked (CsSteeringPage *self)
 {
-  GtkFileChooserNative *c = gtk_file_chooser_native_new (_("Text to Train an SAE on (one prompt per line)"),
-                                                         GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Train"), _("_Cancel"));
-  g_signal_connect (c, "response", G_CALLBACK (train_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (c));
+  cs_ui_choose_file (GTK_WIDGET (self), _("Text to Train an SAE on (one prompt per line)"),
+                     GTK_FILE_CHOOSER_ACTION_OPEN, _("_Train"), NULL, NULL, NULL, train_text_chosen);
 }
 
 /* ---- running ---- */
@@ -624,63 +587,6 @@ sort_effects (CsSteeringPage *self)
   redraw (self);
 }
 
-static GArray *
-parse_list (const char *text, gboolean integers, int n_layers, GError **error)
-{
-  GArray *a = g_array_new (FALSE, FALSE, integers ? sizeof (int) : sizeof (double));
-  g_auto(GStrv) parts = NULL;
-  if (integers && (!text || !*text || g_str_equal (g_strstrip ((char *) text), "all")))
-    {
-      for (int l = 0; l < n_layers; l++)
-        g_array_append_val (a, l);
-      return a;
-    }
-  parts = g_strsplit (text, ",", -1);
-  for (guint i = 0; parts[i]; i++)
-    {
-      char *p = g_strstrip (parts[i]), *end = NULL;
-      if (!*p)
-        continue;
-      if (integers)
-        {
-          long lo = strtol (p, &end, 10), hi = lo;
-          if (end != p && *end == '-')
-            hi = strtol (end + 1, &end, 10);
-          if (end == p || *end || lo < 0 || hi >= n_layers || lo > hi)
-            {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           _("Layers are “all”, a range like 0-3 or a list like 1,2 within 0 to %d"), n_layers - 1);
-              g_array_unref (a);
-              return NULL;
-            }
-          for (long l = lo; l <= hi; l++)
-            {
-              int li = (int) l;
-              g_array_append_val (a, li);
-            }
-        }
-      else
-        {
-          double m = g_ascii_strtod (p, &end);
-          if (end == p || *end || !isfinite (m))
-            {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           _("Multipliers are numbers separated by commas, like -4,-2,0,2,4"));
-              g_array_unref (a);
-              return NULL;
-            }
-          g_array_append_val (a, m);
-        }
-    }
-  if (a->len == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s",
-                   integers ? _("Give at least one layer") : _("Give at least one multiplier"));
-      g_array_unref (a);
-      return NULL;
-    }
-  return a;
-}
 
 static void
 start_run (CsSteeringPage *self)
@@ -706,8 +612,9 @@ start_run (CsSteeringPage *self)
   j = g_new0 (RunJob, 1);
   j->dataset = cs_steer_dataset_parse (text, -1, gtk_label_get_text (self->dataset_label), &error);
   if (!j->dataset ||
-      !(j->layers = parse_list (gtk_editable_get_text (GTK_EDITABLE (self->layers_entry)), TRUE, n_layers, &error)) ||
-      !(j->mults = parse_list (gtk_editable_get_text (GTK_EDITABLE (self->mult_entry)), FALSE, 0, &error)))
+      !(j->layers = cs_steer_parse_layers (gtk_editable_get_text (GTK_EDITABLE (self->layers_entry)), n_layers,
+                                           &error)) ||
+      !(j->mults = cs_steer_parse_multipliers (gtk_editable_get_text (GTK_EDITABLE (self->mult_entry)), &error)))
     {
       gtk_label_set_text (self->status_label, error->message);
       j->layers = j->layers ? j->layers : g_array_new (FALSE, FALSE, sizeof (int));

@@ -1,3 +1,5 @@
+#include <glib/gi18n.h>
+
 #include "cs-ui.h"
 
 GtkWidget *
@@ -20,4 +22,48 @@ cs_ui_labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
   gtk_widget_set_hexpand (w, TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
   return w;
+}
+
+typedef struct
+{
+  GtkWidget    *owner;
+  CsUiFileFunc  done;
+} Choice;
+
+static void
+choice_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  Choice *c = user_data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      if (path)
+        c->done (c->owner, path);
+    }
+  g_object_unref (dialog);
+  g_object_unref (c->owner);
+  g_free (c);
+}
+
+void
+cs_ui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction action, const char *accept_label,
+                   const char *suggested_name, const char *filter_name, const char *filter_pattern, CsUiFileFunc done)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (gtk_widget_get_root (owner)), action,
+                                                               accept_label, _("_Cancel"));
+  Choice *c = g_new0 (Choice, 1);
+  c->owner = g_object_ref (owner);
+  c->done = done;
+  if (suggested_name)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested_name);
+  if (filter_pattern)
+    {
+      g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, filter_name);
+      gtk_file_filter_add_pattern (filter, filter_pattern);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+    }
+  g_signal_connect (chooser, "response", G_CALLBACK (choice_response), c);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }

@@ -15,4 +15,20 @@ GtkWidget *cs_ui_labelled (GtkWidget  *grid,
                            const char *label,
                            GtkWidget  *w);
 
+/* Called with the chosen file's path when the user accepts. */
+typedef void (*CsUiFileFunc) (GtkWidget  *owner,
+                              const char *path);
+
+/* A native file chooser over owner's window: open a file or a folder, or
+ * save (with a suggested name); a filter pattern such as "*.json" may be
+ * given with its name. owner is kept alive until the chooser closes. */
+void       cs_ui_choose_file (GtkWidget            *owner,
+                              const char           *title,
+                              GtkFileChooserAction  action,
+                              const char           *accept_label,
+                              const char           *suggested_name,
+                              const char           *filter_name,
+                              const char           *filter_pattern,
+                              CsUiFileFunc          done);
+
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include "cs-error.h"
 #include "cs-forward.h"
 #include "cs-hdf5.h"
+#include "cs-paths.h"
 
 #include <hdf5.h>
 
@@ -11,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Prompts per forward call: runs that capture every layer keep their
@@ -154,6 +156,104 @@ bad:
       return NULL;
     }
   return g_steal_pointer (&ds);
+}
+
+char *
+cs_steer_shipped_dataset (const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s%s", name, g_str_has_suffix (name, ".json") ? "" : ".json");
+  char *p = g_build_filename (cs_paths_get_datadir (), "steering", file, NULL);
+  if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+    return p;
+  g_free (p);
+  return NULL;
+}
+
+GArray *
+cs_steer_parse_layers (const char *spec, int n_layers, GError **error)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (int));
+  g_auto(GStrv) parts = NULL;
+  g_autofree char *all = g_strstrip (g_strdup (spec ? spec : ""));
+
+  if (!*all || g_str_equal (all, "all"))
+    {
+      for (int l = 0; l < n_layers; l++)
+        g_array_append_val (a, l);
+      return a;
+    }
+  parts = g_strsplit (all, ",", -1);
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *part = g_strstrip (parts[i]), *end = NULL;
+      long lo, hi;
+      if (!*part)
+        continue;
+      lo = hi = strtol (part, &end, 10);
+      if (end != part && *end == '-')
+        {
+          char *from = end + 1;
+          hi = strtol (from, &end, 10);
+          if (end == from)
+            end = from - 1;
+        }
+      if (end == part || *end)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                       "layers are 'all', a range like 0-3 or a list like 1,2 (got '%s')", spec);
+          g_array_free (a, TRUE);
+          return NULL;
+        }
+      if (lo < 0 || hi >= n_layers || lo > hi)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "layers %s: this model's layers are 0 to %d", spec,
+                       n_layers - 1);
+          g_array_free (a, TRUE);
+          return NULL;
+        }
+      for (long l = lo; l <= hi; l++)
+        {
+          int li = (int) l;
+          g_array_append_val (a, li);
+        }
+    }
+  if (a->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "give at least one layer");
+      g_array_free (a, TRUE);
+      return NULL;
+    }
+  return a;
+}
+
+GArray *
+cs_steer_parse_multipliers (const char *spec, GError **error)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (double));
+  g_auto(GStrv) parts = g_strsplit (spec ? spec : "", ",", -1);
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *part = g_strstrip (parts[i]), *end;
+      double m;
+      if (!*part)
+        continue;
+      m = g_ascii_strtod (part, &end);
+      if (end == part || *end || !isfinite (m))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "multipliers are numbers like -8,-4,0,4,8 (got '%s')",
+                       spec ? spec : "");
+          g_array_free (a, TRUE);
+          return NULL;
+        }
+      g_array_append_val (a, m);
+    }
+  if (a->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "give at least one multiplier");
+      g_array_free (a, TRUE);
+      return NULL;
+    }
+  return a;
 }
 
 gboolean
@@ -637,43 +737,51 @@ cmp_candidate (const void *a, const void *b)
   return x->index - y->index;
 }
 
-/* "SAE 123 ' dog' ' cat'": a latent and the two tokens its decoder row
- * raises most through the unembedding. */
-static char *
-sae_label (CsModel *model, CsTokenizer *tok, CsSae *sae, int k)
+/* "SAE 123 ' dog' ' cat'" for each latent: the two tokens its decoder row
+ * raises most through the unembedding, all latents in one pass over it. */
+static void
+sae_labels (CsModel *model, CsTokenizer *tok, CsSae *sae, const int *latents, int n, char **out)
 {
   const CsTensor *U = cs_model_get_unembedding (model);
   int d = sae->d_in, V = (int) U->shape[0];
   g_autofree float *row = g_new (float, d);
-  const float *w = sae->W_dec + (gsize) k * d;
-  float best[2] = { -INFINITY, -INFINITY };
-  gint32 id[2] = { -1, -1 };
-  if (!tok)
-    return g_strdup_printf ("SAE %d", k);
-  for (int t = 0; t < V; t++)
+  g_autofree float *best = g_new (float, 2 * MAX (1, n));
+  g_autofree gint32 *id = g_new (gint32, 2 * MAX (1, n));
+
+  for (int i = 0; i < 2 * n; i++)
     {
-      float s2 = 0;
+      best[i] = -INFINITY;
+      id[i] = -1;
+    }
+  for (int t = 0; tok && t < V; t++)
+    {
       cs_tensor_read_f32 (U, (gsize) t * d, d, row);
-      for (int j = 0; j < d; j++)
-        s2 += row[j] * w[j];
-      if (s2 > best[0])
+      for (int i = 0; i < n; i++)
         {
-          best[1] = best[0];
-          id[1] = id[0];
-          best[0] = s2;
-          id[0] = t;
-        }
-      else if (s2 > best[1])
-        {
-          best[1] = s2;
-          id[1] = t;
+          const float *w = sae->W_dec + (gsize) latents[i] * d;
+          float s2 = 0;
+          for (int j = 0; j < d; j++)
+            s2 += row[j] * w[j];
+          if (s2 > best[2 * i])
+            {
+              best[2 * i + 1] = best[2 * i];
+              id[2 * i + 1] = id[2 * i];
+              best[2 * i] = s2;
+              id[2 * i] = t;
+            }
+          else if (s2 > best[2 * i + 1])
+            {
+              best[2 * i + 1] = s2;
+              id[2 * i + 1] = t;
+            }
         }
     }
-  {
-    g_autofree char *a = cs_tokenizer_id_to_text (tok, id[0]);
-    g_autofree char *b = cs_tokenizer_id_to_text (tok, id[1]);
-    return g_strdup_printf ("SAE %d '%s' '%s'", k, a, b);
-  }
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree char *a = id[2 * i] >= 0 ? cs_tokenizer_id_to_text (tok, id[2 * i]) : NULL;
+      g_autofree char *b = id[2 * i + 1] >= 0 ? cs_tokenizer_id_to_text (tok, id[2 * i + 1]) : NULL;
+      out[i] = a && b ? g_strdup_printf ("SAE %d '%s' '%s'", latents[i], a, b) : g_strdup_printf ("SAE %d", latents[i]);
+    }
 }
 
 CsSteerEffects *
@@ -809,9 +917,7 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
       e->col_index[c] = k->index;
       if (k->kind == 0)
         e->col_labels[c] = g_strdup_printf ("ℓ̄ %s", cs_category_set_get (geometry->categories, k->index)->name);
-      else if (k->kind == 1)
-        e->col_labels[c] = sae_label (model, tok, sae, k->index);
-      else
+      else if (k->kind == 2)
         {
           g_autofree char *t = tok ? cs_tokenizer_id_to_text (tok, k->index) : g_strdup_printf ("%d", k->index);
           e->col_labels[c] = g_strdup_printf ("p('%s')", t);
@@ -828,6 +934,23 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
           e->values[(gsize) r * e->n_cols + c] = val;
         }
     }
+  {
+    /* the SAE latents' labels, together: one pass over the unembedding */
+    g_autofree int *latents = g_new (int, MAX (1, e->n_cols));
+    g_autofree int *cols = g_new (int, MAX (1, e->n_cols));
+    g_autofree char **labels = g_new0 (char *, MAX (1, e->n_cols));
+    int m = 0;
+    for (int c = 0; c < e->n_cols; c++)
+      if (e->col_kind[c] == 1)
+        {
+          latents[m] = e->col_index[c];
+          cols[m++] = c;
+        }
+    if (m)
+      sae_labels (model, tok, sae, latents, m, labels);
+    for (int i = 0; i < m; i++)
+      e->col_labels[cols[i]] = labels[i];
+  }
   g_array_free (cands, TRUE);
   return e;
 }
@@ -1130,11 +1253,12 @@ cs_steer_sae_decompose (CsSae *sae, const float *vector, int k, int *enc_idx, do
 
 /* ------------------------------------------------------------------ reports */
 
-int
-cs_steer_sweep_best_layer (const CsSteerSweep *s)
+/* How much the behaviour moves at swept layer a: behaviour at the largest
+ * multiplier minus behaviour at the smallest. */
+static double
+sweep_change (const CsSteerSweep *s, int a)
 {
-  int lo = 0, hi = 0, best = 0;
-  double bd = -INFINITY;
+  int lo = 0, hi = 0;
   for (int m = 1; m < s->n_mult; m++)
     {
       if (s->multipliers[m] < s->multipliers[lo])
@@ -1142,15 +1266,16 @@ cs_steer_sweep_best_layer (const CsSteerSweep *s)
       if (s->multipliers[m] > s->multipliers[hi])
         hi = m;
     }
-  for (int a = 0; a < s->n_layers; a++)
-    {
-      double d = s->behaviour[a * s->n_mult + hi] - s->behaviour[a * s->n_mult + lo];
-      if (d > bd)
-        {
-          bd = d;
-          best = a;
-        }
-    }
+  return s->behaviour[a * s->n_mult + hi] - s->behaviour[a * s->n_mult + lo];
+}
+
+int
+cs_steer_sweep_best_layer (const CsSteerSweep *s)
+{
+  int best = 0;
+  for (int a = 1; a < s->n_layers; a++)
+    if (sweep_change (s, a) > sweep_change (s, best))
+      best = a;
   return s->n_layers ? s->layers[best] : -1;
 }
 
@@ -1468,17 +1593,12 @@ stage_progress (double f, gpointer data)
 static int
 effects_layer_default (const CsSteerSweep *sw)
 {
-  int lo = 0, hi = 0, layer = cs_steer_sweep_best_layer (sw);
+  int layer = cs_steer_sweep_best_layer (sw);
   double best = -INFINITY;
-  for (int m = 1; m < sw->n_mult; m++)
-    {
-      lo = sw->multipliers[m] < sw->multipliers[lo] ? m : lo;
-      hi = sw->multipliers[m] > sw->multipliers[hi] ? m : hi;
-    }
   for (int a = 0; a < sw->n_layers; a++)
-    best = MAX (best, sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo]);
+    best = MAX (best, sweep_change (sw, a));
   for (int a = 0; a < sw->n_layers; a++)
-    if (sw->behaviour[a * sw->n_mult + hi] - sw->behaviour[a * sw->n_mult + lo] >= 0.9 * best && sw->layers[a] < layer)
+    if (sweep_change (sw, a) >= 0.9 * best && sw->layers[a] < layer)
       layer = sw->layers[a];
   return layer;
 }

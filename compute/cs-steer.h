@@ -40,6 +40,17 @@ CsSteerDataset *cs_steer_dataset_parse (const char       *json,
                                         const char       *origin,
                                         GError          **error);
 void            cs_steer_dataset_free  (CsSteerDataset   *ds);
+/* A dataset shipped in the data folder's steering/ by name
+ * ("animal-vs-plant", with or without .json); NULL when there is none. */
+char           *cs_steer_shipped_dataset (const char     *name);
+/* "all" (or NULL/empty), a range "0-3", a list "1,2" or both "0-1,3" →
+ * layer indices within 0 … n_layers − 1. */
+GArray         *cs_steer_parse_layers  (const char       *spec,
+                                        int               n_layers,
+                                        GError          **error);
+/* "-8,-4,0,4,8" → doubles. */
+GArray         *cs_steer_parse_multipliers (const char   *spec,
+                                        GError          **error);
 /* The deterministic split: item i is held out when (i * 0.6180339887…) mod 1
  * < held_out (a low-discrepancy sequence: the held-out share is spread over
  * the file). */

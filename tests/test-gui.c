@@ -284,6 +284,31 @@ assert_png_has_content (const char *path)
   g_assert_cmpuint (dark, >, 500);
 }
 
+/* Remember the frame a change was made at; a frame has painted it when the
+ * counter is two past that (the widget paintable shows the last frame). */
+static void
+mark_frame (Fixture *f)
+{
+  f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+}
+
+static gboolean
+frame_painted (Fixture *f)
+{
+  return gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) >=
+         f->frame_at_change + 2;
+}
+
+static int
+largest_node (const CsMapperGraph *g)
+{
+  int big = 0;
+  for (int v = 1; v < g->n_nodes; v++)
+    if (g->nodes[v].n_members > g->nodes[big].n_members)
+      big = v;
+  return big;
+}
+
 /* The Mapper graph of the animal tokens: a click on a node lists its tokens
  * and rings them on the projection; a selection on the projection
  * highlights the nodes holding its tokens. */
@@ -296,7 +321,7 @@ check_mapper_page (Fixture *f)
   const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
   const gint32 *ids = cs_mapper_page_get_token_ids (mp);
   const GArray *marked;
-  int big = 0, hit;
+  int big, hit;
   double x, y;
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -307,9 +332,7 @@ check_mapper_page (Fixture *f)
   g_assert_cmpint (g->params.n_lenses, ==, 2);
   g_assert_cmpint (g->n_nodes, >=, 4);
   g_test_message ("Mapper page: %d nodes, %d edges, %d components", g->n_nodes, g->n_edges, g->n_components);
-  for (int v = 1; v < g->n_nodes; v++)
-    if (g->nodes[v].n_members > g->nodes[big].n_members)
-      big = v;
+  big = largest_node (g);
   /* a click where the node is drawn picks it */
   g_assert_true (cs_mapper_page_node_position (mp, big, &x, &y));
   hit = cs_mapper_page_node_at (mp, x, y);
@@ -540,15 +563,14 @@ check_window (gpointer data)
       g_assert_no_error (error);
       assert_png_has_content (png);
       check_geometry_page (f);
-      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      mark_frame (f);
       f->phase = 1;
       return G_SOURCE_CONTINUE;
     }
   if (f->phase == 1)
     {
       /* wait until a frame has painted the changes */
-      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
-          f->frame_at_change + 2)
+      if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       check_geometry_page_changed (f);
 
@@ -568,15 +590,14 @@ check_window (gpointer data)
         g_assert_nonnull (error);
         g_clear_error (&error);
       }
-      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      mark_frame (f);
       f->phase = 2;
       return G_SOURCE_CONTINUE;
     }
   if (f->phase == 2)
     {
       g_autofree char *reopened = artifact_path ("workspace-reopened.png");
-      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
-          f->frame_at_change + 2)
+      if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       cs_window_save_png (f->window, reopened, &error);
       g_assert_no_error (error);
@@ -595,28 +616,22 @@ check_window (gpointer data)
       if (cs_mapper_page_get_busy (mp))
         return G_SOURCE_CONTINUE;
       check_mapper_page (f);
-      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      mark_frame (f);
       f->phase = 11;
       return G_SOURCE_CONTINUE;
     }
   if (f->phase == 11)
     {
-      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
-          f->frame_at_change + 2)
+      if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       check_mapper_rendered (f);
       /* a node clicked again, then the Geometry page shows its tokens ringed */
       {
         CsMapperPage *mp = cs_window_get_mapper_page (f->window);
-        const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
-        int big = 0;
-        for (int v = 1; v < g->n_nodes; v++)
-          if (g->nodes[v].n_members > g->nodes[big].n_members)
-            big = v;
-        cs_mapper_page_select_node (mp, big);
+        cs_mapper_page_select_node (mp, largest_node (cs_mapper_page_get_graph (mp)));
       }
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
-      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      mark_frame (f);
       f->phase = 14;
       return G_SOURCE_CONTINUE;
     }
@@ -624,8 +639,7 @@ check_window (gpointer data)
     {
       g_autofree char *png = artifact_path (german ? "geometry-linked-de.png" : "geometry-linked.png");
       g_autoptr(GError) error = NULL;
-      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
-          f->frame_at_change + 2)
+      if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       cs_window_save_png (f->window, png, &error);
       g_assert_no_error (error);
@@ -644,14 +658,13 @@ check_window (gpointer data)
       if (cs_steering_page_get_busy (sp))
         return G_SOURCE_CONTINUE;
       check_steering_page (f);
-      f->frame_at_change = gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window)));
+      mark_frame (f);
       f->phase = 13;
       return G_SOURCE_CONTINUE;
     }
   if (f->phase == 13)
     {
-      if (gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (GTK_WIDGET (f->window))) <
-          f->frame_at_change + 2)
+      if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       check_steering_rendered (f);
       /* train a small SAE from a text file in the application */

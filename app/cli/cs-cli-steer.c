@@ -10,97 +10,18 @@
 #include "cs-error.h"
 #include "cs-gpu.h"
 #include "cs-model.h"
-#include "cs-paths.h"
 #include "cs-sae.h"
 #include "cs-steer.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"
 #include "cs-workspace.h"
 
-/* "0-3", "all", "1,2" → layers */
-static GArray *
-parse_layers (const char *spec, int n_layers, GError **error)
-{
-  GArray *a = g_array_new (FALSE, FALSE, sizeof (int));
-  g_auto(GStrv) parts = NULL;
-  if (!spec || g_str_equal (spec, "all"))
-    {
-      for (int l = 0; l < n_layers; l++)
-        g_array_append_val (a, l);
-      return a;
-    }
-  parts = g_strsplit (spec, ",", -1);
-  for (guint i = 0; parts[i]; i++)
-    {
-      char *end = NULL;
-      long lo = strtol (parts[i], &end, 10), hi = lo;
-      if (end == parts[i])
-        goto bad;
-      if (*end == '-')
-        {
-          char *e2;
-          hi = strtol (end + 1, &e2, 10);
-          if (e2 == end + 1 || *e2)
-            goto bad;
-        }
-      else if (*end)
-        goto bad;
-      if (lo < 0 || hi >= n_layers || lo > hi)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "--layers %s: this model's layers are 0 to %d", spec,
-                       n_layers - 1);
-          g_array_free (a, TRUE);
-          return NULL;
-        }
-      for (long l = lo; l <= hi; l++)
-        {
-          int li = (int) l;
-          g_array_append_val (a, li);
-        }
-    }
-  return a;
-bad:
-  g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "--layers wants 'all', a range like 0-3 or a list like 1,2 (got '%s')",
-               spec);
-  g_array_free (a, TRUE);
-  return NULL;
-}
-
-static GArray *
-parse_multipliers (const char *spec, GError **error)
-{
-  GArray *a = g_array_new (FALSE, FALSE, sizeof (double));
-  g_auto(GStrv) parts = g_strsplit (spec, ",", -1);
-  for (guint i = 0; parts[i]; i++)
-    {
-      char *end;
-      double m = g_ascii_strtod (g_strstrip (parts[i]), &end);
-      if (end == parts[i] || *end || !isfinite (m))
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "--multipliers wants numbers like -8,-4,0,4,8 (got '%s')", spec);
-          g_array_free (a, TRUE);
-          return NULL;
-        }
-      g_array_append_val (a, m);
-    }
-  return a;
-}
-
 /* A dataset path, or the name of one shipped in data/steering. */
 static char *
 resolve_dataset (const char *arg)
 {
-  g_autofree char *named = NULL;
-  if (g_file_test (arg, G_FILE_TEST_EXISTS))
-    return g_strdup (arg);
-  named = g_strdup_printf ("%s%s", arg, g_str_has_suffix (arg, ".json") ? "" : ".json");
-  {
-    char *p = g_build_filename (cs_paths_get_datadir (), "steering", named, NULL);
-    if (g_file_test (p, G_FILE_TEST_EXISTS))
-      return p;
-    g_free (p);
-  }
-  return g_strdup (arg);
+  char *shipped = g_file_test (arg, G_FILE_TEST_EXISTS) ? NULL : cs_steer_shipped_dataset (arg);
+  return shipped ? shipped : g_strdup (arg);
 }
 
 int
@@ -211,9 +132,12 @@ cs_cli_steer (int argc, char **argv)
   ds = cs_steer_dataset_load (ds_path, &error);
   if (!ds)
     return cs_cli_fail (g_steal_pointer (&error));
-  if (!(layers = parse_layers (layers_s, cfg->n_layers, &error)) ||
-      !(mults = parse_multipliers (mult_s ? mult_s : "-8,-4,0,4,8", &error)))
-    return cs_cli_fail (g_steal_pointer (&error));
+  if (!(layers = cs_steer_parse_layers (layers_s, cfg->n_layers, &error)) ||
+      !(mults = cs_steer_parse_multipliers (mult_s ? mult_s : "-8,-4,0,4,8", &error)))
+    {
+      g_prefix_error (&error, "--");
+      return cs_cli_fail (g_steal_pointer (&error));
+    }
   if (workspace)
     {
       ws = cs_workspace_load (workspace, &error);
