@@ -16,7 +16,7 @@ DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
 	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
 	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
 
-.PHONY: all deps configure build run test bench bench-mapper bench-steer install clean
+.PHONY: all deps configure build run test bench bench-mapper bench-steer gpu-bundle install clean
 
 all: build
 
@@ -64,6 +64,21 @@ bench-mapper: build
 # A steering sweep against the same sweep in PyTorch (Debian's python3-torch).
 bench-steer: build
 	$(DEVENV) /usr/bin/python3 tests/bench/run-steer-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
+
+# What tests/gpu/run-on-device.sh needs on a machine with a GPU and nothing
+# else: gpubundle.tar.xz (the GPU test, benchmarks, CLI and libraries, the
+# SAE corpus, WordNet's noun files, the steering benchmark's inputs).
+gpu-bundle: build
+	rm -rf gpubundle gpubundle.tar.xz
+	sh tests/gpu/make-bundle.sh $(BUILDDIR) gpubundle
+	mkdir -p gpubundle/wordnet
+	cp /usr/share/wordnet/data.noun /usr/share/wordnet/index.noun gpubundle/wordnet/
+	/usr/bin/python3 data/sae-resid-post-1/make-corpus.py > gpubundle/corpus.txt
+	$(DEVENV) /usr/bin/python3 tests/bench/run-steer-bench.py $(BUILDDIR)/app/cli/conceptscope-cli \
+	  --save-inputs gpubundle/steer-inputs.npz > gpubundle/steer-cpu-here.json
+	tar -cJf gpubundle.tar.xz gpubundle
+	rm -rf gpubundle
+	@ls -la gpubundle.tar.xz
 
 install: build
 	meson install -C $(BUILDDIR)

@@ -344,9 +344,10 @@ train_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_clear_pointer (&self->error, g_free);
   {
-    g_autofree char *text = g_strdup_printf (_("Trained an SAE at layer %d: fraction of variance unexplained %.3f, "
-                                               "L0 %.1f; saved in %s"),
-                                             j->layer, j->last.fvu, j->last.l0, j->folder);
+    g_autofree char *text = g_strdup_printf (_("Trained an SAE at layer %d on %s: fraction of variance unexplained "
+                                               "%.3f, L0 %.1f; saved in %s"),
+                                             j->layer, j->last.backend ? j->last.backend : "CPU", j->last.fvu,
+                                             j->last.l0, j->folder);
     gtk_label_set_text (self->status_label, text);
   }
 }

@@ -4,6 +4,7 @@
 #include "cs-backend.h"
 #include "cs-error.h"
 #include "cs-forward.h"
+#include "cs-gpu.h"
 #include "cs-hdf5.h"
 
 #include <cblas.h>
@@ -188,7 +189,12 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
   g_autofree float *chunk = NULL, *batch = NULL, *mean = NULL;
   g_autofree double *sum = NULL, *sum2 = NULL;
   g_autofree gsize *order = NULL;
-  g_autofree guint *perm = NULL;
+  g_autofree int *perm = NULL;
+  const CsCudaVTable *gpu = NULL;
+  CsCudaSae *gs = NULL;
+  char gerr[512] = "";
+  const char *backend = "CPU";
+  g_autoptr(GError) dev_error = NULL;
   CsSaeGrad g = { 0 };
   AdamSlot slots[4];
   float *params[4];
@@ -244,27 +250,49 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
       var_total += sum2[j] / n - (sum[j] / n) * (sum[j] / n);
     }
   s = cs_sae_new_init ((int) d, o->d_sae, mean, o->seed);
-  rand = g_rand_new_with_seed (o->seed + 1);
-  g.W_enc = g_new (float, d * o->d_sae);
-  g.W_dec = g_new (float, d * o->d_sae);
-  g.b_enc = g_new (float, o->d_sae);
-  g.b_dec = g_new (float, d);
-  params[0] = s->W_enc; grads[0] = g.W_enc; slots[0].n = d * o->d_sae;
-  params[1] = s->W_dec; grads[1] = g.W_dec; slots[1].n = d * o->d_sae;
-  params[2] = s->b_enc; grads[2] = g.b_enc; slots[2].n = o->d_sae;
-  params[3] = s->b_dec; grads[3] = g.b_dec; slots[3].n = d;
-  for (int k = 0; k < 4; k++)
+  if (cs_gpu_should_use (o->device, &dev_error))
     {
-      slots[k].m = g_new0 (float, slots[k].n);
-      slots[k].v = g_new0 (float, slots[k].n);
+      gpu = cs_gpu_get (NULL);
+      gs = gpu->sae_new ((int) d, o->d_sae, (int) MIN (n, CHUNK_ROWS), o->batch, s->apply_b_dec_to_input, s->W_enc,
+                         s->W_dec, s->b_enc, s->b_dec, gerr, sizeof gerr);
+      if (!gs)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "SAE training on the GPU: %s", gerr);
+          return NULL;
+        }
+      backend = cs_gpu_device_name ();
+    }
+  else if (dev_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&dev_error));
+      return NULL;
+    }
+  rand = g_rand_new_with_seed (o->seed + 1);
+  memset (slots, 0, sizeof slots);
+  if (!gs)
+    {
+      /* the gradient and Adam's moments live where the steps run */
+      g.W_enc = g_new (float, d * o->d_sae);
+      g.W_dec = g_new (float, d * o->d_sae);
+      g.b_enc = g_new (float, o->d_sae);
+      g.b_dec = g_new (float, d);
+      params[0] = s->W_enc; grads[0] = g.W_enc; slots[0].n = d * o->d_sae;
+      params[1] = s->W_dec; grads[1] = g.W_dec; slots[1].n = d * o->d_sae;
+      params[2] = s->b_enc; grads[2] = g.b_enc; slots[2].n = o->d_sae;
+      params[3] = s->b_dec; grads[3] = g.b_dec; slots[3].n = d;
+      for (int k = 0; k < 4; k++)
+        {
+          slots[k].m = g_new0 (float, slots[k].n);
+          slots[k].v = g_new0 (float, slots[k].n);
+        }
     }
   n_chunks = (n + CHUNK_ROWS - 1) / CHUNK_ROWS;
   order = g_new (gsize, n_chunks);
-  perm = g_new (guint, CHUNK_ROWS);
+  perm = g_new (int, CHUNK_ROWS);
   steps = (gint64) o->epochs * (gint64) ((n + o->batch - 1) / o->batch);
   for (int epoch = 0; epoch < o->epochs; epoch++)
     {
-      CsSaeTrainStatus st = { epoch + 1, o->epochs, 0, steps, 0, 0, 0, 0 };
+      CsSaeTrainStatus st = { epoch + 1, o->epochs, 0, steps, 0, 0, 0, 0, backend };
       double sl = 0, sm = 0, s0 = 0;
       gint64 k_steps = 0;
       for (gsize c = 0; c < n_chunks; c++)
@@ -280,11 +308,13 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
           gsize c0 = order[ci] * CHUNK_ROWS, cn = MIN (CHUNK_ROWS, n - c0);
           if (!cs_h5_reader_rows_f32 (r, dataset, c0, cn, chunk, error))
             goto fail;
-          for (guint i = 0; i < cn; i++)
+          if (gs && gpu->sae_upload (gs, chunk, (int) cn, gerr, sizeof gerr) != 0)
+            goto gpu_fail;
+          for (int i = 0; i < (int) cn; i++)
             perm[i] = i;
-          for (guint i = (guint) cn; i-- > 1;)
+          for (int i = (int) cn; i-- > 1;)
             {
-              guint j = (guint) g_rand_int_range (rand, 0, (gint32) (i + 1)), t = perm[i];
+              int j = g_rand_int_range (rand, 0, i + 1), t = perm[i];
               perm[i] = perm[j];
               perm[j] = t;
             }
@@ -294,12 +324,24 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
               double mse, l0, loss;
               if (g_cancellable_set_error_if_cancelled (cancellable, error))
                 goto fail;
-              for (int b = 0; b < B; b++)
-                memcpy (batch + (gsize) b * d, chunk + (gsize) perm[b0 + b] * d, sizeof (float) * d);
-              loss = cs_sae_loss_grad (s, batch, B, o->l1, &g, &mse, &l0);
               step++;
-              for (int k = 0; k < 4; k++)
-                adam_step (&slots[k], params[k], grads[k], o->lr, step);
+              if (gs)
+                {
+                  CsCudaSaeStep gst = { perm + b0, B, (float) o->l1, (float) o->lr, step, 0, 0, 0, { NULL } };
+                  if (gpu->sae_step (gs, &gst, gerr, sizeof gerr) != 0)
+                    goto gpu_fail;
+                  loss = gst.loss;
+                  mse = gst.mse;
+                  l0 = gst.l0;
+                }
+              else
+                {
+                  for (int b = 0; b < B; b++)
+                    memcpy (batch + (gsize) b * d, chunk + (gsize) perm[b0 + b] * d, sizeof (float) * d);
+                  loss = cs_sae_loss_grad (s, batch, B, o->l1, &g, &mse, &l0);
+                  for (int k = 0; k < 4; k++)
+                    adam_step (&slots[k], params[k], grads[k], o->lr, step);
+                }
               sl += loss;
               sm += mse;
               s0 += l0;
@@ -316,9 +358,16 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
             }
         }
     }
+  if (gs && gpu->sae_download (gs, s->W_enc, s->W_dec, s->b_enc, s->b_dec, gerr, sizeof gerr) != 0)
+    goto gpu_fail;
   ok = TRUE;
+  goto fail;
 
+gpu_fail:
+  g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "SAE training on the GPU: %s", gerr);
 fail:
+  if (gs)
+    gpu->sae_free (gs);
   for (int k = 0; k < 4; k++)
     {
       g_free (slots[k].m);

@@ -24,9 +24,12 @@ typedef struct
   int    batch;
   int    epochs;
   guint  seed;
+  /* AUTO: the GPU when there is one (the same steps on cuBLAS; the CPU
+   * path is the reference it is tested against), else the CPU. */
+  CsDevice device;
 } CsSaeTrainOptions;
 
-#define CS_SAE_TRAIN_OPTIONS_INIT { 1024, 5.0, 1e-3, 256, 5, 0 }
+#define CS_SAE_TRAIN_OPTIONS_INIT { 1024, 5.0, 1e-3, 256, 5, 0, CS_DEVICE_AUTO }
 
 typedef struct
 {
@@ -53,6 +56,7 @@ typedef struct
   int    epoch, epochs;
   gint64 step, steps;
   double loss, mse, l0, fvu;     /* running means over the last epoch's steps */
+  const char *backend;           /* where it runs: the GPU's name or "CPU" */
 } CsSaeTrainStatus;
 
 typedef void (*CsSaeTrainFunc) (const CsSaeTrainStatus *status, gpointer data);

@@ -200,6 +200,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check(fvu2 < 0.15, f'sae train --activations: NumPy reconstruction of the data, FVU {fvu2:.3f}')
     p = run('sae', 'train', '--activations', synth + ':/nope', '--output', tr2, expect=1)
     check("no dataset '/nope'" in p.stderr, 'sae train: a missing dataset')
+    p = run('sae', 'train', '--activations', synth + ':/x', '--device', 'tpu', '--output', tr2, expect=2)
+    check('--device is auto, cpu or cuda' in p.stderr, 'sae train: an unknown device')
+    p = subprocess.run([cli, 'sae', 'train', '--activations', synth + ':/x', '--device', 'cuda', '--epochs', '1',
+                        '--output', os.path.join(tmp, 'trained-cuda')], capture_output=True, text=True)
+    check((p.returncode == 0 and 'training on CPU' not in p.stderr) or
+          (p.returncode == 1 and 'no usable GPU: ' in p.stderr),
+          'sae train --device cuda: trains on the GPU, or says why there is none: ' + p.stderr.strip()[-80:])
     p = run('sae-encode', os.path.join(data, 'reference', 'llama'), '--sae', sae_dir, '--prompt', 'hi', expect=1)
     check('reads 256-dimensional activations, but llama has hidden size 64' in p.stderr, 'SAE d_in mismatch')
     p = run('sae-encode', sample, '--sae', tmp, '--prompt', 'hi', expect=1)

@@ -1,6 +1,7 @@
 /* The CUDA backend against the CPU backend (itself checked against
  * transformers): logits, hooks and steering on every reference model,
- * batches of unequal prompts, and whitening. Without a usable GPU the GPU
+ * batches of unequal prompts, whitening, and SAE training (gradient, Adam
+ * step, and a run on data with a known dictionary). Without a usable GPU the GPU
  * cases are skipped with the reason, and the fallback path is checked. */
 #include <math.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cs-gpu.h"
 #include "cs-model.h"
 #include "cs-whiten.h"
+#include "sae-synthetic.h"
 
 static const char *models[] = { "gpt2", "gpt2-bf16", "gpt2-hubstyle", "llama", "gemma", "gemma2" };
 
@@ -221,6 +223,116 @@ test_whiten_gpu (void)
     }
 }
 
+/* One SAE training step on the GPU against the CPU's loss and gradient
+ * (themselves checked against finite differences in test-sae), then Adam's
+ * update against its formula applied to the GPU's own gradient. */
+static void
+test_sae_step_gpu (void)
+{
+  const int d = 64, m = 256, B = 200;
+  g_autoptr(GRand) r = g_rand_new_with_seed (5);
+  g_autofree float *mean = g_new (float, d), *x = g_new (float, (gsize) B * d), *xs = g_new (float, (gsize) B * d);
+  g_autofree int *idx = g_new (int, B);
+  float *gpu_g[4], *cpu_g[4], *after[4];
+  gsize sizes[4] = { (gsize) d * m, (gsize) d * m, m, d };
+  const char *names[4] = { "W_enc", "W_dec", "b_enc", "b_dec" };
+  g_autoptr(CsSae) s = NULL;
+  CsSaeGrad g;
+  const CsCudaVTable *vt;
+  CsCudaSae *gs;
+  char err[512] = "";
+  double mse, l0, loss;
+  const float l1 = 0.7f, lr = 1e-3f;
+
+  if (!need_gpu ())
+    return;
+  vt = cs_gpu_get (NULL);
+  for (int j = 0; j < d; j++)
+    mean[j] = (float) g_rand_double_range (r, -0.5, 0.5);
+  s = cs_sae_new_init (d, m, mean, 3);
+  for (int k = 0; k < m; k++)
+    s->b_enc[k] = (float) g_rand_double_range (r, -0.05, 0.05);
+  for (int i = 0; i < B * d; i++)
+    x[i] = (float) g_rand_double_range (r, -1, 1);
+  /* the batch is drawn from the uploaded chunk in a shuffled order */
+  for (int b = 0; b < B; b++)
+    idx[b] = (b * 37 + 11) % B;
+  for (int b = 0; b < B; b++)
+    memcpy (xs + (gsize) b * d, x + (gsize) idx[b] * d, sizeof (float) * d);
+  for (int k = 0; k < 4; k++)
+    {
+      gpu_g[k] = g_new (float, sizes[k]);
+      cpu_g[k] = g_new (float, sizes[k]);
+      after[k] = g_new (float, sizes[k]);
+    }
+  g = (CsSaeGrad) { cpu_g[0], cpu_g[1], cpu_g[2], cpu_g[3] };
+  loss = cs_sae_loss_grad (s, xs, B, l1, &g, &mse, &l0);
+
+  gs = vt->sae_new (d, m, B, B, s->apply_b_dec_to_input, s->W_enc, s->W_dec, s->b_enc, s->b_dec, err, sizeof err);
+  g_assert_true (gs != NULL);
+  g_assert_cmpint (vt->sae_upload (gs, x, B, err, sizeof err), ==, 0);
+  {
+    CsCudaSaeStep st = { idx, B, l1, lr, 1, 0, 0, 0, { gpu_g[0], gpu_g[1], gpu_g[2], gpu_g[3] } };
+    g_assert_cmpint (vt->sae_step (gs, &st, err, sizeof err), ==, 0);
+    g_test_message ("loss GPU %.6f CPU %.6f, MSE %.6f vs %.6f, L0 %.3f vs %.3f", st.loss, loss, st.mse, mse, st.l0,
+                    l0);
+    g_assert_cmpfloat (fabs (st.loss - loss), <, 1e-4 * loss);
+    g_assert_cmpfloat (fabs (st.mse - mse), <, 1e-4 * mse);
+    /* a pre-activation within rounding of 0 may fall either side */
+    g_assert_cmpfloat (fabs (st.l0 - l0) * B, <=, 2);
+  }
+  for (int k = 0; k < 4; k++)
+    {
+      double diff = max_abs_diff (gpu_g[k], cpu_g[k], sizes[k]), scale = max_abs (cpu_g[k], sizes[k]);
+      g_test_message ("gradient %s: GPU vs CPU max diff %.3g of max %.3g", names[k], diff, scale);
+      g_assert_cmpfloat (scale, >, 0);
+      g_assert_cmpfloat (diff, <, 1e-4 * scale);
+    }
+  g_assert_cmpint (vt->sae_download (gs, after[0], after[1], after[2], after[3], err, sizeof err), ==, 0);
+  {
+    float *before[4] = { s->W_enc, s->W_dec, s->b_enc, s->b_dec };
+    double worst = 0;
+    for (int k = 0; k < 4; k++)
+      for (gsize i = 0; i < sizes[k]; i++)
+        {
+          /* the first step of Adam from zero moments */
+          double gi = gpu_g[k][i], mh = 0.1 * gi / 0.1, vh = 0.001 * gi * gi / 0.001;
+          double want = before[k][i] - lr * mh / (sqrt (vh) + 1e-8);
+          worst = MAX (worst, fabs (want - after[k][i]));
+        }
+    g_test_message ("Adam step: worst difference from the formula %.3g (lr %.0e)", worst, lr);
+    g_assert_cmpfloat (worst, <, 1e-6);
+  }
+  vt->sae_free (gs);
+  for (int k = 0; k < 4; k++)
+    {
+      g_free (gpu_g[k]);
+      g_free (cpu_g[k]);
+      g_free (after[k]);
+    }
+}
+
+/* Training on the GPU learns the known dictionary as the CPU does. */
+static void
+test_sae_training_gpu (void)
+{
+  SynData data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsSae) s = NULL;
+  CsSaeTrainOptions o = syn_options (CS_DEVICE_CUDA);
+  gint64 t0;
+
+  if (!need_gpu ())
+    return;
+  syn_make (&data);
+  t0 = g_get_monotonic_time ();
+  s = cs_sae_train_h5 (data.h5, "acts", &o, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("trained on the GPU in %.2f s", (g_get_monotonic_time () - t0) / 1e6);
+  syn_check (&data, s);
+  syn_free (&data);
+}
+
 /* Without a GPU: AUTO runs on the CPU, CUDA is an error that says why. */
 static void
 test_fallback (void)
@@ -249,6 +361,15 @@ test_fallback (void)
   g_clear_error (&error);
   g_assert_null (cs_whiten (cs_model_get_unembedding (m), CS_DEVICE_CUDA, NULL, &error));
   g_assert_nonnull (strstr (error->message, "no usable GPU: "));
+  g_clear_error (&error);
+  {
+    SynData data;
+    CsSaeTrainOptions so = syn_options (CS_DEVICE_CUDA);
+    syn_make (&data);
+    g_assert_null (cs_sae_train_h5 (data.h5, "acts", &so, NULL, NULL, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "no usable GPU: "));
+    syn_free (&data);
+  }
 }
 
 int
@@ -263,6 +384,8 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/gpu/forward/sample-model", test_sample_model_gpu);
   g_test_add_func ("/gpu/whiten", test_whiten_gpu);
+  g_test_add_func ("/gpu/sae/step", test_sae_step_gpu);
+  g_test_add_func ("/gpu/sae/training", test_sae_training_gpu);
   g_test_add_func ("/gpu/fallback", test_fallback);
   return g_test_run ();
 }

@@ -87,12 +87,12 @@ cs_cli_sae_encode (int argc, char **argv)
   opt.device = cs_device_from_string (device_s, &device_ok);
   if (!device_ok)
     {
-      fprintf (stderr, "conceptscope-cli sae-encode: --device is auto, cpu or cuda\n");
+      fprintf (stderr, "conceptscope-cli sae encode: --device is auto, cpu or cuda\n");
       return 2;
     }
   if (!prompt || !sae_dir || (rest && g_strv_length (rest) > 1) || top_k < 1)
     {
-      fprintf (stderr, "conceptscope-cli sae-encode: give [MODEL] --sae DIR --prompt TEXT [--top-k K ≥ 1]\n");
+      fprintf (stderr, "conceptscope-cli sae encode: give [MODEL] --sae DIR --prompt TEXT [--top-k K ≥ 1]\n");
       return 2;
     }
   sae = cs_sae_load (sae_dir, &error);
@@ -105,7 +105,7 @@ cs_cli_sae_encode (int argc, char **argv)
   d = cs_model_get_config (model)->hidden;
   if (sae->d_in != d)
     {
-      fprintf (stderr, "conceptscope-cli sae-encode: the SAE reads %d-dimensional activations, "
+      fprintf (stderr, "conceptscope-cli sae encode: the SAE reads %d-dimensional activations, "
                "but %s has hidden size %d\n", sae->d_in, cs_model_get_name (model), d);
       return 1;
     }
@@ -122,7 +122,7 @@ cs_cli_sae_encode (int argc, char **argv)
     return cs_cli_fail (g_steal_pointer (&error));
   if (ids->len == 0)
     {
-      fprintf (stderr, "conceptscope-cli sae-encode: the prompt gives no tokens\n");
+      fprintf (stderr, "conceptscope-cli sae encode: the prompt gives no tokens\n");
       return 2;
     }
   len = (int) ids->len;
@@ -234,6 +234,8 @@ static void
 train_report (const CsSaeTrainStatus *st, gpointer data)
 {
   gint64 *last = data;
+  if (*last == 0)
+    fprintf (stderr, "training on %s\n", st->backend);
   /* about twenty lines over the run, and the end */
   if (st->step != st->steps && st->step - *last < MAX (1, st->steps / 20))
     return;
@@ -245,8 +247,9 @@ train_report (const CsSaeTrainStatus *st, gpointer data)
 static int
 sae_train (int argc, char **argv)
 {
-  g_autofree char *prompts = NULL, *acts = NULL, *hook = NULL, *output = NULL;
+  g_autofree char *prompts = NULL, *acts = NULL, *hook = NULL, *output = NULL, *device_s = NULL;
   CsSaeTrainOptions o = CS_SAE_TRAIN_OPTIONS_INIT;
+  gboolean device_ok = TRUE;
   int seed = 0;
   gint64 max_tokens = 2000000;
   g_auto(GStrv) rest = NULL;
@@ -260,6 +263,7 @@ sae_train (int argc, char **argv)
     { "epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs, "Passes over the rows (5)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &o.batch, "Rows per step (256)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Initialisation and shuffling seed (0)", "S" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when there is one), cpu or cuda", "DEVICE" },
     { "max-tokens", 0, 0, G_OPTION_ARG_INT64, &max_tokens, "With --prompts: stop collecting after this many tokens (2,000,000)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The SAELens folder to write", "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
@@ -270,7 +274,8 @@ sae_train (int argc, char **argv)
   g_autoptr(CsSae) sae = NULL;
   g_autofree char *scratch_dir = NULL, *scratch = NULL, *h5 = NULL, *dataset = NULL, *model_name = NULL;
   g_autofree char *capture = NULL;
-  gint64 last = 0, rows = 0;
+  gint64 last = 0, rows = 0, t0;
+  double seconds;
   int layer = -1;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -282,6 +287,12 @@ sae_train (int argc, char **argv)
       return 2;
     }
   o.seed = (guint) seed;
+  o.device = cs_device_from_string (device_s, &device_ok);
+  if (!device_ok)
+    {
+      fprintf (stderr, "conceptscope-cli sae train: --device is auto, cpu or cuda\n");
+      return 2;
+    }
   if (prompts)
     {
       g_autofree char *model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);
@@ -324,7 +335,9 @@ sae_train (int argc, char **argv)
       h5 = g_strndup (acts, colon - acts);
       dataset = g_strdup (colon + 1);
     }
+  t0 = g_get_monotonic_time ();
   sae = cs_sae_train_h5 (h5, dataset, &o, train_report, &last, NULL, &error);
+  seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (scratch)
     {
       g_unlink (scratch);
@@ -341,6 +354,8 @@ sae_train (int argc, char **argv)
     }
   if (!cs_sae_save (sae, output, model_name, &error))
     return cs_cli_fail (g_steal_pointer (&error));
+  fprintf (stderr, "trained %" G_GINT64_FORMAT " steps in %.2f s (%.0f steps/s)\n", last, seconds,
+           last / MAX (seconds, 1e-9));
   printf ("wrote %s (d_in %d, d_sae %d%s%s)\n", output, sae->d_in, sae->d_sae, sae->hook_name ? ", " : "",
           sae->hook_name ? sae->hook_name : "");
   return 0;

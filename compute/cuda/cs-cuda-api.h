@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define CS_CUDA_ABI 2
+#define CS_CUDA_ABI 3
 
 enum { CS_CUDA_F32 = 0, CS_CUDA_F16 = 1, CS_CUDA_BF16 = 2 };
 enum { CS_CUDA_ACT_GELU_TANH = 0, CS_CUDA_ACT_GELU_ERF = 1, CS_CUDA_ACT_SILU = 2, CS_CUDA_ACT_RELU = 3 };
@@ -80,6 +80,19 @@ typedef struct
 } CsCudaForwardArgs;
 
 typedef struct CsCudaModel CsCudaModel;
+typedef struct CsCudaSae CsCudaSae;
+
+/* One step of SAE training (see cs-sae-train.h for the loss); parameters are
+ * row-major float32 as on the CPU: W_enc [d_in, d_sae], W_dec [d_sae, d_in]. */
+typedef struct
+{
+  const int *rows;             /* B row indices into the uploaded chunk */
+  int        B;
+  float      l1, lr;
+  int64_t    t;                /* Adam's step count (from 1); 0: gradient only, no update */
+  double     loss, mse, l0;    /* out: the batch's loss, squared error, active features */
+  float     *grad_out[4];      /* optional host copies of the gradient: W_enc, W_dec, b_enc, b_dec */
+} CsCudaSaeStep;
 
 typedef struct
 {
@@ -95,6 +108,17 @@ typedef struct
   int         (*whiten)        (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel,
                                 float *g_out, double *mean_out, double *eig_out, double *inv_sqrt_out,
                                 int *n_floored, char *err, size_t err_len);
+  /* SAE training: the parameters go up once, with Adam's moments at zero;
+   * rows of the training data go up a chunk at a time (at most max_rows),
+   * batches are drawn from the chunk by index. */
+  CsCudaSae   *(*sae_new)      (int d_in, int d_sae, int max_rows, int max_batch, int apply_b_dec_to_input,
+                                const float *W_enc, const float *W_dec, const float *b_enc, const float *b_dec,
+                                char *err, size_t err_len);
+  int         (*sae_upload)    (CsCudaSae *sae, const float *rows, int n, char *err, size_t err_len);
+  int         (*sae_step)      (CsCudaSae *sae, CsCudaSaeStep *step, char *err, size_t err_len);
+  int         (*sae_download)  (CsCudaSae *sae, float *W_enc, float *W_dec, float *b_enc, float *b_dec,
+                                char *err, size_t err_len);
+  void        (*sae_free)      (CsCudaSae *sae);
 } CsCudaVTable;
 
 typedef const CsCudaVTable *(*CsCudaGetVTable) (void);

@@ -1,7 +1,8 @@
 // ConceptScope's CUDA backend: the forward pass of every supported
 // architecture and the whitening of the geometry engine, on cuBLAS and
-// cuSOLVER with kernels of our own. Built as a module (libcs-cuda.so) that
-// the program loads at run time; see cs-cuda-api.h for the boundary.
+// cuSOLVER with kernels of our own (SAE training is in cs-cuda-sae.cu). Built
+// as a module (libcs-cuda.so) that the program loads at run time; see
+// cs-cuda-api.h for the boundary.
 
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -19,56 +20,9 @@
 #include <vector>
 
 #include "cs-cuda-api.h"
+#include "cs-cuda-common.h"
 
 namespace {
-
-void
-set_err (char *err, size_t len, const char *fmt, ...)
-{
-  if (!err || !len)
-    return;
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (err, len, fmt, ap);
-  va_end (ap);
-}
-
-struct Fail
-{
-};
-
-#define CU(call)                                                                 \
-  do {                                                                           \
-    cudaError_t e_ = (call);                                                     \
-    if (e_ != cudaSuccess)                                                       \
-      {                                                                          \
-        set_err (g_err, g_err_len, "%s: %s", #call, cudaGetErrorString (e_));    \
-        throw Fail ();                                                           \
-      }                                                                          \
-  } while (0)
-
-#define CB(call)                                                                 \
-  do {                                                                           \
-    cublasStatus_t s_ = (call);                                                  \
-    if (s_ != CUBLAS_STATUS_SUCCESS)                                             \
-      {                                                                          \
-        set_err (g_err, g_err_len, "%s: cuBLAS status %d", #call, (int) s_);     \
-        throw Fail ();                                                           \
-      }                                                                          \
-  } while (0)
-
-#define CS(call)                                                                 \
-  do {                                                                           \
-    cusolverStatus_t s_ = (call);                                                \
-    if (s_ != CUSOLVER_STATUS_SUCCESS)                                           \
-      {                                                                          \
-        set_err (g_err, g_err_len, "%s: cuSOLVER status %d", #call, (int) s_);   \
-        throw Fail ();                                                           \
-      }                                                                          \
-  } while (0)
-
-thread_local char *g_err;
-thread_local size_t g_err_len;
 
 size_t
 dtype_size (int dtype)
@@ -362,12 +316,6 @@ k_d2f (const double *src, float *dst, size_t n)
 {
   for (size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x; i < n; i += (size_t) gridDim.x * blockDim.x)
     dst[i] = (float) src[i];
-}
-
-int
-grid_for (size_t n)
-{
-  return (int) std::min<size_t> ((n + 255) / 256, 65535 * 4);
 }
 
 // ---- device memory ----
@@ -1050,6 +998,7 @@ whiten (const CsCudaTensor *u, int64_t rows, int cols, double floor_rel, float *
 
 const CsCudaVTable vtable = {
   CS_CUDA_ABI, init, model_new, model_free, model_bytes, forward, whiten,
+  cs_cuda_sae_new, cs_cuda_sae_upload, cs_cuda_sae_step, cs_cuda_sae_download, cs_cuda_sae_free,
 };
 
 } // namespace

@@ -14,7 +14,11 @@ mass. torch.set_num_threads(all cores). It uses ConceptScope's own vectors
 (read back from the output file) and token ids (from `forward`), and both
 behaviour matrices must agree to 1e-4.
 
-Usage: run-steer-bench.py CLI [--device cpu|cuda]"""
+A machine without h5py (the GPU machine) takes the vectors, target tokens
+and token ids from a file that --save-inputs wrote where h5py is (the
+vectors ConceptScope computes there differ by float rounding only).
+
+Usage: run-steer-bench.py CLI [--device cpu|cuda] [--save-inputs FILE.npz | --inputs FILE.npz]"""
 import json
 import os
 import struct
@@ -23,12 +27,18 @@ import sys
 import tempfile
 import time
 
-import h5py
 import numpy as np
 import torch
 
 CLI = sys.argv[1]
-DEVICE = sys.argv[sys.argv.index('--device') + 1] if '--device' in sys.argv else 'cpu'
+
+
+def arg(name, default=None):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+DEVICE = arg('--device', 'cpu')
+INPUTS, SAVE_INPUTS = arg('--inputs'), arg('--save-inputs')
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..')
 MODEL = os.path.join(ROOT, 'data', 'sample-model')
@@ -88,6 +98,29 @@ class SteeredGPT2:
         return xl @ t['transformer.wte.weight'].T
 
 
+def read_inputs(tmp, out, prompts):
+    """ConceptScope's vectors, the animal tokens and the prompts' ids, read
+    from the files the CLI writes."""
+    import h5py
+    with h5py.File(out, 'r') as f:
+        vectors = torch.from_numpy(f['steering/vectors'][()])
+    ws = os.path.join(tmp, 'ws.h5')
+    subprocess.run([CLI, 'geometry', MODEL, '--hierarchy', 'animal', '--output', ws], check=True,
+                   capture_output=True)
+    with h5py.File(ws, 'r') as f:
+        off = f['categories/token_offsets'][()]
+        targets = torch.from_numpy(f['categories/tokens'][()][off[0]:off[1]].astype(np.int64))
+    ids_file = os.path.join(tmp, 'ids.h5')
+    args = [CLI, 'forward', MODEL, '--logits', 'none', '--output', ids_file]
+    for p in prompts:
+        args += ['--prompt', p]
+    subprocess.run(args, check=True, capture_output=True)
+    with h5py.File(ids_file, 'r') as f:
+        ids = f['input_ids'][()].astype(np.int64)
+        lengths = f['lengths'][()].astype(np.int64)
+    return vectors, targets, ids, lengths
+
+
 def main():
     torch.set_num_threads(os.cpu_count())
     cfg = json.load(open(os.path.join(MODEL, 'config.json')))
@@ -102,22 +135,14 @@ def main():
                                         '--held-out', str(HELD_OUT), '--device', DEVICE, '--output', out, '--json'],
                                        check=True, capture_output=True, text=True).stdout)
         wall = time.perf_counter() - t0
-        with h5py.File(out, 'r') as f:
-            vectors = torch.from_numpy(f['steering/vectors'][()])
-        ws = os.path.join(tmp, 'ws.h5')
-        subprocess.run([CLI, 'geometry', MODEL, '--hierarchy', 'animal', '--output', ws], check=True,
-                       capture_output=True)
-        with h5py.File(ws, 'r') as f:
-            off = f['categories/token_offsets'][()]
-            targets = torch.from_numpy(f['categories/tokens'][()][off[0]:off[1]].astype(np.int64))
-        ids_file = os.path.join(tmp, 'ids.h5')
-        args = [CLI, 'forward', MODEL, '--logits', 'none', '--output', ids_file]
-        for p in prompts:
-            args += ['--prompt', p]
-        subprocess.run(args, check=True, capture_output=True)
-        with h5py.File(ids_file, 'r') as f:
-            ids = f['input_ids'][()].astype(np.int64)
-            lengths = f['lengths'][()].astype(np.int64)
+        if INPUTS:
+            z = np.load(INPUTS)
+            vectors, targets, ids, lengths = (torch.from_numpy(z['vectors']), torch.from_numpy(z['targets']),
+                                              z['ids'], z['lengths'])
+        else:
+            vectors, targets, ids, lengths = read_inputs(tmp, out, prompts)
+    if SAVE_INPUTS:
+        np.savez(SAVE_INPUTS, vectors=vectors.numpy(), targets=targets.numpy(), ids=ids, lengths=lengths)
     dev = torch.device(DEVICE)
     model = SteeredGPT2(read_safetensors(os.path.join(MODEL, 'model.safetensors')), cfg, dev)
     ids_t = torch.from_numpy(np.where(ids < 0, 0, ids)).to(dev)

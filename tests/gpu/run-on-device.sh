@@ -1,8 +1,13 @@
 #!/bin/bash
 # On the machine with the GPU (no GLib or OpenBLAS there): unpack the bundle
-# made by make-bundle.sh, run the GPU tests and the GPU benchmark, and leave
-# logs and results in $OUT. Every phase runs even if an earlier one failed.
+# that `make gpu-bundle` made (carry gpubundle.tar.xz), run the GPU tests and
+# the GPU benchmarks (forward pass and whitening, the steering sweep, SAE
+# training), and leave logs and results in $OUT. Every phase runs even if an
+# earlier one failed. PHASES picks some of: test forward steer sae (all by
+# default), to fit the device time left.
 set -u
+phases=" ${PHASES:-test forward steer sae} "
+want () { case "$phases" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 OUT=${OUT:-/tmp/cs-out}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/device.log") 2>&1
@@ -19,6 +24,7 @@ done
 pylib=$(python3 -c 'import nvidia.cublas, nvidia.cusolver, os; print(":".join(os.path.join(os.path.dirname(m.__file__ or list(m.__path__)[0]), "lib") for m in (nvidia.cublas, nvidia.cusolver)))' 2>/dev/null)
 export LD_LIBRARY_PATH="$B/lib$cudalib:${pylib}:${LD_LIBRARY_PATH:-}"
 export CONCEPTSCOPE_CUDA_MODULE=$B/lib/libcs-cuda.so CS_TEST_DATA=$root/tests/data CONCEPTSCOPE_DATADIR=$root/data
+export WNHOME=$B/wordnet
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
 # If the carried module does not load here, build it with this machine's nvcc.
@@ -26,16 +32,38 @@ if ! "$B/bin/bench-forward" tests/data/reference/gpt2 1 4 1 --device cuda >/dev/
   cat "$OUT/probe.err"
   echo "rebuilding the CUDA module with this machine's nvcc"
   nvcc -O3 -std=c++17 -shared -Xcompiler -fPIC,-fvisibility=hidden -gencode=arch=compute_90,code=sm_90 \
-    compute/cuda/cs-cuda.cu -o "$B/lib/libcs-cuda.so" -lcublas -lcusolver
+    compute/cuda/cs-cuda.cu compute/cuda/cs-cuda-sae.cu -o "$B/lib/libcs-cuda.so" -lcublas -lcusolver
   "$B/bin/bench-forward" tests/data/reference/gpt2 1 4 1 --device cuda || true
 fi
 
-echo "== GPU tests"
-timeout 240 "$B/bin/test-gpu" --verbose > "$OUT/test-gpu.log" 2>&1
-echo "test-gpu exit $?"
-grep -E "^(ok|not ok)|diff|Bail|ERROR" "$OUT/test-gpu.log" | head -80
+if want test; then
+  echo "== GPU tests"
+  timeout 240 "$B/bin/test-gpu" --verbose > "$OUT/test-gpu.log" 2>&1
+  echo "test-gpu exit $?"
+  grep -E "^(ok|not ok)|diff|Bail|ERROR|trained|loss|gradient|Adam" "$OUT/test-gpu.log" | head -80
+fi
 
-echo "== GPU benchmark"
-PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$(nproc) timeout 400 python3 tests/bench/run-gpu-bench.py \
-  "$B/bin/bench-forward" "$B/bin/bench-whiten" "$OUT/gpu-bench.json"
-echo "bench exit $?"
+if want forward; then
+  echo "== GPU benchmark: forward pass and whitening"
+  PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$(nproc) timeout 400 python3 tests/bench/run-gpu-bench.py \
+    "$B/bin/bench-forward" "$B/bin/bench-whiten" "$OUT/gpu-bench.json"
+  echo "bench exit $?"
+fi
+
+if want steer; then
+  echo "== steering sweep, GPU and CPU, against PyTorch on the same device"
+  for dev in cuda cpu; do
+    PYTHONUNBUFFERED=1 timeout 150 python3 tests/bench/run-steer-bench.py "$B/bin/conceptscope-cli" --device $dev \
+      --inputs "$B/steer-inputs.npz" > "$OUT/steer-$dev.json" 2> "$OUT/steer-$dev.err"
+    echo "steer $dev exit $?"
+    head -20 "$OUT/steer-$dev.json"
+    tail -5 "$OUT/steer-$dev.err"
+  done
+fi
+
+if want sae; then
+  echo "== SAE training, GPU against CPU"
+  PYTHONUNBUFFERED=1 timeout 240 python3 tests/bench/run-sae-bench.py "$B/bin/conceptscope-cli" "$B/corpus.txt" \
+    "$OUT/sae-bench.json"
+  echo "sae bench exit $?"
+fi
