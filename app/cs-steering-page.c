@@ -216,6 +216,10 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
   base = g_path_get_basename (folder);
   label = g_strdup_printf (_("%s: %d features at layer %d"), base, sae->d_sae, sae->hook_layer);
   gtk_label_set_text (self->sae_label, label);
+  /* a caveat about how the folder asks its input to be scaled */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sae_label), sae->normalize_note);
+  if (sae->normalize_note)
+    gtk_label_set_text (self->status_label, sae->normalize_note);
   return TRUE;
 }
 

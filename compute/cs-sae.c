@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 void
@@ -176,10 +177,20 @@ cs_sae_load (const char *folder, GError **error)
                    "%s: the SAE architecture '%s' is not supported (standard and jumprelu are)", cfg_path, arch);
       return NULL;
     }
-  if (norm && !g_str_equal (norm, "none"))
+  if (!norm || g_str_equal (norm, "none"))
+    s->norm = CS_SAE_NORM_NONE;
+  else if (g_str_equal (norm, "constant_norm_rescale"))
+    s->norm = CS_SAE_NORM_CONSTANT_NORM_RESCALE;
+  else if (g_str_equal (norm, "layer_norm"))
+    s->norm = CS_SAE_NORM_LAYER_NORM;
+  else if (g_str_equal (norm, "expected_average_only_in"))
+    s->normalize_note = "normalize_activations is expected_average_only_in, but the folder holds no scaling factor: "
+                        "the SAE reads unscaled activations, as SAELens runs it without one";
+  else
     {
       g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
-                   "%s: normalize_activations '%s' is not supported (only none)", cfg_path, norm);
+                   "%s: normalize_activations '%s' is not one of SAELens's (none, expected_average_only_in, "
+                   "constant_norm_rescale, layer_norm)", cfg_path, norm);
       return NULL;
     }
   st = cs_safetensors_open (w_path, error);
@@ -195,13 +206,49 @@ cs_sae_load (const char *folder, GError **error)
   return g_steal_pointer (&s);
 }
 
+/* The row's normalisation x → (x − shift) · scale, as SAELens computes it. */
+static void
+row_norm (const CsSae *s, const float *x, double *shift, double *scale)
+{
+  int d = s->d_in;
+  double q = 0, mu = 0;
+  *shift = 0;
+  *scale = 1;
+  switch (s->norm)
+    {
+    case CS_SAE_NORM_NONE:
+      break;
+    case CS_SAE_NORM_CONSTANT_NORM_RESCALE:
+      for (int j = 0; j < d; j++)
+        q += (double) x[j] * x[j];
+      *scale = q > 0 ? sqrt ((double) d / q) : 1.0;
+      break;
+    case CS_SAE_NORM_LAYER_NORM:
+      for (int j = 0; j < d; j++)
+        mu += x[j];
+      mu /= d;
+      for (int j = 0; j < d; j++)
+        q += (x[j] - mu) * (x[j] - mu);
+      *shift = mu;
+      *scale = 1.0 / (sqrt (q / MAX (1, d - 1)) + 1e-5);
+      break;
+    }
+}
+
 void
 cs_sae_encode (CsSae *s, const float *x, int n, float *f)
 {
   g_autofree float *xc = g_new (float, (gsize) n * s->d_in);
   cs_backend_init ();
-  for (gsize i = 0; i < (gsize) n * s->d_in; i++)
-    xc[i] = x[i] - (s->apply_b_dec_to_input ? s->b_dec[i % s->d_in] : 0.0f);
+  for (int i = 0; i < n; i++)
+    {
+      const float *xi = x + (gsize) i * s->d_in;
+      float *ci = xc + (gsize) i * s->d_in;
+      double shift, scale;
+      row_norm (s, xi, &shift, &scale);
+      for (int j = 0; j < s->d_in; j++)
+        ci[j] = (float) ((xi[j] - shift) * scale) - (s->apply_b_dec_to_input ? s->b_dec[j] : 0.0f);
+    }
   for (int i = 0; i < n; i++)
     memcpy (f + (gsize) i * s->d_sae, s->b_enc, sizeof (float) * s->d_sae);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, s->d_sae, s->d_in, 1.0f, xc, s->d_in, s->W_enc,
@@ -223,11 +270,20 @@ cs_sae_encode (CsSae *s, const float *x, int n, float *f)
 }
 
 void
-cs_sae_decode (CsSae *s, const float *f, int n, float *x)
+cs_sae_decode (CsSae *s, const float *f, int n, const float *x_in, float *x)
 {
   cs_backend_init ();
   for (int i = 0; i < n; i++)
     memcpy (x + (gsize) i * s->d_in, s->b_dec, sizeof (float) * s->d_in);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, s->d_in, s->d_sae, 1.0f, f, s->d_sae, s->W_dec,
                s->d_in, 1.0f, x, s->d_in);
+  if (s->norm != CS_SAE_NORM_NONE && x_in)
+    for (int i = 0; i < n; i++)
+      {
+        double shift, scale;
+        float *xi = x + (gsize) i * s->d_in;
+        row_norm (s, x_in + (gsize) i * s->d_in, &shift, &scale);
+        for (int j = 0; j < s->d_in; j++)
+          xi[j] = (float) (xi[j] / scale + shift);
+      }
 }

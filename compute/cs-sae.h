@@ -9,7 +9,24 @@ G_BEGIN_DECLS
  * architecture, or Gemma Scope's params.npz.
  * pre = (x − b_dec·[apply_b_dec_to_input]) · W_enc + b_enc;
  * ReLU: f = relu(pre); JumpReLU: f = pre where pre > threshold, else 0;
- * x̂ = f · W_dec + b_dec. */
+ * x̂ = f · W_dec + b_dec.
+ *
+ * SAELens's run-time input normalisations are applied as SAELens applies
+ * them: constant_norm_rescale scales each row x to norm √d_in before
+ * encoding, layer_norm centres it and divides by its standard deviation
+ * (N − 1 in the denominator, as torch.std) plus 1e-5; decoding undoes either
+ * with the same row's factors. expected_average_only_in carries a dataset
+ * scaling factor that SAELens folds into the weights when it saves a trained
+ * SAE (the folder then says none) and leaves out when it cannot find it; a
+ * folder that still says it is read as SAELens reads it, unscaled, and
+ * `normalize_note` says so. */
+typedef enum
+{
+  CS_SAE_NORM_NONE,
+  CS_SAE_NORM_CONSTANT_NORM_RESCALE,
+  CS_SAE_NORM_LAYER_NORM,
+} CsSaeNorm;
+
 typedef struct
 {
   int     d_in, d_sae;
@@ -21,6 +38,8 @@ typedef struct
   float  *b_enc;            /* [d_sae] */
   float  *b_dec;            /* [d_in] */
   float  *threshold;        /* [d_sae] for JumpReLU, NULL for ReLU */
+  CsSaeNorm norm;
+  const char *normalize_note; /* a caveat about the folder's normalisation, or NULL */
 } CsSae;
 
 /* A folder with cfg.json and sae_weights.safetensors (SAELens), or a
@@ -34,10 +53,14 @@ void     cs_sae_encode  (CsSae        *sae,
                          const float  *x,
                          int           n,
                          float        *features);
-/* features [n, d_sae] → reconstruction [n, d_in] */
+/* features [n, d_sae] → reconstruction [n, d_in]. x_in: the activations
+ * the features were encoded from, whose normalisation factors the
+ * reconstruction takes back (NULL: left in the SAE's normalised units; only
+ * an SAE with norm none needs no x_in). */
 void     cs_sae_decode  (CsSae        *sae,
                          const float  *features,
                          int           n,
+                         const float  *x_in,
                          float        *x);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSae, cs_sae_free)

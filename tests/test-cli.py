@@ -163,6 +163,43 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(struct.pack('<Q', len(hb)) + hb + blob)
     e = json.loads(run('sae-encode', sample, '--sae', jr, '--prompt', text, '--top-k', '3', '--json').stdout)
     check([t['l0'] for t in e['tokens']] == [int((r > 0).sum()) for r in fj], 'SAELens jumprelu: L0 = NumPy')
+    # SAELens's run-time normalisations, the sample SAE's weights under each;
+    # NumPy applies them as SAELens's definitions do (torch.std is N - 1)
+    def normalised(x, kind):
+        if kind == 'constant_norm_rescale':
+            c = np.sqrt(x.shape[1]) / np.linalg.norm(x, axis=1, keepdims=True)
+            return x * c, lambda y: y / c
+        mu = x.mean(1, keepdims=True)
+        sd = (x - mu).std(1, ddof=1, keepdims=True)
+        return (x - mu) / (sd + 1e-5), lambda y: y * sd + mu
+    for kind in ['constant_norm_rescale', 'layer_norm', 'expected_average_only_in']:
+        folder = os.path.join(tmp, 'norm-' + kind)
+        os.makedirs(folder)
+        cfg_n = dict(cfg, architecture='standard', apply_b_dec_to_input=True, normalize_activations=kind)
+        json.dump(cfg_n, open(os.path.join(folder, 'cfg.json'), 'w'))
+        with open(os.path.join(folder, 'sae_weights.safetensors'), 'wb') as f:
+            f.write(open(os.path.join(sae_dir, 'sae_weights.safetensors'), 'rb').read())
+        p = run('sae-encode', sample, '--sae', folder, '--prompt', text, '--top-k', '3', '--json')
+        e = json.loads(p.stdout)
+        if kind == 'expected_average_only_in':
+            fn, undo = xa, (lambda y: y)
+        else:
+            fn, undo = normalised(xa, kind)
+        fnn = np.maximum((fn - w['b_dec']) @ w['W_enc'] + w['b_enc'], 0)
+        xr = undo(fnn @ w['W_dec'] + w['b_dec'])
+        fvu_n = ((xa - xr) ** 2).sum() / ((xa - xa.mean(0)) ** 2).sum()
+        ok = all([c['feature'] for c in t['top']] == list(np.argsort(-r, kind='stable')[:3])
+                 and all(abs(c['activation'] - r[c['feature']]) < 1e-3 * max(1, r.max()) for c in t['top'])
+                 for t, r in zip(e['tokens'], fnn))
+        ok = ok and [t['l0'] for t in e['tokens']] == [int((r > 0).sum()) for r in fnn]
+        noted = ('no scaling factor' in p.stderr) == (kind == 'expected_average_only_in')
+        check(ok and abs(e['fvu'] - fvu_n) < 1e-3 and noted,
+              f'normalize_activations {kind}: features and FVU {e["fvu"]:.3f} = NumPy {fvu_n:.3f}')
+    folder = os.path.join(tmp, 'norm-unknown')
+    os.makedirs(folder)
+    json.dump(dict(cfg, normalize_activations='sqrt'), open(os.path.join(folder, 'cfg.json'), 'w'))
+    p = run('sae-encode', sample, '--sae', folder, '--prompt', text, expect=1)
+    check("normalize_activations 'sqrt' is not one of SAELens's" in p.stderr, 'an unknown normalisation is refused')
     with open(os.path.join(tmp, 'broken.npz'), 'wb') as f:
         f.write(b'PK\x03\x04 not really a zip')
     p = run('sae-encode', sample, '--sae', os.path.join(tmp, 'broken.npz'), '--prompt', 'hi', expect=1)

@@ -58,7 +58,7 @@ test_reference_encodings (void)
   g_autofree float *f = g_new (float, nf);
   g_autofree float *r = g_new (float, nr);
   cs_sae_encode (sae, x, n, f);
-  cs_sae_decode (sae, f, n, r);
+  cs_sae_decode (sae, f, n, x, r);
   double df = max_abs_diff (f, want_f, nf), dr = max_abs_diff (r, want_r, nr);
   g_test_message ("features max |diff| %.3g, reconstruction max |diff| %.3g", df, dr);
   g_assert_cmpfloat (df, <, 1e-5);
@@ -100,7 +100,7 @@ test_on_model_activations (void)
   g_autofree float *f = g_new (float, (gsize) len * 2048);
   g_autofree float *xr = g_new (float, (gsize) len * 256);
   cs_sae_encode (sae, x, len, f);
-  cs_sae_decode (sae, f, len, xr);
+  cs_sae_decode (sae, f, len, x, xr);
   double l0 = 0, err = 0, var = 0;
   double mean[256] = { 0 };
   for (int i = 0; i < len * 2048; i++)
@@ -203,6 +203,46 @@ test_gradient (void)
   g_free (g.b_dec);
 }
 
+/* SAELens's run-time normalisations on a hand-made SAE (identity weights,
+ * no biases), worked on paper: constant_norm_rescale takes (3, 4, 0, 0) to
+ * norm √4 = 2, (1.2, 1.6, 0, 0); layer_norm takes (1, 2, 3, 6) to its
+ * deviations (−2, −1, 0, 3) over the sample standard deviation √(14/3);
+ * decoding with the input gives back the part the ReLU kept, in the
+ * input's units. */
+static void
+test_normalisation (void)
+{
+  float W[16] = { 0 }, b4[4] = { 0 }, f[4], r[4];
+  CsSae s = { 4, 4, NULL, -1, FALSE, W, W, b4, b4, NULL, CS_SAE_NORM_CONSTANT_NORM_RESCALE, NULL };
+  const float x1[4] = { 3, 4, 0, 0 }, x2[4] = { 1, 2, 3, 6 };
+  const float want1[4] = { 1.2f, 1.6f, 0, 0 };
+  double sd = sqrt (14.0 / 3.0);
+
+  for (int i = 0; i < 4; i++)
+    W[i * 4 + i] = 1;
+  cs_sae_encode (&s, x1, 1, f);
+  cs_sae_decode (&s, f, 1, x1, r);
+  for (int i = 0; i < 4; i++)
+    {
+      g_assert_cmpfloat (fabs (f[i] - want1[i]), <, 1e-6);
+      g_assert_cmpfloat (fabs (r[i] - x1[i]), <, 1e-6);
+    }
+  s.norm = CS_SAE_NORM_LAYER_NORM;
+  cs_sae_encode (&s, x2, 1, f);
+  cs_sae_decode (&s, f, 1, x2, r);
+  g_assert_cmpfloat (f[0], ==, 0);
+  g_assert_cmpfloat (f[1], ==, 0);
+  g_assert_cmpfloat (f[2], ==, 0);
+  g_assert_cmpfloat (fabs (f[3] - 3 / (sd + 1e-5)), <, 1e-6);
+  /* the negative deviations were cut by the ReLU: they come back as the mean */
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpfloat (fabs (r[i] - 3), <, 1e-5);
+  g_assert_cmpfloat (fabs (r[3] - 6), <, 1e-5);
+  /* without the input, the reconstruction stays in normalised units */
+  cs_sae_decode (&s, f, 1, NULL, r);
+  g_assert_cmpfloat (fabs (r[3] - 3 / (sd + 1e-5)), <, 1e-6);
+}
+
 /* Training on data with a known dictionary (sae-synthetic.h), and the
  * trained SAE's folder loads back with the same encodings. */
 static void
@@ -252,6 +292,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sae/reference", test_reference_encodings);
   g_test_add_func ("/sae/model-activations", test_on_model_activations);
   g_test_add_func ("/sae/bad-folder", test_bad_folder);
+  g_test_add_func ("/sae/normalisation", test_normalisation);
   g_test_add_func ("/sae/gradient", test_gradient);
   g_test_add_func ("/sae/training", test_training);
   return g_test_run ();

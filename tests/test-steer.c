@@ -264,7 +264,7 @@ test_sae_known_features (void)
   g_assert_cmpfloat (fabs (dv[2] + 2 / sqrt (13)), <, 1e-6);
   f[2] = 1.5f;
   f[11] = 0.25f;
-  cs_sae_decode (&sae, f, 1, x);
+  cs_sae_decode (&sae, f, 1, NULL, x);
   cs_sae_encode (&sae, x, 1, back);
   for (int i = 0; i < d; i++)
     g_assert_cmpfloat (fabs (back[i] - f[i]), <, 1e-6);

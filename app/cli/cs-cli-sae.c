@@ -98,6 +98,8 @@ cs_cli_sae_encode (int argc, char **argv)
   sae = cs_sae_load (sae_dir, &error);
   if (!sae)
     return cs_cli_fail (g_steal_pointer (&error));
+  if (sae->normalize_note)
+    fprintf (stderr, "conceptscope-cli sae encode: note: %s\n", sae->normalize_note);
   path = cs_cli_resolve_model (rest ? rest[0] : NULL);
   model = cs_model_open (path, &error);
   if (!model)
@@ -141,7 +143,7 @@ cs_cli_sae_encode (int argc, char **argv)
   f = g_new (float, (gsize) len * m);
   xr = g_new (float, (gsize) len * d);
   cs_sae_encode (sae, x, len, f);
-  cs_sae_decode (sae, f, len, xr);
+  cs_sae_decode (sae, f, len, x, xr);
   /* Fraction of variance unexplained, as SAELens reports it: the
    * reconstruction's squared error over the squared deviation from the
    * mean activation of these tokens. */
