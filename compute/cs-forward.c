@@ -29,6 +29,7 @@ typedef struct
   const CsModelConfig *cfg;
   int                  T;          /* packed tokens */
   int                  batch;
+  int                  seq;        /* the longest prompt */
   const int           *lengths;
   int                 *offsets;    /* [batch] start row of each prompt */
   int                 *positions;  /* [T] position within its prompt */
@@ -391,6 +392,25 @@ capture (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, const flo
       memcpy (hooks[i].data, x, (gsize) c->T * c->cfg->hidden * sizeof (float));
 }
 
+/* Packs rows of a zero-padded [batch, seq, d] array into [T, d]. */
+static void
+pack (Ctx *c, const float *padded, int seq, int d, float *out)
+{
+  for (int b = 0; b < c->batch; b++)
+    memcpy (out + (gsize) c->offsets[b] * d, padded + (gsize) b * seq * d, (gsize) c->lengths[b] * d * sizeof (float));
+}
+
+static void
+steer_rows (Ctx *c, const CsForwardOptions *opt, float *x)
+{
+  int d = c->cfg->hidden;
+#pragma omp parallel for schedule(static)
+  for (int t = 0; t < c->T; t++)
+    if (c->positions[t] >= opt->steer_from)
+      for (int j = 0; j < d; j++)
+        x[(gsize) t * d + j] += opt->steer_multiplier * opt->steer_vector[j];
+}
+
 /* The CPU path: fills hooks[i].data and, unless NULL, the packed logits
  * ([T, V] for all positions, [batch, V] for the last). */
 static gboolean
@@ -420,6 +440,14 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
   if (cfg->arch != CS_ARCH_GPT2)
     init_rope (c);
 
+  if (opt->resume_layer >= 0)
+    {
+      pack (c, opt->resume_from, c->seq, d, x);
+      if (opt->steer_layer == opt->resume_layer)
+        steer_rows (c, opt, x);
+      capture (c, hooks, n_hooks, HOOK_POST, opt->resume_layer, x);
+    }
+  else
   /* Embedding (and GPT-2's learned positions; Gemma's sqrt(d) scale). */
   {
     const CsTensor *E = cs_model_get_embedding (model);
@@ -448,7 +476,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
   }
   (void) ids;
 
-  for (int l = 0; l < cfg->n_layers; l++)
+  for (int l = opt->resume_layer + 1; l < cfg->n_layers; l++)
     {
       const CsLayerWeights *L = cs_model_get_layer (model, l);
 
@@ -501,13 +529,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
         }
 
       if (opt->steer_layer == l)
-        {
-#pragma omp parallel for schedule(static)
-          for (int t = 0; t < c->T; t++)
-            if (c->positions[t] >= opt->steer_from)
-              for (int j = 0; j < d; j++)
-                x[(gsize) t * d + j] += opt->steer_multiplier * opt->steer_vector[j];
-        }
+        steer_rows (c, opt, x);
       capture (c, hooks, n_hooks, HOOK_POST, l, x);
       if (opt->progress)
         opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
@@ -547,6 +569,7 @@ forward_gpu (Ctx *c, CsGpuModel *gm, const CsForwardOptions *opt, Hook *hooks, g
   g_autofree int *kinds = g_new0 (int, MAX (n_hooks, 1));
   g_autofree int *layers = g_new0 (int, MAX (n_hooks, 1));
   g_autofree float **outs = g_new0 (float *, MAX (n_hooks, 1));
+  g_autofree float *resume = NULL;
   char err[512] = "";
 
   for (guint i = 0; i < n_hooks; i++)
@@ -570,6 +593,18 @@ forward_gpu (Ctx *c, CsGpuModel *gm, const CsForwardOptions *opt, Hook *hooks, g
   a.steer_multiplier = opt->steer_multiplier;
   a.steer_vector = opt->steer_vector;
   a.steer_from = opt->steer_from;
+  a.resume_layer = opt->resume_layer;
+  if (opt->resume_layer >= 0)
+    {
+      resume = g_try_malloc ((gsize) c->T * c->cfg->hidden * sizeof (float));
+      if (!resume)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the stream to resume from");
+          return FALSE;
+        }
+      pack (c, opt->resume_from, c->seq, c->cfg->hidden, resume);
+      a.resume_from = resume;
+    }
   a.logits_mode = !logits ? CS_CUDA_LOGITS_NONE :
                   opt->logits == CS_LOGITS_LAST ? CS_CUDA_LOGITS_LAST : CS_CUDA_LOGITS_ALL;
   a.logits_out = logits;
@@ -648,13 +683,31 @@ cs_forward_run (CsModel                 *model,
       return NULL;
     }
 
+  if (opt->resume_layer >= 0 &&
+      (opt->resume_layer >= cfg->n_layers || !opt->resume_from ||
+       (opt->steer_layer >= 0 && opt->steer_layer < opt->resume_layer)))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "resuming after layer %d: it must be one of the model's layers (0 to %d), with the stream "
+                   "given, and steering no earlier", opt->resume_layer, cfg->n_layers - 1);
+      return NULL;
+    }
   if (opt->capture)
     {
       n_hooks = g_strv_length ((char **) opt->capture);
       hooks = g_new0 (Hook, n_hooks);
       for (guint i = 0; i < n_hooks; i++)
-        if (!parse_hook (model, opt->capture[i], &hooks[i], error))
-          return NULL;
+        {
+          if (!parse_hook (model, opt->capture[i], &hooks[i], error))
+            return NULL;
+          if (opt->resume_layer >= 0 &&
+              (hooks[i].layer < opt->resume_layer || (hooks[i].layer == opt->resume_layer && hooks[i].kind == HOOK_PRE)))
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s comes before the stream the run resumes from "
+                           "(resid_post.%d)", opt->capture[i], opt->resume_layer);
+              return NULL;
+            }
+        }
     }
 
   /* Where to run: the GPU when asked for or available; an automatic choice
@@ -695,6 +748,7 @@ cs_forward_run (CsModel                 *model,
   c.model = model;
   c.cfg = cfg;
   c.batch = batch;
+  c.seq = maxlen;
   c.lengths = lengths;
   c.offsets = g_new (int, batch);
   c.positions = g_new (int, c.T);

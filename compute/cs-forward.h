@@ -36,9 +36,17 @@ typedef struct
    * (activations rounded to the weights' type) for F16/BF16 weights.
    * Off, every product is float32. */
   gboolean            fast;
+  /* Resuming: the run starts from resid_post.resume_layer given as
+   * resume_from ([batch, seq, hidden] as a capture of it returns it, seq the
+   * longest prompt) and computes only the layers after it. Steering at the
+   * resume layer is added to the given stream; earlier hooks and steering
+   * are refused. The layers before it are the same for every setting of a
+   * sweep, so a sweep runs them once. resume_layer < 0 turns it off. */
+  int                 resume_layer;
+  const float        *resume_from;
 } CsForwardOptions;
 
-#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE }
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL }
 
 typedef struct
 {

@@ -616,7 +616,8 @@ cs_steer_sweep (CsModel *model, CsSteerVectors *v, CsSteerPrompts *prompts, cons
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
   g_autoptr(CsSteerSweep) s = g_new0 (CsSteerSweep, 1);
-  g_autofree double *per = g_new (double, prompts->n);
+  g_autofree double *per = NULL;
+  g_autofree int *order = NULL;
   gint64 t0 = g_get_monotonic_time ();
   gint64 tokens = 0;
 
@@ -641,26 +642,108 @@ cs_steer_sweep (CsModel *model, CsSteerVectors *v, CsSteerPrompts *prompts, cons
   s->multipliers = g_memdup2 (multipliers, sizeof (double) * n_mult);
   s->behaviour = g_new (double, n_layers * n_mult);
   s->behaviour_sd = g_new (double, n_layers * n_mult);
+  /* the layers in ascending order: each batch's stream is carried from one
+   * sweep layer to the next, and every steered run resumes from it */
+  order = g_new (int, n_layers);
   for (int a = 0; a < n_layers; a++)
-    for (int m = 0; m < n_mult; m++)
+    order[a] = a;
+  for (int i = 1; i < n_layers; i++)
+    for (int j = i; j > 0 && layers[order[j - 1]] > layers[order[j]]; j--)
       {
-        g_autofree float *logits = run_prompts (model, prompts, layers[a], multipliers[m],
-                                                v->vectors + (gsize) layers[a] * v->d, NULL, NULL, device,
-                                                cancellable, error);
-        double mean = 0, var = 0;
-        if (!logits)
-          return NULL;
-        cs_steer_behaviour (prompts, logits, cfg->vocab, targets, n_targets, per);
-        for (int i = 0; i < prompts->n; i++)
-          mean += per[i] / prompts->n;
-        for (int i = 0; i < prompts->n; i++)
-          var += (per[i] - mean) * (per[i] - mean) / MAX (1, prompts->n - 1);
-        s->behaviour[a * n_mult + m] = mean;
-        s->behaviour_sd[a * n_mult + m] = sqrt (var);
-        s->tokens += tokens;
-        if (progress)
-          progress ((double) (a * n_mult + m + 1) / (n_layers * n_mult), progress_data);
+        int t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
       }
+  per = g_new (double, (gsize) n_layers * n_mult * prompts->n);
+  for (int b0 = 0; b0 < prompts->n; b0 += SWEEP_BATCH)
+    {
+      CsSteerPrompts sub = *prompts;
+      g_autoptr(CsForwardResult) cur = NULL;
+      g_autofree float *plain = NULL;   /* the unsteered last-position logits */
+      int nb = MIN (SWEEP_BATCH, prompts->n - b0), cur_layer = -1;
+      const gint32 * const *ids = (const gint32 * const *) prompts->ids + b0;
+
+      sub.n = nb;
+      sub.ids = prompts->ids + b0;
+      sub.lengths = prompts->lengths + b0;
+      if (prompts->ab)
+        {
+          sub.letter_match = prompts->letter_match + b0;
+          sub.letter_other = prompts->letter_other + b0;
+        }
+      for (int oi = 0; oi < n_layers; oi++)
+        {
+          int a = order[oi], L = layers[a];
+          char name[32];
+          const char *caps[2] = { name, NULL };
+          const float *stream;
+
+          g_snprintf (name, sizeof name, "resid_post.%d", L);
+          if (!cur || cur_layer != L)
+            {
+              /* the unsteered stream at L: from the embedding the first
+               * time (with the unsteered logits), then from the last layer */
+              CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+              CsForwardResult *next;
+              opt.device = device;
+              opt.capture = caps;
+              opt.logits = cur ? CS_LOGITS_NONE : CS_LOGITS_LAST;
+              if (cur)
+                {
+                  g_autofree char *prev = g_strdup_printf ("resid_post.%d", cur_layer);
+                  opt.resume_layer = cur_layer;
+                  opt.resume_from = cs_forward_result_get_capture (cur, prev);
+                }
+              next = cs_forward_run (model, ids, sub.lengths, nb, &opt, cancellable, error);
+              if (!next)
+                return NULL;
+              if (!cur)
+                plain = g_steal_pointer (&next->logits);
+              cs_forward_result_free (cur);
+              cur = next;
+              cur_layer = L;
+            }
+          stream = cs_forward_result_get_capture (cur, name);
+          for (int m = 0; m < n_mult; m++)
+            {
+              double *out = per + ((gsize) a * n_mult + m) * prompts->n + b0;
+              if (multipliers[m] == 0)
+                cs_steer_behaviour (&sub, plain, cfg->vocab, targets, n_targets, out);
+              else
+                {
+                  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+                  g_autoptr(CsForwardResult) r = NULL;
+                  opt.device = device;
+                  opt.logits = CS_LOGITS_LAST;
+                  opt.resume_layer = L;
+                  opt.resume_from = stream;
+                  opt.steer_layer = L;
+                  opt.steer_multiplier = (float) multipliers[m];
+                  opt.steer_vector = v->vectors + (gsize) L * v->d;
+                  opt.steer_from = prompts->steer_from;
+                  r = cs_forward_run (model, ids, sub.lengths, nb, &opt, cancellable, error);
+                  if (!r)
+                    return NULL;
+                  cs_steer_behaviour (&sub, r->logits, cfg->vocab, targets, n_targets, out);
+                }
+              if (progress)
+                progress ((double) (b0 * n_layers * n_mult + nb * (oi * n_mult + m + 1)) /
+                          ((double) prompts->n * n_layers * n_mult), progress_data);
+            }
+        }
+    }
+  for (int k = 0; k < n_layers * n_mult; k++)
+    {
+      const double *v_k = per + (gsize) k * prompts->n;
+      double mean = 0, var = 0;
+      for (int i = 0; i < prompts->n; i++)
+        mean += v_k[i] / prompts->n;
+      for (int i = 0; i < prompts->n; i++)
+        var += (v_k[i] - mean) * (v_k[i] - mean) / MAX (1, prompts->n - 1);
+      s->behaviour[k] = mean;
+      s->behaviour_sd[k] = sqrt (var);
+    }
+  s->tokens = tokens * n_layers * n_mult;
   s->seconds = (g_get_monotonic_time () - t0) / 1e6;
   return g_steal_pointer (&s);
 }

@@ -125,7 +125,8 @@ typedef struct
   double *behaviour;       /* [n_layers, n_mult]: mean over prompts */
   double *behaviour_sd;    /* [n_layers, n_mult] */
   double  seconds;
-  gint64  tokens;          /* tokens run */
+  gint64  tokens;          /* the sweep's tokens: its prompts' tokens × layers × multipliers (the layers
+                            * before each sweep layer run once per batch, not once per setting) */
 } CsSteerSweep;
 
 /* Adds m × v_L at resid_post.L at every position, for every layer and

@@ -182,6 +182,26 @@ test_reference_model (gconstpointer data)
     g_assert_cmpfloat (ds, <, 1e-4);
     /* The steering changed something: the test would notice it missing. */
     g_assert_cmpfloat (max_abs_diff (sres->logits, res->logits, n), >, 1e-2);
+
+    /* Resuming from the unsteered stream at the steering layer (steering
+     * added to the given stream) and from the layer before it (steering
+     * on the way) gives transformers' steered logits too. */
+    for (int from = sopt.steer_layer; from >= MAX (0, sopt.steer_layer - 1); from--)
+      {
+        g_autofree char *hook = g_strdup_printf ("resid_post.%d", from);
+        const char *caps[] = { hook, NULL };
+        CsForwardOptions copt = CS_FORWARD_OPTIONS_INIT;
+        CsForwardOptions ropt = sopt;
+        copt.capture = caps;
+        copt.logits = CS_LOGITS_NONE;
+        g_autoptr(CsForwardResult) cap = run_ref (&r, &copt);
+        ropt.resume_layer = from;
+        ropt.resume_from = cs_forward_result_get_capture (cap, hook);
+        g_autoptr(CsForwardResult) resumed = run_ref (&r, &ropt);
+        double dr = max_abs_diff (resumed->logits, want, n);
+        g_test_message ("%s: resumed after layer %d, steered at %d: max |diff| %.3g", name, from, sopt.steer_layer, dr);
+        g_assert_cmpfloat (dr, <, 1e-4);
+      }
   }
 
 done:
@@ -506,6 +526,30 @@ test_bad_requests (void)
   g_assert_false (cs_forward_check_capture_name (m, "attn.3", &error));
   g_assert_nonnull (strstr (error->message, "unknown capture point 'attn.3'"));
   g_clear_error (&error);
+
+  /* resuming: a hook before the stream, steering before it, no stream */
+  {
+    float stream[4 * 64] = { 0 }, vec[64] = { 0 };
+    const char *early[] = { "resid_pre.1", NULL };
+    CsForwardOptions r = CS_FORWARD_OPTIONS_INIT;
+    r.resume_layer = 1;
+    r.resume_from = stream;
+    r.capture = early;
+    g_assert_null (cs_forward_run (m, rows, &len, 1, &r, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "resid_pre.1 comes before the stream the run resumes from (resid_post.1)"));
+    g_clear_error (&error);
+    r.capture = NULL;
+    r.steer_layer = 0;
+    r.steer_vector = vec;
+    g_assert_null (cs_forward_run (m, rows, &len, 1, &r, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "steering no earlier"));
+    g_clear_error (&error);
+    r.steer_layer = -1;
+    r.resume_from = NULL;
+    g_assert_null (cs_forward_run (m, rows, &len, 1, &r, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "resuming after layer 1"));
+    g_clear_error (&error);
+  }
 
   {
     g_autoptr(GCancellable) c = g_cancellable_new ();

@@ -77,6 +77,8 @@ typedef struct
   int          logits_mode;
   float       *logits_out;     /* host: [T, vocab] (all) or [batch, vocab] (last) */
   int          fast;           /* TF32 / BF16 / F16 tensor cores */
+  int          resume_layer;   /* -1: from the embedding; else from resid_post of this layer */
+  const float *resume_from;    /* host [T, hidden], packed as ids */
 } CsCudaForwardArgs;
 
 typedef struct CsCudaModel CsCudaModel;

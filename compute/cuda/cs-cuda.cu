@@ -634,10 +634,19 @@ forward (CsCudaModel *m, const CsCudaForwardArgs *a, char *err, size_t err_len)
 
       float *x = m->x.f (), *h = m->h.f (), *qkv = m->qkv.f (), *att = m->att.f (), *mlp = m->mlp.f (),
             *tmp = m->tmp.f ();
-      k_embed<<<T, 256, 0, m->stream>>> (ids, pos, m->embedding.p, m->embedding.dtype,
-                                         m->positions.p, m->positions.dtype, d.embed_scale, x, D);
+      if (a->resume_layer >= 0)
+        {
+          CU (cudaMemcpyAsync (x, a->resume_from, (size_t) T * D * 4, cudaMemcpyHostToDevice, m->stream));
+          if (a->steer_layer == a->resume_layer)
+            k_steer<<<grid_for ((size_t) T * D), 256, 0, m->stream>>> (x, m->steer.f (), pos, T, D,
+                                                                       a->steer_multiplier, a->steer_from);
+          copy_hooks (m, a, CS_CUDA_HOOK_POST, a->resume_layer, x);
+        }
+      else
+        k_embed<<<T, 256, 0, m->stream>>> (ids, pos, m->embedding.p, m->embedding.dtype,
+                                           m->positions.p, m->positions.dtype, d.embed_scale, x, D);
 
-      for (int l = 0; l < d.n_layers; l++)
+      for (int l = a->resume_layer + 1; l < d.n_layers; l++)
         {
           const Layer &L = m->layers[l];
           copy_hooks (m, a, CS_CUDA_HOOK_PRE, l, x);

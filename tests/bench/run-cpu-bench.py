@@ -16,7 +16,12 @@ import tempfile
 import time
 
 import numpy as np
-import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_env import blas_in_use, use_openmp_openblas  # noqa: E402
+
+use_openmp_openblas()
+import torch  # noqa: E402
 
 BENCH = sys.argv[1]            # path to bench-forward
 CLI = sys.argv[2]              # path to conceptscope-cli
@@ -118,7 +123,8 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     cpu = subprocess.run(['sh', '-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
-    results = {'machine': f'{cpu}, {threads} threads', 'torch': torch.__version__, 'cases': []}
+    results = {'machine': f'{cpu}, {threads} threads', 'torch': torch.__version__, 'peer_blas': blas_in_use(),
+               'cases': []}
     with tempfile.TemporaryDirectory() as folder:
         weights = write_model(folder)
         file_mb = os.path.getsize(os.path.join(folder, 'model.safetensors')) / 2**20

@@ -28,7 +28,12 @@ import tempfile
 import time
 
 import numpy as np
-import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_env import blas_in_use, use_openmp_openblas  # noqa: E402
+
+use_openmp_openblas()
+import torch  # noqa: E402
 
 CLI = sys.argv[1]
 
@@ -165,7 +170,8 @@ def main():
     ours = np.array(st['behaviour'])
     tokens = int(lengths.sum()) * len(LAYERS) * len(MULTS)
     result = {
-        'device': DEVICE, 'cores': os.cpu_count(), 'torch': torch.__version__, 'prompts': len(prompts),
+        'device': DEVICE, 'cores': os.cpu_count(), 'torch': torch.__version__, 'peer_blas': blas_in_use(),
+        'prompts': len(prompts),
         'pairs_for_vector': st['pairs'], 'tokens_in_sweep': tokens,
         'conceptscope_sweep_s': st['sweep_seconds'], 'conceptscope_tokens_per_s': tokens / st['sweep_seconds'],
         'conceptscope_process_s': wall,
