@@ -476,7 +476,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
   }
   (void) ids;
 
-  for (int l = opt->resume_layer + 1; l < cfg->n_layers; l++)
+  for (int l = opt->resume_layer + 1; l < (opt->stop_layer >= 0 ? opt->stop_layer + 1 : cfg->n_layers); l++)
     {
       const CsLayerWeights *L = cs_model_get_layer (model, l);
 
@@ -535,6 +535,8 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
         opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
     }
 
+  if (opt->stop_layer >= 0)
+    return TRUE;
   norm (c, x, h, c->T, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
   capture (c, hooks, n_hooks, HOOK_FINAL, cfg->n_layers, h);
 
@@ -594,6 +596,7 @@ forward_gpu (Ctx *c, CsGpuModel *gm, const CsForwardOptions *opt, Hook *hooks, g
   a.steer_vector = opt->steer_vector;
   a.steer_from = opt->steer_from;
   a.resume_layer = opt->resume_layer;
+  a.stop_layer = opt->stop_layer;
   if (opt->resume_layer >= 0)
     {
       resume = g_try_malloc ((gsize) c->T * c->cfg->hidden * sizeof (float));
@@ -683,6 +686,15 @@ cs_forward_run (CsModel                 *model,
       return NULL;
     }
 
+  if (opt->stop_layer >= 0 &&
+      (opt->stop_layer >= cfg->n_layers || opt->stop_layer <= opt->resume_layer || opt->logits != CS_LOGITS_NONE ||
+       opt->steer_layer > opt->stop_layer))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                   "stopping after layer %d: it must be one of the model's layers (0 to %d) after any resume layer "
+                   "and steering, with no logits asked for", opt->stop_layer, cfg->n_layers - 1);
+      return NULL;
+    }
   if (opt->resume_layer >= 0 &&
       (opt->resume_layer >= cfg->n_layers || !opt->resume_from ||
        (opt->steer_layer >= 0 && opt->steer_layer < opt->resume_layer)))
@@ -700,6 +712,12 @@ cs_forward_run (CsModel                 *model,
         {
           if (!parse_hook (model, opt->capture[i], &hooks[i], error))
             return NULL;
+          if (opt->stop_layer >= 0 && hooks[i].layer > opt->stop_layer)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s comes after the layer the run stops at (%d)",
+                           opt->capture[i], opt->stop_layer);
+              return NULL;
+            }
           if (opt->resume_layer >= 0 &&
               (hooks[i].layer < opt->resume_layer || (hooks[i].layer == opt->resume_layer && hooks[i].kind == HOOK_PRE)))
             {

@@ -44,9 +44,12 @@ typedef struct
    * sweep, so a sweep runs them once. resume_layer < 0 turns it off. */
   int                 resume_layer;
   const float        *resume_from;
+  /* Stopping: only the layers up to stop_layer run (no final norm, no
+   * logits: ask for CS_LOGITS_NONE), for captures up to it. < 0: all. */
+  int                 stop_layer;
 } CsForwardOptions;
 
-#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL }
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1 }
 
 typedef struct
 {

@@ -690,6 +690,7 @@ cs_steer_sweep (CsModel *model, CsSteerVectors *v, CsSteerPrompts *prompts, cons
               opt.logits = cur ? CS_LOGITS_NONE : CS_LOGITS_LAST;
               if (cur)
                 {
+                  opt.stop_layer = L;
                   g_autofree char *prev = g_strdup_printf ("resid_post.%d", cur_layer);
                   opt.resume_layer = cur_layer;
                   opt.resume_from = cs_forward_result_get_capture (cur, prev);

@@ -194,6 +194,7 @@ test_reference_model (gconstpointer data)
         CsForwardOptions ropt = sopt;
         copt.capture = caps;
         copt.logits = CS_LOGITS_NONE;
+        copt.stop_layer = from;   /* the layers after it are not needed */
         g_autoptr(CsForwardResult) cap = run_ref (&r, &copt);
         ropt.resume_layer = from;
         ropt.resume_from = cs_forward_result_get_capture (cap, hook);
@@ -548,6 +549,17 @@ test_bad_requests (void)
     r.resume_from = NULL;
     g_assert_null (cs_forward_run (m, rows, &len, 1, &r, NULL, &error));
     g_assert_nonnull (strstr (error->message, "resuming after layer 1"));
+    g_clear_error (&error);
+    /* stopping: logits asked for, a hook after the stop */
+    r = (CsForwardOptions) CS_FORWARD_OPTIONS_INIT;
+    r.stop_layer = 0;
+    g_assert_null (cs_forward_run (m, rows, &len, 1, &r, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "with no logits asked for"));
+    g_clear_error (&error);
+    r.logits = CS_LOGITS_NONE;
+    r.capture = early;
+    g_assert_null (cs_forward_run (m, rows, &len, 1, &r, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "resid_pre.1 comes after the layer the run stops at (0)"));
     g_clear_error (&error);
   }
 

@@ -79,6 +79,7 @@ typedef struct
   int          fast;           /* TF32 / BF16 / F16 tensor cores */
   int          resume_layer;   /* -1: from the embedding; else from resid_post of this layer */
   const float *resume_from;    /* host [T, hidden], packed as ids */
+  int          stop_layer;     /* -1: all layers; else the last layer to run (no final norm, no logits) */
 } CsCudaForwardArgs;
 
 typedef struct CsCudaModel CsCudaModel;

@@ -646,7 +646,8 @@ forward (CsCudaModel *m, const CsCudaForwardArgs *a, char *err, size_t err_len)
         k_embed<<<T, 256, 0, m->stream>>> (ids, pos, m->embedding.p, m->embedding.dtype,
                                            m->positions.p, m->positions.dtype, d.embed_scale, x, D);
 
-      for (int l = a->resume_layer + 1; l < d.n_layers; l++)
+      int end = a->stop_layer >= 0 ? a->stop_layer + 1 : d.n_layers;
+      for (int l = a->resume_layer + 1; l < end; l++)
         {
           const Layer &L = m->layers[l];
           copy_hooks (m, a, CS_CUDA_HOOK_PRE, l, x);
@@ -696,6 +697,12 @@ forward (CsCudaModel *m, const CsCudaForwardArgs *a, char *err, size_t err_len)
           copy_hooks (m, a, CS_CUDA_HOOK_POST, l, x);
         }
 
+      if (a->stop_layer >= 0)
+        {
+          CU (cudaGetLastError ());
+          CU (cudaStreamSynchronize (m->stream));
+          return 0;
+        }
       norm (m, x, h, T, m->final_norm_w, m->final_norm_b);
       copy_hooks (m, a, CS_CUDA_HOOK_FINAL, d.n_layers, h);
       if (a->logits_mode != CS_CUDA_LOGITS_NONE)
