@@ -147,6 +147,34 @@ test_forward_gpu_vs_cpu (gconstpointer data)
       double df = max_abs_diff (cpu->logits, fast->logits, n);
       g_test_message ("%s%s: fast mode max |diff| %.3g", name, variant ? " steered" : "", df);
       g_assert_cmpfloat (df, <, 0.05 * max_abs (cpu->logits, n));
+
+      /* a run stopped after layer 0 on the GPU, resumed from its stream
+       * (ragged batch, steered or not) gives the CPU's full-run logits */
+      {
+        const char *c0[] = { "resid_post.0", NULL };
+        CsForwardOptions so = CS_FORWARD_OPTIONS_INIT, ro = o;
+        so.capture = c0;
+        so.logits = CS_LOGITS_NONE;
+        so.stop_layer = 0;
+        so.device = CS_DEVICE_CUDA;
+        g_autoptr(CsForwardResult) head = cs_forward_run (m, (const gint32 * const *) ids, lengths, batch, &so, NULL,
+                                                          &error);
+        g_assert_no_error (error);
+        g_assert_cmpfloat (max_abs_diff (cs_forward_result_get_capture (head, "resid_post.0"),
+                                         cs_forward_result_get_capture (cpu, "resid_post.0"),
+                                         (gsize) batch * cpu->seq * cfg->hidden), <, 1e-4);
+        ro.fast = FALSE;
+        ro.capture = NULL;
+        ro.resume_layer = 0;
+        ro.resume_from = cs_forward_result_get_capture (head, "resid_post.0");
+        g_autoptr(CsForwardResult) tail = cs_forward_run (m, (const gint32 * const *) ids, lengths, batch, &ro, NULL,
+                                                          &error);
+        g_assert_no_error (error);
+        double dr = max_abs_diff (cpu->logits, tail->logits, n);
+        g_test_message ("%s%s: stopped and resumed on the GPU vs CPU max |diff| %.3g", name, variant ? " steered" : "",
+                        dr);
+        g_assert_cmpfloat (dr, <, 1e-4);
+      }
     }
   for (int b = 0; b < batch; b++)
     g_free (ids[b]);
