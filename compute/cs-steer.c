@@ -16,8 +16,9 @@
 #include <string.h>
 
 /* Prompts per forward call: runs that capture every layer keep their
- * activations, so they go by 32; sweeps keep only last-position logits and go
- * by 128, which also converts 16-bit weights a quarter as often. */
+ * activations, so they go by 32; sweeps keep one layer's stream and
+ * last-position logits and go by 128, which also converts 16-bit weights a
+ * quarter as often. */
 #define BATCH 32
 #define SWEEP_BATCH 128
 
@@ -567,7 +568,8 @@ cs_steer_sweep_free (CsSteerSweep *s)
   g_free (s);
 }
 
-/* One run of all prompts with one steering setting: last-position logits. */
+/* One run of all prompts with one steering setting, capturing the hooks:
+ * last-position logits. */
 static float *
 run_prompts (CsModel *model, CsSteerPrompts *p, int layer, double mult, const float *vec,
              const char * const *capture, CsForwardResult **captured, CsDevice device, GCancellable *cancellable,
@@ -575,11 +577,10 @@ run_prompts (CsModel *model, CsSteerPrompts *p, int layer, double mult, const fl
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
   float *logits = g_new (float, (gsize) p->n * cfg->vocab);
-  int step = capture ? BATCH : SWEEP_BATCH;
 
-  for (int b0 = 0; b0 < p->n; b0 += step)
+  for (int b0 = 0; b0 < p->n; b0 += BATCH)
     {
-      int nb = MIN (step, p->n - b0);
+      int nb = MIN (BATCH, p->n - b0);
       CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
       g_autoptr(CsForwardResult) r = NULL;
       opt.logits = CS_LOGITS_LAST;
@@ -690,8 +691,8 @@ cs_steer_sweep (CsModel *model, CsSteerVectors *v, CsSteerPrompts *prompts, cons
               opt.logits = cur ? CS_LOGITS_NONE : CS_LOGITS_LAST;
               if (cur)
                 {
-                  opt.stop_layer = L;
                   g_autofree char *prev = g_strdup_printf ("resid_post.%d", cur_layer);
+                  opt.stop_layer = L;
                   opt.resume_layer = cur_layer;
                   opt.resume_from = cs_forward_result_get_capture (cur, prev);
                 }
