@@ -1216,7 +1216,10 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
   self->cluster_drop = drop (grid, 0, _("Method"), NULL, clusters_t, self);
-  self->eps_spin = spin (grid, 1, _("eps (0: automatic)"), 0, 1000, 0.1, 0, 3, self);
+  self->eps_spin = spin (grid, 1, _("eps"), 0, 1000, 0.1, 0, 3, self);
+  cs_ui_spin_auto (self->eps_spin, 0);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->eps_spin),
+                               _("DBSCAN's radius; auto (0): from the knee of the points' k-distances"));
   self->min_samples_spin = spin (grid, 2, _("Min samples"), 1, 1000, 1, 5, 0, self);
   self->min_inter_spin = spin (grid, 3, _("Min shared points"), 1, 1000, 1, 1, 0, self);
   {

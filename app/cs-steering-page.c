@@ -835,35 +835,6 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
 
 /* ---- construction ---- */
 
-/* The effects layer's −1 reads "auto" (the layer the sweep picks). */
-static gboolean
-effects_layer_output (GtkSpinButton *spin, gpointer data)
-{
-  int v = gtk_spin_button_get_value_as_int (spin);
-  g_autofree char *text = v < 0 ? g_strdup (_("auto")) : g_strdup_printf ("%d", v);
-  if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (spin)), text) != 0)
-    gtk_editable_set_text (GTK_EDITABLE (spin), text);
-  return TRUE;
-}
-
-static int
-effects_layer_input (GtkSpinButton *spin, double *value, gpointer data)
-{
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
-  char *end = NULL;
-  double v;
-  if (g_ascii_strcasecmp (text, _("auto")) == 0 || g_ascii_strcasecmp (text, "auto") == 0 || !*text)
-    {
-      *value = -1;
-      return TRUE;
-    }
-  v = g_ascii_strtod (text, &end);
-  if (end == text || *end)
-    return GTK_INPUT_ERROR;
-  *value = v;
-  return TRUE;
-}
-
 static void
 cs_steering_page_init (CsSteeringPage *self)
 {
@@ -932,10 +903,8 @@ cs_steering_page_init (CsSteeringPage *self)
   self->position_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 4, _("Position"), gtk_drop_down_new_from_strings (positions_t)));
   self->effects_layer_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 5, _("Effects at layer"),
                                                         gtk_spin_button_new_with_range (-1, 200, 1)));
-  gtk_spin_button_set_numeric (self->effects_layer_spin, FALSE);   /* so that it can read "auto" */
-  g_signal_connect (self->effects_layer_spin, "output", G_CALLBACK (effects_layer_output), NULL);
-  g_signal_connect (self->effects_layer_spin, "input", G_CALLBACK (effects_layer_input), NULL);
   gtk_spin_button_set_value (self->effects_layer_spin, -1);
+  cs_ui_spin_auto (self->effects_layer_spin, -1);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->effects_layer_spin),
                                _("Auto: the earliest layer whose change is at least 0.9 of the best layer’s"));
   self->from_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 6, _("Steer from position"),

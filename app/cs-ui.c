@@ -2,6 +2,8 @@
 
 #include "cs-ui.h"
 
+#include <math.h>
+
 GtkWidget *
 cs_ui_heading (const char *text)
 {
@@ -66,4 +68,49 @@ cs_ui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction act
     }
   g_signal_connect (chooser, "response", G_CALLBACK (choice_response), c);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static gboolean
+spin_auto_output (GtkSpinButton *spin, gpointer data)
+{
+  double v = gtk_spin_button_get_value (spin);
+  double auto_value = *(double *) g_object_get_data (G_OBJECT (spin), "cs-auto-value");
+  g_autofree char *text = fabs (v - auto_value) < 1e-12 ? g_strdup (_("auto"))
+                                                       : g_strdup_printf ("%.*f", gtk_spin_button_get_digits (spin), v);
+  if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (spin)), text) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (spin), text);
+  return TRUE;
+}
+
+static int
+spin_auto_input (GtkSpinButton *spin, double *value, gpointer data)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  char *end = NULL;
+  double v;
+  if (!*text || g_ascii_strcasecmp (text, _("auto")) == 0 || g_ascii_strcasecmp (text, "auto") == 0)
+    {
+      *value = *(double *) g_object_get_data (G_OBJECT (spin), "cs-auto-value");
+      return TRUE;
+    }
+  v = g_strtod (text, &end);
+  if (end == text || *end)
+    v = g_ascii_strtod (text, &end);
+  if (end == text || *end)
+    return GTK_INPUT_ERROR;
+  *value = v;
+  return TRUE;
+}
+
+void
+cs_ui_spin_auto (GtkSpinButton *spin, double auto_value)
+{
+  double *v = g_new (double, 1);
+  *v = auto_value;
+  g_object_set_data_full (G_OBJECT (spin), "cs-auto-value", v, g_free);
+  /* a numeric spin button refuses letters, "auto" included */
+  gtk_spin_button_set_numeric (spin, FALSE);
+  g_signal_connect (spin, "output", G_CALLBACK (spin_auto_output), NULL);
+  g_signal_connect (spin, "input", G_CALLBACK (spin_auto_input), NULL);
+  spin_auto_output (spin, NULL);
 }

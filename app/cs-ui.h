@@ -15,6 +15,12 @@ GtkWidget *cs_ui_labelled (GtkWidget  *grid,
                            const char *label,
                            GtkWidget  *w);
 
+/* Shows "auto" (translated) in spin while its value is auto_value, and
+ * reads "auto" typed back as that value; other values show with the spin's
+ * digits. */
+void       cs_ui_spin_auto (GtkSpinButton *spin,
+                            double         auto_value);
+
 /* Called with the chosen file's path when the user accepts. */
 typedef void (*CsUiFileFunc) (GtkWidget  *owner,
                               const char *path);
