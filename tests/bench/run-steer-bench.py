@@ -135,10 +135,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'steer.h5')
         t0 = time.perf_counter()
-        st = json.loads(subprocess.run([CLI, 'steer', MODEL, '--dataset', DATA, '--targets', 'animal',
-                                        '--layers', '0-3', '--multipliers=' + ','.join(str(m) for m in MULTS),
-                                        '--held-out', str(HELD_OUT), '--device', DEVICE, '--output', out, '--json'],
-                                       check=True, capture_output=True, text=True).stdout)
+        p = subprocess.run([CLI, 'steer', MODEL, '--dataset', DATA, '--targets', 'animal',
+                            '--layers', '0-3', '--multipliers=' + ','.join(str(m) for m in MULTS),
+                            '--held-out', str(HELD_OUT), '--device', DEVICE, '--output', out, '--json'],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f'conceptscope-cli steer failed: {p.stderr.strip()}')
+        st = json.loads(p.stdout)
         wall = time.perf_counter() - t0
         if INPUTS:
             z = np.load(INPUTS)
