@@ -841,6 +841,7 @@ cs_steering_page_init (CsSteeringPage *self)
   GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *switcher = gtk_stack_switcher_new ();
@@ -934,8 +935,8 @@ cs_steering_page_init (CsSteeringPage *self)
   g_signal_connect_swapped (self->train_button, "clicked", G_CALLBACK (train_clicked), self);
   gtk_box_append (GTK_BOX (side), self->train_button);
 
+  /* Run, Cancel and the progress stay in view below the scrolling panel */
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_margin_top (row, 12);
   self->run_button = gtk_button_new_with_mnemonic (_("_Run"));
   gtk_widget_add_css_class (self->run_button, "suggested-action");
   gtk_widget_set_hexpand (self->run_button, TRUE);
@@ -945,14 +946,25 @@ cs_steering_page_init (CsSteeringPage *self)
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cs_steering_page_cancel), self);
   gtk_box_append (GTK_BOX (row), self->run_button);
   gtk_box_append (GTK_BOX (row), self->cancel_button);
-  gtk_box_append (GTK_BOX (side), row);
   self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->progress_bar));
 
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (scroller, 320, -1);
+  gtk_widget_set_vexpand (scroller, TRUE);
+  gtk_box_append (GTK_BOX (panel), scroller);
+  {
+    GtkWidget *foot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+    gtk_widget_set_margin_start (foot, 12);
+    gtk_widget_set_margin_end (foot, 12);
+    gtk_widget_set_margin_top (foot, 6);
+    gtk_widget_set_margin_bottom (foot, 12);
+    gtk_box_append (GTK_BOX (foot), row);
+    gtk_box_append (GTK_BOX (foot), GTK_WIDGET (self->progress_bar));
+    gtk_box_append (GTK_BOX (panel), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+    gtk_box_append (GTK_BOX (panel), foot);
+  }
+  gtk_widget_set_size_request (panel, 320, -1);
 
   self->stack = GTK_STACK (gtk_stack_new ());
   for (int k = 0; k < CS_STEER_FIGURE_N; k++)
@@ -1008,7 +1020,7 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_box_append (GTK_BOX (main), bar);
   gtk_box_append (GTK_BOX (main), GTK_WIDGET (self->stack));
 
-  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
+  gtk_paned_set_start_child (GTK_PANED (paned), panel);
   gtk_paned_set_end_child (GTK_PANED (paned), main);
   gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
   gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
