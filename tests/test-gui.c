@@ -9,6 +9,7 @@
 #include "cs-application.h"
 #include "cs-figure.h"
 #include "cs-paths.h"
+#include "cs-ui.h"
 #include "cs-window.h"
 
 static gboolean german;
@@ -804,6 +805,29 @@ test_window_on_sample_model (void)
   g_object_unref (f.app);
 }
 
+/* A spin button with an automatic value shows it as "auto" in the UI's
+ * language, shows other values as numbers, and reads "auto" typed back. */
+static void
+test_spin_auto (void)
+{
+  GtkWidget *w = gtk_spin_button_new_with_range (-1, 10, 1);
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (g_object_ref_sink (w));
+  const char *want = german ? "automatisch" : "auto";
+
+  cs_ui_spin_auto (spin, -1);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, want);
+  gtk_spin_button_set_value (spin, 3);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, "3");
+  gtk_editable_set_text (GTK_EDITABLE (spin), want);
+  gtk_spin_button_update (spin);
+  g_assert_cmpfloat (gtk_spin_button_get_value (spin), ==, -1);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (spin)), ==, want);
+  gtk_editable_set_text (GTK_EDITABLE (spin), "7");
+  gtk_spin_button_update (spin);
+  g_assert_cmpfloat (gtk_spin_button_get_value (spin), ==, 7);
+  g_object_unref (spin);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -823,5 +847,6 @@ main (int argc, char **argv)
   cs_application_setup_i18n ();
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gui/window-on-sample-model", test_window_on_sample_model);
+  g_test_add_func ("/gui/spin-auto", test_spin_auto);
   return g_test_run ();
 }
