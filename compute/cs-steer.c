@@ -1336,6 +1336,100 @@ cs_steer_sae_decompose (CsSae *sae, const float *vector, int k, int *enc_idx, do
   top_both (iv, m, k, dec_idx, dec_val);
 }
 
+/* --------------------------------------------------------------- generate */
+
+gint32 *
+cs_steer_generate (CsModel *model, const gint32 * const *ids, const int *lengths, int n, int layer, double multiplier,
+                   const float *vector, int steer_from, int n_tokens, double temperature, guint seed, CsDevice device,
+                   GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  int V = cfg->vocab;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autofree gint32 **seqs = g_new0 (gint32 *, n);
+  g_autofree int *lens = g_memdup2 (lengths, sizeof (int) * n);
+  g_autofree int *live = g_new (int, n);
+  g_autofree double *prob = g_new (double, V);
+  gint32 *out = g_new (gint32, (gsize) n * MAX (n_tokens, 0));
+  gboolean ok = FALSE;
+
+  if (n_tokens < 1 || !(temperature >= 0))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "generation wants at least one new token and a temperature ≥ 0");
+      g_free (out);
+      return NULL;
+    }
+  for (gsize i = 0; i < (gsize) n * n_tokens; i++)
+    out[i] = -1;
+  for (int b = 0; b < n; b++)
+    {
+      seqs[b] = g_new (gint32, lengths[b] + n_tokens);
+      memcpy (seqs[b], ids[b], sizeof (gint32) * lengths[b]);
+    }
+  for (int t = 0; t < n_tokens; t++)
+    {
+      CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+      g_autoptr(CsForwardResult) r = NULL;
+      g_autofree const gint32 **rows = g_new (const gint32 *, n);
+      g_autofree int *rl = g_new (int, n);
+      int nl = 0;
+      for (int b = 0; b < n; b++)
+        if (lens[b] < cfg->max_positions)
+          {
+            live[nl] = b;
+            rows[nl] = seqs[b];
+            rl[nl++] = lens[b];
+          }
+      if (nl == 0)
+        break;
+      opt.logits = CS_LOGITS_LAST;
+      opt.device = device;
+      if (layer >= 0 && multiplier != 0)
+        {
+          opt.steer_layer = layer;
+          opt.steer_multiplier = (float) multiplier;
+          opt.steer_vector = vector;
+          opt.steer_from = steer_from;
+        }
+      r = cs_forward_run (model, rows, rl, nl, &opt, cancellable, error);
+      if (!r)
+        goto out;
+      for (int i = 0; i < nl; i++)
+        {
+          const float *z = r->logits + (gsize) i * V;
+          int b = live[i], best = 0;
+          if (temperature == 0)
+            {
+              /* the first of equal maxima, as argmax does */
+              for (int k = 1; k < V; k++)
+                if (z[k] > z[best])
+                  best = k;
+            }
+          else
+            {
+              double mx = -INFINITY, sum = 0, u;
+              for (int k = 0; k < V; k++)
+                mx = MAX (mx, z[k] / temperature);
+              for (int k = 0; k < V; k++)
+                sum += prob[k] = exp (z[k] / temperature - mx);
+              u = g_rand_double (rand) * sum;
+              for (best = 0; best < V - 1 && (u -= prob[best]) > 0; best++)
+                ;
+            }
+          seqs[b][lens[b]++] = best;
+          out[(gsize) b * n_tokens + t] = best;
+        }
+    }
+  ok = TRUE;
+
+out:
+  for (int b = 0; b < n; b++)
+    g_free (seqs[b]);
+  if (!ok)
+    g_clear_pointer (&out, g_free);
+  return out;
+}
+
 /* ------------------------------------------------------------------ reports */
 
 /* How much the behaviour moves at swept layer a: behaviour at the largest
@@ -1379,6 +1473,10 @@ cs_steer_report_free (CsSteerReport *r)
   cs_steer_effects_free (r->effects);
   cs_steer_svd_free (r->svd);
   g_strfreev (r->svd_top);
+  g_free (r->gen_prompt);
+  g_free (r->gen_mult);
+  g_free (r->gen_ids);
+  g_strfreev (r->gen_texts);
   g_strfreev (r->svd_bottom);
   g_strfreev (r->concept_names);
   g_free (r->concept_cos);
@@ -1440,6 +1538,11 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
   json_builder_add_int_value (b, r->svd_layer);
   json_builder_set_member_name (b, "sae_layer");
   json_builder_add_int_value (b, r->sae_layer);
+  if (r->gen_prompt)
+    {
+      json_builder_set_member_name (b, "generation_layer");
+      json_builder_add_int_value (b, r->gen_layer);
+    }
   if (r->svd)
     {
       json_builder_set_member_name (b, "svd_k");
@@ -1519,6 +1622,17 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
           !cs_h5_writer_add_f64 (w, "/steering/sae/encoder_values", 1, dk, r->sae_enc_val, error) ||
           !cs_h5_writer_add_i32 (w, "/steering/sae/decoder_features", 1, dk, r->sae_dec_idx, error) ||
           !cs_h5_writer_add_f64 (w, "/steering/sae/decoder_cosines", 1, dk, r->sae_dec_val, error))
+        return FALSE;
+    }
+  if (r->gen_prompt && r->gen_n > 0)
+    {
+      gsize dg[1] = { (gsize) r->gen_n }, di[2] = { (gsize) r->gen_n, (gsize) r->gen_tokens };
+      const char *pp[1] = { r->gen_prompt };
+      if (!cs_h5_writer_add_strings (w, "/steering/generations/prompt", pp, 1, error) ||
+          !cs_h5_writer_add_f64 (w, "/steering/generations/multipliers", 1, dg, r->gen_mult, error) ||
+          !cs_h5_writer_add_strings (w, "/steering/generations/texts", (const char * const *) r->gen_texts, dg[0],
+                                     error) ||
+          !cs_h5_writer_add_i32 (w, "/steering/generations/ids", 2, di, r->gen_ids, error))
         return FALSE;
     }
   return cs_h5_writer_commit (w, error);
@@ -1649,6 +1763,25 @@ cs_steer_report_load (const char *path, GError **error)
       if (!r->sae_enc_idx || !r->sae_dec_idx || !r->sae_enc_val || !r->sae_dec_val || k2 != k2b || k2 % 2)
         goto bad;
       r->sae_k = (int) k2 / 2;
+    }
+  if (cs_h5_reader_has (rd, "/steering/generations/texts"))
+    {
+      g_auto(GStrv) pp = cs_h5_reader_strings (rd, "/steering/generations/prompt", error);
+      r->gen_texts = cs_h5_reader_strings (rd, "/steering/generations/texts", error);
+      r->gen_mult = cs_h5_reader_f64 (rd, "/steering/generations/multipliers", &rank, dims, error);
+      if (!pp || !pp[0] || !r->gen_texts || !r->gen_mult || rank != 1 || dims[0] != g_strv_length (r->gen_texts))
+        goto bad;
+      r->gen_prompt = g_strdup (pp[0]);
+      r->gen_n = (int) dims[0];
+      if (cs_h5_reader_has (rd, "/steering/generations/ids"))
+        {
+          gsize ni = 0;
+          r->gen_ids = cs_h5_reader_i32 (rd, "/steering/generations/ids", &ni, error);
+          if (!r->gen_ids || ni % MAX (1, r->gen_n))
+            goto bad;
+          r->gen_tokens = (int) (ni / MAX (1, r->gen_n));
+        }
+      r->gen_layer = (int) json_object_get_int_member_with_default (o, "generation_layer", -1);
     }
   return g_steal_pointer (&r);
 
@@ -1811,6 +1944,41 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
       rep->sae_dec_val = g_new (double, 10);
       cs_steer_sae_decompose (o->sae, v->vectors + (gsize) o->sae->hook_layer * v->d, 5, rep->sae_enc_idx,
                               rep->sae_enc_val, rep->sae_dec_idx, rep->sae_dec_val);
+    }
+  if (o->gen_prompt && *o->gen_prompt)
+    {
+      g_autoptr(GArray) ids = cs_tokenizer_encode (o->tok, o->gen_prompt, TRUE, error);
+      int n_tok = o->gen_tokens > 0 ? o->gen_tokens : 20;
+      if (!ids)
+        return NULL;
+      if (ids->len == 0 || (int) ids->len >= cfg->max_positions)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompt to continue has %u tokens: it needs 1 to %d",
+                       ids->len, cfg->max_positions - 1);
+          return NULL;
+        }
+      rep->gen_prompt = g_strdup (o->gen_prompt);
+      rep->gen_layer = eff_layer;
+      rep->gen_n = o->n_mult;
+      rep->gen_mult = g_memdup2 (o->multipliers, sizeof (double) * o->n_mult);
+      rep->gen_texts = g_new0 (char *, o->n_mult + 1);
+      rep->gen_tokens = n_tok;
+      rep->gen_ids = g_new (gint32, (gsize) o->n_mult * n_tok);
+      for (int m = 0; m < o->n_mult; m++)
+        {
+          const gint32 *row[1] = { (const gint32 *) ids->data };
+          int len = (int) ids->len, k = 0;
+          g_autofree gint32 *new_ids = cs_steer_generate (o->model, row, &len, 1, eff_layer, o->multipliers[m],
+                                                          v->vectors + (gsize) eff_layer * v->d, o->steer_from, n_tok,
+                                                          o->temperature, o->seed + (guint) m, o->device,
+                                                          cancellable, error);
+          if (!new_ids)
+            return NULL;
+          while (k < n_tok && new_ids[k] >= 0)
+            k++;
+          memcpy (rep->gen_ids + (gsize) m * n_tok, new_ids, sizeof (gint32) * n_tok);
+          rep->gen_texts[m] = cs_tokenizer_decode (o->tok, new_ids, k, TRUE);
+        }
     }
   if (progress)
     progress (1.0, progress_data);

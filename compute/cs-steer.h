@@ -237,6 +237,29 @@ void            cs_steer_sae_decompose (CsSae            *sae,
                                         int              *dec_idx,
                                         double           *dec_val);
 
+/* Continues n prompts (token ids) by up to n_tokens each, the vector added
+ * (multiplier × vector at resid_post.layer from position steer_from on;
+ * layer < 0 or multiplier 0: unsteered) at every step, so the prompt and the
+ * new tokens both see it. temperature 0 takes the most probable token;
+ * above 0 samples from softmax(logits / temperature) with seed. A sequence
+ * stops at the model's context. Returns [n, n_tokens] ids, −1 after a
+ * sequence stopped. Without a key-value cache each step runs the whole
+ * sequence again: meant for short previews. */
+gint32         *cs_steer_generate      (CsModel          *model,
+                                        const gint32 * const *ids,
+                                        const int        *lengths,
+                                        int               n,
+                                        int               layer,
+                                        double            multiplier,
+                                        const float      *vector,
+                                        int               steer_from,
+                                        int               n_tokens,
+                                        double            temperature,
+                                        guint             seed,
+                                        CsDevice          device,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+
 /* Everything one steering run found, as saved in the group /steering of a
  * workspace (or any HDF5 file; layout in docs/workspace.md) and read back
  * by the figures: texts are stored decoded, so figures need no model. */
@@ -261,6 +284,12 @@ typedef struct
   int             sae_layer, sae_k;   /* sae_k 0: none */
   int            *sae_enc_idx, *sae_dec_idx;    /* [2k] */
   double         *sae_enc_val, *sae_dec_val;    /* [2k] */
+  char           *gen_prompt;         /* the prompt continued under steering; NULL: none */
+  int             gen_layer, gen_n;   /* at the effects layer, one per multiplier */
+  double         *gen_mult;           /* [gen_n] */
+  GStrv           gen_texts;          /* [gen_n] the continuations (the new text only) */
+  int             gen_tokens;
+  gint32         *gen_ids;            /* [gen_n, gen_tokens], −1 after a stop */
 } CsSteerReport;
 
 void            cs_steer_report_free   (CsSteerReport    *r);
@@ -305,6 +334,12 @@ typedef struct
   CsDevice         device;
   int              steer_from;  /* add the vector from this position on (0: every position) */
   gboolean         normalise;   /* scale each layer's vector to that layer's mean residual norm */
+  /* A prompt to continue at the effects layer under each multiplier (NULL
+   * or "": none), gen_tokens new tokens, at temperature with seed. */
+  const char      *gen_prompt;
+  int              gen_tokens;
+  double           temperature;
+  guint            seed;
 } CsSteerRun;
 
 CsSteerReport  *cs_steer_run           (const CsSteerRun *run,

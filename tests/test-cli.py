@@ -454,6 +454,39 @@ with tempfile.TemporaryDirectory() as tmp:
     mass = pz[:, animal_ids].sum(1).mean()
     check(names_c[0] == 'animal' and abs(mass - b[1][2]) < 1e-4,
           f'steer: behaviour {b[1][2]:.4f} = NumPy animal mass {mass:.4f} of a steered forward run')
+    # continuations under steering: greedy ids = argmax of steered forward
+    # runs (checked against transformers above), one token at a time
+    out_g = os.path.join(tmp, 'steer-gen.h5')
+    prompt = 'A alder is a kind of'
+    g = json.loads(run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '2',
+                       '--multipliers=0,4', '--effects-layer', '2', '--generate', prompt, '--tokens', '4',
+                       '--output', out_g, '--json').stdout)['generations']
+    pf = os.path.join(tmp, 'gen-prompt.h5')
+    run('forward', sample, '--prompt', prompt, '--logits', 'none', '--output', pf)
+    with h5py.File(pf, 'r') as f:
+        ids0 = [int(x) for x in f['input_ids'][0]]
+    greedy_ok = g['layer'] == 2 and [c['multiplier'] for c in g['continuations']] == [0, 4]
+    for c in g['continuations']:
+        seq = list(ids0)
+        for _ in range(4):
+            step = os.path.join(tmp, 'gen-step.h5')
+            extra = [] if c['multiplier'] == 0 else ['--steer-vector', vfile + ':/v2', '--steer-layer', '2',
+                                                     '--steer-multiplier', str(c['multiplier'])]
+            run('forward', sample, '--ids', ','.join(map(str, seq)), '--logits', 'last', *extra, '--output', step)
+            with h5py.File(step, 'r') as f:
+                seq.append(int(np.argmax(f['logits'][0])))
+        greedy_ok = greedy_ok and c['ids'] == seq[len(ids0):] and len(c['text']) > 0
+    check(greedy_ok and g['continuations'][0]['ids'] != g['continuations'][1]['ids'],
+          'steer --generate: greedy continuations = argmax of steered forward runs: ' +
+          ' | '.join(f'{c["multiplier"]:+g}: {c["text"]!r}' for c in g['continuations']))
+    with h5py.File(out_g, 'r') as f:
+        check(f['steering/generations/ids'].shape == (2, 4) and
+              list(f['steering/generations/ids'][1]) == g['continuations'][1]['ids'], 'generations stored')
+    samp = [json.loads(run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '2',
+                           '--multipliers=4', '--generate', prompt, '--tokens', '6', '--temperature', '1',
+                           '--seed', '3', '--output', out_g, '--json').stdout)['generations']['continuations'][0]['ids']
+            for _ in range(2)]
+    check(samp[0] == samp[1] and len(samp[0]) == 6, 'steer --generate --temperature: the same seed, the same sample')
     for kind in ['steering-behaviour', 'steering-heatmap', 'steering-effects', 'steering-concepts', 'svd',
                  'sae-decomposition']:
         fo = os.path.join(tmp, kind + '.png')

@@ -28,9 +28,9 @@ int
 cs_cli_steer (int argc, char **argv)
 {
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
-  g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL;
-  double held_out = 0.5, eff_mult = NAN;
-  int eff_layer = -1, top_k = 8;
+  g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL;
+  double held_out = 0.5, eff_mult = NAN, temperature = 0;
+  int eff_layer = -1, top_k = 8, gen_tokens = 20, seed = 0;
   gboolean json = FALSE, normalise = FALSE;
   int steer_from = 0;
   g_auto(GStrv) rest = NULL;
@@ -48,6 +48,10 @@ cs_cli_steer (int argc, char **argv)
     { "from", 0, 0, G_OPTION_ARG_INT, &steer_from, "Add the vector from this token position on (0: every position)", "N" },
     { "normalise", 0, 0, G_OPTION_ARG_NONE, &normalise, "Scale each layer's vector to that layer's mean residual norm (multiplier 1 = one typical norm)", NULL },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features of each kind in the effects (8)", "K" },
+    { "generate", 'g', 0, G_OPTION_ARG_STRING, &gen_prompt, "Continue this prompt under each multiplier at the effects layer", "PROMPT" },
+    { "tokens", 0, 0, G_OPTION_ARG_INT, &gen_tokens, "New tokens per continuation (20)", "N" },
+    { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default): the most probable token; above 0: sampling", "T" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Sampling seed (0)", "S" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "HDF5 file (a workspace gets a /steering group)", "OUT.h5" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "D" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
@@ -216,6 +220,10 @@ cs_cli_steer (int argc, char **argv)
     run.device = device;
     run.steer_from = steer_from;
     run.normalise = normalise;
+    run.gen_prompt = gen_prompt;
+    run.gen_tokens = gen_tokens;
+    run.temperature = temperature;
+    run.seed = (guint) seed;
     rep = cs_steer_run (&run, NULL, NULL, NULL, &error);
     if (!rep)
       return cs_cli_fail (g_steal_pointer (&error));
@@ -343,6 +351,33 @@ cs_cli_steer (int argc, char **argv)
             }
           json_builder_end_array (b);
         }
+      if (rep->gen_prompt)
+        {
+          json_builder_set_member_name (b, "generations");
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "prompt");
+          json_builder_add_string_value (b, rep->gen_prompt);
+          json_builder_set_member_name (b, "layer");
+          json_builder_add_int_value (b, rep->gen_layer);
+          json_builder_set_member_name (b, "continuations");
+          json_builder_begin_array (b);
+          for (int m = 0; m < rep->gen_n; m++)
+            {
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "multiplier");
+              json_builder_add_double_value (b, rep->gen_mult[m]);
+              json_builder_set_member_name (b, "text");
+              json_builder_add_string_value (b, rep->gen_texts[m]);
+              json_builder_set_member_name (b, "ids");
+              json_builder_begin_array (b);
+              for (int t = 0; t < rep->gen_tokens && rep->gen_ids[(gsize) m * rep->gen_tokens + t] >= 0; t++)
+                json_builder_add_int_value (b, rep->gen_ids[(gsize) m * rep->gen_tokens + t]);
+              json_builder_end_array (b);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
       json_builder_end_object (b);
       cs_cli_print_json (json_builder_get_root (b));
     }
@@ -382,7 +417,14 @@ cs_cli_steer (int argc, char **argv)
             }
           printf ("%s %s at layer %d %+.3g", c ? "," : "", e->col_labels[c], e->row_layers[br], bv);
         }
-      printf ("\nwrote %s\n", output);
+      printf ("\n");
+      if (rep->gen_prompt)
+        {
+          printf ("\"%s\" continued with m × v at layer %d:\n", rep->gen_prompt, rep->gen_layer);
+          for (int m = 0; m < rep->gen_n; m++)
+            printf ("  %+6g  …%s\n", rep->gen_mult[m], rep->gen_texts[m]);
+        }
+      printf ("wrote %s\n", output);
     }
   return 0;
 }
