@@ -29,7 +29,8 @@ struct _CsSteeringPage
   GtkTextView     *dataset_view;
   GtkLabel        *dataset_label;
   GtkEntry        *layers_entry, *mult_entry, *targets_entry;
-  GtkSpinButton   *held_spin, *effects_layer_spin;
+  GtkSpinButton   *held_spin, *effects_layer_spin, *gen_tokens_spin;
+  GtkEntry        *gen_entry;
   GtkDropDown     *position_drop, *columns_drop, *rows_drop;
   GtkCheckButton  *normalise_check;
   GtkSpinButton   *from_spin;
@@ -73,6 +74,7 @@ figure_title (CsSteerFigureKind k)
     case CS_STEER_FIGURE_CONCEPTS: return _("Concept Vectors");
     case CS_STEER_FIGURE_SVD: return _("SVD");
     case CS_STEER_FIGURE_SAE: return _("SAE Features");
+    case CS_STEER_FIGURE_SAMPLES: return _("Continuations");
     default: return "";
     }
 }
@@ -436,6 +438,8 @@ typedef struct
   int              effects_layer;
   int              steer_from;
   gboolean         normalise;
+  char            *gen_prompt;
+  int              gen_tokens;
   gint            *progress;
   CsSteerReport   *report;
 } RunJob;
@@ -451,6 +455,7 @@ run_job_free (gpointer p)
   g_array_unref (j->mults);
   g_array_unref (j->targets);
   g_free (j->targets_name);
+  g_free (j->gen_prompt);
   cs_geometry_space_free (j->space);
   cs_geometry_free (j->geometry);
   cs_steer_report_free (j->report);
@@ -517,6 +522,8 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   run.device = CS_DEVICE_AUTO;
   run.steer_from = j->steer_from;
   run.normalise = j->normalise;
+  run.gen_prompt = j->gen_prompt;
+  run.gen_tokens = j->gen_tokens;
   j->report = cs_steer_run (&run, job_progress, j, cancellable, &error);
   if (!j->report)
     {
@@ -665,6 +672,8 @@ start_run (CsSteeringPage *self)
   j->effects_layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
   j->steer_from = gtk_spin_button_get_value_as_int (self->from_spin);
   j->normalise = gtk_check_button_get_active (self->normalise_check);
+  j->gen_prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
+  j->gen_tokens = gtk_spin_button_get_value_as_int (self->gen_tokens_spin);
   j->progress = &self->progress_permille;
   g_atomic_int_set (&self->progress_permille, 0);
   if (self->cancellable)
@@ -916,6 +925,21 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->normalise_check),
                                _("Each layer's vector gets that layer's mean residual norm: multiplier 1 is one typical norm"));
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->normalise_check));
+
+  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Continuations")));
+  grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+  self->gen_entry = GTK_ENTRY (cs_ui_labelled (grid, 0, _("Prompt"), gtk_entry_new ()));
+  gtk_editable_set_text (GTK_EDITABLE (self->gen_entry), "A fern is a kind of");
+  gtk_entry_set_placeholder_text (self->gen_entry, _("None"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->gen_entry),
+                               _("Continued under each multiplier at the effects layer (the most probable token "
+                                 "each step); empty: none"));
+  self->gen_tokens_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 1, _("New tokens"),
+                                                          gtk_spin_button_new_with_range (1, 200, 1)));
+  gtk_spin_button_set_value (self->gen_tokens_spin, 20);
+  gtk_box_append (GTK_BOX (side), grid);
 
   gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Sparse autoencoder")));
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);

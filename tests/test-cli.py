@@ -487,6 +487,11 @@ with tempfile.TemporaryDirectory() as tmp:
                            '--seed', '3', '--output', out_g, '--json').stdout)['generations']['continuations'][0]['ids']
             for _ in range(2)]
     check(samp[0] == samp[1] and len(samp[0]) == 6, 'steer --generate --temperature: the same seed, the same sample')
+    fo = os.path.join(tmp, 'steering-samples.png')
+    run('figure', 'steering-samples', '--workspace', out_g, '--output', fo)
+    check(os.path.getsize(fo) > 5000, 'figure steering-samples')
+    p = run('figure', 'steering-samples', '--workspace', out, '--output', fo, expect=1)
+    check('no prompt was continued' in p.stderr, 'figure steering-samples without continuations: ' + p.stderr.strip())
     for kind in ['steering-behaviour', 'steering-heatmap', 'steering-effects', 'steering-concepts', 'svd',
                  'sae-decomposition']:
         fo = os.path.join(tmp, kind + '.png')

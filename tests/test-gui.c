@@ -470,6 +470,15 @@ check_steering_page (Fixture *f)
     concepts |= r->effects->col_kind[c] == 0;
   g_assert_true (concepts);
   g_assert_cmpint (r->n_concepts, ==, 7);
+  /* the default prompt continued under each multiplier, steering changing it */
+  g_assert_cmpstr (r->gen_prompt, ==, "A fern is a kind of");
+  g_assert_cmpint (r->gen_n, ==, 5);
+  g_assert_cmpfloat (r->gen_mult[2], ==, 0);
+  for (int m = 0; m < 5; m++)
+    g_assert_cmpuint (strlen (r->gen_texts[m]), >, 0);
+  g_test_message ("continuations: 0 → %s | +4 → %s", r->gen_texts[2], r->gen_texts[4]);
+  g_assert_cmpstr (r->gen_texts[2], !=, r->gen_texts[4]);
+  g_assert_true (cs_steer_figure_available (r, CS_STEER_FIGURE_SAMPLES, NULL));
   cs_steering_page_show_figure (sp, CS_STEER_FIGURE_EFFECTS);
 }
 
@@ -509,6 +518,7 @@ check_steering_rendered (Fixture *f)
   g_assert_no_error (error);
   g_assert_nonnull (cs_steering_page_get_report (sp));
   g_assert_cmpint (cs_steering_page_get_report (sp)->sweep->n_layers, ==, n_layers);
+  g_assert_cmpint (cs_steering_page_get_report (sp)->gen_n, ==, 5);
 }
 
 static gboolean

@@ -327,6 +327,28 @@ void     cs_figure_draw_bars       (cairo_t              *cr,
                                     const CsFigureStyle  *style,
                                     const CsBarsFigure   *fig);
 
+/* Rows of wrapped text, each with a label: a table of continuations, say.
+ * tone (optional) colours each label by sign (the bars' colours; 0 grey);
+ * lead (optional) is shown muted before every text (the prompt). Text that
+ * does not fit its row ends in an ellipsis. */
+typedef struct
+{
+  guint               n;
+  const char * const *labels;          /* plain text */
+  const char * const *texts;           /* plain text */
+  const double       *tone;
+  const char         *lead;            /* plain text */
+  const char         *title;           /* markup */
+} CsTextsFigure;
+
+void     cs_figure_draw_texts      (cairo_t              *cr,
+                                    double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsTextsFigure  *fig);
+
 /* Background of the whole figure (nothing for the transparent theme). */
 void     cs_figure_paint_background (cairo_t             *cr,
                                      double               width,

@@ -8,6 +8,7 @@
 
 static const char *names[CS_STEER_FIGURE_N] = {
   "steering-behaviour", "steering-heatmap", "steering-effects", "steering-concepts", "svd", "sae-decomposition",
+  "steering-samples",
 };
 
 const char *
@@ -49,6 +50,9 @@ cs_steer_figure_available (const CsSteerReport *r, CsSteerFigureKind kind, GErro
       break;
     case CS_STEER_FIGURE_SAE:
       why = r->sae_k > 0 ? NULL : "no SAE was given (steer with --sae DIR)";
+      break;
+    case CS_STEER_FIGURE_SAMPLES:
+      why = r->gen_prompt && r->gen_n > 0 ? NULL : "no prompt was continued (steer with --generate PROMPT)";
       break;
     default:
       why = "unknown figure";
@@ -248,6 +252,31 @@ draw_sae (cairo_t *cr, double x, double y, double w, double h, const CsFigureSty
   cs_figure_draw_bars (cr, x + w * 0.55, y, w * 0.45, h, s, &b);
 }
 
+static void
+draw_samples (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *what = g_strdup_printf ("continued with m × v at layer %d", r->gen_layer);
+  g_autofree char *title = title_of (r, what);
+  CsTextsFigure fig = { 0 };
+  for (int m = 0; m < r->gen_n; m++)
+    {
+      g_autofree char *one_line = g_strdup (r->gen_texts[m]);
+      g_strdelimit (one_line, "\n\r\t", ' ');
+      double v = r->gen_mult[m];
+      g_ptr_array_add (labels, v == 0 ? g_strdup ("m = 0") : g_strdup_printf ("m = %s%g", v < 0 ? "−" : "+", fabs (v)));
+      g_ptr_array_add (texts, g_steal_pointer (&one_line));
+    }
+  fig.n = (guint) r->gen_n;
+  fig.labels = (const char * const *) labels->pdata;
+  fig.texts = (const char * const *) texts->pdata;
+  fig.tone = r->gen_mult;
+  fig.lead = r->gen_prompt;
+  fig.title = title;
+  cs_figure_draw_texts (cr, x, y, w, h, s, &fig);
+}
+
 void
 cs_steer_figure_draw (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s,
                       const CsSteerReport *r, CsSteerFigureKind kind)
@@ -262,6 +291,7 @@ cs_steer_figure_draw (cairo_t *cr, double x, double y, double w, double h, const
     case CS_STEER_FIGURE_CONCEPTS: draw_concepts (cr, x, y, w, h, s, r); break;
     case CS_STEER_FIGURE_SVD: draw_svd (cr, x, y, w, h, s, r); break;
     case CS_STEER_FIGURE_SAE: draw_sae (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_SAMPLES: draw_samples (cr, x, y, w, h, s, r); break;
     default: break;
     }
 }
