@@ -1974,6 +1974,8 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
                                                           cancellable, error);
           if (!new_ids)
             return NULL;
+          if (progress)
+            progress (0.92 + 0.08 * (m + 1) / o->n_mult, progress_data);
           while (k < n_tok && new_ids[k] >= 0)
             k++;
           memcpy (rep->gen_ids + (gsize) m * n_tok, new_ids, sizeof (gint32) * n_tok);
