@@ -568,6 +568,19 @@ cs_steer_sweep_free (CsSteerSweep *s)
   g_free (s);
 }
 
+/* Steering for a forward run: m × vec at resid_post.layer from position
+ * `from` on; nothing when layer < 0 or m is 0. */
+static void
+set_steering (CsForwardOptions *opt, int layer, double m, const float *vec, int from)
+{
+  if (layer < 0 || m == 0)
+    return;
+  opt->steer_layer = layer;
+  opt->steer_multiplier = (float) m;
+  opt->steer_vector = vec;
+  opt->steer_from = from;
+}
+
 /* One run of all prompts with one steering setting, capturing the hooks:
  * last-position logits. */
 static float *
@@ -586,13 +599,7 @@ run_prompts (CsModel *model, CsSteerPrompts *p, int layer, double mult, const fl
       opt.logits = CS_LOGITS_LAST;
       opt.device = device;
       opt.capture = capture;
-      if (layer >= 0 && mult != 0)
-        {
-          opt.steer_layer = layer;
-          opt.steer_multiplier = (float) mult;
-          opt.steer_vector = vec;
-          opt.steer_from = p->steer_from;
-        }
+      set_steering (&opt, layer, mult, vec, p->steer_from);
       r = cs_forward_run (model, (const gint32 * const *) p->ids + b0, p->lengths + b0, nb, &opt, cancellable, error);
       if (!r)
         {
@@ -719,10 +726,7 @@ cs_steer_sweep (CsModel *model, CsSteerVectors *v, CsSteerPrompts *prompts, cons
                   opt.logits = CS_LOGITS_LAST;
                   opt.resume_layer = L;
                   opt.resume_from = stream;
-                  opt.steer_layer = L;
-                  opt.steer_multiplier = (float) multipliers[m];
-                  opt.steer_vector = v->vectors + (gsize) L * v->d;
-                  opt.steer_from = prompts->steer_from;
+                  set_steering (&opt, L, multipliers[m], v->vectors + (gsize) L * v->d, prompts->steer_from);
                   r = cs_forward_run (model, ids, sub.lengths, nb, &opt, cancellable, error);
                   if (!r)
                     return NULL;
@@ -1384,13 +1388,7 @@ cs_steer_generate (CsModel *model, const gint32 * const *ids, const int *lengths
         break;
       opt.logits = CS_LOGITS_LAST;
       opt.device = device;
-      if (layer >= 0 && multiplier != 0)
-        {
-          opt.steer_layer = layer;
-          opt.steer_multiplier = (float) multiplier;
-          opt.steer_vector = vector;
-          opt.steer_from = steer_from;
-        }
+      set_steering (&opt, layer, multiplier, vector, steer_from);
       r = cs_forward_run (model, rows, rl, nl, &opt, cancellable, error);
       if (!r)
         goto out;
