@@ -32,7 +32,8 @@ typedef struct
   int                  seq;        /* the longest prompt */
   const int           *lengths;
   int                 *offsets;    /* [batch] start row of each prompt */
-  int                 *positions;  /* [T] position within its prompt */
+  int                 *positions;  /* [T] position within its prompt (after any cached tokens) */
+  const int           *past;       /* [batch] tokens already in the cache, or NULL */
   gint32              *ids;        /* [T] packed token ids */
   float               *convert;    /* CONVERT_CHUNK_FLOATS scratch */
   double              *rope_inv_freq;
@@ -223,11 +224,80 @@ apply_rope (Ctx *c, float *x, int n_heads)
     }
 }
 
+struct _CsForwardCache
+{
+  int     n_layers, batch, max_len, kvd;
+  int    *len;       /* [batch] */
+  float **k, **v;    /* [n_layers] of [batch, max_len, kvd] */
+};
+
+CsForwardCache *
+cs_forward_cache_new (CsModel *model, int batch, int max_len)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  CsForwardCache *kv = g_new0 (CsForwardCache, 1);
+  gsize n;
+
+  kv->n_layers = cfg->n_layers;
+  kv->batch = batch;
+  kv->max_len = MIN (max_len, cfg->max_positions);
+  kv->kvd = cfg->n_kv_heads * cfg->head_dim;
+  kv->len = g_new0 (int, batch);
+  kv->k = g_new0 (float *, kv->n_layers);
+  kv->v = g_new0 (float *, kv->n_layers);
+  n = (gsize) batch * kv->max_len * kv->kvd;
+  for (int l = 0; l < kv->n_layers; l++)
+    if (!(kv->k[l] = g_try_malloc (n * sizeof (float))) || !(kv->v[l] = g_try_malloc (n * sizeof (float))))
+      {
+        cs_forward_cache_free (kv);
+        return NULL;
+      }
+  return kv;
+}
+
+void
+cs_forward_cache_free (CsForwardCache *kv)
+{
+  if (!kv)
+    return;
+  for (int l = 0; l < kv->n_layers; l++)
+    {
+      g_free (kv->k[l]);
+      g_free (kv->v[l]);
+    }
+  g_free (kv->k);
+  g_free (kv->v);
+  g_free (kv->len);
+  g_free (kv);
+}
+
+int
+cs_forward_cache_length (CsForwardCache *kv, int b)
+{
+  return kv && b >= 0 && b < kv->batch ? kv->len[b] : 0;
+}
+
+/* Appends the run's key and value rows (strides ks, vs) of a layer to the
+ * cache after each sequence's earlier tokens. */
+static void
+cache_append (Ctx *c, CsForwardCache *kv, int layer, const float *k, int ks, const float *v, int vs)
+{
+  for (int b = 0; b < c->batch; b++)
+    for (int i = 0; i < c->lengths[b]; i++)
+      {
+        gsize row = (gsize) b * kv->max_len + kv->len[b] + i, src = (gsize) (c->offsets[b] + i);
+        memcpy (kv->k[layer] + row * kv->kvd, k + src * ks, sizeof (float) * kv->kvd);
+        memcpy (kv->v[layer] + row * kv->kvd, v + src * vs, sizeof (float) * kv->kvd);
+      }
+}
+
 /* Causal attention within each prompt. q rows have stride qs, k/v rows ks/vs;
- * head h reads key/value head h / group. */
+ * head h reads key/value head h / group. Key j of prompt b is row
+ * kv_base[b] + j (the packed rows, or the cache's, where a prompt's earlier
+ * tokens come first: query i sits at position past[b] + i). */
 static void
 attention (Ctx *c, int layer, const float *q, int qs, const float *k, int ks, const float *v, int vs,
-           float *out, int os)
+           const int *kv_base, float *out, int os)
 {
   const CsModelConfig *cfg = c->cfg;
   int hd = cfg->head_dim, H = cfg->n_heads, group = cfg->n_heads / cfg->n_kv_heads;
@@ -239,7 +309,7 @@ attention (Ctx *c, int layer, const float *q, int qs, const float *k, int ks, co
   if (cfg->scale_attn_by_inverse_layer_idx)
     scale /= (layer + 1);
   for (int b = 0; b < c->batch; b++)
-    maxlen = MAX (maxlen, c->lengths[b]);
+    maxlen = MAX (maxlen, c->lengths[b] + (c->past ? c->past[b] : 0));
 
 #pragma omp parallel
   {
@@ -249,15 +319,16 @@ attention (Ctx *c, int layer, const float *q, int qs, const float *k, int ks, co
     for (int b = 0; b < c->batch; b++)
       for (int h = 0; h < H; h++)
         {
-          int off = c->offsets[b], L = c->lengths[b], kvh = h / group;
-          for (int i = 0; i < L; i++)
+          int off = c->offsets[b], L = c->lengths[b], kvh = h / group, base = kv_base[b];
+          int past = c->past ? c->past[b] : 0;
+          for (int i0 = 0; i0 < L; i0++)
             {
-              const float *qi = q + (gsize) (off + i) * qs + (gsize) h * hd;
-              int j0 = window > 0 ? MAX (0, i - window + 1) : 0;
+              const float *qi = q + (gsize) (off + i0) * qs + (gsize) h * hd;
+              int i = past + i0, j0 = window > 0 ? MAX (0, i - window + 1) : 0;
               float mx = -INFINITY, sum = 0;
               for (int j = j0; j <= i; j++)
                 {
-                  const float *kj = k + (gsize) (off + j) * ks + (gsize) kvh * hd;
+                  const float *kj = k + (gsize) (base + j) * ks + (gsize) kvh * hd;
                   float s = 0;
 #pragma omp simd reduction(+:s)
                   for (int e = 0; e < hd; e++)
@@ -277,13 +348,13 @@ attention (Ctx *c, int layer, const float *q, int qs, const float *k, int ks, co
               memset (acc, 0, sizeof (float) * hd);
               for (int j = j0; j <= i; j++)
                 {
-                  const float *vj = v + (gsize) (off + j) * vs + (gsize) kvh * hd;
+                  const float *vj = v + (gsize) (base + j) * vs + (gsize) kvh * hd;
                   float p = scores[j - j0] / sum;
 #pragma omp simd
                   for (int e = 0; e < hd; e++)
                     acc[e] += p * vj[e];
                 }
-              memcpy (out + (gsize) (off + i) * os + (gsize) h * hd, acc, sizeof (float) * hd);
+              memcpy (out + (gsize) (off + i0) * os + (gsize) h * hd, acc, sizeof (float) * hd);
             }
         }
   }
@@ -429,6 +500,8 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
   g_autofree float *att = g_try_malloc (T * MAX (d, qd) * sizeof (float));
   g_autofree float *mlp = g_try_malloc (T * (gsize) ff * 2 * sizeof (float));
   g_autofree float *tmp = g_try_malloc (T * d * sizeof (float));
+  CsForwardCache *kv = opt->cache;
+  g_autofree int *kv_base = NULL;
 
   c->convert = g_try_malloc (CONVERT_CHUNK_FLOATS * sizeof (float));
   if (!(x && h && qkv && att && mlp && tmp && c->convert))
@@ -439,6 +512,12 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
     }
   if (cfg->arch != CS_ARCH_GPT2)
     init_rope (c);
+  if (kv)
+    {
+      kv_base = g_new (int, batch);
+      for (int b = 0; b < batch; b++)
+        kv_base[b] = b * kv->max_len;
+    }
 
   if (opt->resume_layer >= 0)
     {
@@ -488,7 +567,13 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
         {
           norm (c, x, h, c->T, L->attn_norm_w, L->attn_norm_b);
           linear (c, h, c->T, d, L->qkv_w, TRUE, L->qkv_b, qkv, 3 * d);
-          attention (c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, att, d);
+          if (kv)
+            {
+              cache_append (c, kv, l, qkv + d, 3 * d, qkv + 2 * d, 3 * d);
+              attention (c, l, qkv, 3 * d, kv->k[l], kv->kvd, kv->v[l], kv->kvd, kv_base, att, d);
+            }
+          else
+            attention (c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, c->offsets, att, d);
           linear (c, att, c->T, d, L->o_w, TRUE, L->o_b, tmp, d);
           add_into (x, tmp, T * d);
           norm (c, x, h, c->T, L->mlp_norm_w, L->mlp_norm_b);
@@ -510,7 +595,13 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
           linear (c, h, c->T, d, L->v_w, FALSE, L->v_b, v, kvd);
           apply_rope (c, q, cfg->n_heads);
           apply_rope (c, k, cfg->n_kv_heads);
-          attention (c, l, q, qd, k, kvd, v, kvd, att, qd);
+          if (kv)
+            {
+              cache_append (c, kv, l, k, kvd, v, kvd);
+              attention (c, l, q, qd, kv->k[l], kvd, kv->v[l], kvd, kv_base, att, qd);
+            }
+          else
+            attention (c, l, q, qd, k, kvd, v, kvd, c->offsets, att, qd);
           linear (c, att, c->T, qd, L->o_w, FALSE, L->o_b, tmp, d);
           if (L->post_attn_norm_w)
             norm (c, tmp, tmp, c->T, L->post_attn_norm_w, NULL);
@@ -535,6 +626,9 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
         opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
     }
 
+  if (kv)
+    for (int b = 0; b < batch; b++)
+      kv->len[b] += c->lengths[b];
   if (opt->stop_layer >= 0)
     return TRUE;
   norm (c, x, h, c->T, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
@@ -686,6 +780,24 @@ cs_forward_run (CsModel                 *model,
       return NULL;
     }
 
+  if (opt->cache)
+    {
+      CsForwardCache *kv = opt->cache;
+      if (kv->batch != batch || kv->n_layers != cfg->n_layers || opt->resume_layer >= 0 || opt->stop_layer >= 0 ||
+          opt->device == CS_DEVICE_CUDA)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "a key-value cache serves a CPU run of its own batch "
+                       "(%d sequences) from the embedding to the logits", kv->batch);
+          return NULL;
+        }
+      for (int b = 0; b < batch; b++)
+        if (kv->len[b] + lengths[b] > kv->max_len)
+          {
+            g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "sequence %d would reach %d tokens, more than the %d its "
+                         "cache holds", b, kv->len[b] + lengths[b], kv->max_len);
+            return NULL;
+          }
+    }
   if (opt->stop_layer >= 0 &&
       (opt->stop_layer >= cfg->n_layers || opt->stop_layer <= opt->resume_layer || opt->logits != CS_LOGITS_NONE ||
        opt->steer_layer > opt->stop_layer))
@@ -732,7 +844,7 @@ cs_forward_run (CsModel                 *model,
    * falls back to the CPU when the model does not fit. */
   {
     GError *local_error = NULL;
-    if (cs_gpu_should_use (opt->device, &local_error))
+    if (!opt->cache && cs_gpu_should_use (opt->device, &local_error))
       {
         gm = cs_gpu_model_for (model, &local_error);
         if (!gm && opt->device == CS_DEVICE_AUTO)
@@ -767,6 +879,7 @@ cs_forward_run (CsModel                 *model,
   c.cfg = cfg;
   c.batch = batch;
   c.seq = maxlen;
+  c.past = opt->cache ? opt->cache->len : NULL;
   c.lengths = lengths;
   c.offsets = g_new (int, batch);
   c.positions = g_new (int, c.T);
@@ -777,7 +890,7 @@ cs_forward_run (CsModel                 *model,
       for (int i = 0; i < lengths[b]; i++)
         {
           c.ids[t] = ids[b][i];
-          c.positions[t++] = i;
+          c.positions[t++] = (opt->cache ? opt->cache->len[b] : 0) + i;
         }
     }
 

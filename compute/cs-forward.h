@@ -15,6 +15,22 @@ typedef enum
 } CsLogitsMode;
 
 
+/* Keys and values of earlier tokens, so that generation runs only the new
+ * token each step (CPU only). A run given a cache reads its ids as the
+ * continuation of what the cache holds for each prompt (positions go on
+ * from there) and appends their keys and values. */
+typedef struct _CsForwardCache CsForwardCache;
+
+/* Room for batch sequences of up to max_len tokens each (at most the
+ * model's context); NULL when memory is short. */
+CsForwardCache  *cs_forward_cache_new        (CsModel                 *model,
+                                              int                      batch,
+                                              int                      max_len);
+void             cs_forward_cache_free       (CsForwardCache          *cache);
+/* Tokens held for sequence b. */
+int              cs_forward_cache_length     (CsForwardCache          *cache,
+                                              int                      b);
+
 typedef struct
 {
   /* Hook points to capture, NULL-terminated: "resid_pre.L" (input of decoder
@@ -47,9 +63,12 @@ typedef struct
   /* Stopping: only the layers up to stop_layer run (no final norm, no
    * logits: ask for CS_LOGITS_NONE), for captures up to it. < 0: all. */
   int                 stop_layer;
+  /* Keys and values of earlier tokens (see CsForwardCache): the run goes on
+   * from them, on the CPU. NULL: none. Not with resume_layer/stop_layer. */
+  CsForwardCache     *cache;
 } CsForwardOptions;
 
-#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1 }
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1, NULL }
 
 typedef struct
 {
@@ -91,5 +110,6 @@ gboolean         cs_forward_unembed          (CsModel                 *model,
                                               float                   *logits);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsForwardResult, cs_forward_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsForwardCache, cs_forward_cache_free)
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include "cs-steer.h"
 #include "cs-error.h"
 #include "cs-forward.h"
+#include "cs-gpu.h"
 #include "cs-hdf5.h"
 #include "cs-paths.h"
 
@@ -1342,90 +1343,111 @@ cs_steer_sae_decompose (CsSae *sae, const float *vector, int k, int *enc_idx, do
 
 /* --------------------------------------------------------------- generate */
 
+/* The next token from last-position logits z: the first of equal maxima at
+ * temperature 0 (as argmax), else a draw from softmax(z / temperature). */
+static int
+next_token (const float *z, int V, double temperature, GRand *rand, double *prob)
+{
+  int best = 0;
+  if (temperature == 0)
+    {
+      for (int k = 1; k < V; k++)
+        if (z[k] > z[best])
+          best = k;
+    }
+  else
+    {
+      double mx = -INFINITY, sum = 0, u;
+      for (int k = 0; k < V; k++)
+        mx = MAX (mx, z[k] / temperature);
+      for (int k = 0; k < V; k++)
+        sum += prob[k] = exp (z[k] / temperature - mx);
+      u = g_rand_double (rand) * sum;
+      for (best = 0; best < V - 1 && (u -= prob[best]) > 0; best++)
+        ;
+    }
+  return best;
+}
+
 gint32 *
 cs_steer_generate (CsModel *model, const gint32 * const *ids, const int *lengths, int n, int layer, double multiplier,
                    const float *vector, int steer_from, int n_tokens, double temperature, guint seed, CsDevice device,
                    GCancellable *cancellable, GError **error)
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
-  int V = cfg->vocab;
+  int V = cfg->vocab, maxlen = 0, steps;
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  g_autofree gint32 **seqs = g_new0 (gint32 *, n);
-  g_autofree int *lens = g_memdup2 (lengths, sizeof (int) * n);
-  g_autofree int *live = g_new (int, n);
+  g_autoptr(CsForwardCache) kv = NULL;
   g_autofree double *prob = g_new (double, V);
-  gint32 *out = g_new (gint32, (gsize) n * MAX (n_tokens, 0));
-  gboolean ok = FALSE;
+  g_autofree gint32 *last = g_new (gint32, n);
+  g_autofree const gint32 **rows = g_new (const gint32 *, n);
+  g_autofree int *ones = g_new (int, n);
+  g_autofree gint32 *out = NULL;
 
   if (n_tokens < 1 || !(temperature >= 0))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "generation wants at least one new token and a temperature ≥ 0");
-      g_free (out);
       return NULL;
     }
-  for (gsize i = 0; i < (gsize) n * n_tokens; i++)
-    out[i] = -1;
   for (int b = 0; b < n; b++)
     {
-      seqs[b] = g_new (gint32, lengths[b] + n_tokens);
-      memcpy (seqs[b], ids[b], sizeof (gint32) * lengths[b]);
+      maxlen = MAX (maxlen, lengths[b]);
+      ones[b] = 1;
     }
-  for (int t = 0; t < n_tokens; t++)
+  /* every sequence takes the same steps: until the longest fills the context */
+  steps = MIN (n_tokens, cfg->max_positions - maxlen);
+  out = g_new (gint32, (gsize) n * n_tokens);
+  for (gsize i = 0; i < (gsize) n * n_tokens; i++)
+    out[i] = -1;
+  /* on the CPU the keys and values of earlier tokens are kept, so each step
+   * runs the new token only; the GPU runs the whole sequence again */
+  if (steps > 0 && !cs_gpu_should_use (device, NULL))
+    kv = cs_forward_cache_new (model, n, maxlen + steps);
+  for (int t = 0; t < steps; t++)
     {
       CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
       g_autoptr(CsForwardResult) r = NULL;
-      g_autofree const gint32 **rows = g_new (const gint32 *, n);
-      g_autofree int *rl = g_new (int, n);
-      int nl = 0;
-      for (int b = 0; b < n; b++)
-        if (lens[b] < cfg->max_positions)
-          {
-            live[nl] = b;
-            rows[nl] = seqs[b];
-            rl[nl++] = lens[b];
-          }
-      if (nl == 0)
-        break;
+      g_autofree gint32 **whole = NULL;
+      g_autofree int *whole_len = NULL;
+
       opt.logits = CS_LOGITS_LAST;
-      opt.device = device;
+      opt.device = kv ? CS_DEVICE_CPU : device;
+      opt.cache = kv;
       set_steering (&opt, layer, multiplier, vector, steer_from);
-      r = cs_forward_run (model, rows, rl, nl, &opt, cancellable, error);
-      if (!r)
-        goto out;
-      for (int i = 0; i < nl; i++)
+      if (t == 0)
+        r = cs_forward_run (model, ids, lengths, n, &opt, cancellable, error);
+      else if (kv)
         {
-          const float *z = r->logits + (gsize) i * V;
-          int b = live[i], best = 0;
-          if (temperature == 0)
+          for (int b = 0; b < n; b++)
+            rows[b] = last + b;
+          r = cs_forward_run (model, rows, ones, n, &opt, cancellable, error);
+        }
+      else
+        {
+          /* the prompt and the tokens so far, whole */
+          whole = g_new (gint32 *, n);
+          whole_len = g_new (int, n);
+          for (int b = 0; b < n; b++)
             {
-              /* the first of equal maxima, as argmax does */
-              for (int k = 1; k < V; k++)
-                if (z[k] > z[best])
-                  best = k;
+              whole_len[b] = lengths[b] + t;
+              whole[b] = g_new (gint32, whole_len[b]);
+              memcpy (whole[b], ids[b], sizeof (gint32) * lengths[b]);
+              for (int k = 0; k < t; k++)
+                whole[b][lengths[b] + k] = out[(gsize) b * n_tokens + k];
             }
-          else
-            {
-              double mx = -INFINITY, sum = 0, u;
-              for (int k = 0; k < V; k++)
-                mx = MAX (mx, z[k] / temperature);
-              for (int k = 0; k < V; k++)
-                sum += prob[k] = exp (z[k] / temperature - mx);
-              u = g_rand_double (rand) * sum;
-              for (best = 0; best < V - 1 && (u -= prob[best]) > 0; best++)
-                ;
-            }
-          seqs[b][lens[b]++] = best;
-          out[(gsize) b * n_tokens + t] = best;
+          r = cs_forward_run (model, (const gint32 * const *) whole, whole_len, n, &opt, cancellable, error);
+          for (int b = 0; b < n; b++)
+            g_free (whole[b]);
+        }
+      if (!r)
+        return NULL;
+      for (int b = 0; b < n; b++)
+        {
+          last[b] = next_token (r->logits + (gsize) b * V, V, temperature, rand, prob);
+          out[(gsize) b * n_tokens + t] = last[b];
         }
     }
-  ok = TRUE;
-
-out:
-  for (int b = 0; b < n; b++)
-    g_free (seqs[b]);
-  if (!ok)
-    g_clear_pointer (&out, g_free);
-  return out;
+  return g_steal_pointer (&out);
 }
 
 /* ------------------------------------------------------------------ reports */

@@ -241,10 +241,11 @@ void            cs_steer_sae_decompose (CsSae            *sae,
  * (multiplier × vector at resid_post.layer from position steer_from on;
  * layer < 0 or multiplier 0: unsteered) at every step, so the prompt and the
  * new tokens both see it. temperature 0 takes the most probable token;
- * above 0 samples from softmax(logits / temperature) with seed. A sequence
- * stops at the model's context. Returns [n, n_tokens] ids, −1 after a
- * sequence stopped. Without a key-value cache each step runs the whole
- * sequence again: meant for short previews. */
+ * above 0 samples from softmax(logits / temperature) with seed. All stop
+ * when the longest fills the model's context. Returns [n, n_tokens] ids, −1
+ * after a stop. On the CPU the keys and values of earlier tokens are kept
+ * (CsForwardCache), so each step runs only the new tokens; on the GPU each
+ * step runs the whole sequences again. */
 gint32         *cs_steer_generate      (CsModel          *model,
                                         const gint32 * const *ids,
                                         const int        *lengths,

@@ -253,6 +253,101 @@ test_ragged_batch (gconstpointer data)
   ref_clear (&r);
 }
 
+static const int *
+one_each (void)
+{
+  static const int ones[2] = { 1, 1 };
+  return ones;
+}
+
+/* A key-value cache: a ragged batch's prefixes run once, then the rest of
+ * each prompt token by token (steered, as generation does), gives the
+ * logits of the whole prompts run at once (themselves checked against
+ * transformers above); sliding-window layers included (gemma2). */
+static void
+test_cache (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", name, NULL);
+  Ref r = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsForwardCache) kv = NULL;
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  g_autofree float *vec = NULL;
+  gsize n;
+  int V, lens[2], pre[2];
+  const gint32 *rows[2];
+  double worst = 0;
+
+  ref_open (&r, dir);
+  g_assert_cmpint (r.batch, >=, 2);
+  V = cs_model_get_config (r.model)->vocab;
+  n = (gsize) cs_model_get_config (r.model)->hidden;
+  vec = g_new (float, n);
+  for (gsize j = 0; j < n; j++)
+    vec[j] = (float) sin (j * 0.37);
+  opt.steer_layer = 1;
+  opt.steer_multiplier = 2.0f;
+  opt.steer_vector = vec;
+  lens[0] = r.seq;
+  lens[1] = r.seq - 3;
+  pre[0] = r.seq - 5;
+  pre[1] = r.seq - 6;
+  rows[0] = r.ids;
+  rows[1] = r.ids + r.seq;
+  g_autoptr(CsForwardResult) full = cs_forward_run (r.model, rows, lens, 2, &opt, NULL, &error);
+  g_assert_no_error (error);
+
+  kv = cs_forward_cache_new (r.model, 2, r.seq);
+  opt.cache = kv;
+  {
+    g_autoptr(CsForwardResult) head = cs_forward_run (r.model, rows, pre, 2, &opt, NULL, &error);
+    g_assert_no_error (error);
+    for (int b = 0; b < 2; b++)
+      worst = MAX (worst, max_abs_diff (head->logits + (gsize) b * head->seq * V,
+                                        full->logits + (gsize) b * full->seq * V, (gsize) pre[b] * V));
+  }
+  opt.logits = CS_LOGITS_LAST;
+  for (int step = 0; step < 5; step++)
+    {
+      /* both sequences go on by one token (the second stops at its end) */
+      int nb = 0, which[2], one[2] = { 1, 1 };
+      const gint32 *next[2];
+      for (int b = 0; b < 2; b++)
+        if (cs_forward_cache_length (kv, b) < lens[b])
+          {
+            which[nb] = b;
+            next[nb++] = rows[b] + cs_forward_cache_length (kv, b);
+          }
+      if (nb < 2)
+        break;
+      g_autoptr(CsForwardResult) st = cs_forward_run (r.model, next, one, 2, &opt, NULL, &error);
+      g_assert_no_error (error);
+      for (int i = 0; i < nb; i++)
+        {
+          int b = which[i], pos = cs_forward_cache_length (kv, b) - 1;
+          worst = MAX (worst, max_abs_diff (st->logits + (gsize) i * V,
+                                            full->logits + ((gsize) b * full->seq + pos) * V, V));
+        }
+    }
+  g_test_message ("%s: cached token-by-token vs whole prompts, max |diff| %.3g", name, worst);
+  g_assert_cmpfloat (worst, <, 1e-4);
+  g_assert_cmpint (cs_forward_cache_length (kv, 1), ==, lens[1]);
+
+  /* too long for the cache; the GPU asked for */
+  {
+    int big[2] = { r.seq, r.seq };
+    opt.logits = CS_LOGITS_ALL;
+    g_assert_null (cs_forward_run (r.model, rows, big, 2, &opt, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "more than the"));
+    g_clear_error (&error);
+    opt.device = CS_DEVICE_CUDA;
+    g_assert_null (cs_forward_run (r.model, rows, one_each (), 2, &opt, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "key-value cache serves a CPU run"));
+  }
+  ref_clear (&r);
+}
+
 /* Steering from a position on leaves earlier positions untouched. */
 static void
 test_steer_from_position (void)
@@ -584,6 +679,11 @@ main (int argc, char **argv)
   g_test_add_data_func ("/forward/ragged/gpt2", "gpt2", test_ragged_batch);
   g_test_add_data_func ("/forward/ragged/gemma2", "gemma2", test_ragged_batch);
   g_test_add_func ("/forward/steer-from", test_steer_from_position);
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/forward/cache/%s", models[i]);
+      g_test_add_data_func (path, models[i], test_cache);
+    }
   g_test_add_func ("/forward/qwen2-mistral", test_llama_family);
   g_test_add_func ("/forward/sample-model", test_sample_model);
   g_test_add_func ("/forward/sharded", test_sharded);
