@@ -51,7 +51,12 @@ static void
 linear (Ctx *c, const float *x, int n, int in, const CsTensor *w, gboolean in_out,
         const CsTensor *bias, float *y, int out)
 {
-  if (cs_tensor_is_f32_aligned (w))
+  if (cs_tensor_is_f32_aligned (w) && n == 1)
+    /* one row (a generation step): a matrix-vector product reads the
+     * weights once, where GEMM would first copy them into its panels */
+    cblas_sgemv (CblasRowMajor, in_out ? CblasTrans : CblasNoTrans, in_out ? in : out, in_out ? out : in, 1.0f,
+                 w->data, in_out ? out : in, x, 1, 0.0f, y, 1);
+  else if (cs_tensor_is_f32_aligned (w))
     {
       if (in_out)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in,
