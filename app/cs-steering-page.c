@@ -35,7 +35,7 @@ struct _CsSteeringPage
   GtkCheckButton  *normalise_check;
   GtkSpinButton   *from_spin;
   GtkLabel        *sae_label;
-  GtkWidget       *sae_button, *train_button, *run_button, *cancel_button;
+  GtkWidget       *sae_button, *train_button, *run_button, *cancel_button, *continue_button;
   GtkProgressBar  *progress_bar;
   GtkLabel        *status_label;
   GtkStack        *stack;
@@ -539,6 +539,7 @@ set_busy (CsSteeringPage *self, gboolean busy)
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
   gtk_widget_set_visible (self->cancel_button, busy);
   gtk_widget_set_sensitive (self->run_button, !busy);
+  gtk_widget_set_sensitive (self->continue_button, !busy);
   gtk_widget_set_sensitive (self->sae_button, !busy);
   gtk_widget_set_sensitive (self->train_button, !busy);
   if (!busy)
@@ -687,6 +688,154 @@ start_run (CsSteeringPage *self)
   task = g_task_new (self, self->cancellable, run_done, NULL);
   g_task_set_task_data (task, j, run_job_free);
   g_task_run_in_thread (task, run_thread);
+}
+
+/* ---- continuing the prompt with the vectors of the last run ---- */
+
+typedef struct
+{
+  CsModel       *model;
+  CsSteerReport *holder;     /* the vectors in, the continuations out */
+  char          *prompt;
+  GArray        *mults;
+  int            layer, tokens, steer_from;
+  gint          *progress;
+} ContinueJob;
+
+static void
+continue_job_free (gpointer p)
+{
+  ContinueJob *j = p;
+  g_clear_object (&j->model);
+  cs_steer_report_free (j->holder);
+  g_free (j->prompt);
+  g_array_unref (j->mults);
+  g_free (j);
+}
+
+static void
+continue_progress (double f, gpointer data)
+{
+  ContinueJob *j = data;
+  g_atomic_int_set (j->progress, (int) (f * 1000));
+}
+
+static void
+continue_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ContinueJob *j = task_data;
+  GError *error = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  const char *tp = cs_model_get_tokenizer_path (j->model);
+
+  if (!tp || !(tok = cs_tokenizer_load (tp, &error)))
+    {
+      if (!error)
+        error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                             _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!cs_steer_report_continue (j->holder, j->model, tok, j->prompt, j->layer, (const double *) j->mults->data,
+                                 (int) j->mults->len, j->tokens, 0, 0, j->steer_from, CS_DEVICE_AUTO,
+                                 continue_progress, j, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+continue_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CsSteeringPage *self = CS_STEERING_PAGE (source);
+  ContinueJob *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  CsSteerReport *r = self->report;
+
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+    return;
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  if (!r)
+    return;
+  /* the report shown keeps everything else; the continuations move over */
+  g_free (r->gen_prompt);
+  g_free (r->gen_mult);
+  g_free (r->gen_ids);
+  g_strfreev (r->gen_texts);
+  r->gen_prompt = g_steal_pointer (&j->holder->gen_prompt);
+  r->gen_mult = g_steal_pointer (&j->holder->gen_mult);
+  r->gen_ids = g_steal_pointer (&j->holder->gen_ids);
+  r->gen_texts = g_steal_pointer (&j->holder->gen_texts);
+  r->gen_n = j->holder->gen_n;
+  r->gen_layer = j->holder->gen_layer;
+  r->gen_tokens = j->holder->gen_tokens;
+  gtk_label_set_text (self->status_label, _("Continued the prompt under each multiplier"));
+  cs_steering_page_show_figure (self, CS_STEER_FIGURE_SAMPLES);
+  redraw (self);
+}
+
+void
+cs_steering_page_set_prompt (CsSteeringPage *self, const char *prompt, int tokens)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->gen_entry), prompt ? prompt : "");
+  if (tokens > 0)
+    gtk_spin_button_set_value (self->gen_tokens_spin, tokens);
+}
+
+/* Continues the side panel's prompt with the shown run's vector at its
+ * effects layer, without running the rest again. */
+void
+cs_steering_page_continue (CsSteeringPage *self)
+{
+  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  const CsSteerReport *r = self->report;
+  g_autoptr(GTask) task = NULL;
+  ContinueJob *j;
+  g_autofree char *prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
+
+  if (!r || !r->sweep || !r->effects || !model)
+    {
+      gtk_label_set_text (self->status_label, _("Run the analysis first: the continuations use its vector"));
+      return;
+    }
+  if (!*prompt)
+    {
+      gtk_label_set_text (self->status_label, _("Give a prompt to continue"));
+      return;
+    }
+  j = g_new0 (ContinueJob, 1);
+  j->model = g_object_ref (model);
+  j->holder = g_new0 (CsSteerReport, 1);
+  j->holder->n_layers = r->n_layers;
+  j->holder->d = r->d;
+  j->holder->vectors = g_memdup2 (r->vectors, sizeof (float) * r->n_layers * r->d);
+  j->prompt = g_steal_pointer (&prompt);
+  j->mults = g_array_new (FALSE, FALSE, sizeof (double));
+  g_array_append_vals (j->mults, r->sweep->multipliers, r->sweep->n_mult);
+  j->layer = r->effects->steer_layer;
+  j->tokens = gtk_spin_button_get_value_as_int (self->gen_tokens_spin);
+  j->steer_from = gtk_spin_button_get_value_as_int (self->from_spin);
+  j->progress = &self->progress_permille;
+  g_atomic_int_set (&self->progress_permille, 0);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+  gtk_label_set_text (self->status_label, _("Continuing the prompt under each multiplier…"));
+  if (!self->progress_source)
+    self->progress_source = g_timeout_add (100, update_progress, self);
+  task = g_task_new (self, self->cancellable, continue_done, NULL);
+  g_task_set_task_data (task, j, continue_job_free);
+  g_task_run_in_thread (task, continue_thread);
 }
 
 void
@@ -940,6 +1089,11 @@ cs_steering_page_init (CsSteeringPage *self)
                                                           gtk_spin_button_new_with_range (1, 200, 1)));
   gtk_spin_button_set_value (self->gen_tokens_spin, 20);
   gtk_box_append (GTK_BOX (side), grid);
+  self->continue_button = gtk_button_new_with_mnemonic (_("C_ontinue Again"));
+  gtk_widget_set_tooltip_text (self->continue_button,
+                               _("Continues the prompt with the last run's vector, without running the rest again"));
+  g_signal_connect_swapped (self->continue_button, "clicked", G_CALLBACK (cs_steering_page_continue), self);
+  gtk_box_append (GTK_BOX (side), self->continue_button);
 
   gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Sparse autoencoder")));
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);

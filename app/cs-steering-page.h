@@ -26,6 +26,14 @@ void                 cs_steering_page_run          (CsSteeringPage *self,
                                                     const char     *multipliers,
                                                     const char     *targets);
 void                 cs_steering_page_cancel       (CsSteeringPage *self);
+/* Continues the side panel's prompt under each multiplier with the shown
+ * run's vector at its effects layer (in the background), nothing else
+ * recomputed. */
+void                 cs_steering_page_continue     (CsSteeringPage *self);
+/* The prompt to continue and how many tokens (as typed in the side panel). */
+void                 cs_steering_page_set_prompt   (CsSteeringPage *self,
+                                                    const char     *prompt,
+                                                    int             tokens);
 gboolean             cs_steering_page_get_busy     (CsSteeringPage *self);
 const char          *cs_steering_page_get_error    (CsSteeringPage *self);
 const CsSteerReport *cs_steering_page_get_report   (CsSteeringPage *self);

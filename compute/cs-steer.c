@@ -1841,6 +1841,65 @@ effects_layer_default (const CsSteerSweep *sw)
   return layer;
 }
 
+gboolean
+cs_steer_report_continue (CsSteerReport *rep, CsModel *model, CsTokenizer *tok, const char *prompt, int layer,
+                          const double *multipliers, int n_mult, int n_tokens, double temperature, guint seed,
+                          int steer_from, CsDevice device, CsProgressFunc progress, gpointer progress_data,
+                          GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autoptr(GArray) ids = NULL;
+  g_auto(GStrv) texts = NULL;
+  g_autofree gint32 *all = NULL;
+  int n_tok = n_tokens > 0 ? n_tokens : 20;
+
+  if (layer < 0 || layer >= rep->n_layers || rep->d != cfg->hidden)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "continuing at layer %d: the vectors are for %d layers of width "
+                   "%d, the model has %d of %d", layer, rep->n_layers, rep->d, cfg->n_layers, cfg->hidden);
+      return FALSE;
+    }
+  ids = cs_tokenizer_encode (tok, prompt, TRUE, error);
+  if (!ids)
+    return FALSE;
+  if (ids->len == 0 || (int) ids->len >= cfg->max_positions)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompt to continue has %u tokens: it needs 1 to %d",
+                   ids->len, cfg->max_positions - 1);
+      return FALSE;
+    }
+  texts = g_new0 (char *, n_mult + 1);
+  all = g_new (gint32, (gsize) n_mult * n_tok);
+  for (int m = 0; m < n_mult; m++)
+    {
+      const gint32 *row[1] = { (const gint32 *) ids->data };
+      int len = (int) ids->len, k = 0;
+      g_autofree gint32 *new_ids = cs_steer_generate (model, row, &len, 1, layer, multipliers[m],
+                                                      rep->vectors + (gsize) layer * rep->d, steer_from, n_tok,
+                                                      temperature, seed + (guint) m, device, cancellable, error);
+      if (!new_ids)
+        return FALSE;
+      while (k < n_tok && new_ids[k] >= 0)
+        k++;
+      memcpy (all + (gsize) m * n_tok, new_ids, sizeof (gint32) * n_tok);
+      texts[m] = cs_tokenizer_decode (tok, new_ids, k, TRUE);
+      if (progress)
+        progress ((m + 1.0) / n_mult, progress_data);
+    }
+  g_free (rep->gen_prompt);
+  g_free (rep->gen_mult);
+  g_free (rep->gen_ids);
+  g_strfreev (rep->gen_texts);
+  rep->gen_prompt = g_strdup (prompt);
+  rep->gen_layer = layer;
+  rep->gen_n = n_mult;
+  rep->gen_mult = g_memdup2 (multipliers, sizeof (double) * n_mult);
+  rep->gen_tokens = n_tok;
+  rep->gen_ids = g_steal_pointer (&all);
+  rep->gen_texts = g_steal_pointer (&texts);
+  return TRUE;
+}
+
 CsSteerReport *
 cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
               GError **error)
@@ -1967,40 +2026,11 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
     }
   if (o->gen_prompt && *o->gen_prompt)
     {
-      g_autoptr(GArray) ids = cs_tokenizer_encode (o->tok, o->gen_prompt, TRUE, error);
-      int n_tok = o->gen_tokens > 0 ? o->gen_tokens : 20;
-      if (!ids)
+      Stage gs = { progress, progress_data, 0.92, 0.08 };
+      if (!cs_steer_report_continue (rep, o->model, o->tok, o->gen_prompt, eff_layer, o->multipliers, o->n_mult,
+                                     o->gen_tokens, o->temperature, o->seed, o->steer_from, o->device,
+                                     stage_progress, &gs, cancellable, error))
         return NULL;
-      if (ids->len == 0 || (int) ids->len >= cfg->max_positions)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompt to continue has %u tokens: it needs 1 to %d",
-                       ids->len, cfg->max_positions - 1);
-          return NULL;
-        }
-      rep->gen_prompt = g_strdup (o->gen_prompt);
-      rep->gen_layer = eff_layer;
-      rep->gen_n = o->n_mult;
-      rep->gen_mult = g_memdup2 (o->multipliers, sizeof (double) * o->n_mult);
-      rep->gen_texts = g_new0 (char *, o->n_mult + 1);
-      rep->gen_tokens = n_tok;
-      rep->gen_ids = g_new (gint32, (gsize) o->n_mult * n_tok);
-      for (int m = 0; m < o->n_mult; m++)
-        {
-          const gint32 *row[1] = { (const gint32 *) ids->data };
-          int len = (int) ids->len, k = 0;
-          g_autofree gint32 *new_ids = cs_steer_generate (o->model, row, &len, 1, eff_layer, o->multipliers[m],
-                                                          v->vectors + (gsize) eff_layer * v->d, o->steer_from, n_tok,
-                                                          o->temperature, o->seed + (guint) m, o->device,
-                                                          cancellable, error);
-          if (!new_ids)
-            return NULL;
-          if (progress)
-            progress (0.92 + 0.08 * (m + 1) / o->n_mult, progress_data);
-          while (k < n_tok && new_ids[k] >= 0)
-            k++;
-          memcpy (rep->gen_ids + (gsize) m * n_tok, new_ids, sizeof (gint32) * n_tok);
-          rep->gen_texts[m] = cs_tokenizer_decode (o->tok, new_ids, k, TRUE);
-        }
     }
   if (progress)
     progress (1.0, progress_data);

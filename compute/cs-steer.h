@@ -305,6 +305,26 @@ CsSteerReport  *cs_steer_report_load   (const char       *path,
  * behaviour(max multiplier) − behaviour(min multiplier). */
 int             cs_steer_sweep_best_layer (const CsSteerSweep *s);
 
+/* Continues prompt under each multiplier with the report's vector at layer
+ * (see cs_steer_generate; seed + the multiplier's index for each) and puts
+ * the continuations in the report in place of any before. */
+gboolean        cs_steer_report_continue (CsSteerReport *report,
+                                        CsModel          *model,
+                                        CsTokenizer      *tok,
+                                        const char       *prompt,
+                                        int               layer,
+                                        const double     *multipliers,
+                                        int               n_mult,
+                                        int               n_tokens,
+                                        double            temperature,
+                                        guint             seed,
+                                        int               steer_from,
+                                        CsDevice          device,
+                                        CsProgressFunc    progress,
+                                        gpointer          progress_data,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+
 /* The whole analysis, as the Steering page and `conceptscope-cli steer` run
  * it: vectors, a sweep, the effects downstream at effects_layer (< 0: the
  * earliest swept layer moving the behaviour at least 90 % as much as the

@@ -21,6 +21,7 @@ typedef struct
   gboolean       checked;
   char          *bad_folder;
   int            phase;
+  const void    *sweep_before;   /* the Steering report's sweep before continuing again */
   gint64         last_tick;
   gint64         max_stall;
   gboolean       settled;
@@ -678,6 +679,31 @@ check_window (gpointer data)
       if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       check_steering_rendered (f);
+      /* another prompt continued with the same vector, nothing else rerun */
+      {
+        CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+        f->sweep_before = cs_steering_page_get_report (sp)->sweep;
+        cs_steering_page_set_prompt (sp, "A salmon is a kind of", 6);
+        cs_steering_page_continue (sp);
+        g_assert_true (cs_steering_page_get_busy (sp));
+      }
+      f->phase = 16;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 16)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      const CsSteerReport *r;
+      if (cs_steering_page_get_busy (sp))
+        return G_SOURCE_CONTINUE;
+      r = cs_steering_page_get_report (sp);
+      g_assert_true (r->sweep == f->sweep_before);
+      g_assert_cmpstr (r->gen_prompt, ==, "A salmon is a kind of");
+      g_assert_cmpint (r->gen_n, ==, 5);
+      g_assert_cmpint (r->gen_tokens, ==, 6);
+      for (int m = 0; m < 5; m++)
+        g_assert_cmpuint (strlen (r->gen_texts[m]), >, 0);
+      g_test_message ("continued again: 0 → %s | −4 → %s", r->gen_texts[2], r->gen_texts[0]);
       /* train a small SAE from a text file in the application */
       {
         g_autofree char *text = artifact_path ("sae-train.txt");
