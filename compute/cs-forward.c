@@ -480,11 +480,16 @@ static void
 steer_rows (Ctx *c, const CsForwardOptions *opt, float *x)
 {
   int d = c->cfg->hidden;
+  for (int b = 0; b < c->batch; b++)
+    {
+      float m = opt->steer_multipliers ? opt->steer_multipliers[b] : opt->steer_multiplier;
+      int t0 = c->offsets[b], t1 = t0 + c->lengths[b];
 #pragma omp parallel for schedule(static)
-  for (int t = 0; t < c->T; t++)
-    if (c->positions[t] >= opt->steer_from)
-      for (int j = 0; j < d; j++)
-        x[(gsize) t * d + j] += opt->steer_multiplier * opt->steer_vector[j];
+      for (int t = t0; t < t1; t++)
+        if (c->positions[t] >= opt->steer_from)
+          for (int j = 0; j < d; j++)
+            x[(gsize) t * d + j] += m * opt->steer_vector[j];
+    }
 }
 
 /* The CPU path: fills hooks[i].data and, unless NULL, the packed logits
@@ -785,6 +790,11 @@ cs_forward_run (CsModel                 *model,
       return NULL;
     }
 
+  if (opt->steer_multipliers && opt->device == CS_DEVICE_CUDA)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "one steering multiplier per prompt runs on the CPU only");
+      return NULL;
+    }
   if (opt->cache)
     {
       CsForwardCache *kv = opt->cache;
@@ -849,7 +859,7 @@ cs_forward_run (CsModel                 *model,
    * falls back to the CPU when the model does not fit. */
   {
     GError *local_error = NULL;
-    if (!opt->cache && cs_gpu_should_use (opt->device, &local_error))
+    if (!opt->cache && !opt->steer_multipliers && cs_gpu_should_use (opt->device, &local_error))
       {
         gm = cs_gpu_model_for (model, &local_error);
         if (!gm && opt->device == CS_DEVICE_AUTO)

@@ -66,9 +66,12 @@ typedef struct
   /* Keys and values of earlier tokens (see CsForwardCache): the run goes on
    * from them, on the CPU. NULL: none. Not with resume_layer/stop_layer. */
   CsForwardCache     *cache;
+  /* One multiplier per prompt in place of steer_multiplier (on the CPU):
+   * several steering strengths in one batch. NULL: none. */
+  const float        *steer_multipliers;
 } CsForwardOptions;
 
-#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1, NULL }
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1, NULL, NULL }
 
 typedef struct
 {

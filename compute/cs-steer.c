@@ -1370,18 +1370,20 @@ next_token (const float *z, int V, double temperature, GRand *rand, double *prob
 }
 
 gint32 *
-cs_steer_generate (CsModel *model, const gint32 * const *ids, const int *lengths, int n, int layer, double multiplier,
-                   const float *vector, int steer_from, int n_tokens, double temperature, guint seed, CsDevice device,
-                   GCancellable *cancellable, GError **error)
+cs_steer_generate (CsModel *model, const gint32 * const *ids, const int *lengths, int n, int layer,
+                   const double *multipliers, const float *vector, int steer_from, int n_tokens, double temperature,
+                   guint seed, CsDevice device, GCancellable *cancellable, GError **error)
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
   int V = cfg->vocab, maxlen = 0, steps;
+  gboolean gpu;
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr(CsForwardCache) kv = NULL;
   g_autofree double *prob = g_new (double, V);
   g_autofree gint32 *last = g_new (gint32, n);
   g_autofree const gint32 **rows = g_new (const gint32 *, n);
   g_autofree int *ones = g_new (int, n);
+  g_autofree float *mults = g_new (float, n);
   g_autofree gint32 *out = NULL;
 
   if (n_tokens < 1 || !(temperature >= 0))
@@ -1393,60 +1395,67 @@ cs_steer_generate (CsModel *model, const gint32 * const *ids, const int *lengths
     {
       maxlen = MAX (maxlen, lengths[b]);
       ones[b] = 1;
+      mults[b] = layer >= 0 && vector ? (float) multipliers[b] : 0.0f;
     }
   /* every sequence takes the same steps: until the longest fills the context */
   steps = MIN (n_tokens, cfg->max_positions - maxlen);
   out = g_new (gint32, (gsize) n * n_tokens);
   for (gsize i = 0; i < (gsize) n * n_tokens; i++)
     out[i] = -1;
-  /* on the CPU the keys and values of earlier tokens are kept, so each step
-   * runs the new token only; the GPU runs the whole sequence again */
-  if (steps > 0 && !cs_gpu_should_use (device, NULL))
+  /* On the CPU all sequences go in one batch, each with its multiplier, and
+   * the keys and values of earlier tokens are kept, so each step runs one
+   * token per sequence. The GPU has neither: a sequence at a time, whole. */
+  gpu = cs_gpu_should_use (device, NULL);
+  if (steps > 0 && !gpu)
     kv = cs_forward_cache_new (model, n, maxlen + steps);
   for (int t = 0; t < steps; t++)
-    {
-      CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
-      g_autoptr(CsForwardResult) r = NULL;
-      g_autofree gint32 **whole = NULL;
-      g_autofree int *whole_len = NULL;
+    for (int g = 0; g < (gpu ? n : 1); g++)
+      {
+        CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+        g_autoptr(CsForwardResult) r = NULL;
+        int b0 = gpu ? g : 0, nb = gpu ? 1 : n;
 
-      opt.logits = CS_LOGITS_LAST;
-      opt.device = kv ? CS_DEVICE_CPU : device;
-      opt.cache = kv;
-      set_steering (&opt, layer, multiplier, vector, steer_from);
-      if (t == 0)
-        r = cs_forward_run (model, ids, lengths, n, &opt, cancellable, error);
-      else if (kv)
-        {
-          for (int b = 0; b < n; b++)
-            rows[b] = last + b;
-          r = cs_forward_run (model, rows, ones, n, &opt, cancellable, error);
-        }
-      else
-        {
-          /* the prompt and the tokens so far, whole */
-          whole = g_new (gint32 *, n);
-          whole_len = g_new (int, n);
-          for (int b = 0; b < n; b++)
-            {
-              whole_len[b] = lengths[b] + t;
-              whole[b] = g_new (gint32, whole_len[b]);
-              memcpy (whole[b], ids[b], sizeof (gint32) * lengths[b]);
-              for (int k = 0; k < t; k++)
-                whole[b][lengths[b] + k] = out[(gsize) b * n_tokens + k];
-            }
-          r = cs_forward_run (model, (const gint32 * const *) whole, whole_len, n, &opt, cancellable, error);
-          for (int b = 0; b < n; b++)
-            g_free (whole[b]);
-        }
-      if (!r)
-        return NULL;
-      for (int b = 0; b < n; b++)
-        {
-          last[b] = next_token (r->logits + (gsize) b * V, V, temperature, rand, prob);
-          out[(gsize) b * n_tokens + t] = last[b];
-        }
-    }
+        opt.logits = CS_LOGITS_LAST;
+        opt.device = gpu ? device : CS_DEVICE_CPU;
+        opt.cache = kv;
+        if (layer >= 0 && vector)
+          {
+            opt.steer_layer = layer;
+            opt.steer_vector = vector;
+            opt.steer_from = steer_from;
+            if (gpu)
+              opt.steer_multiplier = mults[g];
+            else
+              opt.steer_multipliers = mults;
+          }
+        if (t == 0)
+          r = cs_forward_run (model, ids + b0, lengths + b0, nb, &opt, cancellable, error);
+        else if (!gpu)
+          {
+            for (int b = 0; b < n; b++)
+              rows[b] = last + b;
+            r = cs_forward_run (model, rows, ones, n, &opt, cancellable, error);
+          }
+        else
+          {
+            /* the prompt and the tokens so far, whole */
+            g_autofree gint32 *whole = g_new (gint32, lengths[g] + t);
+            const gint32 *row[1] = { whole };
+            int len = lengths[g] + t;
+            memcpy (whole, ids[g], sizeof (gint32) * lengths[g]);
+            for (int k = 0; k < t; k++)
+              whole[lengths[g] + k] = out[(gsize) g * n_tokens + k];
+            r = cs_forward_run (model, row, &len, 1, &opt, cancellable, error);
+          }
+        if (!r)
+          return NULL;
+        for (int i = 0; i < nb; i++)
+          {
+            int b = b0 + i;
+            last[b] = next_token (r->logits + (gsize) i * V, V, temperature, rand, prob);
+            out[(gsize) b * n_tokens + t] = last[b];
+          }
+      }
   return g_steal_pointer (&out);
 }
 
@@ -1869,23 +1878,30 @@ cs_steer_report_continue (CsSteerReport *rep, CsModel *model, CsTokenizer *tok, 
       return FALSE;
     }
   texts = g_new0 (char *, n_mult + 1);
-  all = g_new (gint32, (gsize) n_mult * n_tok);
+  {
+    /* the prompt once per multiplier, all in one batch */
+    g_autofree const gint32 **rows = g_new (const gint32 *, n_mult);
+    g_autofree int *lens = g_new (int, n_mult);
+    for (int m = 0; m < n_mult; m++)
+      {
+        rows[m] = (const gint32 *) ids->data;
+        lens[m] = (int) ids->len;
+      }
+    all = cs_steer_generate (model, rows, lens, n_mult, layer, multipliers, rep->vectors + (gsize) layer * rep->d,
+                             steer_from, n_tok, temperature, seed, device, cancellable, error);
+    if (!all)
+      return FALSE;
+  }
   for (int m = 0; m < n_mult; m++)
     {
-      const gint32 *row[1] = { (const gint32 *) ids->data };
-      int len = (int) ids->len, k = 0;
-      g_autofree gint32 *new_ids = cs_steer_generate (model, row, &len, 1, layer, multipliers[m],
-                                                      rep->vectors + (gsize) layer * rep->d, steer_from, n_tok,
-                                                      temperature, seed + (guint) m, device, cancellable, error);
-      if (!new_ids)
-        return FALSE;
+      const gint32 *new_ids = all + (gsize) m * n_tok;
+      int k = 0;
       while (k < n_tok && new_ids[k] >= 0)
         k++;
-      memcpy (all + (gsize) m * n_tok, new_ids, sizeof (gint32) * n_tok);
       texts[m] = cs_tokenizer_decode (tok, new_ids, k, TRUE);
-      if (progress)
-        progress ((m + 1.0) / n_mult, progress_data);
     }
+  if (progress)
+    progress (1.0, progress_data);
   g_free (rep->gen_prompt);
   g_free (rep->gen_mult);
   g_free (rep->gen_ids);

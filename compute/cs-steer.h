@@ -238,20 +238,21 @@ void            cs_steer_sae_decompose (CsSae            *sae,
                                         double           *dec_val);
 
 /* Continues n prompts (token ids) by up to n_tokens each, the vector added
- * (multiplier × vector at resid_post.layer from position steer_from on;
- * layer < 0 or multiplier 0: unsteered) at every step, so the prompt and the
- * new tokens both see it. temperature 0 takes the most probable token;
- * above 0 samples from softmax(logits / temperature) with seed. All stop
- * when the longest fills the model's context. Returns [n, n_tokens] ids, −1
- * after a stop. On the CPU the keys and values of earlier tokens are kept
- * (CsForwardCache), so each step runs only the new tokens; on the GPU each
- * step runs the whole sequences again. */
+ * (multipliers[b] × vector at resid_post.layer from position steer_from on
+ * for prompt b; layer < 0 or no vector: unsteered) at every step, so the
+ * prompt and the new tokens both see it. temperature 0 takes the most
+ * probable token; above 0 samples from softmax(logits / temperature) with
+ * seed. All stop when the longest fills the model's context. Returns
+ * [n, n_tokens] ids, −1 after a stop. On the CPU the prompts go in one batch
+ * and the keys and values of earlier tokens are kept (CsForwardCache), so
+ * each step runs one token per prompt; on the GPU each prompt runs whole
+ * every step. */
 gint32         *cs_steer_generate      (CsModel          *model,
                                         const gint32 * const *ids,
                                         const int        *lengths,
                                         int               n,
                                         int               layer,
-                                        double            multiplier,
+                                        const double     *multipliers,
                                         const float      *vector,
                                         int               steer_from,
                                         int               n_tokens,
@@ -306,8 +307,8 @@ CsSteerReport  *cs_steer_report_load   (const char       *path,
 int             cs_steer_sweep_best_layer (const CsSteerSweep *s);
 
 /* Continues prompt under each multiplier with the report's vector at layer
- * (see cs_steer_generate; seed + the multiplier's index for each) and puts
- * the continuations in the report in place of any before. */
+ * (see cs_steer_generate: one batch, one seed) and puts the continuations in
+ * the report in place of any before. */
 gboolean        cs_steer_report_continue (CsSteerReport *report,
                                         CsModel          *model,
                                         CsTokenizer      *tok,
