@@ -348,6 +348,46 @@ test_cache (gconstpointer data)
   ref_clear (&r);
 }
 
+/* One multiplier per prompt: each prompt's logits are those of a run with
+ * its multiplier alone. */
+static void
+test_steer_per_prompt (void)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", "llama", NULL);
+  Ref r = { 0 };
+  g_autoptr(GError) error = NULL;
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  const float mults[2] = { 3.0f, -1.5f };
+  g_autofree float *vec = NULL;
+  gsize n;
+  int V;
+
+  ref_open (&r, dir);
+  V = cs_model_get_config (r.model)->vocab;
+  vec = ref_f32 (&r, "steer_vector", &n);
+  opt.steer_layer = 1;
+  opt.steer_vector = vec;
+  opt.steer_multipliers = mults;
+  g_autoptr(CsForwardResult) both = run_ref (&r, &opt);
+  opt.steer_multipliers = NULL;
+  for (int b = 0; b < 2; b++)
+    {
+      opt.steer_multiplier = mults[b];
+      g_autoptr(CsForwardResult) one = run_ref (&r, &opt);
+      g_assert_cmpfloat (max_abs_diff (both->logits + (gsize) b * r.seq * V, one->logits + (gsize) b * r.seq * V,
+                                       (gsize) r.seq * V), <, 1e-6);
+    }
+  opt.steer_multipliers = mults;
+  opt.device = CS_DEVICE_CUDA;
+  {
+    const gint32 *rows[2] = { r.ids, r.ids + r.seq };
+    int lens[2] = { r.seq, r.seq };
+    g_assert_null (cs_forward_run (r.model, rows, lens, 2, &opt, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "runs on the CPU only"));
+  }
+  ref_clear (&r);
+}
+
 /* Steering from a position on leaves earlier positions untouched. */
 static void
 test_steer_from_position (void)
@@ -679,6 +719,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/forward/ragged/gpt2", "gpt2", test_ragged_batch);
   g_test_add_data_func ("/forward/ragged/gemma2", "gemma2", test_ragged_batch);
   g_test_add_func ("/forward/steer-from", test_steer_from_position);
+  g_test_add_func ("/forward/steer-per-prompt", test_steer_per_prompt);
   for (guint i = 0; i < G_N_ELEMENTS (models); i++)
     {
       g_autofree char *path = g_strdup_printf ("/forward/cache/%s", models[i]);
