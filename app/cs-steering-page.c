@@ -102,7 +102,12 @@ area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
     return;
   if (!cs_steer_figure_available (self->report, kind, &why))
     {
-      PangoLayout *l = gtk_widget_create_pango_layout (GTK_WIDGET (area), why->message);
+      /* what to do here, in the page's words (the engine's name CLI flags) */
+      const char *hint = kind == CS_STEER_FIGURE_CONCEPTS ? _("Compute the Geometry view first: the cosines are with its concept vectors")
+                         : kind == CS_STEER_FIGURE_SAE ? _("Load or train an SAE, then run again")
+                         : kind == CS_STEER_FIGURE_SAMPLES ? _("Give a prompt under Continuations and press Continue Again")
+                         : why->message;
+      PangoLayout *l = gtk_widget_create_pango_layout (GTK_WIDGET (area), hint);
       int w, h;
       pango_layout_get_pixel_size (l, &w, &h);
       cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
