@@ -246,6 +246,28 @@ sae_clicked (CsSteeringPage *self)
                      _("_Open"), NULL, NULL, NULL, sae_chosen);
 }
 
+/* The model's tokenizer, for the work threads; an error that says so when
+ * the folder has none. */
+static CsTokenizer *
+model_tokenizer (CsModel *model, GError **error)
+{
+  const char *tp = cs_model_get_tokenizer_path (model);
+  if (!tp)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                   _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
+      return NULL;
+    }
+  return cs_tokenizer_load (tp, error);
+}
+
+/* Progress of background work into the page's per-mille counter (data). */
+static void
+set_permille (double f, gpointer data)
+{
+  g_atomic_int_set ((gint *) data, (int) (f * 1000));
+}
+
 /* ---- training an SAE ---- */
 
 static void set_busy (CsSteeringPage *self, gboolean busy);
@@ -297,14 +319,10 @@ train_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   g_autoptr(CsTokenizer) tok = NULL;
   g_autoptr(CsSae) sae = NULL;
   g_autofree char *dir = NULL, *scratch = NULL;
-  const char *tp = cs_model_get_tokenizer_path (j->model);
   gint64 rows = 0;
 
-  if (!tp || !(tok = cs_tokenizer_load (tp, &error)))
+  if (!(tok = model_tokenizer (j->model, &error)))
     {
-      if (!error)
-        error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                             _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
       g_task_return_error (task, error);
       return;
     }
@@ -468,26 +486,15 @@ run_job_free (gpointer p)
 }
 
 static void
-job_progress (double f, gpointer data)
-{
-  RunJob *j = data;
-  g_atomic_int_set (j->progress, (int) (f * 1000));
-}
-
-static void
 run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   RunJob *j = task_data;
   GError *error = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
   CsSteerRun run = { 0 };
-  const char *tp = cs_model_get_tokenizer_path (j->model);
 
-  if (!tp || !(tok = cs_tokenizer_load (tp, &error)))
+  if (!(tok = model_tokenizer (j->model, &error)))
     {
-      if (!error)
-        error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                             _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
       g_task_return_error (task, error);
       return;
     }
@@ -529,7 +536,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   run.normalise = j->normalise;
   run.gen_prompt = j->gen_prompt;
   run.gen_tokens = j->gen_tokens;
-  j->report = cs_steer_run (&run, job_progress, j, cancellable, &error);
+  j->report = cs_steer_run (&run, set_permille, j->progress, cancellable, &error);
   if (!j->report)
     {
       g_task_return_error (task, error);
@@ -719,31 +726,20 @@ continue_job_free (gpointer p)
 }
 
 static void
-continue_progress (double f, gpointer data)
-{
-  ContinueJob *j = data;
-  g_atomic_int_set (j->progress, (int) (f * 1000));
-}
-
-static void
 continue_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ContinueJob *j = task_data;
   GError *error = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
-  const char *tp = cs_model_get_tokenizer_path (j->model);
 
-  if (!tp || !(tok = cs_tokenizer_load (tp, &error)))
+  if (!(tok = model_tokenizer (j->model, &error)))
     {
-      if (!error)
-        error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                             _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
       g_task_return_error (task, error);
       return;
     }
   if (!cs_steer_report_continue (j->holder, j->model, tok, j->prompt, j->layer, (const double *) j->mults->data,
                                  (int) j->mults->len, j->tokens, 0, 0, j->steer_from, CS_DEVICE_AUTO,
-                                 continue_progress, j, cancellable, &error))
+                                 set_permille, j->progress, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -771,17 +767,7 @@ continue_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!r)
     return;
   /* the report shown keeps everything else; the continuations move over */
-  g_free (r->gen_prompt);
-  g_free (r->gen_mult);
-  g_free (r->gen_ids);
-  g_strfreev (r->gen_texts);
-  r->gen_prompt = g_steal_pointer (&j->holder->gen_prompt);
-  r->gen_mult = g_steal_pointer (&j->holder->gen_mult);
-  r->gen_ids = g_steal_pointer (&j->holder->gen_ids);
-  r->gen_texts = g_steal_pointer (&j->holder->gen_texts);
-  r->gen_n = j->holder->gen_n;
-  r->gen_layer = j->holder->gen_layer;
-  r->gen_tokens = j->holder->gen_tokens;
+  cs_steer_report_take_generations (r, j->holder);
   gtk_label_set_text (self->status_label, _("Continued the prompt under each multiplier"));
   cs_steering_page_show_figure (self, CS_STEER_FIGURE_SAMPLES);
   redraw (self);

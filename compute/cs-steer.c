@@ -1902,18 +1902,35 @@ cs_steer_report_continue (CsSteerReport *rep, CsModel *model, CsTokenizer *tok, 
     }
   if (progress)
     progress (1.0, progress_data);
-  g_free (rep->gen_prompt);
-  g_free (rep->gen_mult);
-  g_free (rep->gen_ids);
-  g_strfreev (rep->gen_texts);
-  rep->gen_prompt = g_strdup (prompt);
-  rep->gen_layer = layer;
-  rep->gen_n = n_mult;
-  rep->gen_mult = g_memdup2 (multipliers, sizeof (double) * n_mult);
-  rep->gen_tokens = n_tok;
-  rep->gen_ids = g_steal_pointer (&all);
-  rep->gen_texts = g_steal_pointer (&texts);
+  {
+    CsSteerReport fresh = { 0 };
+    fresh.gen_prompt = g_strdup (prompt);
+    fresh.gen_layer = layer;
+    fresh.gen_n = n_mult;
+    fresh.gen_mult = g_memdup2 (multipliers, sizeof (double) * n_mult);
+    fresh.gen_tokens = n_tok;
+    fresh.gen_ids = g_steal_pointer (&all);
+    fresh.gen_texts = g_steal_pointer (&texts);
+    cs_steer_report_take_generations (rep, &fresh);
+  }
   return TRUE;
+}
+
+void
+cs_steer_report_take_generations (CsSteerReport *dst, CsSteerReport *src)
+{
+  g_free (dst->gen_prompt);
+  g_free (dst->gen_mult);
+  g_free (dst->gen_ids);
+  g_strfreev (dst->gen_texts);
+  dst->gen_prompt = g_steal_pointer (&src->gen_prompt);
+  dst->gen_mult = g_steal_pointer (&src->gen_mult);
+  dst->gen_ids = g_steal_pointer (&src->gen_ids);
+  dst->gen_texts = g_steal_pointer (&src->gen_texts);
+  dst->gen_n = src->gen_n;
+  dst->gen_layer = src->gen_layer;
+  dst->gen_tokens = src->gen_tokens;
+  src->gen_n = 0;
 }
 
 CsSteerReport *

@@ -326,6 +326,10 @@ gboolean        cs_steer_report_continue (CsSteerReport *report,
                                         GCancellable     *cancellable,
                                         GError          **error);
 
+/* Moves src's continuations into dst (replacing dst's); src keeps none. */
+void            cs_steer_report_take_generations (CsSteerReport *dst,
+                                        CsSteerReport    *src);
+
 /* The whole analysis, as the Steering page and `conceptscope-cli steer` run
  * it: vectors, a sweep, the effects downstream at effects_layer (< 0: the
  * earliest swept layer moving the behaviour at least 90 % as much as the
