@@ -280,7 +280,7 @@ cs_category_set_from_json (const char               *path,
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s", path, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
                    "%s: expected {\"name\": {\"parent\": ..., \"words\": [...]}}", path);

@@ -4,6 +4,8 @@
 #include "cs-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -409,7 +411,15 @@ read_numeric (CsH5Reader *self, const char *name, hid_t mem_type, gsize elem, in
     }
   H5Sget_simple_extent_dims (space, dims, NULL);
   for (int i = 0; i < rank; i++)
-    n *= dims[i];
+    {
+      if (dims[i] && n > G_MAXSIZE / elem / dims[i])
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' claims an impossible size", self->path,
+                       name);
+          goto out;
+        }
+      n *= dims[i];
+    }
   data = g_try_malloc (MAX (n, 1) * elem);
   if (!data || H5Dread (dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
     {
@@ -442,6 +452,119 @@ cs_h5_reader_i32 (CsH5Reader *self, const char *name, gsize *n, GError **error)
   return read_numeric (self, name, H5T_NATIVE_INT32, sizeof (gint32), NULL, NULL, n, error);
 }
 
+/* Little-endian unsigned integer of 2, 4 or 8 bytes, as HDF5 stores them. */
+static guint64
+le_uint (const guint8 *p, int size)
+{
+  guint64 v = 0;
+  for (int i = size - 1; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* HDF5 1.10 trusts a variable-length string's global-heap entry when it
+ * reads it: a damaged file whose heap object claims more bytes than the
+ * collection holds makes H5Dread copy past its buffers and crash. Before a
+ * contiguous variable-length string dataset is read, every element's heap
+ * reference is checked against the file itself (the collection's "GCOL"
+ * signature, its size within the file, an object with that index whose size
+ * is the string's length and lies inside the collection). FALSE: damaged. */
+static gboolean
+vlen_strings_intact (CsH5Reader *self, hid_t dset, hsize_t n)
+{
+  hid_t fcpl = H5Fget_create_plist (self->file), dcpl = H5Dget_create_plist (dset);
+  size_t sa = 0, ss = 0;
+  hsize_t user_block = 0;
+  H5D_layout_t layout = H5Pget_layout (dcpl);
+  haddr_t offset = H5Dget_offset (dset);
+  gboolean ok = FALSE;
+  int fd = -1;
+  goffset file_size;
+  gsize elem;
+  g_autofree guint8 *refs = NULL;
+  g_autoptr(GHashTable) checked =
+    g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  GStatBuf st;
+
+  H5Pget_sizes (fcpl, &sa, &ss);
+  H5Pget_userblock (fcpl, &user_block);
+  H5Pclose (fcpl);
+  H5Pclose (dcpl);
+  if (layout != H5D_CONTIGUOUS || n == 0)
+    return TRUE; /* compact data lives in the object header; chunked: not what we write, left to HDF5 */
+  if (offset == HADDR_UNDEF)
+    return TRUE; /* never written: HDF5 gives empty strings */
+  if ((sa != 2 && sa != 4 && sa != 8) || (ss != 2 && ss != 4 && ss != 8) || g_stat (self->path, &st) != 0)
+    return FALSE;
+  file_size = st.st_size;
+  elem = 4 + sa + 4;
+  if (n > (hsize_t) (file_size / elem) || (goffset) offset > file_size - (goffset) (n * elem))
+    return FALSE;
+  if ((fd = g_open (self->path, O_RDONLY, 0)) < 0)
+    return FALSE;
+  refs = g_malloc (n * elem);
+  if (pread (fd, refs, n * elem, (off_t) offset) != (ssize_t) (n * elem))
+    goto out;
+  for (hsize_t i = 0; i < n; i++)
+    {
+      const guint8 *r = refs + i * elem;
+      guint64 len = le_uint (r, 4), addr = le_uint (r + 4, sa), index = le_uint (r + 4 + sa, 4);
+      guint8 head[24];
+      guint64 coll_size, pos;
+      g_autofree guint8 *coll = NULL;
+      gboolean found = FALSE;
+
+      if (addr == 0 && len == 0)
+        continue; /* a null string */
+      addr += user_block;
+      if (addr + 8 + ss > (guint64) file_size || pread (fd, head, 8 + ss, (off_t) addr) != (ssize_t) (8 + ss) ||
+          memcmp (head, "GCOL", 4) != 0)
+        goto out;
+      coll_size = le_uint (head + 8, ss);
+      if (coll_size < 8 + ss || coll_size > (guint64) file_size || addr > (guint64) file_size - coll_size)
+        goto out;
+      /* each collection is walked once; its objects' (index → size) kept */
+      {
+        gint64 key = (gint64) addr;
+        GHashTable *objs = g_hash_table_lookup (checked, &key);
+        if (!objs)
+          {
+            coll = g_try_malloc (coll_size);
+            if (!coll || pread (fd, coll, coll_size, (off_t) addr) != (ssize_t) coll_size)
+              goto out;
+            objs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+            gint64 *k = g_new (gint64, 1);
+            *k = key;
+            g_hash_table_insert (checked, k, objs);
+            /* objects: index (2), references (2), reserved (4), size (ss), data padded to 8 */
+            for (pos = 8 + ss; pos + 8 + ss <= coll_size;)
+              {
+                guint64 idx = le_uint (coll + pos, 2), size = le_uint (coll + pos + 8, ss);
+                if (idx == 0)
+                  break; /* free space: the rest of the collection */
+                if (size > coll_size - pos - 8 - ss)
+                  goto out;
+                gint64 *ki = g_new (gint64, 1);
+                guint64 *vs = g_new (guint64, 1);
+                *ki = (gint64) idx;
+                *vs = size;
+                g_hash_table_insert (objs, ki, vs);
+                pos += 8 + ss + ((size + 7) & ~(guint64) 7);
+              }
+          }
+        gint64 ik = (gint64) index;
+        guint64 *size = g_hash_table_lookup (objs, &ik);
+        found = size && *size == len;
+      }
+      if (!found)
+        goto out;
+    }
+  ok = TRUE;
+out:
+  close (fd);
+  return ok;
+}
+
 GStrv
 cs_h5_reader_strings (CsH5Reader *self, const char *name, GError **error)
 {
@@ -464,6 +587,20 @@ cs_h5_reader_strings (CsH5Reader *self, const char *name, GError **error)
       return NULL;
     }
   H5Sget_simple_extent_dims (space, &n, NULL);
+  {
+    hid_t ftype = H5Dget_type (dset);
+    gboolean vlen = ftype >= 0 && H5Tis_variable_str (ftype) > 0;
+    if (ftype >= 0)
+      H5Tclose (ftype);
+    if (n > G_MAXSIZE / sizeof (char *) - 1 || (vlen && !vlen_strings_intact (self, dset, n)))
+      {
+        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: '%s' is damaged (its strings point outside the file's "
+                     "string heap); the file cannot be read", self->path, name);
+        H5Sclose (space);
+        H5Dclose (dset);
+        return NULL;
+      }
+  }
   type = H5Tcopy (H5T_C_S1);
   H5Tset_size (type, H5T_VARIABLE);
   H5Tset_cset (type, H5T_CSET_UTF8);

@@ -2165,7 +2165,7 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids
     }
   pstr = cs_h5_reader_strings (r, "/mapper/parameters", error);
   if (!pstr || !pstr[0] || !json_parser_load_from_data (parser, pstr[0], -1, error) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      !json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       if (error && !*error)
         g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the Mapper parameters are unreadable", path);

@@ -149,7 +149,7 @@ cs_sae_load (const char *folder, GError **error)
                    "sae_weights.safetensors; a Gemma Scope SAE is a params.npz)", cfg_path, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not a JSON object", cfg_path);
       return NULL;

@@ -1688,7 +1688,7 @@ cs_steer_report_load (const char *path, GError **error)
     }
   ps = cs_h5_reader_strings (rd, "/steering/parameters", error);
   if (!ps || !ps[0] || !json_parser_load_from_data (parser, ps[0], -1, error) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      !json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       if (error && !*error)
         g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the steering parameters are unreadable", path);

@@ -427,7 +427,7 @@ cs_tokenizer_parse (const char  *json,
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not valid JSON (%s)", origin, local_error->message);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not a tokenizer.json (no top-level object)", origin);
       return NULL;

@@ -538,6 +538,32 @@ with tempfile.TemporaryDirectory() as tmp:
     check('has no config.json' in p.stderr, 'folder without config.json')
     p = run('frobnicate', expect=2)
     check('unknown command' in p.stderr, 'unknown command')
+    # damaged files: a workspace whose string heap objects claim more bytes
+    # than the heap holds (HDF5 itself would copy past its buffers), and empty
+    # JSON files where an object or a list belongs
+    dmg = bytearray(open(out, 'rb').read())
+    at, n_heaps = dmg.find(b'GCOL'), 0
+    while at >= 0:
+        struct.pack_into('<Q', dmg, at + 24, 0x7fff0000)   # the collection's first object's size
+        n_heaps += 1
+        at = dmg.find(b'GCOL', at + 4)
+    with open(os.path.join(tmp, 'damaged.h5'), 'wb') as f:
+        f.write(dmg)
+    p = run('figure', 'steering-samples', '--workspace', os.path.join(tmp, 'damaged.h5'), '--output',
+            os.path.join(tmp, 'x.png'), expect=1)
+    check(n_heaps > 0 and 'is damaged' in p.stderr, 'a workspace with a damaged string heap is refused')
+    empty_sae = os.path.join(tmp, 'empty-sae')
+    os.mkdir(empty_sae)
+    open(os.path.join(empty_sae, 'cfg.json'), 'w').close()
+    shutil.copy(os.path.join(sae_dir, 'sae_weights.safetensors'), empty_sae)
+    p = run('sae-encode', sample, '--sae', empty_sae, '--prompt', 'hi', expect=1)
+    check('not a JSON object' in p.stderr and 'CRITICAL' not in p.stderr, 'an empty SAE cfg.json')
+    open(os.path.join(tmp, 'empty.json'), 'w').close()
+    p = run('steer', sample, '--dataset', os.path.join(tmp, 'empty.json'), '--targets', 'animal', '--output', bad,
+            expect=1)
+    check('JSON list' in p.stderr and 'CRITICAL' not in p.stderr, 'an empty dataset file')
+    p = run('tokenize', '--tokenizer', os.path.join(tmp, 'empty.json'), 'hi', expect=1)
+    check('tokenizer' in p.stderr and 'CRITICAL' not in p.stderr, 'an empty tokenizer.json')
     # an existing output survives a failed run
     with open(bad, 'w') as f:
         f.write('keep me')

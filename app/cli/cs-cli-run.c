@@ -93,6 +93,11 @@ cs_cli_run (int argc, char **argv)
     return cs_cli_fail (g_steal_pointer (&error));
 
   V = res->vocab;
+  if (V <= 0)
+    {
+      fprintf (stderr, "conceptscope-cli run: the model has no vocabulary\n");
+      return 1;
+    }
   for (int v = 0; v < V; v++)
     mx = MAX (mx, res->logits[v]);
   entries_sorted = g_new (Entry, V);
