@@ -2,6 +2,7 @@
 
 #include "cs-categories.h"
 #include "cs-error.h"
+#include "cs-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -280,13 +281,13 @@ cs_category_set_from_json (const char               *path,
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s", path, local_error->message);
       return NULL;
     }
-  if (!json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!cs_json_root_object (parser))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
                    "%s: expected {\"name\": {\"parent\": ..., \"words\": [...]}}", path);
       return NULL;
     }
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = cs_json_root_object (parser);
   names = json_object_get_members (root);
   for (GList *l = names; l; l = l->next)
     {

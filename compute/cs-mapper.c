@@ -2,6 +2,7 @@
 
 #include "cs-mapper.h"
 #include "cs-error.h"
+#include "cs-json.h"
 #include "cs-hdf5.h"
 
 #include <cblas.h>
@@ -2165,38 +2166,38 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids
     }
   pstr = cs_h5_reader_strings (r, "/mapper/parameters", error);
   if (!pstr || !pstr[0] || !json_parser_load_from_data (parser, pstr[0], -1, error) ||
-      !json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      !cs_json_root_object (parser))
     {
       if (error && !*error)
         g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the Mapper parameters are unreadable", path);
       return NULL;
     }
-  o = json_node_get_object (json_parser_get_root (parser));
+  o = cs_json_root_object (parser);
   offsets = cs_h5_reader_i32 (r, "/mapper/node_offsets", &n_off, error);
   if (!offsets || n_off < 1)
     return NULL;
   nn = (int) n_off - 1;
   g = g_new0 (CsMapperGraph, 1);
   cs_mapper_params_init (&g->params);
-  g->params.n_lenses = json_object_get_array_member (o, "lenses") ?
-                       (int) json_array_get_length (json_object_get_array_member (o, "lenses")) : 1;
-  g->params.intervals = (int) json_object_get_int_member_with_default (o, "intervals", 10);
-  g->params.overlap = json_object_get_double_member_with_default (o, "overlap", 0.3);
-  g->params.cover = g_strcmp0 (json_object_get_string_member_with_default (o, "cover", ""), "balanced") == 0 ?
+  g->params.n_lenses = cs_json_array (o, "lenses") ?
+                       (int) json_array_get_length (cs_json_array (o, "lenses")) : 1;
+  g->params.intervals = (int) cs_json_int (o, "intervals", 10);
+  g->params.overlap = cs_json_double (o, "overlap", 0.3);
+  g->params.cover = g_strcmp0 (cs_json_string (o, "cover", ""), "balanced") == 0 ?
                     CS_COVER_BALANCED : CS_COVER_UNIFORM;
-  g->params.cluster = g_strcmp0 (json_object_get_string_member_with_default (o, "cluster", ""), "single-linkage") == 0 ?
+  g->params.cluster = g_strcmp0 (cs_json_string (o, "cluster", ""), "single-linkage") == 0 ?
                       CS_CLUSTER_SINGLE_LINKAGE : CS_CLUSTER_DBSCAN;
-  g->eps = json_object_get_double_member_with_default (o, "eps", 0);
-  if (!json_object_get_boolean_member_with_default (o, "eps_automatic", TRUE))
+  g->eps = cs_json_double (o, "eps", 0);
+  if (!cs_json_bool (o, "eps_automatic", TRUE))
     g->params.eps = g->eps;
-  g->params.min_samples = (int) json_object_get_int_member_with_default (o, "min_samples", 5);
-  g->params.bins = (int) json_object_get_int_member_with_default (o, "bins", 10);
-  g->params.min_intersection = (int) json_object_get_int_member_with_default (o, "min_intersection", 1);
-  g->n_points = json_object_get_int_member_with_default (o, "n_points", 0);
-  g->lens_min[0] = json_object_get_double_member_with_default (o, "lens_min_0", 0);
-  g->lens_max[0] = json_object_get_double_member_with_default (o, "lens_max_0", 0);
-  g->lens_min[1] = json_object_get_double_member_with_default (o, "lens_min_1", 0);
-  g->lens_max[1] = json_object_get_double_member_with_default (o, "lens_max_1", 0);
+  g->params.min_samples = (int) cs_json_int (o, "min_samples", 5);
+  g->params.bins = (int) cs_json_int (o, "bins", 10);
+  g->params.min_intersection = (int) cs_json_int (o, "min_intersection", 1);
+  g->n_points = cs_json_int (o, "n_points", 0);
+  g->lens_min[0] = cs_json_double (o, "lens_min_0", 0);
+  g->lens_max[0] = cs_json_double (o, "lens_max_0", 0);
+  g->lens_min[1] = cs_json_double (o, "lens_min_1", 0);
+  g->lens_max[1] = cs_json_double (o, "lens_max_1", 0);
   g->n_nodes = nn;
   g->nodes = g_new0 (CsMapperNode, MAX (1, nn));
   if (offsets[nn] > 0)
@@ -2277,7 +2278,7 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids
         g_clear_pointer (point_ids, g_free);
     }
   if (points)
-    *points = g_strdup (json_object_get_string_member_with_default (o, "points", ""));
+    *points = g_strdup (cs_json_string (o, "points", ""));
   if (lens_names)
     *lens_names = cs_h5_reader_strings (r, "/mapper/lenses", NULL);
   return g;

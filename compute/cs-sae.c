@@ -3,6 +3,7 @@
 #include "cs-sae.h"
 #include "cs-backend.h"
 #include "cs-error.h"
+#include "cs-json.h"
 #include "cs-npz.h"
 #include "cs-safetensors.h"
 
@@ -51,20 +52,6 @@ read_tensor (CsSafetensors *st, const char *path, const char *name, gint64 d0, g
     }
   cs_tensor_read_f32 (t, 0, (gsize) cs_tensor_numel (t), out);
   return out;
-}
-
-static int
-int_member (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64 ? (int) json_node_get_int (n) : -1;
-}
-
-static const char *
-str_member (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING ? json_node_get_string (n) : NULL;
 }
 
 static float *
@@ -149,18 +136,18 @@ cs_sae_load (const char *folder, GError **error)
                    "sae_weights.safetensors; a Gemma Scope SAE is a params.npz)", cfg_path, local_error->message);
       return NULL;
     }
-  if (!json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!cs_json_root_object (parser))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not a JSON object", cfg_path);
       return NULL;
     }
-  o = json_node_get_object (json_parser_get_root (parser));
-  s->d_in = int_member (o, "d_in");
-  s->d_sae = int_member (o, "d_sae");
-  s->hook_layer = int_member (o, "hook_layer");
-  s->hook_name = g_strdup (str_member (o, "hook_name"));
-  arch = str_member (o, "architecture");
-  norm = str_member (o, "normalize_activations");
+  o = cs_json_root_object (parser);
+  s->d_in = (int) cs_json_int (o, "d_in", -1);
+  s->d_sae = (int) cs_json_int (o, "d_sae", -1);
+  s->hook_layer = (int) cs_json_int (o, "hook_layer", -1);
+  s->hook_name = g_strdup (cs_json_string (o, "hook_name", NULL));
+  arch = cs_json_string (o, "architecture", NULL);
+  norm = cs_json_string (o, "normalize_activations", NULL);
   {
     JsonNode *n = json_object_has_member (o, "apply_b_dec_to_input") ? json_object_get_member (o, "apply_b_dec_to_input") : NULL;
     s->apply_b_dec_to_input = n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN &&

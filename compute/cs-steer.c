@@ -2,6 +2,7 @@
 
 #include "cs-steer.h"
 #include "cs-error.h"
+#include "cs-json.h"
 #include "cs-forward.h"
 #include "cs-gpu.h"
 #include "cs-hdf5.h"
@@ -97,11 +98,11 @@ cs_steer_dataset_parse (const char *json, gssize len, const char *path, GError *
       const char *pos, *neg, *q, *am, *an;
       if (!o)
         goto bad;
-      pos = json_object_get_string_member_with_default (o, "positive", NULL);
-      neg = json_object_get_string_member_with_default (o, "negative", NULL);
-      q = json_object_get_string_member_with_default (o, "question", NULL);
-      am = json_object_get_string_member_with_default (o, "answer_matching_behavior", NULL);
-      an = json_object_get_string_member_with_default (o, "answer_not_matching_behavior", NULL);
+      pos = cs_json_string (o, "positive", NULL);
+      neg = cs_json_string (o, "negative", NULL);
+      q = cs_json_string (o, "question", NULL);
+      am = cs_json_string (o, "answer_matching_behavior", NULL);
+      an = cs_json_string (o, "answer_not_matching_behavior", NULL);
       p = g_new0 (CsSteerPair, 1);
       if (pos && neg && !q)
         {
@@ -1688,22 +1689,22 @@ cs_steer_report_load (const char *path, GError **error)
     }
   ps = cs_h5_reader_strings (rd, "/steering/parameters", error);
   if (!ps || !ps[0] || !json_parser_load_from_data (parser, ps[0], -1, error) ||
-      !json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      !cs_json_root_object (parser))
     {
       if (error && !*error)
         g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the steering parameters are unreadable", path);
       return NULL;
     }
-  o = json_node_get_object (json_parser_get_root (parser));
+  o = cs_json_root_object (parser);
   r = g_new0 (CsSteerReport, 1);
-  r->dataset = g_strdup (json_object_get_string_member_with_default (o, "dataset", ""));
-  r->model_path = g_strdup (json_object_get_string_member_with_default (o, "model", ""));
-  r->targets = g_strdup (json_object_get_string_member_with_default (o, "targets", ""));
-  r->position = g_strdup (json_object_get_string_member_with_default (o, "position", "last"));
-  r->held_out = json_object_get_double_member_with_default (o, "held_out", 0);
-  r->n_pairs = (int) json_object_get_int_member_with_default (o, "n_pairs", 0);
-  r->svd_layer = (int) json_object_get_int_member_with_default (o, "svd_layer", -1);
-  r->sae_layer = (int) json_object_get_int_member_with_default (o, "sae_layer", -1);
+  r->dataset = g_strdup (cs_json_string (o, "dataset", ""));
+  r->model_path = g_strdup (cs_json_string (o, "model", ""));
+  r->targets = g_strdup (cs_json_string (o, "targets", ""));
+  r->position = g_strdup (cs_json_string (o, "position", "last"));
+  r->held_out = cs_json_double (o, "held_out", 0);
+  r->n_pairs = (int) cs_json_int (o, "n_pairs", 0);
+  r->svd_layer = (int) cs_json_int (o, "svd_layer", -1);
+  r->sae_layer = (int) cs_json_int (o, "sae_layer", -1);
   {
     g_autofree double *vd = cs_h5_reader_f64 (rd, "/steering/vectors", &rank, dims, error);
     if (!vd || rank != 2)
@@ -1733,8 +1734,8 @@ cs_steer_report_load (const char *path, GError **error)
       if (!sw->behaviour || !sw->behaviour_sd || rank != 2 || (int) dims[0] != sw->n_layers ||
           (int) dims[1] != sw->n_mult)
         goto bad;
-      sw->seconds = json_object_get_double_member_with_default (o, "sweep_seconds", 0);
-      sw->tokens = json_object_get_int_member_with_default (o, "sweep_tokens", 0);
+      sw->seconds = cs_json_double (o, "sweep_seconds", 0);
+      sw->tokens = cs_json_int (o, "sweep_tokens", 0);
     }
   if (cs_h5_reader_has (rd, "/steering/effects/values"))
     {
@@ -1751,8 +1752,8 @@ cs_steer_report_load (const char *path, GError **error)
         goto bad;
       e->n_rows = (int) nr;
       e->n_cols = (int) nc;
-      e->steer_layer = (int) json_object_get_int_member_with_default (o, "effects_layer", e->row_layers[0]);
-      e->multiplier = json_object_get_double_member_with_default (o, "effects_multiplier", 0);
+      e->steer_layer = (int) cs_json_int (o, "effects_layer", e->row_layers[0]);
+      e->multiplier = cs_json_double (o, "effects_multiplier", 0);
     }
   if (cs_h5_reader_has (rd, "/steering/svd/values"))
     {
@@ -1763,8 +1764,8 @@ cs_steer_report_load (const char *path, GError **error)
       if (!sv->values || !sv->explained)
         goto bad;
       sv->n_values = (int) dims[0];
-      sv->k = (int) json_object_get_int_member_with_default (o, "svd_k", 0);
-      sv->n_tokens = (int) json_object_get_int_member_with_default (o, "svd_tokens", 0);
+      sv->k = (int) cs_json_int (o, "svd_k", 0);
+      sv->n_tokens = (int) cs_json_int (o, "svd_tokens", 0);
       if (cs_h5_reader_has (rd, "/steering/svd/top_tokens"))
         {
           r->svd_top = cs_h5_reader_strings (rd, "/steering/svd/top_tokens", error);
@@ -1810,7 +1811,7 @@ cs_steer_report_load (const char *path, GError **error)
             goto bad;
           r->gen_tokens = (int) (ni / MAX (1, r->gen_n));
         }
-      r->gen_layer = (int) json_object_get_int_member_with_default (o, "generation_layer", -1);
+      r->gen_layer = (int) cs_json_int (o, "generation_layer", -1);
     }
   return g_steal_pointer (&r);
 

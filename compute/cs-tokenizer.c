@@ -2,6 +2,7 @@
 
 #include "cs-tokenizer.h"
 #include "cs-error.h"
+#include "cs-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -115,28 +116,6 @@ set_token (CsTokenizer *self, gint32 id, const char *token)
   g_hash_table_insert (self->vocab, g_strdup (token), GINT_TO_POINTER (id + 1));
 }
 
-static const char *
-obj_string (JsonObject *o, const char *name)
-{
-  if (!o || !json_object_has_member (o, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (o, name);
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gboolean
-obj_bool (JsonObject *o, const char *name, gboolean dflt)
-{
-  if (!o || !json_object_has_member (o, name))
-    return dflt;
-  JsonNode *n = json_object_get_member (o, name);
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
-    return dflt;
-  return json_node_get_boolean (n);
-}
-
 /* Element i of an array as an object / string / integer, or NULL / FALSE
  * when it is something else: a user's file must never trip an assertion. */
 static JsonObject *
@@ -163,35 +142,17 @@ node_int (JsonNode *n, gint64 *out)
   return TRUE;
 }
 
-static JsonObject *
-obj_object (JsonObject *o, const char *name)
-{
-  if (!o || !json_object_has_member (o, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (o, name);
-  return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static JsonArray *
-obj_array (JsonObject *o, const char *name)
-{
-  if (!o || !json_object_has_member (o, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (o, name);
-  return JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
 /* Walks a pre-tokeniser (or a Sequence of them) and records what it does. */
 static gboolean
 read_pre_tokenizer (CsTokenizer *self, JsonObject *pt, const char *origin, GError **error)
 {
-  const char *type = obj_string (pt, "type");
+  const char *type = cs_json_string (pt, "type", NULL);
 
   if (!type)
     return TRUE;
   if (g_str_equal (type, "Sequence"))
     {
-      JsonArray *a = obj_array (pt, "pretokenizers");
+      JsonArray *a = cs_json_array (pt, "pretokenizers");
       for (guint i = 0; a && i < json_array_get_length (a); i++)
         {
           JsonNode *n = json_array_get_element (a, i);
@@ -203,15 +164,15 @@ read_pre_tokenizer (CsTokenizer *self, JsonObject *pt, const char *origin, GErro
   if (g_str_equal (type, "ByteLevel"))
     {
       self->byte_level = TRUE;
-      self->byte_level_regex = obj_bool (pt, "use_regex", TRUE);
-      self->add_prefix_space = obj_bool (pt, "add_prefix_space", FALSE);
+      self->byte_level_regex = cs_json_bool (pt, "use_regex", TRUE);
+      self->add_prefix_space = cs_json_bool (pt, "add_prefix_space", FALSE);
       return TRUE;
     }
   if (g_str_equal (type, "Split"))
     {
-      JsonObject *pattern = obj_object (pt, "pattern");
-      const char *regex = obj_string (pattern, "Regex");
-      const char *behavior = obj_string (pt, "behavior");
+      JsonObject *pattern = cs_json_object (pt, "pattern");
+      const char *regex = cs_json_string (pattern, "Regex", NULL);
+      const char *behavior = cs_json_string (pt, "behavior", NULL);
       g_autoptr(GError) local_error = NULL;
 
       if (!regex || (behavior && !g_str_equal (behavior, "Isolated")))
@@ -233,9 +194,9 @@ read_pre_tokenizer (CsTokenizer *self, JsonObject *pt, const char *origin, GErro
     }
   if (g_str_equal (type, "Metaspace"))
     {
-      const char *scheme = obj_string (pt, "prepend_scheme");
+      const char *scheme = cs_json_string (pt, "prepend_scheme", NULL);
       self->metaspace = TRUE;
-      self->metaspace_prepend = scheme ? !g_str_equal (scheme, "never") : obj_bool (pt, "add_prefix_space", TRUE);
+      self->metaspace_prepend = scheme ? !g_str_equal (scheme, "never") : cs_json_bool (pt, "add_prefix_space", TRUE);
       return TRUE;
     }
   if (g_str_equal (type, "Digits") || g_str_equal (type, "Punctuation") || g_str_equal (type, "Whitespace") ||
@@ -252,13 +213,13 @@ read_pre_tokenizer (CsTokenizer *self, JsonObject *pt, const char *origin, GErro
 static gboolean
 read_normalizer (CsTokenizer *self, JsonObject *n, const char *origin, GError **error)
 {
-  const char *type = obj_string (n, "type");
+  const char *type = cs_json_string (n, "type", NULL);
 
   if (!type)
     return TRUE;
   if (g_str_equal (type, "Sequence"))
     {
-      JsonArray *a = obj_array (n, "normalizers");
+      JsonArray *a = cs_json_array (n, "normalizers");
       for (guint i = 0; a && i < json_array_get_length (a); i++)
         {
           JsonNode *e = json_array_get_element (a, i);
@@ -269,16 +230,16 @@ read_normalizer (CsTokenizer *self, JsonObject *n, const char *origin, GError **
     }
   if (g_str_equal (type, "Prepend"))
     {
-      if (g_strcmp0 (obj_string (n, "prepend"), SPM_SPACE) != 0)
+      if (g_strcmp0 (cs_json_string (n, "prepend", NULL), SPM_SPACE) != 0)
         goto unsupported;
       self->normalize_prepend = TRUE;
       return TRUE;
     }
   if (g_str_equal (type, "Replace"))
     {
-      JsonObject *pattern = obj_object (n, "pattern");
-      if (g_strcmp0 (obj_string (pattern, "String"), " ") != 0 ||
-          g_strcmp0 (obj_string (n, "content"), SPM_SPACE) != 0)
+      JsonObject *pattern = cs_json_object (n, "pattern");
+      if (g_strcmp0 (cs_json_string (pattern, "String", NULL), " ") != 0 ||
+          g_strcmp0 (cs_json_string (n, "content", NULL), SPM_SPACE) != 0)
         goto unsupported;
       self->normalize_spm = TRUE;
       return TRUE;
@@ -295,13 +256,13 @@ unsupported:
 static void
 read_decoder (CsTokenizer *self, JsonObject *d)
 {
-  const char *type = obj_string (d, "type");
+  const char *type = cs_json_string (d, "type", NULL);
 
   if (!type)
     return;
   if (g_str_equal (type, "Sequence"))
     {
-      JsonArray *a = obj_array (d, "decoders");
+      JsonArray *a = cs_json_array (d, "decoders");
       for (guint i = 0; a && i < json_array_get_length (a); i++)
         {
           JsonNode *e = json_array_get_element (a, i);
@@ -316,15 +277,15 @@ read_decoder (CsTokenizer *self, JsonObject *d)
     }
   else if (g_str_equal (type, "Metaspace"))
     {
-      const char *scheme = obj_string (d, "prepend_scheme");
-      self->strip_leading_space = scheme ? !g_str_equal (scheme, "never") : obj_bool (d, "add_prefix_space", TRUE);
+      const char *scheme = cs_json_string (d, "prepend_scheme", NULL);
+      self->strip_leading_space = scheme ? !g_str_equal (scheme, "never") : cs_json_bool (d, "add_prefix_space", TRUE);
     }
 }
 
 static gboolean
 read_template (CsTokenizer *self, JsonObject *pp, const char *origin, GError **error)
 {
-  const char *type = obj_string (pp, "type");
+  const char *type = cs_json_string (pp, "type", NULL);
   JsonArray *single;
   JsonObject *specials;
   gboolean after = FALSE;
@@ -335,11 +296,11 @@ read_template (CsTokenizer *self, JsonObject *pp, const char *origin, GError **e
     return TRUE;
   if (g_str_equal (type, "Sequence"))
     {
-      JsonArray *a = obj_array (pp, "processors");
+      JsonArray *a = cs_json_array (pp, "processors");
       for (guint i = 0; a && i < json_array_get_length (a); i++)
         {
           JsonObject *p = elem_object (a, i);
-          if (p && g_strcmp0 (obj_string (p, "type"), "TemplateProcessing") == 0)
+          if (p && g_strcmp0 (cs_json_string (p, "type", NULL), "TemplateProcessing") == 0)
             {
               g_clear_pointer (&self->template_prefix, g_array_unref);
               g_clear_pointer (&self->template_suffix, g_array_unref);
@@ -351,22 +312,22 @@ read_template (CsTokenizer *self, JsonObject *pp, const char *origin, GError **e
   if (!g_str_equal (type, "TemplateProcessing"))
     return TRUE;
 
-  single = obj_array (pp, "single");
-  specials = obj_object (pp, "special_tokens");
+  single = cs_json_array (pp, "single");
+  specials = cs_json_object (pp, "special_tokens");
   for (guint i = 0; single && i < json_array_get_length (single); i++)
     {
       JsonObject *piece = elem_object (single, i);
-      JsonObject *sp = obj_object (piece, "SpecialToken");
-      if (obj_object (piece, "Sequence"))
+      JsonObject *sp = cs_json_object (piece, "SpecialToken");
+      if (cs_json_object (piece, "Sequence"))
         {
           after = TRUE;
           continue;
         }
       if (sp)
         {
-          const char *name = obj_string (sp, "id");
-          JsonObject *def = obj_object (specials, name);
-          JsonArray *ids = obj_array (def, "ids");
+          const char *name = cs_json_string (sp, "id", NULL);
+          JsonObject *def = cs_json_object (specials, name);
+          JsonArray *ids = cs_json_array (def, "ids");
           if (!ids)
             {
               g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
@@ -427,17 +388,17 @@ cs_tokenizer_parse (const char  *json,
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not valid JSON (%s)", origin, local_error->message);
       return NULL;
     }
-  if (!json_parser_get_root (parser) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!cs_json_root_object (parser))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not a tokenizer.json (no top-level object)", origin);
       return NULL;
     }
-  root = json_node_get_object (json_parser_get_root (parser));
-  model = obj_object (root, "model");
-  type = obj_string (model, "type");
+  root = cs_json_root_object (parser);
+  model = cs_json_object (root, "model");
+  type = cs_json_string (model, "type", NULL);
   if (!model || !type)
     {
-      if (obj_array (root, "model") || json_object_has_member (root, "added_tokens_decoder"))
+      if (cs_json_array (root, "model") || json_object_has_member (root, "added_tokens_decoder"))
         g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
                      "%s: this looks like tokenizer_config.json, not tokenizer.json", origin);
       else
@@ -454,7 +415,7 @@ cs_tokenizer_parse (const char  *json,
       return NULL;
     }
 
-  vocab = obj_object (model, "vocab");
+  vocab = cs_json_object (model, "vocab");
   if (!vocab)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: model.vocab is missing", origin);
@@ -476,12 +437,12 @@ cs_tokenizer_parse (const char  *json,
       }
   }
 
-  added = obj_array (root, "added_tokens");
+  added = cs_json_array (root, "added_tokens");
   for (guint i = 0; added && i < json_array_get_length (added); i++)
     {
       JsonObject *a = elem_object (added, i);
       AddedToken t;
-      const char *content = obj_string (a, "content");
+      const char *content = cs_json_string (a, "content", NULL);
       gint64 id = -1;
       if (!content || !*content || !json_object_has_member (a, "id") ||
           !node_int (json_object_get_member (a, "id"), &id) || id > G_MAXINT32 / 2)
@@ -492,7 +453,7 @@ cs_tokenizer_parse (const char  *json,
         }
       t.content = g_strdup (content);
       t.id = (gint32) id;
-      t.special = obj_bool (a, "special", FALSE);
+      t.special = cs_json_bool (a, "special", FALSE);
       if (t.id < 0)
         {
           g_free (t.content);
@@ -505,7 +466,7 @@ cs_tokenizer_parse (const char  *json,
     }
   g_array_sort (self->added, compare_added);
 
-  merges = obj_array (model, "merges");
+  merges = cs_json_array (model, "merges");
   for (guint i = 0; merges && i < json_array_get_length (merges); i++)
     {
       JsonNode *n = json_array_get_element (merges, i);
@@ -560,19 +521,19 @@ cs_tokenizer_parse (const char  *json,
         }
     }
 
-  self->byte_fallback = obj_bool (model, "byte_fallback", FALSE);
-  self->ignore_merges = obj_bool (model, "ignore_merges", FALSE);
-  self->fuse_unk = obj_bool (model, "fuse_unk", FALSE);
-  unk = obj_string (model, "unk_token");
+  self->byte_fallback = cs_json_bool (model, "byte_fallback", FALSE);
+  self->ignore_merges = cs_json_bool (model, "ignore_merges", FALSE);
+  self->fuse_unk = cs_json_bool (model, "fuse_unk", FALSE);
+  unk = cs_json_string (model, "unk_token", NULL);
   if (unk)
     self->unk_id = vocab_lookup (self, unk);
 
-  if (!read_normalizer (self, obj_object (root, "normalizer"), origin, error))
+  if (!read_normalizer (self, cs_json_object (root, "normalizer"), origin, error))
     return NULL;
-  if (!read_pre_tokenizer (self, obj_object (root, "pre_tokenizer"), origin, error))
+  if (!read_pre_tokenizer (self, cs_json_object (root, "pre_tokenizer"), origin, error))
     return NULL;
-  read_decoder (self, obj_object (root, "decoder"));
-  if (!read_template (self, obj_object (root, "post_processor"), origin, error))
+  read_decoder (self, cs_json_object (root, "decoder"));
+  if (!read_template (self, cs_json_object (root, "post_processor"), origin, error))
     return NULL;
 
   if (self->byte_level && self->byte_level_regex && !self->split)

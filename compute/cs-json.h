@@ -1,0 +1,21 @@
+#pragma once
+
+/* Reading members of JSON a user wrote: each getter gives the default when
+ * the member is missing or of another type, so a wrong file gets the
+ * caller's clear message instead of tripping json-glib's assertions (its
+ * *_with_default getters assert on a list or object where a value belongs).
+ * NULL objects are allowed and give the default. */
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+JsonObject *cs_json_root_object (JsonParser *parser);
+const char *cs_json_string      (JsonObject *o, const char *name, const char *dflt);
+gint64      cs_json_int         (JsonObject *o, const char *name, gint64 dflt);
+double      cs_json_double      (JsonObject *o, const char *name, double dflt);
+gboolean    cs_json_bool        (JsonObject *o, const char *name, gboolean dflt);
+JsonObject *cs_json_object      (JsonObject *o, const char *name);
+JsonArray  *cs_json_array       (JsonObject *o, const char *name);
+
+G_END_DECLS
