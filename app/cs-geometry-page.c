@@ -1517,7 +1517,7 @@ cs_geometry_page_init (CsGeometryPage *self)
   GtkWidget *scroller = gtk_scrolled_window_new ();
   GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *switcher = gtk_stack_switcher_new ();
+  GtkWidget *tabs;
   GtkWidget *button;
   GtkEventController *scroll, *motion;
   GtkGesture *drag;
@@ -1606,7 +1606,7 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_set_size_request (scroller, 260, -1);
 
   self->stack = GTK_STACK (gtk_stack_new ());
-  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->stack);
+  tabs = cs_ui_tabs (self->stack);
   self->projection_area = add_view (self, "projection", _("Projection"));
   self->cosine_area = add_view (self, "cosines", _("Cosines"));
   self->validation_area = add_view (self, "validation", _("Validation"));
@@ -1617,8 +1617,8 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_set_margin_end (bar, 6);
   gtk_widget_set_margin_top (bar, 6);
   gtk_widget_set_margin_bottom (bar, 6);
-  gtk_box_append (GTK_BOX (bar), switcher);
-  gtk_widget_set_hexpand (switcher, TRUE);
+  gtk_box_append (GTK_BOX (bar), tabs);
+  gtk_widget_set_hexpand (tabs, TRUE);
   button = gtk_button_new_from_icon_name ("zoom-original-symbolic");
   gtk_widget_set_tooltip_text (button, _("Reset the view"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (cs_geometry_page_reset_view), self);

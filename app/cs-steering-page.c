@@ -79,12 +79,46 @@ figure_title (CsSteerFigureKind k)
     }
 }
 
+/* The tab's own short title (the figure's full title is its accessible
+ * label): seven tabs must fit beside the side panel in a laptop's window. */
+static const char *
+tab_title (CsSteerFigureKind k)
+{
+  switch (k)
+    {
+    case CS_STEER_FIGURE_BEHAVIOUR: return C_("steering tab", "Behaviour");
+    case CS_STEER_FIGURE_HEATMAP: return C_("steering tab", "Layers × m");
+    case CS_STEER_FIGURE_EFFECTS: return C_("steering tab", "Effects");
+    case CS_STEER_FIGURE_CONCEPTS: return C_("steering tab", "Concepts");
+    case CS_STEER_FIGURE_SVD: return C_("steering tab", "SVD");
+    case CS_STEER_FIGURE_SAE: return C_("steering tab", "SAE");
+    case CS_STEER_FIGURE_SAMPLES: return C_("steering tab", "Continuations");
+    default: return "";
+    }
+}
+
 static CsSteerFigureKind
 visible_kind (CsSteeringPage *self)
 {
   CsSteerFigureKind k = CS_STEER_FIGURE_BEHAVIOUR;
   cs_steer_figure_parse (gtk_stack_get_visible_child_name (self->stack), &k);
   return k;
+}
+
+/* The status line is ellipsized in a narrow window: its tooltip has it whole. */
+static void
+status_tooltip (GtkLabel *label, GParamSpec *pspec, gpointer user_data)
+{
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), gtk_label_get_label (label));
+}
+
+/* The column and row orders apply to the effects heatmap only. */
+static void
+tab_changed (CsSteeringPage *self)
+{
+  gboolean effects = visible_kind (self) == CS_STEER_FIGURE_EFFECTS;
+  gtk_widget_set_visible (GTK_WIDGET (self->columns_drop), effects);
+  gtk_widget_set_visible (GTK_WIDGET (self->rows_drop), effects);
 }
 
 static void
@@ -993,7 +1027,6 @@ cs_steering_page_init (CsSteeringPage *self)
   GtkWidget *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *switcher = gtk_stack_switcher_new ();
   GtkWidget *grid, *sw, *row, *button;
   const char *sets[G_N_ELEMENTS (shipped) + 1];
   const char *positions[] = { N_("Last token"), N_("Answer letter (A/B)"), NULL };
@@ -1146,7 +1179,7 @@ cs_steering_page_init (CsSteeringPage *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       figure_title ((CsSteerFigureKind) k), -1);
       gtk_stack_add_titled (self->stack, area, cs_steer_figure_name ((CsSteerFigureKind) k),
-                            figure_title ((CsSteerFigureKind) k));
+                            tab_title ((CsSteerFigureKind) k));
       self->areas[k] = GTK_DRAWING_AREA (area);
     }
   {
@@ -1154,17 +1187,19 @@ cs_steering_page_init (CsSteeringPage *self)
     g_signal_connect (motion, "motion", G_CALLBACK (on_effects_motion), self);
     gtk_widget_add_controller (GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]), motion);
   }
-  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), self->stack);
   gtk_widget_set_margin_start (bar, 6);
   gtk_widget_set_margin_end (bar, 6);
   gtk_widget_set_margin_top (bar, 6);
-  gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
-  gtk_widget_set_margin_top (switcher, 6);
-  gtk_box_append (GTK_BOX (main), switcher);
+  {
+    GtkWidget *tabs = cs_ui_tabs (self->stack);
+    gtk_widget_set_margin_top (tabs, 6);
+    gtk_box_append (GTK_BOX (main), tabs);
+  }
   self->status_label = GTK_LABEL (gtk_label_new (_("Choose a dataset and press Run")));
   gtk_label_set_xalign (self->status_label, 0);
   gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
+  g_signal_connect (self->status_label, "notify::label", G_CALLBACK (status_tooltip), NULL);
   gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));
   {
     const char *cols[] = { N_("Features by kind"), N_("Features by largest change"), NULL };
@@ -1183,6 +1218,8 @@ cs_steering_page_init (CsSteeringPage *self)
     gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->columns_drop));
     gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->rows_drop));
   }
+  g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (tab_changed), self);
+  tab_changed (self);
   button = gtk_button_new_with_mnemonic (_("_Export…"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
   gtk_box_append (GTK_BOX (bar), button);

@@ -102,6 +102,20 @@ spin_auto_input (GtkSpinButton *spin, double *value, gpointer data)
   return TRUE;
 }
 
+GtkWidget *
+cs_ui_tabs (GtkStack *stack)
+{
+  GtkWidget *switcher = gtk_stack_switcher_new ();
+  GtkWidget *tabs = gtk_scrolled_window_new ();
+
+  gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), stack);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (tabs), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (tabs), TRUE);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (tabs), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (tabs), switcher);
+  return tabs;
+}
+
 void
 cs_ui_spin_auto (GtkSpinButton *spin, double auto_value)
 {

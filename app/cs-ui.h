@@ -15,6 +15,11 @@ GtkWidget *cs_ui_labelled (GtkWidget  *grid,
                            const char *label,
                            GtkWidget  *w);
 
+/* A stack switcher for stack's pages that never makes its page wider than
+ * the window: in a narrow window (or a longer translation) the tabs scroll
+ * sideways instead of pushing buttons and figures off the right edge. */
+GtkWidget *cs_ui_tabs     (GtkStack   *stack);
+
 /* Shows "auto" (translated) in spin while its value is auto_value, and
  * reads "auto" typed back as that value; other values show with the spin's
  * digits. */

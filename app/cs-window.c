@@ -66,8 +66,25 @@ update_status (CsWindow *self)
 {
   /* The backend is described once the first load (which probes the GPU off
    * the main thread) is done. */
-  g_autofree char *backend = self->model ? cs_backend_describe (preferred_device (self)) : NULL;
-  g_autofree char *backend_text = backend ? g_strdup_printf (_("Compute: %s"), backend) : NULL;
+  g_autofree char *backend_text = NULL;
+  gboolean backend = self->model != NULL;
+
+  if (backend)
+    {
+      /* the engine's cs_backend_describe() in the interface's language */
+      CsDevice device = preferred_device (self);
+      int threads = cs_backend_get_threads ();
+      const char *why = NULL;
+      if (device != CS_DEVICE_CPU && cs_gpu_get (&why))
+        backend_text = g_strdup_printf (_("Compute: GPU (%s, CUDA)"), cs_gpu_device_name ());
+      else if (device == CS_DEVICE_CPU)
+        backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS, %d thread)",
+                                                     "Compute: CPU (OpenBLAS, %d threads)", threads), threads);
+      else
+        backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS, %d thread; no usable GPU)",
+                                                     "Compute: CPU (OpenBLAS, %d threads; no usable GPU)", threads),
+                                        threads);
+    }
 
   if (self->model)
     {

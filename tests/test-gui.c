@@ -126,6 +126,36 @@ assert_tokens_drawn (Fixture *f, const char *png, const char *category)
   g_assert_cmpuint (found * 2, >, tried);
 }
 
+/* Every visible widget of the window lies inside its content: a page whose
+ * minimum width exceeds what is left beside its side panel is clipped, tabs
+ * and buttons cut off at the right edge. A scrolled window's content may be
+ * larger than the scrolled window, so its descendants are not checked. */
+static void
+fits_right_edge (GtkWidget *w, GtkWidget *window, float edge)
+{
+  graphene_rect_t r;
+
+  if (!gtk_widget_get_visible (w) || !gtk_widget_get_mapped (w))
+    return;
+  if (gtk_widget_compute_bounds (w, window, &r) && r.size.width > 0 && r.origin.x + r.size.width > edge + 1)
+    g_error ("%s (%s) ends at x = %.0f, past the window's content edge %.0f", G_OBJECT_TYPE_NAME (w),
+             gtk_widget_get_css_name (w), r.origin.x + r.size.width, edge);
+  if (GTK_IS_SCROLLED_WINDOW (w))
+    return;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    fits_right_edge (c, window, edge);
+}
+
+static void
+assert_fits_window (GtkWindow *window)
+{
+  GtkWidget *content = gtk_window_get_child (window);
+  graphene_rect_t r;
+
+  g_assert_true (gtk_widget_compute_bounds (content, GTK_WIDGET (window), &r));
+  fits_right_edge (content, GTK_WIDGET (window), r.origin.x + r.size.width);
+}
+
 static void
 check_geometry_page (Fixture *f)
 {
@@ -146,6 +176,7 @@ check_geometry_page (Fixture *f)
   g_assert_true (png_has_colour (png, 0));
   g_assert_true (png_has_colour (png, 1));
   g_assert_true (png_has_colour (png, 3));      /* fish tokens */
+  assert_fits_window (GTK_WINDOW (f->window));
   assert_tokens_drawn (f, png, "fish");
   assert_tokens_drawn (f, png, "insect");
 
@@ -417,6 +448,7 @@ check_mapper_rendered (Fixture *f)
   cs_window_save_png (f->window, png, &error);
   g_assert_no_error (error);
   assert_png_has_content (png);
+  assert_fits_window (GTK_WINDOW (f->window));
   /* pies in the categories' colours: animal (0), mammal (1), bird (2) */
   g_assert_true (png_has_colour (png, 0));
   g_assert_true (png_has_colour (png, 1));
@@ -500,6 +532,7 @@ check_steering_rendered (Fixture *f)
   cs_window_save_png (f->window, png, &error);
   g_assert_no_error (error);
   assert_png_has_content (png);
+  assert_fits_window (GTK_WINDOW (f->window));
   /* hovering over the effects heatmap names a feature, a layer and a value */
   area = cs_steering_page_get_figure_area (sp);
   g_assert_nonnull (area);
