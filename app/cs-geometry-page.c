@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "cs-ui.h"
+#include "cs-history.h"
 #include "cs-backend.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
@@ -35,7 +36,10 @@ struct _CsGeometryPage
   CsModel         *model;
   CsTokenizer     *tok;
   CsGeometrySpace *space;
-  CsGeometry      *geometry;
+  CsGeometry      *geometry;      /* geo_box's: shared with the undo history */
+  struct GeoBox   *geo_box;
+  CsHistory       *history;
+  GtkWidget       *undo_button, *redo_button;
   CsProjection    *proj;
   CsProjection    *fig2[3];       /* the paper's Figure 2, when the categories exist */
   CsAxis           fig2_ax[3], fig2_ay[3];
@@ -45,6 +49,7 @@ struct _CsGeometryPage
   GCancellable    *cancellable;
   char            *error;
   gboolean         updating;
+  gboolean         new_model;     /* the next computed geometry starts a new history */
 
   gboolean         fixed_range;
   double           range[4];
@@ -75,6 +80,99 @@ enum
 };
 
 static guint signals[N_SIGNALS];
+
+/* ---- undo: the geometry is shared between the page and the states in its
+ * history (a reference-counted box), the view's state is copied ---- */
+
+typedef struct GeoBox
+{
+  CsGeometry *g;
+} GeoBox;
+
+static void
+geo_box_clear (gpointer p)
+{
+  cs_geometry_free (((GeoBox *) p)->g);
+}
+
+static GeoBox *
+geo_box_new (CsGeometry *g)
+{
+  GeoBox *b = g_rc_box_new0 (GeoBox);
+  b->g = g;
+  return b;
+}
+
+/* Takes box's reference (NULL: no geometry). */
+static void
+set_geometry (CsGeometryPage *self, GeoBox *box)
+{
+  if (self->geo_box)
+    g_rc_box_release_full (self->geo_box, geo_box_clear);
+  self->geo_box = box;
+  self->geometry = box ? box->g : NULL;
+}
+
+typedef struct
+{
+  GeoBox   *box;
+  gboolean *visible;
+  CsAxis    ax, ay;
+  gboolean  orthogonalise;
+  char     *hierarchy, *json_path, *workspace_path;
+} GeoState;
+
+static void
+geo_state_free (gpointer p)
+{
+  GeoState *st = p;
+  if (st->box)
+    g_rc_box_release_full (st->box, geo_box_clear);
+  g_free (st->visible);
+  g_free (st->hierarchy);
+  g_free (st->json_path);
+  g_free (st->workspace_path);
+  g_free (st);
+}
+
+static GeoState *
+capture_state (CsGeometryPage *self)
+{
+  GeoState *st = g_new0 (GeoState, 1);
+  st->box = g_rc_box_acquire (self->geo_box);
+  st->visible = g_memdup2 (self->visible, self->geometry->categories->items->len * sizeof (gboolean));
+  st->ax = self->ax;
+  st->ay = self->ay;
+  st->orthogonalise = self->orthogonalise;
+  st->hierarchy = g_strdup (self->hierarchy);
+  st->json_path = g_strdup (self->json_path);
+  st->workspace_path = g_strdup (self->workspace_path);
+  return st;
+}
+
+static void
+update_undo_buttons (CsGeometryPage *self)
+{
+  const char *u = cs_history_undo_label (self->history), *r = cs_history_redo_label (self->history);
+  g_autofree char *ut = u ? g_strdup_printf (_("Undo %s"), u) : g_strdup (_("Nothing to undo"));
+  g_autofree char *rt = r ? g_strdup_printf (_("Redo %s"), r) : g_strdup (_("Nothing to redo"));
+  gtk_widget_set_sensitive (self->undo_button, u != NULL);
+  gtk_widget_set_sensitive (self->redo_button, r != NULL);
+  gtk_widget_set_tooltip_text (self->undo_button, ut);
+  gtk_widget_set_tooltip_text (self->redo_button, rt);
+}
+
+/* Records the page's state as it is before a change named label. */
+static void
+remember (CsGeometryPage *self, const char *label)
+{
+  if (!self->geometry)
+    return;
+  cs_history_push (self->history, label, capture_state (self));
+  update_undo_buttons (self);
+}
+
+static void forget_history (CsGeometryPage *self);
 
 static CsFigureStyle
 screen_style (CsGeometryPage *self)
@@ -452,20 +550,28 @@ on_axes_changed (CsGeometryPage *self)
   if (ax.plus < 0 || ay.plus < 0)
     return;
   CsAxis oldx = self->ax, oldy = self->ay;
+  gboolean old_orth = self->orthogonalise;
+  GeoState *before = capture_state (self);
   self->ax = ax;
   self->ay = ay;
   self->orthogonalise = gtk_check_button_get_active (self->orth_check);
   if (!reproject (self, &error))
     {
+      geo_state_free (before);
       self->ax = oldx;
       self->ay = oldy;
+      self->orthogonalise = old_orth;
       gtk_label_set_text (self->status_label, error->message);
       gtk_widget_set_visible (self->status_box, TRUE);
       gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
       gtk_widget_set_visible (self->cancel_button, FALSE);
     }
   else
-    gtk_widget_set_visible (self->status_box, FALSE);
+    {
+      gtk_widget_set_visible (self->status_box, FALSE);
+      cs_history_push (self->history, _("changing the axes"), before);
+      update_undo_buttons (self);
+    }
 }
 
 static void
@@ -514,6 +620,10 @@ on_category_toggled (GtkCheckButton *button, CsGeometryPage *self)
   guint i = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "index"));
   if (self->geometry && i < self->geometry->categories->items->len)
     {
+      const char *name = cs_category_set_get (self->geometry->categories, i)->name;
+      g_autofree char *label = gtk_check_button_get_active (button) ? g_strdup_printf (_("showing %s"), name)
+                                                                     : g_strdup_printf (_("hiding %s"), name);
+      remember (self, label);
       self->visible[i] = gtk_check_button_get_active (button);
       redraw (self);
     }
@@ -530,6 +640,13 @@ cs_geometry_page_set_category_visible (CsGeometryPage *self, const char *name, g
     if (GTK_IS_CHECK_BUTTON (child) &&
         GPOINTER_TO_INT (g_object_get_data (G_OBJECT (child), "index")) == i)
       gtk_check_button_set_active (GTK_CHECK_BUTTON (child), visible);
+}
+
+gboolean
+cs_geometry_page_get_category_visible (CsGeometryPage *self, const char *name)
+{
+  int i = self->geometry ? cs_category_set_find (self->geometry->categories, name) : -1;
+  return i >= 0 && self->visible[i];
 }
 
 static void compute_figure2 (CsGeometryPage *self);
@@ -740,12 +857,16 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_widget_set_visible (self->cancel_button, FALSE);
       return;
     }
+  if (self->new_model)
+    forget_history (self);
+  else
+    remember (self, _("recomputing the categories"));
+  self->new_model = FALSE;
   cs_geometry_space_free (self->space);
-  cs_geometry_free (self->geometry);
   if (self->tok)
     cs_tokenizer_free (self->tok);
   self->space = g_steal_pointer (&c->space);
-  self->geometry = g_steal_pointer (&c->geometry);
+  set_geometry (self, geo_box_new (g_steal_pointer (&c->geometry)));
   self->tok = g_steal_pointer (&c->tok);
   computed_free (c);
   g_free (self->visible);
@@ -836,6 +957,7 @@ cs_geometry_page_set_model (CsGeometryPage *self, CsModel *model)
 {
   g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
   g_set_object (&self->model, model);
+  self->new_model = TRUE;   /* the history ends with the model its states came from */
   cs_geometry_page_compute (self, "animal", 0.7, 0, 10, NULL, NULL);
 }
 
@@ -1090,13 +1212,17 @@ cs_geometry_page_open_workspace (CsGeometryPage *self, CsModel *model, const cha
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   set_busy (self, NULL);
+  if (self->model == model && !self->new_model)
+    remember (self, _("opening the workspace"));
+  else
+    forget_history (self);
+  self->new_model = FALSE;
   g_set_object (&self->model, model);
   g_clear_pointer (&self->tok, cs_tokenizer_free);
   self->tok = tok;
   cs_geometry_space_free (self->space);
   self->space = cs_geometry_space_new_from (u, ws->mean, ws->inv_sqrt, ws->n_floored);
-  cs_geometry_free (self->geometry);
-  self->geometry = g_steal_pointer (&ws->geometry);
+  set_geometry (self, geo_box_new (g_steal_pointer (&ws->geometry)));
   g_free (self->visible);
   self->visible = g_new0 (gboolean, self->geometry->categories->items->len);
   {
@@ -1133,6 +1259,80 @@ cs_geometry_page_open_workspace (CsGeometryPage *self, CsModel *model, const cha
     g_array_set_size (self->marked, 0);
   g_signal_emit (self, signals[GEOMETRY_CHANGED], 0);
   return TRUE;
+}
+
+/* ---- undo and redo ---- */
+
+static void
+forget_history (CsGeometryPage *self)
+{
+  cs_history_clear (self->history);
+  update_undo_buttons (self);
+}
+
+/* Shows st (taken over): its geometry, categories shown, axes and origin. */
+static void
+restore_state (CsGeometryPage *self, GeoState *st)
+{
+  gboolean other_geometry = st->box != self->geo_box;
+  g_autoptr(GError) error = NULL;
+
+  set_geometry (self, g_steal_pointer (&st->box));
+  g_free (self->visible);
+  self->visible = g_steal_pointer (&st->visible);
+  self->ax = st->ax;
+  self->ay = st->ay;
+  self->orthogonalise = st->orthogonalise;
+  g_free (self->hierarchy);
+  self->hierarchy = g_steal_pointer (&st->hierarchy);
+  g_free (self->json_path);
+  self->json_path = g_steal_pointer (&st->json_path);
+  g_free (self->workspace_path);
+  self->workspace_path = g_steal_pointer (&st->workspace_path);
+  geo_state_free (st);
+  fill_sidebar (self);
+  select_axes_widgets (self);
+  if (!reproject (self, &error))
+    set_busy (self, error->message);
+  else
+    gtk_widget_set_visible (self->status_box, FALSE);
+  if (other_geometry)
+    {
+      if (self->marked)
+        g_array_set_size (self->marked, 0);
+      g_signal_emit (self, signals[GEOMETRY_CHANGED], 0);
+    }
+  update_undo_buttons (self);
+}
+
+gboolean
+cs_geometry_page_undo (CsGeometryPage *self)
+{
+  GeoState *st;
+  g_return_val_if_fail (CS_IS_GEOMETRY_PAGE (self), FALSE);
+  if (!self->geometry || self->cancellable || !cs_history_undo_label (self->history))
+    return FALSE;
+  st = cs_history_undo (self->history, capture_state (self));
+  restore_state (self, st);
+  return TRUE;
+}
+
+gboolean
+cs_geometry_page_redo (CsGeometryPage *self)
+{
+  GeoState *st;
+  g_return_val_if_fail (CS_IS_GEOMETRY_PAGE (self), FALSE);
+  if (!self->geometry || self->cancellable || !cs_history_redo_label (self->history))
+    return FALSE;
+  st = cs_history_redo (self->history, capture_state (self));
+  restore_state (self, st);
+  return TRUE;
+}
+
+const char *
+cs_geometry_page_get_undo_label (CsGeometryPage *self)
+{
+  return cs_history_undo_label (self->history);
 }
 
 /* ---- search and selection ---- */
@@ -1481,6 +1681,18 @@ shortcut_zoom_in (GtkWidget *widget, GVariant *args, gpointer user_data)
 }
 
 static gboolean
+shortcut_undo (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  return cs_geometry_page_undo (CS_GEOMETRY_PAGE (widget));
+}
+
+static gboolean
+shortcut_redo (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  return cs_geometry_page_redo (CS_GEOMETRY_PAGE (widget));
+}
+
+static gboolean
 shortcut_zoom_out (GtkWidget *widget, GVariant *args, gpointer user_data)
 {
   cs_geometry_page_zoom (CS_GEOMETRY_PAGE (widget), 0.8, 0.5, 0.5);
@@ -1500,6 +1712,10 @@ add_shortcuts (CsGeometryPage *self)
     { GDK_KEY_plus, GDK_CONTROL_MASK, shortcut_zoom_in },
     { GDK_KEY_equal, GDK_CONTROL_MASK, shortcut_zoom_in },
     { GDK_KEY_minus, GDK_CONTROL_MASK, shortcut_zoom_out },
+    { GDK_KEY_z, GDK_CONTROL_MASK, shortcut_undo },
+    { GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, shortcut_redo },
+    { GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, shortcut_redo },
+    { GDK_KEY_y, GDK_CONTROL_MASK, shortcut_redo },
   };
   gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_MANAGED);
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
@@ -1619,6 +1835,16 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_widget_set_margin_bottom (bar, 6);
   gtk_box_append (GTK_BOX (bar), tabs);
   gtk_widget_set_hexpand (tabs, TRUE);
+  self->history = cs_history_new (geo_state_free, 50);
+  self->undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->undo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Undo"), -1);
+  g_signal_connect_swapped (self->undo_button, "clicked", G_CALLBACK (cs_geometry_page_undo), self);
+  gtk_box_append (GTK_BOX (bar), self->undo_button);
+  self->redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->redo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Redo"), -1);
+  g_signal_connect_swapped (self->redo_button, "clicked", G_CALLBACK (cs_geometry_page_redo), self);
+  gtk_box_append (GTK_BOX (bar), self->redo_button);
+  update_undo_buttons (self);
   button = gtk_button_new_from_icon_name ("zoom-original-symbolic");
   gtk_widget_set_tooltip_text (button, _("Reset the view"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (cs_geometry_page_reset_view), self);
@@ -1700,7 +1926,8 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->proj, cs_projection_free);
   for (int k = 0; k < 3; k++)
     g_clear_pointer (&self->fig2[k], cs_projection_free);
-  g_clear_pointer (&self->geometry, cs_geometry_free);
+  set_geometry (self, NULL);
+  g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->space, cs_geometry_space_free);
   g_clear_pointer (&self->tok, cs_tokenizer_free);
   g_clear_pointer (&self->visible, g_free);

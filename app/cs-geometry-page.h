@@ -130,4 +130,15 @@ CsModel         *cs_geometry_page_get_model     (CsGeometryPage *self);
 /* The workspace last saved or opened, or NULL. */
 const char      *cs_geometry_page_get_workspace_path (CsGeometryPage *self);
 
+/* Undo and redo (Ctrl+Z, Ctrl+Shift+Z) of what changes the view: a
+ * recomputation or new categories (the previous geometry comes back without
+ * computing), an opened workspace, the axes, a category shown or hidden.
+ * FALSE when there is nothing to take back, or while computing. The label
+ * names the change an undo would take back ("hiding fish"), or NULL. */
+gboolean         cs_geometry_page_undo           (CsGeometryPage *self);
+gboolean         cs_geometry_page_redo           (CsGeometryPage *self);
+const char      *cs_geometry_page_get_undo_label (CsGeometryPage *self);
+gboolean         cs_geometry_page_get_category_visible (CsGeometryPage *self,
+                                                        const char     *name);
+
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cs-ui.h"
+#include "cs-history.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
 #include "cs-export-dialog.h"
@@ -38,6 +39,8 @@ struct _CsSteeringPage
   GtkWidget       *sae_button, *train_button, *run_button, *cancel_button, *continue_button;
   GtkProgressBar  *progress_bar;
   GtkLabel        *status_label;
+  CsHistory       *history;
+  GtkWidget       *undo_button, *redo_button;
   GtkStack        *stack;
   GtkDrawingArea  *areas[CS_STEER_FIGURE_N];
   char            *dataset_path;       /* where the editor's text came from */
@@ -602,6 +605,112 @@ update_progress (gpointer data)
 
 static void sort_effects (CsSteeringPage *self);
 
+/* The status line for the report shown: what the run found. */
+static void
+describe_report (CsSteeringPage *self)
+{
+  const CsSteerSweep *sw = self->report ? self->report->sweep : NULL;
+  g_autofree char *text = NULL;
+  if (!sw || !self->report->effects)
+    return;
+  text = g_strdup_printf (_("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
+                          self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
+                          self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
+  gtk_label_set_text (self->status_label, text);
+}
+
+/* ---- undo: a run replaces the report shown, Continue Again its
+ * continuations; either goes into the history by ownership ---- */
+
+typedef struct
+{
+  CsSteerReport *report;       /* the whole report, or only continuations */
+  gboolean       generations;
+} StState;
+
+static void
+st_state_free (gpointer p)
+{
+  StState *st = p;
+  cs_steer_report_free (st->report);
+  g_free (st);
+}
+
+static CsSteerReport *
+generations_holder (void)
+{
+  return g_new0 (CsSteerReport, 1);
+}
+
+static void
+update_undo_buttons (CsSteeringPage *self)
+{
+  const char *u = cs_history_undo_label (self->history), *r = cs_history_redo_label (self->history);
+  g_autofree char *ut = u ? g_strdup_printf (_("Undo %s"), u) : g_strdup (_("Nothing to undo"));
+  g_autofree char *rt = r ? g_strdup_printf (_("Redo %s"), r) : g_strdup (_("Nothing to redo"));
+  gtk_widget_set_sensitive (self->undo_button, u != NULL);
+  gtk_widget_set_sensitive (self->redo_button, r != NULL);
+  gtk_widget_set_tooltip_text (self->undo_button, ut);
+  gtk_widget_set_tooltip_text (self->redo_button, rt);
+}
+
+/* The report shown before a new one replaces it (taken over). */
+static void
+remember_report (CsSteeringPage *self, const char *label, CsSteerReport *old)
+{
+  StState *st;
+  if (!old)
+    return;
+  st = g_new0 (StState, 1);
+  st->report = old;
+  cs_history_push (self->history, label, st);
+  update_undo_buttons (self);
+}
+
+/* One step of undo (or redo): the current state goes where top came from. */
+static gboolean
+history_step (CsSteeringPage *self, gboolean undo)
+{
+  StState *top = undo ? cs_history_peek_undo (self->history) : cs_history_peek_redo (self->history);
+  StState *cur, *st;
+
+  if (!top || self->cancellable || !self->report)
+    return FALSE;
+  cur = g_new0 (StState, 1);
+  cur->generations = top->generations;
+  if (top->generations)
+    {
+      cur->report = generations_holder ();
+      cs_steer_report_take_generations (cur->report, self->report);
+    }
+  else
+    cur->report = g_steal_pointer (&self->report);
+  st = undo ? cs_history_undo (self->history, cur) : cs_history_redo (self->history, cur);
+  if (st->generations)
+    cs_steer_report_take_generations (self->report, st->report);
+  else
+    self->report = g_steal_pointer (&st->report);
+  st_state_free (st);
+  sort_effects (self);
+  describe_report (self);
+  update_undo_buttons (self);
+  return TRUE;
+}
+
+gboolean
+cs_steering_page_undo (CsSteeringPage *self)
+{
+  g_return_val_if_fail (CS_IS_STEERING_PAGE (self), FALSE);
+  return history_step (self, TRUE);
+}
+
+gboolean
+cs_steering_page_redo (CsSteeringPage *self)
+{
+  g_return_val_if_fail (CS_IS_STEERING_PAGE (self), FALSE);
+  return history_step (self, FALSE);
+}
+
 static void
 run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -621,17 +730,10 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_clear_pointer (&self->error, g_free);
-  cs_steer_report_free (self->report);
+  remember_report (self, _("the run"), g_steal_pointer (&self->report));
   self->report = g_steal_pointer (&j->report);
   sort_effects (self);
-  {
-    const CsSteerSweep *sw = self->report->sweep;
-    g_autofree char *text = g_strdup_printf (
-      _("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
-      self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
-      self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
-    gtk_label_set_text (self->status_label, text);
-  }
+  describe_report (self);
   redraw (self);
 }
 
@@ -800,7 +902,16 @@ continue_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (!r)
     return;
-  /* the report shown keeps everything else; the continuations move over */
+  /* the report shown keeps everything else; the continuations move over,
+   * the ones they replace into the history */
+  {
+    StState *st = g_new0 (StState, 1);
+    st->generations = TRUE;
+    st->report = generations_holder ();
+    cs_steer_report_take_generations (st->report, r);
+    cs_history_push (self->history, _("the continuations"), st);
+    update_undo_buttons (self);
+  }
   cs_steer_report_take_generations (r, j->holder);
   gtk_label_set_text (self->status_label, _("Continued the prompt under each multiplier"));
   cs_steering_page_show_figure (self, CS_STEER_FIGURE_SAMPLES);
@@ -1009,7 +1120,7 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
   CsSteerReport *r = cs_steer_report_load (path, error);
   if (!r)
     return FALSE;
-  cs_steer_report_free (self->report);
+  remember_report (self, _("opening the workspace"), g_steal_pointer (&self->report));
   self->report = r;
   gtk_label_set_text (self->status_label, _("Steering results from the workspace"));
   sort_effects (self);
@@ -1017,6 +1128,18 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
 }
 
 /* ---- construction ---- */
+
+static gboolean
+shortcut_undo (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  return cs_steering_page_undo (CS_STEERING_PAGE (widget));
+}
+
+static gboolean
+shortcut_redo (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  return cs_steering_page_redo (CS_STEERING_PAGE (widget));
+}
 
 static void
 cs_steering_page_init (CsSteeringPage *self)
@@ -1220,6 +1343,29 @@ cs_steering_page_init (CsSteeringPage *self)
   }
   g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (tab_changed), self);
   tab_changed (self);
+  self->history = cs_history_new (st_state_free, 20);
+  self->undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->undo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Undo"), -1);
+  g_signal_connect_swapped (self->undo_button, "clicked", G_CALLBACK (cs_steering_page_undo), self);
+  gtk_box_append (GTK_BOX (bar), self->undo_button);
+  self->redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->redo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Redo"), -1);
+  g_signal_connect_swapped (self->redo_button, "clicked", G_CALLBACK (cs_steering_page_redo), self);
+  gtk_box_append (GTK_BOX (bar), self->redo_button);
+  update_undo_buttons (self);
+  {
+    /* managed by the window: a focused text field keeps its own Ctrl+Z */
+    GtkEventController *c = gtk_shortcut_controller_new ();
+    gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_MANAGED);
+    gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (c), gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>z"),
+                                                     gtk_callback_action_new (shortcut_undo, NULL, NULL)));
+    gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (c),
+      gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control><Shift>z|<Control>y"),
+                        gtk_callback_action_new (shortcut_redo, NULL, NULL)));
+    gtk_widget_add_controller (GTK_WIDGET (self), c);
+  }
   button = gtk_button_new_with_mnemonic (_("_Export…"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
   gtk_box_append (GTK_BOX (bar), button);
@@ -1243,6 +1389,7 @@ cs_steering_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   g_clear_pointer (&self->report, cs_steer_report_free);
+  g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->dataset_path, g_free);
   g_clear_pointer (&self->sae_path, g_free);

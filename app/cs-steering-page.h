@@ -73,4 +73,10 @@ gboolean             cs_steering_page_load_from    (CsSteeringPage *self,
                                                     const char     *path,
                                                     GError        **error);
 
+/* Undo and redo (Ctrl+Z, Ctrl+Shift+Z) of a run, of Continue Again and of
+ * an opened workspace: the report shown before comes back as it was. FALSE
+ * when there is nothing to take back, or while computing. */
+gboolean                 cs_steering_page_undo (CsSteeringPage *self);
+gboolean                 cs_steering_page_redo (CsSteeringPage *self);
+
 G_END_DECLS

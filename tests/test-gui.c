@@ -737,6 +737,25 @@ check_window (gpointer data)
       for (int m = 0; m < 5; m++)
         g_assert_cmpuint (strlen (r->gen_texts[m]), >, 0);
       g_test_message ("continued again: 0 → %s | −4 → %s", r->gen_texts[2], r->gen_texts[0]);
+      /* undo: the earlier continuations come back on the same report, then
+       * the report shown before the workspace was opened; redo returns both */
+      {
+        g_autofree char *salmon0 = g_strdup (r->gen_texts[0]);
+        g_assert_true (cs_steering_page_undo (sp));
+        r = cs_steering_page_get_report (sp);
+        g_assert_true (r->sweep == f->sweep_before);
+        g_assert_cmpstr (r->gen_prompt, ==, "A fern is a kind of");
+        g_assert_true (cs_steering_page_undo (sp));
+        g_assert_true (cs_steering_page_get_report (sp)->sweep != f->sweep_before);
+        g_assert_cmpstr (cs_steering_page_get_report (sp)->gen_prompt, ==, "A fern is a kind of");
+        g_assert_true (cs_steering_page_redo (sp));
+        g_assert_true (cs_steering_page_redo (sp));
+        r = cs_steering_page_get_report (sp);
+        g_assert_true (r->sweep == f->sweep_before);
+        g_assert_cmpstr (r->gen_prompt, ==, "A salmon is a kind of");
+        g_assert_cmpstr (r->gen_texts[0], ==, salmon0);
+        g_assert_false (cs_steering_page_redo (sp));
+      }
       /* train a small SAE from a text file in the application */
       {
         g_autofree char *text = artifact_path ("sae-train.txt");
@@ -821,6 +840,35 @@ check_window (gpointer data)
       g_assert_cmpuint (g->categories->items->len, ==, 2);
       g_assert_cmpstr (cs_category_set_get (g->categories, 0)->name, ==, "pets");
       g_assert_cmpint (cs_category_set_get (g->categories, 1)->parent, ==, 0);
+      /* undo and redo: each recomputation's geometry comes back as it was,
+       * without computing; a category hidden and shown again */
+      {
+        CsGeometry *pets = g, *edited, *farm;
+        g_assert_nonnull (cs_geometry_page_get_undo_label (page));
+        g_assert_true (cs_geometry_page_undo (page));
+        g_assert_false (cs_geometry_page_get_busy (page));
+        edited = cs_geometry_page_get_geometry (page);
+        g_assert_cmpuint (edited->categories->items->len, ==, 7);
+        g_assert_cmpuint (cs_category_set_get (edited->categories, 2)->tokens->len, <=, 3);
+        g_assert_true (cs_geometry_page_undo (page));
+        farm = cs_geometry_page_get_geometry (page);
+        g_assert_cmpuint (farm->categories->items->len, ==, 8);
+        g_assert_cmpstr (cs_category_set_get (farm->categories, 7)->name, ==, "farm");
+        g_assert_true (cs_geometry_page_redo (page));
+        g_assert_true (cs_geometry_page_get_geometry (page) == edited);
+        g_assert_true (cs_geometry_page_redo (page));
+        g_assert_true (cs_geometry_page_get_geometry (page) == pets);
+        g_assert_false (cs_geometry_page_redo (page));
+        g_assert_true (cs_geometry_page_get_category_visible (page, "rodents"));
+        cs_geometry_page_set_category_visible (page, "rodents", FALSE);
+        g_assert_false (cs_geometry_page_get_category_visible (page, "rodents"));
+        g_assert_true (cs_geometry_page_undo (page));
+        g_assert_true (cs_geometry_page_get_category_visible (page, "rodents"));
+        g_assert_true (cs_geometry_page_get_geometry (page) == pets);
+        g_assert_true (cs_geometry_page_redo (page));
+        g_assert_false (cs_geometry_page_get_category_visible (page, "rodents"));
+        g_assert_true (cs_geometry_page_undo (page));
+      }
       /* A bad folder gives a message in the window and keeps the model. */
       cs_window_open_model (f->window, f->bad_folder);
       f->phase = 6;
