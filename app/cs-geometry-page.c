@@ -153,13 +153,7 @@ capture_state (CsGeometryPage *self)
 static void
 update_undo_buttons (CsGeometryPage *self)
 {
-  const char *u = cs_history_undo_label (self->history), *r = cs_history_redo_label (self->history);
-  g_autofree char *ut = u ? g_strdup_printf (_("Undo %s"), u) : g_strdup (_("Nothing to undo"));
-  g_autofree char *rt = r ? g_strdup_printf (_("Redo %s"), r) : g_strdup (_("Nothing to redo"));
-  gtk_widget_set_sensitive (self->undo_button, u != NULL);
-  gtk_widget_set_sensitive (self->redo_button, r != NULL);
-  gtk_widget_set_tooltip_text (self->undo_button, ut);
-  gtk_widget_set_tooltip_text (self->redo_button, rt);
+  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
 }
 
 /* Records the page's state as it is before a change named label. */
@@ -1681,18 +1675,6 @@ shortcut_zoom_in (GtkWidget *widget, GVariant *args, gpointer user_data)
 }
 
 static gboolean
-shortcut_undo (GtkWidget *widget, GVariant *args, gpointer user_data)
-{
-  return cs_geometry_page_undo (CS_GEOMETRY_PAGE (widget));
-}
-
-static gboolean
-shortcut_redo (GtkWidget *widget, GVariant *args, gpointer user_data)
-{
-  return cs_geometry_page_redo (CS_GEOMETRY_PAGE (widget));
-}
-
-static gboolean
 shortcut_zoom_out (GtkWidget *widget, GVariant *args, gpointer user_data)
 {
   cs_geometry_page_zoom (CS_GEOMETRY_PAGE (widget), 0.8, 0.5, 0.5);
@@ -1712,10 +1694,6 @@ add_shortcuts (CsGeometryPage *self)
     { GDK_KEY_plus, GDK_CONTROL_MASK, shortcut_zoom_in },
     { GDK_KEY_equal, GDK_CONTROL_MASK, shortcut_zoom_in },
     { GDK_KEY_minus, GDK_CONTROL_MASK, shortcut_zoom_out },
-    { GDK_KEY_z, GDK_CONTROL_MASK, shortcut_undo },
-    { GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, shortcut_redo },
-    { GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, shortcut_redo },
-    { GDK_KEY_y, GDK_CONTROL_MASK, shortcut_redo },
   };
   gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_MANAGED);
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
@@ -1836,14 +1814,8 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_box_append (GTK_BOX (bar), tabs);
   gtk_widget_set_hexpand (tabs, TRUE);
   self->history = cs_history_new (geo_state_free, 50);
-  self->undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->undo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Undo"), -1);
-  g_signal_connect_swapped (self->undo_button, "clicked", G_CALLBACK (cs_geometry_page_undo), self);
-  gtk_box_append (GTK_BOX (bar), self->undo_button);
-  self->redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->redo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Redo"), -1);
-  g_signal_connect_swapped (self->redo_button, "clicked", G_CALLBACK (cs_geometry_page_redo), self);
-  gtk_box_append (GTK_BOX (bar), self->redo_button);
+  cs_ui_add_undo (GTK_BOX (bar), GTK_WIDGET (self), G_CALLBACK (cs_geometry_page_undo),
+                  G_CALLBACK (cs_geometry_page_redo), &self->undo_button, &self->redo_button);
   update_undo_buttons (self);
   button = gtk_button_new_from_icon_name ("zoom-original-symbolic");
   gtk_widget_set_tooltip_text (button, _("Reset the view"));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cs-ui.h"
+#include "cs-history.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
 #include "cs-export-dialog.h"
@@ -61,6 +62,11 @@ struct _CsMapperPage
 
   guint            rebuild_source;
   GCancellable    *cancellable;
+
+  /* undo of the layout: nodes moved by hand, a new layout */
+  CsHistory       *history;
+  GtkWidget       *undo_button, *redo_button;
+  struct Layout   *drag_before;
 };
 
 G_DEFINE_FINAL_TYPE (CsMapperPage, cs_mapper_page, ADW_TYPE_BIN)
@@ -430,6 +436,9 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
   g_free (self->lens_values);
   g_strfreev (self->lens_names);
   g_clear_pointer (&self->highlight, g_free);
+  /* positions of another graph's nodes mean nothing for this one */
+  cs_history_clear (self->history);
+  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
   self->graph = graph;
   self->token_ids = ids;
   self->point_group = group;
@@ -774,6 +783,73 @@ on_click (GtkGestureClick *g, int n_press, double x, double y, CsMapperPage *sel
   cs_mapper_page_select_node (self, cs_mapper_page_node_at (self, x, y));
 }
 
+/* ---- undo: the node positions before a move or a new layout ---- */
+
+typedef struct Layout
+{
+  int     n;
+  double *x, *y;
+} Layout;
+
+static void
+layout_free (gpointer p)
+{
+  Layout *l = p;
+  g_free (l->x);
+  g_free (l->y);
+  g_free (l);
+}
+
+static Layout *
+layout_capture (const CsMapperGraph *g)
+{
+  Layout *l = g_new0 (Layout, 1);
+  l->n = g->n_nodes;
+  l->x = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
+  l->y = g_memdup2 (g->y, sizeof (double) * g->n_nodes);
+  return l;
+}
+
+static void
+update_undo_buttons (CsMapperPage *self)
+{
+  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
+}
+
+static gboolean
+layout_step (CsMapperPage *self, gboolean undo)
+{
+  Layout *l;
+  if (!self->graph || !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
+    return FALSE;
+  l = undo ? cs_history_undo (self->history, layout_capture (self->graph))
+           : cs_history_redo (self->history, layout_capture (self->graph));
+  if (l->n == self->graph->n_nodes)
+    {
+      memcpy (self->graph->x, l->x, sizeof (double) * l->n);
+      memcpy (self->graph->y, l->y, sizeof (double) * l->n);
+    }
+  layout_free (l);
+  self->fixed_view = FALSE;
+  update_undo_buttons (self);
+  redraw (self);
+  return TRUE;
+}
+
+gboolean
+cs_mapper_page_undo (CsMapperPage *self)
+{
+  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
+  return layout_step (self, TRUE);
+}
+
+gboolean
+cs_mapper_page_redo (CsMapperPage *self)
+{
+  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
+  return layout_step (self, FALSE);
+}
+
 static void
 ensure_view (CsMapperPage *self)
 {
@@ -793,11 +869,28 @@ on_drag_begin (GtkGestureDrag *g, double x, double y, CsMapperPage *self)
   ensure_view (self);
   self->drag_node = cs_mapper_page_node_at (self, x, y);
   memcpy (self->drag_view, self->view, sizeof self->view);
+  g_clear_pointer (&self->drag_before, layout_free);
   if (self->drag_node >= 0)
     {
       self->drag_x0 = self->graph->x[self->drag_node];
       self->drag_y0 = self->graph->y[self->drag_node];
+      self->drag_before = layout_capture (self->graph);
     }
+}
+
+static void
+on_drag_end (GtkGestureDrag *g, double ox, double oy, CsMapperPage *self)
+{
+  Layout *before = g_steal_pointer (&self->drag_before);
+  if (!before)
+    return;
+  if (self->graph && self->drag_node >= 0 && before->n == self->graph->n_nodes && (ox != 0 || oy != 0))
+    {
+      cs_history_push (self->history, _("moving a node"), before);
+      update_undo_buttons (self);
+    }
+  else
+    layout_free (before);
 }
 
 static void
@@ -855,14 +948,23 @@ reset_view_clicked (CsMapperPage *self)
   redraw (self);
 }
 
+void
+cs_mapper_page_relayout (CsMapperPage *self, guint seed)
+{
+  g_return_if_fail (CS_IS_MAPPER_PAGE (self));
+  if (!self->graph)
+    return;
+  cs_history_push (self->history, _("the new layout"), layout_capture (self->graph));
+  update_undo_buttons (self);
+  cs_mapper_layout (self->graph, seed);
+  self->fixed_view = FALSE;
+  redraw (self);
+}
+
 static void
 relayout_clicked (CsMapperPage *self)
 {
-  if (!self->graph)
-    return;
-  cs_mapper_layout (self->graph, g_random_int ());
-  self->fixed_view = FALSE;
-  redraw (self);
+  cs_mapper_page_relayout (self, g_random_int ());
 }
 
 static void
@@ -1281,6 +1383,10 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Lay the graph out again"), -1);
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (relayout_clicked), self);
   gtk_box_append (GTK_BOX (bar), button);
+  self->history = cs_history_new (layout_free, 50);
+  cs_ui_add_undo (GTK_BOX (bar), GTK_WIDGET (self), G_CALLBACK (cs_mapper_page_undo), G_CALLBACK (cs_mapper_page_redo),
+                  &self->undo_button, &self->redo_button);
+  update_undo_buttons (self);
   button = gtk_button_new_from_icon_name ("zoom-original-symbolic");
   gtk_widget_set_tooltip_text (button, _("Show the whole graph"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show the whole graph"), -1);
@@ -1309,6 +1415,7 @@ cs_mapper_page_init (CsMapperPage *self)
   drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
   gtk_widget_add_controller (GTK_WIDGET (self->area), GTK_EVENT_CONTROLLER (drag));
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
   g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
@@ -1339,6 +1446,8 @@ cs_mapper_page_dispose (GObject *object)
       self->geometry_page = NULL;
     }
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
+  g_clear_pointer (&self->history, cs_history_free);
+  g_clear_pointer (&self->drag_before, layout_free);
   g_clear_pointer (&self->token_ids, g_free);
   g_clear_pointer (&self->point_group, g_free);
   g_clear_pointer (&self->group_names, g_strfreev);

@@ -73,4 +73,12 @@ gboolean             cs_mapper_page_load_from         (CsMapperPage   *self,
                                                        const char     *path,
                                                        GError        **error);
 
+/* A new layout of the graph (what the re-layout button does, seeded). */
+void                 cs_mapper_page_relayout          (CsMapperPage   *self,
+                                                       guint           seed);
+/* Undo and redo (Ctrl+Z, Ctrl+Shift+Z) of the layout: a node moved by hand,
+ * a new layout. A new graph starts a new history. FALSE: nothing to do. */
+gboolean             cs_mapper_page_undo              (CsMapperPage   *self);
+gboolean             cs_mapper_page_redo              (CsMapperPage   *self);
+
 G_END_DECLS

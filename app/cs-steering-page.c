@@ -645,13 +645,7 @@ generations_holder (void)
 static void
 update_undo_buttons (CsSteeringPage *self)
 {
-  const char *u = cs_history_undo_label (self->history), *r = cs_history_redo_label (self->history);
-  g_autofree char *ut = u ? g_strdup_printf (_("Undo %s"), u) : g_strdup (_("Nothing to undo"));
-  g_autofree char *rt = r ? g_strdup_printf (_("Redo %s"), r) : g_strdup (_("Nothing to redo"));
-  gtk_widget_set_sensitive (self->undo_button, u != NULL);
-  gtk_widget_set_sensitive (self->redo_button, r != NULL);
-  gtk_widget_set_tooltip_text (self->undo_button, ut);
-  gtk_widget_set_tooltip_text (self->redo_button, rt);
+  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
 }
 
 /* The report shown before a new one replaces it (taken over). */
@@ -1129,17 +1123,6 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
 
 /* ---- construction ---- */
 
-static gboolean
-shortcut_undo (GtkWidget *widget, GVariant *args, gpointer user_data)
-{
-  return cs_steering_page_undo (CS_STEERING_PAGE (widget));
-}
-
-static gboolean
-shortcut_redo (GtkWidget *widget, GVariant *args, gpointer user_data)
-{
-  return cs_steering_page_redo (CS_STEERING_PAGE (widget));
-}
 
 static void
 cs_steering_page_init (CsSteeringPage *self)
@@ -1344,28 +1327,9 @@ cs_steering_page_init (CsSteeringPage *self)
   g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (tab_changed), self);
   tab_changed (self);
   self->history = cs_history_new (st_state_free, 20);
-  self->undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->undo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Undo"), -1);
-  g_signal_connect_swapped (self->undo_button, "clicked", G_CALLBACK (cs_steering_page_undo), self);
-  gtk_box_append (GTK_BOX (bar), self->undo_button);
-  self->redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->redo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Redo"), -1);
-  g_signal_connect_swapped (self->redo_button, "clicked", G_CALLBACK (cs_steering_page_redo), self);
-  gtk_box_append (GTK_BOX (bar), self->redo_button);
+  cs_ui_add_undo (GTK_BOX (bar), GTK_WIDGET (self), G_CALLBACK (cs_steering_page_undo),
+                  G_CALLBACK (cs_steering_page_redo), &self->undo_button, &self->redo_button);
   update_undo_buttons (self);
-  {
-    /* managed by the window: a focused text field keeps its own Ctrl+Z */
-    GtkEventController *c = gtk_shortcut_controller_new ();
-    gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_MANAGED);
-    gtk_shortcut_controller_add_shortcut (
-      GTK_SHORTCUT_CONTROLLER (c), gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>z"),
-                                                     gtk_callback_action_new (shortcut_undo, NULL, NULL)));
-    gtk_shortcut_controller_add_shortcut (
-      GTK_SHORTCUT_CONTROLLER (c),
-      gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control><Shift>z|<Control>y"),
-                        gtk_callback_action_new (shortcut_redo, NULL, NULL)));
-    gtk_widget_add_controller (GTK_WIDGET (self), c);
-  }
   button = gtk_button_new_with_mnemonic (_("_Export…"));
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
   gtk_box_append (GTK_BOX (bar), button);

@@ -102,6 +102,52 @@ spin_auto_input (GtkSpinButton *spin, double *value, gpointer data)
   return TRUE;
 }
 
+static gboolean
+shortcut_call (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  gboolean (*func) (GtkWidget *) = user_data;
+  return func (widget);
+}
+
+void
+cs_ui_add_undo (GtkBox *bar, GtkWidget *page, GCallback undo, GCallback redo, GtkWidget **undo_button,
+                GtkWidget **redo_button)
+{
+  GtkEventController *c = gtk_shortcut_controller_new ();
+
+  *undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (*undo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Undo"), -1);
+  g_signal_connect_swapped (*undo_button, "clicked", undo, page);
+  gtk_box_append (bar, *undo_button);
+  *redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (*redo_button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Redo"), -1);
+  g_signal_connect_swapped (*redo_button, "clicked", redo, page);
+  gtk_box_append (bar, *redo_button);
+
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_MANAGED);
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (c),
+                                        gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>z"),
+                                                          gtk_callback_action_new (shortcut_call, (gpointer) undo,
+                                                                                   NULL)));
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (c),
+    gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control><Shift>z|<Control>y"),
+                      gtk_callback_action_new (shortcut_call, (gpointer) redo, NULL)));
+  gtk_widget_add_controller (page, c);
+}
+
+void
+cs_ui_update_undo (GtkWidget *undo_button, GtkWidget *redo_button, CsHistory *history)
+{
+  const char *u = cs_history_undo_label (history), *r = cs_history_redo_label (history);
+  g_autofree char *ut = u ? g_strdup_printf (_("Undo %s"), u) : g_strdup (_("Nothing to undo"));
+  g_autofree char *rt = r ? g_strdup_printf (_("Redo %s"), r) : g_strdup (_("Nothing to redo"));
+  gtk_widget_set_sensitive (undo_button, u != NULL);
+  gtk_widget_set_sensitive (redo_button, r != NULL);
+  gtk_widget_set_tooltip_text (undo_button, ut);
+  gtk_widget_set_tooltip_text (redo_button, rt);
+}
+
 GtkWidget *
 cs_ui_tabs (GtkStack *stack)
 {

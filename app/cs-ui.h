@@ -2,6 +2,8 @@
 
 #include <gtk/gtk.h>
 
+#include "cs-history.h"
+
 G_BEGIN_DECLS
 
 /* Small pieces the pages' side panels share. */
@@ -19,6 +21,20 @@ GtkWidget *cs_ui_labelled (GtkWidget  *grid,
  * the window: in a narrow window (or a longer translation) the tabs scroll
  * sideways instead of pushing buttons and figures off the right edge. */
 GtkWidget *cs_ui_tabs     (GtkStack   *stack);
+
+/* Undo and Redo buttons appended to bar, clicked calling undo or redo with
+ * owner; Ctrl+Z, Ctrl+Shift+Z and Ctrl+Y on page (managed by the window, so
+ * a focused text field keeps its own undo) calling the same with page. */
+void       cs_ui_add_undo (GtkBox          *bar,
+                           GtkWidget       *page,
+                           GCallback        undo,
+                           GCallback        redo,
+                           GtkWidget      **undo_button,
+                           GtkWidget      **redo_button);
+/* Sensitivity and tooltips ("Undo hiding fish") from the history. */
+void       cs_ui_update_undo (GtkWidget    *undo_button,
+                              GtkWidget    *redo_button,
+                              CsHistory    *history);
 
 /* Shows "auto" (translated) in spin while its value is auto_value, and
  * reads "auto" typed back as that value; other values show with the spin's

@@ -365,6 +365,21 @@ check_mapper_page (Fixture *f)
   g_assert_cmpint (g->params.n_lenses, ==, 2);
   g_assert_cmpint (g->n_nodes, >=, 4);
   g_test_message ("Mapper page: %d nodes, %d edges, %d components", g->n_nodes, g->n_edges, g->n_components);
+  /* a new layout is undone and redone to the exact positions */
+  {
+    g_autofree double *x0 = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
+    g_autofree double *x1 = NULL;
+    g_assert_false (cs_mapper_page_undo (mp));
+    cs_mapper_page_relayout (mp, 7);
+    g_assert_true (memcmp (x0, g->x, sizeof (double) * g->n_nodes) != 0);
+    x1 = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
+    g_assert_true (cs_mapper_page_undo (mp));
+    g_assert_true (memcmp (x0, g->x, sizeof (double) * g->n_nodes) == 0);
+    g_assert_true (cs_mapper_page_redo (mp));
+    g_assert_true (memcmp (x1, g->x, sizeof (double) * g->n_nodes) == 0);
+    g_assert_true (cs_mapper_page_undo (mp));
+    g_assert_true (memcmp (x0, g->x, sizeof (double) * g->n_nodes) == 0);
+  }
   big = largest_node (g);
   /* a click where the node is drawn picks it */
   g_assert_true (cs_mapper_page_node_position (mp, big, &x, &y));
