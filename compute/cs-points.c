@@ -84,6 +84,42 @@ cs_points_from_h5 (const char *path, const char *dataset, GError **error)
       g_string_append_c (s, ']');
       p->labels[i] = g_string_free (s, FALSE);
     }
+  /* `forward` pads shorter prompts: its /input_ids [batch, seq] hold −1
+   * there and the captures zeros, which are no points. The rest keep their
+   * token ids. */
+  if (rank == 3 && cs_h5_reader_has (r, "/input_ids"))
+    {
+      gsize idims[8];
+      int irank = 0;
+      gsize n_ids = 0;
+      g_autofree gint32 *ids = NULL;
+      if (cs_h5_reader_shape (r, "/input_ids", &irank, idims, NULL) && irank == 2 && idims[0] == dims[0] &&
+          idims[1] == dims[1] && (ids = cs_h5_reader_i32 (r, "/input_ids", &n_ids, NULL)) && (gint64) n_ids == n)
+        {
+          gint64 kept = 0;
+          p->token_ids = g_new (gint32, n);
+          for (gint64 i = 0; i < n; i++)
+            {
+              if (ids[i] < 0)
+                {
+                  g_free (p->labels[i]);
+                  continue;
+                }
+              if (kept != i)
+                memmove (p->X + kept * p->d, p->X + i * p->d, sizeof (double) * p->d);
+              p->labels[kept] = p->labels[i];
+              p->token_ids[kept] = ids[i];
+              kept++;
+            }
+          p->labels[kept] = NULL;
+          p->n = kept;
+          if (kept == 0)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s:%s holds only padding", path, dataset);
+              return NULL;
+            }
+        }
+    }
   if (!check_finite (p, dataset, error))
     return NULL;
   return g_steal_pointer (&p);

@@ -360,6 +360,21 @@ with tempfile.TemporaryDirectory() as tmp:
                        os.path.join(tmp, 'blobs.json'), '--json').stdout)
     check(s['points'] == 600 and s['dimensions'] == 8 and s['components'] == 2 and s['eps'] > 0,
           f'mapper on HDF5 [2, 300, 8] with automatic eps: two components ({s})')
+    # forward's captures of prompts of different lengths: the padding is no point
+    acts = os.path.join(tmp, 'ragged-acts.h5')
+    run('forward', sample, '--prompt', 'A dog is a kind of', '--prompt', 'A cat', '--capture', 'resid_post.2',
+        '--output', acts)
+    with h5py.File(acts, 'r') as f:
+        ids_np = f['input_ids'][()]
+        real = f['resid_post.2'][()][ids_np >= 0]
+    gj = os.path.join(tmp, 'ragged.json')
+    s = json.loads(run('mapper', '--input', acts + ':/resid_post.2', '--lens', 'l2', '--intervals', '2', '--output', gj,
+                       '--json').stdout)
+    with open(gj) as f:
+        g = json.load(f)
+    check(s['points'] == int((ids_np >= 0).sum()) == len(real) and ids_np.size > len(real)
+          and g.get('token_ids') == [int(t) for t in ids_np[ids_np >= 0]],
+          f'mapper on forward captures leaves out the padding ({s["points"]} of {ids_np.size} positions)')
 
     # the Mapper page's case headless: the animal tokens, lenses l_mammal and
     # l_bird; the lens means equal NumPy's projections of g
