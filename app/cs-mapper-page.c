@@ -11,6 +11,8 @@
 #include "cs-export-dialog.h"
 #include "cs-figure.h"
 #include "cs-mapper-figure.h"
+#include "cs-points.h"
+#include "cs-hdf5.h"
 #include "cs-mapper-page.h"
 #include "cs-points.h"
 #include "cs-tokenizer.h"
@@ -38,9 +40,18 @@ struct _CsMapperPage
   GtkWidget       *show_button;
   gboolean         filling;
 
+  /* points from a file (activations, a CSV) instead of category tokens */
+  CsPoints        *file_points;
+  char            *file_path;
+  char            *file_dataset;
+  GtkWidget       *file_box, *tokens_button;
+  GtkLabel        *file_label;
+  GtkDropDown     *dataset_drop;
+
   /* the graph and what its points are */
   CsMapperGraph   *graph;
-  gint32          *token_ids;          /* [n_points] */
+  gint32          *token_ids;          /* [n_points], NULL for a file's points without tokens */
+  GStrv            point_labels;       /* [n_points] for a file's points, else NULL */
   int             *point_group;        /* [n_points] index into group_names */
   GStrv            group_names;
   double          *lens_values;        /* [n_points, n_lenses] */
@@ -227,14 +238,16 @@ cs_mapper_page_dup_members_text (CsMapperPage *self)
 {
   GString *s = g_string_new (NULL);
   const CsMapperNode *node;
-  if (!self->graph || self->selected < 0 || !self->token_ids)
+  if (!self->graph || self->selected < 0 || (!self->token_ids && !self->point_labels))
     return g_string_free (s, FALSE);
   node = &self->graph->nodes[self->selected];
   for (int t = 0; t < node->n_members; t++)
     {
       int p = node->members[t];
-      g_autofree char *text = token_text (self, self->token_ids[p]);
-      if (self->point_group && self->group_names && self->point_group[p] >= 0)
+      g_autofree char *text = self->token_ids ? token_text (self, self->token_ids[p]) : g_strdup (self->point_labels[p]);
+      if (self->token_ids && self->point_labels)
+        g_string_append_printf (s, "%s\t%s\n", text, self->point_labels[p]);   /* a token where it occurred */
+      else if (self->point_group && self->group_names && self->point_group[p] >= 0)
         g_string_append_printf (s, "%s\t%s\n", text, self->group_names[self->point_group[p]]);
       else
         g_string_append_printf (s, "%s\n", text);
@@ -284,8 +297,11 @@ cs_mapper_page_select_node (CsMapperPage *self, int node)
     g_autofree char *comp = composition (self, node);
     g_autofree char *label = NULL;
     g_autofree gint32 *ids = g_new (gint32, MAX (1, n->n_members));
-    label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Node %d: %d token", "Node %d: %d tokens", n->n_members),
-                             node, n->n_members);
+    label = self->token_ids
+              ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Node %d: %d token", "Node %d: %d tokens", n->n_members),
+                                 node, n->n_members)
+              : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Node %d: %d point", "Node %d: %d points", n->n_members),
+                                 node, n->n_members);
     if (comp && *comp)
       {
         char *l2 = g_strdup_printf ("%s\n%s", label, comp);
@@ -318,6 +334,9 @@ typedef struct
   CsGeometrySpace *space;        /* a private copy */
   gint32          *ids;
   int              n;
+  double          *X;            /* a file's points [n, d] instead of rows of g */
+  int              d;
+  GStrv            labels;
   int             *group;
   GStrv            group_names;
   char            *lens_spec[2];
@@ -340,6 +359,8 @@ build_job_free (gpointer p)
   g_clear_object (&j->model);
   cs_geometry_space_free (j->space);
   g_free (j->ids);
+  g_free (j->X);
+  g_strfreev (j->labels);
   g_free (j->group);
   g_strfreev (j->group_names);
   for (int l = 0; l < 2; l++)
@@ -360,19 +381,21 @@ static void
 build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   BuildJob *j = task_data;
-  g_autofree double *X = g_new (double, (gsize) j->n * j->space->d);
+  int d = j->X ? j->d : j->space->d;
+  g_autofree double *X = j->X ? g_steal_pointer (&j->X) : g_new (double, (gsize) j->n * d);
   g_autofree double *col = g_new (double, MAX (1, j->n));
   GError *error = NULL;
   int nl = j->params.n_lenses;
 
-  cs_geometry_g_rows (j->space, j->ids, j->n, X);
+  if (j->space)
+    cs_geometry_g_rows (j->space, j->ids, j->n, X);
   j->lens = g_new (double, (gsize) j->n * nl);
   j->lens_names = g_new0 (char *, nl + 1);
   for (int l = 0; l < nl; l++)
     {
       CsLensSpec spec;
       if (!cs_lens_parse (j->lens_spec[l], &spec, &error) ||
-          !cs_lens_compute (&spec, X, j->n, j->space->d, j->lens_vec[l], col, cancellable, &error))
+          !cs_lens_compute (&spec, X, j->n, d, j->lens_vec[l], col, cancellable, &error))
         {
           cs_lens_clear (&spec);
           g_task_return_error (task, error);
@@ -383,7 +406,7 @@ build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
       for (int i = 0; i < j->n; i++)
         j->lens[(gsize) i * nl + l] = col[i];
     }
-  j->graph = cs_mapper_build (X, j->n, j->space->d, j->lens, &j->params, NULL, NULL, cancellable, &error);
+  j->graph = cs_mapper_build (X, j->n, d, j->lens, &j->params, NULL, NULL, cancellable, &error);
   if (!j->graph)
     {
       g_task_return_error (task, error);
@@ -392,7 +415,7 @@ build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   cs_mapper_layout (j->graph, 0);
   if (j->n_proj > 0)
     {
-      int dd = j->space->d;
+      int dd = d;
       j->proj = g_new (double, (gsize) j->n * j->n_proj);
       for (int c = 0; c < j->n_proj; c++)
         {
@@ -431,6 +454,7 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
   self->proj_names = proj_names;
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
   g_free (self->token_ids);
+  g_clear_pointer (&self->point_labels, g_strfreev);
   g_free (self->point_group);
   g_strfreev (self->group_names);
   g_free (self->lens_values);
@@ -451,7 +475,8 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
     g_autofree char *comps = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d component", "%d components",
                                                            graph->n_components), graph->n_components);
     g_autofree char *text = g_strdup_printf (
-      _("%d nodes, %d edges, %s, cycle rank %d; %d of %d tokens in nodes"),
+      ids ? _("%d nodes, %d edges, %s, cycle rank %d; %d of %d tokens in nodes")
+          : _("%d nodes, %d edges, %s, cycle rank %d; %d of %d points in nodes"),
       graph->n_nodes, graph->n_edges, comps, graph->cycle_rank, (int) graph->n_covered, (int) graph->n_points);
     if (graph->params.cluster == CS_CLUSTER_DBSCAN)
       {
@@ -488,12 +513,64 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
   install_graph (self, g_steal_pointer (&j->graph), g_steal_pointer (&j->ids), g_steal_pointer (&j->group),
                  g_steal_pointer (&j->group_names), g_steal_pointer (&j->lens), g_steal_pointer (&j->lens_names),
                  j->n_proj, g_steal_pointer (&j->proj), g_steal_pointer (&j->proj_names));
+  self->point_labels = g_steal_pointer (&j->labels);
 }
 
 static const char *
 lens_spec_at (CsMapperPage *self, guint i)
 {
   return i < self->lens_specs->len ? self->lens_specs->pdata[i] : NULL;
+}
+
+static void
+read_params (CsMapperPage *self, BuildJob *j)
+{
+  guint l2 = gtk_drop_down_get_selected (self->lens2_drop);
+  cs_mapper_params_init (&j->params);
+  j->params.n_lenses = l2 > 0 ? 2 : 1;
+  j->lens_spec[0] = g_strdup (lens_spec_at (self, gtk_drop_down_get_selected (self->lens1_drop)));
+  if (l2 > 0)
+    j->lens_spec[1] = g_strdup (lens_spec_at (self, l2 - 1));
+  j->params.intervals = gtk_spin_button_get_value_as_int (self->intervals_spin);
+  j->params.overlap = gtk_spin_button_get_value (self->overlap_spin);
+  j->params.cover = gtk_drop_down_get_selected (self->cover_drop) == 1 ? CS_COVER_BALANCED : CS_COVER_UNIFORM;
+  j->params.cluster = gtk_drop_down_get_selected (self->cluster_drop) == 1 ? CS_CLUSTER_SINGLE_LINKAGE : CS_CLUSTER_DBSCAN;
+  j->params.eps = gtk_spin_button_get_value (self->eps_spin);
+  j->params.min_samples = gtk_spin_button_get_value_as_int (self->min_samples_spin);
+  j->params.min_intersection = gtk_spin_button_get_value_as_int (self->min_inter_spin);
+}
+
+static void
+run_build (CsMapperPage *self, BuildJob *j, const char *message)
+{
+  g_autoptr(GTask) task = NULL;
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_status (self, message, TRUE);
+  task = g_task_new (self, self->cancellable, build_done, NULL);
+  g_task_set_task_data (task, j, build_job_free);
+  g_task_run_in_thread (task, build_thread);
+}
+
+/* The graph of the file's points: its own coordinates, no concept vectors. */
+static void
+start_build_file (CsMapperPage *self)
+{
+  const CsPoints *p = self->file_points;
+  BuildJob *j = g_new0 (BuildJob, 1);
+  g_autofree char *msg = NULL;
+
+  j->n = (int) p->n;
+  j->d = p->d;
+  j->X = g_memdup2 (p->X, sizeof (double) * p->n * p->d);
+  j->ids = p->token_ids ? g_memdup2 (p->token_ids, sizeof (gint32) * p->n) : NULL;
+  j->labels = g_strdupv (p->labels);
+  read_params (self, j);
+  msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Building the graph of %d point…",
+                                      "Building the graph of %d points…", j->n), j->n);
+  run_build (self, j, msg);
 }
 
 static void
@@ -504,12 +581,15 @@ start_build (CsMapperPage *self)
   CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
   g_autoptr(GArray) cats = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) task = NULL;
   g_autoptr(CsPoints) pts = NULL;
   BuildJob *j;
-  guint l2;
 
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
+  if (self->file_points)
+    {
+      start_build_file (self);
+      return;
+    }
   if (!geo || !space || !model)
     {
       set_status (self, _("The Geometry view's concept vectors come first: open a model and let them compute"), FALSE);
@@ -542,12 +622,7 @@ start_build (CsMapperPage *self)
   j->ids = g_steal_pointer (&pts->token_ids);
   j->group = g_steal_pointer (&pts->group);
   j->group_names = g_steal_pointer (&pts->group_names);
-  cs_mapper_params_init (&j->params);
-  l2 = gtk_drop_down_get_selected (self->lens2_drop);
-  j->params.n_lenses = l2 > 0 ? 2 : 1;
-  j->lens_spec[0] = g_strdup (lens_spec_at (self, gtk_drop_down_get_selected (self->lens1_drop)));
-  if (l2 > 0)
-    j->lens_spec[1] = g_strdup (lens_spec_at (self, l2 - 1));
+  read_params (self, j);
   for (int l = 0; l < j->params.n_lenses; l++)
     if (j->lens_spec[l] && g_str_has_prefix (j->lens_spec[l], "vector:"))
       {
@@ -568,26 +643,11 @@ start_build (CsMapperPage *self)
     g_ptr_array_add (names, NULL);
     j->proj_names = (GStrv) g_ptr_array_steal (names, NULL);
   }
-  j->params.intervals = gtk_spin_button_get_value_as_int (self->intervals_spin);
-  j->params.overlap = gtk_spin_button_get_value (self->overlap_spin);
-  j->params.cover = gtk_drop_down_get_selected (self->cover_drop) == 1 ? CS_COVER_BALANCED : CS_COVER_UNIFORM;
-  j->params.cluster = gtk_drop_down_get_selected (self->cluster_drop) == 1 ? CS_CLUSTER_SINGLE_LINKAGE : CS_CLUSTER_DBSCAN;
-  j->params.eps = gtk_spin_button_get_value (self->eps_spin);
-  j->params.min_samples = gtk_spin_button_get_value_as_int (self->min_samples_spin);
-  j->params.min_intersection = gtk_spin_button_get_value_as_int (self->min_inter_spin);
-
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
   {
     g_autofree char *msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Building the graph of %d token…",
                                                          "Building the graph of %d tokens…", j->n), j->n);
-    set_status (self, msg, TRUE);
+    run_build (self, j, msg);
   }
-  task = g_task_new (self, self->cancellable, build_done, NULL);
-  g_task_set_task_data (task, j, build_job_free);
-  g_task_run_in_thread (task, build_thread);
 }
 
 static gboolean
@@ -643,7 +703,7 @@ fill_from_geometry (CsMapperPage *self)
           gtk_box_append (GTK_BOX (self->categories_box), check);
           g_ptr_array_add (self->category_checks, check);
         }
-      for (guint i = 0; i < geo->categories->items->len; i++)
+      for (guint i = 0; i < geo->categories->items->len && !self->file_points; i++)
         if (geo->vectors[i].estimated)
           {
             CsCategory *c = cs_category_set_get (geo->categories, i);
@@ -664,8 +724,23 @@ fill_from_geometry (CsMapperPage *self)
       gtk_string_list_append (self->lens1_model, _(extra_names[k]));
       gtk_string_list_append (self->lens2_model, _(extra_names[k]));
     }
+  if (self->file_points)
+    {
+      /* a file's own coordinates, for low-dimensional points */
+      for (int k = 0; k < MIN (self->file_points->d, 8); k++)
+        {
+          g_autofree char *name = g_strdup_printf (_("Coordinate %d"), k + 1);
+          g_ptr_array_add (self->lens_specs, g_strdup_printf ("column:%d", k));
+          gtk_string_list_append (self->lens1_model, name);
+          gtk_string_list_append (self->lens2_model, name);
+        }
+      default_l1 = 0;   /* the first two principal components */
+      default_l2 = 2;
+    }
   gtk_drop_down_set_selected (self->lens1_drop, default_l1);
   gtk_drop_down_set_selected (self->lens2_drop, default_l2);
+  for (guint i = 0; i < self->category_checks->len; i++)
+    gtk_widget_set_sensitive (self->category_checks->pdata[i], self->file_points == NULL);
   self->filling = FALSE;
 }
 
@@ -673,7 +748,162 @@ static void
 on_geometry_changed (CsMapperPage *self)
 {
   fill_from_geometry (self);
+  if (!self->file_points)
+    start_build (self);
+}
+
+/* ---- points from a file ---- */
+
+static void
+show_file_mode (CsMapperPage *self)
+{
+  gboolean file = self->file_points != NULL;
+  gtk_widget_set_visible (self->file_box, file);
+  gtk_widget_set_visible (self->tokens_button, file);
+  if (file)
+    {
+      g_autofree char *base = g_path_get_basename (self->file_path);
+      gulong n = (gulong) self->file_points->n;
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: %lu point of %d dimensions",
+                                                            "%s: %lu points of %d dimensions", n),
+                                               base, n, self->file_points->d);
+      gtk_label_set_text (self->file_label, text);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->file_label), self->file_path);
+    }
+}
+
+/* A file's datasets worth offering: numbers of rank ≥ 2, forward's token
+ * ids and lengths left out. */
+static GStrv
+point_datasets (const char *path, GError **error)
+{
+  g_auto(GStrv) all = cs_h5_list_datasets (path, 2, error);
+  GPtrArray *keep;
+  if (!all)
+    return NULL;
+  keep = g_ptr_array_new ();
+  for (guint i = 0; all[i]; i++)
+    if (!g_str_equal (all[i], "/input_ids") && !g_str_equal (all[i], "/lengths"))
+      g_ptr_array_add (keep, g_strdup (all[i]));
+  g_ptr_array_add (keep, NULL);
+  return (GStrv) g_ptr_array_free (keep, FALSE);
+}
+
+gboolean
+cs_mapper_page_load_points (CsMapperPage *self, const char *path, const char *dataset, GError **error)
+{
+  g_autoptr(CsPoints) p = NULL;
+  g_auto(GStrv) sets = NULL;
+  gboolean csv = g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".CSV");
+  const char *chosen = dataset;
+  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+
+  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
+  if (csv)
+    p = cs_points_from_csv (path, error);
+  else
+    {
+      if (!(sets = point_datasets (path, error)))
+        return FALSE;
+      if (!sets[0])
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _("%s holds no dataset of points (numbers with two or more axes)"), path);
+          return FALSE;
+        }
+      if (!chosen)
+        {
+          /* forward's captures before its logits */
+          chosen = sets[0];
+          for (guint i = 0; sets[i]; i++)
+            if (!g_str_equal (sets[i], "/logits"))
+              {
+                chosen = sets[i];
+                break;
+              }
+        }
+      p = cs_points_from_h5 (path, chosen, error);
+    }
+  if (!p)
+    return FALSE;
+  if (p->n < 2)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s holds fewer than two points"), path);
+      return FALSE;
+    }
+  if (p->token_ids && model)
+    {
+      /* tokens of another vocabulary are no tokens of this model */
+      gint64 vocab = cs_model_get_config (model)->vocab;
+      for (gint64 i = 0; i < p->n; i++)
+        if (p->token_ids[i] >= vocab)
+          {
+            g_clear_pointer (&p->token_ids, g_free);
+            break;
+          }
+    }
+  g_clear_pointer (&self->file_points, cs_points_free);
+  self->file_points = g_steal_pointer (&p);
+  g_free (self->file_path);
+  self->file_path = g_strdup (path);
+  g_free (self->file_dataset);
+  self->file_dataset = g_strdup (csv ? NULL : chosen);
+  {
+    g_autoptr(GtkStringList) list = gtk_string_list_new ((const char * const *) sets);
+    guint at = 0;
+    for (guint i = 0; sets && sets[i]; i++)
+      if (g_str_equal (sets[i], chosen))
+        at = i;
+    self->filling = TRUE;
+    gtk_drop_down_set_model (self->dataset_drop, G_LIST_MODEL (list));
+    gtk_drop_down_set_selected (self->dataset_drop, at);
+    gtk_widget_set_visible (GTK_WIDGET (self->dataset_drop), !csv);
+    self->filling = FALSE;
+  }
+  fill_from_geometry (self);
+  show_file_mode (self);
   start_build (self);
+  return TRUE;
+}
+
+void
+cs_mapper_page_use_categories (CsMapperPage *self)
+{
+  g_return_if_fail (CS_IS_MAPPER_PAGE (self));
+  g_clear_pointer (&self->file_points, cs_points_free);
+  g_clear_pointer (&self->file_path, g_free);
+  g_clear_pointer (&self->file_dataset, g_free);
+  show_file_mode (self);
+  fill_from_geometry (self);
+  start_build (self);
+}
+
+static void
+dataset_changed (CsMapperPage *self)
+{
+  GtkStringObject *o = gtk_drop_down_get_selected_item (self->dataset_drop);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_strdup (self->file_path);
+  if (self->filling || !o || !path || g_strcmp0 (gtk_string_object_get_string (o), self->file_dataset) == 0)
+    return;
+  if (!cs_mapper_page_load_points (self, path, gtk_string_object_get_string (o), &error))
+    set_status (self, error->message, FALSE);
+}
+
+static void
+points_file_chosen (GtkWidget *owner, const char *path)
+{
+  CsMapperPage *self = CS_MAPPER_PAGE (owner);
+  g_autoptr(GError) error = NULL;
+  if (!cs_mapper_page_load_points (self, path, NULL, &error))
+    set_status (self, error->message, FALSE);
+}
+
+static void
+points_file_clicked (CsMapperPage *self)
+{
+  cs_ui_choose_file (GTK_WIDGET (self), _("Points from a File"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL,
+                     _("Activations (HDF5) or points (CSV)"), "*.h5 *.hdf5 *.csv", points_file_chosen);
 }
 
 static void
@@ -1033,7 +1263,9 @@ cs_mapper_page_save_json (CsMapperPage *self, const char *path, GError **error)
       return FALSE;
     }
   for (gint64 i = 0; i < self->graph->n_points; i++)
-    g_ptr_array_add (labels, self->token_ids ? token_text (self, self->token_ids[i]) : g_strdup_printf ("%" G_GINT64_FORMAT, i));
+    g_ptr_array_add (labels, self->token_ids      ? token_text (self, self->token_ids[i])
+                             : self->point_labels ? g_strdup (self->point_labels[i])
+                                                  : g_strdup_printf ("%" G_GINT64_FORMAT, i));
   g_ptr_array_add (labels, NULL);
   return cs_mapper_graph_save_json (self->graph, (const char * const *) self->lens_names,
                                     (const char * const *) labels->pdata, path, error);
@@ -1060,8 +1292,8 @@ gboolean
 cs_mapper_page_save_to (CsMapperPage *self, const char *path, GError **error)
 {
   g_autoptr(GString) cats = g_string_new (NULL);
-  if (!self->graph)
-    return TRUE;   /* nothing to add */
+  if (!self->graph || self->point_labels)
+    return TRUE;   /* nothing to add; a file's points belong to the file (Save JSON keeps the graph) */
   for (guint k = 0; self->group_names && self->group_names[k]; k++)
     g_string_append_printf (cats, "%s%s", k ? "," : "", self->group_names[k]);
   return cs_mapper_graph_save_h5 (self->graph, (const char * const *) self->lens_names, self->token_ids, cats->str,
@@ -1301,6 +1533,33 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Points: tokens of")));
   self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_box_append (GTK_BOX (side), self->categories_box);
+  {
+    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    button = gtk_button_new_with_mnemonic (_("Points from a _File…"));
+    gtk_widget_set_tooltip_text (button, _("Activations that conceptscope-cli forward saved (HDF5), or a CSV of points, "
+                                           "instead of the categories' tokens"));
+    g_signal_connect_swapped (button, "clicked", G_CALLBACK (points_file_clicked), self);
+    gtk_box_append (GTK_BOX (row), button);
+    self->tokens_button = gtk_button_new_with_mnemonic (_("Category _Tokens"));
+    gtk_widget_set_tooltip_text (self->tokens_button, _("Back to the tokens of the categories above"));
+    g_signal_connect_swapped (self->tokens_button, "clicked", G_CALLBACK (cs_mapper_page_use_categories), self);
+    gtk_box_append (GTK_BOX (row), self->tokens_button);
+    gtk_box_append (GTK_BOX (side), row);
+    self->file_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+    self->file_label = GTK_LABEL (gtk_label_new (NULL));
+    gtk_label_set_wrap (self->file_label, TRUE);
+    gtk_label_set_xalign (self->file_label, 0);
+    gtk_widget_add_css_class (GTK_WIDGET (self->file_label), "dim-label");
+    gtk_box_append (GTK_BOX (self->file_box), GTK_WIDGET (self->file_label));
+    self->dataset_drop = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->dataset_drop), _("The file's dataset of points"));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->dataset_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("The file's dataset of points"), -1);
+    g_signal_connect_swapped (self->dataset_drop, "notify::selected", G_CALLBACK (dataset_changed), self);
+    gtk_box_append (GTK_BOX (self->file_box), GTK_WIDGET (self->dataset_drop));
+    gtk_box_append (GTK_BOX (side), self->file_box);
+    show_file_mode (self);
+  }
 
   gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Lenses and cover")));
   grid = gtk_grid_new ();
@@ -1447,6 +1706,10 @@ cs_mapper_page_dispose (GObject *object)
     }
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
   g_clear_pointer (&self->history, cs_history_free);
+  g_clear_pointer (&self->file_points, cs_points_free);
+  g_clear_pointer (&self->file_path, g_free);
+  g_clear_pointer (&self->file_dataset, g_free);
+  g_clear_pointer (&self->point_labels, g_strfreev);
   g_clear_pointer (&self->drag_before, layout_free);
   g_clear_pointer (&self->token_ids, g_free);
   g_clear_pointer (&self->point_group, g_free);

@@ -81,4 +81,17 @@ void                 cs_mapper_page_relayout          (CsMapperPage   *self,
 gboolean             cs_mapper_page_undo              (CsMapperPage   *self);
 gboolean             cs_mapper_page_redo              (CsMapperPage   *self);
 
+/* Points from a file instead of the categories' tokens: an HDF5 dataset
+ * (dataset NULL: the file's first dataset of points, a `forward` file's
+ * captures before its logits; padded positions left out) or a CSV file.
+ * The lenses are then the file's own (principal components, norms,
+ * density, coordinates); tokens a `forward` file names link to the
+ * projection. FALSE with a message for a file that holds no points. */
+gboolean             cs_mapper_page_load_points       (CsMapperPage   *self,
+                                                       const char     *path,
+                                                       const char     *dataset,
+                                                       GError        **error);
+/* Back to the tokens of the Geometry view's categories. */
+void                 cs_mapper_page_use_categories    (CsMapperPage   *self);
+
 G_END_DECLS

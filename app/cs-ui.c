@@ -62,8 +62,11 @@ cs_ui_choose_file (GtkWidget *owner, const char *title, GtkFileChooserAction act
   if (filter_pattern)
     {
       g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+      g_auto(GStrv) patterns = g_strsplit (filter_pattern, " ", -1);
       gtk_file_filter_set_name (filter, filter_name);
-      gtk_file_filter_add_pattern (filter, filter_pattern);
+      for (guint i = 0; patterns[i]; i++)
+        if (*patterns[i])
+          gtk_file_filter_add_pattern (filter, patterns[i]);
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
     }
   g_signal_connect (chooser, "response", G_CALLBACK (choice_response), c);

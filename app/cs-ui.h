@@ -47,8 +47,8 @@ typedef void (*CsUiFileFunc) (GtkWidget  *owner,
                               const char *path);
 
 /* A native file chooser over owner's window: open a file or a folder, or
- * save (with a suggested name); a filter pattern such as "*.json" may be
- * given with its name. owner is kept alive until the chooser closes. */
+ * save (with a suggested name); filter patterns such as "*.json" (several
+ * separated by spaces) may be given with their name. owner is kept alive until the chooser closes. */
 void       cs_ui_choose_file (GtkWidget            *owner,
                               const char           *title,
                               GtkFileChooserAction  action,

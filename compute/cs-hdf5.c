@@ -834,3 +834,47 @@ cs_h5_appender_close (CsH5Appender *a)
   g_free (a->path);
   g_free (a);
 }
+
+typedef struct
+{
+  int        min_rank;
+  GPtrArray *names;
+} ListData;
+
+static herr_t
+list_visit (hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+  ListData *d = data;
+  hid_t dset, space, type;
+  if (info->type != H5L_TYPE_HARD || (dset = H5Dopen2 (group, name, H5P_DEFAULT)) < 0)
+    return 0;   /* a group, or a link elsewhere */
+  space = H5Dget_space (dset);
+  type = H5Dget_type (dset);
+  if (H5Sget_simple_extent_ndims (space) >= d->min_rank &&
+      (H5Tget_class (type) == H5T_FLOAT || H5Tget_class (type) == H5T_INTEGER))
+    g_ptr_array_add (d->names, g_strconcat ("/", name, NULL));
+  H5Tclose (type);
+  H5Sclose (space);
+  H5Dclose (dset);
+  return 0;
+}
+
+GStrv
+cs_h5_list_datasets (const char *path, int min_rank, GError **error)
+{
+  g_autoptr(CsH5Reader) r = cs_h5_reader_open (path, error);
+  ListData d = { min_rank, NULL };
+  if (!r)
+    return NULL;
+  d.names = g_ptr_array_new_with_free_func (g_free);
+  /* creation order where the file tracks it, else by name */
+  if (H5Lvisit (r->file, H5_INDEX_CRT_ORDER, H5_ITER_INC, list_visit, &d) < 0 &&
+      (g_ptr_array_set_size (d.names, 0), H5Lvisit (r->file, H5_INDEX_NAME, H5_ITER_INC, list_visit, &d) < 0))
+    {
+      g_ptr_array_free (d.names, TRUE);
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: its contents cannot be listed", path);
+      return NULL;
+    }
+  g_ptr_array_add (d.names, NULL);
+  return (GStrv) g_ptr_array_free (d.names, FALSE);
+}

@@ -88,6 +88,12 @@ gboolean    cs_h5_reader_attr_double (CsH5Reader   *self,
                                      const char    *key,
                                      double        *value);
 
+/* The paths ("/group/name") of the file's numeric datasets of at least
+ * min_rank axes, in the file's order; an empty list when there are none. */
+GStrv       cs_h5_list_datasets     (const char    *path,
+                                     int            min_rank,
+                                     GError       **error);
+
 /* Streaming: a dataset's shape, and rows [start, start + count) of it (the
  * first axis) as float32. */
 gboolean    cs_h5_reader_shape      (CsH5Reader    *self,

@@ -9,6 +9,8 @@
 #include "cs-application.h"
 #include "cs-figure.h"
 #include "cs-paths.h"
+#include "cs-points.h"
+#include "cs-hdf5.h"
 #include "cs-ui.h"
 #include "cs-window.h"
 
@@ -704,6 +706,151 @@ check_window (gpointer data)
       cs_window_save_png (f->window, png, &error);
       g_assert_no_error (error);
       assert_png_has_content (png);
+      /* the Mapper page over a file's points: a CSV circle */
+      {
+        g_autofree char *csv = artifact_path ("circle.csv");
+        GString *text = g_string_new ("x,y,z\n");
+        for (int i = 0; i < 150; i++)
+          g_string_append_printf (text, "%.6f,%.6f,%.6f\n", 3 * cos (2 * G_PI * i / 150), 3 * sin (2 * G_PI * i / 150),
+                                  0.05 * sin (7.0 * i));
+        g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
+        g_string_free (text, TRUE);
+        gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "mapper");
+        g_assert_true (cs_mapper_page_load_points (cs_window_get_mapper_page (f->window), csv, NULL, &error));
+        g_assert_no_error (error);
+      }
+      f->phase = 17;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 17)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
+      g_autofree char *csv = artifact_path ("circle.csv");
+      g_autoptr(CsPoints) pts = NULL;
+      g_autoptr(GError) error = NULL;
+      CsMapperGraph *direct;
+      g_autofree double *lens = NULL, *col = NULL;
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      if (cs_mapper_page_get_error (mp))
+        g_error ("%s", cs_mapper_page_get_error (mp));
+      g_assert_cmpint (g->n_points, ==, 150);
+      g_assert_null (cs_mapper_page_get_token_ids (mp));
+      /* the page's graph is the engine's for the same points and parameters */
+      pts = cs_points_from_csv (csv, &error);
+      g_assert_no_error (error);
+      lens = g_new (double, 150 * 2);
+      col = g_new (double, 150);
+      for (int l = 0; l < 2; l++)
+        {
+          CsLensSpec spec;
+          g_assert_true (cs_lens_parse (l == 0 ? "pca1" : "pca2", &spec, NULL));
+          g_assert_true (cs_lens_compute (&spec, pts->X, pts->n, pts->d, NULL, col, NULL, NULL));
+          cs_lens_clear (&spec);
+          for (int i = 0; i < 150; i++)
+            lens[i * 2 + l] = col[i];
+        }
+      g_assert_cmpint (g->params.n_lenses, ==, 2);
+      direct = cs_mapper_build (pts->X, pts->n, pts->d, lens, &g->params, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (direct->n_nodes, ==, g->n_nodes);
+      g_assert_cmpint (direct->n_edges, ==, g->n_edges);
+      for (int v = 0; v < g->n_nodes; v++)
+        {
+          g_assert_cmpint (direct->nodes[v].n_members, ==, g->nodes[v].n_members);
+          g_assert_cmpmem (direct->nodes[v].members, sizeof (gint32) * direct->nodes[v].n_members, g->nodes[v].members,
+                           sizeof (gint32) * g->nodes[v].n_members);
+        }
+      g_assert_cmpint (g->n_components, ==, 1);
+      g_assert_cmpint (g->cycle_rank, >=, 1);
+      cs_mapper_graph_free (direct);
+      cs_mapper_page_select_node (mp, 0);
+      {
+        g_autofree char *members = cs_mapper_page_dup_members_text (mp);
+        g_assert_true (g_str_has_prefix (members, pts->labels[g->nodes[0].members[0]]));
+      }
+      mark_frame (f);
+      f->phase = 20;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 20)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      g_autofree char *png = artifact_path (german ? "mapper-file-de.png" : "mapper-file.png");
+      g_autofree char *acts = artifact_path ("ragged-acts.h5");
+      g_autoptr(GError) error = NULL;
+      if (!frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      cs_window_save_png (f->window, png, &error);
+      g_assert_no_error (error);
+      assert_png_has_content (png);
+      assert_fits_window (GTK_WINDOW (f->window));
+      /* a forward file: captures of a short and a long prompt, the padding
+       * (input id −1) no point, the logits not the default dataset */
+      {
+        g_autoptr(CsH5Writer) w = cs_h5_writer_new (acts, &error);
+        gint32 ids[2 * 40];
+        float x[2 * 40 * 3], logits[2 * 40 * 5] = { 0 };
+        gsize d3[3] = { 2, 40, 3 }, d2[2] = { 2, 40 }, dl[3] = { 2, 40, 5 };
+        for (int i = 0; i < 80; i++)
+          ids[i] = i >= 40 + 25 ? -1 : 100 + i;   /* the second prompt is 25 tokens long */
+        for (int i = 0; i < 80 * 3; i++)
+          x[i] = ids[i / 3] < 0 ? 0.0f : (float) (i % 3 == 0 ? cos (0.1 * i) : sin (0.1 * i));
+        g_assert_nonnull (w);
+        g_assert_true (cs_h5_writer_add_i32 (w, "/input_ids", 2, d2, ids, &error));
+        g_assert_true (cs_h5_writer_add_f32 (w, "/logits", 3, dl, logits, &error));
+        g_assert_true (cs_h5_writer_add_f32 (w, "/resid_post.1", 3, d3, x, &error));
+        g_assert_true (cs_h5_writer_commit (w, &error));
+      }
+      g_assert_true (cs_mapper_page_load_points (mp, acts, NULL, &error));
+      g_assert_no_error (error);
+      f->phase = 18;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 18)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
+      const gint32 *ids;
+      gboolean seen[65] = { FALSE };
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      if (cs_mapper_page_get_error (mp))
+        g_error ("%s", cs_mapper_page_get_error (mp));
+      g_assert_cmpint (g->n_points, ==, 65);
+      ids = cs_mapper_page_get_token_ids (mp);
+      g_assert_nonnull (ids);
+      for (int i = 0; i < 65; i++)
+        {
+          g_assert_cmpint (ids[i], >=, 100);
+          g_assert_cmpint (ids[i], <, 165);
+          seen[ids[i] - 100] = TRUE;
+        }
+      for (int i = 0; i < 65; i++)
+        g_assert_true (seen[i]);
+      /* a node lists its tokens where they occurred */
+      cs_mapper_page_select_node (mp, 0);
+      {
+        g_autofree char *members = cs_mapper_page_dup_members_text (mp);
+        g_autofree char *first = cs_tokenizer_id_to_text (
+          cs_geometry_page_get_tokenizer (cs_window_get_geometry_page (f->window)), ids[g->nodes[0].members[0]]);
+        g_assert_true (g_str_has_prefix (members, first));
+        g_assert_nonnull (strstr (members, "\t["));
+      }
+      /* back to the categories' tokens */
+      cs_mapper_page_use_categories (mp);
+      f->phase = 19;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 19)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      CsGeometry *geo = cs_geometry_page_get_geometry (cs_window_get_geometry_page (f->window));
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      g_assert_nonnull (cs_mapper_page_get_token_ids (mp));
+      g_assert_cmpint (cs_mapper_page_get_graph (mp)->n_points, ==, cs_category_set_get (geo->categories, 0)->tokens->len);
       /* the Steering page: the animal − plant vector over all layers */
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "steering");
       cs_steering_page_run (cs_window_get_steering_page (f->window), "animal-vs-plant", "0-3", "-4,-2,0,2,4",

@@ -903,6 +903,15 @@ cs_figure_matrix_cell_at (double x, double y, double width, double height, const
   return TRUE;
 }
 
+
+/* A colour bar's tick: three significant digits, and the middle of a
+ * symmetric range 0 rather than its rounding noise (1.9e-09). */
+static char *
+bar_tick (double v, double lo, double hi)
+{
+  return g_strdup_printf ("%.3g", fabs (v) <= 1e-9 * fabs (hi - lo) ? 0.0 : v);
+}
+
 void
 cs_figure_draw_matrix (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
                        const CsMatrixFigure *fig)
@@ -992,7 +1001,7 @@ cs_figure_draw_matrix (cairo_t *cr, double x, double y, double width, double hei
     for (int k = 0; k < 3; k++)
       {
         double v = hi - (hi - lo) * k / 2;
-        g_autofree char *t = g_strdup_printf ("%.3g", fabs (v) < 1e-12 ? 0.0 : v);
+        g_autofree char *t = bar_tick (v, lo, hi);
         text (cr, s, fs, FALSE, t, m.bar_x + bw + fs * 0.3, by + bh * k / 2, 0, 0.5, 0, c.fg);
       }
     if (fig->value_label)
@@ -1414,7 +1423,7 @@ cs_figure_draw_graph (cairo_t *cr, double x, double y, double width, double heig
       for (int k = 0; k < 3; k++)
         {
           double v = L.vmax - (L.vmax - L.vmin) * k / 2;
-          g_autofree char *t = g_strdup_printf ("%.3g", v);
+          g_autofree char *t = bar_tick (v, L.vmin, L.vmax);
           text (cr, s, fs, FALSE, t, bx + bw + fs * 0.3, by + bh * k / 2, 0, 0.5, 0, c.fg);
         }
       if (fig->value_label)
