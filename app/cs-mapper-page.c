@@ -1360,6 +1360,15 @@ cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
+  if (self->file_points)
+    {
+      /* the workspace's graph is over its categories' tokens */
+      g_clear_pointer (&self->file_points, cs_points_free);
+      g_clear_pointer (&self->file_path, g_free);
+      g_clear_pointer (&self->file_dataset, g_free);
+      show_file_mode (self);
+      fill_from_geometry (self);
+    }
   install_graph (self, graph, g_steal_pointer (&ids), g_steal_pointer (&group), g_steal_pointer (&names),
                  g_steal_pointer (&lens), g_steal_pointer (&lens_names), 0, NULL, NULL);
   return TRUE;
