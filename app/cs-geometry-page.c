@@ -1299,28 +1299,29 @@ restore_state (CsGeometryPage *self, GeoState *st)
   update_undo_buttons (self);
 }
 
+static gboolean
+history_step (CsGeometryPage *self, gboolean undo)
+{
+  if (!self->geometry || self->cancellable ||
+      !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
+    return FALSE;
+  restore_state (self, undo ? cs_history_undo (self->history, capture_state (self))
+                            : cs_history_redo (self->history, capture_state (self)));
+  return TRUE;
+}
+
 gboolean
 cs_geometry_page_undo (CsGeometryPage *self)
 {
-  GeoState *st;
   g_return_val_if_fail (CS_IS_GEOMETRY_PAGE (self), FALSE);
-  if (!self->geometry || self->cancellable || !cs_history_undo_label (self->history))
-    return FALSE;
-  st = cs_history_undo (self->history, capture_state (self));
-  restore_state (self, st);
-  return TRUE;
+  return history_step (self, TRUE);
 }
 
 gboolean
 cs_geometry_page_redo (CsGeometryPage *self)
 {
-  GeoState *st;
   g_return_val_if_fail (CS_IS_GEOMETRY_PAGE (self), FALSE);
-  if (!self->geometry || self->cancellable || !cs_history_redo_label (self->history))
-    return FALSE;
-  st = cs_history_redo (self->history, capture_state (self));
-  restore_state (self, st);
-  return TRUE;
+  return history_step (self, FALSE);
 }
 
 const char *
