@@ -927,8 +927,33 @@ cs_forward_run (CsModel                 *model,
         }
     }
 
-  if (gm ? !forward_gpu (&c, gm, opt, hooks, n_hooks, logits, error)
-         : !forward_cpu (&c, ids, opt, hooks, n_hooks, logits, cancellable, error))
+  if (gm)
+    {
+      GError *gpu_error = NULL;
+      if (!forward_gpu (&c, gm, opt, hooks, n_hooks, logits, &gpu_error))
+        {
+          /* chosen, not asked for: a GPU that fails (out of memory for this
+           * batch, a driver error) leaves the work to the CPU */
+          if (opt->device != CS_DEVICE_AUTO)
+            {
+              g_propagate_error (error, gpu_error);
+              goto out;
+            }
+          {
+            static gsize reported = 0;
+            if (g_once_init_enter (&reported))
+              {
+                g_printerr ("ConceptScope: %s; computing on the CPU instead\n", gpu_error->message);
+                g_once_init_leave (&reported, 1);
+              }
+          }
+          g_clear_error (&gpu_error);
+          result->device = CS_DEVICE_CPU;
+          if (!forward_cpu (&c, ids, opt, hooks, n_hooks, logits, cancellable, error))
+            goto out;
+        }
+    }
+  else if (!forward_cpu (&c, ids, opt, hooks, n_hooks, logits, cancellable, error))
     goto out;
 
   /* Prompts of equal length are already laid out as [batch, seq, …]. */

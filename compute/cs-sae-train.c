@@ -177,9 +177,11 @@ adam_step (AdamSlot *a, float *w, const float *g, double lr, gint64 t)
     }
 }
 
-CsSae *
-cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions *o, CsSaeTrainFunc report,
-                 gpointer report_data, GCancellable *cancellable, GError **error)
+/* gpu_failed: set when the error came from the GPU (an automatic choice
+ * then trains again on the CPU). */
+static CsSae *
+train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions *o, CsSaeTrainFunc report,
+          gpointer report_data, GCancellable *cancellable, gboolean *gpu_failed, GError **error)
 {
   g_autoptr(CsH5Reader) r = cs_h5_reader_open (path, error);
   g_autoptr(CsSae) s = NULL;
@@ -258,6 +260,7 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
       if (!gs)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "SAE training on the GPU: %s", gerr);
+          *gpu_failed = TRUE;
           return NULL;
         }
       backend = cs_gpu_device_name ();
@@ -365,6 +368,7 @@ cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions 
 
 gpu_fail:
   g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "SAE training on the GPU: %s", gerr);
+  *gpu_failed = TRUE;
 fail:
   if (gs)
     gpu->sae_free (gs);
@@ -554,4 +558,27 @@ cs_sae_save (CsSae *s, const char *folder, const char *model_name, GError **erro
   ok = write_atomic (w_path, blob->data, blob->len, error) && write_atomic (cfg_path, cfg, strlen (cfg), error);
   g_byte_array_unref (blob);
   return ok;
+}
+
+CsSae *
+cs_sae_train_h5 (const char *path, const char *dataset, const CsSaeTrainOptions *o, CsSaeTrainFunc report,
+                 gpointer report_data, GCancellable *cancellable, GError **error)
+{
+  GError *local = NULL;
+  gboolean gpu_failed = FALSE;
+  CsSae *s = train_h5 (path, dataset, o, report, report_data, cancellable, &gpu_failed, &local);
+  CsSaeTrainOptions cpu;
+
+  if (s || !gpu_failed || o->device != CS_DEVICE_AUTO)
+    {
+      if (local)
+        g_propagate_error (error, local);
+      return s;
+    }
+  /* the GPU was chosen, not asked for: the same training on the CPU */
+  g_printerr ("ConceptScope: %s; training on the CPU instead\n", local->message);
+  g_clear_error (&local);
+  cpu = *o;
+  cpu.device = CS_DEVICE_CPU;
+  return train_h5 (path, dataset, &cpu, report, report_data, cancellable, &gpu_failed, error);
 }
