@@ -2,14 +2,20 @@
  * where it is told to: the engine's paths for a GPU that fails in the middle
  * of work (out of memory for a batch, a driver error) run on machines
  * without one. FAKE_CUDA_FAIL names what fails: "forward", "sae_new",
- * "sae_step", "whiten" (comma-separated; all of them when unset). */
+ * "sae_step", "whiten" (comma-separated; all of them when unset).
+ *
+ * With FAKE_CUDA_ECHO set the forward pass succeeds and writes values that
+ * say where they came from (fake_value), and a capture of the stream it
+ * resumes from returns that stream, as the real module does: the engine's
+ * packing of ragged batches into the module's [T, …] rows and back is then
+ * checked without a GPU. */
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
 #include "cuda/cs-cuda-api.h"
 
-struct CsCudaModel { int unused; };
+struct CsCudaModel { int hidden, vocab; };
 struct CsCudaSae { int unused; };
 
 static int
@@ -30,7 +36,10 @@ fake_init (char *name, size_t name_len, size_t *total, size_t *free_b, char *err
 static CsCudaModel *
 fake_model_new (const CsCudaModelDesc *desc, char *err, size_t err_len)
 {
-  return calloc (1, sizeof (CsCudaModel));
+  CsCudaModel *m = calloc (1, sizeof (CsCudaModel));
+  m->hidden = desc->hidden;
+  m->vocab = desc->vocab;
+  return m;
 }
 
 static void
@@ -45,11 +54,38 @@ fake_model_bytes (CsCudaModel *m)
   return 0;
 }
 
+/* What the echo forward pass writes for packed row t, column j; kind 3 is
+ * the logits. */
+static float
+fake_value (const CsCudaForwardArgs *a, int t, int kind, int layer, int j)
+{
+  return (float) (a->ids[t] + 0.25 * a->positions[t] + 1000 * kind + 100 * layer + 0.001 * j);
+}
+
 static int
 fake_forward (CsCudaModel *m, const CsCudaForwardArgs *a, char *err, size_t err_len)
 {
-  snprintf (err, err_len, "injected failure (forward)");
-  return -1;
+  if (!getenv ("FAKE_CUDA_ECHO"))
+    {
+      snprintf (err, err_len, "injected failure (forward)");
+      return -1;
+    }
+  for (int i = 0; i < a->n_hooks; i++)
+    for (int t = 0; t < a->T; t++)
+      for (int j = 0; j < m->hidden; j++)
+        a->hook_out[i][(size_t) t * m->hidden + j] =
+          a->resume_from && a->hook_kind[i] == CS_CUDA_HOOK_POST && a->hook_layer[i] == a->resume_layer
+            ? a->resume_from[(size_t) t * m->hidden + j]
+            : fake_value (a, t, a->hook_kind[i], a->hook_layer[i], j);
+  if (a->logits_mode == CS_CUDA_LOGITS_ALL)
+    for (int t = 0; t < a->T; t++)
+      for (int v = 0; v < m->vocab; v++)
+        a->logits_out[(size_t) t * m->vocab + v] = fake_value (a, t, 3, 0, v);
+  else if (a->logits_mode == CS_CUDA_LOGITS_LAST)
+    for (int b = 0; b < a->batch; b++)
+      for (int v = 0; v < m->vocab; v++)
+        a->logits_out[(size_t) b * m->vocab + v] = fake_value (a, a->offsets[b] + a->lengths[b] - 1, 3, 0, v);
+  return 0;
 }
 
 static int

@@ -102,6 +102,78 @@ test_sae (gconstpointer where)
   g_unsetenv ("FAKE_CUDA_FAIL");
 }
 
+/* The packing of a ragged batch into the module's rows and back, on the
+ * GPU path: the stand-in writes values that name the row's token, position,
+ * hook and layer (see tests/fake-cuda.c), which must land where the CPU path
+ * puts that row; a resumed run gets back the stream it resumed from. */
+static float
+echo (int id, int pos, int kind, int layer, int j)
+{
+  return (float) (id + 0.25 * pos + 1000 * kind + 100 * layer + 0.001 * j);
+}
+
+static void
+test_echo (void)
+{
+  g_autoptr(CsModel) m = open_ref ("gpt2");
+  g_autoptr(GError) error = NULL;
+  gint32 a[5] = { 11, 12, 13, 14, 15 }, b[3] = { 27, 28, 29 };
+  const gint32 *rows[2] = { a, b };
+  int lens[2] = { 5, 3 }, V, D;
+  CsForwardOptions o = CS_FORWARD_OPTIONS_INIT;
+  const char *capture[] = { "resid_pre.0", "resid_post.1", NULL };
+
+  g_setenv ("FAKE_CUDA_ECHO", "1", TRUE);
+  o.capture = capture;
+  o.device = CS_DEVICE_CUDA;
+  {
+    g_autoptr(CsForwardResult) r = cs_forward_run (m, rows, lens, 2, &o, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (r->device, ==, CS_DEVICE_CUDA);
+    g_assert_cmpint (r->seq, ==, 5);
+    V = r->vocab;
+    D = r->hidden;
+    for (int p = 0; p < 2; p++)
+      for (int t = 0; t < 5; t++)
+        {
+          const float *lg = r->logits + ((gsize) p * 5 + t) * V;
+          const float *h0 = (const float *) r->captures->pdata[0] + ((gsize) p * 5 + t) * D;
+          const float *h1 = (const float *) r->captures->pdata[1] + ((gsize) p * 5 + t) * D;
+          for (int v = 0; v < V; v += 97)
+            g_assert_cmpfloat (lg[v], ==, t < lens[p] ? echo (rows[p][t], t, 3, 0, v) : 0.0f);
+          for (int j = 0; j < D; j++)
+            {
+              g_assert_cmpfloat (h0[j], ==, t < lens[p] ? echo (rows[p][t], t, 0, 0, j) : 0.0f);
+              g_assert_cmpfloat (h1[j], ==, t < lens[p] ? echo (rows[p][t], t, 1, 1, j) : 0.0f);
+            }
+        }
+  }
+  o.logits = CS_LOGITS_LAST;
+  {
+    g_autoptr(CsForwardResult) r = cs_forward_run (m, rows, lens, 2, &o, NULL, &error);
+    g_assert_no_error (error);
+    for (int p = 0; p < 2; p++)
+      for (int v = 0; v < V; v += 97)
+        g_assert_cmpfloat (r->logits[(gsize) p * V + v], ==, echo (rows[p][lens[p] - 1], lens[p] - 1, 3, 0, v));
+  }
+  /* resumed from a given resid_post.1 ([batch, seq, hidden], zero-padded) */
+  {
+    g_autofree float *from = g_new0 (float, 2 * 5 * D);
+    const char *post[] = { "resid_post.1", NULL };
+    for (int p = 0; p < 2; p++)
+      for (int t = 0; t < lens[p]; t++)
+        for (int j = 0; j < D; j++)
+          from[((gsize) p * 5 + t) * D + j] = (float) (p * 7 + t * 0.5 + j * 0.01);
+    o.capture = post;
+    o.resume_layer = 1;
+    o.resume_from = from;
+    g_autoptr(CsForwardResult) r = cs_forward_run (m, rows, lens, 2, &o, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (r->captures->pdata[0], sizeof (float) * 2 * 5 * D, from, sizeof (float) * 2 * 5 * D);
+  }
+  g_unsetenv ("FAKE_CUDA_ECHO");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -111,5 +183,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu-fallback/whiten", test_whiten);
   g_test_add_data_func ("/gpu-fallback/sae/new", "sae_new", test_sae);
   g_test_add_data_func ("/gpu-fallback/sae/step", "sae_step", test_sae);
+  g_test_add_func ("/gpu-fallback/forward/packing", test_echo);
   return g_test_run ();
 }
