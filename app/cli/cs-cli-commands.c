@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include "cs-cli-commands.h"
+
+#include <unistd.h>
 #include "cs-paths.h"
 #include "cs-workspace.h"
 
@@ -46,6 +48,27 @@ cs_cli_print_json (JsonNode *node)
   json_generator_set_root (gen, node);
   text = json_generator_to_data (gen, NULL);
   printf ("%s\n", text);
+}
+
+static gint progress_shown = -1;   /* the percentage on the line, −1: none */
+
+void
+cs_cli_progress (double fraction, gpointer label)
+{
+  int pct = (int) CLAMP (fraction * 100, 0, 100);
+  if (!isatty (STDERR_FILENO) || g_atomic_int_get (&progress_shown) == pct)
+    return;
+  g_atomic_int_set (&progress_shown, pct);
+  fprintf (stderr, "\r%s %3d %%", (const char *) label, pct);
+  fflush (stderr);
+}
+
+void
+cs_cli_progress_done (void)
+{
+  if (g_atomic_int_get (&progress_shown) >= 0)
+    fprintf (stderr, "\n");
+  g_atomic_int_set (&progress_shown, -1);
 }
 
 CsGeometrySpace *

@@ -18,6 +18,12 @@ extern const CsCliCommand cs_cli_commands[];
 int   cs_cli_fail          (GError      *error);
 char *cs_cli_resolve_model (const char  *arg);
 void  cs_cli_print_json    (JsonNode    *node);
+/* Progress of long work on stderr when it is a terminal ("\rsteering  42 %"),
+ * nothing otherwise (scripts, pipes, tests); label: a static string.
+ * cs_cli_progress_done ends the line. */
+void  cs_cli_progress      (double       fraction,
+                            gpointer     label);
+void  cs_cli_progress_done (void);
 
 int   cs_cli_info          (int argc, char **argv);
 int   cs_cli_tokenize      (int argc, char **argv);

@@ -212,7 +212,10 @@ cs_cli_forward (int argc, char **argv)
       row_ptrs[b] = (const gint32 *) r->data;
       lengths[b] = (int) r->len;
     }
+  opt.progress = cs_cli_progress;
+  opt.progress_data = "forward pass";
   res = cs_forward_run (model, row_ptrs, lengths, batch, &opt, NULL, &error);
+  cs_cli_progress_done ();
   if (!res)
     goto fail;
 

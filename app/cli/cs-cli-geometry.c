@@ -6,6 +6,8 @@
 
 #include "cs-categories.h"
 #include "cs-cli-commands.h"
+
+#include <unistd.h>
 #include "cs-geometry.h"
 #include "cs-gpu.h"
 #include "cs-model.h"
@@ -204,14 +206,22 @@ cs_cli_geometry (int argc, char **argv)
       }
   }
   if (!space)
-    space = cs_geometry_space_new (cs_model_get_unembedding (model), device, NULL, &error);
+    {
+      const CsTensor *u = cs_model_get_unembedding (model);
+      if (isatty (STDERR_FILENO))
+        fprintf (stderr, "whitening the %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " unembedding…\n", u->shape[0],
+                 u->shape[1]);
+      space = cs_geometry_space_new (u, device, NULL, &error);
+    }
   if (!space)
     return cs_cli_fail (g_steal_pointer (&error));
   if (space->n_floored > 0)
     fprintf (stderr, "note: %d eigenvalue%s of the unembedding's covariance were tiny and raised to the floor\n",
              space->n_floored, space->n_floored == 1 ? "" : "s");
 
-  geometry = cs_geometry_estimate (space, g_steal_pointer (&cats), train_fraction, (guint) seed, NULL, &error);
+  geometry = cs_geometry_estimate_with_progress (space, g_steal_pointer (&cats), train_fraction, (guint) seed,
+                                                 cs_cli_progress, "estimating the categories", NULL, &error);
+  cs_cli_progress_done ();
   if (!geometry)
     return cs_cli_fail (g_steal_pointer (&error));
   if (!cs_workspace_save (output, model, space, geometry, desc, &error))

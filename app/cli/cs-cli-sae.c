@@ -315,7 +315,10 @@ sae_train (int argc, char **argv)
       if (!scratch_dir)
         return cs_cli_fail (g_steal_pointer (&error));
       scratch = g_build_filename (scratch_dir, "activations.h5", NULL);
-      if (!cs_sae_collect (model, tok, prompts, capture, max_tokens, scratch, &rows, NULL, NULL, NULL, &error))
+      gboolean collected = cs_sae_collect (model, tok, prompts, capture, max_tokens, scratch, &rows, cs_cli_progress,
+                                           "collecting activations", NULL, &error);
+      cs_cli_progress_done ();
+      if (!collected)
         {
           g_unlink (scratch);
           g_rmdir (scratch_dir);

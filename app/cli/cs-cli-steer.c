@@ -224,7 +224,8 @@ cs_cli_steer (int argc, char **argv)
     run.gen_tokens = gen_tokens;
     run.temperature = temperature;
     run.seed = (guint) seed;
-    rep = cs_steer_run (&run, NULL, NULL, NULL, &error);
+    rep = cs_steer_run (&run, cs_cli_progress, "steering", NULL, &error);
+    cs_cli_progress_done ();
     if (!rep)
       return cs_cli_fail (g_steal_pointer (&error));
   }
