@@ -884,9 +884,11 @@ dataset_changed (CsMapperPage *self)
   GtkStringObject *o = gtk_drop_down_get_selected_item (self->dataset_drop);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_strdup (self->file_path);
-  if (self->filling || !o || !path || g_strcmp0 (gtk_string_object_get_string (o), self->file_dataset) == 0)
+  /* a copy: loading replaces the list the item belongs to */
+  g_autofree char *dataset = o ? g_strdup (gtk_string_object_get_string (o)) : NULL;
+  if (self->filling || !dataset || !path || g_strcmp0 (dataset, self->file_dataset) == 0)
     return;
-  if (!cs_mapper_page_load_points (self, path, gtk_string_object_get_string (o), &error))
+  if (!cs_mapper_page_load_points (self, path, dataset, &error))
     set_status (self, error->message, FALSE);
 }
 
