@@ -244,7 +244,12 @@ cs_mapper_page_dup_members_text (CsMapperPage *self)
   for (int t = 0; t < node->n_members; t++)
     {
       int p = node->members[t];
-      g_autofree char *text = self->token_ids ? token_text (self, self->token_ids[p]) : g_strdup (self->point_labels[p]);
+      gboolean class_label = !self->token_ids && self->point_group && self->group_names && self->point_group[p] >= 0 &&
+                             g_str_equal (self->point_labels[p], self->group_names[self->point_group[p]]);
+      /* a point whose label is only its class is named by its row */
+      g_autofree char *text = self->token_ids ? token_text (self, self->token_ids[p])
+                              : class_label   ? g_strdup_printf (_("row %d"), p + 1)
+                                              : g_strdup (self->point_labels[p]);
       if (self->token_ids && self->point_labels)
         g_string_append_printf (s, "%s\t%s\n", text, self->point_labels[p]);   /* a token where it occurred */
       else if (self->point_group && self->group_names && self->point_group[p] >= 0)
@@ -567,6 +572,8 @@ start_build_file (CsMapperPage *self)
   j->X = g_memdup2 (p->X, sizeof (double) * p->n * p->d);
   j->ids = p->token_ids ? g_memdup2 (p->token_ids, sizeof (gint32) * p->n) : NULL;
   j->labels = g_strdupv (p->labels);
+  j->group = p->group ? g_memdup2 (p->group, sizeof (int) * p->n) : NULL;
+  j->group_names = g_strdupv (p->group_names);
   read_params (self, j);
   msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Building the graph of %d point…",
                                       "Building the graph of %d points…", j->n), j->n);
@@ -1645,6 +1652,7 @@ cs_mapper_page_init (CsMapperPage *self)
   self->status_label = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_xalign (self->status_label, 0);
   gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
+  cs_ui_full_text_tooltip (self->status_label);
   gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
   gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->spinner));
   gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));

@@ -108,13 +108,6 @@ visible_kind (CsSteeringPage *self)
   return k;
 }
 
-/* The status line is ellipsized in a narrow window: its tooltip has it whole. */
-static void
-status_tooltip (GtkLabel *label, GParamSpec *pspec, gpointer user_data)
-{
-  gtk_widget_set_tooltip_text (GTK_WIDGET (label), gtk_label_get_label (label));
-}
-
 /* The column and row orders apply to the effects heatmap only. */
 static void
 tab_changed (CsSteeringPage *self)
@@ -1305,7 +1298,7 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_label_set_xalign (self->status_label, 0);
   gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
-  g_signal_connect (self->status_label, "notify::label", G_CALLBACK (status_tooltip), NULL);
+  cs_ui_full_text_tooltip (self->status_label);
   gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));
   {
     const char *cols[] = { N_("Features by kind"), N_("Features by largest change"), NULL };

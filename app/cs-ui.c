@@ -151,6 +151,19 @@ cs_ui_update_undo (GtkWidget *undo_button, GtkWidget *redo_button, CsHistory *hi
   gtk_widget_set_tooltip_text (redo_button, rt);
 }
 
+static void
+mirror_label (GtkLabel *label, GParamSpec *pspec, gpointer user_data)
+{
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), gtk_label_get_label (label));
+}
+
+void
+cs_ui_full_text_tooltip (GtkLabel *label)
+{
+  g_signal_connect (label, "notify::label", G_CALLBACK (mirror_label), NULL);
+  mirror_label (label, NULL, NULL);
+}
+
 GtkWidget *
 cs_ui_tabs (GtkStack *stack)
 {

@@ -36,6 +36,9 @@ void       cs_ui_update_undo (GtkWidget    *undo_button,
                               GtkWidget    *redo_button,
                               CsHistory    *history);
 
+/* An ellipsized label's whole text in its tooltip, kept up to date. */
+void       cs_ui_full_text_tooltip (GtkLabel *label);
+
 /* Shows "auto" (translated) in spin while its value is auto_value, and
  * reads "auto" typed back as that value; other values show with the spin's
  * digits. */

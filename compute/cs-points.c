@@ -140,6 +140,37 @@ parse_number (const char *s, double *v)
   return *end == '\0' && errno != ERANGE;
 }
 
+/* A label column that names a few classes ("animal", "plant") rather than
+ * each point: at most CS_POINTS_MAX_GROUPS distinct labels, each on two
+ * points or more on average. They become the points' groups (in order of
+ * first appearance), so a Mapper graph can show its nodes' composition. */
+static void
+label_groups (CsPoints *p)
+{
+  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree int *group = g_new (int, p->n);
+
+  for (gint64 i = 0; i < p->n; i++)
+    {
+      gpointer at;
+      if (!g_hash_table_lookup_extended (index, p->labels[i], NULL, &at))
+        {
+          if (names->len == CS_POINTS_MAX_GROUPS)
+            return;
+          at = GINT_TO_POINTER (names->len);
+          g_hash_table_insert (index, p->labels[i], at);
+          g_ptr_array_add (names, g_strdup (p->labels[i]));
+        }
+      group[i] = GPOINTER_TO_INT (at);
+    }
+  if (names->len * 2 > (guint) p->n)
+    return;
+  g_ptr_array_add (names, NULL);
+  p->group_names = (GStrv) g_ptr_array_steal (names, NULL);
+  p->group = g_steal_pointer (&group);
+}
+
 CsPoints *
 cs_points_from_csv (const char *path, GError **error)
 {
@@ -222,6 +253,8 @@ cs_points_from_csv (const char *path, GError **error)
   p->X = (double *) g_array_free (values, FALSE);
   g_ptr_array_add (labels, NULL);
   p->labels = (GStrv) g_ptr_array_free (labels, FALSE);
+  if (label_col)
+    label_groups (p);
   return g_steal_pointer (&p);
 
 fail:

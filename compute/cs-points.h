@@ -26,7 +26,10 @@ CsPoints *cs_points_from_h5       (const char        *path,
                                    const char        *dataset,
                                    GError           **error);
 /* Comma-separated numbers, one point per line; a first line with any
- * non-number is a header; a first column that is not numeric is the label. */
+ * non-number is a header; a first column that is not numeric is the label.
+ * Labels naming a few classes (at most CS_POINTS_MAX_GROUPS distinct, each
+ * on two points or more on average) are also the points' groups. */
+#define CS_POINTS_MAX_GROUPS 12
 CsPoints *cs_points_from_csv      (const char        *path,
                                    GError           **error);
 /* The rows of g for the union of the tokens of the given categories (indices

@@ -360,6 +360,18 @@ with tempfile.TemporaryDirectory() as tmp:
                        os.path.join(tmp, 'blobs.json'), '--json').stdout)
     check(s['points'] == 600 and s['dimensions'] == 8 and s['components'] == 2 and s['eps'] > 0,
           f'mapper on HDF5 [2, 300, 8] with automatic eps: two components ({s})')
+    # a CSV whose label column names two classes: they are the points' groups
+    lab = os.path.join(tmp, 'labelled.csv')
+    with open(lab, 'w') as f:
+        f.write('kind,x,y\n')
+        for i in range(200):
+            f.write(f'{"left" if i % 2 else "right"},{(-20 if i % 2 else 20) + rng.normal():.5f},{rng.normal():.5f}\n')
+    gj = os.path.join(tmp, 'labelled.json')
+    run('mapper', '--input', lab, '--lens', 'column:0', '--intervals', '4', '--output', gj)
+    with open(gj) as f:
+        g = json.load(f)
+    check(g.get('group_names') == ['right', 'left'] and g['groups'] == [0 if i % 2 == 0 else 1 for i in range(200)],
+          'mapper: a CSV label column naming classes gives the points\' groups')
     # forward's captures of prompts of different lengths: the padding is no point
     acts = os.path.join(tmp, 'ragged-acts.h5')
     run('forward', sample, '--prompt', 'A dog is a kind of', '--prompt', 'A cat', '--capture', 'resid_post.2',

@@ -709,10 +709,10 @@ check_window (gpointer data)
       /* the Mapper page over a file's points: a CSV circle */
       {
         g_autofree char *csv = artifact_path ("circle.csv");
-        GString *text = g_string_new ("x,y,z\n");
+        GString *text = g_string_new ("half,x,y,z\n");
         for (int i = 0; i < 150; i++)
-          g_string_append_printf (text, "%.6f,%.6f,%.6f\n", 3 * cos (2 * G_PI * i / 150), 3 * sin (2 * G_PI * i / 150),
-                                  0.05 * sin (7.0 * i));
+          g_string_append_printf (text, "%s,%.6f,%.6f,%.6f\n", i < 75 ? "upper" : "lower", 3 * cos (2 * G_PI * i / 150),
+                                  3 * sin (2 * G_PI * i / 150), 0.05 * sin (7.0 * i));
         g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
         g_string_free (text, TRUE);
         gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "mapper");
@@ -765,10 +765,15 @@ check_window (gpointer data)
       g_assert_cmpint (g->n_components, ==, 1);
       g_assert_cmpint (g->cycle_rank, >=, 1);
       cs_mapper_graph_free (direct);
+      /* the label column names two classes: they are the points' groups */
+      g_assert_nonnull (pts->group_names);
+      g_assert_cmpuint (g_strv_length (pts->group_names), ==, 2);
       cs_mapper_page_select_node (mp, 0);
       {
         g_autofree char *members = cs_mapper_page_dup_members_text (mp);
-        g_assert_true (g_str_has_prefix (members, pts->labels[g->nodes[0].members[0]]));
+        int first = g->nodes[0].members[0];
+        g_autofree char *line = g_strdup_printf ("%d\t%s\n", first + 1, first < 75 ? "upper" : "lower");
+        g_assert_nonnull (strstr (members, line));
       }
       mark_frame (f);
       f->phase = 20;

@@ -279,7 +279,8 @@ cs_cli_mapper (int argc, char **argv)
       pies = color_by ? g_str_equal (color_by, "categories") : (pts->group_names && g_strv_length (pts->group_names) > 1);
       if (pies && !pts->group_names)
         {
-          fprintf (stderr, "conceptscope-cli mapper: --color-by categories needs --workspace points\n");
+          fprintf (stderr, "conceptscope-cli mapper: --color-by categories needs points with categories: a "
+                   "workspace's tokens, or a CSV whose label column names a few classes\n");
           return 2;
         }
       if (!pies)
