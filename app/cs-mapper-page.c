@@ -78,6 +78,9 @@ struct _CsMapperPage
   CsHistory       *history;
   GtkWidget       *undo_button, *redo_button;
   struct Layout   *drag_before;
+  struct Settings *built;              /* what built the graph shown */
+  struct Layout   *pending;            /* positions to restore after an undo's build */
+  gboolean         restoring;
 };
 
 G_DEFINE_FINAL_TYPE (CsMapperPage, cs_mapper_page, ADW_TYPE_BIN)
@@ -331,6 +334,196 @@ cs_mapper_page_get_selected_node (CsMapperPage *self)
   return self->selected;
 }
 
+/* ---- undo: the graph's settings and node positions before a change of
+ * parameters, a node moved by hand or a new layout. The same settings give
+ * the same graph, so taking back a change of parameters builds again and
+ * puts the nodes where they were. ---- */
+
+typedef struct Settings
+{
+  guint     n_cats;
+  gboolean *cats;
+  guint     lens1, lens2, cover, cluster;
+  double    intervals, overlap, eps, min_samples, min_inter;
+} Settings;
+
+static void
+settings_free (Settings *st)
+{
+  if (!st)
+    return;
+  g_free (st->cats);
+  g_free (st);
+}
+
+static Settings *
+settings_copy (const Settings *st)
+{
+  Settings *c;
+  if (!st)
+    return NULL;
+  c = g_memdup2 (st, sizeof *st);
+  c->cats = g_memdup2 (st->cats, sizeof (gboolean) * MAX (st->n_cats, 1));
+  return c;
+}
+
+static Settings *
+settings_read (CsMapperPage *self)
+{
+  Settings *st = g_new0 (Settings, 1);
+  st->n_cats = self->category_checks->len;
+  st->cats = g_new0 (gboolean, MAX (st->n_cats, 1));
+  for (guint i = 0; i < st->n_cats; i++)
+    st->cats[i] = gtk_check_button_get_active (self->category_checks->pdata[i]);
+  st->lens1 = gtk_drop_down_get_selected (self->lens1_drop);
+  st->lens2 = gtk_drop_down_get_selected (self->lens2_drop);
+  st->cover = gtk_drop_down_get_selected (self->cover_drop);
+  st->cluster = gtk_drop_down_get_selected (self->cluster_drop);
+  st->intervals = gtk_spin_button_get_value (self->intervals_spin);
+  st->overlap = gtk_spin_button_get_value (self->overlap_spin);
+  st->eps = gtk_spin_button_get_value (self->eps_spin);
+  st->min_samples = gtk_spin_button_get_value (self->min_samples_spin);
+  st->min_inter = gtk_spin_button_get_value (self->min_inter_spin);
+  return st;
+}
+
+static gboolean
+settings_equal (const Settings *a, const Settings *b)
+{
+  return a && b && a->n_cats == b->n_cats && memcmp (a->cats, b->cats, sizeof (gboolean) * a->n_cats) == 0 &&
+         a->lens1 == b->lens1 && a->lens2 == b->lens2 && a->cover == b->cover && a->cluster == b->cluster &&
+         a->intervals == b->intervals && a->overlap == b->overlap && a->eps == b->eps &&
+         a->min_samples == b->min_samples && a->min_inter == b->min_inter;
+}
+
+static void
+settings_apply (CsMapperPage *self, const Settings *st)
+{
+  self->filling = TRUE;
+  for (guint i = 0; i < st->n_cats && i < self->category_checks->len; i++)
+    gtk_check_button_set_active (self->category_checks->pdata[i], st->cats[i]);
+  gtk_drop_down_set_selected (self->lens1_drop, st->lens1);
+  gtk_drop_down_set_selected (self->lens2_drop, st->lens2);
+  gtk_drop_down_set_selected (self->cover_drop, st->cover);
+  gtk_drop_down_set_selected (self->cluster_drop, st->cluster);
+  gtk_spin_button_set_value (self->intervals_spin, st->intervals);
+  gtk_spin_button_set_value (self->overlap_spin, st->overlap);
+  gtk_spin_button_set_value (self->eps_spin, st->eps);
+  gtk_spin_button_set_value (self->min_samples_spin, st->min_samples);
+  gtk_spin_button_set_value (self->min_inter_spin, st->min_inter);
+  self->filling = FALSE;
+}
+
+typedef struct Layout
+{
+  int       n;
+  double   *x, *y;
+  Settings *settings;   /* what built the graph, NULL: a graph from a workspace */
+} Layout;
+
+static void
+layout_free (gpointer p)
+{
+  Layout *l = p;
+  g_free (l->x);
+  g_free (l->y);
+  settings_free (l->settings);
+  g_free (l);
+}
+
+static Layout *
+layout_capture (CsMapperPage *self)
+{
+  const CsMapperGraph *g = self->graph;
+  Layout *l = g_new0 (Layout, 1);
+  l->n = g->n_nodes;
+  l->x = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
+  l->y = g_memdup2 (g->y, sizeof (double) * g->n_nodes);
+  l->settings = settings_copy (self->built);
+  return l;
+}
+
+static void
+layout_apply (CsMapperPage *self, const Layout *l)
+{
+  if (self->graph && l->n == self->graph->n_nodes)
+    {
+      memcpy (self->graph->x, l->x, sizeof (double) * l->n);
+      memcpy (self->graph->y, l->y, sizeof (double) * l->n);
+    }
+  self->fixed_view = FALSE;
+  redraw (self);
+}
+
+static void
+update_undo_buttons (CsMapperPage *self)
+{
+  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
+}
+
+/* Another source of points, or other categories: nothing before applies. */
+static void
+forget_history (CsMapperPage *self)
+{
+  cs_history_clear (self->history);
+  g_clear_pointer (&self->built, settings_free);
+  g_clear_pointer (&self->pending, layout_free);
+  self->restoring = FALSE;
+  update_undo_buttons (self);
+}
+
+static void start_build (CsMapperPage *self);
+
+static gboolean
+layout_step (CsMapperPage *self, gboolean undo)
+{
+  Layout *l;
+  if (!self->graph || self->cancellable ||
+      !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
+    return FALSE;
+  l = undo ? cs_history_undo (self->history, layout_capture (self))
+           : cs_history_redo (self->history, layout_capture (self));
+  update_undo_buttons (self);
+  if (!l->settings || settings_equal (l->settings, self->built))
+    {
+      layout_apply (self, l);
+      layout_free (l);
+      return TRUE;
+    }
+  /* other parameters: build with them, then put the nodes back */
+  settings_apply (self, l->settings);
+  g_clear_pointer (&self->pending, layout_free);
+  self->pending = l;
+  self->restoring = TRUE;
+  start_build (self);
+  if (!self->cancellable)
+    {
+      g_clear_pointer (&self->pending, layout_free);
+      self->restoring = FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cs_mapper_page_undo (CsMapperPage *self)
+{
+  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
+  return layout_step (self, TRUE);
+}
+
+gboolean
+cs_mapper_page_redo (CsMapperPage *self)
+{
+  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
+  return layout_step (self, FALSE);
+}
+
+const char *
+cs_mapper_page_get_undo_label (CsMapperPage *self)
+{
+  return cs_history_undo_label (self->history);
+}
+
 /* ---- building in the background ---- */
 
 typedef struct
@@ -339,6 +532,7 @@ typedef struct
   CsGeometrySpace *space;        /* a private copy */
   gint32          *ids;
   int              n;
+  struct Settings *settings;     /* the side panel's values it was started with */
   double          *X;            /* a file's points [n, d] instead of rows of g */
   int              d;
   GStrv            labels;
@@ -366,6 +560,7 @@ build_job_free (gpointer p)
   g_free (j->ids);
   g_free (j->X);
   g_strfreev (j->labels);
+  settings_free (j->settings);
   g_free (j->group);
   g_strfreev (j->group_names);
   for (int l = 0; l < 2; l++)
@@ -465,9 +660,6 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
   g_free (self->lens_values);
   g_strfreev (self->lens_names);
   g_clear_pointer (&self->highlight, g_free);
-  /* positions of another graph's nodes mean nothing for this one */
-  cs_history_clear (self->history);
-  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
   self->graph = graph;
   self->token_ids = ids;
   self->point_group = group;
@@ -515,10 +707,30 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_clear_pointer (&self->error, g_free);
+  {
+    /* a change of parameters by hand goes into the history */
+    Layout *before = self->graph && self->built && !self->restoring ? layout_capture (self) : NULL;
+    if (before && !settings_equal (before->settings, j->settings))
+      {
+        cs_history_push (self->history, _("changing the parameters"), before);
+        update_undo_buttons (self);
+      }
+    else if (before)
+      layout_free (before);
+  }
   install_graph (self, g_steal_pointer (&j->graph), g_steal_pointer (&j->ids), g_steal_pointer (&j->group),
                  g_steal_pointer (&j->group_names), g_steal_pointer (&j->lens), g_steal_pointer (&j->lens_names),
                  j->n_proj, g_steal_pointer (&j->proj), g_steal_pointer (&j->proj_names));
   self->point_labels = g_steal_pointer (&j->labels);
+  settings_free (self->built);
+  self->built = g_steal_pointer (&j->settings);
+  if (self->restoring)
+    {
+      if (self->pending)
+        layout_apply (self, self->pending);
+      g_clear_pointer (&self->pending, layout_free);
+      self->restoring = FALSE;
+    }
 }
 
 static const char *
@@ -531,6 +743,7 @@ static void
 read_params (CsMapperPage *self, BuildJob *j)
 {
   guint l2 = gtk_drop_down_get_selected (self->lens2_drop);
+  j->settings = settings_read (self);
   cs_mapper_params_init (&j->params);
   j->params.n_lenses = l2 > 0 ? 2 : 1;
   j->lens_spec[0] = g_strdup (lens_spec_at (self, gtk_drop_down_get_selected (self->lens1_drop)));
@@ -754,6 +967,7 @@ fill_from_geometry (CsMapperPage *self)
 static void
 on_geometry_changed (CsMapperPage *self)
 {
+  forget_history (self);
   fill_from_geometry (self);
   if (!self->file_points)
     start_build (self);
@@ -867,6 +1081,7 @@ cs_mapper_page_load_points (CsMapperPage *self, const char *path, const char *da
     gtk_widget_set_visible (GTK_WIDGET (self->dataset_drop), !csv);
     self->filling = FALSE;
   }
+  forget_history (self);
   fill_from_geometry (self);
   show_file_mode (self);
   start_build (self);
@@ -880,6 +1095,7 @@ cs_mapper_page_use_categories (CsMapperPage *self)
   g_clear_pointer (&self->file_points, cs_points_free);
   g_clear_pointer (&self->file_path, g_free);
   g_clear_pointer (&self->file_dataset, g_free);
+  forget_history (self);
   show_file_mode (self);
   fill_from_geometry (self);
   start_build (self);
@@ -1022,73 +1238,6 @@ on_click (GtkGestureClick *g, int n_press, double x, double y, CsMapperPage *sel
   cs_mapper_page_select_node (self, cs_mapper_page_node_at (self, x, y));
 }
 
-/* ---- undo: the node positions before a move or a new layout ---- */
-
-typedef struct Layout
-{
-  int     n;
-  double *x, *y;
-} Layout;
-
-static void
-layout_free (gpointer p)
-{
-  Layout *l = p;
-  g_free (l->x);
-  g_free (l->y);
-  g_free (l);
-}
-
-static Layout *
-layout_capture (const CsMapperGraph *g)
-{
-  Layout *l = g_new0 (Layout, 1);
-  l->n = g->n_nodes;
-  l->x = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
-  l->y = g_memdup2 (g->y, sizeof (double) * g->n_nodes);
-  return l;
-}
-
-static void
-update_undo_buttons (CsMapperPage *self)
-{
-  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
-}
-
-static gboolean
-layout_step (CsMapperPage *self, gboolean undo)
-{
-  Layout *l;
-  if (!self->graph || !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
-    return FALSE;
-  l = undo ? cs_history_undo (self->history, layout_capture (self->graph))
-           : cs_history_redo (self->history, layout_capture (self->graph));
-  if (l->n == self->graph->n_nodes)
-    {
-      memcpy (self->graph->x, l->x, sizeof (double) * l->n);
-      memcpy (self->graph->y, l->y, sizeof (double) * l->n);
-    }
-  layout_free (l);
-  self->fixed_view = FALSE;
-  update_undo_buttons (self);
-  redraw (self);
-  return TRUE;
-}
-
-gboolean
-cs_mapper_page_undo (CsMapperPage *self)
-{
-  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
-  return layout_step (self, TRUE);
-}
-
-gboolean
-cs_mapper_page_redo (CsMapperPage *self)
-{
-  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
-  return layout_step (self, FALSE);
-}
-
 static void
 ensure_view (CsMapperPage *self)
 {
@@ -1109,11 +1258,13 @@ on_drag_begin (GtkGestureDrag *g, double x, double y, CsMapperPage *self)
   self->drag_node = cs_mapper_page_node_at (self, x, y);
   memcpy (self->drag_view, self->view, sizeof self->view);
   g_clear_pointer (&self->drag_before, layout_free);
+  g_clear_pointer (&self->pending, layout_free);
+  g_clear_pointer (&self->built, settings_free);
   if (self->drag_node >= 0)
     {
       self->drag_x0 = self->graph->x[self->drag_node];
       self->drag_y0 = self->graph->y[self->drag_node];
-      self->drag_before = layout_capture (self->graph);
+      self->drag_before = layout_capture (self);
     }
 }
 
@@ -1193,7 +1344,7 @@ cs_mapper_page_relayout (CsMapperPage *self, guint seed)
   g_return_if_fail (CS_IS_MAPPER_PAGE (self));
   if (!self->graph)
     return;
-  cs_history_push (self->history, _("the new layout"), layout_capture (self->graph));
+  cs_history_push (self->history, _("the new layout"), layout_capture (self));
   update_undo_buttons (self);
   cs_mapper_layout (self->graph, seed);
   self->fixed_view = FALSE;
@@ -1369,6 +1520,7 @@ cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
+  forget_history (self);
   if (self->file_points)
     {
       /* the workspace's graph is over its categories' tokens */

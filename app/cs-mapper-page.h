@@ -76,10 +76,14 @@ gboolean             cs_mapper_page_load_from         (CsMapperPage   *self,
 /* A new layout of the graph (what the re-layout button does, seeded). */
 void                 cs_mapper_page_relayout          (CsMapperPage   *self,
                                                        guint           seed);
-/* Undo and redo (Ctrl+Z, Ctrl+Shift+Z) of the layout: a node moved by hand,
- * a new layout. A new graph starts a new history. FALSE: nothing to do. */
+/* Undo and redo (Ctrl+Z, Ctrl+Shift+Z) of a change of parameters (built
+ * again, nodes where they were), a node moved by hand, a new layout. Other
+ * points (a file, the categories back, a new geometry, a workspace) start a
+ * new history. FALSE: nothing to do, or while building. The label names
+ * the change an undo would take back, or NULL. */
 gboolean             cs_mapper_page_undo              (CsMapperPage   *self);
 gboolean             cs_mapper_page_redo              (CsMapperPage   *self);
+const char          *cs_mapper_page_get_undo_label    (CsMapperPage   *self);
 
 /* Points from a file instead of the categories' tokens: an HDF5 dataset
  * (dataset NULL: the file's first dataset of points, a `forward` file's

@@ -28,6 +28,8 @@ typedef struct
   gint64         max_stall;
   gboolean       settled;
   gint64         frame_at_change;
+  double        *mapper_x[2];    /* node positions before and after a change of parameters */
+  int            mapper_n[2];
 } Fixture;
 
 static char *
@@ -594,6 +596,8 @@ check_window (gpointer data)
       (f->phase == 0 && (cs_geometry_page_get_busy (cs_window_get_geometry_page (f->window)) ||
                          !cs_window_get_model (f->window))))
     return G_SOURCE_CONTINUE;
+  if (g_getenv ("CS_TEST_TRACE"))
+    g_printerr ("phase %d\n", f->phase);
   /* one more round after the computation finished, so that a frame has
    * painted what it drew (the widget paintable shows the last frame) */
   if (f->phase == 0 && !f->settled)
@@ -678,8 +682,17 @@ check_window (gpointer data)
       if (cs_mapper_page_get_busy (mp))
         return G_SOURCE_CONTINUE;
       check_mapper_page (f);
-      mark_frame (f);
-      f->phase = 11;
+      /* a change of parameters is undone: the graph built again with the
+       * earlier ones, its nodes where they were (a new layout of them) */
+      {
+        const CsMapperGraph *g;
+        cs_mapper_page_relayout (mp, 7);
+        g = cs_mapper_page_get_graph (mp);
+        f->mapper_n[0] = g->n_nodes;
+        f->mapper_x[0] = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
+        cs_mapper_page_configure (mp, NULL, NULL, NULL, 9, -1);
+      }
+      f->phase = 21;
       return G_SOURCE_CONTINUE;
     }
   if (f->phase == 11)
@@ -695,6 +708,54 @@ check_window (gpointer data)
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
       mark_frame (f);
       f->phase = 14;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 21)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      g_assert_cmpint (g->params.intervals, ==, 9);
+      g_assert_nonnull (cs_mapper_page_get_undo_label (mp));
+      f->mapper_n[1] = g->n_nodes;
+      f->mapper_x[1] = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
+      g_assert_true (cs_mapper_page_undo (mp));
+      f->phase = 22;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 22 || f->phase == 23)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      const CsMapperGraph *g = cs_mapper_page_get_graph (mp);
+      int k = f->phase == 22 ? 0 : 1;
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      g_assert_cmpint (g->params.intervals, ==, k == 0 ? 6 : 9);
+      g_assert_cmpint (g->n_nodes, ==, f->mapper_n[k]);
+      g_assert_cmpmem (g->x, sizeof (double) * g->n_nodes, f->mapper_x[k], sizeof (double) * f->mapper_n[k]);
+      g_clear_pointer (&f->mapper_x[k], g_free);
+      if (k == 0)
+        {
+          g_assert_true (cs_mapper_page_redo (mp));
+          f->phase = 23;
+          return G_SOURCE_CONTINUE;
+        }
+      /* back to the graph the rest of the test knows */
+      g_assert_true (cs_mapper_page_undo (mp));
+      f->phase = 24;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 24)
+    {
+      CsMapperPage *mp = cs_window_get_mapper_page (f->window);
+      if (cs_mapper_page_get_busy (mp))
+        return G_SOURCE_CONTINUE;
+      g_assert_cmpint (cs_mapper_page_get_graph (mp)->params.intervals, ==, 6);
+      /* selected again as check_mapper_page left it (a rebuild clears it) */
+      cs_mapper_page_select_node (mp, largest_node (cs_mapper_page_get_graph (mp)));
+      mark_frame (f);
+      f->phase = 11;
       return G_SOURCE_CONTINUE;
     }
   if (f->phase == 14)
