@@ -885,6 +885,9 @@ schedule_rebuild (CsMapperPage *self)
 {
   if (self->filling)
     return;
+  /* a change by hand while an undo builds: the undo's positions no longer apply */
+  g_clear_pointer (&self->pending, layout_free);
+  self->restoring = FALSE;
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
   self->rebuild_source = g_timeout_add (REBUILD_DELAY_MS, rebuild_timeout, self);
 }
