@@ -711,6 +711,8 @@ typedef struct
   char    *extra_name;
   char    *extra_words;
   char    *json;         /* the user's categories instead of WordNet */
+  CsGeometrySpace *space; /* the whitening already shown for this model, or NULL */
+  char    *cache_key;    /* the model's path and identity, for the whitening cache */
 } Params;
 
 static void
@@ -722,6 +724,8 @@ params_free (gpointer p)
   g_free (q->extra_name);
   g_free (q->extra_words);
   g_free (q->json);
+  cs_geometry_space_free (q->space);
+  g_free (q->cache_key);
   g_free (q);
 }
 
@@ -755,7 +759,9 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       return;
     }
   if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
-      !(c->space = cs_geometry_space_new (cs_model_get_unembedding (model), CS_DEVICE_AUTO, cancellable, &error)) ||
+      !(c->space = prm->space ? g_steal_pointer (&prm->space)
+                              : cs_geometry_space_new_cached (cs_model_get_unembedding (model), prm->cache_key,
+                                                              CS_DEVICE_AUTO, NULL, cancellable, &error)) ||
       (prm->json ? !(cats = cs_category_set_from_json (prm->json, c->tok, &co, &error))
                  : (!(wn = cs_wordnet_open (NULL, &error)) ||
                     !(cats = cs_category_set_from_wordnet (wn, prm->hierarchy, c->tok, &co, &error)))))
@@ -914,6 +920,11 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   prm->extra_name = g_strdup (extra_name);
   prm->extra_words = g_strdup (extra_words);
   prm->json = g_strdup (self->json_path);
+  /* the same model's whitening does not change: only the categories are new */
+  if (self->space && !self->new_model && self->space->unembedding == cs_model_get_unembedding (self->model))
+    prm->space = cs_geometry_space_new_from (self->space->unembedding, self->space->mean, self->space->inv_sqrt,
+                                             self->space->n_floored);
+  prm->cache_key = g_strdup_printf ("%s|%s", cs_model_get_path (self->model), cs_model_get_identity (self->model));
   task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
   g_task_set_task_data (task, prm, params_free);
   g_atomic_int_set (&self->progress_permille, 0);

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "cs-geometry"
 
 #include "cs-geometry.h"
+#include "cs-hdf5.h"
 #include "cs-backend.h"
 #include "cs-error.h"
 
@@ -32,6 +33,72 @@ cs_geometry_space_new (const CsTensor *u, CsDevice device, GCancellable *cancell
   if (!w)
     return NULL;
   return cs_geometry_space_new_from (u, w->mean, w->inv_sqrt, w->n_floored);
+}
+
+static char *
+space_cache_path (const char *key)
+{
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
+  g_autofree char *name = g_strconcat (hash, ".h5", NULL);
+  return g_build_filename (g_get_user_cache_dir (), "conceptscope", "whitening", name, NULL);
+}
+
+static CsGeometrySpace *
+space_from_cache (const CsTensor *u, const char *key, const char *path)
+{
+  g_autoptr(CsH5Reader) r = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? cs_h5_reader_open (path, NULL) : NULL;
+  g_autofree char *stored = r ? cs_h5_reader_attr (r, "key") : NULL;
+  g_autofree double *mean = NULL, *inv_sqrt = NULL;
+  int rank = 0, d = (int) u->shape[1];
+  gsize dims[8];
+  double n_floored = 0;
+
+  if (!stored || !g_str_equal (stored, key) || !cs_h5_reader_attr_double (r, "n_floored", &n_floored) ||
+      !(mean = cs_h5_reader_f64 (r, "/mean", &rank, dims, NULL)) || rank != 1 || dims[0] != (gsize) d ||
+      !(inv_sqrt = cs_h5_reader_f64 (r, "/inv_sqrt", &rank, dims, NULL)) || rank != 2 || dims[0] != (gsize) d ||
+      dims[1] != (gsize) d)
+    return NULL;
+  for (gsize i = 0; i < (gsize) d * d; i++)
+    if (!isfinite (inv_sqrt[i]))
+      return NULL;
+  return cs_geometry_space_new_from (u, mean, inv_sqrt, (int) n_floored);
+}
+
+CsGeometrySpace *
+cs_geometry_space_new_cached (const CsTensor *u, const char *key, CsDevice device, gboolean *from_cache,
+                              GCancellable *cancellable, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *full_key = NULL;
+  CsGeometrySpace *s;
+
+  g_return_val_if_fail (u != NULL && key != NULL, NULL);
+  /* the key also names the matrix, so another tensor of the model never matches */
+  full_key = g_strdup_printf ("%s|%s|%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "|%d", key, u->name ? u->name : "",
+                              u->shape[0], u->shape[1], (int) u->dtype);
+  path = space_cache_path (full_key);
+  if (u->ndim == 2 && (s = space_from_cache (u, full_key, path)))
+    {
+      if (from_cache)
+        *from_cache = TRUE;
+      return s;
+    }
+  if (from_cache)
+    *from_cache = FALSE;
+  s = cs_geometry_space_new (u, device, cancellable, error);
+  if (s)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autoptr(CsH5Writer) w = NULL;
+      gsize dm[1] = { (gsize) s->d }, di[2] = { (gsize) s->d, (gsize) s->d };
+      if (g_mkdir_with_parents (dir, 0755) == 0 && (w = cs_h5_writer_new (path, NULL)) &&
+          cs_h5_writer_set_attr (w, "key", full_key, NULL) &&
+          cs_h5_writer_set_attr_double (w, "n_floored", s->n_floored, NULL) &&
+          cs_h5_writer_add_f64 (w, "/mean", 1, dm, s->mean, NULL) &&
+          cs_h5_writer_add_f64 (w, "/inv_sqrt", 2, di, s->inv_sqrt, NULL))
+        cs_h5_writer_commit (w, NULL);
+    }
+  return s;
 }
 
 void

@@ -29,6 +29,18 @@ CsGeometrySpace *cs_geometry_space_new_from  (const CsTensor   *unembedding,
                                               const double     *mean,
                                               const double     *inv_sqrt,
                                               int               n_floored);
+/* The same, kept in the user's cache ($XDG_CACHE_HOME/conceptscope/
+ * whitening, one HDF5 file of mean and Cov^(−1/2) per model): read from
+ * there when key (the model's path and identity) matches, otherwise
+ * computed and stored, so a model's next session and every recomputation
+ * skip the whitening. A damaged or foreign cache file is computed again;
+ * a cache that cannot be written is no error. from_cache may be NULL. */
+CsGeometrySpace *cs_geometry_space_new_cached (const CsTensor   *unembedding,
+                                              const char       *key,
+                                              CsDevice          device,
+                                              gboolean         *from_cache,
+                                              GCancellable     *cancellable,
+                                              GError          **error);
 void             cs_geometry_space_free      (CsGeometrySpace  *space);
 /* Rows of g for the given token ids: out [n, d] (float64). */
 void             cs_geometry_g_rows          (CsGeometrySpace  *space,

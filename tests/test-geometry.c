@@ -347,10 +347,62 @@ test_bad_input (void)
   g_rmdir (dir);
 }
 
+/* The whitening cache: computed and stored the first time, read back the
+ * same to the bit the second, computed again when the file is damaged or
+ * belongs to another key. */
+static void
+test_space_cache (void)
+{
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  const CsTensor *u = cs_model_get_unembedding (m);
+  g_autoptr(GError) error = NULL;
+  gboolean cached = TRUE;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "conceptscope", "whitening", NULL);
+  CsGeometrySpace *a, *b, *c;
+  g_autoptr(GDir) listing = NULL;
+  g_autofree char *file = NULL;
+  int d = (int) u->shape[1];
+
+  cs_tokenizer_free (tok);
+  a = cs_geometry_space_new_cached (u, "sample|1", CS_DEVICE_CPU, &cached, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (cached);
+  b = cs_geometry_space_new_cached (u, "sample|1", CS_DEVICE_CPU, &cached, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (cached);
+  g_assert_cmpmem (a->mean, sizeof (double) * d, b->mean, sizeof (double) * d);
+  g_assert_cmpmem (a->inv_sqrt, sizeof (double) * d * d, b->inv_sqrt, sizeof (double) * d * d);
+  g_assert_cmpint (a->n_floored, ==, b->n_floored);
+  cs_geometry_space_free (b);
+  /* another key: not this file */
+  b = cs_geometry_space_new_cached (u, "sample|2", CS_DEVICE_CPU, &cached, NULL, &error);
+  g_assert_false (cached);
+  cs_geometry_space_free (b);
+  /* a damaged file is computed again */
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (listing);
+  for (const char *n; (n = g_dir_read_name (listing));)
+    {
+      g_autofree char *path = g_build_filename (dir, n, NULL);
+      g_assert_true (g_file_set_contents (path, "not HDF5", -1, NULL));
+    }
+  c = cs_geometry_space_new_cached (u, "sample|1", CS_DEVICE_CPU, &cached, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (cached);
+  g_assert_cmpmem (a->inv_sqrt, sizeof (double) * d * d, c->inv_sqrt, sizeof (double) * d * d);
+  cs_geometry_space_free (c);
+  cs_geometry_space_free (a);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* the whitening cache in a folder of this run, not the user's */
+  g_autofree char *cache = g_dir_make_tmp ("cs-cache-XXXXXX", NULL);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/geometry/space-cache", test_space_cache);
   g_test_add_func ("/geometry/paper-example", test_paper_example);
   g_test_add_func ("/geometry/ledoit-wolf", test_ledoit_wolf);
   g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);
@@ -358,5 +410,19 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
   g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);
   g_test_add_func ("/geometry/bad-input", test_bad_input);
-  return g_test_run ();
+  {
+    int rc = g_test_run ();
+    g_autofree char *w = g_build_filename (cache, "conceptscope", "whitening", NULL);
+    g_autofree char *cs = g_build_filename (cache, "conceptscope", NULL);
+    g_autoptr(GDir) dir = g_dir_open (w, 0, NULL);
+    for (const char *n; dir && (n = g_dir_read_name (dir));)
+      {
+        g_autofree char *path = g_build_filename (w, n, NULL);
+        g_unlink (path);
+      }
+    g_rmdir (w);
+    g_rmdir (cs);
+    g_rmdir (cache);
+    return rc;
+  }
 }

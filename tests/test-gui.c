@@ -1187,7 +1187,20 @@ main (int argc, char **argv)
   {
     /* SAEs trained in the test land here, not in the user's data folder */
     g_autofree char *xdg = g_build_filename (g_getenv ("CS_TEST_OUTPUT"), german ? "xdg-data-de" : "xdg-data", NULL);
+    g_autofree char *cache = g_build_filename (g_getenv ("CS_TEST_OUTPUT"), german ? "xdg-cache-de" : "xdg-cache",
+                                               NULL);
     g_setenv ("XDG_DATA_HOME", xdg, TRUE);
+    /* the whitening cache too, emptied so that the first start computes */
+    g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+    {
+      g_autofree char *w = g_build_filename (cache, "conceptscope", "whitening", NULL);
+      g_autoptr(GDir) dir = g_dir_open (w, 0, NULL);
+      for (const char *n; dir && (n = g_dir_read_name (dir));)
+        {
+          g_autofree char *path = g_build_filename (w, n, NULL);
+          g_unlink (path);
+        }
+    }
   }
   cs_application_setup_i18n ();
   g_test_init (&argc, &argv, NULL);
