@@ -1512,6 +1512,8 @@ cs_steer_report_free (CsSteerReport *r)
   g_free (r->concept_cos);
   g_free (r->sae_enc_idx);
   g_free (r->sae_dec_idx);
+  g_strfreev (r->sae_enc_labels);
+  g_strfreev (r->sae_dec_labels);
   g_free (r->sae_enc_val);
   g_free (r->sae_dec_val);
   g_free (r);
@@ -1653,6 +1655,12 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
           !cs_h5_writer_add_i32 (w, "/steering/sae/decoder_features", 1, dk, r->sae_dec_idx, error) ||
           !cs_h5_writer_add_f64 (w, "/steering/sae/decoder_cosines", 1, dk, r->sae_dec_val, error))
         return FALSE;
+      if (r->sae_enc_labels && r->sae_dec_labels &&
+          (!cs_h5_writer_add_strings (w, "/steering/sae/encoder_labels", (const char * const *) r->sae_enc_labels,
+                                      dk[0], error) ||
+           !cs_h5_writer_add_strings (w, "/steering/sae/decoder_labels", (const char * const *) r->sae_dec_labels,
+                                      dk[0], error)))
+        return FALSE;
     }
   if (r->gen_prompt && r->gen_n > 0)
     {
@@ -1793,6 +1801,15 @@ cs_steer_report_load (const char *path, GError **error)
       if (!r->sae_enc_idx || !r->sae_dec_idx || !r->sae_enc_val || !r->sae_dec_val || k2 != k2b || k2 % 2)
         goto bad;
       r->sae_k = (int) k2 / 2;
+      /* labels came later: a workspace without them draws feature numbers */
+      if (cs_h5_reader_has (rd, "/steering/sae/encoder_labels") && cs_h5_reader_has (rd, "/steering/sae/decoder_labels"))
+        {
+          r->sae_enc_labels = cs_h5_reader_strings (rd, "/steering/sae/encoder_labels", error);
+          r->sae_dec_labels = cs_h5_reader_strings (rd, "/steering/sae/decoder_labels", error);
+          if (!r->sae_enc_labels || !r->sae_dec_labels || g_strv_length (r->sae_enc_labels) != k2 ||
+              g_strv_length (r->sae_dec_labels) != k2)
+            goto bad;
+        }
     }
   if (cs_h5_reader_has (rd, "/steering/generations/texts"))
     {
@@ -2057,6 +2074,19 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
       rep->sae_dec_val = g_new (double, 10);
       cs_steer_sae_decompose (o->sae, v->vectors + (gsize) o->sae->hook_layer * v->d, 5, rep->sae_enc_idx,
                               rep->sae_enc_val, rep->sae_dec_idx, rep->sae_dec_val);
+      if (o->tok)
+        {
+          /* what each feature writes, in tokens: one pass over the unembedding for all twenty */
+          int latents[20];
+          char *labels[20];
+          memcpy (latents, rep->sae_enc_idx, sizeof (int) * 10);
+          memcpy (latents + 10, rep->sae_dec_idx, sizeof (int) * 10);
+          sae_labels (o->model, o->tok, o->sae, latents, 20, labels);
+          rep->sae_enc_labels = g_new0 (char *, 11);
+          rep->sae_dec_labels = g_new0 (char *, 11);
+          memcpy (rep->sae_enc_labels, labels, sizeof (char *) * 10);
+          memcpy (rep->sae_dec_labels, labels + 10, sizeof (char *) * 10);
+        }
     }
   if (o->gen_prompt && *o->gen_prompt)
     {

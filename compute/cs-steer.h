@@ -286,6 +286,7 @@ typedef struct
   int             sae_layer, sae_k;   /* sae_k 0: none */
   int            *sae_enc_idx, *sae_dec_idx;    /* [2k] */
   double         *sae_enc_val, *sae_dec_val;    /* [2k] */
+  GStrv           sae_enc_labels, sae_dec_labels; /* [2k] "SAE 12 ' dog' ' cat'", or NULL */
   char           *gen_prompt;         /* the prompt continued under steering; NULL: none */
   int             gen_layer, gen_n;   /* at the effects layer, one per multiplier */
   double         *gen_mult;           /* [gen_n] */

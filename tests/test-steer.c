@@ -542,6 +542,94 @@ test_from_and_normalise (void)
   g_assert_cmpfloat (norm->sweep->behaviour[2], !=, norm->sweep->behaviour[1]);
 }
 
+/* The SAE decomposition's features are labelled by the two tokens their
+ * decoder rows raise most through the unembedding: checked against a full
+ * ranking of every token's score for each feature. */
+static void
+test_sae_labels (void)
+{
+  g_autoptr(CsModel) m = sample_model ();
+  g_autoptr(CsTokenizer) tok = sample_tokenizer (m);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "animal-vs-plant.json", NULL);
+  g_autofree char *sae_dir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sae-resid-post-1", NULL);
+  g_autoptr(CsSteerDataset) ds = cs_steer_dataset_load (path, &error);
+  g_autoptr(CsSae) sae = cs_sae_load (sae_dir, &error);
+  const int layers[1] = { 1 };
+  const double mult[2] = { 0, 4 };
+  const gint32 targets[2] = { 10, 20 };
+  CsSteerRun run = { 0 };
+  g_autoptr(CsSteerReport) r = NULL;
+  const CsTensor *U = cs_model_get_unembedding (m);
+  int V = (int) U->shape[0], d = (int) U->shape[1];
+  g_autofree float *row = g_new (float, d);
+  g_autofree double *score = g_new (double, V);
+
+  g_assert_no_error (error);
+  run.model = m;
+  run.tok = tok;
+  run.dataset = ds;
+  run.held_out = 0.5;
+  run.layers = layers;
+  run.n_layers = 1;
+  run.multipliers = mult;
+  run.n_mult = 2;
+  run.targets = targets;
+  run.n_targets = 2;
+  run.effects_layer = -1;
+  run.effects_multiplier = NAN;
+  run.device = CS_DEVICE_CPU;
+  run.sae = sae;
+  r = cs_steer_run (&run, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r->sae_k, ==, 5);
+  g_assert_nonnull (r->sae_enc_labels);
+  g_assert_nonnull (r->sae_dec_labels);
+  for (int i = 0; i < 20; i++)
+    {
+      int f = i < 10 ? r->sae_enc_idx[i] : r->sae_dec_idx[i - 10];
+      const char *label = i < 10 ? r->sae_enc_labels[i] : r->sae_dec_labels[i - 10];
+      int first = -1, second = -1;
+      for (int t = 0; t < V; t++)
+        {
+          double s2 = 0;
+          cs_tensor_read_f32 (U, (gsize) t * d, d, row);
+          for (int j = 0; j < d; j++)
+            s2 += (double) row[j] * sae->W_dec[(gsize) f * d + j];
+          score[t] = s2;
+        }
+      for (int t = 0; t < V; t++)
+        if (first < 0 || score[t] > score[first])
+          first = t;
+      for (int t = 0; t < V; t++)
+        if (t != first && (second < 0 || score[t] > score[second]))
+          second = t;
+      {
+        g_autofree char *a = cs_tokenizer_id_to_text (tok, first);
+        g_autofree char *b = cs_tokenizer_id_to_text (tok, second);
+        g_autofree char *want = g_strdup_printf ("SAE %d '%s' '%s'", f, a, b);
+        g_assert_cmpstr (label, ==, want);
+      }
+    }
+  /* and back from a workspace */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("cs-steer-XXXXXX", NULL);
+    g_autofree char *ws = g_build_filename (dir, "ws.h5", NULL);
+    g_autoptr(CsSteerReport) back = NULL;
+    g_assert_true (cs_steer_report_save (r, ws, &error));
+    g_assert_no_error (error);
+    back = cs_steer_report_load (ws, &error);
+    g_assert_no_error (error);
+    for (int i = 0; i < 10; i++)
+      {
+        g_assert_cmpstr (back->sae_enc_labels[i], ==, r->sae_enc_labels[i]);
+        g_assert_cmpstr (back->sae_dec_labels[i], ==, r->sae_dec_labels[i]);
+      }
+    g_unlink (ws);
+    g_rmdir (dir);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -555,5 +643,6 @@ main (int argc, char **argv)
   g_test_add_func ("/steer/ab-on-sample", test_ab_on_sample);
   g_test_add_func ("/steer/effects-sort", test_effects_sort);
   g_test_add_func ("/steer/from-and-normalise", test_from_and_normalise);
+  g_test_add_func ("/steer/sae-labels", test_sae_labels);
   return g_test_run ();
 }

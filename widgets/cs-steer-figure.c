@@ -236,8 +236,10 @@ draw_sae (cairo_t *cr, double x, double y, double w, double h, const CsFigureSty
   t2 = g_strdup ("cos(v, W<sub>dec</sub>[i])");
   for (int i = 0; i < 2 * k; i++)
     {
-      g_ptr_array_add (le, g_strdup_printf ("feature %d", r->sae_enc_idx[i]));
-      g_ptr_array_add (ld, g_strdup_printf ("feature %d", r->sae_dec_idx[i]));
+      g_ptr_array_add (le, r->sae_enc_labels ? g_strdup (r->sae_enc_labels[i])
+                                             : g_strdup_printf ("feature %d", r->sae_enc_idx[i]));
+      g_ptr_array_add (ld, r->sae_dec_labels ? g_strdup (r->sae_dec_labels[i])
+                                             : g_strdup_printf ("feature %d", r->sae_dec_idx[i]));
     }
   a.n = b.n = 2 * k;
   a.labels = (const char * const *) le->pdata;
