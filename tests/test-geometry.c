@@ -347,6 +347,38 @@ test_bad_input (void)
   g_rmdir (dir);
 }
 
+/* A title wider than the plot it heads stays inside the figure (it had run
+ * off the right edge of the SVD figure): nothing is drawn past the width. */
+static void
+test_title_inside (void)
+{
+  const char *labels[2] = { "σ1 (14 %): +boss,murderer,firearm / −evergreen,cedar,cypress", "σ2" };
+  const double values[2] = { 31, 22 };
+  CsBarsFigure fig = { 2, labels, values, "singular value",
+                       "animal-vs-plant · singular values of the 102 differences at layer 1" };
+  /* a slide's width, and the paper-column preset's 252 × 200 points */
+  const double sizes[2][3] = { { 640, 360, 15 }, { 252, 200, 9 } };
+
+  for (int k = 0; k < 2; k++)
+    {
+      CsFigureStyle st = { sizes[k][0], sizes[k][1], sizes[k][2], CS_THEME_TRANSPARENT };
+      cairo_surface_t *rec = cairo_recording_surface_create (CAIRO_CONTENT_COLOR_ALPHA, NULL);
+      cairo_t *cr = cairo_create (rec);
+      double ix, iy, iw, ih;
+
+      cs_figure_draw_bars (cr, 0, 0, sizes[k][0], sizes[k][1], &st, &fig);
+      cairo_destroy (cr);
+      cairo_recording_surface_ink_extents (rec, &ix, &iy, &iw, &ih);
+      g_test_message ("ink from (%.1f, %.1f) to (%.1f, %.1f) in a %.0f × %.0f figure", ix, iy, ix + iw, iy + ih,
+                      sizes[k][0], sizes[k][1]);
+      g_assert_cmpfloat (ix, >=, -0.5);
+      g_assert_cmpfloat (iy, >=, -0.5);
+      g_assert_cmpfloat (ix + iw, <=, sizes[k][0] + 0.5);
+      g_assert_cmpfloat (iy + ih, <=, sizes[k][1] + 0.5);
+      cairo_surface_destroy (rec);
+    }
+}
+
 /* The whitening cache: computed and stored the first time, read back the
  * same to the bit the second, computed again when the file is damaged or
  * belongs to another key. */
@@ -403,6 +435,7 @@ main (int argc, char **argv)
   g_setenv ("XDG_CACHE_HOME", cache, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/geometry/space-cache", test_space_cache);
+  g_test_add_func ("/geometry/title-inside", test_title_inside);
   g_test_add_func ("/geometry/paper-example", test_paper_example);
   g_test_add_func ("/geometry/ledoit-wolf", test_ledoit_wolf);
   g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);

@@ -142,6 +142,76 @@ text (cairo_t *cr, const CsFigureStyle *s, double size, gboolean bold, const cha
   (void) s;
 }
 
+/* A figure's title, centred on cx but kept inside [x0, x1]: a title wider
+ * than the plot it heads moves over the labels beside it rather than off
+ * the edge of the figure; wider than the figure, it is set smaller (to 60 %)
+ * and then cut with an ellipsis. */
+static void
+title_text (cairo_t *cr, const CsFigureStyle *s, double size, const char *markup, double cx, double x0, double x1,
+            double y, const double *rgb)
+{
+  PangoLayout *layout;
+  PangoRectangle logical;
+  double tw, left, room;
+
+  x0 += size * 0.4;   /* not against the edge */
+  x1 -= size * 0.4;
+  room = MAX (x1 - x0, size);
+  layout = make_layout (cr, size, TRUE, markup);
+  pango_layout_get_extents (layout, NULL, &logical);
+  tw = (double) logical.width / PANGO_SCALE;
+  if (tw > room)
+    {
+      double smaller = MAX (size * 0.6, size * room / tw);
+      g_object_unref (layout);
+      layout = make_layout (cr, smaller, TRUE, markup);
+      pango_layout_set_width (layout, (int) (room * PANGO_SCALE));
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+      pango_layout_get_extents (layout, NULL, &logical);
+      tw = MIN ((double) (logical.x + logical.width) / PANGO_SCALE, room);
+    }
+  left = cx - tw / 2;
+  if (left + tw > x1)
+    left = x1 - tw;
+  if (left < x0)
+    left = x0;
+  cairo_save (cr);
+  cairo_move_to (cr, left, y);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+  pango_cairo_show_layout (cr, layout);
+  cairo_restore (cr);
+  g_object_unref (layout);
+  (void) s;
+}
+
+/* text () for a label that must keep within max_w points: a longer one is
+ * cut with an ellipsis rather than drawn over the figure's edge. */
+static void
+text_fit (cairo_t *cr, double size, const char *markup, double x, double y, double ax, double ay, double angle,
+          double max_w, const double *rgb)
+{
+  PangoLayout *layout = make_layout (cr, size, FALSE, markup);
+  int w, h;
+
+  pango_layout_set_width (layout, (int) (MAX (max_w, size) * PANGO_SCALE));
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_get_size (layout, &w, &h);
+  {
+    /* a short line reports the whole width: anchor on the ink that is there */
+    PangoRectangle logical;
+    pango_layout_get_extents (layout, NULL, &logical);
+    w = logical.x + logical.width;
+  }
+  cairo_save (cr);
+  cairo_translate (cr, x, y);
+  cairo_rotate (cr, angle);
+  cairo_move_to (cr, -ax * w / PANGO_SCALE, -ay * h / PANGO_SCALE);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+  pango_cairo_show_layout (cr, layout);
+  cairo_restore (cr);
+  g_object_unref (layout);
+}
+
 static double
 text_width (cairo_t *cr, double size, const char *markup)
 {
@@ -312,7 +382,7 @@ cs_figure_projection_frame (double x, double y, double width, double height, con
   double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
 
   f.w = width - (f.x0 - x) - fs * 0.8;
-  f.h = height - (f.y0 - y) - fs * 3.2;
+  f.h = height - (f.y0 - y) - fs * 3.7;   /* tick labels, then the axis label with its subscripts */
   if (fig->fixed_range)
     {
       *out = (CsFigureFrame) { f.x0, f.y0, f.w, f.h, fig->range[0], fig->range[1], fig->range[2], fig->range[3] };
@@ -430,7 +500,7 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
     return;
 
   if (fig->title)
-    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, fs, fig->title, f.x0 + f.w / 2, x, x + width, y + fs * 0.3, c.fg);
   draw_axes (cr, &f, s, fig->x_label, fig->y_label, TRUE);
 
   cairo_save (cr);
@@ -599,7 +669,7 @@ cs_figure_draw_heatmap (cairo_t *cr, double x, double y, double width, double he
   heatmap_layout (cr, x, y, width, height, s, fig, &x0, &y0, &cell);
 
   if (fig->title)
-    text (cr, s, s->font_size, TRUE, fig->title, x0 + cell * n / 2, y + s->font_size * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, s->font_size, fig->title, x0 + cell * n / 2, x, x + width, y + s->font_size * 0.3, c.fg);
   for (guint i = 0; i < n; i++)
     for (guint j = 0; j < n; j++)
       {
@@ -666,7 +736,7 @@ cs_figure_draw_validation (cairo_t *cr, double x, double y, double width, double
   f.ymin = MIN (f.ymin, 0) - 0.1;
   f.ymax = MAX (f.ymax, 1) + 0.1;
   if (fig->title)
-    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, fs, fig->title, f.x0 + f.w / 2, x, x + width, y + fs * 0.3, c.fg);
   draw_axes (cr, &f, s, NULL, "projection g(y)·ℓ̄ / ‖ℓ̄‖²", FALSE);
   for (guint i = 0; i < fig->n; i++)
     {
@@ -717,7 +787,7 @@ cs_figure_draw_orthogonality (cairo_t *cr, double x, double y, double width, dou
   f.w = width - (f.x0 - x) - fs;
   f.h = height - (f.y0 - y) - fs * 3.5;
   if (fig->title)
-    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, fs, fig->title, f.x0 + f.w / 2, x, x + width, y + fs * 0.3, c.fg);
   draw_axes (cr, &f, s, NULL, "cosine", FALSE);
   for (guint i = 0; i < fig->n; i++)
     {
@@ -770,7 +840,7 @@ cs_figure_draw_lines (cairo_t *cr, double x, double y, double width, double heig
   f.x0 = x + fs * 4.4;
   f.y0 = y + (fig->title ? fs * 2 : fs);
   f.w = width - (f.x0 - x) - legend_w - fs;
-  f.h = height - (f.y0 - y) - fs * 3.2;
+  f.h = height - (f.y0 - y) - fs * 3.7;   /* tick labels, then the axis label with its subscripts */
   f.xmin = INFINITY;
   f.xmax = -INFINITY;
   f.ymin = INFINITY;
@@ -801,7 +871,7 @@ cs_figure_draw_lines (cairo_t *cr, double x, double y, double width, double heig
     f.xmax += padx;
   }
   if (fig->title)
-    text (cr, s, fs, TRUE, fig->title, f.x0 + f.w / 2, y + fs * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, fs, fig->title, f.x0 + f.w / 2, x, x + width, y + fs * 0.3, c.fg);
   draw_axes (cr, &f, s, fig->x_label, fig->y_label, TRUE);
   cairo_save (cr);
   cairo_rectangle (cr, f.x0, f.y0, f.w, f.h);
@@ -937,8 +1007,7 @@ cs_figure_draw_matrix (cairo_t *cr, double x, double y, double width, double hei
       lo = -hi;
     }
   if (fig->title)
-    text (cr, s, s->font_size, TRUE, fig->title, m.x0 + m.cw * fig->n_cols / 2, y + s->font_size * 0.3, 0.5, 0, 0,
-          c.fg);
+    title_text (cr, s, s->font_size, fig->title, m.x0 + m.cw * fig->n_cols / 2, x, x + width, y + s->font_size * 0.3, c.fg);
   g_autofree double *group_max = NULL;
   if (fig->diverging && fig->col_group)
     {
@@ -1034,14 +1103,14 @@ cs_figure_draw_bars (cairo_t *cr, double x, double y, double width, double heigh
   f.x0 = x + MIN (label_w, width * 0.4) + fs * 1.2;
   f.y0 = y + (fig->title ? s->font_size * 2 : fs);
   f.w = width - (f.x0 - x) - fs * 1.5;
-  f.h = height - (f.y0 - y) - fs * 3.2;
+  f.h = height - (f.y0 - y) - fs * 3.7;   /* tick labels, then the axis label with its subscripts */
   f.xmin = lo - (hi - lo) * 0.05;
   f.xmax = hi + (hi - lo) * 0.05;
   f.ymin = 0;
   f.ymax = 1;
   row = f.h / fig->n;
   if (fig->title)
-    text (cr, s, s->font_size, TRUE, fig->title, f.x0 + f.w / 2, y + s->font_size * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, s->font_size, fig->title, f.x0 + f.w / 2, x, x + width, y + s->font_size * 0.3, c.fg);
   draw_axes_full (cr, &f, s, fig->value_label, NULL, TRUE, FALSE);
   for (guint i = 0; i < fig->n; i++)
     {
@@ -1054,7 +1123,7 @@ cs_figure_draw_bars (cairo_t *cr, double x, double y, double width, double heigh
           cairo_rectangle (cr, fx (&f, MIN (0, v)), cy - row * 0.35, fabs (fx (&f, v) - fx (&f, 0)), row * 0.7);
           cairo_fill (cr);
         }
-      text (cr, s, fs, FALSE, esc, f.x0 - fs * 0.4, cy, 1, 0.5, 0, c.fg);
+      text_fit (cr, fs, esc, f.x0 - fs * 0.4, cy, 1, 0.5, 0, f.x0 - fs * 0.8 - x, c.fg);
     }
   cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
   cairo_set_line_width (cr, MAX (0.5, s->font_size / 20));
@@ -1091,7 +1160,7 @@ cs_figure_draw_texts (cairo_t *cr, double x, double y, double width, double heig
   tx = x + fs + MIN (label_w, width * 0.3) + fs;
   tw = width - (tx - x) - fs;
   if (fig->title)
-    text (cr, s, s->font_size, TRUE, fig->title, x + width / 2, y + s->font_size * 0.3, 0.5, 0, 0, c.fg);
+    title_text (cr, s, s->font_size, fig->title, x + width / 2, x, x + width, y + s->font_size * 0.3, c.fg);
   for (guint i = 0; i < fig->n; i++)
     {
       double cy = top + i * row, rgb[3] = { c.fg[0], c.fg[1], c.fg[2] };
