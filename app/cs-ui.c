@@ -19,6 +19,11 @@ cs_ui_labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
 {
   GtkWidget *l = gtk_label_new (label);
   gtk_label_set_xalign (GTK_LABEL (l), 0);
+  /* a long label (German's "Mindestens gemeinsame Punkte") takes two lines
+   * rather than widening the side panel past what the window can give it */
+  gtk_label_set_wrap (GTK_LABEL (l), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (l), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_max_width_chars (GTK_LABEL (l), 16);
   gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
   gtk_widget_set_hexpand (w, TRUE);
