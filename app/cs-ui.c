@@ -23,7 +23,14 @@ cs_ui_labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
    * rather than widening the side panel past what the window can give it */
   gtk_label_set_wrap (GTK_LABEL (l), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (l), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_max_width_chars (GTK_LABEL (l), 16);
+  {
+    /* a label up to 150 pixels keeps its one line; a longer one wraps there */
+    PangoLayout *layout = gtk_widget_create_pango_layout (l, label);
+    int w = 0;
+    pango_layout_get_pixel_size (layout, &w, NULL);
+    g_object_unref (layout);
+    gtk_widget_set_size_request (l, MIN (w, 150), -1);
+  }
   gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
   gtk_widget_set_hexpand (w, TRUE);
