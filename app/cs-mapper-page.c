@@ -1463,6 +1463,49 @@ cs_mapper_page_save_to (CsMapperPage *self, const char *path, GError **error)
                                   path, error);
 }
 
+/* The side panel set to what built a graph read from a workspace: its
+ * categories, lenses (matched by their descriptions) and parameters. FALSE
+ * when a lens has no entry in the panel (the panel then shows the rest). */
+static gboolean
+panel_from_graph (CsMapperPage *self, const CsMapperGraph *g, const char * const *lens_names,
+                  const char * const *categories)
+{
+  CsGeometry *geo = cs_geometry_page_get_geometry (self->geometry_page);
+  gboolean found[2] = { FALSE, g->params.n_lenses < 2 };
+
+  self->filling = TRUE;
+  for (guint i = 0; geo && i < self->category_checks->len; i++)
+    gtk_check_button_set_active (self->category_checks->pdata[i],
+                                 categories && g_strv_contains (categories,
+                                                                cs_category_set_get (geo->categories, i)->name));
+  for (guint k = 0; lens_names && k < self->lens_specs->len; k++)
+    {
+      CsLensSpec spec;
+      g_autofree char *desc = NULL;
+      if (!cs_lens_parse (self->lens_specs->pdata[k], &spec, NULL))
+        continue;
+      desc = cs_lens_describe (&spec);
+      cs_lens_clear (&spec);
+      for (int l = 0; l < g->params.n_lenses && lens_names[l]; l++)
+        if (!found[l] && g_str_equal (desc, lens_names[l]))
+          {
+            gtk_drop_down_set_selected (l == 0 ? self->lens1_drop : self->lens2_drop, l == 0 ? k : k + 1);
+            found[l] = TRUE;
+          }
+    }
+  if (g->params.n_lenses < 2)
+    gtk_drop_down_set_selected (self->lens2_drop, 0);
+  gtk_spin_button_set_value (self->intervals_spin, g->params.intervals);
+  gtk_spin_button_set_value (self->overlap_spin, g->params.overlap);
+  gtk_drop_down_set_selected (self->cover_drop, g->params.cover == CS_COVER_BALANCED ? 1 : 0);
+  gtk_drop_down_set_selected (self->cluster_drop, g->params.cluster == CS_CLUSTER_SINGLE_LINKAGE ? 1 : 0);
+  gtk_spin_button_set_value (self->eps_spin, g->params.eps);
+  gtk_spin_button_set_value (self->min_samples_spin, g->params.min_samples);
+  gtk_spin_button_set_value (self->min_inter_spin, g->params.min_intersection);
+  self->filling = FALSE;
+  return found[0] && found[1];
+}
+
 gboolean
 cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
 {
@@ -1533,8 +1576,14 @@ cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
       show_file_mode (self);
       fill_from_geometry (self);
     }
-  install_graph (self, graph, g_steal_pointer (&ids), g_steal_pointer (&group), g_steal_pointer (&names),
-                 g_steal_pointer (&lens), g_steal_pointer (&lens_names), 0, NULL, NULL);
+  {
+    gboolean known = panel_from_graph (self, graph, (const char * const *) lens_names, (const char * const *) names);
+    install_graph (self, graph, g_steal_pointer (&ids), g_steal_pointer (&group), g_steal_pointer (&names),
+                   g_steal_pointer (&lens), g_steal_pointer (&lens_names), 0, NULL, NULL);
+    /* with the panel showing what built it, a change from here can be undone */
+    if (known)
+      self->built = settings_read (self);
+  }
   return TRUE;
 }
 
