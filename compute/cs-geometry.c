@@ -5,6 +5,9 @@
 #include "cs-backend.h"
 #include "cs-error.h"
 
+#include <glib/gstdio.h>
+#include <utime.h>
+
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
@@ -43,6 +46,56 @@ space_cache_path (const char *key)
   return g_build_filename (g_get_user_cache_dir (), "conceptscope", "whitening", name, NULL);
 }
 
+/* The cache holds the whitenings of the CS_SPACE_CACHE_MAX models used
+ * last (a 2304-wide model's is 42 MB): before a new one is stored, the
+ * least recently used go. Reading a file marks it used. */
+#define CS_SPACE_CACHE_MAX 8
+
+typedef struct
+{
+  char   *path;
+  gint64  mtime;
+} CacheFile;
+
+static gint
+cache_file_newer_first (gconstpointer a, gconstpointer b)
+{
+  const CacheFile *x = a, *y = b;
+  return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
+static void
+space_cache_trim (const char *dir, int keep)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GArray) files = g_array_new (FALSE, FALSE, sizeof (CacheFile));
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      CacheFile f;
+      GStatBuf st;
+      if (!g_str_has_suffix (name, ".h5"))
+        continue;
+      f.path = g_build_filename (dir, name, NULL);
+      if (g_stat (f.path, &st) != 0)
+        {
+          g_free (f.path);
+          continue;
+        }
+      f.mtime = (gint64) st.st_mtime;
+      g_array_append_val (files, f);
+    }
+  g_array_sort (files, cache_file_newer_first);
+  for (guint i = 0; i < files->len; i++)
+    {
+      CacheFile *f = &g_array_index (files, CacheFile, i);
+      if ((int) i >= keep)
+        g_unlink (f->path);
+      g_free (f->path);
+    }
+}
+
 static CsGeometrySpace *
 space_from_cache (const CsTensor *u, const char *key, const char *path)
 {
@@ -61,6 +114,7 @@ space_from_cache (const CsTensor *u, const char *key, const char *path)
   for (gsize i = 0; i < (gsize) d * d; i++)
     if (!isfinite (inv_sqrt[i]))
       return NULL;
+  g_utime (path, NULL);   /* used now: the last to be trimmed */
   return cs_geometry_space_new_from (u, mean, inv_sqrt, (int) n_floored);
 }
 
@@ -91,7 +145,9 @@ cs_geometry_space_new_cached (const CsTensor *u, const char *key, CsDevice devic
       g_autofree char *dir = g_path_get_dirname (path);
       g_autoptr(CsH5Writer) w = NULL;
       gsize dm[1] = { (gsize) s->d }, di[2] = { (gsize) s->d, (gsize) s->d };
-      if (g_mkdir_with_parents (dir, 0755) == 0 && (w = cs_h5_writer_new (path, NULL)) &&
+      if (g_mkdir_with_parents (dir, 0755) == 0)
+        space_cache_trim (dir, CS_SPACE_CACHE_MAX - 1);
+      if (g_file_test (dir, G_FILE_TEST_IS_DIR) && (w = cs_h5_writer_new (path, NULL)) &&
           cs_h5_writer_set_attr (w, "key", full_key, NULL) &&
           cs_h5_writer_set_attr_double (w, "n_floored", s->n_floored, NULL) &&
           cs_h5_writer_add_f64 (w, "/mean", 1, dm, s->mean, NULL) &&

@@ -425,6 +425,22 @@ test_space_cache (void)
   g_assert_cmpmem (a->inv_sqrt, sizeof (double) * d * d, c->inv_sqrt, sizeof (double) * d * d);
   cs_geometry_space_free (c);
   cs_geometry_space_free (a);
+  /* the cache keeps the eight models used last */
+  for (int k = 0; k < 10; k++)
+    {
+      g_autofree char *key = g_strdup_printf ("model %d", k);
+      cs_geometry_space_free (cs_geometry_space_new_cached (u, key, CS_DEVICE_CPU, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+  {
+    g_autoptr(GDir) again = g_dir_open (dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name (again))
+      n++;
+    g_assert_cmpint (n, ==, 8);
+  }
+  cs_geometry_space_free (cs_geometry_space_new_cached (u, "model 9", CS_DEVICE_CPU, &cached, NULL, &error));
+  g_assert_true (cached);   /* the one stored last is among them */
 }
 
 int
