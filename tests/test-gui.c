@@ -601,6 +601,7 @@ check_window (gpointer data)
       (f->phase == 0 && (cs_geometry_page_get_busy (cs_window_get_geometry_page (f->window)) ||
                          !cs_window_get_model (f->window))))
     return G_SOURCE_CONTINUE;
+  /* CS_TEST_TRACE=1: each tick's phase, to see where a run waits */
   if (g_getenv ("CS_TEST_TRACE"))
     g_printerr ("phase %d\n", f->phase);
   /* one more round after the computation finished, so that a frame has
