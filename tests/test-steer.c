@@ -491,6 +491,29 @@ test_effects_sort (void)
 
 /* Steering that starts after every prompt's last token changes nothing;
  * normalised vectors have the layer's mean residual norm. */
+/* A sweep on the CPU over plain pairs with target token ids; the other
+ * fields at their defaults. */
+static CsSteerRun
+cpu_run (CsModel *m, CsTokenizer *tok, CsSteerDataset *ds, const int *layers, int n_layers, const double *mult,
+         int n_mult, const gint32 *targets, int n_targets, int effects_layer)
+{
+  CsSteerRun run = { 0 };
+  run.model = m;
+  run.tok = tok;
+  run.dataset = ds;
+  run.held_out = 0.5;
+  run.layers = layers;
+  run.n_layers = n_layers;
+  run.multipliers = mult;
+  run.n_mult = n_mult;
+  run.targets = targets;
+  run.n_targets = n_targets;
+  run.effects_layer = effects_layer;
+  run.effects_multiplier = NAN;
+  run.device = CS_DEVICE_CPU;
+  return run;
+}
+
 static void
 test_from_and_normalise (void)
 {
@@ -504,24 +527,11 @@ test_from_and_normalise (void)
   const int layers[2] = { 1, 2 };
   const double mult[3] = { -4, 0, 4 };
   const gint32 targets[3] = { 10, 20, 30 };
-  CsSteerRun run = { 0 };
+  CsSteerRun run = cpu_run (m, tok, ds, layers, 2, mult, 3, targets, 3, 1);
   g_autoptr(CsSteerReport) late = NULL;
   g_autoptr(CsSteerReport) norm = NULL;
 
   g_assert_no_error (error);
-  run.model = m;
-  run.tok = tok;
-  run.dataset = ds;
-  run.held_out = 0.5;
-  run.layers = layers;
-  run.n_layers = 2;
-  run.multipliers = mult;
-  run.n_mult = 3;
-  run.targets = targets;
-  run.n_targets = 3;
-  run.effects_layer = 1;
-  run.effects_multiplier = NAN;
-  run.device = CS_DEVICE_CPU;
   run.steer_from = 1000;
   late = cs_steer_run (&run, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -558,7 +568,7 @@ test_sae_labels (void)
   const int layers[1] = { 1 };
   const double mult[2] = { 0, 4 };
   const gint32 targets[2] = { 10, 20 };
-  CsSteerRun run = { 0 };
+  CsSteerRun run = cpu_run (m, tok, ds, layers, 1, mult, 2, targets, 2, -1);
   g_autoptr(CsSteerReport) r = NULL;
   const CsTensor *U = cs_model_get_unembedding (m);
   int V = (int) U->shape[0], d = (int) U->shape[1];
@@ -566,19 +576,6 @@ test_sae_labels (void)
   g_autofree double *score = g_new (double, V);
 
   g_assert_no_error (error);
-  run.model = m;
-  run.tok = tok;
-  run.dataset = ds;
-  run.held_out = 0.5;
-  run.layers = layers;
-  run.n_layers = 1;
-  run.multipliers = mult;
-  run.n_mult = 2;
-  run.targets = targets;
-  run.n_targets = 2;
-  run.effects_layer = -1;
-  run.effects_multiplier = NAN;
-  run.device = CS_DEVICE_CPU;
   run.sae = sae;
   r = cs_steer_run (&run, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
