@@ -1,4 +1,5 @@
 #include "cs-json.h"
+#include <string.h>
 
 static JsonNode *
 value (JsonObject *o, const char *name, GType type)
@@ -57,4 +58,68 @@ cs_json_array (JsonObject *o, const char *name)
 {
   JsonNode *n = o && json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
   return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+/* json-glib escapes some control characters and leaves others raw; only
+ * string literals can hold them (its own whitespace is space and newline),
+ * so each raw one met inside a literal becomes \u00XX. */
+char *
+cs_json_to_data (JsonNode *root, gboolean pretty, gsize *len)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *raw = NULL;
+  GString *out;
+  gsize n = 0;
+  gboolean in_string = FALSE;
+
+  json_generator_set_pretty (gen, pretty);
+  json_generator_set_root (gen, root);
+  raw = json_generator_to_data (gen, &n);
+  out = g_string_sized_new (n + 16);
+  for (gsize i = 0; i < n; i++)
+    {
+      guchar c = (guchar) raw[i];
+      if (in_string && c == '\\' && i + 1 < n)
+        {
+          g_string_append_c (out, (char) c);
+          c = (guchar) raw[++i];
+          g_string_append_c (out, (char) c);   /* an escape's second character never opens or closes */
+          continue;
+        }
+      if (c == '"')
+        in_string = !in_string;
+      if (in_string && c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  if (len)
+    *len = out->len;
+  return g_string_free (out, FALSE);
+}
+
+void
+cs_json_append_string (GString *out, const char *s, gssize len)
+{
+  gsize n = len < 0 ? strlen (s) : (gsize) len;
+
+  g_string_append_c (out, '"');
+  for (gsize i = 0; i < n; i++)
+    {
+      guchar c = (guchar) s[i];
+      switch (c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        default:
+          if (c < 0x20)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_c (out, (char) c);
+        }
+    }
+  g_string_append_c (out, '"');
 }

@@ -18,4 +18,17 @@ gboolean    cs_json_bool        (JsonObject *o, const char *name, gboolean dflt)
 JsonObject *cs_json_object      (JsonObject *o, const char *name);
 JsonArray  *cs_json_array       (JsonObject *o, const char *name);
 
+/* JSON text of a node, every control character (U+0000–U+001F) inside a
+ * string escaped: json-glib 1.6 writes some of them raw (U+001F among
+ * them), which no JSON parser accepts. Everything the program writes as
+ * JSON goes through here. len may be NULL. */
+char       *cs_json_to_data     (JsonNode   *root,
+                                 gboolean    pretty,
+                                 gsize      *len);
+/* A JSON string literal (quotes included) of len bytes of UTF-8, which may
+ * hold NUL; appended to out. */
+void        cs_json_append_string (GString    *out,
+                                   const char *s,
+                                   gssize      len);
+
 G_END_DECLS

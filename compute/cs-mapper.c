@@ -2036,12 +2036,8 @@ cs_mapper_graph_save_json (const CsMapperGraph *g, const char * const *lens_name
                            const char *path, GError **error)
 {
   g_autoptr(JsonNode) root = cs_mapper_graph_to_json (g, lens_names, labels);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
   gsize len = 0;
-
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &len);
+  g_autofree char *text = cs_json_to_data (root, FALSE, &len);
   if (!g_file_set_contents (path, text, len, error))   /* writes a temporary file and renames it */
     return FALSE;
   return TRUE;
@@ -2055,7 +2051,6 @@ cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names,
   g_autofree gint32 *offsets = NULL, *members = NULL, *elements = NULL, *edges = NULL;
   g_autofree double *means = NULL, *weights = NULL, *layout = NULL;
   g_autoptr(JsonNode) params = NULL;
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autofree char *ptext = NULL;
   const char *ps[1];
   const char *names[3] = { NULL, NULL, NULL };
@@ -2110,8 +2105,7 @@ cs_mapper_graph_save_h5 (const CsMapperGraph *g, const char * const *lens_names,
     if (points)
       json_object_set_string_member (o, "points", points);
   }
-  json_generator_set_root (gen, params);
-  ptext = json_generator_to_data (gen, NULL);
+  ptext = cs_json_to_data (params, FALSE, NULL);
   ps[0] = ptext;
   for (int l = 0; l < g->params.n_lenses; l++)
     names[l] = lens_names && lens_names[l] ? lens_names[l] : "";

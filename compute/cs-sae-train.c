@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "cs-sae"
 
+#include "cs-json.h"
 #include "cs-sae-train.h"
 #include "cs-backend.h"
 #include "cs-error.h"
@@ -475,7 +476,6 @@ gboolean
 cs_sae_save (CsSae *s, const char *folder, const char *model_name, GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autofree char *cfg = NULL, *cfg_path = NULL, *w_path = NULL;
   GString *header = g_string_new ("{");
   const struct { const char *name; const float *data; gint64 d0, d1; } t[] = {
@@ -518,9 +518,10 @@ cs_sae_save (CsSae *s, const char *folder, const char *model_name, GError **erro
   json_builder_set_member_name (b, "normalize_activations");
   json_builder_add_string_value (b, "none");
   json_builder_end_object (b);
-  json_generator_set_root (gen, json_builder_get_root (b));
-  json_generator_set_pretty (gen, TRUE);
-  cfg = json_generator_to_data (gen, NULL);
+  {
+    g_autoptr(JsonNode) root = json_builder_get_root (b);
+    cfg = cs_json_to_data (root, TRUE, NULL);
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (t); i++)
     {

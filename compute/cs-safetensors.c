@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "cs-safetensors"
 
+#include "cs-json.h"
 #include "cs-safetensors.h"
 #include "cs-error.h"
 
@@ -578,7 +579,6 @@ cs_safetensors_write (const char      *path,
                       GError         **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(GString) out = NULL;
   g_autofree char *header = NULL;
   gsize header_len, padded, offset = 0;
@@ -620,8 +620,10 @@ cs_safetensors_write (const char      *path,
       offset += t->nbytes;
     }
   json_builder_end_object (b);
-  json_generator_set_root (gen, json_builder_get_root (b));
-  header = json_generator_to_data (gen, &header_len);
+  {
+    g_autoptr(JsonNode) root = json_builder_get_root (b);
+    header = cs_json_to_data (root, FALSE, &header_len);
+  }
 
   /* Pad the header so tensor data starts 8-byte aligned, as safetensors does. */
   padded = (header_len + 7) & ~(gsize) 7;

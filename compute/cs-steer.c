@@ -1539,7 +1539,6 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
 {
   g_autoptr(CsH5Writer) w = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autofree char *params = NULL;
   const char *ps[1];
   gsize dims[2];
@@ -1597,8 +1596,10 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
       json_builder_add_int_value (b, r->sweep->tokens);
     }
   json_builder_end_object (b);
-  json_generator_set_root (gen, json_builder_get_root (b));
-  params = json_generator_to_data (gen, NULL);
+  {
+    g_autoptr(JsonNode) root = json_builder_get_root (b);
+    params = cs_json_to_data (root, FALSE, NULL);
+  }
   ps[0] = params;
   if (!cs_h5_writer_add_strings (w, "/steering/parameters", ps, 1, error))
     return FALSE;

@@ -2,8 +2,10 @@
 
 #include <stdio.h>
 
+#include "cs-json.h"
 #include "cs-cli-commands.h"
 
+#include <string.h>
 #include <unistd.h>
 #include "cs-paths.h"
 #include "cs-workspace.h"
@@ -41,12 +43,7 @@ cs_cli_resolve_model (const char *arg)
 void
 cs_cli_print_json (JsonNode *node)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, node);
-  text = json_generator_to_data (gen, NULL);
+  g_autofree char *text = cs_json_to_data (node, TRUE, NULL);
   printf ("%s\n", text);
 }
 
@@ -94,4 +91,95 @@ cs_cli_workspace_space (CsWorkspace *ws, CsModel **model, GError **error)
       return NULL;
     }
   return cs_geometry_space_new_from (u, ws->mean, ws->inv_sqrt, ws->n_floored);
+}
+
+char *
+cs_cli_read_text (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  const char *name = g_str_equal (path, "-") ? "standard input" : path;
+  gsize len = 0;
+
+  if (g_str_equal (path, "-"))
+    {
+      GString *s = g_string_new (NULL);
+      char buf[65536];
+      size_t n;
+      while ((n = fread (buf, 1, sizeof buf, stdin)) > 0)
+        g_string_append_len (s, buf, (gssize) n);
+      if (ferror (stdin))
+        {
+          g_string_free (s, TRUE);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "reading standard input failed");
+          return NULL;
+        }
+      len = s->len;
+      text = g_string_free (s, FALSE);
+    }
+  else if (!g_file_get_contents (path, &text, &len, error))
+    return NULL;
+
+  const char *nul = memchr (text, '\0', len);
+  const char *end = NULL;
+  if (nul || !g_utf8_validate_len (text, len, &end))
+    {
+      const char *at = nul ? nul : end;
+      int line = 1;
+      for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+      if (nul)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                     "%s: line %d holds a NUL character (U+0000), which is not text", name, line);
+      else
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                     "%s: line %d is not valid UTF-8 (byte %" G_GSIZE_FORMAT ")", name, line,
+                     (gsize) (at - text));
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
+char **
+cs_cli_split_lines (const char *text)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new ();
+  const char *p = text;
+
+  while (*p)
+    {
+      const char *nl = strchr (p, '\n');
+      gsize n = nl ? (gsize) (nl - p) : strlen (p);
+      if (n > 0 && p[n - 1] == '\r')
+        n--;
+      g_ptr_array_add (lines, g_strndup (p, n));
+      if (!nl)
+        break;
+      p = nl + 1;
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
+}
+
+gboolean
+cs_cli_text_option (const char *cmd, const char *arg_name, char **arg, const char *file,
+                    gboolean required, GError **error)
+{
+  if (*arg && file)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: give %s or --text-file, not both", cmd, arg_name);
+      return FALSE;
+    }
+  if (file)
+    {
+      *arg = cs_cli_read_text (file, error);
+      return *arg != NULL;
+    }
+  if (!*arg && required)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: give %s TEXT or --text-file FILE ('-': standard input)", cmd, arg_name);
+      return FALSE;
+    }
+  return TRUE;
 }

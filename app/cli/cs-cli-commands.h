@@ -24,6 +24,23 @@ void  cs_cli_print_json    (JsonNode    *node);
 void  cs_cli_progress      (double       fraction,
                             gpointer     label);
 void  cs_cli_progress_done (void);
+/* Text for a command from a file, or standard input for "-": the whole
+ * file, checked to be UTF-8 without NUL characters (the message names the
+ * line). No argument-length limit applies, unlike text given on the command line. */
+char *cs_cli_read_text     (const char  *path,
+                            GError     **error);
+/* The lines of a text: split at \n, a trailing \r dropped (CRLF files), no
+ * line after a final newline. */
+char **cs_cli_split_lines  (const char  *text);
+/* The text of an option pair: the argument itself, or the file's contents
+ * when file is set; both or neither is a usage error (FALSE, message printed
+ * with cmd and the options' names). */
+gboolean cs_cli_text_option (const char  *cmd,
+                             const char  *arg_name,
+                             char       **arg,
+                             const char  *file,
+                             gboolean     required,
+                             GError     **error);
 
 int   cs_cli_info          (int argc, char **argv);
 int   cs_cli_tokenize      (int argc, char **argv);

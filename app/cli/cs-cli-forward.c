@@ -91,10 +91,13 @@ cs_cli_forward (int argc, char **argv)
   double steer_mult = 1.0;
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
-  gboolean fast = FALSE, device_ok = TRUE;
+  gboolean fast = FALSE, device_ok = TRUE, lines = FALSE;
+  g_autofree char *text_file = NULL;
   GOptionEntry entries[] = {
     { "ids", 0, 0, G_OPTION_ARG_STRING, &ids_spec, "Token ids: prompts separated by ';', ids by ','", "\"1,2;3,4\"" },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &prompts, "A prompt (repeat for a batch)", "TEXT" },
+    { "text-file", 'f', 0, G_OPTION_ARG_FILENAME, &text_file, "Read the prompt from FILE ('-': standard input)", "FILE" },
+    { "lines", 0, 0, G_OPTION_ARG_NONE, &lines, "With --text-file: each line is a prompt of the batch", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The HDF5 file to write", "FILE.h5" },
     { "capture", 'c', 0, G_OPTION_ARG_STRING, &capture, "Hook points: resid_pre.L, resid_post.L, final_norm", "LIST" },
     { "logits", 0, 0, G_OPTION_ARG_STRING, &logits_mode, "all (default), last or none", "MODE" },
@@ -107,7 +110,7 @@ cs_cli_forward (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--ids IDS | --prompt TEXT…) --output FILE.h5 — run the model and save logits and activations");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--ids IDS | --prompt TEXT… | --text-file FILE [--lines]) --output FILE.h5 — run the model and save logits and activations");
   g_autoptr(GError) error = NULL;
   g_autoptr(CsModel) model = NULL;
   g_autoptr(GPtrArray) rows = NULL;
@@ -133,10 +136,29 @@ cs_cli_forward (int argc, char **argv)
       fprintf (stderr, "conceptscope-cli %s: --device is auto, cpu or cuda\n", "forward");
       return 2;
     }
-  if (!output || (!ids_spec == !prompts) || (rest && g_strv_length (rest) > 1))
+  if (!output || (!!ids_spec + !!prompts + !!text_file) != 1 || (rest && g_strv_length (rest) > 1) ||
+      (lines && !text_file))
     {
-      fprintf (stderr, "conceptscope-cli forward: give [MODEL], one of --ids or --prompt, and --output FILE.h5\n");
+      fprintf (stderr, "conceptscope-cli forward: give [MODEL], one of --ids, --prompt or --text-file [--lines], and --output FILE.h5\n");
       goto done_usage;
+    }
+  if (text_file)
+    {
+      g_autofree char *text = cs_cli_read_text (text_file, &error);
+      if (!text)
+        goto fail;
+      if (lines)
+        prompts = cs_cli_split_lines (text);
+      else
+        {
+          prompts = g_new0 (char *, 2);
+          prompts[0] = g_steal_pointer (&text);
+        }
+      if (!prompts[0])
+        {
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s holds no lines", text_file);
+          goto fail;
+        }
     }
   if (logits_mode && !g_str_equal (logits_mode, "all") && !g_str_equal (logits_mode, "last") &&
       !g_str_equal (logits_mode, "none"))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cs-json.h"
 #include "cs-cli-commands.h"
 #include "cs-error.h"
 #include "cs-mapper-figure.h"
@@ -237,7 +238,6 @@ cs_cli_mapper (int argc, char **argv)
     /* the graph, with what each point is: token ids and categories when the
      * points are tokens */
     g_autoptr(JsonNode) root = cs_mapper_graph_to_json (graph, lens_names, (const char * const *) pts->labels);
-    g_autoptr(JsonGenerator) gen = json_generator_new ();
     JsonObject *o = json_node_get_object (root);
     g_autofree char *text = NULL;
     gsize len = 0;
@@ -258,8 +258,7 @@ cs_cli_mapper (int argc, char **argv)
         json_object_set_array_member (o, "groups", a);
         json_object_set_array_member (o, "group_names", names);
       }
-    json_generator_set_root (gen, root);
-    text = json_generator_to_data (gen, &len);
+    text = cs_json_to_data (root, FALSE, &len);
     if (!g_file_set_contents (output, text, len, &error))
       return cs_cli_fail (g_steal_pointer (&error));
   }

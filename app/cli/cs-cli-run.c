@@ -31,8 +31,10 @@ cs_cli_run (int argc, char **argv)
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
   gboolean fast = FALSE, device_ok = TRUE;
+  g_autofree char *text_file = NULL;
   GOptionEntry entries[] = {
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "The prompt", "TEXT" },
+    { "text-file", 'f', 0, G_OPTION_ARG_FILENAME, &text_file, "Read the prompt from FILE ('-': standard input)", "FILE" },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "How many next tokens to list (10)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when usable), cpu or cuda", "DEVICE" },
@@ -40,7 +42,7 @@ cs_cli_run (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] --prompt TEXT — the next-token distribution");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--prompt TEXT | --text-file FILE) — the next-token distribution");
   g_autoptr(GError) error = NULL;
   g_autoptr(CsModel) model = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
@@ -62,11 +64,14 @@ cs_cli_run (int argc, char **argv)
       fprintf (stderr, "conceptscope-cli %s: --device is auto, cpu or cuda\n", "run");
       return 2;
     }
-  if (!prompt || (rest && g_strv_length (rest) > 1) || top_k < 1)
+  if (!prompt == !text_file || (rest && g_strv_length (rest) > 1) || top_k < 1)
     {
-      fprintf (stderr, "conceptscope-cli run: give [MODEL] --prompt TEXT [--top-k K ≥ 1]\n");
+      fprintf (stderr, "conceptscope-cli run: give [MODEL] (--prompt TEXT | --text-file FILE) [--top-k K ≥ 1]\n");
+      g_free (prompt);
       return 2;
     }
+  if (text_file && !(prompt = cs_cli_read_text (text_file, &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
   path = cs_cli_resolve_model (rest ? rest[0] : NULL);
   model = cs_model_open (path, &error);
   if (!model)

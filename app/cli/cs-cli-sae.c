@@ -48,7 +48,7 @@ int
 cs_cli_sae_encode (int argc, char **argv)
 {
   gboolean json = FALSE;
-  g_autofree char *prompt = NULL, *sae_dir = NULL, *hook = NULL;
+  g_autofree char *prompt = NULL, *sae_dir = NULL, *hook = NULL, *text_file = NULL;
   int top_k = 5;
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
@@ -56,6 +56,7 @@ cs_cli_sae_encode (int argc, char **argv)
   GOptionEntry entries[] = {
     { "sae", 's', 0, G_OPTION_ARG_FILENAME, &sae_dir, "SAELens folder (cfg.json, sae_weights.safetensors)", "DIR" },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "The text to encode", "TEXT" },
+    { "text-file", 'f', 0, G_OPTION_ARG_FILENAME, &text_file, "Read the text from FILE ('-': standard input)", "FILE" },
     { "hook", 0, 0, G_OPTION_ARG_STRING, &hook, "Where to read activations (default: the SAE's hook_name)", "resid_post.L" },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features listed per token (5)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
@@ -64,7 +65,7 @@ cs_cli_sae_encode (int argc, char **argv)
     { NULL }
   };
   g_autoptr(GOptionContext) ctx =
-    g_option_context_new ("[MODEL] --sae DIR --prompt TEXT — SAE features of each token");
+    g_option_context_new ("[MODEL] --sae DIR (--prompt TEXT | --text-file FILE) — SAE features of each token");
   g_autoptr(GError) error = NULL;
   g_autoptr(CsModel) model = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
@@ -90,11 +91,13 @@ cs_cli_sae_encode (int argc, char **argv)
       fprintf (stderr, "conceptscope-cli sae encode: --device is auto, cpu or cuda\n");
       return 2;
     }
-  if (!prompt || !sae_dir || (rest && g_strv_length (rest) > 1) || top_k < 1)
+  if (!prompt == !text_file || !sae_dir || (rest && g_strv_length (rest) > 1) || top_k < 1)
     {
-      fprintf (stderr, "conceptscope-cli sae encode: give [MODEL] --sae DIR --prompt TEXT [--top-k K ≥ 1]\n");
+      fprintf (stderr, "conceptscope-cli sae encode: give [MODEL] --sae DIR (--prompt TEXT | --text-file FILE) [--top-k K ≥ 1]\n");
       return 2;
     }
+  if (text_file && !(prompt = cs_cli_read_text (text_file, &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
   sae = cs_sae_load (sae_dir, &error);
   if (!sae)
     return cs_cli_fail (g_steal_pointer (&error));

@@ -28,7 +28,7 @@ int
 cs_cli_steer (int argc, char **argv)
 {
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
-  g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL;
+  g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL, *gen_file = NULL;
   double held_out = 0.5, eff_mult = NAN, temperature = 0;
   int eff_layer = -1, top_k = 8, gen_tokens = 20, seed = 0;
   gboolean json = FALSE, normalise = FALSE;
@@ -49,6 +49,7 @@ cs_cli_steer (int argc, char **argv)
     { "normalise", 0, 0, G_OPTION_ARG_NONE, &normalise, "Scale each layer's vector to that layer's mean residual norm (multiplier 1 = one typical norm)", NULL },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features of each kind in the effects (8)", "K" },
     { "generate", 'g', 0, G_OPTION_ARG_STRING, &gen_prompt, "Continue this prompt under each multiplier at the effects layer", "PROMPT" },
+    { "text-file", 'f', 0, G_OPTION_ARG_FILENAME, &gen_file, "Read the prompt to continue from FILE ('-': standard input)", "FILE" },
     { "tokens", 0, 0, G_OPTION_ARG_INT, &gen_tokens, "New tokens per continuation (20)", "N" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default): the most probable token; above 0: sampling", "T" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Sampling seed (0)", "S" },
@@ -86,6 +87,13 @@ cs_cli_steer (int argc, char **argv)
       fprintf (stderr, "conceptscope-cli steer: give MODEL --dataset FILE --output OUT.h5\n");
       return 2;
     }
+  if (gen_prompt && gen_file)
+    {
+      fprintf (stderr, "conceptscope-cli steer: give --generate PROMPT or --text-file FILE, not both\n");
+      return 2;
+    }
+  if (gen_file && !(gen_prompt = cs_cli_read_text (gen_file, &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
   if (position_s && !g_str_equal (position_s, "last") && !g_str_equal (position_s, "answer"))
     {
       fprintf (stderr, "conceptscope-cli steer: --position is last or answer\n");
