@@ -212,6 +212,20 @@ cs_geometry_project_all (CsGeometrySpace *s, const double *dir, float *out)
   }
 }
 
+/* sklearn's shrinkage from the sums it is made of: trace_n = tr(XcᵀXc)/n,
+ * frob = ‖XcᵀXc‖²_F = ‖XcXcᵀ‖²_F, quart = Σ_ab (X2ᵀX2)_ab = Σ_i ‖xc_i‖⁴. */
+static double
+ledoit_wolf_shrinkage (double trace_n, double frob, double quart, int n, int d, double *mean_var)
+{
+  double m = trace_n / d, delta_ = frob / ((double) n * n), beta, delta;
+
+  beta = 1.0 / ((double) d * n) * (quart / n - delta_);
+  delta = (delta_ - 2.0 * m * trace_n + d * m * m) / d;
+  beta = MIN (beta, delta);
+  *mean_var = m;
+  return beta == 0 ? 0 : beta / delta;
+}
+
 double
 cs_ledoit_wolf (const double *X, int n, int d, double *cov)
 {
@@ -220,7 +234,7 @@ cs_ledoit_wolf (const double *X, int n, int d, double *cov)
   g_autofree double *x2 = g_new (double, (gsize) n * d);
   g_autofree double *xtx = g_new (double, (gsize) d * d);
   g_autofree double *x2tx2 = g_new (double, (gsize) d * d);
-  double trace = 0, m, beta_ = 0, delta_ = 0, beta, delta, shrink;
+  double trace = 0, m, beta_ = 0, delta_ = 0, shrink;
 
   for (int i = 0; i < n; i++)
     for (int j = 0; j < d; j++)
@@ -232,7 +246,6 @@ cs_ledoit_wolf (const double *X, int n, int d, double *cov)
       trace += x2[k];
     }
   trace /= n;                      /* trace of the empirical covariance */
-  m = trace / d;
   cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0, xc, d, xc, d, 0.0, xtx, d);
   cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, 1.0, x2, d, x2, d, 0.0, x2tx2, d);
   for (gsize k = 0; k < (gsize) d * d; k++)
@@ -240,11 +253,7 @@ cs_ledoit_wolf (const double *X, int n, int d, double *cov)
       delta_ += xtx[k] * xtx[k];
       beta_ += x2tx2[k];
     }
-  delta_ /= (double) n * n;
-  beta = 1.0 / ((double) d * n) * (beta_ / n - delta_);
-  delta = (delta_ - 2.0 * m * trace + d * m * m) / d;
-  beta = MIN (beta, delta);
-  shrink = beta == 0 ? 0 : beta / delta;
+  shrink = ledoit_wolf_shrinkage (trace, delta_, beta_, n, d, &m);
   if (cov)
     for (int a = 0; a < d; a++)
       for (int b = 0; b < d; b++)
@@ -252,26 +261,71 @@ cs_ledoit_wolf (const double *X, int n, int d, double *cov)
   return shrink;
 }
 
-gboolean
-cs_geometry_estimate_vector (const double *X, int n, int d, double *lbar, GError **error)
+/* ℓ̄ = (μ·ĝ)ĝ from v = pinv(Σ)μ, in place of lbar */
+static gboolean
+finish_vector (const double *mu, const double *v, int d, double *lbar, GError **error)
 {
-  g_autofree double *mu = g_new0 (double, d);
-  g_autofree double *cov = g_new (double, (gsize) d * d);
-  g_autofree double *w = g_new (double, d);
-  g_autofree double *t = g_new0 (double, d);
-  g_autofree double *v = g_new0 (double, d);
-  double norm = 0, dot = 0, cutoff;
+  double norm = 0, dot = 0;
 
+  for (int j = 0; j < d; j++)
+    norm += v[j] * v[j];
+  norm = sqrt (norm);
+  if (!(norm > 0) || !isfinite (norm))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED,
+                   "the category's tokens have zero mean in the whitened space: no direction to estimate");
+      return FALSE;
+    }
+  for (int j = 0; j < d; j++)
+    dot += mu[j] * v[j] / norm;
+  for (int j = 0; j < d; j++)
+    lbar[j] = dot * v[j] / norm;
+  return TRUE;
+}
+
+static gboolean
+check_rows (int n, GError **error)
+{
   if (n < 2)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
                    "%d token%s: a category vector needs at least two", n, n == 1 ? "" : "s");
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+cs_geometry_estimate_vector_reference (const double *X, int n, int d, double shrink, double *lbar, GError **error)
+{
+  g_autofree double *mu = g_new0 (double, d);
+  g_autofree double *cov = g_new (double, (gsize) d * d);
+  g_autofree double *w = g_new (double, d);
+  g_autofree double *t = g_new0 (double, d);
+  g_autofree double *v = g_new0 (double, d);
+  double cutoff;
+
+  if (!check_rows (n, error))
+    return FALSE;
   for (int i = 0; i < n; i++)
     for (int j = 0; j < d; j++)
       mu[j] += X[(gsize) i * d + j] / n;
-  cs_ledoit_wolf (X, n, d, cov);
+  if (shrink < 0)
+    cs_ledoit_wolf (X, n, d, cov);
+  else
+    {
+      /* the same covariance with the given shrinkage */
+      g_autofree double *xc = g_new (double, (gsize) n * d);
+      double trace = 0;
+      for (gsize k = 0; k < (gsize) n * d; k++)
+        {
+          xc[k] = X[k] - mu[k % d];
+          trace += xc[k] * xc[k];
+        }
+      cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, d, d, n, (1 - shrink) / n, xc, d, xc, d, 0.0, cov, d);
+      for (int a = 0; a < d; a++)
+        cov[(gsize) a * d + a] += shrink * trace / n / d;
+    }
   if (LAPACKE_dsyevd (LAPACK_ROW_MAJOR, 'V', 'L', d, cov, d, w) != 0)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "the category covariance's eigendecomposition failed");
@@ -283,23 +337,101 @@ cs_geometry_estimate_vector (const double *X, int n, int d, double *lbar, GError
   for (int k = 0; k < d; k++)
     t[k] = w[k] > cutoff ? t[k] / w[k] : 0;
   cblas_dgemv (CblasRowMajor, CblasNoTrans, d, d, 1.0, cov, d, t, 1, 0.0, v, 1);
-  for (int j = 0; j < d; j++)
-    norm += v[j] * v[j];
-  norm = sqrt (norm);
-  if (!(norm > 0))
+  return finish_vector (mu, v, d, lbar, error);
+}
+
+/* The same estimator through the n × n Gram matrix G = XcXcᵀ = V Λ Vᵀ. The
+ * covariance Σ = c·I + a·XcᵀXc (a = (1 − δ)/n, c = δ·tr S/d) has the
+ * eigenvectors u_k = Xcᵀv_k/√λ_k with eigenvalues e_k = c + a·λ_k, and c on
+ * the rest of the space (which holds μ's part outside the rows' span). So
+ *   pinv(Σ)μ = Σ_k (u_kᵀμ/e_k) u_k + [c kept] (μ − Σ_k u_k u_kᵀμ)/c
+ *            = Xcᵀ y + [c kept] μ/c,  y = Σ_k v_k (v_kᵀXcμ/λ_k)(1/e_k − [c kept]/c),
+ * with pinv's cutoff (max eigenvalue × d × ε) applied to the e_k and to c
+ * exactly as the d × d eigendecomposition applies it. λ_k at rounding level
+ * of G are its null space: they belong with c. O(n²d + n³) instead of O(d³). */
+gboolean
+cs_geometry_estimate_vector_shrunk (const double *X, int n, int d, double shrink, double *lbar, GError **error)
+{
+  g_autofree double *mu = NULL, *xc = NULL, *G = NULL, *lam = NULL, *b = NULL, *y = NULL, *v = NULL;
+  double trace = 0, frob = 0, quart = 0, m, c, a, lam_max, tol, e_max, cutoff;
+  gboolean keep_null;
+
+  if (!check_rows (n, error))
+    return FALSE;
+  if (n > d)   /* the d × d problem is the smaller one */
+    return cs_geometry_estimate_vector_reference (X, n, d, shrink, lbar, error);
+
+  mu = g_new0 (double, d);
+  xc = g_new (double, (gsize) n * d);
+  G = g_new (double, (gsize) n * n);
+  lam = g_new (double, n);
+  b = g_new (double, n);
+  y = g_new0 (double, n);
+  v = g_new (double, d);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      mu[j] += X[(gsize) i * d + j] / n;
+  for (gsize k = 0; k < (gsize) n * d; k++)
+    xc[k] = X[k] - mu[k % d];
+  cblas_dsyrk (CblasRowMajor, CblasLower, CblasNoTrans, n, d, 1.0, xc, d, 0.0, G, n);
+  for (int i = 0; i < n; i++)
     {
-      g_set_error (error, CS_ERROR, CS_ERROR_FAILED,
-                   "the category's tokens have zero mean in the whitened space: no direction to estimate");
+      trace += G[(gsize) i * n + i];
+      quart += G[(gsize) i * n + i] * G[(gsize) i * n + i];
+      frob += G[(gsize) i * n + i] * G[(gsize) i * n + i];
+      for (int j = 0; j < i; j++)
+        {
+          frob += 2 * G[(gsize) i * n + j] * G[(gsize) i * n + j];
+          G[(gsize) j * n + i] = G[(gsize) i * n + j];
+        }
+    }
+  trace /= n;
+  if (shrink < 0)
+    shrink = ledoit_wolf_shrinkage (trace, frob, quart, n, d, &m);
+  else
+    m = trace / d;
+  c = shrink * m;
+  a = (1 - shrink) / n;
+
+  cblas_dgemv (CblasRowMajor, CblasNoTrans, n, d, 1.0, xc, d, mu, 1, 0.0, b, 1);   /* Xcμ */
+  if (LAPACKE_dsyevd (LAPACK_ROW_MAJOR, 'V', 'L', n, G, n, lam) != 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FAILED, "the category's Gram matrix eigendecomposition failed");
       return FALSE;
     }
-  for (int j = 0; j < d; j++)
+  lam_max = MAX (lam[n - 1], 0.0);
+  tol = lam_max * n * DBL_EPSILON;
+  e_max = MAX (c, c + a * lam_max);
+  cutoff = MAX (e_max, 0.0) * d * DBL_EPSILON;
+  keep_null = c > cutoff;
+  for (int k = 0; k < n; k++)
     {
-      v[j] /= norm;
-      dot += mu[j] * v[j];
+      double e, p, coef;
+      if (!(lam[k] > tol))
+        continue;
+      e = c + a * lam[k];
+      p = 0;
+      for (int i = 0; i < n; i++)
+        p += G[(gsize) i * n + k] * b[i];
+      p /= lam[k];
+      if (keep_null)
+        coef = -(a * lam[k]) / (e * c);   /* 1/e − 1/c without the cancellation */
+      else
+        coef = e > cutoff ? 1.0 / e : 0.0;
+      for (int i = 0; i < n; i++)
+        y[i] += G[(gsize) i * n + k] * p * coef;
     }
-  for (int j = 0; j < d; j++)
-    lbar[j] = dot * v[j];
-  return TRUE;
+  cblas_dgemv (CblasRowMajor, CblasTrans, n, d, 1.0, xc, d, y, 1, 0.0, v, 1);
+  if (keep_null)
+    for (int j = 0; j < d; j++)
+      v[j] += mu[j] / c;
+  return finish_vector (mu, v, d, lbar, error);
+}
+
+gboolean
+cs_geometry_estimate_vector (const double *X, int n, int d, double *lbar, GError **error)
+{
+  return cs_geometry_estimate_vector_shrunk (X, n, d, -1, lbar, error);
 }
 
 static CsStat

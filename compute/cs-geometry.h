@@ -53,12 +53,30 @@ void             cs_geometry_project_all     (CsGeometrySpace  *space,
                                               float            *out);
 
 /* Park et al.'s estimator on rows X [n, d] of g: μ = mean, Σ the Ledoit–Wolf
- * shrinkage covariance, ĝ = pinv(Σ)μ/‖pinv(Σ)μ‖, ℓ̄ = (μ·ĝ)ĝ. */
+ * shrinkage covariance, ĝ = pinv(Σ)μ/‖pinv(Σ)μ‖, ℓ̄ = (μ·ĝ)ĝ. Computed through
+ * the n × n Gram matrix of the centred rows when n ≤ d (O(n²d + n³), no d × d
+ * matrix), exactly the same estimator as the d × d eigendecomposition. */
 gboolean         cs_geometry_estimate_vector (const double     *X,
                                               int               n,
                                               int               d,
                                               double           *lbar,
                                               GError          **error);
+/* The same with a given shrinkage δ in [0, 1] (negative: Ledoit–Wolf's). */
+gboolean         cs_geometry_estimate_vector_shrunk (const double *X,
+                                                     int           n,
+                                                     int           d,
+                                                     double        shrink,
+                                                     double       *lbar,
+                                                     GError      **error);
+/* The estimator as written: the d × d shrunk covariance, its full
+ * eigendecomposition (LAPACK dsyevd) and pinv's cutoff. O(d³): the reference
+ * the fast path is tested against, and the path for n > d. */
+gboolean         cs_geometry_estimate_vector_reference (const double *X,
+                                                        int           n,
+                                                        int           d,
+                                                        double        shrink,
+                                                        double       *lbar,
+                                                        GError      **error);
 /* sklearn's Ledoit–Wolf shrinkage of rows X [n, d] (centred inside);
  * fills the shrunk covariance when cov is not NULL. */
 double           cs_ledoit_wolf              (const double     *X,

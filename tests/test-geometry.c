@@ -171,6 +171,131 @@ test_sample_hierarchy (void)
   cs_tokenizer_free (tok);
 }
 
+/* ‖a − b‖ / ‖b‖ */
+static double
+rel_diff (const double *a, const double *b, int d)
+{
+  double num = 0, den = 0;
+  for (int j = 0; j < d; j++)
+    {
+      num += (a[j] - b[j]) * (a[j] - b[j]);
+      den += b[j] * b[j];
+    }
+  return sqrt (num / den);
+}
+
+/* The fast estimator (n × n Gram matrix) against the d × d
+ * eigendecomposition it replaces, on rows X [n, d]. */
+static void
+check_fast_equals_reference (const double *X, int n, int d, double shrink, const char *what)
+{
+  g_autofree double *fast = g_new (double, d);
+  g_autofree double *ref = g_new (double, d);
+  g_autoptr(GError) error = NULL;
+  double r;
+
+  g_assert_true (cs_geometry_estimate_vector_shrunk (X, n, d, shrink, fast, &error));
+  g_assert_no_error (error);
+  g_assert_true (cs_geometry_estimate_vector_reference (X, n, d, shrink, ref, &error));
+  g_assert_no_error (error);
+  r = rel_diff (fast, ref, d);
+  g_test_message ("%s (n %d, d %d, shrinkage %s): relative difference %.2e", what, n, d,
+                  shrink < 0 ? "Ledoit-Wolf" : shrink == 0 ? "0" : "1", r);
+  g_assert_cmpfloat (r, <, 1e-10);
+}
+
+/* Rows with a planted mean direction plus Gaussian noise; `rank` > 0 puts
+ * the noise in a rank-`rank` subspace; `dups` > 1 repeats each row. */
+static double *
+synthetic_rows (int n, int d, int rank, int dups, guint32 seed)
+{
+  g_autoptr(GRand) r = g_rand_new_with_seed (seed);
+  double *X = g_new (double, (gsize) n * d);
+  g_autofree double *basis = rank > 0 ? g_new (double, (gsize) rank * d) : NULL;
+
+  for (int k = 0; rank > 0 && k < rank * d; k++)
+    basis[k] = g_rand_double_range (r, -1, 1);
+  for (int i = 0; i < n; i++)
+    {
+      double *x = X + (gsize) i * d;
+      if (dups > 1 && i % dups)
+        {
+          memcpy (x, X + (gsize) (i - i % dups) * d, sizeof (double) * d);
+          continue;
+        }
+      for (int j = 0; j < d; j++)
+        x[j] = (j < 8 ? 1.5 : 0) + (rank > 0 ? 0 : g_rand_double_range (r, -1, 1) * (1 + j % 7));
+      for (int k = 0; k < rank; k++)
+        {
+          double c = g_rand_double_range (r, -1, 1);
+          for (int j = 0; j < d; j++)
+            x[j] += c * basis[(gsize) k * d + j];
+        }
+    }
+  return X;
+}
+
+/* Every category of the sample model's animal and plant hierarchies, all
+ * their tokens, with Ledoit–Wolf, no shrinkage and full shrinkage. */
+static void
+test_estimator_sample (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsGeometrySpace) space = cs_geometry_space_new (cs_model_get_unembedding (m), CS_DEVICE_CPU, NULL, &error);
+  g_assert_no_error (error);
+  for (int h = 0; h < 2; h++)
+    {
+      g_autoptr(CsCategorySet) s = cs_category_set_from_wordnet (wn, h ? "plant" : "animal", tok, NULL, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < s->items->len; i++)
+        {
+          const CsCategory *c = cs_category_set_get (s, i);
+          int n = (int) c->tokens->len;
+          if (n < 2)
+            continue;
+          g_autofree double *X = g_new (double, (gsize) n * space->d);
+          cs_geometry_g_rows (space, (const gint32 *) c->tokens->data, n, X);
+          for (int k = 0; k < 3; k++)
+            check_fast_equals_reference (X, n, space->d, k == 0 ? -1 : k == 1 ? 0 : 1, c->name);
+        }
+    }
+  cs_tokenizer_free (tok);
+}
+
+/* Synthetic rows: n from 2 up to and beyond d, rank-deficient centred rows,
+ * duplicated tokens; at the paper's d = 4096 for the sizes categories have. */
+static void
+test_estimator_synthetic (void)
+{
+  static const struct { int n, d, rank, dups; double shrink; const char *what; } cases[] = {
+    { 2, 512, 0, 1, -1, "two tokens" },
+    { 3, 512, 0, 1, 0, "three tokens" },
+    { 60, 512, 0, 1, -1, "60 tokens" },
+    { 60, 512, 0, 1, 0, "60 tokens" },
+    { 60, 512, 0, 1, 1, "60 tokens" },
+    { 511, 512, 0, 1, -1, "n = d - 1" },
+    { 512, 512, 0, 1, 0, "n = d" },
+    { 700, 512, 0, 1, -1, "n > d" },
+    { 2000, 512, 0, 1, 0, "n > d" },
+    { 80, 512, 5, 1, -1, "rank-5 centred rows" },
+    { 80, 512, 5, 1, 0, "rank-5 centred rows" },
+    { 90, 512, 0, 3, -1, "each token three times" },
+    { 90, 512, 0, 3, 0, "each token three times" },
+    { 2, 4096, 0, 1, -1, "two tokens" },
+    { 300, 4096, 0, 1, -1, "300 tokens" },
+    { 300, 4096, 0, 1, 0, "300 tokens" },
+    { 2000, 4096, 0, 1, 1, "2000 tokens" },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree double *X = synthetic_rows (cases[c].n, cases[c].d, cases[c].rank, cases[c].dups, 11 + c);
+      check_fast_equals_reference (X, cases[c].n, cases[c].d, cases[c].shrink, cases[c].what);
+    }
+}
+
 static gboolean
 has_colour (cairo_surface_t *img, guint palette_index)
 {
@@ -454,6 +579,8 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/title-inside", test_title_inside);
   g_test_add_func ("/geometry/paper-example", test_paper_example);
   g_test_add_func ("/geometry/ledoit-wolf", test_ledoit_wolf);
+  g_test_add_func ("/geometry/estimator/sample", test_estimator_sample);
+  g_test_add_func ("/geometry/estimator/synthetic", test_estimator_synthetic);
   g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);
   g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
