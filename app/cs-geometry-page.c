@@ -924,7 +924,7 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   if (self->space && !self->new_model && self->space->unembedding == cs_model_get_unembedding (self->model))
     prm->space = cs_geometry_space_new_from (self->space->unembedding, self->space->mean, self->space->inv_sqrt,
                                              self->space->n_floored);
-  prm->cache_key = g_strdup_printf ("%s|%s", cs_model_get_path (self->model), cs_model_get_identity (self->model));
+  prm->cache_key = cs_model_get_cache_key (self->model);
   task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
   g_task_set_task_data (task, prm, params_free);
   g_atomic_int_set (&self->progress_permille, 0);

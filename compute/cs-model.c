@@ -451,3 +451,10 @@ cs_model_get_identity (CsModel *self)
     self->identity = g_strdup_printf ("%" G_GSIZE_FORMAT ":%" G_GINT64_FORMAT, self->file_size, self->newest_mtime);
   return self->identity;
 }
+
+char *
+cs_model_get_cache_key (CsModel *self)
+{
+  g_return_val_if_fail (CS_IS_MODEL (self), NULL);
+  return g_strdup_printf ("%s|%s", cs_model_get_path (self), cs_model_get_identity (self));
+}

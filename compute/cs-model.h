@@ -50,5 +50,8 @@ char                *cs_model_describe            (CsModel     *self);
 /* "size:mtime" of the weight files: changes when the weights change, so a
  * workspace can tell whether its cached whitening still applies. */
 const char          *cs_model_get_identity        (CsModel     *self);
+/* The key of the model's whitening in the user's cache: its path and
+ * identity. The application and the command line share the cache through it. */
+char                *cs_model_get_cache_key       (CsModel     *self);
 
 G_END_DECLS

@@ -260,6 +260,24 @@ with tempfile.TemporaryDirectory() as tmp:
           and abs(cats['animal']['random']['mean']) < 0.1, 'geometry: held-out above random')
     check(all(abs(cats[c]['cos_child_minus_parent_parent']) < 0.15 for c in ['mammal', 'bird', 'fish', 'insect']),
           'geometry: child - parent orthogonal to parent')
+    # the whitening cache shared with the application: a second workspace of
+    # the same model reads it instead of whitening again, with the same vectors
+    cache_env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, 'cache'))
+    runs = []
+    for k, extra in enumerate([[], [], ['--no-cache']]):
+        p = subprocess.run([cli, 'geometry', sample, '--hierarchy', 'animal', '--output',
+                            os.path.join(tmp, f'cache{k}.h5'), '--json', *extra], capture_output=True, text=True,
+                           env=cache_env)
+        check(p.returncode == 0, f'geometry into a fresh workspace {extra}')
+        runs.append(json.loads(p.stdout))
+    check([r['whitening_from'] for r in runs] == ['computed', 'cache', 'computed'],
+          f'whitening computed, then read from the user cache, then --no-cache: {[r["whitening_from"] for r in runs]}')
+    with h5py.File(os.path.join(tmp, 'cache0.h5'), 'r') as f0, h5py.File(os.path.join(tmp, 'cache1.h5'), 'r') as f1:
+        check(np.array_equal(f0['whitening/inv_sqrt_cov'][()], f1['whitening/inv_sqrt_cov'][()])
+              and np.array_equal(f0['vectors/lbar'][()], f1['vectors/lbar'][()]),
+              'the cached whitening gives the same Cov^-1/2 and vectors, bit for bit')
+    check(all(r['seconds']['whitening'] >= 0 and r['seconds']['estimation'] > 0 for r in runs),
+          'geometry --json reports its seconds')
     with h5py.File(ws, 'r') as f:
         lbar = f['vectors/lbar'][()]
         names = [n.decode() if isinstance(n, bytes) else n for n in f['categories/names'][()]]

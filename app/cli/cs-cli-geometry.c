@@ -127,7 +127,9 @@ cs_cli_geometry (int argc, char **argv)
   g_autofree char *wordnet = NULL, *hierarchy = NULL, *categories = NULL, *output = NULL, *device_s = NULL;
   double train_fraction = 0.7;
   int seed = 0, min_tokens = 10, depth = 1;
-  gboolean json = FALSE, plurals = FALSE, device_ok = TRUE;
+  gboolean json = FALSE, plurals = FALSE, device_ok = TRUE, no_cache = FALSE;
+  const char *whitening_from = "computed";
+  gint64 t0, t1, t2;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "wordnet", 0, 0, G_OPTION_ARG_FILENAME, &wordnet, "WordNet 3.0 database folder (data.noun …)", "DIR" },
@@ -140,6 +142,7 @@ cs_cli_geometry (int argc, char **argv)
     { "plurals", 0, 0, G_OPTION_ARG_NONE, &plurals, "Also match simple plural forms", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The workspace file to write", "WORKSPACE.h5" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
+    { "no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Whiten again instead of reading the whitening from the user's cache (shared with the application)", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto, cpu or cuda", "DEVICE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
     { NULL }
@@ -194,6 +197,7 @@ cs_cli_geometry (int argc, char **argv)
     return cs_cli_fail (g_steal_pointer (&error));
 
   /* A workspace made from the same weights keeps the whitening. */
+  t0 = g_get_monotonic_time ();
   {
     g_autoptr(CsWorkspace) old = g_file_test (output, G_FILE_TEST_EXISTS) ? cs_workspace_load (output, NULL) : NULL;
     const CsTensor *u = cs_model_get_unembedding (model);
@@ -201,17 +205,28 @@ cs_cli_geometry (int argc, char **argv)
         old->d == (int) u->shape[1])
       {
         space = cs_geometry_space_new_from (u, old->mean, old->inv_sqrt, old->n_floored);
+        whitening_from = "workspace";
         if (!json)
           fprintf (stderr, "reusing the whitening cached in %s\n", output);
       }
   }
   if (!space)
     {
+      /* the user's whitening cache, shared with the application */
       const CsTensor *u = cs_model_get_unembedding (model);
+      g_autofree char *key = cs_model_get_cache_key (model);
+      gboolean cached = FALSE;
       if (isatty (STDERR_FILENO))
-        fprintf (stderr, "whitening the %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " unembedding…\n", u->shape[0],
-                 u->shape[1]);
-      space = cs_geometry_space_new (u, device, NULL, &error);
+        fprintf (stderr, "whitening the %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " unembedding (or reading it from the cache)…\n",
+                 u->shape[0], u->shape[1]);
+      if (no_cache)
+        space = cs_geometry_space_new (u, device, NULL, &error);
+      else
+        space = cs_geometry_space_new_cached (u, key, device, &cached, NULL, &error);
+      if (cached)
+        whitening_from = "cache";
+      if (space && cached && !json)
+        fprintf (stderr, "reusing the whitening from the cache (--no-cache computes it again)\n");
     }
   if (!space)
     return cs_cli_fail (g_steal_pointer (&error));
@@ -219,9 +234,11 @@ cs_cli_geometry (int argc, char **argv)
     fprintf (stderr, "note: %d eigenvalue%s of the unembedding's covariance were tiny and raised to the floor\n",
              space->n_floored, space->n_floored == 1 ? "" : "s");
 
+  t1 = g_get_monotonic_time ();
   geometry = cs_geometry_estimate_with_progress (space, g_steal_pointer (&cats), train_fraction, (guint) seed,
                                                  cs_cli_progress, "estimating the categories", NULL, &error);
   cs_cli_progress_done ();
+  t2 = g_get_monotonic_time ();
   if (!geometry)
     return cs_cli_fail (g_steal_pointer (&error));
   if (!cs_workspace_save (output, model, space, geometry, desc, &error))
@@ -230,6 +247,11 @@ cs_cli_geometry (int argc, char **argv)
   if (json)
     {
       g_autoptr(JsonNode) root = cs_cli_geometry_json (geometry, desc, space->n_floored);
+      JsonObject *o = json_node_get_object (root), *secs = json_object_new ();
+      json_object_set_string_member (o, "whitening_from", whitening_from);
+      json_object_set_double_member (secs, "whitening", (t1 - t0) / 1e6);
+      json_object_set_double_member (secs, "estimation", (t2 - t1) / 1e6);
+      json_object_set_object_member (o, "seconds", secs);
       cs_cli_print_json (root);
     }
   else
