@@ -615,4 +615,27 @@ with tempfile.TemporaryDirectory() as tmp:
     run('forward', sample, '--ids', '1,99999', '--output', bad, expect=1)
     check(open(bad).read() == 'keep me', 'a failed run leaves the existing file alone')
 
+    # Ctrl-C: a long sweep stops within a second, says so, exits 130 and leaves
+    # the existing output as it was (no temporary file beside it)
+    import signal
+    import time as _time
+    keep = os.path.join(tmp, 'interrupted.h5')
+    with open(keep, 'w') as f:
+        f.write('keep me too')
+    mults = ','.join(str(m) for m in range(-60, 61))
+    p = subprocess.Popen([cli, 'steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal',
+                          '--multipliers=' + mults, '--output', keep], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _time.sleep(1.5)
+    still_running = p.poll() is None
+    t0 = _time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    waited = _time.monotonic() - t0
+    check(still_running and p.returncode == 130 and 'cancelled' in err and waited < 1.0,
+          f'Ctrl-C stops a sweep in {waited:.2f} s with exit {p.returncode}: {err.strip()[-80:]!r}')
+    check(open(keep).read() == 'keep me too' and not [n for n in os.listdir(tmp) if n.startswith('interrupted.h5')
+                                                        and n != 'interrupted.h5'],
+          'an interrupted run leaves the existing output and no temporary file')
+
 sys.exit(1 if failures else 0)

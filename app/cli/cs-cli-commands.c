@@ -5,8 +5,12 @@
 #include "cs-json.h"
 #include "cs-cli-commands.h"
 
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <gio/gio.h>
 #include "cs-paths.h"
 #include "cs-workspace.h"
 
@@ -48,15 +52,57 @@ cs_cli_print_json (JsonNode *node)
 }
 
 static gint progress_shown = -1;   /* the percentage on the line, −1: none */
+static gint64 progress_start;      /* µs, when this piece of work began */
+static gboolean progress_told;     /* the time estimate was said (not a terminal) */
 
+static void
+format_duration (char *buf, gsize n, double s)
+{
+  if (s < 90)
+    g_snprintf (buf, n, "%.0f s", s);
+  else if (s < 5400)
+    g_snprintf (buf, n, "%.0f min", s / 60);
+  else
+    g_snprintf (buf, n, "%.0f h %02.0f min", floor (s / 3600), fmod (s, 3600) / 60);
+}
+
+/* On a terminal: the percentage and, once a few seconds of work show the
+ * pace, the time left. Elsewhere (scripts): one line up front when the work
+ * will take more than a minute, so a long run never goes on silently. */
 void
 cs_cli_progress (double fraction, gpointer label)
 {
   int pct = (int) CLAMP (fraction * 100, 0, 100);
-  if (!isatty (STDERR_FILENO) || g_atomic_int_get (&progress_shown) == pct)
+  gint64 now = g_get_monotonic_time ();
+  double elapsed, left = -1;
+  char eta[64] = "";
+
+  if (g_atomic_int_get (&progress_shown) < 0 && !progress_told)
+    progress_start = progress_start ? progress_start : now;
+  elapsed = (now - progress_start) / 1e6;
+  if (fraction > 0.005 && fraction < 1 && elapsed > 3)
+    left = elapsed * (1 - fraction) / fraction;
+  if (!isatty (STDERR_FILENO))
+    {
+      if (left > 60 && !progress_told)
+        {
+          format_duration (eta, sizeof eta, left);
+          fprintf (stderr, "conceptscope-cli: %s: about %s left at the speed measured so far\n",
+                   (const char *) label, eta);
+          progress_told = TRUE;
+        }
+      return;
+    }
+  if (g_atomic_int_get (&progress_shown) == pct && left < 0)
     return;
   g_atomic_int_set (&progress_shown, pct);
-  fprintf (stderr, "\r%s %3d %%", (const char *) label, pct);
+  if (left >= 0)
+    {
+      char d[48];
+      format_duration (d, sizeof d, left);
+      g_snprintf (eta, sizeof eta, " (about %s left)", d);
+    }
+  fprintf (stderr, "\r%s %3d %%%s\033[K", (const char *) label, pct, eta);
   fflush (stderr);
 }
 
@@ -66,6 +112,61 @@ cs_cli_progress_done (void)
   if (g_atomic_int_get (&progress_shown) >= 0)
     fprintf (stderr, "\n");
   g_atomic_int_set (&progress_shown, -1);
+  progress_start = 0;
+  progress_told = FALSE;
+}
+
+static GCancellable *cancellable;
+
+static gpointer
+signal_thread (gpointer data)
+{
+  sigset_t *set = data;
+  int sig;
+  if (sigwait (set, &sig) == 0)
+    {
+      g_cancellable_cancel (cancellable);
+      /* the next one is not caught */
+      signal (SIGINT, SIG_DFL);
+      signal (SIGTERM, SIG_DFL);
+      pthread_sigmask (SIG_UNBLOCK, set, NULL);
+      sigwait (set, &sig);
+      raise (sig);
+    }
+  return NULL;
+}
+
+void
+cs_cli_watch_signals (void)
+{
+  static sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  cancellable = g_cancellable_new ();
+  /* blocked in every thread started from here on; one thread takes them */
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+  g_thread_unref (g_thread_new ("signals", signal_thread, &set));
+}
+
+GCancellable *
+cs_cli_cancellable (void)
+{
+  return cancellable;
+}
+
+int
+cs_cli_fail_or_cancel (GError *error)
+{
+  if ((error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) ||
+      (cancellable && g_cancellable_is_cancelled (cancellable)))
+    {
+      cs_cli_progress_done ();
+      fprintf (stderr, "conceptscope-cli: cancelled; nothing was written\n");
+      g_clear_error (&error);
+      return 130;
+    }
+  return cs_cli_fail (error);
 }
 
 CsGeometrySpace *

@@ -24,6 +24,14 @@ void  cs_cli_print_json    (JsonNode    *node);
 void  cs_cli_progress      (double       fraction,
                             gpointer     label);
 void  cs_cli_progress_done (void);
+/* Ctrl-C (SIGINT) and SIGTERM cancel this instead of killing the process, so
+ * long work stops between steps and leaves no half-written file; a second
+ * Ctrl-C kills at once. cs_cli_watch_signals runs in main before any thread. */
+void          cs_cli_watch_signals (void);
+GCancellable *cs_cli_cancellable   (void);
+/* The exit status for a failure: 130 and "cancelled" when the user
+ * interrupted, else the message and 1. */
+int   cs_cli_fail_or_cancel (GError     *error);
 /* Text for a command from a file, or standard input for "-": the whole
  * file, checked to be UTF-8 without NUL characters (the message names the
  * line). No argument-length limit applies, unlike text given on the command line. */

@@ -236,10 +236,13 @@ cs_cli_forward (int argc, char **argv)
     }
   opt.progress = cs_cli_progress;
   opt.progress_data = "forward pass";
-  res = cs_forward_run (model, row_ptrs, lengths, batch, &opt, NULL, &error);
+  res = cs_forward_run (model, row_ptrs, lengths, batch, &opt, cs_cli_cancellable (), &error);
   cs_cli_progress_done ();
   if (!res)
-    goto fail;
+    {
+      rc = cs_cli_fail_or_cancel (g_steal_pointer (&error));
+      goto done;
+    }
 
   w = cs_h5_writer_new (output, &error);
   if (!w)

@@ -220,27 +220,28 @@ cs_cli_geometry (int argc, char **argv)
         fprintf (stderr, "whitening the %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " unembedding (or reading it from the cache)…\n",
                  u->shape[0], u->shape[1]);
       if (no_cache)
-        space = cs_geometry_space_new (u, device, NULL, &error);
+        space = cs_geometry_space_new (u, device, cs_cli_cancellable (), &error);
       else
-        space = cs_geometry_space_new_cached (u, key, device, &cached, NULL, &error);
+        space = cs_geometry_space_new_cached (u, key, device, &cached, cs_cli_cancellable (), &error);
       if (cached)
         whitening_from = "cache";
       if (space && cached && !json)
         fprintf (stderr, "reusing the whitening from the cache (--no-cache computes it again)\n");
     }
   if (!space)
-    return cs_cli_fail (g_steal_pointer (&error));
+    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
   if (space->n_floored > 0)
     fprintf (stderr, "note: %d eigenvalue%s of the unembedding's covariance were tiny and raised to the floor\n",
              space->n_floored, space->n_floored == 1 ? "" : "s");
 
   t1 = g_get_monotonic_time ();
   geometry = cs_geometry_estimate_with_progress (space, g_steal_pointer (&cats), train_fraction, (guint) seed,
-                                                 cs_cli_progress, "estimating the categories", NULL, &error);
+                                                 cs_cli_progress, "estimating the categories", cs_cli_cancellable (),
+                                                 &error);
   cs_cli_progress_done ();
   t2 = g_get_monotonic_time ();
   if (!geometry)
-    return cs_cli_fail (g_steal_pointer (&error));
+    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
   if (!cs_workspace_save (output, model, space, geometry, desc, &error))
     return cs_cli_fail (g_steal_pointer (&error));
 

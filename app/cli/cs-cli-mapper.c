@@ -226,10 +226,11 @@ cs_cli_mapper (int argc, char **argv)
   lens_names[0] = name1;
   lens_names[1] = name2;
   t1 = g_get_monotonic_time ();
-  graph = cs_mapper_build (pts->X, pts->n, pts->d, lens, &p, cs_cli_progress, "building the graph", NULL, &error);
+  graph = cs_mapper_build (pts->X, pts->n, pts->d, lens, &p, cs_cli_progress, "building the graph",
+                           cs_cli_cancellable (), &error);
   cs_cli_progress_done ();
   if (!graph)
-    return cs_cli_fail (g_steal_pointer (&error));
+    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
   t2 = g_get_monotonic_time ();
   cs_mapper_layout (graph, (guint) seed);
   t3 = g_get_monotonic_time ();

@@ -319,13 +319,13 @@ sae_train (int argc, char **argv)
         return cs_cli_fail (g_steal_pointer (&error));
       scratch = g_build_filename (scratch_dir, "activations.h5", NULL);
       gboolean collected = cs_sae_collect (model, tok, prompts, capture, max_tokens, scratch, &rows, cs_cli_progress,
-                                           "collecting activations", NULL, &error);
+                                           "collecting activations", cs_cli_cancellable (), &error);
       cs_cli_progress_done ();
       if (!collected)
         {
           g_unlink (scratch);
           g_rmdir (scratch_dir);
-          return cs_cli_fail (g_steal_pointer (&error));
+          return cs_cli_fail_or_cancel (g_steal_pointer (&error));
         }
       fprintf (stderr, "collected %" G_GINT64_FORMAT " activations at %s\n", rows, capture);
       h5 = g_strdup (scratch);
@@ -344,7 +344,7 @@ sae_train (int argc, char **argv)
       dataset = g_strdup (colon + 1);
     }
   t0 = g_get_monotonic_time ();
-  sae = cs_sae_train_h5 (h5, dataset, &o, train_report, &last, NULL, &error);
+  sae = cs_sae_train_h5 (h5, dataset, &o, train_report, &last, cs_cli_cancellable (), &error);
   seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (scratch)
     {

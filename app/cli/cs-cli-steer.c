@@ -232,10 +232,10 @@ cs_cli_steer (int argc, char **argv)
     run.gen_tokens = gen_tokens;
     run.temperature = temperature;
     run.seed = (guint) seed;
-    rep = cs_steer_run (&run, cs_cli_progress, "steering", NULL, &error);
+    rep = cs_steer_run (&run, cs_cli_progress, "steering", cs_cli_cancellable (), &error);
     cs_cli_progress_done ();
     if (!rep)
-      return cs_cli_fail (g_steal_pointer (&error));
+      return cs_cli_fail_or_cancel (g_steal_pointer (&error));
   }
   n_prompts = 0;
   for (guint i = 0; i < ds->pairs->len; i++)

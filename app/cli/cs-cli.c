@@ -58,5 +58,6 @@ main (int argc, char **argv)
       print_usage (stderr);
       return 2;
     }
+  cs_cli_watch_signals ();
   return cmd->run (argc - 1, argv + 1);
 }
