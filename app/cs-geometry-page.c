@@ -43,6 +43,11 @@ struct _CsGeometryPage
   CsProjection    *proj;
   CsProjection    *fig2[3];       /* the paper's Figure 2, when the categories exist */
   CsAxis           fig2_ax[3], fig2_ay[3];
+  /* projected in the background with the geometry (the vocabulary pass is
+   * seconds at 128k × 4096): taken when the page asks for these planes */
+  CsProjection    *pre_fig2[3];
+  CsProjection    *pre_proj;
+  CsAxis           pre_ax, pre_ay;
   CsAxis           ax, ay;
   gboolean         orthogonalise;
   gboolean        *visible;
@@ -427,23 +432,76 @@ draw_figure2 (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer 
     }
 }
 
-static void
-compute_figure2 (CsGeometryPage *self)
+/* The paper's Figure 2 planes: ℓ̄_animal × ℓ̄_mammal, ℓ̄_animal × ℓ̄_bird − ℓ̄_mammal,
+ * ℓ̄_bird − ℓ̄_mammal × ℓ̄_fish − ℓ̄_mammal; FALSE when a category is missing. */
+static gboolean
+figure2_axes (CsCategorySet *c, CsAxis *ax, CsAxis *ay)
 {
-  CsCategorySet *c = self->geometry->categories;
   int a = cs_category_set_find (c, "animal"), m = cs_category_set_find (c, "mammal"),
       b = cs_category_set_find (c, "bird"), f = cs_category_set_find (c, "fish");
 
+  if (a < 0 || m < 0 || b < 0 || f < 0)
+    return FALSE;
+  ax[0] = (CsAxis) { a, -1 };
+  ay[0] = (CsAxis) { m, -1 };
+  ax[1] = (CsAxis) { a, -1 };
+  ay[1] = (CsAxis) { b, m };
+  ax[2] = (CsAxis) { b, m };
+  ay[2] = (CsAxis) { f, m };
+  return TRUE;
+}
+
+/* The axes a new geometry opens with: Figure 2's first panel, or for another
+ * hierarchy its root and first reliable child. */
+static gboolean
+default_axes (CsGeometry *g, CsAxis *ax, CsAxis *ay)
+{
+  CsCategorySet *cs = g->categories;
+  int a = cs_category_set_find (cs, "animal"), m = cs_category_set_find (cs, "mammal");
+
+  if (a >= 0 && m >= 0)
+    {
+      *ax = (CsAxis) { a, -1 };
+      *ay = (CsAxis) { m, -1 };
+      return TRUE;
+    }
+  for (guint i = 1; i < cs->items->len; i++)
+    if (g->vectors[i].estimated && cs_category_set_get (cs, i)->reliable)
+      {
+        *ax = (CsAxis) { 0, -1 };
+        *ay = (CsAxis) { (int) i, -1 };
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+same_axis (CsAxis a, CsAxis b)
+{
+  return a.plus == b.plus && a.minus == b.minus;
+}
+
+static void
+forget_projected (CsGeometryPage *self)
+{
+  for (int k = 0; k < 3; k++)
+    g_clear_pointer (&self->pre_fig2[k], cs_projection_free);
+  g_clear_pointer (&self->pre_proj, cs_projection_free);
+}
+
+static void
+compute_figure2 (CsGeometryPage *self)
+{
   for (int k = 0; k < 3; k++)
     g_clear_pointer (&self->fig2[k], cs_projection_free);
-  if (a < 0 || m < 0 || b < 0 || f < 0)
+  if (!figure2_axes (self->geometry->categories, self->fig2_ax, self->fig2_ay))
     return;
-  self->fig2_ax[0] = (CsAxis) { a, -1 };
-  self->fig2_ay[0] = (CsAxis) { m, -1 };
-  self->fig2_ax[1] = (CsAxis) { a, -1 };
-  self->fig2_ay[1] = (CsAxis) { b, m };
-  self->fig2_ax[2] = (CsAxis) { b, m };
-  self->fig2_ay[2] = (CsAxis) { f, m };
+  if (self->pre_fig2[0])
+    {
+      for (int k = 0; k < 3; k++)
+        self->fig2[k] = g_steal_pointer (&self->pre_fig2[k]);
+      return;
+    }
   for (int k = 0; k < 3; k++)
     if (!(self->fig2[k] = cs_geometry_project (self->space, self->geometry, self->fig2_ax[k], self->fig2_ay[k],
                                                TRUE, NULL)))
@@ -511,7 +569,12 @@ redraw (CsGeometryPage *self)
 static gboolean
 reproject (CsGeometryPage *self, GError **error)
 {
-  CsProjection *p = cs_geometry_project (self->space, self->geometry, self->ax, self->ay, self->orthogonalise, error);
+  CsProjection *p;
+  if (self->pre_proj && self->orthogonalise && same_axis (self->ax, self->pre_ax) && same_axis (self->ay, self->pre_ay))
+    p = g_steal_pointer (&self->pre_proj);
+  else
+    p = cs_geometry_project (self->space, self->geometry, self->ax, self->ay, self->orthogonalise, error);
+  forget_projected (self);
   if (!p)
     return FALSE;
   g_clear_pointer (&self->proj, cs_projection_free);
@@ -688,12 +751,18 @@ typedef struct
   CsGeometrySpace *space;
   CsGeometry      *geometry;
   CsTokenizer     *tok;
+  CsProjection    *planes[4];   /* Figure 2's three (when has_fig2), then the default axes' */
+  int              n_planes;
+  gboolean         has_fig2;
+  CsAxis           ax[4], ay[4];
 } Computed;
 
 static void
 computed_free (gpointer p)
 {
   Computed *c = p;
+  for (int k = 0; k < c->n_planes; k++)
+    cs_projection_free (c->planes[k]);
   cs_geometry_space_free (c->space);
   cs_geometry_free (c->geometry);
   if (c->tok)
@@ -737,6 +806,30 @@ estimate_progress (double fraction, gpointer data)
   g_atomic_int_set (&self->progress_permille, 500 + (int) (fraction * 500));
 }
 
+typedef struct
+{
+  CsModel         *model;
+  const char      *key;
+  GCancellable    *cancellable;
+  CsGeometrySpace *space;
+  GError          *error;
+} SpaceJob;
+
+static void
+cancel_too (GCancellable *cancellable, gpointer other)
+{
+  g_cancellable_cancel (other);
+}
+
+static gpointer
+space_thread (gpointer data)
+{
+  SpaceJob *j = data;
+  j->space = cs_geometry_space_new_cached (cs_model_get_unembedding (j->model), j->key, CS_DEVICE_AUTO, NULL,
+                                           j->cancellable, &j->error);
+  return NULL;
+}
+
 static void
 compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -758,14 +851,45 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       computed_free (c);
       return;
     }
+  /* the whitening (read from the cache, or computed) beside the tokenizer
+   * and the categories, which do not need it */
+  /* its own cancellable, so that a failure here stops it without marking
+   * the task cancelled (which would hide the failure's message) */
+  g_autoptr(GCancellable) own = g_cancellable_new ();
+  gulong chained = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (cancel_too), own, NULL) : 0;
+  SpaceJob job = { model, prm->cache_key, own, NULL, NULL };
+  GThread *space = prm->space ? NULL : g_thread_new ("whitening", space_thread, &job);
   if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
-      !(c->space = prm->space ? g_steal_pointer (&prm->space)
-                              : cs_geometry_space_new_cached (cs_model_get_unembedding (model), prm->cache_key,
-                                                              CS_DEVICE_AUTO, NULL, cancellable, &error)) ||
       (prm->json ? !(cats = cs_category_set_from_json (prm->json, c->tok, &co, &error))
                  : (!(wn = cs_wordnet_open (NULL, &error)) ||
                     !(cats = cs_category_set_from_wordnet (wn, prm->hierarchy, c->tok, &co, &error)))))
     {
+      if (space)
+        {
+          g_cancellable_cancel (own);
+          g_thread_join (space);
+          cs_geometry_space_free (job.space);
+          g_clear_error (&job.error);
+        }
+      if (chained)
+        g_cancellable_disconnect (cancellable, chained);
+      g_task_return_error (task, error);
+      computed_free (c);
+      return;
+    }
+  if (space)
+    {
+      g_thread_join (space);
+      c->space = job.space;
+      error = job.error;
+    }
+  else
+    c->space = g_steal_pointer (&prm->space);
+  if (chained)
+    g_cancellable_disconnect (cancellable, chained);
+  if (!c->space)
+    {
+      cs_category_set_free (cats);
       g_task_return_error (task, error);
       computed_free (c);
       return;
@@ -799,6 +923,19 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       computed_free (c);
       return;
     }
+  /* the planes the page opens with, here rather than on the main loop; if
+   * they cannot be made the page makes them (and says why) */
+  {
+    int n = figure2_axes (c->geometry->categories, c->ax, c->ay) ? 3 : 0;
+    gboolean fig2 = n == 3;
+    if (default_axes (c->geometry, &c->ax[n], &c->ay[n]))
+      n++;
+    if (n > 0 && cs_geometry_project_many (c->space, c->geometry, c->ax, c->ay, n, TRUE, c->planes, NULL))
+      {
+        c->n_planes = n;
+        c->has_fig2 = fig2;
+      }
+  }
   g_task_return_pointer (task, c, computed_free);
 }
 
@@ -868,6 +1005,18 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self->space = g_steal_pointer (&c->space);
   set_geometry (self, geo_box_new (g_steal_pointer (&c->geometry)));
   self->tok = g_steal_pointer (&c->tok);
+  forget_projected (self);
+  {
+    int k = 0;
+    for (; c->has_fig2 && k < 3; k++)
+      self->pre_fig2[k] = g_steal_pointer (&c->planes[k]);
+    if (k < c->n_planes)
+      {
+        self->pre_proj = g_steal_pointer (&c->planes[k]);
+        self->pre_ax = c->ax[k];
+        self->pre_ay = c->ay[k];
+      }
+  }
   computed_free (c);
   g_free (self->visible);
   self->visible = g_new0 (gboolean, self->geometry->categories->items->len);
@@ -922,8 +1071,7 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   prm->json = g_strdup (self->json_path);
   /* the same model's whitening does not change: only the categories are new */
   if (self->space && !self->new_model && self->space->unembedding == cs_model_get_unembedding (self->model))
-    prm->space = cs_geometry_space_new_from (self->space->unembedding, self->space->mean, self->space->inv_sqrt,
-                                             self->space->n_floored);
+    prm->space = cs_geometry_space_ref (self->space);
   prm->cache_key = cs_model_get_cache_key (self->model);
   task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
   g_task_set_task_data (task, prm, params_free);
@@ -1910,6 +2058,7 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->proj, cs_projection_free);
   for (int k = 0; k < 3; k++)
     g_clear_pointer (&self->fig2[k], cs_projection_free);
+  forget_projected (self);
   set_geometry (self, NULL);
   g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->space, cs_geometry_space_free);

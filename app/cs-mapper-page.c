@@ -837,7 +837,7 @@ start_build (CsMapperPage *self)
       return;
     }
   j->model = g_object_ref (model);
-  j->space = cs_geometry_space_new_from (space->unembedding, space->mean, space->inv_sqrt, space->n_floored);
+  j->space = cs_geometry_space_ref (space);
   j->n = (int) pts->n;
   j->ids = g_steal_pointer (&pts->token_ids);
   j->group = g_steal_pointer (&pts->group);

@@ -785,7 +785,7 @@ start_run (CsSteeringPage *self)
         g_array_append_vals (j->targets, cs_category_set_get (geo->categories, c)->tokens->data,
                              cs_category_set_get (geo->categories, c)->tokens->len);
       j->geometry = cs_geometry_dup (geo);
-      j->space = cs_geometry_space_new_from (space->unembedding, space->mean, space->inv_sqrt, space->n_floored);
+      j->space = cs_geometry_space_ref (space);
     }
   if (!j->dataset->ab && !*j->targets_name)
     {

@@ -32,6 +32,8 @@ struct _CsWindow
   GSettings            *settings;
   CsModel              *model;
   GCancellable         *loading;
+  gboolean              gpu_probed;    /* the CUDA module has been looked for */
+  gboolean              gpu_probing;
   GtkFileChooserNative *chooser;
 };
 
@@ -64,10 +66,10 @@ preferred_device (CsWindow *self)
 static void
 update_status (CsWindow *self)
 {
-  /* The backend is described once the first load (which probes the GPU off
-   * the main thread) is done. */
+  /* The backend is described once the GPU has been probed (off the main
+   * thread, beside the first model's loading and computing). */
   g_autofree char *backend_text = NULL;
-  gboolean backend = self->model != NULL;
+  gboolean backend = self->model != NULL && self->gpu_probed;
 
   if (backend)
     {
@@ -297,9 +299,6 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   GError *error = NULL;
   CsModel *model = cs_model_open (task_data, &error);
 
-  /* Loading the CUDA module can take a moment; do it here, not in the UI. */
-  cs_gpu_available ();
-
   if (model)
     g_task_return_pointer (task, model, g_object_unref);
   else
@@ -342,6 +341,24 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_busy (self, FALSE);
 }
 
+/* Loading the CUDA module takes a moment (0.4 s without a driver): off the
+ * main thread, and not in the way of the model's loading and first
+ * computation, which start at once. */
+static void
+gpu_probe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  cs_gpu_available ();
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+gpu_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(CsWindow) self = user_data;
+  self->gpu_probed = TRUE;
+  update_status (self);
+}
+
 void
 cs_window_open_model (CsWindow   *self,
                       const char *path)
@@ -360,6 +377,12 @@ cs_window_open_model (CsWindow   *self,
   g_task_set_task_data (task, g_strdup (path), g_free);
   g_task_run_in_thread (task, load_thread);
   set_busy (self, TRUE);
+  if (!self->gpu_probing)
+    {
+      g_autoptr(GTask) probe = g_task_new (self, NULL, gpu_probe_done, g_object_ref (self));
+      self->gpu_probing = TRUE;
+      g_task_run_in_thread (probe, gpu_probe_thread);
+    }
 }
 
 static void

@@ -9,7 +9,10 @@
 G_BEGIN_DECLS
 
 /* The whitened representation space of a model's unembedding: any row of
- * g is (γ_y − mean)·Cov^(−1/2), so only the mean and Cov^(−1/2) are kept. */
+ * g is (γ_y − mean)·Cov^(−1/2), so only the mean and Cov^(−1/2) are kept.
+ * Immutable once made and reference-counted, so pages and background jobs
+ * share one (Cov^(−1/2) is 128 MB at d = 4096) instead of copying it;
+ * cs_geometry_space_free drops a reference. */
 typedef struct
 {
   const CsTensor *unembedding;   /* borrowed: the model must outlive the space */
@@ -18,6 +21,7 @@ typedef struct
   double         *mean;          /* [d] */
   double         *inv_sqrt;      /* [d, d] */
   int             n_floored;
+  gint            ref_count;
 } CsGeometrySpace;
 
 CsGeometrySpace *cs_geometry_space_new       (const CsTensor   *unembedding,
@@ -41,6 +45,7 @@ CsGeometrySpace *cs_geometry_space_new_cached (const CsTensor   *unembedding,
                                               gboolean         *from_cache,
                                               GCancellable     *cancellable,
                                               GError          **error);
+CsGeometrySpace *cs_geometry_space_ref       (CsGeometrySpace  *space);
 void             cs_geometry_space_free      (CsGeometrySpace  *space);
 /* Rows of g for the given token ids: out [n, d] (float64). */
 void             cs_geometry_g_rows          (CsGeometrySpace  *space,
@@ -51,6 +56,11 @@ void             cs_geometry_g_rows          (CsGeometrySpace  *space,
 void             cs_geometry_project_all     (CsGeometrySpace  *space,
                                               const double     *dir,
                                               float            *out);
+/* The same for k directions in one pass over the vocabulary. */
+void             cs_geometry_project_all_many (CsGeometrySpace     *space,
+                                               const double *const *dirs,
+                                               int                  k,
+                                               float              **outs);
 
 /* Park et al.'s estimator on rows X [n, d] of g: μ = mean, Σ the Ledoit–Wolf
  * shrinkage covariance, ĝ = pinv(Σ)μ/‖pinv(Σ)μ‖, ℓ̄ = (μ·ĝ)ĝ. Computed through
@@ -159,6 +169,17 @@ CsProjection    *cs_geometry_project         (CsGeometrySpace  *space,
                                               CsAxis            x,
                                               CsAxis            y,
                                               gboolean          orthogonalise,
+                                              GError          **error);
+/* Several planes at once: one pass over the vocabulary for all of their
+ * directions (the Geometry page's Figure 2 and main projection together).
+ * out[k] gets plane k; on error none is made. */
+gboolean         cs_geometry_project_many    (CsGeometrySpace  *space,
+                                              CsGeometry       *geometry,
+                                              const CsAxis     *x,
+                                              const CsAxis     *y,
+                                              int               n_planes,
+                                              gboolean          orthogonalise,
+                                              CsProjection    **out,
                                               GError          **error);
 void             cs_projection_free          (CsProjection     *p);
 
