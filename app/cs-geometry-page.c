@@ -28,8 +28,11 @@ struct _CsGeometryPage
   GtkWidget       *status_box;
   GtkSpinner      *spinner;
   GtkProgressBar  *progress_bar;
-  gint             progress_permille;   /* written by the worker thread */
+  gint             progress_permille;   /* written by the worker threads: whitening 0–500, estimation 500–1000 */
   guint            progress_source;
+  int              shown_phase;         /* what the status line says: 0 none, 1 whitening, 2 estimating */
+  gint64           phase_t0;            /* when the main loop first saw that phase */
+  int              phase_p0;
   GtkLabel        *status_label;
   GtkWidget       *cancel_button;
 
@@ -813,6 +816,7 @@ typedef struct
   GCancellable    *cancellable;
   CsGeometrySpace *space;
   GError          *error;
+  CsGeometryPage  *page;   /* for the progress; outlives the job (the task holds it) */
 } SpaceJob;
 
 static void
@@ -821,12 +825,21 @@ cancel_too (GCancellable *cancellable, gpointer other)
   g_cancellable_cancel (other);
 }
 
+static void
+whitening_progress (double fraction, gpointer data)
+{
+  CsGeometryPage *self = data;
+  /* the first half of the bar; at least 1 ‰, which ends the pulsing */
+  g_atomic_int_set (&self->progress_permille, MAX (1, MIN (499, (int) (fraction * 500))));
+}
+
 static gpointer
 space_thread (gpointer data)
 {
   SpaceJob *j = data;
-  j->space = cs_geometry_space_new_cached (cs_model_get_unembedding (j->model), j->key, CS_DEVICE_AUTO, NULL,
-                                           j->cancellable, &j->error);
+  j->space = cs_geometry_space_new_cached_with_progress (cs_model_get_unembedding (j->model), j->key, CS_DEVICE_AUTO,
+                                                         NULL, whitening_progress, j->page, j->cancellable,
+                                                         &j->error);
   return NULL;
 }
 
@@ -842,7 +855,6 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   CsCategorySet *cats = NULL;
   const char *tp = cs_model_get_tokenizer_path (model);
 
-  cs_backend_leave_one_core ();
   co.min_tokens = prm->min_tokens;
   if (!tp)
     {
@@ -857,7 +869,7 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
    * the task cancelled (which would hide the failure's message) */
   g_autoptr(GCancellable) own = g_cancellable_new ();
   gulong chained = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (cancel_too), own, NULL) : 0;
-  SpaceJob job = { model, prm->cache_key, own, NULL, NULL };
+  SpaceJob job = { model, prm->cache_key, own, NULL, NULL, g_task_get_source_object (task) };
   GThread *space = prm->space ? NULL : g_thread_new ("whitening", space_thread, &job);
   if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
       (prm->json ? !(cats = cs_category_set_from_json (prm->json, c->tok, &co, &error))
@@ -950,9 +962,41 @@ update_progress (gpointer data)
       return G_SOURCE_REMOVE;
     }
   if (p > 0)
-    gtk_progress_bar_set_fraction (self->progress_bar, p / 1000.0);
+    {
+      /* the phase's own fraction and, once a few seconds show the pace, the
+       * time left at that pace */
+      int phase = p < 500 ? 1 : 2, end = phase == 1 ? 500 : 1000;
+      gint64 now = g_get_monotonic_time ();
+      double f, elapsed;
+      g_autofree char *left = NULL;
+      g_autofree char *text = NULL;
+      if (phase != self->shown_phase)
+        {
+          self->shown_phase = phase;
+          self->phase_t0 = now;
+          self->phase_p0 = p;
+        }
+      f = (double) (p - self->phase_p0) / MAX (1, end - self->phase_p0);
+      elapsed = (now - self->phase_t0) / 1e6;
+      if (elapsed > 3 && f > 0.01 && f < 1)
+        {
+          double s = elapsed * (1 - f) / f;
+          left = s < 90 ? g_strdup_printf (g_dngettext (NULL, "about %d second left", "about %d seconds left",
+                                                        (int) ceil (s)), (int) ceil (s))
+                        : g_strdup_printf (g_dngettext (NULL, "about %d minute left", "about %d minutes left",
+                                                        (int) ceil (s / 60)), (int) ceil (s / 60));
+        }
+      gtk_progress_bar_set_fraction (self->progress_bar, p / 1000.0);
+      if (phase == 1)
+        text = left ? g_strdup_printf (_("Whitening the unembedding: %d %% (%s)…"), p / 5, left)
+                    : g_strdup_printf (_("Whitening the unembedding: %d %%…"), p / 5);
+      else
+        text = left ? g_strdup_printf (_("Estimating the categories: %d %% (%s)…"), (p - 500) / 5, left)
+                    : g_strdup_printf (_("Estimating the categories: %d %%…"), (p - 500) / 5);
+      gtk_label_set_text (self->status_label, text);
+    }
   else
-    gtk_progress_bar_pulse (self->progress_bar);   /* whitening: no finer measure of it yet */
+    gtk_progress_bar_pulse (self->progress_bar);   /* reading the tokenizer and the whitening's cache */
   return G_SOURCE_CONTINUE;
 }
 
@@ -1076,6 +1120,7 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
   g_task_set_task_data (task, prm, params_free);
   g_atomic_int_set (&self->progress_permille, 0);
+  self->shown_phase = 0;
   g_task_run_in_thread (task, compute_thread);
   set_busy (self, _("Whitening the unembedding and estimating the categories…"));
 }

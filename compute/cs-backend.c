@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void
 cs_backend_init (void)
@@ -24,13 +25,17 @@ cs_backend_init (void)
     }
 }
 
+/* libgomp reads OMP_WAIT_POLICY once, when it is loaded (before main), so
+ * the only way to choose it from inside is to start again with it set. */
 void
-cs_backend_leave_one_core (void)
+cs_backend_wait_passively (char **argv)
 {
-  int n = MAX (1, omp_get_num_procs () - 1);
-  cs_backend_init ();
-  omp_set_num_threads (n);
-  openblas_set_num_threads (n);
+  if (g_getenv ("OMP_WAIT_POLICY") || g_getenv ("CS_NO_REEXEC"))
+    return;
+  g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+  g_setenv ("CS_NO_REEXEC", "1", TRUE);   /* never twice, whatever execv does */
+  execv ("/proc/self/exe", argv);
+  /* no /proc (or exec refused): go on with the library's default */
 }
 
 int

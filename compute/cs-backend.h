@@ -21,10 +21,12 @@ typedef enum
 char     *cs_backend_describe    (CsDevice device);
 int       cs_backend_get_threads (void);
 void      cs_backend_init        (void);
-/* For work in a background thread of an interactive program: its OpenMP
- * loops and BLAS use one core fewer than the machine has, so the thread
- * drawing the window always finds a free core. */
-void      cs_backend_leave_one_core (void);
+/* Idle OpenMP threads sleep instead of spinning: on a desktop with two
+ * cores, spinning threads took the core the interface (or another program)
+ * needed, and a 4096-wide eigendecomposition beside one busy process ran
+ * 9× slower. Called first in main; starts the program again once with
+ * OMP_WAIT_POLICY=passive unless the environment already chooses a policy. */
+void      cs_backend_wait_passively (char **argv);
 /* A buffer for a large result (logits, activations, a whitened matrix):
  * huge-page backed where the kernel allows and faulted in by all threads
  * at once, because a VM takes seconds to fault in gigabytes one 4 KiB page

@@ -30,13 +30,21 @@ cs_geometry_space_new_from (const CsTensor *u, const double *mean, const double 
   return s;
 }
 
-CsGeometrySpace *
-cs_geometry_space_new (const CsTensor *u, CsDevice device, GCancellable *cancellable, GError **error)
+static CsGeometrySpace *
+space_new (const CsTensor *u, CsDevice device, CsProgressFunc progress, gpointer progress_data,
+           GCancellable *cancellable, GError **error)
 {
-  g_autoptr(CsWhitening) w = cs_whiten_transform (u, device, cancellable, error);
+  g_autoptr(CsWhitening) w = cs_whiten_transform_with_progress (u, device, progress, progress_data, cancellable,
+                                                                error);
   if (!w)
     return NULL;
   return cs_geometry_space_new_from (u, w->mean, w->inv_sqrt, w->n_floored);
+}
+
+CsGeometrySpace *
+cs_geometry_space_new (const CsTensor *u, CsDevice device, GCancellable *cancellable, GError **error)
+{
+  return space_new (u, device, NULL, NULL, cancellable, error);
 }
 
 static char *
@@ -135,6 +143,14 @@ CsGeometrySpace *
 cs_geometry_space_new_cached (const CsTensor *u, const char *key, CsDevice device, gboolean *from_cache,
                               GCancellable *cancellable, GError **error)
 {
+  return cs_geometry_space_new_cached_with_progress (u, key, device, from_cache, NULL, NULL, cancellable, error);
+}
+
+CsGeometrySpace *
+cs_geometry_space_new_cached_with_progress (const CsTensor *u, const char *key, CsDevice device,
+                                            gboolean *from_cache, CsProgressFunc progress, gpointer progress_data,
+                                            GCancellable *cancellable, GError **error)
+{
   g_autofree char *path = NULL;
   g_autofree char *full_key = NULL;
   CsGeometrySpace *s;
@@ -152,7 +168,7 @@ cs_geometry_space_new_cached (const CsTensor *u, const char *key, CsDevice devic
     }
   if (from_cache)
     *from_cache = FALSE;
-  s = cs_geometry_space_new (u, device, cancellable, error);
+  s = space_new (u, device, progress, progress_data, cancellable, error);
   if (s)
     {
       g_autofree char *dir = g_path_get_dirname (path);

@@ -45,6 +45,16 @@ CsGeometrySpace *cs_geometry_space_new_cached (const CsTensor   *unembedding,
                                               gboolean         *from_cache,
                                               GCancellable     *cancellable,
                                               GError          **error);
+/* The same, reporting the whitening's progress (rows read, then the
+ * eigendecomposition; see cs_whiten_transform_with_progress). */
+CsGeometrySpace *cs_geometry_space_new_cached_with_progress (const CsTensor *unembedding,
+                                                             const char     *key,
+                                                             CsDevice        device,
+                                                             gboolean       *from_cache,
+                                                             CsProgressFunc  progress,
+                                                             gpointer        progress_data,
+                                                             GCancellable   *cancellable,
+                                                             GError        **error);
 CsGeometrySpace *cs_geometry_space_ref       (CsGeometrySpace  *space);
 void             cs_geometry_space_free      (CsGeometrySpace  *space);
 /* Rows of g for the given token ids: out [n, d] (float64). */

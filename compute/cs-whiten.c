@@ -34,8 +34,40 @@ centred_block (const CsTensor *u, gint64 r0, int n, int d, const double *mean, f
       out[(gsize) i * d + j] = (double) f32[(gsize) i * d + j] - mean[j];
 }
 
+typedef struct
+{
+  CsProgressFunc func;
+  gpointer       data;
+  double         w_mean, w_cov, w_eig, w_prod;   /* shares of the work, summing to 1 */
+} Progress;
+
+/* The phases' shares from their operation counts: V·d to read for the mean,
+ * V·d² for the covariance, about 8 d³ for the eigendecomposition (slower
+ * kernels than a product's) and 2 d³ for Cov^(−1/2); forming g adds 2 V·d². */
+static void
+progress_init (Progress *p, CsProgressFunc func, gpointer data, gint64 V, int d, gboolean form_g)
+{
+  double dd = (double) d, mean = (double) V * dd * 8, cov = (double) V * dd * dd,
+         eig = 8 * dd * dd * dd, prod = 2 * dd * dd * dd + (form_g ? 2.0 * V * dd * dd : 0), all;
+  all = mean + cov + eig + prod;
+  p->func = func;
+  p->data = data;
+  p->w_mean = mean / all;
+  p->w_cov = cov / all;
+  p->w_eig = eig / all;
+  p->w_prod = prod / all;
+}
+
+static void
+progress_report (const Progress *p, double fraction)
+{
+  if (p && p->func)
+    p->func (CLAMP (fraction, 0, 1), p->data);
+}
+
 static gboolean
-whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, GCancellable *cancellable, GError **error)
+whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, const Progress *pr, GCancellable *cancellable,
+            GError **error)
 {
   gint64 V = w->rows;
   int d = w->cols;
@@ -61,6 +93,8 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, GCancellable *ca
       for (int i = 0; i < n; i++)
         for (int j = 0; j < d; j++)
           w->mean[j] += f32[(gsize) i * d + j];
+      if (pr)
+        progress_report (pr, pr->w_mean * (double) (r0 + n) / V);
     }
   for (int j = 0; j < d; j++)
     w->mean[j] /= (double) V;
@@ -73,7 +107,11 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, GCancellable *ca
         return FALSE;
       centred_block (u, r0, n, d, w->mean, f32, blk);
       cblas_dsyrk (CblasRowMajor, CblasLower, CblasTrans, d, n, 1.0 / (double) V, blk, d, 1.0, cov, d);
+      if (pr)
+        progress_report (pr, pr->w_mean + pr->w_cov * (double) (r0 + n) / V);
     }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
 
   /* eigenvectors land in the columns of cov */
   if (LAPACKE_dsyevd (LAPACK_ROW_MAJOR, 'V', 'L', d, cov, d, w->eigenvalues) != 0)
@@ -82,6 +120,8 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, GCancellable *ca
                    "the eigendecomposition of the unembedding's covariance did not converge");
       return FALSE;
     }
+  if (pr)
+    progress_report (pr, pr->w_mean + pr->w_cov + pr->w_eig);
   w->floor = MAX (w->eigenvalues[d - 1], 0.0) * CS_WHITEN_FLOOR_REL;
   for (int j = 0; j < d; j++)
     {
@@ -112,12 +152,17 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, GCancellable *ca
 #pragma omp parallel for schedule(static)
       for (gsize k = 0; k < (gsize) n * d; k++)
         dst[k] = (float) gblk[k];
+      if (pr)
+        progress_report (pr, 1 - pr->w_prod * (1 - (double) (r0 + n) / V));
     }
+  if (pr)
+    progress_report (pr, 1);
   return TRUE;
 }
 
 static CsWhitening *
-whiten (const CsTensor *u, CsDevice device, gboolean form_g, GCancellable *cancellable, GError **error);
+whiten (const CsTensor *u, CsDevice device, gboolean form_g, CsProgressFunc progress, gpointer progress_data,
+        GCancellable *cancellable, GError **error);
 
 CsWhitening *
 cs_whiten (const CsTensor  *u,
@@ -125,7 +170,7 @@ cs_whiten (const CsTensor  *u,
            GCancellable    *cancellable,
            GError         **error)
 {
-  return whiten (u, device, TRUE, cancellable, error);
+  return whiten (u, device, TRUE, NULL, NULL, cancellable, error);
 }
 
 CsWhitening *
@@ -134,13 +179,22 @@ cs_whiten_transform (const CsTensor  *u,
                      GCancellable    *cancellable,
                      GError         **error)
 {
-  return whiten (u, device, FALSE, cancellable, error);
+  return whiten (u, device, FALSE, NULL, NULL, cancellable, error);
+}
+
+CsWhitening *
+cs_whiten_transform_with_progress (const CsTensor *u, CsDevice device, CsProgressFunc progress,
+                                   gpointer progress_data, GCancellable *cancellable, GError **error)
+{
+  return whiten (u, device, FALSE, progress, progress_data, cancellable, error);
 }
 
 static CsWhitening *
-whiten (const CsTensor *u, CsDevice device, gboolean form_g, GCancellable *cancellable, GError **error)
+whiten (const CsTensor *u, CsDevice device, gboolean form_g, CsProgressFunc progress, gpointer progress_data,
+        GCancellable *cancellable, GError **error)
 {
   g_autoptr(CsWhitening) w = NULL;
+  Progress pr;
   GError *local_error = NULL;
   gboolean gpu;
 
@@ -194,6 +248,8 @@ whiten (const CsTensor *u, CsDevice device, gboolean form_g, GCancellable *cance
         {
           w->floor = MAX (w->eigenvalues[w->cols - 1], 0.0) * CS_WHITEN_FLOOR_REL;
           w->device = CS_DEVICE_CUDA;
+          if (progress)
+            progress (1, progress_data);
           return g_steal_pointer (&w);
         }
       if (device == CS_DEVICE_CUDA)
@@ -205,7 +261,8 @@ whiten (const CsTensor *u, CsDevice device, gboolean form_g, GCancellable *cance
       w->n_floored = 0;
     }
   w->device = CS_DEVICE_CPU;
-  if (!whiten_cpu (u, w, form_g, cancellable, error))
+  progress_init (&pr, progress, progress_data, w->rows, w->cols, form_g);
+  if (!whiten_cpu (u, w, form_g, progress ? &pr : NULL, cancellable, error))
     return NULL;
   return g_steal_pointer (&w);
 }

@@ -39,6 +39,15 @@ CsWhitening *cs_whiten_transform   (const CsTensor  *unembedding,
                                     CsDevice         device,
                                     GCancellable    *cancellable,
                                     GError         **error);
+/* The same, reporting progress: the fraction of the work done, counted in
+ * rows read for the mean and the covariance (most of the time) and then the
+ * eigendecomposition and the product, weighed by their operation counts. */
+CsWhitening *cs_whiten_transform_with_progress (const CsTensor  *unembedding,
+                                                CsDevice         device,
+                                                CsProgressFunc   progress,
+                                                gpointer         progress_data,
+                                                GCancellable    *cancellable,
+                                                GError         **error);
 void         cs_whitening_free     (CsWhitening     *w);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsWhitening, cs_whitening_free)

@@ -142,6 +142,38 @@ test_whiten_f32 (void)
   check_whitened (w);
 }
 
+/* Progress counts the rows read: rising, reaching 1, with a report per
+ * block of rows of each pass (8192 rows: three blocks of 20000 rows), and
+ * the same Cov^(−1/2) as without it. */
+static void
+record_progress (double fraction, gpointer data)
+{
+  double f = fraction;
+  g_array_append_val ((GArray *) data, f);
+}
+
+static void
+test_whiten_progress (void)
+{
+  gint64 V = 20000;
+  int d = 16;
+  g_autofree float *x = random_matrix (V, d, 5);
+  CsTensor t = make_tensor (V, d, CS_DTYPE_F32, x);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(CsWhitening) w = cs_whiten_transform_with_progress (&t, CS_DEVICE_CPU, record_progress, seen, NULL,
+                                                                &error);
+  g_autoptr(CsWhitening) plain = cs_whiten_transform (&t, CS_DEVICE_CPU, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen->len, >=, 6);
+  g_assert_cmpfloat (g_array_index (seen, double, 0), >, 0);
+  for (guint i = 1; i < seen->len; i++)
+    g_assert_cmpfloat (g_array_index (seen, double, i), >=, g_array_index (seen, double, i - 1));
+  g_assert_cmpfloat (g_array_index (seen, double, seen->len - 1), ==, 1.0);
+  g_assert_cmpmem (w->inv_sqrt, sizeof (double) * d * d, plain->inv_sqrt, sizeof (double) * d * d);
+}
+
 /* BF16 input is read as the BF16 values: same result as their float32 copy. */
 static void
 test_whiten_bf16 (void)
@@ -222,6 +254,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/whiten/f32-vs-gsl", test_whiten_f32);
   g_test_add_func ("/whiten/bf16", test_whiten_bf16);
+  g_test_add_func ("/whiten/progress", test_whiten_progress);
   g_test_add_func ("/whiten/rank-deficient", test_whiten_rank_deficient);
   g_test_add_func ("/whiten/bad-input", test_whiten_bad_input);
   g_test_add_func ("/whiten/sample-model", test_whiten_sample_model);

@@ -222,7 +222,9 @@ cs_cli_geometry (int argc, char **argv)
       if (no_cache)
         space = cs_geometry_space_new (u, device, cs_cli_cancellable (), &error);
       else
-        space = cs_geometry_space_new_cached (u, key, device, &cached, cs_cli_cancellable (), &error);
+        space = cs_geometry_space_new_cached_with_progress (u, key, device, &cached, cs_cli_progress, "whitening",
+                                                            cs_cli_cancellable (), &error);
+      cs_cli_progress_done ();
       if (cached)
         whitening_from = "cache";
       if (space && cached && !json)

@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "cs-backend.h"
 #include "cs-build-config.h"
 #include "cs-cli-commands.h"
 #include "cs-paths.h"
@@ -35,6 +36,7 @@ main (int argc, char **argv)
 {
   const CsCliCommand *cmd;
 
+  cs_backend_wait_passively (argv);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, CS_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
