@@ -54,6 +54,13 @@ cs_cli_print_json (JsonNode *node)
 static gint progress_shown = -1;   /* the percentage on the line, −1: none */
 static gint64 progress_start;      /* µs, when this piece of work began */
 static gboolean progress_told;     /* the time estimate was said (not a terminal) */
+static const char *progress_hint;
+
+void
+cs_cli_progress_hint (const char *hint)
+{
+  progress_hint = hint;
+}
 
 static void
 format_duration (char *buf, gsize n, double s)
@@ -75,7 +82,7 @@ cs_cli_progress (double fraction, gpointer label)
   int pct = (int) CLAMP (fraction * 100, 0, 100);
   gint64 now = g_get_monotonic_time ();
   double elapsed, left = -1;
-  char eta[64] = "";
+  char eta[256] = "";
 
   if (g_atomic_int_get (&progress_shown) < 0 && !progress_told)
     progress_start = progress_start ? progress_start : now;
@@ -87,8 +94,9 @@ cs_cli_progress (double fraction, gpointer label)
       if (left > 60 && !progress_told)
         {
           format_duration (eta, sizeof eta, left);
-          fprintf (stderr, "conceptscope-cli: %s: about %s left at the speed measured so far\n",
-                   (const char *) label, eta);
+          fprintf (stderr, "conceptscope-cli: %s: about %s left at the speed measured so far%s%s%s\n",
+                   (const char *) label, eta, progress_hint ? " (" : "", progress_hint ? progress_hint : "",
+                   progress_hint ? ")" : "");
           progress_told = TRUE;
         }
       return;
@@ -100,7 +108,8 @@ cs_cli_progress (double fraction, gpointer label)
     {
       char d[48];
       format_duration (d, sizeof d, left);
-      g_snprintf (eta, sizeof eta, " (about %s left)", d);
+      g_snprintf (eta, sizeof eta, " (about %s left%s%s)", d, left > 60 && progress_hint ? "; " : "",
+                  left > 60 && progress_hint ? progress_hint : "");
     }
   fprintf (stderr, "\r%s %3d %%%s\033[K", (const char *) label, pct, eta);
   fflush (stderr);

@@ -24,6 +24,9 @@ void  cs_cli_print_json    (JsonNode    *node);
 void  cs_cli_progress      (double       fraction,
                             gpointer     label);
 void  cs_cli_progress_done (void);
+/* Said after the time left when the work is long (a static string), e.g.
+ * that it runs on the CPU where a GPU would be far faster. */
+void  cs_cli_progress_hint (const char *hint);
 /* Ctrl-C (SIGINT) and SIGTERM cancel this instead of killing the process, so
  * long work stops between steps and leaves no half-written file; a second
  * Ctrl-C kills at once. cs_cli_watch_signals runs in main before any thread. */

@@ -232,6 +232,8 @@ cs_cli_steer (int argc, char **argv)
     run.gen_tokens = gen_tokens;
     run.temperature = temperature;
     run.seed = (guint) seed;
+    if (device == CS_DEVICE_CPU || !cs_gpu_available ())
+      cs_cli_progress_hint ("on the CPU; a GPU runs such a sweep many times faster");
     rep = cs_steer_run (&run, cs_cli_progress, "steering", cs_cli_cancellable (), &error);
     cs_cli_progress_done ();
     if (!rep)
