@@ -1118,11 +1118,13 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
     prm->space = cs_geometry_space_ref (self->space);
   prm->cache_key = cs_model_get_cache_key (self->model);
   task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
+  g_atomic_int_set (&self->progress_permille, prm->space ? 500 : 0);
   g_task_set_task_data (task, prm, params_free);
-  g_atomic_int_set (&self->progress_permille, 0);
   self->shown_phase = 0;
   g_task_run_in_thread (task, compute_thread);
-  set_busy (self, _("Whitening the unembedding and estimating the categories…"));
+  /* with the whitening reused there is none to wait for */
+  set_busy (self, prm->space ? _("Estimating the categories…")
+                             : _("Whitening the unembedding and estimating the categories…"));
 }
 
 void
@@ -1171,11 +1173,18 @@ recompute_clicked (CsGeometryPage *self)
                             gtk_editable_get_text (GTK_EDITABLE (self->extra_words)));
 }
 
+void
+cs_geometry_page_cancel (CsGeometryPage *self)
+{
+  g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+}
+
 static void
 cancel_clicked (CsGeometryPage *self)
 {
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
+  cs_geometry_page_cancel (self);
 }
 
 gboolean

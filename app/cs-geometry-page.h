@@ -16,6 +16,8 @@ G_DECLARE_FINAL_TYPE (CsGeometryPage, cs_geometry_page, CS, GEOMETRY_PAGE, AdwBi
 void        cs_geometry_page_set_model      (CsGeometryPage *self,
                                              CsModel        *model);
 gboolean    cs_geometry_page_get_busy       (CsGeometryPage *self);
+/* What the Cancel button does: stops the computation in progress. */
+void        cs_geometry_page_cancel         (CsGeometryPage *self);
 /* Recomputes with the user's categories from a JSON file instead of WordNet. */
 void        cs_geometry_page_compute_json   (CsGeometryPage *self,
                                              const char     *path,

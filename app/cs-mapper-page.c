@@ -1168,7 +1168,10 @@ on_selection_changed (CsMapperPage *self)
 void
 cs_mapper_page_set_geometry_page (CsMapperPage *self, CsGeometryPage *page)
 {
-  self->geometry_page = page;
+  /* weak: the window may dispose the Geometry page first (it did at exit
+   * after a cancelled recomputation, and the handlers below were then
+   * cleared on a finalised object) */
+  g_set_weak_pointer (&self->geometry_page, page);
   self->geometry_handler = g_signal_connect_swapped (page, "geometry-changed", G_CALLBACK (on_geometry_changed), self);
   self->selection_handler = g_signal_connect_swapped (page, "selection-changed", G_CALLBACK (on_selection_changed), self);
   if (cs_geometry_page_get_geometry (page))
@@ -1925,7 +1928,7 @@ cs_mapper_page_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->geometry_handler, self->geometry_page);
       g_clear_signal_handler (&self->selection_handler, self->geometry_page);
-      self->geometry_page = NULL;
+      g_clear_weak_pointer (&self->geometry_page);
     }
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
   g_clear_pointer (&self->history, cs_history_free);

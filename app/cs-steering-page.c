@@ -25,7 +25,7 @@ struct _CsSteeringPage
 {
   AdwBin           parent_instance;
 
-  CsGeometryPage  *geometry_page;      /* not owned */
+  CsGeometryPage  *geometry_page;      /* not owned: a weak pointer */
   GtkDropDown     *dataset_drop;
   GtkTextView     *dataset_view;
   GtkLabel        *dataset_label;
@@ -1036,7 +1036,7 @@ cs_steering_page_show_figure (CsSteeringPage *self, CsSteerFigureKind kind)
 void
 cs_steering_page_set_geometry_page (CsSteeringPage *self, CsGeometryPage *page)
 {
-  self->geometry_page = page;
+  g_set_weak_pointer (&self->geometry_page, page);   /* the window may dispose it first */
 }
 
 /* ---- export and workspace ---- */
@@ -1345,6 +1345,7 @@ cs_steering_page_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_weak_pointer (&self->geometry_page);
   g_clear_pointer (&self->report, cs_steer_report_free);
   g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->error, g_free);

@@ -1173,9 +1173,25 @@ check_window (gpointer data)
         cs_window_save_png (f->window, narrow, &error);
         g_assert_no_error (error);
       }
+      /* a recomputation cancelled at once, then the application quits: no
+       * handler may outlive its object on the way out (criticals are fatal) */
+      cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "plant", 0.7, 0, 10, NULL, NULL);
+      cs_geometry_page_cancel (cs_window_get_geometry_page (f->window));
+      f->phase = 40;
+      return G_SOURCE_CONTINUE;
     }
-
+  if (f->phase == 40 && cs_geometry_page_get_busy (cs_window_get_geometry_page (f->window)))
+    return G_SOURCE_CONTINUE;
   f->checked = TRUE;
+  if (f->phase == 40)
+    {
+      /* the page still draws what it drew; then the window is closed as a
+       * user closes it, which ends the application */
+      g_assert_nonnull (cs_geometry_page_get_geometry (cs_window_get_geometry_page (f->window)));
+      gtk_window_destroy (GTK_WINDOW (f->window));
+      f->window = NULL;
+      return G_SOURCE_REMOVE;
+    }
   g_application_quit (G_APPLICATION (f->app));
   return G_SOURCE_REMOVE;
 }

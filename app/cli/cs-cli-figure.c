@@ -190,7 +190,7 @@ cs_cli_figure (int argc, char **argv)
     { "show-unreliable", 0, 0, G_OPTION_ARG_NONE, &show_unreliable, "Draw categories with too few tokens too", NULL },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "A title", "TEXT" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &labels, "projection: words to label, comma-separated", "W1,W2" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "KIND" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (

@@ -107,7 +107,7 @@ cs_cli_forward (int argc, char **argv)
     { "steer-from", 0, 0, G_OPTION_ARG_INT, &steer_from, "First position to steer (0: all)", "P" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when usable), cpu or cuda", "DEVICE" },
     { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "GPU: TF32 / BF16 tensor cores instead of float32 products", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--ids IDS | --prompt TEXT… | --text-file FILE [--lines]) --output FILE.h5 — run the model and save logits and activations");

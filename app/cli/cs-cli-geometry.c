@@ -144,7 +144,7 @@ cs_cli_geometry (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
     { "no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Whiten again instead of reading the whitening from the user's cache (shared with the application)", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto, cpu or cuda", "DEVICE" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] --output WORKSPACE.h5 — category vectors (Park et al. 2024)");

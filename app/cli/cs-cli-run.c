@@ -39,7 +39,7 @@ cs_cli_run (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when usable), cpu or cuda", "DEVICE" },
     { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "GPU: TF32 / BF16 tensor cores instead of float32 products", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--prompt TEXT | --text-file FILE) — the next-token distribution");

@@ -61,7 +61,7 @@ cs_cli_sae_encode (int argc, char **argv)
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features listed per token (5)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "DEVICE" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx =
@@ -271,7 +271,7 @@ sae_train (int argc, char **argv)
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when there is one), cpu or cuda", "DEVICE" },
     { "max-tokens", 0, 0, G_OPTION_ARG_INT64, &max_tokens, "With --prompts: stop collecting after this many tokens (2,000,000)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The SAELens folder to write", "DIR" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] (--prompts FILE.txt | --activations FILE.h5:/ds) --output DIR — train an SAE");

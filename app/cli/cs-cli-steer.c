@@ -56,10 +56,10 @@ cs_cli_steer (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "HDF5 file (a workspace gets a /steering group)", "OUT.h5" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "D" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "MODEL" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("MODEL — steering vectors from contrastive pairs, swept over layers and multipliers");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] --dataset FILE --output OUT.h5 — steering vectors from contrastive pairs, swept over layers and multipliers");
   g_autoptr(GError) error = NULL;
   g_autofree char *model_path = NULL, *ds_path = NULL;
   g_autoptr(CsModel) model = NULL;
@@ -408,8 +408,12 @@ cs_cli_steer (int argc, char **argv)
             printf (" %9.4f", sw->behaviour[a * sw->n_mult + m]);
           printf ("   %.3g\n", rep->norms[sw->layers[a]]);
         }
-      printf ("moves most at layer %d; %.0f tokens/s over the sweep\n", cs_steer_sweep_best_layer (sw),
-              sw->tokens / MAX (1e-9, sw->seconds));
+      {
+        /* three significant figures: a large model on the CPU runs below one token a second */
+        double tps = sw->tokens / MAX (1e-9, sw->seconds);
+        printf ("moves most at layer %d; %.*f tokens/s over the sweep\n", cs_steer_sweep_best_layer (sw),
+                tps >= 100 ? 0 : tps >= 10 ? 1 : tps >= 1 ? 2 : 3, tps);
+      }
       printf ("downstream of %g × v at layer %d, each feature's largest change:", rep->effects->multiplier,
               rep->effects->steer_layer);
       for (int c = 0; c < MIN (6, rep->effects->n_cols); c++)

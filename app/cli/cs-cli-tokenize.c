@@ -98,7 +98,7 @@ cs_cli_tokenize (int argc, char **argv)
     { "decode", 0, 0, G_OPTION_ARG_STRING, &decode, "Token ids to text instead ('-': the ids from standard input)", "ID,ID,…" },
     { "no-special", 0, 0, G_OPTION_ARG_NONE, &no_special, "Do not add the post-processor's special tokens (BOS); with --decode, leave them out", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "[MODEL] [TEXT]" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx =
