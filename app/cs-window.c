@@ -80,12 +80,14 @@ update_status (CsWindow *self)
       if (device != CS_DEVICE_CPU && cs_gpu_get (&why))
         backend_text = g_strdup_printf (_("Compute: GPU (%s, CUDA)"), cs_gpu_device_name ());
       else if (device == CS_DEVICE_CPU)
-        backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS, %d thread)",
-                                                     "Compute: CPU (OpenBLAS, %d threads)", threads), threads);
+        backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS %s kernels, %d thread)",
+                                                     "Compute: CPU (OpenBLAS %s kernels, %d threads)", threads),
+                                        cs_backend_blas_core (), threads);
       else
-        backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS, %d thread; no usable GPU)",
-                                                     "Compute: CPU (OpenBLAS, %d threads; no usable GPU)", threads),
-                                        threads);
+        backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS %s kernels, %d thread; no usable GPU)",
+                                                     "Compute: CPU (OpenBLAS %s kernels, %d threads; no usable GPU)",
+                                                     threads),
+                                        cs_backend_blas_core (), threads);
     }
 
   if (self->model)

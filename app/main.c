@@ -10,7 +10,7 @@ main (int argc, char **argv)
 {
   g_autoptr(CsApplication) app = NULL;
 
-  cs_backend_wait_passively (argv);
+  cs_backend_setup_process (argv);
   cs_application_setup_i18n ();
   app = cs_application_new (G_APPLICATION_HANDLES_OPEN);
   return g_application_run (G_APPLICATION (app), argc, argv);

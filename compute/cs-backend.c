@@ -25,17 +25,71 @@ cs_backend_init (void)
     }
 }
 
-/* libgomp reads OMP_WAIT_POLICY once, when it is loaded (before main), so
- * the only way to choose it from inside is to start again with it set. */
-void
-cs_backend_wait_passively (char **argv)
+/* The OpenBLAS kernels this processor can run best, when the library chose
+ * weaker ones (NULL: its choice stands). OpenBLAS 0.3.21 takes AVX-512
+ * processors it does not know (new Intel models, AMD Zen 4) for older
+ * cores: Haswell's kernels on this project's AMD EPYC, Prescott's on an
+ * Intel family 6 model 207. */
+const char *
+cs_backend_pick_blas_core (const char *core, gboolean avx512, gboolean avx2_fma)
 {
-  if (g_getenv ("OMP_WAIT_POLICY") || g_getenv ("CS_NO_REEXEC"))
+  static const char *const avx512_cores[] = { "SkylakeX", "Cooperlake", "SapphireRapids", NULL };
+  static const char *const avx2_cores[] = { "Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids", NULL };
+
+  if (avx512 && !(core && g_strv_contains (avx512_cores, core)))
+    return "SkylakeX";
+  if (avx2_fma && !avx512 && !(core && g_strv_contains (avx2_cores, core)))
+    return "Haswell";
+  return NULL;
+}
+
+static const char *
+better_core (void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init ();
+  return cs_backend_pick_blas_core (openblas_get_corename (),
+                                    __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+                                    __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"),
+                                    __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"));
+#else
+  return NULL;
+#endif
+}
+
+/* libgomp reads OMP_WAIT_POLICY and OpenBLAS reads OPENBLAS_CORETYPE once,
+ * when they are loaded (before main), so the only way to choose them from
+ * inside is to start again with them set. What the environment sets is
+ * never changed. */
+void
+cs_backend_setup_process (char **argv)
+{
+  gboolean again = FALSE;
+  const char *core;
+
+  if (g_getenv ("CS_NO_REEXEC"))
     return;
-  g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+  if (!g_getenv ("OMP_WAIT_POLICY"))
+    {
+      g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+      again = TRUE;
+    }
+  if (!g_getenv ("OPENBLAS_CORETYPE") && (core = better_core ()))
+    {
+      g_setenv ("OPENBLAS_CORETYPE", core, TRUE);
+      again = TRUE;
+    }
+  if (!again)
+    return;
   g_setenv ("CS_NO_REEXEC", "1", TRUE);   /* never twice, whatever execv does */
   execv ("/proc/self/exe", argv);
-  /* no /proc (or exec refused): go on with the library's default */
+  /* no /proc (or exec refused): go on with the libraries' defaults */
+}
+
+const char *
+cs_backend_blas_core (void)
+{
+  return openblas_get_corename ();
 }
 
 int
@@ -54,9 +108,11 @@ cs_backend_describe (CsDevice device)
   if (device != CS_DEVICE_CPU && cs_gpu_get (&reason))
     return g_strdup_printf ("GPU (%s, CUDA)", cs_gpu_device_name ());
   if (device == CS_DEVICE_CPU)
-    return g_strdup_printf ("CPU (OpenBLAS, %d thread%s)", threads, threads == 1 ? "" : "s");
+    return g_strdup_printf ("CPU (OpenBLAS %s kernels, %d thread%s)", cs_backend_blas_core (), threads,
+                            threads == 1 ? "" : "s");
   (void) reason;
-  return g_strdup_printf ("CPU (OpenBLAS, %d thread%s; no usable GPU)", threads, threads == 1 ? "" : "s");
+  return g_strdup_printf ("CPU (OpenBLAS %s kernels, %d thread%s; no usable GPU)", cs_backend_blas_core (), threads,
+                          threads == 1 ? "" : "s");
 }
 
 gpointer

@@ -21,12 +21,24 @@ typedef enum
 char     *cs_backend_describe    (CsDevice device);
 int       cs_backend_get_threads (void);
 void      cs_backend_init        (void);
-/* Idle OpenMP threads sleep instead of spinning: on a desktop with two
- * cores, spinning threads took the core the interface (or another program)
- * needed, and a 4096-wide eigendecomposition beside one busy process ran
- * 9× slower. Called first in main; starts the program again once with
- * OMP_WAIT_POLICY=passive unless the environment already chooses a policy. */
-void      cs_backend_wait_passively (char **argv);
+/* Called first in main. Idle OpenMP threads sleep instead of spinning (on a
+ * desktop with two cores, spinning threads took the core the interface or
+ * another program needed: a 4096-wide eigendecomposition beside one busy
+ * process ran 9× slower), and OpenBLAS runs the best kernels the processor
+ * has where it guessed weaker ones (AVX-512: SkylakeX's, 1.4× faster dgemm
+ * than the Haswell kernels it picks on an AMD EPYC). Both are read by the
+ * libraries before main, so the program starts itself again once with
+ * OMP_WAIT_POLICY=passive and OPENBLAS_CORETYPE set, never overriding what
+ * the environment sets. */
+void        cs_backend_setup_process (char **argv);
+/* The kernels to ask OpenBLAS for, given the ones it chose and what the
+ * processor has (AVX-512 F/BW/VL/DQ; AVX2 with FMA), or NULL when its choice
+ * is as good. */
+const char *cs_backend_pick_blas_core (const char *core,
+                                       gboolean    avx512,
+                                       gboolean    avx2_fma);
+/* The OpenBLAS kernels in use ("SkylakeX", "Haswell", …), for status lines. */
+const char *cs_backend_blas_core     (void);
 /* A buffer for a large result (logits, activations, a whitened matrix):
  * huge-page backed where the kernel allows and faulted in by all threads
  * at once, because a VM takes seconds to fault in gigabytes one 4 KiB page

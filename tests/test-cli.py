@@ -56,6 +56,22 @@ with tempfile.TemporaryDirectory() as tmp:
           and info['heads'] == 8 and info['vocab_size'] == 12288 and info['dtype'] == 'F16'
           and info['parameters'] == 6338048, 'info --json describes the sample model')
 
+    # the process's threads: passive waiting unless the environment chooses;
+    # OpenBLAS's kernels as the environment sets them, or the best the CPU runs
+    env = {k: v for k, v in os.environ.items() if k not in ('OMP_WAIT_POLICY', 'OPENBLAS_CORETYPE', 'CS_NO_REEXEC')}
+    c = json.loads(subprocess.run([cli, 'info', sample, '--json'], capture_output=True, text=True,
+                                  env=env).stdout)['compute']
+    flags = set(open('/proc/cpuinfo').read().split())
+    best = ({'SkylakeX', 'Cooperlake', 'SapphireRapids'} if {'avx512f', 'avx512bw', 'avx512vl', 'avx512dq'} <= flags
+            else {'Haswell', 'Zen'} if {'avx2', 'fma'} <= flags else None)
+    check(c['omp_wait_policy'] == 'passive' and (best is None or c['blas_kernels'] in best)
+          and c['blas_kernels'] in c['description'],
+          f'unset environment: passive waiting, OpenBLAS {c["blas_kernels"]} kernels on this CPU')
+    c = json.loads(subprocess.run([cli, 'info', sample, '--json'], capture_output=True, text=True,
+                                  env=dict(env, OMP_WAIT_POLICY='active', OPENBLAS_CORETYPE='Prescott')).stdout)['compute']
+    check(c['omp_wait_policy'] == 'active' and c['blas_kernels'] == 'Prescott',
+          'what the environment sets is kept (OMP_WAIT_POLICY=active, OPENBLAS_CORETYPE=Prescott)')
+
     # tokenize: the GPT-2 reference tokenizer, against tokenizers' own ids
     tokfile = os.path.join(data, 'reference', 'tokenizers', 'gpt2-tokenizer.json')
     t = json.loads(run('tokenize', '--tokenizer', tokfile, 'Hello world', '--json').stdout)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cs-backend.h"
 #include "cs-error.h"
 #include "cs-model.h"
 #include "cs-whiten.h"
@@ -174,6 +175,25 @@ test_whiten_progress (void)
   g_assert_cmpmem (w->inv_sqrt, sizeof (double) * d * d, plain->inv_sqrt, sizeof (double) * d * d);
 }
 
+/* The OpenBLAS kernels asked for: the best the processor runs where the
+ * library guessed weaker ones (Prescott's on an AVX-512 Intel it did not
+ * know, Haswell's on an AVX-512 AMD), and nothing where its guess is good. */
+static void
+test_blas_core_pick (void)
+{
+  g_assert_cmpstr (cs_backend_pick_blas_core ("Prescott", TRUE, TRUE), ==, "SkylakeX");
+  g_assert_cmpstr (cs_backend_pick_blas_core ("Haswell", TRUE, TRUE), ==, "SkylakeX");
+  g_assert_cmpstr (cs_backend_pick_blas_core ("Zen", TRUE, TRUE), ==, "SkylakeX");
+  g_assert_null (cs_backend_pick_blas_core ("SkylakeX", TRUE, TRUE));
+  g_assert_null (cs_backend_pick_blas_core ("Cooperlake", TRUE, TRUE));
+  g_assert_cmpstr (cs_backend_pick_blas_core ("Prescott", FALSE, TRUE), ==, "Haswell");
+  g_assert_cmpstr (cs_backend_pick_blas_core ("Nehalem", FALSE, TRUE), ==, "Haswell");
+  g_assert_null (cs_backend_pick_blas_core ("Zen", FALSE, TRUE));
+  g_assert_null (cs_backend_pick_blas_core ("Haswell", FALSE, TRUE));
+  g_assert_null (cs_backend_pick_blas_core ("Prescott", FALSE, FALSE));
+  g_assert_cmpstr (cs_backend_pick_blas_core (NULL, TRUE, TRUE), ==, "SkylakeX");
+}
+
 /* BF16 input is read as the BF16 values: same result as their float32 copy. */
 static void
 test_whiten_bf16 (void)
@@ -255,6 +275,7 @@ main (int argc, char **argv)
   g_test_add_func ("/whiten/f32-vs-gsl", test_whiten_f32);
   g_test_add_func ("/whiten/bf16", test_whiten_bf16);
   g_test_add_func ("/whiten/progress", test_whiten_progress);
+  g_test_add_func ("/whiten/blas-core", test_blas_core_pick);
   g_test_add_func ("/whiten/rank-deficient", test_whiten_rank_deficient);
   g_test_add_func ("/whiten/bad-input", test_whiten_bad_input);
   g_test_add_func ("/whiten/sample-model", test_whiten_sample_model);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "cs-backend.h"
 #include "cs-cli-commands.h"
 #include "cs-model.h"
 
@@ -71,6 +72,21 @@ cs_cli_info (int argc, char **argv)
       json_builder_add_boolean_value (b, cs_model_get_unembedding (model) == cs_model_get_embedding (model));
       json_builder_set_member_name (b, "file_bytes");
       json_builder_add_int_value (b, (gint64) cs_model_get_file_size (model));
+      /* where work on this machine runs, and how */
+      json_builder_set_member_name (b, "compute");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "description");
+      {
+        g_autofree char *d = cs_backend_describe (CS_DEVICE_AUTO);
+        json_builder_add_string_value (b, d);
+      }
+      json_builder_set_member_name (b, "blas_kernels");
+      json_builder_add_string_value (b, cs_backend_blas_core ());
+      json_builder_set_member_name (b, "threads");
+      json_builder_add_int_value (b, cs_backend_get_threads ());
+      json_builder_set_member_name (b, "omp_wait_policy");
+      json_builder_add_string_value (b, g_getenv ("OMP_WAIT_POLICY"));
+      json_builder_end_object (b);
       json_builder_end_object (b);
       g_autoptr(JsonNode) root = json_builder_get_root (b);
       cs_cli_print_json (root);
@@ -88,6 +104,10 @@ cs_cli_info (int argc, char **argv)
       printf ("  dtype          %s\n", cs_dtype_to_string (cs_model_get_dtype (model)));
       printf ("  parameters     %" G_GINT64_FORMAT " (%.2f M)\n", cs_model_get_n_params (model),
               cs_model_get_n_params (model) / 1e6);
+      {
+        g_autofree char *d = cs_backend_describe (CS_DEVICE_AUTO);
+        printf ("  compute        %s\n", d);
+      }
     }
   return 0;
 }

@@ -36,7 +36,7 @@ main (int argc, char **argv)
 {
   const CsCliCommand *cmd;
 
-  cs_backend_wait_passively (argv);
+  cs_backend_setup_process (argv);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, CS_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
