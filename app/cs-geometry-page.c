@@ -23,6 +23,7 @@ struct _CsGeometryPage
   GtkWidget       *categories_box;
   GtkDropDown     *x_drop, *xm_drop, *y_drop, *ym_drop;
   GtkCheckButton  *orth_check;
+  GtkCheckButton  *held_out_check;
   GtkStack        *stack;
   GtkDrawingArea  *projection_area, *cosine_area, *validation_area, *orth_area, *fig2_area;
   GtkWidget       *status_box;
@@ -95,12 +96,17 @@ static guint signals[N_SIGNALS];
 typedef struct GeoBox
 {
   CsGeometry *g;
+  guint8    **train;   /* per category: which of its tokens trained the vector */
 } GeoBox;
 
 static void
 geo_box_clear (gpointer p)
 {
-  cs_geometry_free (((GeoBox *) p)->g);
+  GeoBox *b = p;
+  for (guint i = 0; b->train && i < b->g->categories->items->len; i++)
+    g_free (b->train[i]);
+  g_free (b->train);
+  cs_geometry_free (b->g);
 }
 
 static GeoBox *
@@ -108,6 +114,9 @@ geo_box_new (CsGeometry *g)
 {
   GeoBox *b = g_rc_box_new0 (GeoBox);
   b->g = g;
+  b->train = g_new0 (guint8 *, MAX (1, g->categories->items->len));
+  for (guint i = 0; i < g->categories->items->len; i++)
+    b->train[i] = cs_geometry_train_mask (g, i);
   return b;
 }
 
@@ -211,7 +220,8 @@ projection_data_init (ProjectionData *d, CsGeometryPage *self)
       if (!g->vectors[i].estimated)
         continue;
       char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
-      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i, !self->visible[i] };
+      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i, !self->visible[i],
+                            self->geo_box->train[i] };
       g_ptr_array_add (d->strings, name);
       g_array_append_val (d->groups, grp);
     }
@@ -259,6 +269,7 @@ projection_figure (ProjectionData *d, gboolean interactive)
       fig.marked = (const gint32 *) self->marked->data;
       fig.n_marked = self->marked->len;
     }
+  fig.held_out_only = gtk_check_button_get_active (self->held_out_check);
   return fig;
 }
 
@@ -415,7 +426,8 @@ draw_figure2 (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer 
           if (!self->visible[i] || !g->vectors[i].estimated)
             continue;
           char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
-          CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i };
+          CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i, FALSE,
+                                self->geo_box->train[i] };
           g_ptr_array_add (strings, name);
           g_array_append_val (groups, grp);
         }
@@ -431,6 +443,7 @@ draw_figure2 (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer 
       fig.x_label = xl;
       fig.y_label = yl;
       fig.title = titles[k];
+      fig.held_out_only = gtk_check_button_get_active (self->held_out_check);
       cs_figure_draw_projection (cr, k * w / 3, 0, w / 3, h, s, &fig);
     }
 }
@@ -632,6 +645,14 @@ on_axes_changed (CsGeometryPage *self)
       cs_history_push (self->history, _("changing the axes"), before);
       update_undo_buttons (self);
     }
+}
+
+static void redraw (CsGeometryPage *self);
+
+static void
+held_out_toggled (CsGeometryPage *self)
+{
+  redraw (self);
 }
 
 static void
@@ -1693,7 +1714,13 @@ describe_token (CsGeometryPage *self, gint64 id)
       for (guint k = 0; k < cat->tokens->len; k++)
         if (g_array_index (cat->tokens, gint32, k) == id)
           {
-            g_string_append_printf (s, "\n%s", cat->name);
+            /* a training token projects near 1 by construction: say which it is */
+            if (!self->geometry->vectors[c].estimated)
+              g_string_append_printf (s, "\n%s", cat->name);
+            else if (self->geo_box->train[c][k])
+              g_string_append_printf (s, _("\n%s (training token)"), cat->name);
+            else
+              g_string_append_printf (s, _("\n%s (held-out token)"), cat->name);
             break;
           }
     }
@@ -1962,6 +1989,11 @@ cs_geometry_page_init (CsGeometryPage *self)
   gtk_check_button_set_active (self->orth_check, TRUE);
   g_signal_connect_swapped (self->orth_check, "toggled", G_CALLBACK (on_axes_changed), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->orth_check));
+  self->held_out_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Held-out tokens only")));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->held_out_check),
+                               _("Training tokens project near 1 by construction; drawn as rings, or left out here"));
+  g_signal_connect_swapped (self->held_out_check, "toggled", G_CALLBACK (held_out_toggled), self);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->held_out_check));
   gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Categories and parameters")));
   {
     GtkWidget *grid = gtk_grid_new ();

@@ -620,6 +620,58 @@ estimate_one (CsGeometrySpace *s, const gint32 *train, int n_train, const gint32
   return TRUE;
 }
 
+/* Category c's tokens in the order of the deterministic split: a
+ * Fisher–Yates shuffle seeded by the run's seed and c; the first n_train
+ * train the vector, the rest are held out. */
+static gint32 *
+split_order (const CsCategory *cat, guint c, guint seed)
+{
+  int nt = (int) cat->tokens->len;
+  gint32 *ids = g_memdup2 (cat->tokens->data, sizeof (gint32) * MAX (nt, 1));
+  GRand *r = g_rand_new_with_seed (seed + 7919 * c);
+
+  for (int i = nt - 1; i > 0; i--)
+    {
+      int j = g_rand_int_range (r, 0, i + 1);
+      gint32 t = ids[i];
+      ids[i] = ids[j];
+      ids[j] = t;
+    }
+  g_rand_free (r);
+  return ids;
+}
+
+static int
+compare_i32 (const void *a, const void *b)
+{
+  gint32 x = *(const gint32 *) a, y = *(const gint32 *) b;
+  return x < y ? -1 : x > y;
+}
+
+guint8 *
+cs_geometry_train_mask (const CsGeometry *g, guint c)
+{
+  const CsCategory *cat;
+  guint8 *mask;
+  g_autofree gint32 *ids = NULL;
+  int nt;
+
+  g_return_val_if_fail (g != NULL && c < g->categories->items->len, NULL);
+  cat = cs_category_set_get (g->categories, c);
+  nt = (int) cat->tokens->len;
+  mask = g_new0 (guint8, MAX (nt, 1));
+  if (!g->vectors[c].estimated)
+    return mask;
+  ids = split_order (cat, c, g->seed);
+  for (int i = 0; i < g->vectors[c].n_train && i < nt; i++)
+    {
+      const gint32 *at = bsearch (&ids[i], cat->tokens->data, nt, sizeof (gint32), compare_i32);
+      if (at)
+        mask[at - (const gint32 *) cat->tokens->data] = 1;
+    }
+  return mask;
+}
+
 CsGeometry *
 cs_geometry_estimate (CsGeometrySpace *s, CsCategorySet *cats, double train_fraction, guint seed,
                       GCancellable *cancellable, GError **error)
@@ -685,21 +737,12 @@ cs_geometry_estimate_with_progress (CsGeometrySpace *s, CsCategorySet *cats, dou
       CsCategory *cat = cs_category_set_get (cats, c);
       CsCategoryVector *cv = &g->vectors[c];
       int nt = (int) cat->tokens->len;
-      g_autofree gint32 *ids = g_memdup2 (cat->tokens->data, sizeof (gint32) * MAX (nt, 1));
+      g_autofree gint32 *ids = split_order (cat, c, seed);
       g_autofree gint32 *sids = g_new (gint32, MAX (nt, 1));
-      GRand *r = g_rand_new_with_seed (seed + 7919 * c);
       g_autoptr(GError) local_error = NULL;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
-      for (int i = nt - 1; i > 0; i--)
-        {
-          int j = g_rand_int_range (r, 0, i + 1);
-          gint32 t = ids[i];
-          ids[i] = ids[j];
-          ids[j] = t;
-        }
-      g_rand_free (r);
       for (int i = 0; i < nt; i++)
         sids[i] = perm[ids[i]];
       cv->n_train = train_fraction >= 1.0 ? nt : (int) lround (train_fraction * nt);

@@ -137,6 +137,12 @@ typedef struct
  * (train_fraction, seed), validation against random tokens, the shuffled-g
  * baseline (rows permuted), hierarchy cosines and the cosine matrices.
  * Takes ownership of categories. */
+/* Which of category c's tokens (in the set's ascending order) trained its
+ * vector: 1 for a training token, 0 for a held-out one; the split is the
+ * estimation's own (seed, category), so a workspace read back gives the
+ * same marks. All zero when the category was not estimated. g_free it. */
+guint8          *cs_geometry_train_mask      (const CsGeometry *geometry,
+                                              guint             category);
 CsGeometry      *cs_geometry_estimate        (CsGeometrySpace  *space,
                                               CsCategorySet    *categories,
                                               double            train_fraction,

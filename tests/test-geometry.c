@@ -347,6 +347,51 @@ test_workspace_and_figures (void)
       g_assert_cmpfloat (ws->geometry->vectors[i].test.mean, ==, g->vectors[i].test.mean);
     }
 
+  /* training marks: as many as the split's training tokens, and exactly the
+   * tokens whose projections average 1 (the estimator's own property) and
+   * whose mean and std equal the stored training statistics; the unmarked
+   * ones give the held-out statistics; the workspace read back marks the
+   * same tokens */
+  {
+    g_autofree float *proj = g_new (float, space->vocab);
+    for (guint i = 0; i < n; i++)
+      {
+        const CsCategoryVector *v = &g->vectors[i];
+        const CsCategory *c = cs_category_set_get (g->categories, i);
+        g_autofree guint8 *mask = cs_geometry_train_mask (g, i);
+        g_autofree guint8 *back = cs_geometry_train_mask (ws->geometry, i);
+        g_autofree double *unit = g_new (double, g->d);
+        double nn = 0, sum[2] = { 0, 0 }, sq[2] = { 0, 0 };
+        int count[2] = { 0, 0 };
+        if (!v->estimated)
+          continue;
+        g_assert_cmpmem (mask, c->tokens->len, back, c->tokens->len);
+        for (int j = 0; j < g->d; j++)
+          nn += v->lbar[j] * v->lbar[j];
+        for (int j = 0; j < g->d; j++)
+          unit[j] = v->lbar[j] / nn;
+        cs_geometry_project_all (space, unit, proj);
+        for (guint k = 0; k < c->tokens->len; k++)
+          {
+            double x = proj[g_array_index (c->tokens, gint32, k)];
+            int t = mask[k] ? 0 : 1;
+            sum[t] += x;
+            sq[t] += x * x;
+            count[t]++;
+          }
+        g_assert_cmpint (count[0], ==, v->n_train);
+        g_assert_cmpint (count[1], ==, v->n_test);
+        g_assert_cmpfloat (fabs (sum[0] / count[0] - 1), <, 1e-5);
+        g_assert_cmpfloat (fabs (sum[0] / count[0] - v->train.mean), <, 1e-5);
+        if (count[1] > 1)
+          {
+            double m = sum[1] / count[1], sd = sqrt ((sq[1] - count[1] * m * m) / (count[1] - 1));
+            g_assert_cmpfloat (fabs (m - v->test.mean), <, 1e-5);
+            g_assert_cmpfloat (fabs (sd - v->test.std), <, 1e-4);
+          }
+      }
+  }
+
   /* projection onto (animal, mammal): drawn, non-blank, category colours present */
   CsAxis ax = { 0, -1 }, ay = { 1, -1 };
   g_autoptr(CsProjection) p = cs_geometry_project (space, ws->geometry, ax, ay, TRUE, &error);

@@ -433,6 +433,29 @@ typedef struct
   double x, y, w, row, fs;
 } Legend;
 
+static gboolean
+has_train_marks (const CsProjectionFigure *fig)
+{
+  for (guint gi = 0; gi < fig->n_groups; gi++)
+    if (fig->groups[gi].train && !fig->groups[gi].hidden)
+      return TRUE;
+  return FALSE;
+}
+
+/* The legend's last row when training tokens are marked: the two markers,
+ * or what is left out. */
+#define KEY_TRAIN "training"
+#define KEY_HELD_OUT "held-out"
+#define KEY_ONLY "held-out tokens only"
+
+static double
+key_width (cairo_t *cr, double fs, const CsProjectionFigure *fig)
+{
+  if (fig->held_out_only)
+    return text_width (cr, fs, KEY_ONLY) - fs * 1.1;
+  return text_width (cr, fs, KEY_TRAIN) + fs * 1.7 + text_width (cr, fs, KEY_HELD_OUT);
+}
+
 static void
 legend_layout (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig, Legend *lg)
 {
@@ -441,6 +464,8 @@ legend_layout (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProj
   lg->w = 0;
   for (guint gi = 0; gi < fig->n_groups; gi++)
     lg->w = MAX (lg->w, text_width (cr, lg->fs, fig->groups[gi].name));
+  if (has_train_marks (fig))
+    lg->w = MAX (lg->w, key_width (cr, lg->fs, fig));
   lg->x = f->x0 + f->w - lg->w - lg->fs * 2.4;
   lg->y = f->y0 + lg->fs * 0.5;
 }
@@ -529,11 +554,19 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
         continue;
       cs_figure_palette (fig->groups[gi].colour, &r, &g, &b);
       cairo_set_source_rgba (cr, r, g, b, 0.85);
+      cairo_set_line_width (cr, MAX (0.8, fs * 0.09));
       for (guint k = 0; k < fig->groups[gi].n; k++)
         {
           gint32 id = fig->groups[gi].ids[k];
-          cairo_arc (cr, fx (&f, fig->x[id]), fy (&f, fig->y[id]), fs * 0.17, 0, 2 * G_PI);
-          cairo_fill (cr);
+          gboolean train = fig->groups[gi].train && fig->groups[gi].train[k];
+          if (train && fig->held_out_only)
+            continue;
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, fx (&f, fig->x[id]), fy (&f, fig->y[id]), fs * (train ? 0.13 : 0.17), 0, 2 * G_PI);
+          if (train)
+            cairo_stroke (cr);
+          else
+            cairo_fill (cr);
         }
     }
   for (guint a = 0; a < fig->n_arrows; a++)
@@ -586,10 +619,33 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
   if (fig->n_groups > 0)
     {
       Legend lg;
+      gboolean key = has_train_marks (fig);
       legend_layout (cr, &f, s, fig, &lg);
       cairo_set_source_rgba (cr, c.bg[0], c.bg[1], c.bg[2], s->theme == CS_THEME_TRANSPARENT ? 0 : 0.8);
-      cairo_rectangle (cr, lg.x - lg.fs * 0.4, lg.y - lg.fs * 0.3, lg.w + lg.fs * 2.4, lg.row * fig->n_groups + lg.fs * 0.3);
+      cairo_rectangle (cr, lg.x - lg.fs * 0.4, lg.y - lg.fs * 0.3, lg.w + lg.fs * 2.4,
+                       lg.row * (fig->n_groups + (key ? 1 : 0)) + lg.fs * 0.3);
       cairo_fill (cr);
+      if (key)
+        {
+          double cy = lg.y + lg.row * fig->n_groups + lg.row * 0.45, kx = lg.x;
+          cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+          if (fig->held_out_only)
+            text (cr, s, lg.fs, FALSE, KEY_ONLY, kx, cy, 0, 0.5, 0, c.fg);
+          else
+            {
+              cairo_set_line_width (cr, lg.fs * 0.1);
+              cairo_new_sub_path (cr);
+              cairo_arc (cr, kx + lg.fs * 0.4, cy, lg.fs * 0.26, 0, 2 * G_PI);
+              cairo_stroke (cr);
+              text (cr, s, lg.fs, FALSE, KEY_TRAIN, kx + lg.fs * 1.1, cy, 0, 0.5, 0, c.fg);
+              kx += lg.fs * 1.7 + text_width (cr, lg.fs, KEY_TRAIN);
+              cairo_set_source_rgb (cr, c.fg[0], c.fg[1], c.fg[2]);
+              cairo_new_sub_path (cr);
+              cairo_arc (cr, kx + lg.fs * 0.4, cy, lg.fs * 0.32, 0, 2 * G_PI);
+              cairo_fill (cr);
+              text (cr, s, lg.fs, FALSE, KEY_HELD_OUT, kx + lg.fs * 1.1, cy, 0, 0.5, 0, c.fg);
+            }
+        }
       for (guint gi = 0; gi < fig->n_groups; gi++)
         {
           double r, g, b, cy = lg.y + lg.row * gi + lg.row * 0.45;

@@ -59,6 +59,8 @@ typedef struct
   guint         n;
   guint         colour;      /* palette index */
   gboolean      hidden;      /* listed in the legend (greyed), its points not drawn */
+  const guint8 *train;       /* [n]: 1 where the token trained the category's vector (drawn as a ring,
+                              * a held-out one as a dot); NULL: no such marks */
 } CsFigureGroup;
 
 typedef struct
@@ -91,6 +93,10 @@ typedef struct
    * rings in the foreground colour, on top of everything. */
   const gint32        *marked;
   guint                n_marked;
+  /* Leave out the groups' training tokens: with d in the thousands and a
+   * few hundred training tokens, those project at about 1 by construction
+   * and would read as findings. */
+  gboolean             held_out_only;
 } CsProjectionFigure;
 
 /* Where the plot area lies and which data range it shows, as

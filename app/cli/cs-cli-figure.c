@@ -19,6 +19,7 @@ typedef struct
   CsModel         *model;
   CsGeometrySpace *space;
   gboolean         show_unreliable;
+  gboolean         held_out_only;
   /* projection panels */
   guint            n_panels;
   CsProjection    *proj[3];
@@ -54,6 +55,7 @@ draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpoin
       fig.x_label = d->xlabel[k];
       fig.y_label = d->ylabel[k];
       fig.title = d->title[k];
+      fig.held_out_only = d->held_out_only;
       if (d->label_ids)
         {
           fig.label_ids = (const gint32 *) d->label_ids->data;
@@ -172,7 +174,7 @@ cs_cli_figure (int argc, char **argv)
 {
   g_autofree char *workspace = NULL, *output = NULL, *preset = NULL, *theme = NULL;
   g_autofree char *xs = NULL, *xm = NULL, *ys = NULL, *ym = NULL, *title = NULL, *labels = NULL;
-  gboolean no_orth = FALSE, show_unreliable = FALSE;
+  gboolean no_orth = FALSE, show_unreliable = FALSE, held_out_only = FALSE;
   double font_size = 0, scale = 2;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
@@ -188,6 +190,7 @@ cs_cli_figure (int argc, char **argv)
     { "y-minus", 0, 0, G_OPTION_ARG_STRING, &ym, "projection: y = ℓ̄_y − ℓ̄_this", "CAT" },
     { "no-orthogonal", 0, 0, G_OPTION_ARG_NONE, &no_orth, "projection: keep y as it is (no Gram–Schmidt)", NULL },
     { "show-unreliable", 0, 0, G_OPTION_ARG_NONE, &show_unreliable, "Draw categories with too few tokens too", NULL },
+    { "held-out-only", 0, 0, G_OPTION_ARG_NONE, &held_out_only, "Leave out the tokens that trained the vectors (drawn as rings otherwise)", NULL },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "A title", "TEXT" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &labels, "projection: words to label, comma-separated", "W1,W2" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
@@ -304,11 +307,13 @@ cs_cli_figure (int argc, char **argv)
           d.ylabel[k] = no_orth ? g_strdup (yl) : g_strdup_printf ("%s (orthogonalised)", yl);
         }
       d.groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
+      d.held_out_only = held_out_only;
       for (guint i = 0; i < ns; i++)
         {
           CsCategory *c = cs_category_set_get (g->categories, shown[i]);
           CsFigureGroup grp = { g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len),
-                                (const gint32 *) c->tokens->data, c->tokens->len, shown[i] };
+                                (const gint32 *) c->tokens->data, c->tokens->len, shown[i], FALSE,
+                                cs_geometry_train_mask (g, shown[i]) };
           g_array_append_val (d.groups, grp);
         }
       if (!cs_figure_export (output, &style, scale, draw_projections, &d, &error))
@@ -404,7 +409,10 @@ out:
   if (d.groups)
     {
       for (guint i = 0; i < d.groups->len; i++)
-        g_free ((char *) g_array_index (d.groups, CsFigureGroup, i).name);
+        {
+          g_free ((char *) g_array_index (d.groups, CsFigureGroup, i).name);
+          g_free ((guint8 *) g_array_index (d.groups, CsFigureGroup, i).train);
+        }
       g_array_unref (d.groups);
     }
   if (d.label_ids)
