@@ -804,6 +804,7 @@ typedef struct
   char    *extra_name;
   char    *extra_words;
   char    *json;         /* the user's categories instead of WordNet */
+  char    *description;  /* where the categories come from, once they are shown */
   CsGeometrySpace *space; /* the whitening already shown for this model, or NULL */
   char    *cache_key;    /* the model's path and identity, for the whitening cache */
 } Params;
@@ -817,6 +818,7 @@ params_free (gpointer p)
   g_free (q->extra_name);
   g_free (q->extra_words);
   g_free (q->json);
+  g_free (q->description);
   cs_geometry_space_free (q->space);
   g_free (q->cache_key);
   g_free (q);
@@ -1054,6 +1056,24 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_free (self->error);
       self->error = g_strdup (error->message);
       set_busy (self, error->message);
+      /* the panel shows the parameters of what is drawn again */
+      if (self->geometry)
+        {
+          self->updating = TRUE;
+          gtk_spin_button_set_value (self->fraction_spin, self->geometry->train_fraction);
+          gtk_spin_button_set_value (self->seed_spin, self->geometry->seed);
+          gtk_spin_button_set_value (self->min_spin, self->geometry->categories->min_tokens);
+          if (self->hierarchy && g_str_has_prefix (self->hierarchy, "WordNet "))
+            {
+              /* "WordNet animal" or, from the command line, "WordNet animal (/usr/share/wordnet)" */
+              g_autofree char *root = g_strdup (self->hierarchy + strlen ("WordNet "));
+              char *space = strchr (root, ' ');
+              if (space)
+                *space = '\0';
+              gtk_editable_set_text (GTK_EDITABLE (self->hierarchy_entry), root);
+            }
+          self->updating = FALSE;
+        }
       gtk_spinner_set_spinning (self->spinner, FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
       gtk_widget_set_visible (self->cancel_button, FALSE);
@@ -1064,6 +1084,11 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     remember (self, _("recomputing the categories"));
   self->new_model = FALSE;
+  {
+    Params *prm = g_task_get_task_data (G_TASK (result));
+    g_free (self->hierarchy);
+    self->hierarchy = g_steal_pointer (&prm->description);
+  }
   cs_geometry_space_free (self->space);
   if (self->tok)
     cs_tokenizer_free (self->tok);
@@ -1125,9 +1150,10 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   prm = g_new0 (Params, 1);
   prm->model = g_object_ref (self->model);
   prm->hierarchy = g_strdup (hierarchy && *hierarchy ? hierarchy : "animal");
-  g_free (self->hierarchy);
-  self->hierarchy = self->json_path ? g_strdup_printf ("categories from %s", self->json_path)
-                                    : g_strdup_printf ("WordNet %s", prm->hierarchy);
+  /* the page's description changes when the new categories are shown, not
+   * before: a cancelled or failed run leaves what is drawn described */
+  prm->description = self->json_path ? g_strdup_printf ("categories from %s", self->json_path)
+                                     : g_strdup_printf ("WordNet %s", prm->hierarchy);
   prm->train_fraction = train_fraction;
   prm->seed = seed;
   prm->min_tokens = min_tokens;

@@ -85,6 +85,30 @@ png_has_colour (const char *path, guint palette_index)
   return FALSE;
 }
 
+/* The widget a side panel shows beside the label `text` (cs_ui_labelled's
+ * grid rows), searched from root. */
+static GtkWidget *
+labelled_widget (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    {
+      GtkWidget *grid = gtk_widget_get_parent (root);
+      int col, row, w, h;
+      if (GTK_IS_GRID (grid))
+        {
+          gtk_grid_query_child (GTK_GRID (grid), root, &col, &row, &w, &h);
+          return gtk_grid_get_child_at (GTK_GRID (grid), col + 1, row);
+        }
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = labelled_widget (c, text);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 /* The category's colour appears where its tokens project: around the
  * computed position of each of its tokens in the rendered window. */
 static void
@@ -1173,10 +1197,17 @@ check_window (gpointer data)
         cs_window_save_png (f->window, narrow, &error);
         g_assert_no_error (error);
       }
-      /* a recomputation cancelled at once, then the application quits: no
+      /* a recomputation with another seed, cancelled at once: the panel goes
+       * back to the drawn geometry's seed; then the window is closed, and no
        * handler may outlive its object on the way out (criticals are fatal) */
-      cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "plant", 0.7, 0, 10, NULL, NULL);
-      cs_geometry_page_cancel (cs_window_get_geometry_page (f->window));
+      {
+        CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+        GtkWidget *seed = labelled_widget (GTK_WIDGET (page), g_dgettext ("conceptscope", "Seed"));
+        g_assert_true (GTK_IS_SPIN_BUTTON (seed));
+        gtk_spin_button_set_value (GTK_SPIN_BUTTON (seed), 77);
+        cs_geometry_page_compute (page, "plant", 0.7, 77, 10, NULL, NULL);
+        cs_geometry_page_cancel (page);
+      }
       f->phase = 40;
       return G_SOURCE_CONTINUE;
     }
@@ -1187,7 +1218,12 @@ check_window (gpointer data)
     {
       /* the page still draws what it drew; then the window is closed as a
        * user closes it, which ends the application */
-      g_assert_nonnull (cs_geometry_page_get_geometry (cs_window_get_geometry_page (f->window)));
+      CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+      CsGeometry *drawn = cs_geometry_page_get_geometry (page);
+      GtkWidget *seed = labelled_widget (GTK_WIDGET (page), g_dgettext ("conceptscope", "Seed"));
+      g_assert_nonnull (drawn);
+      g_assert_cmpuint (drawn->seed, !=, 77);
+      g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (seed)), ==, (int) drawn->seed);
       gtk_window_destroy (GTK_WINDOW (f->window));
       f->window = NULL;
       return G_SOURCE_REMOVE;

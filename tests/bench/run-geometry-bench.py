@@ -20,12 +20,15 @@ Then, in this one script:
      reference, and the paper's own estimator in NumPy (scikit-learn's
      ledoit_wolf, numpy.linalg.pinv, as linear_rep_geometry does it), all
      threads, same rows; vectors compared;
-  4. 300 categories of 20–400 tokens with the fast path (whole-WordNet scale).
+  4. 300 categories of 20–400 tokens with the fast path (whole-WordNet scale);
+  5. Ctrl-C during the whitening (covariance pass, eigendecomposition): the
+     time until the process has exited.
 
 Usage: run-geometry-bench.py CLI BENCH_ESTIMATE TOKENIZER.json [llama3-8b|gemma-2b ...]
 TOKENIZER.json: tests/bench/make-llama3-tokenizer.js's output."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -272,6 +275,20 @@ def bench_shape(shape, tmp):
                       'held_out': {c['name']: round(c['test']['mean'], 3) for c in out['categories']
                                    if c.get('test')}}
         print(f'{shape} {label}: {res[label]}', file=sys.stderr)
+    # Ctrl-C while whitening (nothing cached): how long until the process is gone
+    res['cancel'] = []
+    w = res['first_open']['whitening_s']
+    for frac in (0.3, 0.85, 0.95):
+        p = subprocess.Popen([CLI, 'geometry', folder, '--hierarchy', 'animal', '--no-cache', '--output',
+                              os.path.join(tmp, 'cancelled.h5')], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env)
+        time.sleep(frac * w)
+        t0 = time.perf_counter()
+        p.send_signal(signal.SIGINT)
+        p.communicate()
+        res['cancel'].append({'at_s': round(frac * w, 1), 'exit': p.returncode,
+                              'seconds_to_exit': round(time.perf_counter() - t0, 2)})
+    print(f'{shape} cancel: {res["cancel"]}', file=sys.stderr)
     ws = os.path.join(tmp, f'{shape}-0.h5')
     with h5py.File(ws, 'r') as f:
         mean = f['whitening/mean'][()]
