@@ -1961,6 +1961,7 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   g_autoptr(CsSteerPrompts) prompts = NULL;
   g_autoptr(CsSteerReport) rep = g_new0 (CsSteerReport, 1);
   Stage st = { progress, progress_data, 0, 0.3 };
+  double shares[3] = { 0.3, 0.55, 0.07 };   /* vectors, sweep, effects; the rest: generation */
   int eff_layer = o->effects_layer;
   double eff_mult = o->effects_multiplier;
 
@@ -1981,12 +1982,35 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
       g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "give at least one layer and one multiplier");
       return NULL;
     }
+  prompts = cs_steer_prompts_new (o->model, o->tok, o->dataset, o->held_out, TRUE, error);
+  if (!prompts)
+    return NULL;
+  {
+    /* The stages' shares of the bar from their forward passes, counted in
+     * token-layers: the vectors (both sides of each training pair, every
+     * layer), the sweep (each setting resumed at its layer), the effects
+     * (the prompts steered and not), the continuations. Fixed shares had the
+     * bar sit at 85 % through the effects, for minutes on a large model. */
+    double L = cfg->n_layers, tp = 0, mean_len, w_vec, w_sweep = 0, w_eff, w_gen = 0, all;
+    int n_train = MAX (1, (int) o->dataset->pairs->len - prompts->n);
+    for (int i = 0; i < prompts->n; i++)
+      tp += prompts->lengths[i];
+    mean_len = prompts->n > 0 ? tp / prompts->n : 8;
+    w_vec = 2.0 * n_train * mean_len * L;
+    for (int a = 0; a < o->n_layers; a++)
+      w_sweep += tp * (o->n_mult * (L - o->layers[a]) / MAX (1, o->n_layers) + L / MAX (1, o->n_layers));
+    w_eff = 2 * tp * L;
+    if (o->gen_prompt && *o->gen_prompt)
+      w_gen = o->n_mult * (mean_len + (o->gen_tokens > 0 ? o->gen_tokens : 20)) * L;
+    all = MAX (1e-9, w_vec + w_sweep + w_eff + w_gen);
+    shares[0] = w_vec / all;
+    shares[1] = w_sweep / all;
+    shares[2] = w_eff / all;
+  }
+  st.span = shares[0];
   v = cs_steer_compute (o->model, o->tok, o->dataset, o->held_out, o->position, o->device, stage_progress, &st,
                         cancellable, error);
   if (!v)
-    return NULL;
-  prompts = cs_steer_prompts_new (o->model, o->tok, o->dataset, o->held_out, TRUE, error);
-  if (!prompts)
     return NULL;
   if (o->steer_from < 0)
     {
@@ -2014,8 +2038,8 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   rep->n_pairs = v->n_pairs;
   rep->vectors = g_memdup2 (v->vectors, sizeof (float) * v->n_layers * v->d);
   rep->norms = g_memdup2 (v->norms, sizeof (double) * v->n_layers);
-  st.start = 0.3;
-  st.span = 0.55;
+  st.start = shares[0];
+  st.span = shares[1];
   rep->sweep = cs_steer_sweep (o->model, v, prompts, o->layers, o->n_layers, o->multipliers, o->n_mult, o->targets,
                                o->n_targets, o->device, stage_progress, &st, cancellable, error);
   if (!rep->sweep)
@@ -2040,7 +2064,7 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   if (!rep->effects)
     return NULL;
   if (progress)
-    progress (0.92, progress_data);
+    progress (shares[0] + shares[1] + shares[2], progress_data);
   rep->svd_layer = eff_layer;
   rep->svd = cs_steer_svd (o->model, v, eff_layer, 3, 5, error);
   if (!rep->svd)
@@ -2091,7 +2115,8 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
     }
   if (o->gen_prompt && *o->gen_prompt)
     {
-      Stage gs = { progress, progress_data, 0.92, 0.08 };
+      Stage gs = { progress, progress_data, shares[0] + shares[1] + shares[2],
+                   1 - (shares[0] + shares[1] + shares[2]) };
       if (!cs_steer_report_continue (rep, o->model, o->tok, o->gen_prompt, eff_layer, o->multipliers, o->n_mult,
                                      o->gen_tokens, o->temperature, o->seed, o->steer_from, o->device,
                                      stage_progress, &gs, cancellable, error))

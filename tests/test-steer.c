@@ -552,6 +552,42 @@ test_from_and_normalise (void)
   g_assert_cmpfloat (norm->sweep->behaviour[2], !=, norm->sweep->behaviour[1]);
 }
 
+/* A run's progress, its stages weighed by their forward passes, rises from
+ * near 0 to exactly 1 without going back, through a sweep of 4 layers × 5
+ * multipliers and a continuation. */
+static void
+record (double f, gpointer data)
+{
+  g_array_append_val ((GArray *) data, f);
+}
+
+static void
+test_run_progress (void)
+{
+  g_autoptr(CsModel) m = sample_model ();
+  g_autoptr(CsTokenizer) tok = sample_tokenizer (m);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "animal-vs-plant.json", NULL);
+  g_autoptr(CsSteerDataset) ds = cs_steer_dataset_load (path, &error);
+  const int layers[4] = { 0, 1, 2, 3 };
+  const double mult[5] = { -8, -4, 0, 4, 8 };
+  const gint32 targets[2] = { 10, 20 };
+  CsSteerRun run = cpu_run (m, tok, ds, layers, 4, mult, 5, targets, 2, -1);
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(CsSteerReport) r = NULL;
+
+  g_assert_no_error (error);
+  run.gen_prompt = "A fern is a kind of";
+  run.gen_tokens = 6;
+  r = cs_steer_run (&run, record, seen, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen->len, >=, 10);
+  g_assert_cmpfloat (g_array_index (seen, double, 0), <, 0.2);
+  g_assert_cmpfloat (g_array_index (seen, double, seen->len - 1), ==, 1.0);
+  for (guint i = 1; i < seen->len; i++)
+    g_assert_cmpfloat (g_array_index (seen, double, i), >=, g_array_index (seen, double, i - 1) - 1e-12);
+}
+
 /* The SAE decomposition's features are labelled by the two tokens their
  * decoder rows raise most through the unembedding: checked against a full
  * ranking of every token's score for each feature. */
@@ -641,5 +677,6 @@ main (int argc, char **argv)
   g_test_add_func ("/steer/effects-sort", test_effects_sort);
   g_test_add_func ("/steer/from-and-normalise", test_from_and_normalise);
   g_test_add_func ("/steer/sae-labels", test_sae_labels);
+  g_test_add_func ("/steer/run-progress", test_run_progress);
   return g_test_run ();
 }
