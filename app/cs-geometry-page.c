@@ -894,7 +894,7 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   gulong chained = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (cancel_too), own, NULL) : 0;
   SpaceJob job = { model, prm->cache_key, own, NULL, NULL, g_task_get_source_object (task) };
   GThread *space = prm->space ? NULL : g_thread_new ("whitening", space_thread, &job);
-  if (!(c->tok = cs_tokenizer_load (tp, &error)) ||
+  if (!(c->tok = cs_model_open_tokenizer (model, &error)) ||
       (prm->json ? !(cats = cs_category_set_from_json (prm->json, c->tok, &co, &error))
                  : (!(wn = cs_wordnet_open (NULL, &error)) ||
                     !(cats = cs_category_set_from_wordnet (wn, prm->hierarchy, c->tok, &co, &error)))))
@@ -1455,7 +1455,7 @@ cs_geometry_page_open_workspace (CsGeometryPage *self, CsModel *model, const cha
                    _("The workspace was made from a model of another shape than %s"), cs_model_get_name (model));
       return FALSE;
     }
-  if (!tp || !(tok = cs_tokenizer_load (tp, error)))
+  if (!tp || !(tok = cs_model_open_tokenizer (model, error)))
     {
       if (error && !*error)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",

@@ -288,7 +288,7 @@ model_tokenizer (CsModel *model, GError **error)
                    _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
       return NULL;
     }
-  return cs_tokenizer_load (tp, error);
+  return cs_model_open_tokenizer (model, error);
 }
 
 /* Progress of background work into the page's per-mille counter (data). */

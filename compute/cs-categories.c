@@ -276,7 +276,7 @@ cs_category_set_from_json (const char               *path,
   CsVocabStyle style = cs_vocab_style (tok);
   JsonObject *root;
 
-  if (!json_parser_load_from_file (parser, path, &local_error))
+  if (!cs_json_parse_file (parser, path, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s", path, local_error->message);
       return NULL;

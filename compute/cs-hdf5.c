@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <hdf5.h>
 
@@ -16,7 +18,87 @@ struct _CsH5Writer
   char  *path;
   char  *tmp_path;
   hid_t  file;
+  int    lock_fd;   /* the lock beside the file, held until commit or free; −1: none */
 };
+
+/* Writers of one file take turns: an update reads the file, adds to it and
+ * renames the result over it, so two at once (two `mapper --workspace`, or
+ * the application and the command line) each kept only their own change.
+ * The lock is a hidden file beside it (.NAME.lock, holding the writer's
+ * pid), locked with flock; a writer waits up to ten seconds for another,
+ * then says which process holds it. */
+static char *
+lock_path_of (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  return g_strdup_printf ("%s/.%s.lock", dir, base);
+}
+
+static int
+take_lock (const char *path, GError **error)
+{
+  g_autofree char *lock = lock_path_of (path);
+
+  for (int tries = 0;; tries++)
+    {
+      struct stat held, now;
+      int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0)
+        return -1;   /* a folder we may not write a lock into: the write itself will say what is wrong */
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+        {
+          /* the holder before us removes the file as it lets go: ours must
+           * still be the one at that path, else take the new one */
+          if (fstat (fd, &held) == 0 && stat (lock, &now) == 0 && held.st_ino == now.st_ino &&
+              held.st_dev == now.st_dev)
+            {
+              char pid[32];
+              int n = g_snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
+              if (ftruncate (fd, 0) != 0 || pwrite (fd, pid, (size_t) n, 0) != n)
+                { /* the pid is only for another writer's message */ }
+              return fd;
+            }
+          close (fd);
+          continue;
+        }
+      if (errno != EWOULDBLOCK || tries >= 100)
+        {
+          char pid[32] = "";
+          ssize_t n = pread (fd, pid, sizeof pid - 1, 0);
+          if (n > 0)
+            pid[n] = '\0';
+          g_strstrip (pid);
+          g_set_error (error, CS_ERROR, CS_ERROR_IO,
+                       "%s is being written by another process%s%s%s; nothing was saved: try again when it is done",
+                       path, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+          close (fd);
+          return -2;
+        }
+      close (fd);
+      g_usleep (100000);
+    }
+}
+
+/* Removes the lock file while still holding it (so nothing is left beside
+ * the file), then lets go. */
+static void
+release_lock (const char *path, int fd)
+{
+  g_autofree char *lock = NULL;
+  if (fd < 0)
+    return;
+  lock = lock_path_of (path);
+  g_unlink (lock);
+  close (fd);
+}
+
+static void
+drop_lock (CsH5Writer *self)
+{
+  release_lock (self->path, self->lock_fd);
+  self->lock_fd = -1;
+}
 
 static void
 quiet_hdf5 (void)
@@ -38,14 +120,20 @@ cs_h5_writer_new (const char  *path,
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
 
+  int lock_fd;
+
   quiet_hdf5 ();
+  if ((lock_fd = take_lock (path, error)) == -2)
+    return NULL;
   self = g_new0 (CsH5Writer, 1);
+  self->lock_fd = lock_fd;
   self->path = g_strdup (path);
   self->tmp_path = g_strdup_printf ("%s/.%s.%08x.tmp", dir, base, g_random_int ());
   self->file = H5Fcreate (self->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (self->file < 0)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_IO, "%s: cannot create the file (is the folder writable?)", path);
+      drop_lock (self);
       g_free (self->path);
       g_free (self->tmp_path);
       g_free (self);
@@ -66,13 +154,20 @@ cs_h5_writer_new_update (const char  *path,
   g_autoptr(GFile) dst = NULL;
   GError *local = NULL;
 
+  int lock_fd;
+
   quiet_hdf5 ();
+  /* the lock before the read: what is read is what the update replaces */
+  if ((lock_fd = take_lock (path, error)) == -2)
+    return NULL;
   if (H5Fis_hdf5 (path) <= 0)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not an HDF5 file (or not readable)", path);
+      release_lock (path, lock_fd);
       return NULL;
     }
   self = g_new0 (CsH5Writer, 1);
+  self->lock_fd = lock_fd;
   self->path = g_strdup (path);
   self->tmp_path = g_strdup_printf ("%s/.%s.%08x.tmp", dir, base, g_random_int ());
   dst = g_file_new_for_path (self->tmp_path);
@@ -101,6 +196,7 @@ cs_h5_writer_new_update (const char  *path,
   return self;
 
 fail:
+  drop_lock (self);
   g_free (self->path);
   g_free (self->tmp_path);
   g_free (self);
@@ -236,6 +332,7 @@ cs_h5_writer_commit (CsH5Writer *self, GError **error)
       return FALSE;
     }
   g_clear_pointer (&self->tmp_path, g_free);
+  drop_lock (self);
   return TRUE;
 }
 
@@ -248,6 +345,7 @@ cs_h5_writer_free (CsH5Writer *self)
     H5Fclose (self->file);
   if (self->tmp_path)
     g_unlink (self->tmp_path);
+  drop_lock (self);
   g_free (self->tmp_path);
   g_free (self->path);
   g_free (self);

@@ -1,4 +1,5 @@
 #include "cs-json.h"
+#include "cs-error.h"
 #include <string.h>
 
 static JsonNode *
@@ -122,4 +123,58 @@ cs_json_append_string (GString *out, const char *s, gssize len)
         }
     }
   g_string_append_c (out, '"');
+}
+
+static gboolean
+check_depth (const char *data, gsize len, GError **error)
+{
+  int depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = data[i];
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > CS_JSON_MAX_DEPTH)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                           "the JSON is nested more than %d levels deep (at byte %" G_GSIZE_FORMAT "); "
+                           "no file of this kind needs that", CS_JSON_MAX_DEPTH, i);
+              return FALSE;
+            }
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
+gboolean
+cs_json_parse (JsonParser *parser, const char *data, gssize len, GError **error)
+{
+  gsize n = len < 0 ? strlen (data) : (gsize) len;
+  if (!check_depth (data, n, error))
+    return FALSE;
+  return json_parser_load_from_data (parser, data, (gssize) n, error);
+}
+
+gboolean
+cs_json_parse_file (JsonParser *parser, const char *path, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &data, &len, error))
+    return FALSE;
+  return cs_json_parse (parser, data, (gssize) len, error);
 }

@@ -18,6 +18,24 @@ gboolean    cs_json_bool        (JsonObject *o, const char *name, gboolean dflt)
 JsonObject *cs_json_object      (JsonObject *o, const char *name);
 JsonArray  *cs_json_array       (JsonObject *o, const char *name);
 
+/* The deepest nesting of arrays and objects any JSON the program reads may
+ * have. json-glib parses recursively, so a file nested 100,000 levels deep
+ * (a config.json, a safetensors header, a tokenizer.json) overflowed the
+ * stack; real files nest a dozen levels. */
+#define CS_JSON_MAX_DEPTH 512
+
+/* Parses JSON text (len −1: NUL-terminated) into parser after checking its
+ * nesting, without recursion: deeper than CS_JSON_MAX_DEPTH is refused with
+ * a message (CS_ERROR_FORMAT). */
+gboolean    cs_json_parse       (JsonParser *parser,
+                                 const char *data,
+                                 gssize      len,
+                                 GError    **error);
+/* The same for a file. */
+gboolean    cs_json_parse_file  (JsonParser *parser,
+                                 const char *path,
+                                 GError    **error);
+
 /* JSON text of a node, every control character (U+0000–U+001F) inside a
  * string escaped: json-glib 1.6 writes some of them raw (U+001F among
  * them), which no JSON parser accepts. Everything the program writes as

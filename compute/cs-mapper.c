@@ -2159,7 +2159,7 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids
       return NULL;
     }
   pstr = cs_h5_reader_strings (r, "/mapper/parameters", error);
-  if (!pstr || !pstr[0] || !json_parser_load_from_data (parser, pstr[0], -1, error) ||
+  if (!pstr || !pstr[0] || !cs_json_parse (parser, pstr[0], -1, error) ||
       !cs_json_root_object (parser))
     {
       if (error && !*error)

@@ -1,5 +1,6 @@
 #define G_LOG_DOMAIN "cs-model-config"
 
+#include "cs-json.h"
 #include "cs-model-config.h"
 #include "cs-error.h"
 
@@ -112,6 +113,50 @@ get_bool (JsonObject *o, const char *name, gboolean dflt)
   return dflt;
 }
 
+/* Every number of a config must be finite (JSON has no NaN, but 1e400
+ * reads as infinity), and the integer fields must hold integers: a layer
+ * count of 4.5 was read as 4. */
+static gboolean
+check_numbers (JsonObject *o, const char *origin, GError **error)
+{
+  static const char *const ints[] = {
+    "n_layer", "num_hidden_layers", "n_embd", "hidden_size", "n_head", "num_attention_heads",
+    "num_key_value_heads", "head_dim", "intermediate_size", "n_inner", "max_position_embeddings",
+    "n_positions", "n_ctx", "vocab_size", "sliding_window", "bos_token_id", "eos_token_id", "pad_token_id",
+    "query_pre_attn_scalar", NULL
+  };
+  g_autoptr(GList) names = json_object_get_members (o);
+
+  for (GList *l = names; l; l = l->next)
+    {
+      JsonNode *n = json_object_get_member (o, l->data);
+      if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64 &&
+          g_strv_contains (ints, l->data) && (json_node_get_int (n) > G_MAXINT32 || json_node_get_int (n) < G_MININT32))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the field '%s' is %" G_GINT64_FORMAT ", out of range",
+                       origin, (const char *) l->data, json_node_get_int (n));
+          return FALSE;
+        }
+      if (n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_DOUBLE)
+        {
+          double d = json_node_get_double (n);
+          if (!isfinite (d))
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the field '%s' is not a finite number",
+                           origin, (const char *) l->data);
+              return FALSE;
+            }
+          if (g_strv_contains (ints, l->data) && (d != floor (d) || fabs (d) > G_MAXINT32))
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the field '%s' is %g; it must be a whole number",
+                           origin, (const char *) l->data, d);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 require_int (JsonObject *o, const char * const *names, int *out, const char *origin, GError **error)
 {
@@ -158,7 +203,7 @@ cs_model_config_parse (const char  *json,
   double d;
   gboolean found = FALSE;
 
-  if (!json_parser_load_from_data (parser, json, len, &local_error))
+  if (!cs_json_parse (parser, json, len, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not valid JSON (%s)",
                    origin, local_error->message);
@@ -171,6 +216,8 @@ cs_model_config_parse (const char  *json,
       return NULL;
     }
   o = json_node_get_object (root);
+  if (!check_numbers (o, origin, error))
+    return NULL;
 
   n = member (o, "architectures");
   if (n && JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) > 0)
@@ -245,9 +292,24 @@ cs_model_config_parse (const char  *json,
     }
 
   c->norm_eps = c->arch == CS_ARCH_GPT2 ? 1e-5 : 1e-6;
-  if (get_number (o, "layer_norm_epsilon", &d) || get_number (o, "rms_norm_eps", &d) ||
-      get_number (o, "layer_norm_eps", &d))
-    c->norm_eps = d;
+  {
+    static const char *const eps_names[] = { "layer_norm_epsilon", "rms_norm_eps", "layer_norm_eps", NULL };
+    for (guint i = 0; eps_names[i]; i++)
+      if (get_number (o, eps_names[i], &d))
+        {
+          /* a normalisation divides by sqrt(variance + ε): ε ≤ 0 gives NaN
+           * on a constant row, and ε past ~1 flattens every activation */
+          if (!(d > 0 && d < 1))
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                           "%s: %s is %g; a normalisation epsilon lies between 0 and 1 (usually 1e-5 or 1e-6)",
+                           origin, eps_names[i], d);
+              return NULL;
+            }
+          c->norm_eps = d;
+          break;
+        }
+  }
 
   switch (c->arch)
     {

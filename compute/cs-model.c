@@ -1,6 +1,8 @@
 #define G_LOG_DOMAIN "cs-model"
 
+#include "cs-json.h"
 #include "cs-model.h"
+#include "cs-tokenizer.h"
 #include "cs-error.h"
 
 #include <glib/gstdio.h>
@@ -89,7 +91,7 @@ load_sharded (CsModel *self, const char *index_path, GError **error)
   JsonObject *mapobj;
   g_autoptr(GList) members = NULL;
 
-  if (!json_parser_load_from_file (parser, index_path, &local_error))
+  if (!cs_json_parse_file (parser, index_path, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s", index_path, local_error->message);
       return FALSE;
@@ -409,6 +411,23 @@ gint64 cs_model_get_n_params (CsModel *self) { return self->n_params; }
 CsDType cs_model_get_dtype (CsModel *self) { return self->dtype; }
 gsize cs_model_get_file_size (CsModel *self) { return self->file_size; }
 const char *cs_model_get_tokenizer_path (CsModel *self) { return self->tokenizer_path; }
+
+CsTokenizer *
+cs_model_open_tokenizer (CsModel *self, GError **error)
+{
+  g_autoptr(CsTokenizer) tok = NULL;
+
+  g_return_val_if_fail (CS_IS_MODEL (self), NULL);
+  if (!self->tokenizer_path)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s has no tokenizer.json", self->path);
+      return NULL;
+    }
+  tok = cs_tokenizer_load (self->tokenizer_path, error);
+  if (!tok || !cs_tokenizer_check_vocab (tok, cs_model_get_unembedding (self)->shape[0], self->tokenizer_path, error))
+    return NULL;
+  return g_steal_pointer (&tok);
+}
 
 const CsLayerWeights *
 cs_model_get_layer (CsModel *self,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cs-tokenizer.h"
 #include <glib-object.h>
 
 #include "cs-model-config.h"
@@ -46,6 +47,10 @@ gint64               cs_model_get_n_params        (CsModel     *self);
 CsDType              cs_model_get_dtype           (CsModel     *self);
 gsize                cs_model_get_file_size       (CsModel     *self);
 const char          *cs_model_get_tokenizer_path  (CsModel     *self);
+/* The model's tokenizer.json, loaded and checked against the model: every
+ * id it can produce has a row in the unembedding. */
+CsTokenizer         *cs_model_open_tokenizer      (CsModel     *self,
+                                                   GError     **error);
 char                *cs_model_describe            (CsModel     *self);
 /* "size:mtime" of the weight files: changes when the weights change, so a
  * workspace can tell whether its cached whitening still applies. */

@@ -71,6 +71,27 @@ npz_tensor (CsNpz *z, const char *path, const char *name, gint64 d0, gint64 d1, 
   return out;
 }
 
+/* Weights with NaN or infinities make every feature and the FVU NaN, with
+ * no other sign: refused by name. */
+static gboolean
+check_finite (const CsSae *s, const char *path, GError **error)
+{
+  const struct { const char *name; const float *v; gsize n; } t[] = {
+    { "W_enc", s->W_enc, (gsize) s->d_in * s->d_sae }, { "W_dec", s->W_dec, (gsize) s->d_sae * s->d_in },
+    { "b_enc", s->b_enc, (gsize) s->d_sae }, { "b_dec", s->b_dec, (gsize) s->d_in },
+    { "threshold", s->threshold, s->threshold ? (gsize) s->d_sae : 0 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (t); k++)
+    for (gsize i = 0; t[k].v && i < t[k].n; i++)
+      if (!isfinite (t[k].v[i]))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: '%s' holds %s (entry %" G_GSIZE_FORMAT ")", path,
+                       t[k].name, isnan (t[k].v[i]) ? "NaN" : "an infinite value", i);
+          return FALSE;
+        }
+  return TRUE;
+}
+
 /* Gemma Scope: params.npz with W_enc [d_in, d_sae], W_dec, b_enc, b_dec,
  * threshold; JumpReLU, no b_dec subtracted from the input. */
 static CsSae *
@@ -108,6 +129,8 @@ load_npz (const char *path, GError **error)
     return NULL;
   if (cs_npz_has (z, "threshold") && !(s->threshold = npz_tensor (z, path, "threshold", s->d_sae, -1, error)))
     return NULL;
+  if (!check_finite (s, path, error))
+    return NULL;
   return g_steal_pointer (&s);
 }
 
@@ -130,7 +153,7 @@ cs_sae_load (const char *folder, GError **error)
     if (!g_file_test (cfg_path, G_FILE_TEST_EXISTS) && g_file_test (npz, G_FILE_TEST_EXISTS))
       return load_npz (npz, error);
   }
-  if (!json_parser_load_from_file (parser, cfg_path, &local_error))
+  if (!cs_json_parse_file (parser, cfg_path, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: %s (an SAELens SAE folder holds cfg.json and "
                    "sae_weights.safetensors; a Gemma Scope SAE is a params.npz)", cfg_path, local_error->message);
@@ -189,6 +212,8 @@ cs_sae_load (const char *folder, GError **error)
     return NULL;
   if (arch && g_str_equal (arch, "jumprelu") &&
       !(s->threshold = read_tensor (st, w_path, "threshold", s->d_sae, -1, error)))
+    return NULL;
+  if (!check_finite (s, w_path, error))
     return NULL;
   return g_steal_pointer (&s);
 }

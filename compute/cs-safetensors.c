@@ -300,7 +300,7 @@ parse_header (CsSafetensors *self,
   const char *base = self->path;
   gsize data_size = self->size - self->data_start;
 
-  if (!json_parser_load_from_data (parser, json, (gssize) len, &local_error))
+  if (!cs_json_parse (parser, json, (gssize) len, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
                    "%s: the safetensors header is not valid JSON (%s)", base, local_error->message);

@@ -74,7 +74,7 @@ cs_steer_dataset_parse (const char *json, gssize len, const char *path, GError *
   JsonArray *items;
   JsonNode *root;
 
-  if (!json_parser_load_from_data (parser, json, len, error))
+  if (!cs_json_parse (parser, json, len, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
@@ -1697,7 +1697,7 @@ cs_steer_report_load (const char *path, GError **error)
       return NULL;
     }
   ps = cs_h5_reader_strings (rd, "/steering/parameters", error);
-  if (!ps || !ps[0] || !json_parser_load_from_data (parser, ps[0], -1, error) ||
+  if (!ps || !ps[0] || !cs_json_parse (parser, ps[0], -1, error) ||
       !cs_json_root_object (parser))
     {
       if (error && !*error)

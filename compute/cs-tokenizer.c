@@ -397,7 +397,7 @@ cs_tokenizer_parse (const char  *json,
   self->unk_id = -1;
   init_byte_map (self);
 
-  if (!json_parser_load_from_data (parser, json, len, &local_error))
+  if (!cs_json_parse (parser, json, len, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not valid JSON (%s)", origin, local_error->message);
       return NULL;
@@ -437,14 +437,26 @@ cs_tokenizer_parse (const char  *json,
     }
   {
     g_autoptr(GList) keys = json_object_get_members (vocab);
+    /* ids run from 0 to about the number of entries; one far beyond would
+     * make every id-indexed table that large (99,999,999 took 17 s) */
+    gint64 limit = (gint64) g_list_length (keys) + (1 << 20);
     for (GList *l = keys; l; l = l->next)
       {
         gint64 id = -1;
         node_int (json_object_get_member (vocab, l->data), &id);
-        if (id < 0 || id > G_MAXINT32 / 2)
+        if (id < 0 || id >= limit)
           {
-            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: token '%s' has no valid id (a non-negative integer)",
-                         origin, (const char *) l->data);
+            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                         "%s: token '%s' has no valid id (a non-negative integer below %" G_GINT64_FORMAT ")",
+                         origin, (const char *) l->data, limit);
+            return NULL;
+          }
+        if ((guint) id < self->id_to_token->len && g_ptr_array_index (self->id_to_token, id))
+          {
+            /* two entries for one id: decoding would show one for the other */
+            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the vocabulary gives id %" G_GINT64_FORMAT
+                         " to both '%s' and '%s'", origin, id, (const char *) g_ptr_array_index (self->id_to_token, id),
+                         (const char *) l->data);
             return NULL;
           }
         set_token (self, (gint32) id, l->data);
@@ -962,4 +974,38 @@ cs_tokenizer_is_special (CsTokenizer *self,
                          gint32       id)
 {
   return g_hash_table_contains (self->special_ids, GINT_TO_POINTER (id));
+}
+
+gboolean
+cs_tokenizer_check_vocab (CsTokenizer *self, gint64 model_vocab, const char *origin, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  if ((gint64) self->id_to_token->len > model_vocab)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH,
+                   "%s: the tokenizer has ids up to %u, but the model's vocabulary has %" G_GINT64_FORMAT " rows",
+                   origin, self->id_to_token->len - 1, model_vocab);
+      return FALSE;
+    }
+  for (guint i = 0; i < self->added->len; i++)
+    if (g_array_index (self->added, AddedToken, i).id >= model_vocab)
+      {
+        g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "%s: the added token '%s' has id %d, beyond the model's %"
+                     G_GINT64_FORMAT " rows", origin, g_array_index (self->added, AddedToken, i).content,
+                     g_array_index (self->added, AddedToken, i).id, model_vocab);
+        return FALSE;
+      }
+  for (int k = 0; k < 2; k++)
+    {
+      GArray *t = k ? self->template_suffix : self->template_prefix;
+      for (guint i = 0; i < t->len; i++)
+        if (g_array_index (t, gint32, i) < 0 || g_array_index (t, gint32, i) >= model_vocab)
+          {
+            g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "%s: the post-processor adds token id %d (%s), beyond "
+                         "the model's %" G_GINT64_FORMAT " rows", origin, g_array_index (t, gint32, i),
+                         k ? "after the text" : "before the text, the BOS", model_vocab);
+            return FALSE;
+          }
+    }
+  return TRUE;
 }

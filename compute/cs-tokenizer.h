@@ -38,6 +38,13 @@ gint32       cs_tokenizer_token_to_id   (CsTokenizer  *self,
 gint32       cs_tokenizer_get_vocab_size (CsTokenizer *self);
 gboolean     cs_tokenizer_is_special    (CsTokenizer  *self,
                                          gint32        id);
+/* Checks the tokenizer against the model it belongs to: every id it can
+ * produce (vocabulary, added tokens, the BOS and EOS its post-processor
+ * adds) has a row in the model's vocab_size rows. */
+gboolean     cs_tokenizer_check_vocab   (CsTokenizer  *self,
+                                         gint64        model_vocab,
+                                         const char   *origin,
+                                         GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsTokenizer, cs_tokenizer_free)
 

@@ -89,6 +89,8 @@ eigh_free (Eigh *e)
   g_free (e);
 }
 
+static gint abandoned_work;   /* threads still finishing work nobody waits for */
+
 static gpointer
 eigh_thread (gpointer data)
 {
@@ -102,8 +104,19 @@ eigh_thread (gpointer data)
   g_cond_signal (&e->cond);
   g_mutex_unlock (&e->lock);
   if (abandoned)
-    eigh_free (e);
+    {
+      eigh_free (e);
+      g_atomic_int_dec_and_test (&abandoned_work);
+    }
   return NULL;
+}
+
+void
+cs_whiten_wait_abandoned (void)
+{
+  /* the libraries' teardown at exit must not run under a LAPACK call */
+  while (g_atomic_int_get (&abandoned_work) > 0)
+    g_usleep (20000);
 }
 
 static gboolean
@@ -135,6 +148,7 @@ eigh_cancellable (int d, double *a, double *w, GCancellable *cancellable, GError
   if (!e->done)
     {
       e->abandoned = TRUE;   /* the thread frees it */
+      g_atomic_int_inc (&abandoned_work);
       g_mutex_unlock (&e->lock);
       return !g_cancellable_set_error_if_cancelled (cancellable, error);
     }
@@ -223,7 +237,16 @@ whiten_cpu (const CsTensor *u, CsWhitening *w, gboolean form_g, const Progress *
   for (int i = 0; i < d; i++)
     for (int j = 0; j < d; j++)
       cov[(gsize) i * d + j] *= s[j];
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, d, d, d, 1.0, cov, d, cov, d, 0.0, w->inv_sqrt, d);
+  /* in panels of rows, so Cancel is seen between them (the whole product
+   * is over a second at d = 4,096) */
+  for (int r0 = 0; r0 < d; r0 += 1024)
+    {
+      int n = MIN (1024, d - r0);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, d, d, 1.0, cov + (gsize) r0 * d, d, cov, d, 0.0,
+                   w->inv_sqrt + (gsize) r0 * d, d);
+    }
 
   /* g = C · Cov^(−1/2), block by block */
   for (gint64 r0 = 0; form_g && r0 < V; r0 += B)

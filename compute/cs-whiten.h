@@ -49,6 +49,11 @@ CsWhitening *cs_whiten_transform_with_progress (const CsTensor  *unembedding,
                                                 GCancellable    *cancellable,
                                                 GError         **error);
 void         cs_whitening_free     (CsWhitening     *w);
+/* A cancelled whitening returns at once and leaves a large
+ * eigendecomposition to finish in its own thread (LAPACK cannot be
+ * interrupted); a program waits for those before it exits, since the
+ * libraries' teardown must not run under them. */
+void         cs_whiten_wait_abandoned (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsWhitening, cs_whitening_free)
 

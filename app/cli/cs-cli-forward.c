@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "conceptscope-cli"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -164,6 +165,11 @@ cs_cli_forward (int argc, char **argv)
       !g_str_equal (logits_mode, "none"))
     {
       fprintf (stderr, "conceptscope-cli forward: --logits is all, last or none\n");
+      goto done_usage;
+    }
+  if (!isfinite (steer_mult))
+    {
+      fprintf (stderr, "conceptscope-cli forward: --steer-multiplier is a finite number, not %g\n", steer_mult);
       goto done_usage;
     }
   if ((steer_spec != NULL) != (steer_layer >= 0))

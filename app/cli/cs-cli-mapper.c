@@ -74,6 +74,7 @@ cs_cli_mapper (int argc, char **argv)
   g_autofree char *color_by = NULL, *title = NULL;
   int intervals = 10, min_samples = 5, bins = 10, min_intersection = 1, seed = 0;
   double overlap = 0.3, eps = 0, scale = 2;
+  g_autofree char *eps_s = NULL;
   gboolean json = FALSE, no_save = FALSE;
   GOptionEntry entries[] = {
     { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input, "Points: FILE.h5:/dataset or FILE.csv", "FILE" },
@@ -85,7 +86,7 @@ cs_cli_mapper (int argc, char **argv)
     { "overlap", 0, 0, G_OPTION_ARG_DOUBLE, &overlap, "Overlap fraction of neighbouring intervals (0.3)", "F" },
     { "cover", 0, 0, G_OPTION_ARG_STRING, &cover, "uniform (default) or balanced", "C" },
     { "cluster", 0, 0, G_OPTION_ARG_STRING, &cluster, "dbscan (default) or single-linkage", "C" },
-    { "eps", 0, 0, G_OPTION_ARG_DOUBLE, &eps, "DBSCAN radius (default: from the k-distance knee)", "E" },
+    { "eps", 0, 0, G_OPTION_ARG_STRING, &eps_s, "DBSCAN radius, above 0 (default: from the k-distance knee)", "E" },
     { "min-samples", 0, 0, G_OPTION_ARG_INT, &min_samples, "DBSCAN: points within eps for a core point (5)", "M" },
     { "bins", 0, 0, G_OPTION_ARG_INT, &bins, "Single linkage: histogram bins for the cut (10)", "B" },
     { "min-intersection", 0, 0, G_OPTION_ARG_INT, &min_intersection, "Shared points for an edge (1)", "K" },
@@ -126,6 +127,19 @@ cs_cli_mapper (int argc, char **argv)
       fprintf (stderr, "conceptscope-cli mapper: give one of --input FILE or --workspace WS.h5 --categories A,B; "
                        "and --lens and --output\n");
       return 2;
+    }
+  if (eps_s)
+    {
+      /* given, it is used: 0, a negative or a non-number is an error, not
+       * a silent switch to the automatic radius */
+      char *end = NULL;
+      eps = g_ascii_strtod (eps_s, &end);
+      if (!end || *end || !isfinite (eps) || !(eps > 0))
+        {
+          fprintf (stderr, "conceptscope-cli mapper: --eps is a radius above 0, not '%s' (leave it out for the "
+                           "automatic one)\n", eps_s);
+          return 2;
+        }
     }
   cs_mapper_params_init (&p);
   p.n_lenses = lens2 ? 2 : 1;

@@ -21,7 +21,15 @@ cs_cli_load_tokenizer (const char *model_path, const char *tokenizer_file, GErro
                    "%s has no tokenizer.json; pass --tokenizer FILE or give token ids", model_path);
       return NULL;
     }
-  return cs_tokenizer_load (path, error);
+  {
+    /* a model's own tokenizer is checked against its vocabulary */
+    g_autofree char *cfg_path = g_build_filename (model_path, "config.json", NULL);
+    g_autoptr(CsModelConfig) cfg = cs_model_config_load (cfg_path, error);
+    g_autoptr(CsTokenizer) tok = NULL;
+    if (!cfg || !(tok = cs_tokenizer_load (path, error)) || !cs_tokenizer_check_vocab (tok, cfg->vocab, path, error))
+      return NULL;
+    return g_steal_pointer (&tok);
+  }
 }
 
 static JsonNode *

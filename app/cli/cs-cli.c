@@ -4,11 +4,13 @@
 #include <json-glib/json-glib.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cs-backend.h"
 #include "cs-build-config.h"
 #include "cs-cli-commands.h"
 #include "cs-paths.h"
+#include "cs-whiten.h"
 
 static const CsCliCommand *
 find_command (const char *name)
@@ -61,5 +63,17 @@ main (int argc, char **argv)
       return 2;
     }
   cs_cli_watch_signals ();
-  return cmd->run (argc - 1, argv + 1);
+  {
+    int status = cmd->run (argc - 1, argv + 1);
+    if (status == 130)
+      {
+        /* interrupted: nothing was written; leave at once, without the
+         * libraries' teardown, which must not run under a LAPACK call a
+         * cancelled whitening left to finish */
+        fflush (NULL);
+        _exit (130);
+      }
+    cs_whiten_wait_abandoned ();
+    return status;
+  }
 }
