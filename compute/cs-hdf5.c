@@ -100,6 +100,17 @@ drop_lock (CsH5Writer *self)
   self->lock_fd = -1;
 }
 
+/* HDF5 1.10 leaves a file whose close failed (a full disk) half-closed in
+ * its table, and its exit handler then crashes closing it again: the
+ * original was kept and the message given, but the process died at exit.
+ * Every file ConceptScope opens is closed explicitly, so the handler is not
+ * needed; this runs before any HDF5 call. */
+__attribute__ ((constructor)) static void
+no_hdf5_exit_handler (void)
+{
+  H5dont_atexit ();
+}
+
 static void
 quiet_hdf5 (void)
 {

@@ -3,13 +3,17 @@
 message and a non-zero exit, never a crash (a signal) or a hang. The
 expected messages are this program's own; what makes each case hostile is
 written out beside it."""
+import fcntl
 import json
 import os
+import resource
+import signal
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 cli = sys.argv[1]
 data = os.environ['CONCEPTSCOPE_DATADIR']
@@ -105,5 +109,118 @@ with tempfile.TemporaryDirectory() as tmp:
     # a real file's nesting still reads (the sample tokenizer's is the deepest)
     p = subprocess.run([cli, 'tokenize', sample, 'hello', '--json'], capture_output=True, text=True)
     check(p.returncode == 0, 'the sample model still tokenizes')
+
+    # 4. numbers that are not: an epsilon that is negative or infinite, a
+    #    layer count that is not whole, non-finite or zero parameters
+    for field, value, needle in [('layer_norm_epsilon', '-1e-05', 'layer_norm_epsilon'),
+                                 ('layer_norm_epsilon', '1e400', "'layer_norm_epsilon' is not a finite number"),
+                                 ('n_layer', '4.5', "'n_layer' is 4.5; it must be a whole number")]:
+        m = model_copy(f'num-{field}-{value}')
+        text = open(os.path.join(m, 'config.json')).read()
+        cfg = json.loads(text)
+        cfg[field] = 0
+        text = json.dumps(cfg).replace(f'"{field}": 0', f'"{field}": {value}')
+        open(os.path.join(m, 'config.json'), 'w').write(text)
+        refused(['run', m, '--prompt', 'A beaver is'], needle, f'config.json {field} = {value}')
+    for value in ('nan', 'inf'):
+        p = subprocess.run([cli, 'forward', sample, '--ids', '1,2', '--steer-multiplier', value, '--output',
+                            os.path.join(tmp, 'f.h5')], capture_output=True, text=True)
+        check(p.returncode == 2 and 'finite' in p.stderr and not os.path.exists(os.path.join(tmp, 'f.h5')),
+              f'forward --steer-multiplier {value}: exit {p.returncode}')
+    ws = os.path.join(tmp, 'ws.h5')
+    subprocess.run([cli, 'geometry', sample, '--output', ws], capture_output=True, check=True)
+    for value in ('0', '-1', 'nan'):
+        p = subprocess.run([cli, 'mapper', '--workspace', ws, '--categories', 'animal', '--lens', 'l2',
+                            '--eps=' + value, '--output', os.path.join(tmp, 'g.json')], capture_output=True, text=True)
+        check(p.returncode == 2 and '--eps' in p.stderr, f'mapper --eps {value}: exit {p.returncode} (not the automatic eps)')
+    nan_sae = os.path.join(tmp, 'nan-sae')
+    shutil.copytree(sae_dir, nan_sae)
+    wpath = os.path.join(nan_sae, 'sae_weights.safetensors')
+    with open(wpath, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = bytearray(f.read())
+    a, b = header['W_dec']['data_offsets']
+    blob[a + 400:a + 404] = struct.pack('<f', float('nan'))
+    with open(wpath, 'r+b') as f:
+        f.seek(8 + n)
+        f.write(blob)
+    refused(['sae', 'encode', sample, '--sae', nan_sae, '--prompt', 'a dog'], "'W_dec' holds NaN", 'an SAE with a NaN weight')
+
+    # 6. vocabularies that lie: two tokens with one id, an id far beyond the
+    #    vocabulary, ids and a BOS the model has no rows for
+    def tokenizer_variant(name, change):
+        m = model_copy(name)
+        tj = json.load(open(os.path.join(m, 'tokenizer.json'), encoding='utf-8'))
+        change(tj)
+        json.dump(tj, open(os.path.join(m, 'tokenizer.json'), 'w', encoding='utf-8'))
+        return m
+
+    def dup(tj):
+        tj['model']['vocab']['zzqx'] = tj['model']['vocab']['\u0120dog']
+    refused(['tokenize', tokenizer_variant('tok-dup', dup), 'a dog'], 'to both', 'two vocabulary entries with one id')
+
+    def huge(tj):
+        tj['model']['vocab']['zzqx'] = 99999999
+    refused(['tokenize', tokenizer_variant('tok-huge', huge), 'a dog'], 'no valid id', 'a token id of 99,999,999')
+
+    def beyond(tj):
+        tj['model']['vocab']['zzqx'] = 20000
+    refused(['run', tokenizer_variant('tok-beyond', beyond), '--prompt', 'a dog'], "model's vocabulary has 12288",
+            'a token id beyond the model\'s 12,288 rows')
+
+    def bos(tj):
+        tj['added_tokens'].append({'id': 12400, 'content': '<bos>', 'single_word': False, 'lstrip': False,
+                                   'rstrip': False, 'normalized': False, 'special': True})
+        tj['post_processor'] = {'type': 'TemplateProcessing',
+                                'single': [{'SpecialToken': {'id': '<bos>', 'type_id': 0}},
+                                           {'Sequence': {'id': 'A', 'type_id': 0}}],
+                                'pair': [], 'special_tokens': {'<bos>': {'id': '<bos>', 'ids': [12400],
+                                                                         'tokens': ['<bos>']}}}
+    refused(['run', tokenizer_variant('tok-bos', bos), '--prompt', 'a dog'], '12400', 'a BOS beyond the model\'s rows')
+
+    # 2. a save that fails (the file size limit as a full disk): the message,
+    #    the original kept, no temporary file, and no crash at exit (HDF5's
+    #    exit handler crashed on the half-closed file)
+    before = open(ws, 'rb').read()
+    limit = len(before) + 4096
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    p = subprocess.run([cli, 'mapper', '--workspace', ws, '--categories', 'animal', '--lens', 'l2', '--output',
+                        os.path.join(tmp, 'g.json')], capture_output=True, text=True, preexec_fn=small_disk)
+    check(p.returncode == 1 and ('failed' in p.stderr or 'large' in p.stderr) and open(ws, 'rb').read() == before
+          and not [f for f in os.listdir(tmp) if f.startswith('.ws.h5')],
+          f'a save past the disk\'s room: exit {p.returncode} (no crash), original kept, nothing left: '
+          f'{p.stderr.strip()[-70:]!r}')
+
+    # 7. two writers: one holding the workspace's lock makes the other wait,
+    #    then go on; held past ten seconds, the other says who holds it
+    lock = os.path.join(tmp, '.ws.h5.lock')
+    with open(lock, 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(f'{os.getpid()}\n')
+        f.flush()
+        t0 = time.monotonic()
+        p = subprocess.Popen([cli, 'mapper', '--workspace', ws, '--categories', 'animal', '--lens', 'l2', '--output',
+                              os.path.join(tmp, 'g.json')], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        waiting = p.poll() is None
+        fcntl.flock(f, fcntl.LOCK_UN)
+    out, err = p.communicate(timeout=60)
+    with __import__('h5py').File(ws, 'r') as h:
+        saved = 'mapper' in h
+    check(waiting and p.returncode == 0 and saved and time.monotonic() - t0 >= 1.5,
+          f'a writer waits for the lock and then saves (exit {p.returncode})')
+    with open(lock, 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(f'{os.getpid()}\n')
+        f.flush()
+        p = subprocess.run([cli, 'mapper', '--workspace', ws, '--categories', 'animal', '--lens', 'pca1', '--output',
+                            os.path.join(tmp, 'g2.json')], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1 and f'pid {os.getpid()}' in p.stderr,
+          f'held past ten seconds: exit {p.returncode}, {p.stderr.strip()[-90:]!r}')
+    os.unlink(lock)
 
 sys.exit(1 if failures else 0)
