@@ -3,6 +3,8 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1196,6 +1198,33 @@ check_window (gpointer data)
         g_autofree char *narrow = artifact_path (german ? "steering-narrow-de.png" : "steering-narrow.png");
         cs_window_save_png (f->window, narrow, &error);
         g_assert_no_error (error);
+      }
+      /* a save that fails for want of room (a file size limit standing in
+       * for a full disk): a message, and the application goes on — the same
+       * workspace saved elsewhere, then closed cleanly below (HDF5's exit
+       * handler crashed after such a failure) */
+      {
+        CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+        g_autofree char *dir = g_dir_make_tmp ("cs-full-XXXXXX", NULL);
+        g_autofree char *full = g_build_filename (dir, "full.h5", NULL);
+        g_autofree char *room = g_build_filename (dir, "room.h5", NULL);
+        g_autoptr(GError) save_error = NULL;
+        struct rlimit old_limit, small;
+        g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &old_limit), ==, 0);
+        small = old_limit;
+        small.rlim_cur = 64 * 1024;
+        signal (SIGXFSZ, SIG_IGN);
+        g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &small), ==, 0);
+        g_assert_false (cs_geometry_page_save_workspace (page, full, &save_error));
+        g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &old_limit), ==, 0);
+        g_assert_nonnull (save_error);
+        g_test_message ("a failed save says: %s", save_error->message);
+        g_assert_false (g_file_test (full, G_FILE_TEST_EXISTS));
+        g_assert_true (cs_geometry_page_save_workspace (page, room, &error));
+        g_assert_no_error (error);
+        g_assert_true (g_file_test (room, G_FILE_TEST_IS_REGULAR));
+        g_unlink (room);
+        g_rmdir (dir);
       }
       /* a recomputation with another seed, cancelled at once: the panel goes
        * back to the drawn geometry's seed; then the window is closed, and no
