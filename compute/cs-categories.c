@@ -256,6 +256,13 @@ cs_category_set_from_wordnet (CsWordNet                *wn,
         return NULL;
       add_subtree (set, wn, off, -1, MAX (0, o->depth), tok, style, o);
     }
+  if (set->items->len > CS_CATEGORIES_MAX)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s to depth %d gives %u categories; at most %d are estimated "
+                   "together (their cosines are a square table)", hierarchy, o->depth, set->items->len,
+                   CS_CATEGORIES_MAX);
+      return NULL;
+    }
   finish (set);
   return g_steal_pointer (&set);
 }
@@ -289,6 +296,14 @@ cs_category_set_from_json (const char               *path,
     }
   root = cs_json_root_object (parser);
   names = json_object_get_members (root);
+  if (g_list_length (names) > CS_CATEGORIES_MAX)
+    {
+      /* n² cosines (and a quadratic walk of the parents) for 100,000
+       * categories asked for 80 GB and minutes */
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s: %u categories; at most %d are estimated together", path,
+                   g_list_length (names), CS_CATEGORIES_MAX);
+      return NULL;
+    }
   for (GList *l = names; l; l = l->next)
     {
       const char *name = l->data;

@@ -7,6 +7,10 @@
 
 G_BEGIN_DECLS
 
+/* The most categories one estimation takes: their cosine tables are
+ * n × n, and the paper's whole-WordNet figures use hundreds. */
+#define CS_CATEGORIES_MAX 4096
+
 /* How a vocabulary marks a word that follows a space. */
 typedef enum
 {

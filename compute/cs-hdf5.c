@@ -111,6 +111,23 @@ no_hdf5_exit_handler (void)
   H5dont_atexit ();
 }
 
+/* A small file may declare a huge dataset (chunks never written read as
+ * fill values): what it asks for is checked against the machine's memory
+ * before anything is allocated. */
+static gboolean
+fits_in_memory (gsize bytes, const char *path, const char *name, GError **error)
+{
+  double phys = (double) sysconf (_SC_PHYS_PAGES) * (double) sysconf (_SC_PAGESIZE);
+  if (phys > 0 && (double) bytes > 0.75 * phys)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY,
+                   "%s: dataset '%s' would take %.3g GB in memory, more than this machine can give it (%.3g GB)",
+                   path, name, bytes / 1e9, phys / 1e9);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 quiet_hdf5 (void)
 {
@@ -408,7 +425,16 @@ cs_h5_read_f32 (const char  *path,
     }
   H5Sget_simple_extent_dims (space, dims, NULL);
   for (int i = 0; i < rank; i++)
-    n *= dims[i];
+    {
+      if (dims[i] && n > G_MAXSIZE / sizeof (float) / dims[i])
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: dataset '%s' claims an impossible size", path, dataset);
+          goto out;
+        }
+      n *= dims[i];
+    }
+  if (!fits_in_memory (n * sizeof (float), path, dataset, error))
+    goto out;
   {
     hid_t type = H5Dget_type (dset);
     H5T_class_t cls = H5Tget_class (type);
@@ -529,6 +555,8 @@ read_numeric (CsH5Reader *self, const char *name, hid_t mem_type, gsize elem, in
         }
       n *= dims[i];
     }
+  if (!fits_in_memory (n * elem, self->path, name, error))
+    goto out;
   data = g_try_malloc (MAX (n, 1) * elem);
   if (!data || H5Dread (dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
     {

@@ -195,6 +195,30 @@ with tempfile.TemporaryDirectory() as tmp:
           f'a save past the disk\'s room: exit {p.returncode} (no crash), original kept, nothing left: '
           f'{p.stderr.strip()[-70:]!r}')
 
+    # 3. sizes a small file asks for: a dataset of 10⁸ × 10⁴ declared in a
+    #    file of a few KB (its chunks never written), 5,000 categories
+    import h5py
+    big = os.path.join(tmp, 'declared.h5')
+    with h5py.File(big, 'w') as f:
+        f.create_dataset('x', shape=(10 ** 8, 10 ** 4), dtype='f8', chunks=(1000, 100))
+    check(os.path.getsize(big) < 100000, f'the file declaring 8 TB is {os.path.getsize(big)} bytes')
+    refused(['mapper', '--input', big + ':/x', '--lens', 'l2', '--output', os.path.join(tmp, 'g.json')], 'memory',
+            'a 10^8 x 10^4 dataset declared in a small file')
+    many = os.path.join(tmp, 'many.json')
+    json.dump({f'c{i}': {'words': ['dog', 'cat']} for i in range(5000)}, open(many, 'w'))
+    refused(['geometry', sample, '--categories', many, '--output', os.path.join(tmp, 'm.h5')], 'at most 4096',
+            '5,000 categories')
+    # 5. memory asked for by a parameter: PCA of one point in 10⁶ columns
+    wide = os.path.join(tmp, 'wide.csv')
+    with open(wide, 'w') as f:
+        f.write(','.join(f'c{i}' for i in range(10 ** 6)) + '\n')
+        f.write(','.join('1' for _ in range(10 ** 6)) + '\n')
+        f.write(','.join('2' for _ in range(10 ** 6)) + '\n')
+    p = subprocess.run([cli, 'mapper', '--input', wide, '--lens', 'pca1', '--intervals', '2', '--eps', '1', '--min-samples', '1', '--output',
+                        os.path.join(tmp, 'w.json'), '--json'], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0 and json.loads(p.stdout)['points'] == 2,
+          f'pca1 of two points in 10^6 columns: exit {p.returncode} (the d x d covariance asked for 8 TB)')
+
     # 7. two writers: one holding the workspace's lock makes the other wait,
     #    then go on; held past ten seconds, the other says who holds it
     lock = os.path.join(tmp, '.ws.h5.lock')

@@ -4,6 +4,8 @@
  * example, the lenses against brute-force formulas, order independence, the
  * degenerate inputs, and the graph's round trips through JSON and HDF5. */
 #include <glib/gstdio.h>
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_matrix.h>
 #include <math.h>
 #include <string.h>
 
@@ -800,6 +802,80 @@ test_layout_and_files (void)
   g_rmdir (dir);
 }
 
+/* PCA lenses of fewer points than dimensions (the n × n Gram path) equal
+ * the projections on the covariance's eigenvectors as GSL computes them,
+ * with the largest loading positive; and a single point of a million
+ * columns gets its lens without a d × d matrix (that asked for 8 TB). */
+static void
+test_pca_gram (void)
+{
+  const int n = 40, d = 90;
+  g_autofree double *X = g_new (double, (gsize) n * d);
+  g_autoptr(GRand) r = g_rand_new_with_seed (17);
+  gsl_matrix *cov = gsl_matrix_calloc (d, d), *evec = gsl_matrix_alloc (d, d);
+  gsl_vector *eval = gsl_vector_alloc (d);
+  gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc (d);
+  double mu[90] = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < d; k++)
+      X[i * d + k] = g_rand_double_range (r, -1, 1) * (k < 3 ? 5 - k : 1);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < d; k++)
+      mu[k] += X[i * d + k] / n;
+  for (int i = 0; i < n; i++)
+    for (int a = 0; a < d; a++)
+      for (int b = 0; b < d; b++)
+        *gsl_matrix_ptr (cov, a, b) += (X[i * d + a] - mu[a]) * (X[i * d + b] - mu[b]);
+  gsl_eigen_symmv (cov, eval, evec, ws);
+  gsl_eigen_symmv_sort (eval, evec, GSL_EIGEN_SORT_VAL_DESC);
+  for (int comp = 1; comp <= 2; comp++)
+    {
+      CsLensSpec spec;
+      g_autofree double *got = g_new (double, n);
+      g_autofree char *name = g_strdup_printf ("pca%d", comp);
+      double big = 0, sign;
+      g_assert_true (cs_lens_parse (name, &spec, &error));
+      g_assert_true (cs_lens_compute (&spec, X, n, d, NULL, got, NULL, &error));
+      g_assert_no_error (error);
+      for (int k = 0; k < d; k++)
+        if (fabs (gsl_matrix_get (evec, k, comp - 1)) > fabs (big))
+          big = gsl_matrix_get (evec, k, comp - 1);
+      sign = big < 0 ? -1 : 1;
+      for (int i = 0; i < n; i++)
+        {
+          double want = 0;
+          for (int k = 0; k < d; k++)
+            want += (X[i * d + k] - mu[k]) * gsl_matrix_get (evec, k, comp - 1) * sign;
+          g_assert_cmpfloat (fabs (got[i] - want), <, 1e-9 * (1 + fabs (want)));
+        }
+    }
+  gsl_eigen_symmv_free (ws);
+  gsl_vector_free (eval);
+  gsl_matrix_free (evec);
+  gsl_matrix_free (cov);
+
+  {
+    /* one point, 10⁶ columns: no spread, its lens is 0 (computed, where
+     * the d × d covariance asked for 8 TB) */
+    g_autofree double *wide = g_new0 (double, 1000000);
+    double v = 1;
+    CsLensSpec spec;
+    g_assert_true (cs_lens_parse ("pca1", &spec, &error));
+    g_assert_true (cs_lens_compute (&spec, wide, 1, 1000000, NULL, &v, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (v, ==, 0);
+    /* two such points: one component, computed */
+    g_autofree double *two = g_new0 (double, 2000000);
+    double vals[2];
+    two[5] = 1;
+    g_assert_true (cs_lens_compute (&spec, two, 2, 1000000, NULL, vals, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (fabs (fabs (vals[0] - vals[1]) - 1), <, 1e-12);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -815,6 +891,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mapper/dbscan-brute-force", test_dbscan_brute);
   g_test_add_func ("/mapper/degenerate", test_degenerate);
   g_test_add_func ("/mapper/lenses", test_lenses);
+  g_test_add_func ("/mapper/pca-gram", test_pca_gram);
   g_test_add_func ("/mapper/layout-and-files", test_layout_and_files);
   return g_test_run ();
 }
