@@ -16,7 +16,7 @@ DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
 	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
 	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
 
-.PHONY: all deps configure build run test bench bench-mapper bench-steer gpu-bundle install clean
+.PHONY: all deps configure build run test test-asan fuzz bench bench-mapper bench-steer gpu-bundle install clean
 
 all: build
 
@@ -52,6 +52,31 @@ run: build
 test: build
 	meson test -C $(BUILDDIR) --print-errorlogs
 
+# The whole suite under AddressSanitizer and UBSan, in its own build folder.
+test-asan: deps
+	[ -f build-asan/build.ninja ] || meson setup build-asan $(MESON_ARGS) -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
+	meson compile -C build-asan
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C build-asan --print-errorlogs --timeout-multiplier 4
+
+# Each fuzz target under libFuzzer with ASan and UBSan for FUZZ_SECONDS
+# (default 600), from a copy of the saved corpus; what crashes is kept in
+# build-fuzz/crashes/TARGET (add it to tests/fuzz/crashes to keep testing it).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS = json config tokenizer safetensors hdf5 csv
+fuzz: deps
+	command -v clang >/dev/null || $(SUDO) apt-get install -y -q --no-install-recommends clang
+	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz $(MESON_ARGS) -Dfuzzing=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled
+	meson compile -C build-fuzz
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t build-fuzz/crashes/$$t; \
+	  cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/; \
+	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
+	    build-fuzz/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=build-fuzz/crashes/$$t/ build-fuzz/corpus/$$t || exit 1; \
+	done
+
 bench: build
 	$(DEVENV) tests/bench/run-cpu-bench.sh $(BUILDDIR)
 
@@ -84,4 +109,4 @@ install: build
 	meson install -C $(BUILDDIR)
 
 clean:
-	rm -rf $(BUILDDIR)
+	rm -rf $(BUILDDIR) build-asan build-fuzz
