@@ -128,6 +128,36 @@ fits_in_memory (gsize bytes, const char *path, const char *name, GError **error)
   return TRUE;
 }
 
+/* What a dataset declares against what the file stores for it: without
+ * compression every value takes its type's size in the file, so a dataset
+ * of 10⁸ × 10⁴ in a 23 KB file (its chunks never written, read back as fill
+ * values) is refused before any allocation; compressed data may expand at
+ * most 1,000 times. */
+static gboolean
+stored_as_declared (hid_t dset, gsize n, const char *path, const char *name, GError **error)
+{
+  hid_t type = H5Dget_type (dset), dcpl = H5Dget_create_plist (dset);
+  gsize elem = type >= 0 ? H5Tget_size (type) : 0;
+  int filters = dcpl >= 0 ? H5Pget_nfilters (dcpl) : 0;
+  hsize_t stored = H5Dget_storage_size (dset);
+  double need = (double) n * (double) elem;
+
+  if (type >= 0)
+    H5Tclose (type);
+  if (dcpl >= 0)
+    H5Pclose (dcpl);
+  if (n == 0 || elem == 0)
+    return TRUE;
+  if ((filters <= 0 && (double) stored < need) || (filters > 0 && (double) stored * 1000.0 < need))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "%s: dataset '%s' declares %" G_GSIZE_FORMAT " values (%.3g MB) but the file stores %.3g MB "
+                   "of them", path, name, n, need / 1e6, stored / 1e6);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 quiet_hdf5 (void)
 {
@@ -433,7 +463,7 @@ cs_h5_read_f32 (const char  *path,
         }
       n *= dims[i];
     }
-  if (!fits_in_memory (n * sizeof (float), path, dataset, error))
+  if (!stored_as_declared (dset, n, path, dataset, error) || !fits_in_memory (n * sizeof (float), path, dataset, error))
     goto out;
   {
     hid_t type = H5Dget_type (dset);
@@ -555,7 +585,7 @@ read_numeric (CsH5Reader *self, const char *name, hid_t mem_type, gsize elem, in
         }
       n *= dims[i];
     }
-  if (!fits_in_memory (n * elem, self->path, name, error))
+  if (!stored_as_declared (dset, n, self->path, name, error) || !fits_in_memory (n * elem, self->path, name, error))
     goto out;
   data = g_try_malloc (MAX (n, 1) * elem);
   if (!data || H5Dread (dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)

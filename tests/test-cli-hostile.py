@@ -202,7 +202,7 @@ with tempfile.TemporaryDirectory() as tmp:
     with h5py.File(big, 'w') as f:
         f.create_dataset('x', shape=(10 ** 8, 10 ** 4), dtype='f8', chunks=(1000, 100))
     check(os.path.getsize(big) < 100000, f'the file declaring 8 TB is {os.path.getsize(big)} bytes')
-    refused(['mapper', '--input', big + ':/x', '--lens', 'l2', '--output', os.path.join(tmp, 'g.json')], 'memory',
+    refused(['mapper', '--input', big + ':/x', '--lens', 'l2', '--output', os.path.join(tmp, 'g.json')], 'declares',
             'a 10^8 x 10^4 dataset declared in a small file')
     many = os.path.join(tmp, 'many.json')
     json.dump({f'c{i}': {'words': ['dog', 'cat']} for i in range(5000)}, open(many, 'w'))

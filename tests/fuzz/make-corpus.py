@@ -2,7 +2,9 @@
 """Writes the fuzz targets' seed corpus (tests/fuzz/corpus/TARGET/) and the
 inputs that once crashed the program (tests/fuzz/crashes/TARGET/): small
 files of every kind the readers take, made here so the corpus is
-reproducible. Needs NumPy and h5py (Debian's)."""
+reproducible. Inputs found by `make fuzz` are copied into crashes/ by hand
+(crashes/hdf5/oom-declared-12gb: a dataset declaring 12 GB of values the
+file does not store). Needs NumPy and h5py (Debian's)."""
 import json
 import os
 import struct
@@ -121,7 +123,7 @@ def main():
     # csv
     put('corpus', 'csv', 'labelled', 'label,x,y\na,1,2\nb,3,4\na,5,6\nb,7,8\n')
     put('corpus', 'csv', 'plain', '0.5,1e3,-2\n1,2,3\n')
-    put('crashes', 'csv', 'ragged', 'x,y\n1\n2,3,4\n')
+    put('corpus', 'csv', 'ragged', 'x,y\n1\n2,3,4\n')
 
 
 if __name__ == '__main__':
