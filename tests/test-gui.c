@@ -1154,7 +1154,20 @@ check_window (gpointer data)
         g_assert_false (cs_geometry_page_get_category_visible (page, "rodents"));
         g_assert_true (cs_geometry_page_undo (page));
       }
-      /* A bad folder gives a message in the window and keeps the model. */
+      /* A bad folder gives a message in the window and keeps the model: its
+       * config.json nested 100,000 levels deep (json-glib's recursive
+       * parser overflowed the stack on it; the application crashed) */
+      {
+        g_autofree char *cfg = g_build_filename (f->bad_folder, "config.json", NULL);
+        GString *deep = g_string_new ("{\"architectures\": [\"GPT2LMHeadModel\"], \"x\": ");
+        for (int k = 0; k < 100000; k++)
+          g_string_append_c (deep, '[');
+        for (int k = 0; k < 100000; k++)
+          g_string_append_c (deep, ']');
+        g_string_append_c (deep, '}');
+        g_assert_true (g_file_set_contents (cfg, deep->str, (gssize) deep->len, NULL));
+        g_string_free (deep, TRUE);
+      }
       cs_window_open_model (f->window, f->bad_folder);
       f->phase = 6;
       return G_SOURCE_CONTINUE;
@@ -1165,6 +1178,7 @@ check_window (gpointer data)
   g_assert_nonnull (strstr (err, "config.json"));
   g_assert_true (g_str_has_prefix (err, german ? "Das Modell konnte nicht" : "Could not open the model"));
   g_assert_nonnull (strstr (err, f->bad_folder));
+  g_assert_nonnull (strstr (err, "nested more than"));
   g_assert_nonnull (cs_window_get_model (f->window));
   g_assert_cmpstr (cs_model_get_name (cs_window_get_model (f->window)), ==, "sample-model");
   if (f->phase == 6)
@@ -1286,6 +1300,10 @@ test_window_on_sample_model (void)
   g_timeout_add_seconds (60, fail_timeout, NULL);
   g_assert_cmpint (g_application_run (G_APPLICATION (f.app), 2, argv), ==, 0);
   g_assert_true (f.checked);
+  {
+    g_autofree char *cfg = g_build_filename (f.bad_folder, "config.json", NULL);
+    g_unlink (cfg);
+  }
   g_rmdir (f.bad_folder);
   g_free (f.bad_folder);
   g_object_unref (f.app);
