@@ -11,6 +11,7 @@
 
 #include "cs-application.h"
 #include "cs-window.h"
+#include "bench-common.h"
 
 typedef struct
 {
@@ -19,19 +20,6 @@ typedef struct
   gint64         start, last_tick, max_stall, stall_at, ready_at;
   gboolean       painted;
 } Bench;
-
-static double
-peak_rss_mb (void)
-{
-  g_autofree char *status = NULL;
-  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    {
-      const char *p = strstr (status, "VmHWM:");
-      if (p)
-        return g_ascii_strtod (p + 6, NULL) / 1024.0;
-    }
-  return -1;
-}
 
 static void
 after_paint (GdkFrameClock *clock, Bench *b)

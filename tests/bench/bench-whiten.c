@@ -14,19 +14,7 @@
 #include "cs-gpu.h"
 #include "cs-safetensors.h"
 #include "cs-whiten.h"
-
-static double
-peak_rss_mb (void)
-{
-  g_autofree char *status = NULL;
-  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    {
-      const char *p = strstr (status, "VmHWM:");
-      if (p)
-        return g_ascii_strtod (p + 6, NULL) / 1024.0;
-    }
-  return -1;
-}
+#include "bench-common.h"
 
 static int
 from_file (int argc, char **argv)
