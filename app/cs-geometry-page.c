@@ -475,7 +475,7 @@ default_axes (CsGeometry *g, CsAxis *ax, CsAxis *ay)
   CsCategorySet *cs = g->categories;
   int a = cs_category_set_find (cs, "animal"), m = cs_category_set_find (cs, "mammal");
 
-  if (a >= 0 && m >= 0)
+  if (a >= 0 && m >= 0 && g->vectors[a].estimated && g->vectors[m].estimated)
     {
       *ax = (CsAxis) { a, -1 };
       *ay = (CsAxis) { m, -1 };
@@ -645,14 +645,6 @@ on_axes_changed (CsGeometryPage *self)
       cs_history_push (self->history, _("changing the axes"), before);
       update_undo_buttons (self);
     }
-}
-
-static void redraw (CsGeometryPage *self);
-
-static void
-held_out_toggled (CsGeometryPage *self)
-{
-  redraw (self);
 }
 
 static void
@@ -1118,18 +1110,15 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->marked)
     g_array_set_size (self->marked, 0);
   g_signal_emit (self, signals[GEOMETRY_CHANGED], 0);
-  /* the paper's Figure 2, first panel; for another hierarchy its root and first child */
-  if (!cs_geometry_page_set_axes (self, "animal", NULL, "mammal", NULL, TRUE, NULL))
-    {
-      CsCategorySet *cs = self->geometry->categories;
-      int second = -1;
-      for (guint i = 1; i < cs->items->len && second < 0; i++)
-        if (self->geometry->vectors[i].estimated && cs_category_set_get (cs, i)->reliable)
-          second = (int) i;
-      if (second < 0 || !cs_geometry_page_set_axes (self, cs_category_set_get (cs, 0)->name, NULL,
-                                                    cs_category_set_get (cs, second)->name, NULL, TRUE, &error))
-        set_busy (self, error ? error->message : _("Too few categories with enough tokens to draw"));
-    }
+  /* the axes the background work already projected (default_axes) */
+  {
+    CsCategorySet *cs = self->geometry->categories;
+    CsAxis ax, ay;
+    if (!default_axes (self->geometry, &ax, &ay) ||
+        !cs_geometry_page_set_axes (self, cs_category_set_get (cs, ax.plus)->name, NULL,
+                                    cs_category_set_get (cs, ay.plus)->name, NULL, TRUE, &error))
+      set_busy (self, error ? error->message : _("Too few categories with enough tokens to draw"));
+  }
 }
 
 void
@@ -2018,7 +2007,7 @@ cs_geometry_page_init (CsGeometryPage *self)
   self->held_out_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Held-out tokens only")));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->held_out_check),
                                _("Training tokens project near 1 by construction; drawn as rings, or left out here"));
-  g_signal_connect_swapped (self->held_out_check, "toggled", G_CALLBACK (held_out_toggled), self);
+  g_signal_connect_swapped (self->held_out_check, "toggled", G_CALLBACK (redraw), self);
   gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->held_out_check));
   gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Categories and parameters")));
   {

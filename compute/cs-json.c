@@ -99,32 +99,6 @@ cs_json_to_data (JsonNode *root, gboolean pretty, gsize *len)
   return g_string_free (out, FALSE);
 }
 
-void
-cs_json_append_string (GString *out, const char *s, gssize len)
-{
-  gsize n = len < 0 ? strlen (s) : (gsize) len;
-
-  g_string_append_c (out, '"');
-  for (gsize i = 0; i < n; i++)
-    {
-      guchar c = (guchar) s[i];
-      switch (c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        default:
-          if (c < 0x20)
-            g_string_append_printf (out, "\\u%04x", c);
-          else
-            g_string_append_c (out, (char) c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
 static gboolean
 check_depth (const char *data, gsize len, GError **error)
 {

@@ -43,10 +43,5 @@ gboolean    cs_json_parse_file  (JsonParser *parser,
 char       *cs_json_to_data     (JsonNode   *root,
                                  gboolean    pretty,
                                  gsize      *len);
-/* A JSON string literal (quotes included) of len bytes of UTF-8, which may
- * hold NUL; appended to out. */
-void        cs_json_append_string (GString    *out,
-                                   const char *s,
-                                   gssize      len);
 
 G_END_DECLS

@@ -269,27 +269,3 @@ cs_cli_split_lines (const char *text)
   g_ptr_array_add (lines, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
 }
-
-gboolean
-cs_cli_text_option (const char *cmd, const char *arg_name, char **arg, const char *file,
-                    gboolean required, GError **error)
-{
-  if (*arg && file)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s: give %s or --text-file, not both", cmd, arg_name);
-      return FALSE;
-    }
-  if (file)
-    {
-      *arg = cs_cli_read_text (file, error);
-      return *arg != NULL;
-    }
-  if (!*arg && required)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s: give %s TEXT or --text-file FILE ('-': standard input)", cmd, arg_name);
-      return FALSE;
-    }
-  return TRUE;
-}

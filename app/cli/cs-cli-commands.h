@@ -43,15 +43,6 @@ char *cs_cli_read_text     (const char  *path,
 /* The lines of a text: split at \n, a trailing \r dropped (CRLF files), no
  * line after a final newline. */
 char **cs_cli_split_lines  (const char  *text);
-/* The text of an option pair: the argument itself, or the file's contents
- * when file is set; both or neither is a usage error (FALSE, message printed
- * with cmd and the options' names). */
-gboolean cs_cli_text_option (const char  *cmd,
-                             const char  *arg_name,
-                             char       **arg,
-                             const char  *file,
-                             gboolean     required,
-                             GError     **error);
 
 int   cs_cli_info          (int argc, char **argv);
 int   cs_cli_tokenize      (int argc, char **argv);
