@@ -14,6 +14,8 @@
 
 #define SPM_SPACE "\xe2\x96\x81"   /* ▁ U+2581 */
 
+enum { PREPEND_NEVER, PREPEND_FIRST, PREPEND_ALWAYS };
+
 typedef struct
 {
   char    *content;
@@ -23,15 +25,26 @@ typedef struct
 
 typedef struct
 {
-  gint32 rank;
-  gint32 merged;
+  guint64 key;      /* left id << 32 | right id; MERGE_EMPTY when the slot is free */
+  gint32  rank;
+  gint32  merged;
 } Merge;
+
+#define MERGE_EMPTY G_MAXUINT64
+
+/* Merge ranks by pair: open addressing, linear probing, at most half full
+ * (280k merges: no allocation per entry, one cache line per lookup). */
+typedef struct
+{
+  Merge *slots;
+  gsize  mask, n;
+} MergeTable;
 
 struct _CsTokenizer
 {
   GHashTable *vocab;           /* token string → id (+1, so 0 means absent) */
   GPtrArray  *id_to_token;     /* id → char* (NULL for holes) */
-  GHashTable *merges;          /* (a << 32 | b) → Merge* */
+  MergeTable  merges;
   GArray     *added;           /* AddedToken, longest content first */
   GHashTable *special_ids;     /* ids of special added tokens */
 
@@ -40,7 +53,8 @@ struct _CsTokenizer
   gboolean    add_prefix_space;
   GRegex     *split;           /* pre-tokeniser regex, or NULL */
   gboolean    metaspace;       /* Metaspace pre-tokeniser */
-  gboolean    metaspace_prepend; /* prepend ▁ to the first word */
+  int         metaspace_prepend; /* PREPEND_NEVER, _FIRST (the text's first segment) or _ALWAYS */
+  gboolean    metaspace_split; /* each ▁ starts a word */
   gboolean    normalize_spm;   /* Prepend ▁ + Replace ' ' → ▁ normaliser */
   gboolean    normalize_prepend;
   gboolean    byte_fallback;
@@ -66,7 +80,7 @@ cs_tokenizer_free (CsTokenizer *self)
     return;
   g_clear_pointer (&self->vocab, g_hash_table_unref);
   g_clear_pointer (&self->id_to_token, g_ptr_array_unref);
-  g_clear_pointer (&self->merges, g_hash_table_unref);
+  g_free (self->merges.slots);
   if (self->added)
     {
       for (guint i = 0; i < self->added->len; i++)
@@ -106,14 +120,22 @@ vocab_lookup (CsTokenizer *self, const char *token)
   return v ? GPOINTER_TO_INT (v) - 1 : -1;
 }
 
+/* id_to_token owns the strings; the vocabulary's keys are those strings. */
 static void
 set_token (CsTokenizer *self, gint32 id, const char *token)
 {
+  char *old;
+
   if ((guint) id >= self->id_to_token->len)
     g_ptr_array_set_size (self->id_to_token, id + 1);
-  g_free (g_ptr_array_index (self->id_to_token, id));
+  old = g_ptr_array_index (self->id_to_token, id);
+  if (old && g_str_equal (old, token))
+    return;
+  if (old && GPOINTER_TO_INT (g_hash_table_lookup (self->vocab, old)) == id + 1)
+    g_hash_table_remove (self->vocab, old);
+  g_free (old);
   g_ptr_array_index (self->id_to_token, id) = g_strdup (token);
-  g_hash_table_insert (self->vocab, g_strdup (token), GINT_TO_POINTER (id + 1));
+  g_hash_table_replace (self->vocab, g_ptr_array_index (self->id_to_token, id), GINT_TO_POINTER (id + 1));
 }
 
 /* Element i of an array as an object / string / integer, or NULL / FALSE
@@ -140,6 +162,56 @@ node_int (JsonNode *n, gint64 *out)
     return FALSE;
   *out = json_node_get_int (n);
   return TRUE;
+}
+
+/* The Rust crate's regexes run on Oniguruma, whose \s is Unicode's
+ * White_Space; PCRE's (GRegex) also takes U+180E MONGOLIAN VOWEL SEPARATOR
+ * (a space before Unicode 6.3), so "x\u180e!" split differently. The
+ * pattern is rewritten with that class spelled out: \s outside a class
+ * becomes [WS], \S becomes [^WS], and \s inside a class becomes WS. */
+#define WHITE_SPACE "\\t-\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
+
+static char *
+oniguruma_spaces (const char *pattern)
+{
+  GString *out = g_string_new (NULL);
+  gboolean in_class = FALSE;
+
+  for (const char *p = pattern; *p; p++)
+    {
+      if (*p == '\\' && p[1])
+        {
+          if (p[1] == 's')
+            g_string_append (out, in_class ? WHITE_SPACE : "[" WHITE_SPACE "]");
+          else if (p[1] == 'S' && !in_class)
+            g_string_append (out, "[^" WHITE_SPACE "]");
+          else
+            g_string_append_len (out, p, 2);
+          p++;
+          continue;
+        }
+      if (*p == '[' && !in_class)
+        {
+          in_class = TRUE;
+          g_string_append_c (out, '[');
+          if (p[1] == '^')
+            g_string_append_c (out, *++p);
+          if (p[1] == ']')   /* a ] first in a class is a literal */
+            g_string_append_c (out, *++p);
+          continue;
+        }
+      if (*p == ']' && in_class)
+        in_class = FALSE;
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static GRegex *
+compile_split (const char *pattern, GError **error)
+{
+  g_autofree char *translated = oniguruma_spaces (pattern);
+  return g_regex_new (translated, G_REGEX_OPTIMIZE, 0, error);
 }
 
 /* Walks a pre-tokeniser (or a Sequence of them) and records what it does. */
@@ -183,7 +255,7 @@ read_pre_tokenizer (CsTokenizer *self, JsonObject *pt, const char *origin, GErro
           return FALSE;
         }
       g_clear_pointer (&self->split, g_regex_unref);
-      self->split = g_regex_new (regex, G_REGEX_OPTIMIZE, 0, &local_error);
+      self->split = compile_split (regex, &local_error);
       if (!self->split)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the pre-tokeniser regex does not compile: %s",
@@ -194,9 +266,25 @@ read_pre_tokenizer (CsTokenizer *self, JsonObject *pt, const char *origin, GErro
     }
   if (g_str_equal (type, "Metaspace"))
     {
+      /* prepend_scheme (tokenizers ≥ 0.19) or the older add_prefix_space,
+       * which meant "always" */
       const char *scheme = cs_json_string (pt, "prepend_scheme", NULL);
       self->metaspace = TRUE;
-      self->metaspace_prepend = scheme ? !g_str_equal (scheme, "never") : cs_json_bool (pt, "add_prefix_space", TRUE);
+      if (scheme && g_str_equal (scheme, "first"))
+        self->metaspace_prepend = PREPEND_FIRST;
+      else if (scheme && g_str_equal (scheme, "never"))
+        self->metaspace_prepend = PREPEND_NEVER;
+      else if (scheme && g_str_equal (scheme, "always"))
+        self->metaspace_prepend = PREPEND_ALWAYS;
+      else if (scheme)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the Metaspace pre-tokeniser's prepend_scheme '%s' is "
+                       "none of always, first, never", origin, scheme);
+          return FALSE;
+        }
+      else
+        self->metaspace_prepend = cs_json_bool (pt, "add_prefix_space", TRUE) ? PREPEND_ALWAYS : PREPEND_NEVER;
+      self->metaspace_split = cs_json_bool (pt, "split", TRUE);
       return TRUE;
     }
   if (g_str_equal (type, "Digits") || g_str_equal (type, "Punctuation") || g_str_equal (type, "Whitespace") ||
@@ -360,18 +448,503 @@ compare_added (gconstpointer a, gconstpointer b)
   return (int) strlen (y->content) - (int) strlen (x->content);
 }
 
-/* A merge's key is (left id << 32) | right id. GLib's g_int64_hash folds the
- * halves with XOR, so every pair with the same left ^ right collides (Llama
- * 3's 280k merges made chains that took seconds to load); a multiplicative
- * mix spreads them. */
-static guint
-pair_hash (gconstpointer key)
+/* ---- model.vocab and model.merges without a JSON tree ----
+ *
+ * They are nearly all of a tokenizer.json (Llama 3's: 128k vocabulary
+ * entries, 280k merges), and json-glib builds a node for every string in
+ * them. The reader finds the two members' text, hands json-glib the file
+ * with them emptied, and reads them here, strictly: a string decoded and
+ * checked as UTF-8, an id an integer, a merge "a b" or ["a", "b"]. Anything
+ * it does not expect in the file's outline (two "model" members, say) sends
+ * the whole file down json-glib's path instead. */
+
+typedef struct
 {
-  guint64 v = *(const guint64 *) key;
+  const char *p, *end;
+} Scan;
+
+typedef struct
+{
+  const char *vocab, *vocab_end;
+  const char *merges, *merges_end;
+} BigMembers;
+
+static inline void
+scan_ws (Scan *s)
+{
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+    s->p++;
+}
+
+static inline gboolean
+scan_char (Scan *s, char c)
+{
+  scan_ws (s);
+  if (s->p < s->end && *s->p == c)
+    {
+      s->p++;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+hex4 (const char *p)
+{
+  int v = 0;
+  for (int i = 0; i < 4; i++)
+    {
+      int d = g_ascii_xdigit_value (p[i]);
+      if (d < 0)
+        return -1;
+      v = v * 16 + d;
+    }
+  return v;
+}
+
+/* A JSON string at s->p (after white space); decoded into out (reset
+ * first) when out is not NULL. */
+static gboolean
+scan_string (Scan *s, GString *out)
+{
+  scan_ws (s);
+  if (s->p >= s->end || *s->p != '"')
+    return FALSE;
+  s->p++;
+  if (out)
+    g_string_truncate (out, 0);
+  while (s->p < s->end)
+    {
+      const char *run = s->p;
+      while (s->p < s->end && *s->p != '"' && *s->p != '\\' && (guchar) *s->p >= 0x20)
+        s->p++;
+      if (out)
+        g_string_append_len (out, run, s->p - run);
+      if (s->p >= s->end || (guchar) *s->p < 0x20)
+        return FALSE;
+      if (*s->p == '"')
+        {
+          s->p++;
+          return !out || g_utf8_validate (out->str, (gssize) out->len, NULL);
+        }
+      /* an escape */
+      if (s->end - s->p < 2)
+        return FALSE;
+      char e = s->p[1];
+      s->p += 2;
+      if (e == 'u')
+        {
+          int u;
+          if (s->end - s->p < 4 || (u = hex4 (s->p)) < 0)
+            return FALSE;
+          s->p += 4;
+          if (u >= 0xd800 && u < 0xdc00)
+            {
+              int lo;
+              if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' || (lo = hex4 (s->p + 2)) < 0xdc00 ||
+                  lo >= 0xe000)
+                return FALSE;
+              s->p += 6;
+              u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+            }
+          else if (u >= 0xdc00 && u < 0xe000)
+            return FALSE;
+          if (out)
+            g_string_append_unichar (out, (gunichar) u);
+          continue;
+        }
+      const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+      const char *k = strchr (from, e);
+      if (!e || !k)
+        return FALSE;
+      if (out)
+        g_string_append_c (out, to[k - from]);
+    }
+  return FALSE;
+}
+
+/* Skips any JSON value (not checked: json-glib reads what is skipped). */
+static gboolean
+scan_skip (Scan *s)
+{
+  int depth = 0;
+
+  scan_ws (s);
+  do
+    {
+      if (s->p >= s->end)
+        return FALSE;
+      if (*s->p == '"')
+        {
+          if (!scan_string (s, NULL))
+            return FALSE;
+          continue;
+        }
+      if (*s->p == '{' || *s->p == '[')
+        depth++;
+      else if (*s->p == '}' || *s->p == ']')
+        depth--;
+      else if (depth == 0 && (*s->p == ',' || *s->p == ':'))
+        return TRUE;
+      s->p++;
+      if (depth == 0)
+        {
+          /* a scalar runs on until a delimiter */
+          while (s->p < s->end && !strchr (",:]} \n\r\t", *s->p))
+            s->p++;
+          return TRUE;
+        }
+    }
+  while (depth > 0);
+  return depth == 0;
+}
+
+/* Walks an object's members, calling visit on each with the scanner at its
+ * value; visit moves past the value. */
+static gboolean
+scan_members (Scan *s, gboolean (*visit) (Scan *, const char *, gpointer), gpointer data)
+{
+  g_autoptr(GString) key = g_string_new (NULL);
+
+  if (!scan_char (s, '{'))
+    return FALSE;
+  if (scan_char (s, '}'))
+    return TRUE;
+  for (;;)
+    {
+      if (!scan_string (s, key) || !scan_char (s, ':'))
+        return FALSE;
+      scan_ws (s);
+      if (!visit (s, key->str, data))
+        return FALSE;
+      if (scan_char (s, '}'))
+        return TRUE;
+      if (!scan_char (s, ','))
+        return FALSE;
+    }
+}
+
+static gboolean
+visit_model (Scan *s, const char *key, gpointer data)
+{
+  BigMembers *big = data;
+  const char **start = g_str_equal (key, "vocab") ? &big->vocab : g_str_equal (key, "merges") ? &big->merges : NULL;
+  const char *at = s->p;
+
+  if (start && *start)
+    return FALSE;   /* twice: json-glib decides which counts */
+  if (!scan_skip (s))
+    return FALSE;
+  if (start)
+    {
+      *start = at;
+      if (start == &big->vocab)
+        big->vocab_end = s->p;
+      else
+        big->merges_end = s->p;
+    }
+  return TRUE;
+}
+
+static gboolean
+visit_root (Scan *s, const char *key, gpointer data)
+{
+  BigMembers *big = data;
+
+  if (!g_str_equal (key, "model"))
+    return scan_skip (s);
+  if (big->vocab || big->merges || *s->p != '{')
+    return FALSE;
+  if (!scan_members (s, visit_model, big))
+    return FALSE;
+  return big->vocab != NULL;
+}
+
+static gboolean
+find_big_members (const char *json, gsize len, BigMembers *big)
+{
+  Scan s = { json, json + len };
+
+  memset (big, 0, sizeof *big);
+  if (!scan_members (&s, visit_root, big))
+    return FALSE;
+  scan_ws (&s);
+  return s.p == s.end && big->vocab && (!big->merges || big->merges > big->vocab);
+}
+
+/* A merge's key is (left id << 32) | right id, mixed before it picks a
+ * slot (ids in a pair are close together: XOR-folding them, as
+ * g_int64_hash does, collides). */
+static inline gsize
+pair_hash (guint64 v)
+{
   v ^= v >> 33;
   v *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
   v ^= v >> 33;
-  return (guint) v;
+  return (gsize) v;
+}
+
+static const Merge *
+merge_lookup (const MergeTable *t, guint64 key)
+{
+  if (!t->slots)
+    return NULL;
+  for (gsize i = pair_hash (key) & t->mask;; i = (i + 1) & t->mask)
+    {
+      if (t->slots[i].key == key)
+        return &t->slots[i];
+      if (t->slots[i].key == MERGE_EMPTY)
+        return NULL;
+    }
+}
+
+/* Adds a merge unless the pair has one already (the first, lowest rank, counts). */
+static void
+merge_insert (MergeTable *t, guint64 key, gint32 rank, gint32 merged)
+{
+  if (2 * (t->n + 1) > t->mask + 1 || !t->slots)
+    {
+      MergeTable bigger = { NULL, t->slots ? 2 * t->mask + 1 : 1023, 0 };
+      bigger.slots = g_new (Merge, bigger.mask + 1);
+      for (gsize i = 0; i <= bigger.mask; i++)
+        bigger.slots[i].key = MERGE_EMPTY;
+      for (gsize i = 0; t->slots && i <= t->mask; i++)
+        if (t->slots[i].key != MERGE_EMPTY)
+          merge_insert (&bigger, t->slots[i].key, t->slots[i].rank, t->slots[i].merged);
+      g_free (t->slots);
+      *t = bigger;
+    }
+  for (gsize i = pair_hash (key) & t->mask;; i = (i + 1) & t->mask)
+    {
+      if (t->slots[i].key == key)
+        return;
+      if (t->slots[i].key == MERGE_EMPTY)
+        {
+          t->slots[i] = (Merge) { key, rank, merged };
+          t->n++;
+          return;
+        }
+    }
+}
+
+/* The file with model.vocab as {} and model.merges as [] (in either order). */
+static GString *
+without_big_members (const char *json, gsize len, const BigMembers *big)
+{
+  typedef struct { const char *start, *end, *empty; } Cut;
+  GString *out = g_string_sized_new (len / 16 + 64);
+  Cut cut[2] = {
+    { big->vocab, big->vocab_end, "{}" }, { big->merges, big->merges_end, "[]" } };
+  const char *at = json;
+
+  if (!cut[1].start || (cut[1].start < cut[0].start))
+    {
+      Cut t = cut[0];
+      cut[0] = cut[1];
+      cut[1] = t;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      if (!cut[k].start)
+        continue;
+      g_string_append_len (out, at, cut[k].start - at);
+      g_string_append (out, cut[k].empty);
+      at = cut[k].end;
+    }
+  g_string_append_len (out, at, json + len - at);
+  return out;
+}
+
+static gboolean add_merge (CsTokenizer *self, const char *a, const char *b, guint i, const char *origin,
+                           GError **error);
+
+/* { "token": id, ... } */
+static gboolean
+read_vocab_text (const char *start, const char *end, GPtrArray *tokens, GArray *ids)
+{
+  Scan s = { start, end };
+  g_autoptr(GString) tok = g_string_new (NULL);
+
+  if (!scan_char (&s, '{'))
+    return FALSE;
+  if (scan_char (&s, '}'))
+    return TRUE;
+  for (;;)
+    {
+      gint64 id = 0;
+      gboolean neg = FALSE;
+      int digits = 0;
+
+      if (!scan_string (&s, tok) || !scan_char (&s, ':'))
+        return FALSE;
+      scan_ws (&s);
+      if (s.p < s.end && *s.p == '-')
+        {
+          neg = TRUE;
+          s.p++;
+        }
+      while (s.p < s.end && g_ascii_isdigit (*s.p))
+        {
+          if (id < G_MAXINT64 / 10 - 10)
+            id = id * 10 + (*s.p - '0');
+          s.p++;
+          digits++;
+        }
+      if (!digits)
+        {
+          /* a string, null, an object…: no id (set_vocab says so) */
+          if (neg || !scan_skip (&s))
+            return FALSE;
+          id = -1;
+        }
+      if (s.p < s.end && (*s.p == '.' || *s.p == 'e' || *s.p == 'E'))
+        id = -1;   /* a number, not an integer: refused by set_vocab */
+      while (s.p < s.end && (g_ascii_isdigit (*s.p) || strchr (".eE+-", *s.p)))
+        s.p++;
+      if (neg)
+        id = -1;
+      g_ptr_array_add (tokens, g_strndup (tok->str, tok->len));
+      g_array_append_val (ids, id);
+      if (scan_char (&s, '}'))
+        break;
+      if (!scan_char (&s, ','))
+        return FALSE;
+    }
+  scan_ws (&s);
+  return s.p == s.end;
+}
+
+/* [ "a b", ... ] or [ ["a", "b"], ... ] */
+static gboolean
+read_merges_text (CsTokenizer *self, const char *start, const char *end, const char *origin, GError **error)
+{
+  Scan s = { start, end };
+  g_autoptr(GString) a = g_string_new (NULL);
+  g_autoptr(GString) b = g_string_new (NULL);
+  guint i = 0;
+
+  if (!scan_char (&s, '['))
+    goto malformed;
+  if (scan_char (&s, ']'))
+    return TRUE;
+  for (;; i++)
+    {
+      const char *left = NULL, *right = NULL;
+
+      scan_ws (&s);
+      if (s.p < s.end && *s.p == '[')
+        {
+          s.p++;
+          if (!scan_string (&s, a) || !scan_char (&s, ',') || !scan_string (&s, b) || !scan_char (&s, ']'))
+            goto malformed;
+          left = a->str;
+          right = b->str;
+        }
+      else if (scan_string (&s, a))
+        {
+          char *sp = a->len ? strchr (a->str + 1, ' ') : NULL;
+          if (sp)
+            {
+              *sp = '\0';
+              left = a->str;
+              right = sp + 1;
+            }
+        }
+      else
+        goto malformed;
+      if (!add_merge (self, left, right, i, origin, error))
+        return FALSE;
+      if (scan_char (&s, ']'))
+        break;
+      if (!scan_char (&s, ','))
+        goto malformed;
+    }
+  scan_ws (&s);
+  if (s.p == s.end)
+    return TRUE;
+malformed:
+  g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: merge %u is malformed", origin, i);
+  return FALSE;
+}
+
+/* Tokens and their ids, checked before any table is sized by an id. */
+static gboolean
+set_vocab (CsTokenizer *self, GPtrArray *tokens, GArray *ids, const char *origin, GError **error)
+{
+  /* ids run from 0 to about the number of entries; one far beyond would
+   * make every id-indexed table that large (99,999,999 took 17 s) */
+  gint64 limit = (gint64) tokens->len + (1 << 20), top = -1;
+
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      if (id < 0 || id >= limit)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                       "%s: token '%s' has no valid id (a non-negative integer below %" G_GINT64_FORMAT ")",
+                       origin, (const char *) tokens->pdata[i], limit);
+          return FALSE;
+        }
+      top = MAX (top, id);
+    }
+  g_ptr_array_set_size (self->id_to_token, (guint) (top + 1));
+  for (guint i = 0; i < tokens->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      const char *token = tokens->pdata[i];
+      if (g_ptr_array_index (self->id_to_token, id))
+        {
+          /* two entries for one id: decoding would show one for the other */
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the vocabulary gives id %" G_GINT64_FORMAT
+                       " to both '%s' and '%s'", origin, id, (const char *) g_ptr_array_index (self->id_to_token, id),
+                       token);
+          return FALSE;
+        }
+      if (g_hash_table_contains (self->vocab, token))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the vocabulary lists token '%s' twice", origin, token);
+          return FALSE;
+        }
+      /* the table and the array share the string */
+      g_ptr_array_index (self->id_to_token, id) = tokens->pdata[i];
+      tokens->pdata[i] = NULL;
+      g_hash_table_insert (self->vocab, g_ptr_array_index (self->id_to_token, id), GINT_TO_POINTER (id + 1));
+    }
+  return TRUE;
+}
+
+static gboolean
+add_merge (CsTokenizer *self, const char *a, const char *b, guint i, const char *origin, GError **error)
+{
+  gint32 ia, ib, im;
+  guint64 key;
+
+  if (!a || !b || !*a || !*b)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: merge %u is malformed", origin, i);
+      return FALSE;
+    }
+  ia = vocab_lookup (self, a);
+  ib = vocab_lookup (self, b);
+  {
+    gsize la = strlen (a), lb = strlen (b);
+    char stack[256];
+    char *joined = la + lb < sizeof stack ? stack : g_malloc (la + lb + 1);
+    memcpy (joined, a, la);
+    memcpy (joined + la, b, lb + 1);
+    im = vocab_lookup (self, joined);
+    if (joined != stack)
+      g_free (joined);
+  }
+  if (ia < 0 || ib < 0 || im < 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "%s: merge %u ('%s' + '%s') uses a token missing from the vocabulary", origin, i, a, b);
+      return FALSE;
+    }
+  key = ((guint64) (guint32) ia << 32) | (guint32) ib;
+  merge_insert (&self->merges, key, (gint32) i, im);
+  return TRUE;
 }
 
 CsTokenizer *
@@ -386,18 +959,26 @@ cs_tokenizer_parse (const char  *json,
   JsonObject *root, *model, *vocab;
   JsonArray *merges, *added;
   const char *type, *unk;
+  BigMembers big;
+  gboolean fast;
+  g_autoptr(GString) outline = NULL;
 
   g_mutex_init (&self->cache_lock);
-  self->vocab = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->vocab = g_hash_table_new (g_str_hash, g_str_equal);
   self->id_to_token = g_ptr_array_new_with_free_func (g_free);
-  self->merges = g_hash_table_new_full (pair_hash, g_int64_equal, g_free, g_free);
   self->added = g_array_new (FALSE, FALSE, sizeof (AddedToken));
   self->special_ids = g_hash_table_new (NULL, NULL);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   self->unk_id = -1;
   init_byte_map (self);
 
-  if (!cs_json_parse (parser, json, len, &local_error))
+  {
+    gsize n = len < 0 ? strlen (json) : (gsize) len;
+    fast = find_big_members (json, n, &big);
+    if (fast)
+      outline = without_big_members (json, n, &big);
+  }
+  if (!cs_json_parse (parser, outline ? outline->str : json, outline ? (gssize) outline->len : len, &local_error))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not valid JSON (%s)", origin, local_error->message);
       return NULL;
@@ -436,31 +1017,31 @@ cs_tokenizer_parse (const char  *json,
       return NULL;
     }
   {
-    g_autoptr(GList) keys = json_object_get_members (vocab);
-    /* ids run from 0 to about the number of entries; one far beyond would
-     * make every id-indexed table that large (99,999,999 took 17 s) */
-    gint64 limit = (gint64) g_list_length (keys) + (1 << 20);
-    for (GList *l = keys; l; l = l->next)
+    g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+    if (fast)
       {
-        gint64 id = -1;
-        node_int (json_object_get_member (vocab, l->data), &id);
-        if (id < 0 || id >= limit)
+        if (!read_vocab_text (big.vocab, big.vocab_end, tokens, ids))
           {
-            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
-                         "%s: token '%s' has no valid id (a non-negative integer below %" G_GINT64_FORMAT ")",
-                         origin, (const char *) l->data, limit);
+            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: model.vocab is not an object of tokens and integer ids "
+                         "(near byte %" G_GSIZE_FORMAT ")", origin, (gsize) (big.vocab - json));
             return NULL;
           }
-        if ((guint) id < self->id_to_token->len && g_ptr_array_index (self->id_to_token, id))
-          {
-            /* two entries for one id: decoding would show one for the other */
-            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the vocabulary gives id %" G_GINT64_FORMAT
-                         " to both '%s' and '%s'", origin, id, (const char *) g_ptr_array_index (self->id_to_token, id),
-                         (const char *) l->data);
-            return NULL;
-          }
-        set_token (self, (gint32) id, l->data);
       }
+    else
+      {
+        g_autoptr(GList) keys = json_object_get_members (vocab);
+        for (GList *l = keys; l; l = l->next)
+          {
+            gint64 id = -1;
+            node_int (json_object_get_member (vocab, l->data), &id);
+            g_ptr_array_add (tokens, g_strdup (l->data));
+            g_array_append_val (ids, id);
+          }
+      }
+    if (!set_vocab (self, tokens, ids, origin, error))
+      return NULL;
   }
 
   added = cs_json_array (root, "added_tokens");
@@ -492,58 +1073,37 @@ cs_tokenizer_parse (const char  *json,
     }
   g_array_sort (self->added, compare_added);
 
-  merges = cs_json_array (model, "merges");
-  for (guint i = 0; merges && i < json_array_get_length (merges); i++)
+  if (fast && big.merges)
     {
-      JsonNode *n = json_array_get_element (merges, i);
-      g_autofree char *a = NULL;
-      g_autofree char *b = NULL;
-      g_autofree char *joined = NULL;
-      gint32 ia, ib, im;
+      if (!read_merges_text (self, big.merges, big.merges_end, origin, error))
+        return NULL;
+    }
+  else
+    {
+      merges = cs_json_array (model, "merges");
+      for (guint i = 0; merges && i < json_array_get_length (merges); i++)
+        {
+          JsonNode *n = json_array_get_element (merges, i);
+          g_autofree char *a = NULL;
+          g_autofree char *b = NULL;
 
-      if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 2)
-        {
-          a = g_strdup (elem_string (json_node_get_array (n), 0));
-          b = g_strdup (elem_string (json_node_get_array (n), 1));
-        }
-      else if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
-        {
-          const char *s = json_node_get_string (n);
-          const char *sp = *s ? strchr (s + 1, ' ') : NULL;
-          if (!sp)
+          if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 2)
             {
-              g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: merge %u is malformed", origin, i);
-              return NULL;
+              a = g_strdup (elem_string (json_node_get_array (n), 0));
+              b = g_strdup (elem_string (json_node_get_array (n), 1));
             }
-          a = g_strndup (s, sp - s);
-          b = g_strdup (sp + 1);
-        }
-      if (!a || !b)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: merge %u is malformed", origin, i);
-          return NULL;
-        }
-      joined = g_strconcat (a, b, NULL);
-      ia = vocab_lookup (self, a);
-      ib = vocab_lookup (self, b);
-      im = vocab_lookup (self, joined);
-      if (ia < 0 || ib < 0 || im < 0)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
-                       "%s: merge %u ('%s' + '%s') uses a token missing from the vocabulary", origin, i, a, b);
-          return NULL;
-        }
-      gint64 *key = g_new (gint64, 1);
-      Merge *m = g_new (Merge, 1);
-      *key = ((gint64) ia << 32) | (guint32) ib;
-      m->rank = (gint32) i;
-      m->merged = im;
-      if (!g_hash_table_contains (self->merges, key))
-        g_hash_table_insert (self->merges, key, m);
-      else
-        {
-          g_free (key);
-          g_free (m);
+          else if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+            {
+              const char *str = json_node_get_string (n);
+              const char *sp = *str ? strchr (str + 1, ' ') : NULL;
+              if (sp)
+                {
+                  a = g_strndup (str, sp - str);
+                  b = g_strdup (sp + 1);
+                }
+            }
+          if (!add_merge (self, a, b, i, origin, error))
+            return NULL;
         }
     }
 
@@ -563,7 +1123,7 @@ cs_tokenizer_parse (const char  *json,
     return NULL;
 
   if (self->byte_level && self->byte_level_regex && !self->split)
-    self->split = g_regex_new (GPT2_PATTERN, G_REGEX_OPTIMIZE, 0, NULL);
+    self->split = compile_split (GPT2_PATTERN, NULL);
   if (!self->byte_level && !self->normalize_spm && !self->metaspace)
     {
       /* A BPE without byte-level or ▁ handling would silently mis-tokenise spaces. */
@@ -597,15 +1157,91 @@ cs_tokenizer_load (const char  *path,
 typedef struct
 {
   gint32 id;
-  int    prev, next;
+  int    prev, next;   /* neighbours in the word, -1 at the ends; prev -2 once merged away */
 } Symbol;
 
+/* A candidate merge of the symbol at pos with the one after it. */
+typedef struct
+{
+  gint32 rank, pos;
+  gint32 left, right, merged;
+} Candidate;
+
+static inline gboolean
+candidate_before (const Candidate *a, const Candidate *b)
+{
+  return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+}
+
+static void
+heap_push (GArray *heap, const Candidate *c)
+{
+  guint i = heap->len;
+  Candidate *h;
+
+  g_array_set_size (heap, heap->len + 1);
+  h = (Candidate *) heap->data;
+  while (i > 0 && candidate_before (c, &h[(i - 1) / 2]))
+    {
+      h[i] = h[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+  h[i] = *c;
+}
+
+static Candidate
+heap_pop (GArray *heap)
+{
+  Candidate *h = (Candidate *) heap->data;
+  Candidate top = h[0], last = h[heap->len - 1];
+  guint n = heap->len - 1, i = 0;
+
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && candidate_before (&h[c + 1], &h[c]))
+        c++;
+      if (!candidate_before (&h[c], &last))
+        break;
+      h[i] = h[c];
+      i = c;
+    }
+  if (n > 0)
+    h[i] = last;
+  g_array_set_size (heap, n);
+  return top;
+}
+
+static void
+push_pair (CsTokenizer *self, GArray *heap, const Symbol *syms, int pos)
+{
+  guint64 key = ((guint64) (guint32) syms[pos].id << 32) | (guint32) syms[syms[pos].next].id;
+  const Merge *m = merge_lookup (&self->merges, key);
+
+  if (m)
+    {
+      Candidate c = { m->rank, pos, syms[pos].id, syms[syms[pos].next].id, m->merged };
+      heap_push (heap, &c);
+    }
+}
+
+/* Byte-pair encoding of one pre-tokenised word: the lowest-ranked adjacent
+ * pair is merged first, the leftmost of equal ranks first. Candidates wait
+ * in a heap ordered by (rank, position); one that a merge has made stale
+ * (a symbol gone or changed) is skipped when it comes up, and each merge
+ * adds the two pairs it forms with its neighbours: O(n log n) in the word's
+ * length (a SentencePiece-style tokenizer takes a whole line as one word). */
 static void
 bpe_word (CsTokenizer *self, const char *piece, GArray *out)
 {
-  g_autoptr(GArray) syms = g_array_new (FALSE, FALSE, sizeof (Symbol));
+  g_autoptr(GArray) syms_array = g_array_new (FALSE, FALSE, sizeof (Symbol));
+  g_autoptr(GArray) heap = NULL;
   const char *p = piece;
+  Symbol *syms;
   gint32 whole;
+  int n;
 
   if (self->ignore_merges && (whole = vocab_lookup (self, piece)) >= 0)
     {
@@ -618,20 +1254,20 @@ bpe_word (CsTokenizer *self, const char *piece, GArray *out)
     {
       const char *next = g_utf8_next_char (p);
       char buf[8];
-      gsize n = (gsize) (next - p);
+      gsize len = (gsize) (next - p);
       gint32 id;
 
-      memcpy (buf, p, n);
-      buf[n] = '\0';
+      memcpy (buf, p, len);
+      buf[len] = '\0';
       id = vocab_lookup (self, buf);
       if (id >= 0)
         {
           Symbol s = { id, 0, 0 };
-          g_array_append_val (syms, s);
+          g_array_append_val (syms_array, s);
         }
       else if (self->byte_fallback)
         {
-          for (gsize k = 0; k < n; k++)
+          for (gsize k = 0; k < len; k++)
             {
               char hex[8];
               g_snprintf (hex, sizeof hex, "<0x%02X>", (guint8) p[k]);
@@ -639,58 +1275,52 @@ bpe_word (CsTokenizer *self, const char *piece, GArray *out)
               if (s.id < 0)
                 s.id = self->unk_id;
               if (s.id >= 0)
-                g_array_append_val (syms, s);
+                g_array_append_val (syms_array, s);
             }
         }
       else if (self->unk_id >= 0)
         {
-          Symbol *last = syms->len ? &g_array_index (syms, Symbol, syms->len - 1) : NULL;
+          Symbol *last = syms_array->len ? &g_array_index (syms_array, Symbol, syms_array->len - 1) : NULL;
           if (!(self->fuse_unk && last && last->id == self->unk_id))
             {
               Symbol s = { self->unk_id, 0, 0 };
-              g_array_append_val (syms, s);
+              g_array_append_val (syms_array, s);
             }
         }
       p = next;
     }
 
-  int n = (int) syms->len;
+  n = (int) syms_array->len;
+  syms = (Symbol *) syms_array->data;
+  heap = g_array_sized_new (FALSE, FALSE, sizeof (Candidate), (guint) MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
-      g_array_index (syms, Symbol, i).prev = i - 1;
-      g_array_index (syms, Symbol, i).next = i + 1 < n ? i + 1 : -1;
+      syms[i].prev = i - 1;
+      syms[i].next = i + 1 < n ? i + 1 : -1;
     }
+  for (int i = 0; i + 1 < n; i++)
+    push_pair (self, heap, syms, i);
 
-  /* Repeatedly merge the lowest-ranked adjacent pair, leftmost first. */
-  for (;;)
+  while (heap->len)
     {
-      int best = -1;
-      gint32 best_rank = G_MAXINT32, best_id = -1;
-      for (int i = n > 0 ? 0 : -1; i >= 0; i = g_array_index (syms, Symbol, i).next)
-        {
-          Symbol *s = &g_array_index (syms, Symbol, i);
-          if (s->next < 0)
-            break;
-          gint64 key = ((gint64) s->id << 32) | (guint32) g_array_index (syms, Symbol, s->next).id;
-          Merge *m = g_hash_table_lookup (self->merges, &key);
-          if (m && m->rank < best_rank)
-            {
-              best_rank = m->rank;
-              best = i;
-              best_id = m->merged;
-            }
-        }
-      if (best < 0)
-        break;
-      Symbol *s = &g_array_index (syms, Symbol, best);
-      Symbol *t = &g_array_index (syms, Symbol, s->next);
-      s->id = best_id;
+      Candidate c = heap_pop (heap);
+      Symbol *s = &syms[c.pos], *t;
+
+      if (s->prev == -2 || s->next < 0 || s->id != c.left || syms[s->next].id != c.right)
+        continue;   /* stale */
+      t = &syms[s->next];
+      s->id = c.merged;
       s->next = t->next;
-      if (t->next >= 0)
-        g_array_index (syms, Symbol, t->next).prev = best;
+      t->prev = -2;
+      if (s->next >= 0)
+        syms[s->next].prev = c.pos;
+      if (s->prev >= 0)
+        push_pair (self, heap, syms, s->prev);
+      if (s->next >= 0)
+        push_pair (self, heap, syms, c.pos);
     }
-  for (int i = n > 0 ? 0 : -1; i >= 0; i = g_array_index (syms, Symbol, i).next)
-    g_array_append_val (out, g_array_index (syms, Symbol, i).id);
+  for (int i = n > 0 ? 0 : -1; i >= 0; i = syms[i].next)
+    g_array_append_val (out, syms[i].id);
 }
 
 static void
@@ -698,6 +1328,12 @@ bpe_cached (CsTokenizer *self, const char *piece, GArray *out)
 {
   GArray *hit;
 
+  if (strlen (piece) > 256)
+    {
+      /* long words (a SentencePiece-style line) are rarely seen twice */
+      bpe_word (self, piece, out);
+      return;
+    }
   g_mutex_lock (&self->cache_lock);
   hit = g_hash_table_lookup (self->cache, piece);
   if (hit)
@@ -792,13 +1428,21 @@ encode_segment (CsTokenizer *self, const char *segment, gsize n, gboolean first,
     }
   if (self->metaspace)
     {
-      /* Metaspace: spaces become ▁, a ▁ goes before the first word, and each
-       * word starts at a ▁. */
-      g_autoptr(GString) s = g_string_new (NULL);
-      if (self->metaspace_prepend && first && !g_str_has_prefix (text, " "))
-        g_string_append (s, SPM_SPACE);
-      g_string_append (s, text);
+      /* Metaspace, as the Rust crate does it: spaces become ▁; a ▁ goes in
+       * front unless the text already starts with one (a space or a literal
+       * ▁), in every segment between added tokens (always) or only in the
+       * text's first (first); with split, each ▁ starts a word (a run of
+       * spaces gives one-▁ words before the last, which carries the word). */
+      g_autoptr(GString) s = g_string_new (text);
       g_string_replace (s, " ", SPM_SPACE, 0);
+      if ((self->metaspace_prepend == PREPEND_ALWAYS || (self->metaspace_prepend == PREPEND_FIRST && first)) &&
+          !g_str_has_prefix (s->str, SPM_SPACE))
+        g_string_prepend (s, SPM_SPACE);
+      if (!self->metaspace_split)
+        {
+          encode_piece (self, s->str, s->len, out);
+          return;
+        }
       const char *p = s->str, *start = s->str;
       while (*p)
         {
