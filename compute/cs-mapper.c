@@ -1187,10 +1187,13 @@ cluster_dbscan (const Block *b, double eps, int min_samples, const gint32 *idx, 
 }
 
 /* Prim's minimum spanning tree on the complete graph: heights[p] is the
- * length of the edge joining p (p ≠ first) to the tree, via[p] its other end. */
+ * length of the edge joining p (p ≠ first) to the tree, via[p] its other end;
+ * *diameter the largest distance between two of the points (every point's
+ * distances to all are computed once on the way). */
 static void
-mst_heights (const Block *b, double *height, int *via)
+mst_heights (const Block *b, double *height, int *via, double *diameter)
 {
+  double far = 0;
   int n = b->n;
   g_autofree double *best = g_new (double, n);
   g_autofree gboolean *done = g_new0 (gboolean, n);
@@ -1211,6 +1214,7 @@ mst_heights (const Block *b, double *height, int *via)
       block_sqdist (b, u, 0, n, acc);
       for (int p = 0; p < n; p++)
         {
+          far = MAX (far, acc[p]);
           if (done[p])
             continue;
           if (acc[p] < best[p])
@@ -1229,8 +1233,12 @@ mst_heights (const Block *b, double *height, int *via)
       height[next] = sqrt (best[next]);
       u = next;
     }
+  *diameter = sqrt (far);
 }
 
+/* Single linkage with the histogram cut (docs/mapper.md): the merge heights
+ * binned over [0, the element's diameter], cut at the lower edge of the
+ * first empty bin above the fullest one. */
 static int
 cluster_single_linkage (const Block *b, int bins, int *label)
 {
@@ -1239,33 +1247,27 @@ cluster_single_linkage (const Block *b, int bins, int *label)
   g_autofree int *via = g_new (int, n);
   g_autofree int *parent = g_new (int, n);
   g_autofree int *hist = g_new0 (int, bins);
-  double hmin = INFINITY, hmax = -INFINITY, cut = INFINITY, width;
+  double diameter = 0, cut = INFINITY, width;
   int mode = 0;
 
   for (int p = 0; p < n; p++)
     parent[p] = p;
   if (n > 1)
     {
-      mst_heights (b, height, via);
-      for (int p = 0; p < n; p++)
-        if (via[p] >= 0)
-          {
-            hmin = MIN (hmin, height[p]);
-            hmax = MAX (hmax, height[p]);
-          }
-      width = (hmax - hmin) / bins;
-      if (hmax > hmin && width > 0)
+      mst_heights (b, height, via, &diameter);
+      width = diameter / bins;
+      if (width > 0)
         {
           for (int p = 0; p < n; p++)
             if (via[p] >= 0)
-              hist[MIN (bins - 1, (int) floor ((height[p] - hmin) / width))]++;
+              hist[MIN (bins - 1, (int) floor (height[p] / width))]++;
           for (int k = 1; k < bins; k++)
             if (hist[k] > hist[mode])
               mode = k;
           for (int k = mode + 1; k < bins; k++)
             if (hist[k] == 0)
               {
-                cut = hmin + k * width;
+                cut = k * width;
                 break;
               }
         }

@@ -71,9 +71,13 @@ build_x_lens (const double *X, int n, int d, const CsMapperParams *p)
 }
 
 static void
-check_topology (int kind, CsClusterKind cluster, int components, int cycle_rank)
+check_topology (int kind, CsClusterKind cluster, double noise, const char *lens, int components, int cycle_rank)
 {
-  g_autofree double *X = curve (kind == 1 ? 6000 : 3000, kind, cluster == CS_CLUSTER_DBSCAN ? 0.01 : -1, 7 + kind);
+  int n = kind == 1 ? 6000 : 3000;
+  g_autofree double *X = curve (n, kind, noise, 7 + kind);
+  g_autofree double *lv = g_new (double, n);
+  g_autoptr(GError) error = NULL;
+  CsLensSpec spec;
   CsMapperParams p;
   g_autoptr(CsMapperGraph) g = NULL;
 
@@ -83,39 +87,53 @@ check_topology (int kind, CsClusterKind cluster, int components, int cycle_rank)
   p.cluster = cluster;
   p.eps = 0.08;
   p.min_samples = 3;
-  g = build_x_lens (X, kind == 1 ? 6000 : 3000, 2, &p);
-  g_test_message ("kind %d, %s: %d nodes, %d edges, %d components, cycle rank %d",
-                  kind, cs_mapper_cluster_name (cluster), g->n_nodes, g->n_edges, g->n_components, g->cycle_rank);
+  g_assert_true (cs_lens_parse (lens, &spec, &error));
+  g_assert_true (cs_lens_compute (&spec, X, n, 2, NULL, lv, NULL, &error));
+  g = cs_mapper_build (X, n, 2, lv, &p, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("kind %d, noise %g, lens %s, %s: %d nodes, %d edges, %d components, cycle rank %d", kind, noise, lens,
+                  cs_mapper_cluster_name (cluster), g->n_nodes, g->n_edges, g->n_components, g->cycle_rank);
   g_assert_cmpint (g->n_components, ==, components);
   g_assert_cmpint (g->cycle_rank, ==, cycle_rank);
   g_assert_cmpint (g->cycle_rank, ==, g->n_edges - g->n_nodes + g->n_components);
   g_assert_cmpint (g->n_nodes, >=, 12);
 }
 
+/* Uniformly random points along the curves with Gaussian noise: their merge
+ * heights have a tail (a point that noise put off the curve joins late), and
+ * single linkage must not make such a stray point a cluster of its own
+ * (binned over [min, max height] it did: the noisy circle fell into two
+ * components); with evenly spaced points as well. */
 static void
 test_circle (void)
 {
-  check_topology (0, CS_CLUSTER_DBSCAN, 1, 1);
-  check_topology (0, CS_CLUSTER_SINGLE_LINKAGE, 1, 1);
+  check_topology (0, CS_CLUSTER_DBSCAN, 0.01, "column:0", 1, 1);
+  check_topology (0, CS_CLUSTER_DBSCAN, 0.03, "pca1", 1, 1);
+  check_topology (0, CS_CLUSTER_SINGLE_LINKAGE, 0.03, "pca1", 1, 1);
+  check_topology (0, CS_CLUSTER_SINGLE_LINKAGE, 0.01, "column:0", 1, 1);
+  check_topology (0, CS_CLUSTER_SINGLE_LINKAGE, -1, "column:0", 1, 1);
 }
 
 static void
 test_figure_eight (void)
 {
-  check_topology (1, CS_CLUSTER_DBSCAN, 1, 2);
-  check_topology (1, CS_CLUSTER_SINGLE_LINKAGE, 1, 2);
+  check_topology (1, CS_CLUSTER_DBSCAN, 0.01, "column:0", 1, 2);
+  check_topology (1, CS_CLUSTER_SINGLE_LINKAGE, 0.01, "column:0", 1, 2);
+  check_topology (1, CS_CLUSTER_SINGLE_LINKAGE, -1, "column:0", 1, 2);
 }
 
 static void
 test_line (void)
 {
-  check_topology (2, CS_CLUSTER_DBSCAN, 1, 0);
-  check_topology (2, CS_CLUSTER_SINGLE_LINKAGE, 1, 0);
+  check_topology (2, CS_CLUSTER_DBSCAN, 0.01, "column:0", 1, 0);
+  check_topology (2, CS_CLUSTER_SINGLE_LINKAGE, 0.01, "column:0", 1, 0);
+  check_topology (2, CS_CLUSTER_SINGLE_LINKAGE, -1, "column:0", 1, 0);
 }
 
 /* Two Gaussian blobs in 5-D, far apart along the second coordinate, with a
  * lens along the first: every interval holds a piece of each, and the graph
- * falls into two components; the automatic eps finds them as well. */
+ * falls into two components (no loop); the automatic eps finds them as well,
+ * and so does single linkage. */
 static void
 test_two_blobs (void)
 {
@@ -131,15 +149,19 @@ test_two_blobs (void)
   p.intervals = 6;
   p.overlap = 0.4;
   p.cover = CS_COVER_BALANCED;
-  for (int auto_eps = 0; auto_eps < 2; auto_eps++)
+  for (int run = 0; run < 3; run++)
     {
       g_autoptr(CsMapperGraph) g = NULL;
-      p.eps = auto_eps ? 0 : 2.5;
+      p.eps = run == 1 ? 0 : 2.5;
+      p.cluster = run == 2 ? CS_CLUSTER_SINGLE_LINKAGE : CS_CLUSTER_DBSCAN;
       g = build_x_lens (X, n, d, &p);
-      g_test_message ("blobs (eps %g): %d nodes, %d components", g->eps, g->n_nodes, g->n_components);
+      g_test_message ("blobs (%s, eps %g): %d nodes, %d components, cycle rank %d", cs_mapper_cluster_name (p.cluster),
+                      g->eps, g->n_nodes, g->n_components, g->cycle_rank);
       g_assert_cmpint (g->n_components, ==, 2);
+      g_assert_cmpint (g->cycle_rank, ==, 0);
       g_assert_cmpint (g->n_nodes, ==, 12);
-      g_assert_cmpfloat (g->eps, >, 0);
+      if (p.cluster == CS_CLUSTER_DBSCAN)
+        g_assert_cmpfloat (g->eps, >, 0);
       for (int v = 0; v < g->n_nodes; v++)
         {
           /* no node mixes the blobs */
@@ -148,6 +170,7 @@ test_two_blobs (void)
             g_assert_cmpint (g->nodes[v].members[t] % 2, ==, parity);
         }
     }
+  p.cluster = CS_CLUSTER_DBSCAN;
   /* balanced intervals hold about the same number of points */
   {
     g_autoptr(CsMapperGraph) g = NULL;
@@ -161,11 +184,17 @@ test_two_blobs (void)
   }
 }
 
-/* The hand-worked single-linkage cut: 1-D points 0, 1, 2, 10, 11 have merge
- * heights 1, 1, 1, 8; ten bins over [1, 8] are 0.7 wide, bin 0 holds the
- * three 1s, bin 1 ([1.7, 2.4)) is the first empty one, so the cut is 1.7 and
- * the clusters are {0, 1, 2} and {10, 11}. Points 0, 1, 2, 3 (heights all 1)
- * have no gap: one cluster. */
+/* The hand-worked single-linkage cuts of docs/mapper.md. 1-D points 0, 1,
+ * 2, 10, 11: merge heights 1, 1, 1, 8, diameter 11; ten bins of 1.1 over
+ * [0, 11]; bin 0 holds the three 1s and is the fullest, bin 1 ([1.1, 2.2))
+ * is empty: the cut is 1.1, the clusters {0, 1, 2} and {10, 11}. Points 0,
+ * 1, 2, 3 (heights 1, 1, 1, diameter 3, four bins of 0.75): the 1s are in bin
+ * 1, bins 2 and 3 are empty, the cut 1.5 leaves one cluster. The outlier:
+ * points 0, 1, …, 9 and 10.8 (heights nine 1s and 1.8, diameter 10.8, ten
+ * bins of 1.08): the 1s fill bin 0, the 1.8 is in bin 1, bin 2 is the first
+ * empty one, the cut 2.16 keeps the outlier (binned over [1, 1.8] it was cut
+ * off at 1.08); at 13 instead (height 4, bins of 1.3) bin 1 is empty and
+ * the point is its own cluster. */
 static void
 test_histogram_cut (void)
 {
@@ -193,11 +222,25 @@ test_histogram_cut (void)
   g_assert_cmpint (g->nodes[1].members[2], ==, 4);
   g_assert_cmpint (g->n_components, ==, 2);
 
-  /* with 4 bins ([1, 2.75) holds the 1s, [2.75, 4.5) is empty) the same */
+  p.bins = 4;
   h = cs_mapper_build (Y, 4, 1, Y, &p, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (h->n_nodes, ==, 1);
   g_assert_cmpint (h->nodes[0].n_members, ==, 4);
+
+  p.bins = 10;
+  for (int far = 0; far < 2; far++)
+    {
+      double Z[11];
+      g_autoptr(CsMapperGraph) k = NULL;
+      for (int i = 0; i < 10; i++)
+        Z[i] = i;
+      Z[10] = far ? 13 : 10.8;
+      k = cs_mapper_build (Z, 11, 1, Z, &p, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (k->n_nodes, ==, far ? 2 : 1);
+      g_assert_cmpint (k->nodes[0].n_members, ==, far ? 10 : 11);
+    }
 }
 
 static int
