@@ -20,6 +20,8 @@ struct _CsGeometryPage
 {
   AdwBin           parent_instance;
 
+  CsFigureCloudCache *cloud_cache;   /* the projection's data layer while panning and hovering */
+
   GtkWidget       *categories_box;
   GtkDropDown     *x_drop, *xm_drop, *y_drop, *ym_drop;
   GtkCheckButton  *orth_check;
@@ -544,6 +546,7 @@ area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
       ProjectionData d;
       projection_data_init (&d, self);
       CsProjectionFigure fig = projection_figure (&d, TRUE);
+      fig.cloud_cache = self->cloud_cache;
       cs_figure_draw_projection (cr, 0, 0, width, height, &s, &fig);
       projection_data_clear (&d);
       if (self->selecting)
@@ -1974,6 +1977,7 @@ cs_geometry_page_init (CsGeometryPage *self)
 
   self->ax = self->ay = (CsAxis) { -1, -1 };
   self->orthogonalise = TRUE;
+  self->cloud_cache = cs_figure_cloud_cache_new ();
 
   gtk_widget_set_margin_start (side, 12);
   gtk_widget_set_margin_end (side, 12);
@@ -2171,6 +2175,7 @@ cs_geometry_page_dispose (GObject *object)
   g_clear_pointer (&self->workspace_path, g_free);
   g_clear_pointer (&self->hierarchy, g_free);
   g_clear_pointer (&self->json_path, g_free);
+  g_clear_pointer (&self->cloud_cache, cs_figure_cloud_cache_free);
   G_OBJECT_CLASS (cs_geometry_page_parent_class)->dispose (object);
 }
 

@@ -613,6 +613,116 @@ test_space_cache (void)
   g_assert_true (cached);   /* the one stored last is among them */
 }
 
+/* The interactive view's cached data layer (cloud, zero lines, dots) must
+ * draw what a fresh drawing draws: panned by whole pixels (reused), after a
+ * group is hidden, after the points change in place (both drawn again), and
+ * zoomed (drawn again). Compared pixel by pixel with the uncached drawing:
+ * compositing the dots onto the cloud first could round by a unit or two,
+ * and a point within rounding error of a pixel edge could bin to the
+ * neighbour once the range has moved (none here; a few pixels allowed); a
+ * stale layer (a hidden group's dots) differs in a thousand. */
+static int
+pixels_differing (cairo_surface_t *a, cairo_surface_t *b, int by_more_than)
+{
+  int w = cairo_image_surface_get_width (a), h = cairo_image_surface_get_height (a), count = 0;
+  int sa = cairo_image_surface_get_stride (a), sb = cairo_image_surface_get_stride (b);
+  const guint8 *pa = cairo_image_surface_get_data (a), *pb = cairo_image_surface_get_data (b);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        int worst = 0;
+        for (int k = 0; k < 4; k++)
+          worst = MAX (worst, abs ((int) pa[y * sa + 4 * x + k] - (int) pb[y * sb + 4 * x + k]));
+        count += worst > by_more_than;
+
+      }
+  return count;
+}
+
+static void
+render (cairo_surface_t *surf, const CsProjectionFigure *fig, const CsFigureStyle *st)
+{
+  cairo_t *cr = cairo_create (surf);
+  cs_figure_paint_background (cr, st->width, st->height, st);
+  cs_figure_draw_projection (cr, 0, 0, st->width, st->height, st, fig);
+  cairo_destroy (cr);
+  cairo_surface_flush (surf);
+}
+
+static void
+test_cloud_cache (void)
+{
+  const gint64 n = 60000;
+  g_autoptr(GRand) r = g_rand_new_with_seed (11);
+  g_autofree float *x = g_new (float, n);
+  g_autofree float *y = g_new (float, n);
+  gint32 ids[300];
+  guint8 train[300];
+  for (gint64 i = 0; i < n; i++)
+    {
+      x[i] = (float) (g_rand_double_range (r, -3, 3) * g_rand_double (r));
+      y[i] = (float) (g_rand_double_range (r, -3, 3) * g_rand_double (r));
+    }
+  for (int i = 0; i < 300; i++)
+    {
+      ids[i] = g_rand_int_range (r, 0, (gint32) n);
+      train[i] = i % 3 == 0;
+    }
+  CsFigureGroup groups[3] = { { "a", ids, 100, 0, FALSE, train }, { "b", ids + 100, 100, 1, FALSE, NULL },
+                              { "c", ids + 200, 100, 2, FALSE, train + 200 } };
+  CsFigureStyle st = { 640, 400, 11, CS_THEME_LIGHT };
+  CsProjectionFigure fig = { n, x, y, groups, 3, NULL, 0, "x", "y", NULL };
+  g_autoptr(CsFigureCloudCache) cache = cs_figure_cloud_cache_new ();
+  cairo_surface_t *fresh = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 640, 400);
+  cairo_surface_t *cached = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 640, 400);
+  CsFigureFrame frame;
+  guint rasterised, reused;
+
+  fig.fixed_range = TRUE;
+  fig.range[0] = -2; fig.range[1] = 2; fig.range[2] = -1.5; fig.range[3] = 1.5;
+  cs_figure_projection_frame (0, 0, 640, 400, &st, &fig, &frame);
+  double px = (fig.range[1] - fig.range[0]) / ceil (frame.w);   /* data units per layer pixel */
+  double py = (fig.range[3] - fig.range[2]) / ceil (frame.h);
+
+  for (int step = 0; step < 6; step++)
+    {
+      /* steps 0-2: panning by whole pixels; 3: a group hidden; 4: the
+       * points moved in place; 5: zoomed in */
+      if (step == 3)
+        groups[1].hidden = TRUE;
+      if (step == 4)
+        for (gint64 i = 0; i < n; i++)
+          x[i] = -x[i];
+      if (step == 5)
+        {
+          fig.range[0] += 0.5; fig.range[1] -= 0.5; fig.range[2] += 0.4; fig.range[3] -= 0.4;
+        }
+      else if (step > 0)
+        {
+          fig.range[0] += 7 * px; fig.range[1] += 7 * px; fig.range[2] -= 5 * py; fig.range[3] -= 5 * py;
+        }
+      fig.cloud_cache = NULL;
+      render (fresh, &fig, &st);
+      fig.cloud_cache = cache;
+      render (cached, &fig, &st);
+      cs_figure_cloud_cache_stats (cache, &rasterised, &reused);
+      int diff = pixels_differing (fresh, cached, 3);
+
+      g_test_message ("step %d: drawn %u, reused %u, %d pixels differ by more than 3", step, rasterised, reused, diff);
+      g_assert_cmpint (diff, <=, step == 0 ? 0 : 5);
+      g_assert_cmpuint (rasterised, ==, step < 3 ? 1 : step - 1);
+      g_assert_cmpuint (reused, ==, step < 3 ? step : 2);
+    }
+  /* and what is compared is not empty: the hidden group's dots differ */
+  groups[1].hidden = FALSE;
+  fig.cloud_cache = NULL;
+  render (cached, &fig, &st);
+  g_test_message ("the hidden group's dots: %d pixels", pixels_differing (fresh, cached, 3));
+  g_assert_cmpint (pixels_differing (fresh, cached, 3), >, 500);
+  cairo_surface_destroy (fresh);
+  cairo_surface_destroy (cached);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -630,6 +740,7 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
   g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);
+  g_test_add_func ("/geometry/cloud-cache", test_cloud_cache);
   g_test_add_func ("/geometry/bad-input", test_bad_input);
   {
     int rc = g_test_run ();

@@ -70,6 +70,22 @@ typedef struct
   const char *label;         /* Pango markup, or NULL */
 } CsFigureArrow;
 
+/* The grey cloud's raster, kept between frames by an interactive view:
+ * while only the data range's offset changes (panning) it is moved instead
+ * of drawn again. Drawn over a margin around the visible range; rebuilt when
+ * the scale, the size, the colours or the points change (the points are
+ * compared by a checksum, so a view may refill its arrays in place). Only
+ * used on image surfaces: exports never see it. */
+typedef struct _CsFigureCloudCache CsFigureCloudCache;
+
+CsFigureCloudCache *cs_figure_cloud_cache_new  (void);
+void                cs_figure_cloud_cache_free (CsFigureCloudCache *cache);
+/* How many times the cache drew the raster, and how many frames reused it. */
+void                cs_figure_cloud_cache_stats (const CsFigureCloudCache *cache,
+                                                 guint                    *rasterised,
+                                                 guint                    *reused);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsFigureCloudCache, cs_figure_cloud_cache_free)
+
 typedef struct
 {
   gint64               n_points;       /* every vocabulary token, drawn as a grey density layer */
@@ -97,6 +113,8 @@ typedef struct
    * few hundred training tokens, those project at about 1 by construction
    * and would read as findings. */
   gboolean             held_out_only;
+  /* Optional (an interactive view's): reuse of the cloud's raster. */
+  CsFigureCloudCache  *cloud_cache;
 } CsProjectionFigure;
 
 /* Where the plot area lies and which data range it shows, as
