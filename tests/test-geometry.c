@@ -723,6 +723,88 @@ test_cloud_cache (void)
   cairo_surface_destroy (cached);
 }
 
+/* The WordNet reader on a hand-made database in WordNet's format (two
+ * senses of "bat", a hyponym chain with an instance hyponym, a lemma with an
+ * underscore), and on damaged files. */
+static void
+test_wordnet_files (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cs-wn-XXXXXX", NULL);
+  g_autofree char *data = g_build_filename (dir, "data.noun", NULL);
+  g_autofree char *index = g_build_filename (dir, "index.noun", NULL);
+  /* offsets are the lines' byte positions, as in WordNet */
+  g_autoptr(GString) d = g_string_new ("  1 This software and database is being provided\n");
+  gint64 off[4];
+  const char *lines[4] = {
+    "%08d 03 n 01 animal 0 002 ~ %08d n 0000 ~i %08d n 0000 | a living organism\n",
+    "%08d 05 n 02 bat 0 chiropteran 0 001 @ %08d n 0000 | nocturnal mouselike mammal\n",
+    "%08d 05 n 01 Flying_Fox 0 000 | a large fruit bat\n",
+    "%08d 06 n 01 bat 1 000 | a club used for hitting a ball\n",
+  };
+  for (int pass = 0; pass < 2; pass++)
+    {
+      g_string_truncate (d, strlen ("  1 This software and database is being provided\n"));
+      for (int k = 0; k < 4; k++)
+        {
+          off[k] = (gint64) d->len;
+          if (k == 0)
+            g_string_append_printf (d, lines[k], (int) off[0], pass ? (int) off[1] : 0, pass ? (int) off[2] : 0);
+          else if (k == 1)
+            g_string_append_printf (d, lines[k], (int) off[1], (int) off[0]);
+          else
+            g_string_append_printf (d, lines[k], (int) off[k]);
+        }
+    }
+  g_autofree char *ix = g_strdup_printf ("  1 header\nanimal n 1 1 ~ 1 0 %08d  \nbat n 2 1 @ 2 0 %08d %08d  \n"
+                                         "chiropteran n 1 1 @ 1 0 %08d  \nflying_fox n 1 0 1 0 %08d  \n",
+                                         (int) off[0], (int) off[1], (int) off[3], (int) off[1], (int) off[2]);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (data, d->str, -1, &error));
+  g_assert_true (g_file_set_contents (index, ix, -1, &error));
+  {
+    g_autoptr(CsWordNet) wn = cs_wordnet_open (dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (cs_wordnet_lookup (wn, "bat", &error), ==, off[1]);
+    g_assert_cmpint (cs_wordnet_lookup (wn, "bat.n.02", &error), ==, off[3]);
+    g_assert_cmpint (cs_wordnet_lookup (wn, "Flying fox", &error), ==, off[2]);
+    g_assert_no_error (error);
+    g_assert_cmpint (cs_wordnet_lookup (wn, "bat.n.03", &error), ==, -1);
+    g_assert_error (error, CS_ERROR, CS_ERROR_MISSING);
+    g_clear_error (&error);
+    g_autofree char *name = cs_wordnet_synset_name (wn, off[3]);
+    g_assert_cmpstr (name, ==, "bat.n.02");
+    const char * const *lemmas = cs_wordnet_lemmas (wn, off[1]);
+    g_assert_cmpstr (lemmas[0], ==, "bat");
+    g_assert_cmpstr (lemmas[1], ==, "chiropteran");
+    g_assert_null (lemmas[2]);
+    g_assert_null (cs_wordnet_lemmas (wn, off[1] + 1));
+    g_autoptr(GArray) kids = cs_wordnet_hyponyms (wn, off[0]);
+    g_assert_cmpuint (kids->len, ==, 2);
+    g_assert_cmpint (g_array_index (kids, gint64, 0), ==, off[1]);
+    g_assert_cmpint (g_array_index (kids, gint64, 1), ==, off[2]);
+    g_autoptr(GPtrArray) all = cs_wordnet_closure_lemmas (wn, off[0], TRUE);
+    g_assert_cmpuint (all->len, ==, 4);
+    g_assert_cmpstr (g_ptr_array_index (all, 3), ==, "Flying_Fox");
+  }
+  /* damaged: a lemma cut off at the line's end, no synsets, offsets going back */
+  const char *bad[] = { "00000000 03 n 01 animal", "  1 only a header\n",
+                        "00000100 03 n 01 a 0 000 | x\n00000050 03 n 01 b 0 000 | y\n" };
+  const char *want[] = { "not in WordNet's data format", "holds no synsets", "not in WordNet's data format" };
+  for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
+    {
+      g_autoptr(GError) e = NULL;
+      g_assert_true (g_file_set_contents (data, bad[k], -1, NULL));
+      g_autoptr(CsWordNet) wn = cs_wordnet_open (dir, &e);
+      g_assert_null (wn);
+      g_assert_nonnull (e);
+      g_assert_nonnull (strstr (e->message, want[k]));
+    }
+  g_unlink (data);
+  g_unlink (index);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -737,6 +819,7 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/estimator/sample", test_estimator_sample);
   g_test_add_func ("/geometry/estimator/synthetic", test_estimator_synthetic);
   g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);
+  g_test_add_func ("/geometry/wordnet-files", test_wordnet_files);
   g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
   g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);
