@@ -1,5 +1,6 @@
 #include "cs-json.h"
 #include "cs-error.h"
+#include <math.h>
 #include <string.h>
 
 static JsonNode *
@@ -151,4 +152,14 @@ cs_json_parse_file (JsonParser *parser, const char *path, GError **error)
   if (!g_file_get_contents (path, &data, &len, error))
     return FALSE;
   return cs_json_parse (parser, data, (gssize) len, error);
+}
+
+gboolean
+cs_whole_number (double d, gint64 lo, gint64 hi, gint64 *out)
+{
+  /* compared as doubles first: only then is the conversion defined */
+  if (!isfinite (d) || d != floor (d) || d < (double) lo || d > (double) hi || d >= 9223372036854775808.0)
+    return FALSE;
+  *out = (gint64) d;
+  return *out >= lo && *out <= hi;
 }

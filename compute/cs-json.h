@@ -18,6 +18,14 @@ gboolean    cs_json_bool        (JsonObject *o, const char *name, gboolean dflt)
 JsonObject *cs_json_object      (JsonObject *o, const char *name);
 JsonArray  *cs_json_array       (JsonObject *o, const char *name);
 
+/* A number read from a user's file as an integer in [lo, hi]: FALSE when it
+ * is not finite, not whole or outside (converting such a double to an
+ * integer type is undefined behaviour in C: 4e32 as a tensor dimension). */
+gboolean    cs_whole_number     (double      d,
+                                 gint64      lo,
+                                 gint64      hi,
+                                 gint64     *out);
+
 /* The deepest nesting of arrays and objects any JSON the program reads may
  * have. json-glib parses recursively, so a file nested 100,000 levels deep
  * (a config.json, a safetensors header, a tokenizer.json) overflowed the

@@ -377,7 +377,18 @@ cs_model_config_parse (const char  *json,
           c->rope_factor = get_number (rope, "factor", &d) ? d : 8.0;
           c->rope_low_freq_factor = get_number (rope, "low_freq_factor", &d) ? d : 1.0;
           c->rope_high_freq_factor = get_number (rope, "high_freq_factor", &d) ? d : 4.0;
-          c->rope_original_max_positions = get_number (rope, "original_max_position_embeddings", &d) ? (int) d : 8192;
+          c->rope_original_max_positions = 8192;
+          if (get_number (rope, "original_max_position_embeddings", &d))
+            {
+              gint64 v;
+              if (!cs_whole_number (d, 1, G_MAXINT32, &v))
+                {
+                  g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the rope field 'original_max_position_embeddings' "
+                               "is %g; it must be a positive whole number", origin, d);
+                  return NULL;
+                }
+              c->rope_original_max_positions = (int) v;
+            }
         }
       else if (type && g_str_equal (type, "linear"))
         {

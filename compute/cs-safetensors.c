@@ -279,10 +279,8 @@ json_int (JsonNode *node, gint64 *out)
     *out = json_node_get_int (node);
   else if (t == G_TYPE_DOUBLE)
     {
-      double d = json_node_get_double (node);
-      if (d != (double) (gint64) d)
+      if (!cs_whole_number (json_node_get_double (node), G_MININT64, G_MAXINT64, out))
         return FALSE;
-      *out = (gint64) d;
     }
   else
     return FALSE;

@@ -3,6 +3,7 @@
 #include "cs-workspace.h"
 #include "cs-error.h"
 #include "cs-hdf5.h"
+#include "cs-json.h"
 
 #include <math.h>
 #include <string.h>
@@ -192,10 +193,21 @@ cs_workspace_load (const char *path, GError **error)
           g_hash_table_insert (ws->view, g_strdup (keys[i]), v);
       }
   }
-  if (cs_h5_reader_attr_double (r, "vocab", &v))
-    ws->vocab = (gint64) v;
-  if (cs_h5_reader_attr_double (r, "n_floored", &v))
-    ws->n_floored = (int) v;
+  {
+    gint64 k;
+    if (cs_h5_reader_attr_double (r, "vocab", &v))
+      {
+        if (!cs_whole_number (v, 0, G_MAXINT32, &k))
+          {
+            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the workspace's vocabulary size (%g) is not a whole "
+                         "number of tokens", path, v);
+            return NULL;
+          }
+        ws->vocab = k;
+      }
+    if (cs_h5_reader_attr_double (r, "n_floored", &v) && cs_whole_number (v, 0, G_MAXINT32, &k))
+      ws->n_floored = (int) k;
+  }
   ws->mean = cs_h5_reader_f64 (r, "whitening/mean", &rank, dims, error);
   if (!ws->mean)
     return NULL;

@@ -122,6 +122,15 @@ with tempfile.TemporaryDirectory() as tmp:
         text = json.dumps(cfg).replace(f'"{field}": 0', f'"{field}": {value}')
         open(os.path.join(m, 'config.json'), 'w').write(text)
         refused(['run', m, '--prompt', 'A beaver is'], needle, f'config.json {field} = {value}')
+    # a number too large for an integer inside a nested object (converting it
+    # was undefined behaviour): a llama3 rope's original_max_position_embeddings
+    m = model_copy('rope-huge')
+    cfg = json.load(open(os.path.join(m, 'config.json')))
+    cfg['rope_scaling'] = {'rope_type': 'llama3', 'factor': 8.0, 'original_max_position_embeddings': 0}
+    text = json.dumps(cfg).replace('"original_max_position_embeddings": 0', '"original_max_position_embeddings": 4e32')
+    open(os.path.join(m, 'config.json'), 'w').write(text)
+    refused(['run', m, '--prompt', 'A beaver is'], "'original_max_position_embeddings' is 4e+32",
+            'config.json rope original_max_position_embeddings = 4e32')
     for value in ('nan', 'inf'):
         p = subprocess.run([cli, 'forward', sample, '--ids', '1,2', '--steer-multiplier', value, '--output',
                             os.path.join(tmp, 'f.h5')], capture_output=True, text=True)
@@ -218,6 +227,14 @@ with tempfile.TemporaryDirectory() as tmp:
                         os.path.join(tmp, 'w.json'), '--json'], capture_output=True, text=True, timeout=120)
     check(p.returncode == 0 and json.loads(p.stdout)['points'] == 2,
           f'pca1 of two points in 10^6 columns: exit {p.returncode} (the d x d covariance asked for 8 TB)')
+
+    # a workspace whose vocabulary-size attribute is not a whole number of tokens
+    bad_ws = os.path.join(tmp, 'bad-vocab.h5')
+    shutil.copy(ws, bad_ws)
+    with __import__('h5py').File(bad_ws, 'r+') as h:
+        h.attrs['vocab'] = 1e300
+    refused(['figure', 'projection', '--workspace', bad_ws, '--output', os.path.join(tmp, 'x.png')],
+            'vocabulary size (1e+300) is not a whole number', 'a workspace with vocab = 1e300')
 
     # 7. two writers: one holding the workspace's lock makes the other wait,
     #    then go on; held past ten seconds, the other says who holds it

@@ -228,6 +228,21 @@ test_broken_safetensors (void)
   write_raw (p, "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", data, 4);
   expect_open_error (p, "invalid dimension");
 
+  /* dimensions written as doubles: whole ones are read, a huge one (4e32:
+   * converting it to an integer was undefined behaviour, found by fuzzing)
+   * and a fraction are refused */
+  write_raw (p, "{\"w\":{\"dtype\":\"F32\",\"shape\":[6,4E32],\"data_offsets\":[0,4]}}", data, 4);
+  expect_open_error (p, "invalid dimension");
+  write_raw (p, "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", data, 4);
+  expect_open_error (p, "invalid dimension");
+  write_raw (p, "{\"w\":{\"dtype\":\"F32\",\"shape\":[1e0],\"data_offsets\":[0,4]}}", data, 4);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CsSafetensors) st = cs_safetensors_open (p, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (cs_tensor_numel (cs_safetensors_lookup (st, "w")), ==, 1);
+  }
+
   /* a valid one still opens, with its metadata */
   write_raw (p, "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}",
              data, 16);
