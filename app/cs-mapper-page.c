@@ -1735,7 +1735,9 @@ cs_mapper_page_init (CsMapperPage *self)
   const char *covers_t[3], *clusters_t[3], *colours_t[4];
   GtkEventController *motion, *scroll;
   GtkGesture *click, *drag;
+  CsMapperParams dflt;   /* the engine's defaults, as the command line's */
 
+  cs_mapper_params_init (&dflt);
   for (int k = 0; k < 2; k++)
     {
       covers_t[k] = _(covers[k]);
@@ -1792,8 +1794,8 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
   self->lens1_drop = drop (grid, 0, _("Lens 1"), G_LIST_MODEL (g_object_ref (self->lens1_model)), NULL, self);
   self->lens2_drop = drop (grid, 1, _("Lens 2"), G_LIST_MODEL (g_object_ref (self->lens2_model)), NULL, self);
-  self->intervals_spin = spin (grid, 2, _("Intervals"), 1, 200, 1, 8, 0, self);
-  self->overlap_spin = spin (grid, 3, _("Overlap"), 0, 0.95, 0.05, 0.4, 2, self);
+  self->intervals_spin = spin (grid, 2, _("Intervals"), 1, 200, 1, dflt.intervals, 0, self);
+  self->overlap_spin = spin (grid, 3, _("Overlap"), 0, 0.95, 0.05, dflt.overlap, 2, self);
   self->cover_drop = drop (grid, 4, _("Cover"), NULL, covers_t, self);
   gtk_box_append (GTK_BOX (side), grid);
 
@@ -1802,12 +1804,12 @@ cs_mapper_page_init (CsMapperPage *self)
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
   self->cluster_drop = drop (grid, 0, _("Method"), NULL, clusters_t, self);
-  self->eps_spin = spin (grid, 1, _("eps"), 0, 1000, 0.1, 0, 3, self);
+  self->eps_spin = spin (grid, 1, _("eps"), 0, 1000, 0.1, dflt.eps, 3, self);
   cs_ui_spin_auto (self->eps_spin, 0);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->eps_spin),
                                _("DBSCAN's radius; auto (0): from the knee of the points' k-distances"));
-  self->min_samples_spin = spin (grid, 2, _("Min samples"), 1, 1000, 1, 5, 0, self);
-  self->min_inter_spin = spin (grid, 3, _("Min shared points"), 1, 1000, 1, 1, 0, self);
+  self->min_samples_spin = spin (grid, 2, _("Min samples"), 1, 1000, 1, dflt.min_samples, 0, self);
+  self->min_inter_spin = spin (grid, 3, _("Min shared points"), 1, 1000, 1, dflt.min_intersection, 0, self);
   {
     GtkWidget *d;
     self->colour_model = gtk_string_list_new (colours_t);

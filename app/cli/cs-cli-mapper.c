@@ -72,8 +72,11 @@ cs_cli_mapper (int argc, char **argv)
   g_autofree char *input = NULL, *workspace = NULL, *categories = NULL, *lens1 = NULL, *lens2 = NULL;
   g_autofree char *cover = NULL, *cluster = NULL, *output = NULL, *figure = NULL, *preset = NULL, *theme = NULL;
   g_autofree char *color_by = NULL, *title = NULL;
-  int intervals = 10, min_samples = 5, bins = 10, min_intersection = 1, seed = 0;
-  double overlap = 0.3, eps = 0, scale = 2;
+  CsMapperParams dflt;   /* the engine's defaults: the one place they are set */
+  cs_mapper_params_init (&dflt);
+  int intervals = dflt.intervals, min_samples = dflt.min_samples, bins = dflt.bins,
+      min_intersection = dflt.min_intersection, seed = 0;
+  double overlap = dflt.overlap, eps = dflt.eps, scale = 2;
   g_autofree char *eps_s = NULL;
   gboolean json = FALSE, no_save = FALSE;
   GOptionEntry entries[] = {
