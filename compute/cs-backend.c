@@ -137,3 +137,17 @@ cs_alloc_large (gsize bytes)
   }
   return p;
 }
+
+CsDevice
+cs_device_from_string (const char *s, gboolean *ok)
+{
+  *ok = TRUE;
+  if (!s || g_str_equal (s, "auto"))
+    return CS_DEVICE_AUTO;
+  if (g_str_equal (s, "cpu"))
+    return CS_DEVICE_CPU;
+  if (g_str_equal (s, "cuda") || g_str_equal (s, "gpu"))
+    return CS_DEVICE_CUDA;
+  *ok = FALSE;
+  return CS_DEVICE_AUTO;
+}

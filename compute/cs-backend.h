@@ -14,6 +14,10 @@ typedef enum
   CS_DEVICE_CUDA,
 } CsDevice;
 
+/* "auto", "cpu", "cuda" (or "gpu"); *ok FALSE for anything else. */
+CsDevice  cs_device_from_string  (const char *s,
+                                  gboolean   *ok);
+
 /* A one-line description of the compute backend that work asked for on
  * `device` runs on, for status lines: the GPU's name, or the CPU (the reason
  * there is no GPU comes from cs_gpu_get). May load the CUDA module: call it

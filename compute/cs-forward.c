@@ -307,12 +307,9 @@ attention (Ctx *c, int layer, const float *q, int qs, const float *k, int ks, co
   const CsModelConfig *cfg = c->cfg;
   int hd = cfg->head_dim, H = cfg->n_heads, group = cfg->n_heads / cfg->n_kv_heads;
   int window = cfg->layer_sliding[layer] ? cfg->sliding_window : 0;
-  double scale = 1.0 / sqrt (cfg->query_pre_attn_scalar > 0 ? cfg->query_pre_attn_scalar : hd);
+  double scale = cs_model_config_attn_scale (cfg, layer);
   float cap = (float) cfg->attn_softcap;
   int maxlen = 0;
-
-  if (cfg->scale_attn_by_inverse_layer_idx)
-    scale /= (layer + 1);
   for (int b = 0; b < c->batch; b++)
     maxlen = MAX (maxlen, c->lengths[b] + (c->past ? c->past[b] : 0));
 

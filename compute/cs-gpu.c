@@ -116,20 +116,6 @@ cs_gpu_device_name (void)
   return cs_gpu_get (NULL) ? device_name : NULL;
 }
 
-CsDevice
-cs_device_from_string (const char *s, gboolean *ok)
-{
-  *ok = TRUE;
-  if (!s || g_str_equal (s, "auto"))
-    return CS_DEVICE_AUTO;
-  if (g_str_equal (s, "cpu"))
-    return CS_DEVICE_CPU;
-  if (g_str_equal (s, "cuda") || g_str_equal (s, "gpu"))
-    return CS_DEVICE_CUDA;
-  *ok = FALSE;
-  return CS_DEVICE_AUTO;
-}
-
 gboolean
 cs_gpu_should_use (CsDevice device, GError **error)
 {
@@ -205,10 +191,7 @@ cs_gpu_model_for (CsModel *model, GError **error)
     {
       const CsLayerWeights *L = cs_model_get_layer (model, l);
       CsCudaLayerDesc *D = &layers[l];
-      double scale = 1.0 / sqrt (cfg->query_pre_attn_scalar > 0 ? cfg->query_pre_attn_scalar : cfg->head_dim);
-      if (cfg->scale_attn_by_inverse_layer_idx)
-        scale /= (l + 1);
-      scales[l] = (float) scale;
+      scales[l] = (float) cs_model_config_attn_scale (cfg, l);
       sliding[l] = cfg->layer_sliding[l];
 #define T(f) D->f = tensor_desc (L->f)
       T (attn_norm_w); T (attn_norm_b); T (qkv_w); T (qkv_b); T (q_w); T (q_b); T (k_w); T (k_b);

@@ -25,8 +25,6 @@ CsGpuModel  *cs_gpu_model_for             (CsModel     *model,
  * fallback is reported once on stderr with its reason. */
 gboolean     cs_gpu_should_use            (CsDevice     device,
                                            GError     **error);
-CsDevice     cs_device_from_string        (const char  *s,
-                                           gboolean    *ok);
 
 CsCudaModel *cs_gpu_model_handle          (CsGpuModel  *gm);
 

@@ -504,3 +504,12 @@ cs_model_config_rope_inv_freq (const CsModelConfig *cfg)
     }
   return inv;
 }
+
+double
+cs_model_config_attn_scale (const CsModelConfig *cfg, int layer)
+{
+  double scale = 1.0 / sqrt (cfg->query_pre_attn_scalar > 0 ? cfg->query_pre_attn_scalar : cfg->head_dim);
+  if (cfg->scale_attn_by_inverse_layer_idx)
+    scale /= (layer + 1);
+  return scale;
+}

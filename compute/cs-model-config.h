@@ -81,6 +81,11 @@ const char    *cs_arch_family            (CsArch          arch);
 /* RoPE's inverse frequencies (head_dim / 2 of them), with the config's
  * scaling (linear, llama3) applied. */
 double        *cs_model_config_rope_inv_freq (const CsModelConfig *config);
+/* The factor on query · key at a layer, for the CPU and the GPU alike:
+ * 1/√(query_pre_attn_scalar or head_dim), divided by (layer + 1) where the
+ * config asks for it (GPT-2's scale_attn_by_inverse_layer_idx). */
+double         cs_model_config_attn_scale    (const CsModelConfig *config,
+                                              int                  layer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsModelConfig, cs_model_config_free)
 
