@@ -36,6 +36,16 @@ cs_cli_fail (GError *error)
   return 1;
 }
 
+gboolean
+cs_cli_device (const char *command, const char *arg, CsDevice *out)
+{
+  gboolean ok;
+  *out = cs_device_from_string (arg, &ok);
+  if (!ok)
+    fprintf (stderr, "conceptscope-cli %s: --device is auto, cpu or cuda, not '%s'\n", command, arg);
+  return ok;
+}
+
 char *
 cs_cli_resolve_model (const char *arg)
 {

@@ -15,6 +15,16 @@ typedef struct
 extern const CsCliCommand cs_cli_commands[];
 
 /* Shared helpers for the subcommands. */
+
+/* The --device option every command that computes takes, and its reading:
+ * FALSE (after saying so on stderr, for exit status 2) for anything but
+ * auto, cpu or cuda. */
+#define CS_CLI_DEVICE_OPTION(var) \
+  { "device", 0, 0, G_OPTION_ARG_STRING, &(var), "auto (the default: the GPU when usable), cpu or cuda", "DEVICE" }
+#include "cs-backend.h"
+gboolean cs_cli_device     (const char  *command,
+                            const char  *arg,
+                            CsDevice    *out);
 int   cs_cli_fail          (GError      *error);
 char *cs_cli_resolve_model (const char  *arg);
 void  cs_cli_print_json    (JsonNode    *node);

@@ -92,7 +92,7 @@ cs_cli_forward (int argc, char **argv)
   double steer_mult = 1.0;
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
-  gboolean fast = FALSE, device_ok = TRUE, lines = FALSE;
+  gboolean fast = FALSE, lines = FALSE;
   g_autofree char *text_file = NULL;
   GOptionEntry entries[] = {
     { "ids", 0, 0, G_OPTION_ARG_STRING, &ids_spec, "Token ids: prompts separated by ';', ids by ','", "\"1,2;3,4\"" },
@@ -106,7 +106,7 @@ cs_cli_forward (int argc, char **argv)
     { "steer-layer", 0, 0, G_OPTION_ARG_INT, &steer_layer, "Add the vector to resid_post of this layer", "L" },
     { "steer-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &steer_mult, "Multiplier (1)", "M" },
     { "steer-from", 0, 0, G_OPTION_ARG_INT, &steer_from, "First position to steer (0: all)", "P" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when usable), cpu or cuda", "DEVICE" },
+    CS_CLI_DEVICE_OPTION (device_s),
     { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "GPU: TF32 / BF16 tensor cores instead of float32 products", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
@@ -130,13 +130,9 @@ cs_cli_forward (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
-  opt.device = cs_device_from_string (device_s, &device_ok);
+  if (!cs_cli_device ("forward", device_s, &opt.device))
+    return 2;
   opt.fast = fast;
-  if (!device_ok)
-    {
-      fprintf (stderr, "conceptscope-cli %s: --device is auto, cpu or cuda\n", "forward");
-      return 2;
-    }
   if (!output || (!!ids_spec + !!prompts + !!text_file) != 1 || (rest && g_strv_length (rest) > 1) ||
       (lines && !text_file))
     {

@@ -127,7 +127,7 @@ cs_cli_geometry (int argc, char **argv)
   g_autofree char *wordnet = NULL, *hierarchy = NULL, *categories = NULL, *output = NULL, *device_s = NULL;
   double train_fraction = 0.7;
   int seed = 0, min_tokens = 10, depth = 1;
-  gboolean json = FALSE, plurals = FALSE, device_ok = TRUE, no_cache = FALSE;
+  gboolean json = FALSE, plurals = FALSE, no_cache = FALSE;
   const char *whitening_from = "computed";
   gint64 t0, t1, t2;
   g_auto(GStrv) rest = NULL;
@@ -143,7 +143,7 @@ cs_cli_geometry (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The workspace file to write", "WORKSPACE.h5" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
     { "no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Whiten again instead of reading the whitening from the user's cache (shared with the application)", NULL },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto, cpu or cuda", "DEVICE" },
+    CS_CLI_DEVICE_OPTION (device_s),
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
@@ -161,8 +161,9 @@ cs_cli_geometry (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
-  device = cs_device_from_string (device_s, &device_ok);
-  if (!output || !device_ok || (rest && g_strv_length (rest) > 1) || (hierarchy && categories))
+  if (!cs_cli_device ("geometry", device_s, &device))
+    return 2;
+  if (!output || (rest && g_strv_length (rest) > 1) || (hierarchy && categories))
     {
       fprintf (stderr, "conceptscope-cli geometry: give [MODEL] --output WORKSPACE.h5, and --hierarchy or "
                        "--categories (not both)\n");

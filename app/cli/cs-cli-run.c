@@ -30,14 +30,14 @@ cs_cli_run (int argc, char **argv)
   int top_k = 10;
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
-  gboolean fast = FALSE, device_ok = TRUE;
+  gboolean fast = FALSE;
   g_autofree char *text_file = NULL;
   GOptionEntry entries[] = {
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "The prompt", "TEXT" },
     { "text-file", 'f', 0, G_OPTION_ARG_FILENAME, &text_file, "Read the prompt from FILE ('-': standard input)", "FILE" },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "How many next tokens to list (10)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when usable), cpu or cuda", "DEVICE" },
+    CS_CLI_DEVICE_OPTION (device_s),
     { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "GPU: TF32 / BF16 tensor cores instead of float32 products", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
@@ -57,13 +57,9 @@ cs_cli_run (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
-  opt.device = cs_device_from_string (device_s, &device_ok);
+  if (!cs_cli_device ("run", device_s, &opt.device))
+    return 2;
   opt.fast = fast;
-  if (!device_ok)
-    {
-      fprintf (stderr, "conceptscope-cli %s: --device is auto, cpu or cuda\n", "run");
-      return 2;
-    }
   if (!prompt == !text_file || (rest && g_strv_length (rest) > 1) || top_k < 1)
     {
       fprintf (stderr, "conceptscope-cli run: give [MODEL] (--prompt TEXT | --text-file FILE) [--top-k K ≥ 1]\n");

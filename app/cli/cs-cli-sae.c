@@ -52,7 +52,6 @@ cs_cli_sae_encode (int argc, char **argv)
   int top_k = 5;
   g_auto(GStrv) rest = NULL;
   g_autofree char *device_s = NULL;
-  gboolean device_ok = TRUE;
   GOptionEntry entries[] = {
     { "sae", 's', 0, G_OPTION_ARG_FILENAME, &sae_dir, "SAELens folder (cfg.json, sae_weights.safetensors)", "DIR" },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "The text to encode", "TEXT" },
@@ -60,7 +59,7 @@ cs_cli_sae_encode (int argc, char **argv)
     { "hook", 0, 0, G_OPTION_ARG_STRING, &hook, "Where to read activations (default: the SAE's hook_name)", "resid_post.L" },
     { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Features listed per token (5)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "DEVICE" },
+    CS_CLI_DEVICE_OPTION (device_s),
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
@@ -85,12 +84,8 @@ cs_cli_sae_encode (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
-  opt.device = cs_device_from_string (device_s, &device_ok);
-  if (!device_ok)
-    {
-      fprintf (stderr, "conceptscope-cli sae encode: --device is auto, cpu or cuda\n");
-      return 2;
-    }
+  if (!cs_cli_device ("sae encode", device_s, &opt.device))
+    return 2;
   if (!prompt == !text_file || !sae_dir || (rest && g_strv_length (rest) > 1) || top_k < 1)
     {
       fprintf (stderr, "conceptscope-cli sae encode: give [MODEL] --sae DIR (--prompt TEXT | --text-file FILE) [--top-k K ≥ 1]\n");
@@ -254,7 +249,6 @@ sae_train (int argc, char **argv)
 {
   g_autofree char *prompts = NULL, *acts = NULL, *hook = NULL, *output = NULL, *device_s = NULL;
   CsSaeTrainOptions o = CS_SAE_TRAIN_OPTIONS_INIT;
-  gboolean device_ok = TRUE;
   int seed = 0;
   gint64 max_tokens = 2000000;
   g_auto(GStrv) rest = NULL;
@@ -268,7 +262,7 @@ sae_train (int argc, char **argv)
     { "epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs, "Passes over the rows (5)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &o.batch, "Rows per step (256)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Initialisation and shuffling seed (0)", "S" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default: the GPU when there is one), cpu or cuda", "DEVICE" },
+    CS_CLI_DEVICE_OPTION (device_s),
     { "max-tokens", 0, 0, G_OPTION_ARG_INT64, &max_tokens, "With --prompts: stop collecting after this many tokens (2,000,000)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The SAELens folder to write", "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
@@ -292,12 +286,8 @@ sae_train (int argc, char **argv)
       return 2;
     }
   o.seed = (guint) seed;
-  o.device = cs_device_from_string (device_s, &device_ok);
-  if (!device_ok)
-    {
-      fprintf (stderr, "conceptscope-cli sae train: --device is auto, cpu or cuda\n");
-      return 2;
-    }
+  if (!cs_cli_device ("sae train", device_s, &o.device))
+    return 2;
   if (prompts)
     {
       g_autofree char *model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);

@@ -54,7 +54,7 @@ cs_cli_steer (int argc, char **argv)
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &temperature, "0 (default): the most probable token; above 0: sampling", "T" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Sampling seed (0)", "S" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "HDF5 file (a workspace gets a /steering group)", "OUT.h5" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device_s, "auto (default), cpu or cuda", "D" },
+    CS_CLI_DEVICE_OPTION (device_s),
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
@@ -76,7 +76,6 @@ cs_cli_steer (int argc, char **argv)
   CsSteerPosition position = CS_STEER_POSITION_LAST;
   CsDevice device = CS_DEVICE_AUTO;
   const CsModelConfig *cfg;
-  gboolean ok;
   int n_prompts;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -108,12 +107,8 @@ cs_cli_steer (int argc, char **argv)
     }
   if (device_s)
     {
-      device = cs_device_from_string (device_s, &ok);
-      if (!ok)
-        {
-          fprintf (stderr, "conceptscope-cli steer: --device is auto, cpu or cuda\n");
-          return 2;
-        }
+      if (!cs_cli_device ("steer", device_s, &device))
+        return 2;
     }
   model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);
   model = cs_model_open (model_path, &error);
