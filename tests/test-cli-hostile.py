@@ -236,6 +236,17 @@ with tempfile.TemporaryDirectory() as tmp:
     refused(['figure', 'projection', '--workspace', bad_ws, '--output', os.path.join(tmp, 'x.png')],
             'vocabulary size (1e+300) is not a whole number', 'a workspace with vocab = 1e300')
 
+    # an HDF5 file whose structure crashes the HDF5 library itself (a local
+    # heap overlapping its header, found by fuzzing): refused, never a signal
+    damaged = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuzz', 'crashes', 'hdf5',
+                           'local-heap-overlap')
+    h5 = os.path.join(tmp, 'damaged.h5')
+    shutil.copy(damaged, h5)
+    refused(['mapper', '--input', h5 + ':/acts', '--lens', 'pca1', '--output', os.path.join(tmp, 'g.json')],
+            'the file is damaged', 'an HDF5 file that crashes H5Lvisit')
+    refused(['figure', 'projection', '--workspace', h5, '--x', 'animal', '--y', 'mammal', '--output',
+             os.path.join(tmp, 'x.png')], 'the file is damaged', 'the same file as a workspace')
+
     # 7. two writers: one holding the workspace's lock makes the other wait,
     #    then go on; held past ten seconds, the other says who holds it
     lock = os.path.join(tmp, '.ws.h5.lock')
