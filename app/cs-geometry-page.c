@@ -187,15 +187,6 @@ remember (CsGeometryPage *self, const char *label)
 
 static void forget_history (CsGeometryPage *self);
 
-static CsFigureStyle
-screen_style (CsGeometryPage *self)
-{
-  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };   /* on screen a point is a pixel */
-  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
-    s.theme = CS_THEME_DARK;
-  return s;
-}
-
 /* ---- the figures' data, shared by the screen and export ---- */
 
 typedef struct
@@ -348,7 +339,7 @@ static void
 on_cosine_motion (GtkEventControllerMotion *m, double x, double y, CsGeometryPage *self)
 {
   TableData t;
-  CsFigureStyle st = screen_style (self);
+  CsFigureStyle st = cs_ui_screen_style ();
   guint row, col;
   g_autofree char *tip = NULL;
   if (!self->geometry)
@@ -534,7 +525,7 @@ static void
 area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CsGeometryPage *self = user_data;
-  CsFigureStyle s = screen_style (self);
+  CsFigureStyle s = cs_ui_screen_style ();
 
   s.width = width;
   s.height = height;
@@ -1252,7 +1243,7 @@ static gboolean
 current_frame (CsGeometryPage *self, CsFigureFrame *f)
 {
   ProjectionData d;
-  CsFigureStyle s = screen_style (self);
+  CsFigureStyle s = cs_ui_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->projection_area));
   int h = gtk_widget_get_height (GTK_WIDGET (self->projection_area));
   if (!self->proj || w <= 0 || h <= 0)
@@ -1705,7 +1696,7 @@ static int
 legend_group_at (CsGeometryPage *self, double x, double y, guint *category)
 {
   ProjectionData d;
-  CsFigureStyle st = screen_style (self);
+  CsFigureStyle st = cs_ui_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->projection_area));
   int h = gtk_widget_get_height (GTK_WIDGET (self->projection_area));
   int hit;
@@ -1777,7 +1768,7 @@ gboolean
 cs_geometry_page_legend_position (CsGeometryPage *self, const char *name, double *x, double *y)
 {
   ProjectionData d;
-  CsFigureStyle st = screen_style (self);
+  CsFigureStyle st = cs_ui_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->projection_area));
   int h = gtk_widget_get_height (GTK_WIDGET (self->projection_area));
   gboolean ok = FALSE;

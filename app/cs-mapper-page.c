@@ -85,15 +85,6 @@ struct _CsMapperPage
 
 G_DEFINE_FINAL_TYPE (CsMapperPage, cs_mapper_page, ADW_TYPE_BIN)
 
-static CsFigureStyle
-screen_style (void)
-{
-  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };
-  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
-    s.theme = CS_THEME_DARK;
-  return s;
-}
-
 /* ---- figure data, shared by the screen and export ---- */
 
 typedef struct
@@ -168,7 +159,7 @@ static void
 area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CsMapperPage *self = user_data;
-  CsFigureStyle s = screen_style ();
+  CsFigureStyle s = cs_ui_screen_style ();
   GraphData d;
 
   s.width = width;
@@ -190,7 +181,7 @@ redraw (CsMapperPage *self)
 static gboolean
 with_frame (CsMapperPage *self, CsFigureFrame *f)
 {
-  CsFigureStyle s = screen_style ();
+  CsFigureStyle s = cs_ui_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->area)), h = gtk_widget_get_height (GTK_WIDGET (self->area));
   GraphData d;
   if (!self->graph || !self->graph->x || w <= 0 || h <= 0)
@@ -204,7 +195,7 @@ with_frame (CsMapperPage *self, CsFigureFrame *f)
 int
 cs_mapper_page_node_at (CsMapperPage *self, double x, double y)
 {
-  CsFigureStyle s = screen_style ();
+  CsFigureStyle s = cs_ui_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->area)), h = gtk_widget_get_height (GTK_WIDGET (self->area));
   GraphData d;
   int node;

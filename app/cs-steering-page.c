@@ -57,15 +57,6 @@ struct _CsSteeringPage
 
 G_DEFINE_FINAL_TYPE (CsSteeringPage, cs_steering_page, ADW_TYPE_BIN)
 
-static CsFigureStyle
-screen_style (void)
-{
-  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };
-  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
-    s.theme = CS_THEME_DARK;
-  return s;
-}
-
 static const char *
 figure_title (CsSteerFigureKind k)
 {
@@ -121,7 +112,7 @@ static void
 area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CsSteeringPage *self = user_data;
-  CsFigureStyle s = screen_style ();
+  CsFigureStyle s = cs_ui_screen_style ();
   CsSteerFigureKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (area), "kind"));
   g_autoptr(GError) why = NULL;
 
@@ -159,7 +150,7 @@ redraw (CsSteeringPage *self)
 char *
 cs_steering_page_describe_at (CsSteeringPage *self, double x, double y)
 {
-  CsFigureStyle s = screen_style ();
+  CsFigureStyle s = cs_ui_screen_style ();
   GtkWidget *area = GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]);
   if (!self->report || visible_kind (self) != CS_STEER_FIGURE_EFFECTS)
     return NULL;

@@ -2,6 +2,8 @@
 
 #include "cs-ui.h"
 
+#include <adwaita.h>
+
 #include <math.h>
 
 GtkWidget *
@@ -201,4 +203,13 @@ cs_ui_spin_auto (GtkSpinButton *spin, double auto_value)
   g_signal_connect (spin, "output", G_CALLBACK (spin_auto_output), NULL);
   g_signal_connect (spin, "input", G_CALLBACK (spin_auto_input), NULL);
   spin_auto_output (spin, NULL);
+}
+
+CsFigureStyle
+cs_ui_screen_style (void)
+{
+  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };   /* on screen a point is a pixel */
+  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
+    s.theme = CS_THEME_DARK;
+  return s;
 }

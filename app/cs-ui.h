@@ -2,11 +2,16 @@
 
 #include <gtk/gtk.h>
 
+#include "cs-figure.h"
 #include "cs-history.h"
 
 G_BEGIN_DECLS
 
 /* Small pieces the pages' side panels share. */
+
+/* The style figures are drawn in on screen: a point is a pixel, 15-point
+ * text, the light or dark theme as the desktop's. */
+CsFigureStyle cs_ui_screen_style (void);
 
 /* A section heading, left-aligned, with space above. */
 GtkWidget *cs_ui_heading  (const char *text);
