@@ -4,7 +4,6 @@
 
 #include "cs-backend.h"
 #include "cs-error.h"
-#include "cs-gpu.h"
 #include "cs-build-config.h"
 #include "cs-geometry-page.h"
 #include "cs-mapper-page.h"
@@ -76,9 +75,9 @@ update_status (CsWindow *self)
       /* the engine's cs_backend_describe() in the interface's language */
       CsDevice device = preferred_device (self);
       int threads = cs_backend_get_threads ();
-      const char *why = NULL;
-      if (device != CS_DEVICE_CPU && cs_gpu_get (&why))
-        backend_text = g_strdup_printf (_("Compute: GPU (%s, CUDA)"), cs_gpu_device_name ());
+      const char *gpu = cs_backend_gpu_name (NULL);
+      if (device != CS_DEVICE_CPU && gpu)
+        backend_text = g_strdup_printf (_("Compute: GPU (%s, CUDA)"), gpu);
       else if (device == CS_DEVICE_CPU)
         backend_text = g_strdup_printf (g_dngettext (NULL, "Compute: CPU (OpenBLAS %s kernels, %d thread)",
                                                      "Compute: CPU (OpenBLAS %s kernels, %d threads)", threads),
@@ -106,7 +105,7 @@ update_status (CsWindow *self)
   if (backend)
     {
       const char *reason = NULL;
-      cs_gpu_get (&reason);
+      cs_backend_gpu_name (&reason);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->backend_label), reason);
     }
 }
@@ -349,7 +348,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 gpu_probe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  cs_gpu_available ();
+  cs_backend_gpu_name (NULL);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -115,6 +115,21 @@ cs_backend_describe (CsDevice device)
                           threads == 1 ? "" : "s");
 }
 
+const char *
+cs_backend_gpu_name (const char **why_not)
+{
+  const char *reason = NULL;
+  if (cs_gpu_get (&reason))
+    {
+      if (why_not)
+        *why_not = NULL;
+      return cs_gpu_device_name ();
+    }
+  if (why_not)
+    *why_not = reason;
+  return NULL;
+}
+
 gpointer
 cs_alloc_large (gsize bytes)
 {

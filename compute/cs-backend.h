@@ -23,6 +23,12 @@ CsDevice  cs_device_from_string  (const char *s,
  * there is no GPU comes from cs_gpu_get). May load the CUDA module: call it
  * off the main thread first. */
 char     *cs_backend_describe    (CsDevice device);
+/* The usable GPU's name, NULL when there is none (why_not, if given, then
+ * says why: no module built, no driver, no device). Loads the CUDA module the
+ * first time (a fraction of a second: call it off the main thread first).
+ * What the application and the command line need to know of the GPU; the
+ * CUDA function table stays inside compute/. */
+const char *cs_backend_gpu_name  (const char **why_not);
 int       cs_backend_get_threads (void);
 void      cs_backend_init        (void);
 /* Called first in main. Idle OpenMP threads sleep instead of spinning (on a

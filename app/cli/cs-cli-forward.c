@@ -7,7 +7,6 @@
 
 #include "cs-cli-commands.h"
 #include "cs-forward.h"
-#include "cs-gpu.h"
 #include "cs-hdf5.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"

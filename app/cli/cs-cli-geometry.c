@@ -9,7 +9,6 @@
 
 #include <unistd.h>
 #include "cs-geometry.h"
-#include "cs-gpu.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"

@@ -8,7 +8,6 @@
 #include "cs-categories.h"
 #include "cs-cli-commands.h"
 #include "cs-error.h"
-#include "cs-gpu.h"
 #include "cs-model.h"
 #include "cs-sae.h"
 #include "cs-steer.h"
@@ -227,7 +226,7 @@ cs_cli_steer (int argc, char **argv)
     run.gen_tokens = gen_tokens;
     run.temperature = temperature;
     run.seed = (guint) seed;
-    if (device == CS_DEVICE_CPU || !cs_gpu_available ())
+    if (device == CS_DEVICE_CPU || !cs_backend_gpu_name (NULL))
       cs_cli_progress_hint ("on the CPU; a GPU runs such a sweep many times faster");
     rep = cs_steer_run (&run, cs_cli_progress, "steering", cs_cli_cancellable (), &error);
     cs_cli_progress_done ();
