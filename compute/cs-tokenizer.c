@@ -653,7 +653,7 @@ visit_root (Scan *s, const char *key, gpointer data)
 
   if (!g_str_equal (key, "model"))
     return scan_skip (s);
-  if (big->vocab || big->merges || *s->p != '{')
+  if (big->vocab || big->merges || s->p >= s->end || *s->p != '{')
     return FALSE;
   if (!scan_members (s, visit_model, big))
     return FALSE;

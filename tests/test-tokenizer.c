@@ -233,6 +233,8 @@ test_outline (void)
       "token 'a' has no valid id" },
     { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}, \"pre_tokenizer\": {\"type\": \"Metaspace\", "
       "\"prepend_scheme\": \"sometimes\"}}", "prepend_scheme 'sometimes'" },
+    /* the file ends right after "model": (the outline reader read one byte past it: found by fuzzing) */
+    { "{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\"\t\n:", "not valid JSON" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     expect_refused (bad[i].json, bad[i].fragment);
