@@ -14,8 +14,9 @@ compare_float (const void *a, const void *b)
 
 /* The grey cloud as a raster: counts per pixel mapped to opacity, so 256k
  * points cost one image whatever the output format. On screen (an image
- * surface) one pixel per device pixel, drawn as an A8 mask of the cloud's
- * colour; for SVG and PDF two pixels per point, as an ARGB image. */
+ * surface) one pixel per device pixel, in the data layer with the zero lines
+ * and the category dots (see draw_data_layer); for SVG and PDF two pixels
+ * per point, an image under vector dots. */
 struct _CsFigureCloudCache
 {
   cairo_surface_t *layer;           /* ARGB, W × H: cloud, zero lines, dots */

@@ -70,12 +70,14 @@ typedef struct
   const char *label;         /* Pango markup, or NULL */
 } CsFigureArrow;
 
-/* The grey cloud's raster, kept between frames by an interactive view:
- * while only the data range's offset changes (panning) it is moved instead
- * of drawn again. Drawn over a margin around the visible range; rebuilt when
- * the scale, the size, the colours or the points change (the points are
- * compared by a checksum, so a view may refill its arrays in place). Only
- * used on image surfaces: exports never see it. */
+/* The projection's data layer (the grey cloud, the zero lines and the
+ * categories' dots) as one raster, kept between frames by an interactive
+ * view: while only the data range's offset changes (panning, or hovering,
+ * which changes none of it) it is moved by whole pixels instead of drawn
+ * again. Drawn over a margin around the visible range; rebuilt when the
+ * scale, the size, the colours, the points or the groups change (compared by
+ * a checksum, so a view may refill its arrays in place). Only used on image
+ * surfaces: SVG and PDF exports never see it. */
 typedef struct _CsFigureCloudCache CsFigureCloudCache;
 
 CsFigureCloudCache *cs_figure_cloud_cache_new  (void);
