@@ -9,9 +9,10 @@
 /* The files are read once and parsed in place: lemmas are pointers into
  * data.noun's text (each ended where its space was), synsets one array in
  * file order, which is offset order (an offset is the line's byte
- * position), found by binary search. About 0.05 s for WordNet 3.0's 82,115
- * noun synsets instead of 0.2-0.3 s with an allocation per lemma, synset
- * and index entry. */
+ * position), found by binary search. WordNet 3.0's 82,115 noun synsets in
+ * 0.13 s (most of it reading 20 MB) and 0.002 s to free, instead of
+ * 0.15-0.31 s and 0.06 s with an allocation per lemma, synset and index
+ * entry. */
 typedef struct
 {
   gint64 offset;
