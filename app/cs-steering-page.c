@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs-job.h"
 #include "cs-ui.h"
 #include "cs-history.h"
 #include "cs-build-config.h"
@@ -50,9 +51,7 @@ struct _CsSteeringPage
   char            *sae_path;
   CsSteerReport   *report;
   char            *error;
-  GCancellable    *cancellable;
-  gint             progress_permille;  /* written by the worker */
-  guint            progress_source;
+  CsJob           *job;          /* the running work: a sweep, continuations or SAE training */
 };
 
 G_DEFINE_FINAL_TYPE (CsSteeringPage, cs_steering_page, ADW_TYPE_BIN)
@@ -282,17 +281,9 @@ model_tokenizer (CsModel *model, GError **error)
   return cs_model_open_tokenizer (model, error);
 }
 
-/* Progress of background work into the page's per-mille counter (data). */
-static void
-set_permille (double f, gpointer data)
-{
-  g_atomic_int_set ((gint *) data, (int) (f * 1000));
-}
-
 /* ---- training an SAE ---- */
 
 static void set_busy (CsSteeringPage *self, gboolean busy);
-static gboolean update_progress (gpointer data);
 
 typedef struct
 {
@@ -302,7 +293,7 @@ typedef struct
   int               layer;
   CsSaeTrainOptions options;
   char             *folder;
-  gint             *progress;
+  CsJob             *job;
   CsSaeTrainStatus  last;
 } TrainJob;
 
@@ -321,7 +312,7 @@ static void
 collect_progress (double f, gpointer data)
 {
   TrainJob *j = data;
-  g_atomic_int_set (j->progress, (int) (300 * f));
+  cs_job_progress (0.3 * f, j->job);
 }
 
 static void
@@ -329,7 +320,7 @@ train_progress (const CsSaeTrainStatus *st, gpointer data)
 {
   TrainJob *j = data;
   j->last = *st;
-  g_atomic_int_set (j->progress, 300 + (int) (700.0 * st->step / MAX (1, st->steps)));
+  cs_job_progress (0.3 + 0.7 * st->step / MAX (1, st->steps), j->job);
 }
 
 static void
@@ -381,9 +372,8 @@ train_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   TrainJob *j = g_task_get_task_data (G_TASK (result));
 
-  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+  if (!cs_job_finish (self->job, result))
     return;
-  g_clear_object (&self->cancellable);
   set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error) || !cs_steering_page_load_sae (self, j->folder, &error))
     {
@@ -406,7 +396,6 @@ void
 cs_steering_page_train_sae (CsSteeringPage *self, const char *text_path, int layer, int d_sae, int epochs)
 {
   CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
-  g_autoptr(GTask) task = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
   TrainJob *j;
@@ -431,22 +420,13 @@ cs_steering_page_train_sae (CsSteeringPage *self, const char *text_path, int lay
     g_autofree char *name = g_strdup_printf ("%s-resid_post.%d-%s", cs_model_get_name (model), layer, stamp);
     j->folder = g_build_filename (g_get_user_data_dir (), "conceptscope", "saes", name, NULL);
   }
-  j->progress = &self->progress_permille;
-  g_atomic_int_set (&self->progress_permille, 0);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  j->job = self->job;
   set_busy (self, TRUE);
   {
     g_autofree char *msg = g_strdup_printf (_("Collecting activations at layer %d and training an SAE…"), layer);
     gtk_label_set_text (self->status_label, msg);
   }
-  if (!self->progress_source)
-    self->progress_source = g_timeout_add (100, update_progress, self);
-  task = g_task_new (self, self->cancellable, train_done, NULL);
-  g_task_set_task_data (task, j, train_job_free);
-  g_task_run_in_thread (task, train_thread);
+  cs_job_start (self->job, self, j, train_job_free, train_thread, train_done);
 }
 
 static void
@@ -484,7 +464,7 @@ typedef struct
   gboolean         normalise;
   char            *gen_prompt;
   int              gen_tokens;
-  gint            *progress;
+  CsJob            *job;
   CsSteerReport   *report;
 } RunJob;
 
@@ -557,7 +537,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   run.normalise = j->normalise;
   run.gen_prompt = j->gen_prompt;
   run.gen_tokens = j->gen_tokens;
-  j->report = cs_steer_run (&run, set_permille, j->progress, cancellable, &error);
+  j->report = cs_steer_run (&run, cs_job_progress, j->job, cancellable, &error);
   if (!j->report)
     {
       g_task_return_error (task, error);
@@ -575,16 +555,6 @@ set_busy (CsSteeringPage *self, gboolean busy)
   gtk_widget_set_sensitive (self->continue_button, !busy);
   gtk_widget_set_sensitive (self->sae_button, !busy);
   gtk_widget_set_sensitive (self->train_button, !busy);
-  if (!busy)
-    g_clear_handle_id (&self->progress_source, g_source_remove);
-}
-
-static gboolean
-update_progress (gpointer data)
-{
-  CsSteeringPage *self = data;
-  gtk_progress_bar_set_fraction (self->progress_bar, g_atomic_int_get (&self->progress_permille) / 1000.0);
-  return G_SOURCE_CONTINUE;
 }
 
 static void sort_effects (CsSteeringPage *self);
@@ -652,7 +622,7 @@ history_step (CsSteeringPage *self, gboolean undo)
   StState *top = undo ? cs_history_peek_undo (self->history) : cs_history_peek_redo (self->history);
   StState *cur, *st;
 
-  if (!top || self->cancellable || !self->report)
+  if (!top || cs_job_running (self->job) || !self->report)
     return FALSE;
   cur = g_new0 (StState, 1);
   cur->generations = top->generations;
@@ -696,9 +666,8 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   RunJob *j = g_task_get_task_data (G_TASK (result));
 
-  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+  if (!cs_job_finish (self->job, result))
     return;
-  g_clear_object (&self->cancellable);
   set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
@@ -734,7 +703,6 @@ start_run (CsSteeringPage *self)
   CsGeometry *geo = self->geometry_page ? cs_geometry_page_get_geometry (self->geometry_page) : NULL;
   CsGeometrySpace *space = self->geometry_page ? cs_geometry_page_get_space (self->geometry_page) : NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) task = NULL;
   GtkTextIter a, b;
   g_autofree char *text = NULL;
   RunJob *j;
@@ -801,19 +769,10 @@ start_run (CsSteeringPage *self)
   j->normalise = gtk_check_button_get_active (self->normalise_check);
   j->gen_prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
   j->gen_tokens = gtk_spin_button_get_value_as_int (self->gen_tokens_spin);
-  j->progress = &self->progress_permille;
-  g_atomic_int_set (&self->progress_permille, 0);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  j->job = self->job;
   set_busy (self, TRUE);
   gtk_label_set_text (self->status_label, _("Computing the vectors and sweeping layers and multipliers…"));
-  if (!self->progress_source)
-    self->progress_source = g_timeout_add (100, update_progress, self);
-  task = g_task_new (self, self->cancellable, run_done, NULL);
-  g_task_set_task_data (task, j, run_job_free);
-  g_task_run_in_thread (task, run_thread);
+  cs_job_start (self->job, self, j, run_job_free, run_thread, run_done);
 }
 
 /* ---- continuing the prompt with the vectors of the last run ---- */
@@ -825,7 +784,7 @@ typedef struct
   char          *prompt;
   GArray        *mults;
   int            layer, tokens, steer_from;
-  gint          *progress;
+  CsJob          *job;
 } ContinueJob;
 
 static void
@@ -853,7 +812,7 @@ continue_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
     }
   if (!cs_steer_report_continue (j->holder, j->model, tok, j->prompt, j->layer, (const double *) j->mults->data,
                                  (int) j->mults->len, j->tokens, 0, 0, j->steer_from, CS_DEVICE_AUTO,
-                                 set_permille, j->progress, cancellable, &error))
+                                 cs_job_progress, j->job, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -869,9 +828,8 @@ continue_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   CsSteerReport *r = self->report;
 
-  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+  if (!cs_job_finish (self->job, result))
     return;
-  g_clear_object (&self->cancellable);
   set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
@@ -911,7 +869,6 @@ cs_steering_page_continue (CsSteeringPage *self)
 {
   CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
   const CsSteerReport *r = self->report;
-  g_autoptr(GTask) task = NULL;
   ContinueJob *j;
   g_autofree char *prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
 
@@ -937,19 +894,10 @@ cs_steering_page_continue (CsSteeringPage *self)
   j->layer = r->effects->steer_layer;
   j->tokens = gtk_spin_button_get_value_as_int (self->gen_tokens_spin);
   j->steer_from = gtk_spin_button_get_value_as_int (self->from_spin);
-  j->progress = &self->progress_permille;
-  g_atomic_int_set (&self->progress_permille, 0);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  j->job = self->job;
   set_busy (self, TRUE);
   gtk_label_set_text (self->status_label, _("Continuing the prompt under each multiplier…"));
-  if (!self->progress_source)
-    self->progress_source = g_timeout_add (100, update_progress, self);
-  task = g_task_new (self, self->cancellable, continue_done, NULL);
-  g_task_set_task_data (task, j, continue_job_free);
-  g_task_run_in_thread (task, continue_thread);
+  cs_job_start (self->job, self, j, continue_job_free, continue_thread, continue_done);
 }
 
 void
@@ -981,9 +929,7 @@ cs_steering_page_run (CsSteeringPage *self, const char *dataset, const char *lay
 void
 cs_steering_page_cancel (CsSteeringPage *self)
 {
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  cs_job_cancel (self->job);
   set_busy (self, FALSE);
   gtk_label_set_text (self->status_label, _("Cancelled"));
 }
@@ -991,7 +937,7 @@ cs_steering_page_cancel (CsSteeringPage *self)
 gboolean
 cs_steering_page_get_busy (CsSteeringPage *self)
 {
-  return self->cancellable != NULL;
+  return cs_job_running (self->job);
 }
 
 const char *
@@ -1239,6 +1185,7 @@ cs_steering_page_init (CsSteeringPage *self)
   gtk_box_append (GTK_BOX (row), self->run_button);
   gtk_box_append (GTK_BOX (row), self->cancel_button);
   self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+  self->job = cs_job_new (self->progress_bar);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
 
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
@@ -1332,10 +1279,7 @@ static void
 cs_steering_page_dispose (GObject *object)
 {
   CsSteeringPage *self = CS_STEERING_PAGE (object);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->job, cs_job_free);
   g_clear_weak_pointer (&self->geometry_page);
   g_clear_pointer (&self->report, cs_steer_report_free);
   g_clear_pointer (&self->history, cs_history_free);
