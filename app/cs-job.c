@@ -25,6 +25,8 @@ stop_timer (CsJob *job)
 void
 cs_job_cancel (CsJob *job)
 {
+  if (!job)
+    return;
   if (job->cancellable)
     g_cancellable_cancel (job->cancellable);
   g_clear_object (&job->cancellable);
@@ -70,7 +72,7 @@ cs_job_start (CsJob *job, gpointer owner, gpointer task_data, GDestroyNotify fre
 gboolean
 cs_job_finish (CsJob *job, GAsyncResult *result)
 {
-  if (!job->cancellable || g_task_get_cancellable (G_TASK (result)) != job->cancellable)
+  if (!job || !job->cancellable || g_task_get_cancellable (G_TASK (result)) != job->cancellable)
     return FALSE;   /* superseded or cancelled */
   g_clear_object (&job->cancellable);
   stop_timer (job);
@@ -80,7 +82,7 @@ cs_job_finish (CsJob *job, GAsyncResult *result)
 gboolean
 cs_job_running (CsJob *job)
 {
-  return job->cancellable != NULL;
+  return job && job->cancellable != NULL;
 }
 
 void

@@ -11,6 +11,9 @@ G_BEGIN_DECLS
  * runs. The result comes back on the main loop as a GTask's does. */
 typedef struct _CsJob CsJob;
 
+/* cs_job_finish, cs_job_cancel and cs_job_running accept NULL (a page
+ * already disposed, its job freed, when a worker's result comes back). */
+
 CsJob        *cs_job_new         (GtkProgressBar     *bar);
 /* Cancels what runs; its result will not be delivered as current. */
 void          cs_job_free        (CsJob              *job);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cs-job.h"
 #include "cs-ui.h"
 #include "cs-history.h"
 #include "cs-build-config.h"
@@ -72,7 +73,7 @@ struct _CsMapperPage
   double           drag_x0, drag_y0;
 
   guint            rebuild_source;
-  GCancellable    *cancellable;
+  CsJob           *job;            /* the graph being built */
 
   /* undo of the layout: nodes moved by hand, a new layout */
   CsHistory       *history;
@@ -469,7 +470,7 @@ static gboolean
 layout_step (CsMapperPage *self, gboolean undo)
 {
   Layout *l;
-  if (!self->graph || self->cancellable ||
+  if (!self->graph || cs_job_running (self->job) ||
       !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
     return FALSE;
   l = undo ? cs_history_undo (self->history, layout_capture (self))
@@ -487,7 +488,7 @@ layout_step (CsMapperPage *self, gboolean undo)
   self->pending = l;
   self->restoring = TRUE;
   start_build (self);
-  if (!self->cancellable)
+  if (!cs_job_running (self->job))
     {
       g_clear_pointer (&self->pending, layout_free);
       self->restoring = FALSE;
@@ -687,9 +688,8 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   BuildJob *j = g_task_get_task_data (G_TASK (result));
 
-  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
+  if (!cs_job_finish (self->job, result))
     return;   /* superseded */
-  g_clear_object (&self->cancellable);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_free (self->error);
@@ -752,15 +752,8 @@ read_params (CsMapperPage *self, BuildJob *j)
 static void
 run_build (CsMapperPage *self, BuildJob *j, const char *message)
 {
-  g_autoptr(GTask) task = NULL;
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
   set_status (self, message, TRUE);
-  task = g_task_new (self, self->cancellable, build_done, NULL);
-  g_task_set_task_data (task, j, build_job_free);
-  g_task_run_in_thread (task, build_thread);
+  cs_job_start (self->job, self, j, build_job_free, build_thread, build_done);
 }
 
 /* The graph of the file's points: its own coordinates, no concept vectors. */
@@ -1556,9 +1549,7 @@ cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
       g_strfreev (lens_names);
       lens_names = g_strdupv ((char *[]) { "lens 1", "lens 2", NULL });
     }
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  cs_job_cancel (self->job);
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
   forget_history (self);
   if (self->file_points)
@@ -1626,7 +1617,7 @@ cs_mapper_page_node_colour_value (CsMapperPage *self, int node)
 gboolean
 cs_mapper_page_get_busy (CsMapperPage *self)
 {
-  return self->cancellable != NULL || self->rebuild_source != 0;
+  return cs_job_running (self->job) || self->rebuild_source != 0;
 }
 
 const char *
@@ -1729,6 +1720,7 @@ cs_mapper_page_init (CsMapperPage *self)
   CsMapperParams dflt;   /* the engine's defaults, as the command line's */
 
   cs_mapper_params_init (&dflt);
+  self->job = cs_job_new (NULL);
   for (int k = 0; k < 2; k++)
     {
       covers_t[k] = _(covers[k]);
@@ -1913,9 +1905,7 @@ static void
 cs_mapper_page_dispose (GObject *object)
 {
   CsMapperPage *self = CS_MAPPER_PAGE (object);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->job, cs_job_free);
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
   if (self->geometry_page)
     {
