@@ -1902,10 +1902,17 @@ cs_mapper_page_init (CsMapperPage *self)
 }
 
 static void
+cs_mapper_page_finalize (GObject *object)
+{
+  g_clear_pointer (&CS_MAPPER_PAGE (object)->job, cs_job_free);
+  G_OBJECT_CLASS (cs_mapper_page_parent_class)->finalize (object);
+}
+
+static void
 cs_mapper_page_dispose (GObject *object)
 {
   CsMapperPage *self = CS_MAPPER_PAGE (object);
-  g_clear_pointer (&self->job, cs_job_free);
+  cs_job_cancel (self->job);   /* freed in finalize, as the Steering page's */
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
   if (self->geometry_page)
     {
@@ -1941,4 +1948,5 @@ static void
 cs_mapper_page_class_init (CsMapperPageClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = cs_mapper_page_dispose;
+  G_OBJECT_CLASS (klass)->finalize = cs_mapper_page_finalize;
 }

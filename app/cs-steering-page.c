@@ -1279,7 +1279,9 @@ static void
 cs_steering_page_dispose (GObject *object)
 {
   CsSteeringPage *self = CS_STEERING_PAGE (object);
-  g_clear_pointer (&self->job, cs_job_free);
+  /* cancelled here, freed in finalize: a worker still finishing writes its
+   * progress into the job, and its task keeps the page alive until then */
+  cs_job_cancel (self->job);
   g_clear_weak_pointer (&self->geometry_page);
   g_clear_pointer (&self->report, cs_steer_report_free);
   g_clear_pointer (&self->history, cs_history_free);
@@ -1295,6 +1297,7 @@ cs_steering_page_finalize (GObject *object)
 {
   CsSteeringPage *self = CS_STEERING_PAGE (object);
   g_clear_pointer (&self->sae, cs_sae_free);
+  g_clear_pointer (&self->job, cs_job_free);
   G_OBJECT_CLASS (cs_steering_page_parent_class)->finalize (object);
 }
 
