@@ -108,7 +108,8 @@ space_cache_trim (const char *dir, int keep)
 static CsGeometrySpace *
 space_from_cache (const CsTensor *u, const char *key, const char *path)
 {
-  g_autoptr(CsH5Reader) r = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? cs_h5_reader_open (path, NULL) : NULL;
+  /* the program's own cache, written atomically: no child-process walk */
+  g_autoptr(CsH5Reader) r = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? cs_h5_reader_open_own (path, NULL) : NULL;
   g_autofree char *stored = r ? cs_h5_reader_attr (r, "key") : NULL;
   g_autofree double *mean = NULL, *inv_sqrt = NULL;
   int rank = 0, d = (int) u->shape[1];

@@ -628,15 +628,19 @@ check_user_file (const char *path, GError **error)
   return TRUE;
 }
 
-CsH5Reader *
-cs_h5_reader_open (const char *path, GError **error)
+static CsH5Reader *
+reader_open (const char *path, gboolean probe, GError **error)
 {
   CsH5Reader *self;
   hid_t file;
 
   quiet_hdf5 ();
-  if (!check_user_file (path, error))
-    return NULL;
+  if (probe ? !check_user_file (path, error) : (!g_file_test (path, G_FILE_TEST_IS_REGULAR) || H5Fis_hdf5 (path) <= 0))
+    {
+      if (!probe)
+        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not an HDF5 file", path);
+      return NULL;
+    }
   if ((file = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: not an HDF5 file", path);
@@ -646,6 +650,18 @@ cs_h5_reader_open (const char *path, GError **error)
   self->path = g_strdup (path);
   self->file = file;
   return self;
+}
+
+CsH5Reader *
+cs_h5_reader_open (const char *path, GError **error)
+{
+  return reader_open (path, TRUE, error);
+}
+
+CsH5Reader *
+cs_h5_reader_open_own (const char *path, GError **error)
+{
+  return reader_open (path, FALSE, error);
 }
 
 void
