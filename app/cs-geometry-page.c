@@ -3,7 +3,6 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
-#include "cs-job.h"
 #include "cs-ui.h"
 #include "cs-history.h"
 #include "cs-backend.h"
@@ -32,6 +31,8 @@ struct _CsGeometryPage
   GtkWidget       *status_box;
   GtkSpinner      *spinner;
   GtkProgressBar  *progress_bar;
+  gint             progress_permille;   /* written by the worker threads: whitening 0–500, estimation 500–1000 */
+  guint            progress_source;
   int              shown_phase;         /* what the status line says: 0 none, 1 whitening, 2 estimating */
   gint64           phase_t0;            /* when the main loop first saw that phase */
   int              phase_p0;
@@ -56,7 +57,7 @@ struct _CsGeometryPage
   CsAxis           ax, ay;
   gboolean         orthogonalise;
   gboolean        *visible;
-  CsJob           *job;   /* the computation: whitening (the first half of its progress), estimation */
+  GCancellable    *cancellable;
   char            *error;
   gboolean         updating;
   gboolean         new_model;     /* the next computed geometry starts a new history */
@@ -814,7 +815,7 @@ estimate_progress (double fraction, gpointer data)
 {
   CsGeometryPage *self = data;
   /* the whitening is the first half of the work */
-  cs_job_progress (0.5 + 0.5 * fraction, self->job);
+  g_atomic_int_set (&self->progress_permille, 500 + (int) (fraction * 500));
 }
 
 typedef struct
@@ -838,7 +839,7 @@ whitening_progress (double fraction, gpointer data)
 {
   CsGeometryPage *self = data;
   /* the first half of the bar; at least 1 ‰, which ends the pulsing */
-  cs_job_progress (CLAMP (0.5 * fraction, 0.001, 0.499), self->job);
+  g_atomic_int_set (&self->progress_permille, MAX (1, MIN (499, (int) (fraction * 500))));
 }
 
 static gpointer
@@ -934,7 +935,7 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       else
         cs_category_set_add_words (cats, c->tok, prm->extra_name, 0, (const char * const *) words, FALSE);
     }
-  cs_job_progress (0.5, ((CsGeometryPage *) g_task_get_source_object (task))->job);
+  g_atomic_int_set (&((CsGeometryPage *) g_task_get_source_object (task))->progress_permille, 500);
   if (!(c->geometry = cs_geometry_estimate_with_progress (c->space, cats, prm->train_fraction, prm->seed,
                                                           estimate_progress, g_task_get_source_object (task),
                                                           cancellable, &error)))
@@ -959,12 +960,16 @@ compute_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_task_return_pointer (task, c, computed_free);
 }
 
-/* The job's progress on the bar and in the status line, every 100 ms. */
-static void
-show_progress (double fraction, gpointer data)
+static gboolean
+update_progress (gpointer data)
 {
   CsGeometryPage *self = data;
-  int p = (int) (fraction * 1000);
+  int p = g_atomic_int_get (&self->progress_permille);
+  if (!self->cancellable)
+    {
+      self->progress_source = 0;
+      return G_SOURCE_REMOVE;
+    }
   if (p > 0)
     {
       /* the phase's own fraction and, once a few seconds show the pace, the
@@ -1001,12 +1006,15 @@ show_progress (double fraction, gpointer data)
     }
   else
     gtk_progress_bar_pulse (self->progress_bar);   /* reading the tokenizer and the whitening's cache */
+  return G_SOURCE_CONTINUE;
 }
 
 static void
 set_busy (CsGeometryPage *self, const char *message)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), message != NULL && cs_job_running (self->job));
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), message != NULL && self->cancellable != NULL);
+  if (self->cancellable && !self->progress_source)
+    self->progress_source = g_timeout_add (100, update_progress, self);
   gtk_widget_set_visible (self->status_box, message != NULL);
   gtk_spinner_set_spinning (self->spinner, message != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
@@ -1018,16 +1026,17 @@ set_busy (CsGeometryPage *self, const char *message)
 static void
 compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  CsGeometryPage *self = CS_GEOMETRY_PAGE (source);
+  g_autoptr(CsGeometryPage) self = user_data;
   g_autoptr(GError) error = NULL;
   Computed *c = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (!cs_job_finish (self->job, result))
+  if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
     {
       if (c)
         computed_free (c);
       return;   /* superseded by a newer model */
     }
+  g_clear_object (&self->cancellable);
   if (!c)
     {
       g_free (self->error);
@@ -1110,12 +1119,17 @@ void
 cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double train_fraction, guint seed,
                           int min_tokens, const char *extra_name, const char *extra_words)
 {
+  g_autoptr(GTask) task = NULL;
   Params *prm;
 
   g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
   if (!self->model)
     return;
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   g_clear_pointer (&self->error, g_free);
+  self->cancellable = g_cancellable_new ();
   prm = g_new0 (Params, 1);
   prm->model = g_object_ref (self->model);
   prm->hierarchy = g_strdup (hierarchy && *hierarchy ? hierarchy : "animal");
@@ -1133,10 +1147,11 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
   if (self->space && !self->new_model && self->space->unembedding == cs_model_get_unembedding (self->model))
     prm->space = cs_geometry_space_ref (self->space);
   prm->cache_key = cs_model_get_cache_key (self->model);
+  task = g_task_new (self, self->cancellable, compute_done, g_object_ref (self));
+  g_atomic_int_set (&self->progress_permille, prm->space ? 500 : 0);
+  g_task_set_task_data (task, prm, params_free);
   self->shown_phase = 0;
-  cs_job_start (self->job, self, prm, params_free, compute_thread, compute_done);
-  if (prm->space)
-    cs_job_progress (0.5, self->job);
+  g_task_run_in_thread (task, compute_thread);
   /* with the whitening reused there is none to wait for */
   set_busy (self, prm->space ? _("Estimating the categories…")
                              : _("Whitening the unembedding and estimating the categories…"));
@@ -1192,7 +1207,8 @@ void
 cs_geometry_page_cancel (CsGeometryPage *self)
 {
   g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
-  cs_job_interrupt (self->job);   /* its result comes back, and the panel returns to what is drawn */
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
 }
 
 static void
@@ -1204,7 +1220,7 @@ cancel_clicked (CsGeometryPage *self)
 gboolean
 cs_geometry_page_get_busy (CsGeometryPage *self)
 {
-  return cs_job_running (self->job);
+  return self->cancellable != NULL;
 }
 
 const char *
@@ -1429,7 +1445,9 @@ cs_geometry_page_open_workspace (CsGeometryPage *self, CsModel *model, const cha
                      _("The model has no tokenizer.json, so its tokens cannot be matched to words"));
       return FALSE;
     }
-  cs_job_cancel (self->job);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   set_busy (self, NULL);
   if (self->model == model && !self->new_model)
     remember (self, _("opening the workspace"));
@@ -1527,7 +1545,7 @@ restore_state (CsGeometryPage *self, GeoState *st)
 static gboolean
 history_step (CsGeometryPage *self, gboolean undo)
 {
-  if (!self->geometry || cs_job_running (self->job) ||
+  if (!self->geometry || self->cancellable ||
       !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
     return FALSE;
   restore_state (self, undo ? cs_history_undo (self->history, capture_state (self))
@@ -2078,8 +2096,6 @@ cs_geometry_page_init (CsGeometryPage *self)
   self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
   self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-  self->job = cs_job_new (NULL);
-  cs_job_set_display (self->job, show_progress, self);
   gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
   gtk_widget_set_size_request (GTK_WIDGET (self->progress_bar), 160, -1);
   gtk_box_append (GTK_BOX (self->status_box), GTK_WIDGET (self->spinner));
@@ -2127,17 +2143,13 @@ cs_geometry_page_init (CsGeometryPage *self)
 }
 
 static void
-cs_geometry_page_finalize (GObject *object)
-{
-  g_clear_pointer (&CS_GEOMETRY_PAGE (object)->job, cs_job_free);
-  G_OBJECT_CLASS (cs_geometry_page_parent_class)->finalize (object);
-}
-
-static void
 cs_geometry_page_dispose (GObject *object)
 {
   CsGeometryPage *self = CS_GEOMETRY_PAGE (object);
-  cs_job_cancel (self->job);   /* freed in finalize: a finishing worker still reports into it */
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
   g_clear_object (&self->model);
   g_clear_pointer (&self->proj, cs_projection_free);
   for (int k = 0; k < 3; k++)
@@ -2162,7 +2174,6 @@ static void
 cs_geometry_page_class_init (CsGeometryPageClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = cs_geometry_page_dispose;
-  G_OBJECT_CLASS (klass)->finalize = cs_geometry_page_finalize;
   /* the tokens selected on the projection changed (linked views follow) */
   signals[SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                              0, NULL, NULL, NULL, G_TYPE_NONE, 0);
