@@ -571,6 +571,8 @@ cs_geometry_free (CsGeometry *g)
 {
   if (!g)
     return;
+  if (g_atomic_int_add (&g->extra_refs, -1) > 0)
+    return;
   for (guint i = 0; g->categories && i < g->categories->items->len; i++)
     g_free (g->vectors[i].lbar);
   g_free (g->vectors);
@@ -581,11 +583,20 @@ cs_geometry_free (CsGeometry *g)
 }
 
 CsGeometry *
+cs_geometry_ref (CsGeometry *g)
+{
+  g_return_val_if_fail (g != NULL, NULL);
+  g_atomic_int_inc (&g->extra_refs);
+  return g;
+}
+
+CsGeometry *
 cs_geometry_dup (const CsGeometry *g)
 {
   CsGeometry *c = g_new0 (CsGeometry, 1);
   guint n = g->categories->items->len;
   *c = *g;
+  c->extra_refs = 0;
   c->categories = cs_category_set_new (g->categories->min_tokens);
   for (guint i = 0; i < n; i++)
     {

@@ -131,6 +131,7 @@ typedef struct
   double            train_fraction;
   guint             seed;
   int               n_random;
+  gint              extra_refs;     /* owners beyond the first: cs_geometry_ref */
 } CsGeometry;
 
 /* Estimates every category's vector with a deterministic train/test split
@@ -158,6 +159,9 @@ CsGeometry      *cs_geometry_estimate_with_progress (CsGeometrySpace  *space,
                                               gpointer          progress_data,
                                               GCancellable     *cancellable,
                                               GError          **error);
+/* A computed geometry does not change: the session, the undo history and a
+ * job's thread share it by reference; cs_geometry_free drops one. */
+CsGeometry      *cs_geometry_ref             (CsGeometry       *geometry);
 void             cs_geometry_free            (CsGeometry       *geometry);
 /* A deep copy (for work on another thread while the original may change). */
 CsGeometry      *cs_geometry_dup             (const CsGeometry *geometry);

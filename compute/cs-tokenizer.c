@@ -72,12 +72,23 @@ struct _CsTokenizer
 
   GHashTable *cache;           /* piece → GArray of ids */
   GMutex      cache_lock;
+  gint        extra_refs;      /* owners beyond the first (cs_tokenizer_ref) */
 };
+
+CsTokenizer *
+cs_tokenizer_ref (CsTokenizer *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_int_inc (&self->extra_refs);
+  return self;
+}
 
 void
 cs_tokenizer_free (CsTokenizer *self)
 {
   if (!self)
+    return;
+  if (g_atomic_int_add (&self->extra_refs, -1) > 0)
     return;
   g_clear_pointer (&self->vocab, g_hash_table_unref);
   g_clear_pointer (&self->id_to_token, g_ptr_array_unref);

@@ -15,6 +15,10 @@ CsTokenizer *cs_tokenizer_parse         (const char   *json,
                                          gssize        len,
                                          const char   *origin,
                                          GError      **error);
+/* A tokenizer is shared by reference (the session and a job's thread hold
+ * the same one); cs_tokenizer_free drops a reference. Encoding is
+ * thread-safe (its cache is locked). */
+CsTokenizer *cs_tokenizer_ref           (CsTokenizer  *self);
 void         cs_tokenizer_free          (CsTokenizer  *self);
 
 /* Encodes text to ids; with add_special, the post-processor's tokens (BOS)

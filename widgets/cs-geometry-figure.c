@@ -33,3 +33,187 @@ cs_geometry_axis_arrows (CsGeometry *g, CsProjection *p, CsAxis a, GArray *arrow
     }
   push (arrows, strings, 0, 0, p->cat_x[a.plus], p->cat_y[a.plus], a.plus, cs_geometry_axis_markup (g, single));
 }
+
+gboolean *
+cs_geometry_figure_shown (CsGeometry *g, gboolean show_unreliable)
+{
+  guint n = g->categories->items->len;
+  gboolean *shown = g_new0 (gboolean, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    shown[i] = (cs_category_set_get (g->categories, i)->reliable || show_unreliable) && g->vectors[i].estimated;
+  return shown;
+}
+
+gboolean
+cs_geometry_figure2_axes (CsCategorySet *c, CsAxis *ax, CsAxis *ay)
+{
+  int a = cs_category_set_find (c, "animal"), m = cs_category_set_find (c, "mammal"),
+      b = cs_category_set_find (c, "bird"), f = cs_category_set_find (c, "fish");
+
+  if (a < 0 || m < 0 || b < 0 || f < 0)
+    return FALSE;
+  ax[0] = (CsAxis) { a, -1 };
+  ay[0] = (CsAxis) { m, -1 };
+  ax[1] = (CsAxis) { a, -1 };
+  ay[1] = (CsAxis) { b, m };
+  ax[2] = (CsAxis) { b, m };
+  ay[2] = (CsAxis) { f, m };
+  return TRUE;
+}
+
+gboolean
+cs_geometry_default_axes (CsGeometry *g, CsAxis *ax, CsAxis *ay)
+{
+  CsCategorySet *cs = g->categories;
+  int a = cs_category_set_find (cs, "animal"), m = cs_category_set_find (cs, "mammal");
+
+  if (a >= 0 && m >= 0 && g->vectors[a].estimated && g->vectors[m].estimated)
+    {
+      *ax = (CsAxis) { a, -1 };
+      *ay = (CsAxis) { m, -1 };
+      return TRUE;
+    }
+  for (guint i = 1; i < cs->items->len; i++)
+    if (g->vectors[i].estimated && cs_category_set_get (cs, i)->reliable)
+      {
+        *ax = (CsAxis) { 0, -1 };
+        *ay = (CsAxis) { (int) i, -1 };
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+cs_geometry_plane_init (CsGeometryPlane *pl, CsGeometry *g, CsProjection *p, CsAxis ax, CsAxis ay,
+                        const char *y_suffix, const gboolean *shown, gboolean keep_hidden, guint8 * const *train)
+{
+  CsProjectionFigure *fig = &pl->figure;
+  char *xl, *yl;
+
+  pl->groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
+  pl->arrows = g_array_new (FALSE, TRUE, sizeof (CsFigureArrow));
+  pl->strings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < g->categories->items->len; i++)
+    {
+      CsCategory *c = cs_category_set_get (g->categories, i);
+      if (!g->vectors[i].estimated || (!shown[i] && !keep_hidden))
+        continue;
+      char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
+      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i, !shown[i],
+                            train ? train[i] : NULL };
+      g_ptr_array_add (pl->strings, name);
+      g_array_append_val (pl->groups, grp);
+    }
+  cs_geometry_axis_arrows (g, p, ax, pl->arrows, pl->strings);
+  if (ay.plus != ax.plus || ay.minus != ax.minus)
+    cs_geometry_axis_arrows (g, p, ay, pl->arrows, pl->strings);
+  xl = cs_geometry_axis_markup (g, ax);
+  yl = cs_geometry_axis_markup (g, ay);
+  if (y_suffix)
+    {
+      char *with = g_strdup_printf ("%s %s", yl, y_suffix);
+      g_free (yl);
+      yl = with;
+    }
+  g_ptr_array_add (pl->strings, xl);
+  g_ptr_array_add (pl->strings, yl);
+  *fig = (CsProjectionFigure) { 0 };
+  fig->n_points = p->vocab;
+  fig->x = p->x;
+  fig->y = p->y;
+  fig->groups = (CsFigureGroup *) pl->groups->data;
+  fig->n_groups = pl->groups->len;
+  fig->arrows = (CsFigureArrow *) pl->arrows->data;
+  fig->n_arrows = pl->arrows->len;
+  fig->x_label = xl;
+  fig->y_label = yl;
+}
+
+void
+cs_geometry_plane_clear (CsGeometryPlane *pl)
+{
+  g_clear_pointer (&pl->groups, g_array_unref);
+  g_clear_pointer (&pl->arrows, g_array_unref);
+  g_clear_pointer (&pl->strings, g_ptr_array_unref);
+}
+
+CsGeometryTable *
+cs_geometry_table_new (CsGeometry *g, const gboolean *shown)
+{
+  CsGeometryTable *t = g_new0 (CsGeometryTable, 1);
+  guint n = g->categories->items->len, m = 0, k = 0;
+  g_autofree guint *idx = g_new (guint, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    if (shown[i] && g->vectors[i].estimated)
+      idx[m++] = i;
+  t->n = m;
+  t->names = g_ptr_array_new_with_free_func (g_free);
+  t->cos = g_new (double, MAX (m * m, 1));
+  t->mean = g_new (double, MAX (m * 4, 1));
+  t->std = g_new (double, MAX (m * 4, 1));
+  for (guint i = 0; i < m; i++)
+    {
+      CsCategoryVector *v = &g->vectors[idx[i]];
+      CsStat st[4] = { v->train, v->test, v->random, v->shuffled_test };
+      g_ptr_array_add (t->names, g_markup_escape_text (cs_category_set_get (g->categories, idx[i])->name, -1));
+      for (guint j = 0; j < m; j++)
+        t->cos[i * m + j] = g->cos[idx[i] * n + idx[j]];
+      for (int s = 0; s < 4; s++)
+        {
+          t->mean[i * 4 + s] = st[s].mean;
+          t->std[i * 4 + s] = st[s].std;
+        }
+    }
+  g_ptr_array_add (t->names, NULL);
+  t->child_names = g_ptr_array_new_with_free_func (g_free);
+  t->cos_plain = g_new (double, MAX (n, 1));
+  t->cos_diff = g_new (double, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      CsCategory *c = cs_category_set_get (g->categories, i);
+      if (c->parent < 0 || !shown[i] || !g->vectors[i].estimated || !g->vectors[c->parent].estimated)
+        continue;
+      g_ptr_array_add (t->child_names, g_markup_escape_text (c->name, -1));
+      t->cos_plain[k] = g->cos[i * n + c->parent];
+      t->cos_diff[k] = g->vectors[i].cos_parent;
+      k++;
+    }
+  t->n_children = k;
+  g_ptr_array_add (t->child_names, NULL);
+  return t;
+}
+
+void
+cs_geometry_table_free (CsGeometryTable *t)
+{
+  if (!t)
+    return;
+  g_ptr_array_unref (t->names);
+  g_ptr_array_unref (t->child_names);
+  g_free (t->cos);
+  g_free (t->mean);
+  g_free (t->std);
+  g_free (t->cos_plain);
+  g_free (t->cos_diff);
+  g_free (t);
+}
+
+CsHeatmapFigure
+cs_geometry_table_heatmap (const CsGeometryTable *t, const char *title)
+{
+  return (CsHeatmapFigure) { t->n, (const char * const *) t->names->pdata, t->cos, title };
+}
+
+CsValidationFigure
+cs_geometry_table_validation (const CsGeometryTable *t, const char *title)
+{
+  return (CsValidationFigure) { t->n, (const char * const *) t->names->pdata, t->mean, t->std, title };
+}
+
+CsOrthogonalityFigure
+cs_geometry_table_orthogonality (const CsGeometryTable *t, const char *title)
+{
+  return (CsOrthogonalityFigure) { t->n_children, (const char * const *) t->child_names->pdata, t->cos_plain,
+                                   t->cos_diff, title };
+}

@@ -7,8 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* The pieces of a projection figure that come from the geometry, shared by
- * the command line's figures and the Geometry page. */
+/* The figures of a geometry (projection planes, cosine heatmap, validation,
+ * orthogonality, the paper's Figure 2) built from the estimated vectors:
+ * one adapter for the command line's figures and the Geometry page. */
 
 /* "ℓ̄<sub>bird</sub> − ℓ̄<sub>mammal</sub>" (Pango markup, to free). */
 char *cs_geometry_axis_markup (CsGeometry   *geometry,
@@ -21,5 +22,75 @@ void  cs_geometry_axis_arrows (CsGeometry   *geometry,
                                CsAxis        axis,
                                GArray       *arrows,
                                GPtrArray    *strings);
+
+/* Which categories a figure shows, per category (g_free it): the
+ * estimated ones that are reliable (cs_category_set's rule), or every
+ * estimated one with show_unreliable. A new geometry opens with these. */
+gboolean *cs_geometry_figure_shown  (CsGeometry *geometry,
+                                     gboolean    show_unreliable);
+
+/* The paper's Figure 2 planes: ℓ̄_animal × ℓ̄_mammal, ℓ̄_animal ×
+ * ℓ̄_bird − ℓ̄_mammal, ℓ̄_bird − ℓ̄_mammal × ℓ̄_fish − ℓ̄_mammal; FALSE when a
+ * category is missing. */
+gboolean  cs_geometry_figure2_axes  (CsCategorySet *categories,
+                                     CsAxis        *ax,
+                                     CsAxis        *ay);
+/* The plane a new geometry opens with: Figure 2's first panel, or for
+ * another hierarchy its root and first reliable child; FALSE when none. */
+gboolean  cs_geometry_default_axes  (CsGeometry    *geometry,
+                                     CsAxis        *ax,
+                                     CsAxis        *ay);
+
+/* One projection plane ready to draw: `figure` points into the plane's own
+ * arrays, valid until cs_geometry_plane_clear. */
+typedef struct
+{
+  CsProjectionFigure figure;
+  GArray            *groups;    /* CsFigureGroup */
+  GArray            *arrows;    /* CsFigureArrow */
+  GPtrArray         *strings;   /* what the labels point to */
+} CsGeometryPlane;
+
+/* The shown categories as coloured groups (with keep_hidden, the others
+ * stay in the legend, greyed, so a click can bring them back), the axes'
+ * arrows, and the axis labels; y_suffix (such as "(orthogonalised)") is
+ * appended to the y label when not NULL. train: per category, which of its
+ * tokens trained the vector (cs_geometry_train_mask), or NULL. */
+void      cs_geometry_plane_init    (CsGeometryPlane      *plane,
+                                     CsGeometry           *geometry,
+                                     CsProjection         *projection,
+                                     CsAxis                ax,
+                                     CsAxis                ay,
+                                     const char           *y_suffix,
+                                     const gboolean       *shown,
+                                     gboolean              keep_hidden,
+                                     guint8 * const       *train);
+void      cs_geometry_plane_clear   (CsGeometryPlane      *plane);
+
+/* The shown categories' table: cosines, validation statistics, and the
+ * children whose parent is estimated too (orthogonality). */
+typedef struct
+{
+  guint      n;
+  GPtrArray *names;       /* markup, NULL-terminated */
+  double    *cos;         /* [n, n] */
+  double    *mean, *std;  /* [n, 4]: train, held-out, random, held-out with shuffled g */
+  guint      n_children;
+  GPtrArray *child_names; /* NULL-terminated */
+  double    *cos_plain;   /* cos(ℓ̄_c, ℓ̄_p) */
+  double    *cos_diff;    /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p) */
+} CsGeometryTable;
+
+CsGeometryTable      *cs_geometry_table_new           (CsGeometry            *geometry,
+                                                       const gboolean        *shown);
+void                  cs_geometry_table_free          (CsGeometryTable       *table);
+CsHeatmapFigure       cs_geometry_table_heatmap       (const CsGeometryTable *table,
+                                                       const char            *title);
+CsValidationFigure    cs_geometry_table_validation    (const CsGeometryTable *table,
+                                                       const char            *title);
+CsOrthogonalityFigure cs_geometry_table_orthogonality (const CsGeometryTable *table,
+                                                       const char            *title);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometryTable, cs_geometry_table_free)
 
 G_END_DECLS

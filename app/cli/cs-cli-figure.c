@@ -24,8 +24,8 @@ typedef struct
   guint            n_panels;
   CsProjection    *proj[3];
   CsAxis           ax[3], ay[3];
-  char            *xlabel[3], *ylabel[3], *title[3];
-  GArray          *groups;         /* CsFigureGroup */
+  CsGeometryPlane  plane[3];
+  char            *title[3];
   GArray          *label_ids;      /* gint32 */
   GPtrArray       *label_texts;    /* char*, markup */
 } FigureData;
@@ -34,26 +34,11 @@ static void
 draw_projections (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
 {
   FigureData *d = user_data;
-  CsGeometry *g = d->ws->geometry;
   double pw = w / d->n_panels;
 
   for (guint k = 0; k < d->n_panels; k++)
     {
-      g_autoptr(GArray) arrows = g_array_new (FALSE, TRUE, sizeof (CsFigureArrow));
-      g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-      CsProjectionFigure fig = { 0 };
-      cs_geometry_axis_arrows (g, d->proj[k], d->ax[k], arrows, strings);
-      if (d->ay[k].plus != d->ax[k].plus || d->ay[k].minus != d->ax[k].minus)
-        cs_geometry_axis_arrows (g, d->proj[k], d->ay[k], arrows, strings);
-      fig.n_points = d->proj[k]->vocab;
-      fig.x = d->proj[k]->x;
-      fig.y = d->proj[k]->y;
-      fig.groups = (CsFigureGroup *) d->groups->data;
-      fig.n_groups = d->groups->len;
-      fig.arrows = (CsFigureArrow *) arrows->data;
-      fig.n_arrows = arrows->len;
-      fig.x_label = d->xlabel[k];
-      fig.y_label = d->ylabel[k];
+      CsProjectionFigure fig = d->plane[k].figure;
       fig.title = d->title[k];
       fig.held_out_only = d->held_out_only;
       if (d->label_ids)
@@ -110,20 +95,6 @@ find_category (CsGeometry *g, const char *name, GError **error)
                    "the workspace has no category '%s' (it has: %s)", name, names->str);
     }
   return i;
-}
-
-/* The categories drawn: reliable ones (or all), parents first. */
-static guint
-collect_shown (CsGeometry *g, gboolean show_unreliable, guint *idx)
-{
-  guint n = 0;
-  for (guint i = 0; i < g->categories->items->len; i++)
-    {
-      CsCategory *c = cs_category_set_get (g->categories, i);
-      if ((c->reliable || show_unreliable) && g->vectors[i].estimated)
-        idx[n++] = i;
-    }
-  return n;
 }
 
 /* Words to write next to their dot, found by the vocabulary's conventions. */
@@ -203,7 +174,9 @@ cs_cli_figure (int argc, char **argv)
   FigureData d = { 0 };
   CsFigureStyle style = { 0 };
   const char *kind;
-  CsGeometry *g;
+  CsGeometry *g = NULL;
+  gboolean *shown = NULL;
+  guint8 **train = NULL;
   int rc = 1;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -247,11 +220,10 @@ cs_cli_figure (int argc, char **argv)
       goto out;
     }
 
+  shown = cs_geometry_figure_shown (g, show_unreliable);
   if (g_str_equal (kind, "projection") || g_str_equal (kind, "park-fig2"))
     {
       guint n = g->categories->items->len;
-      g_autofree guint *shown = g_new (guint, n);
-      guint ns = collect_shown (g, show_unreliable, shown);
 
       if (!open_space (&d, &error) || (labels && !find_labels (&d, labels, &error)))
         goto fail;
@@ -276,63 +248,41 @@ cs_cli_figure (int argc, char **argv)
       else
         {
           const char *need[] = { "animal", "mammal", "bird", "fish" };
-          int id[4];
           for (int k = 0; k < 4; k++)
-            if ((id[k] = cs_category_set_find (g->categories, need[k])) < 0)
+            if (cs_category_set_find (g->categories, need[k]) < 0)
               {
                 fprintf (stderr, "conceptscope-cli figure park-fig2: the workspace lacks '%s'; make it with "
                                  "conceptscope-cli geometry --hierarchy animal\n", need[k]);
                 goto out;
               }
           d.n_panels = 3;
-          d.ax[0] = (CsAxis) { id[0], -1 };
-          d.ay[0] = (CsAxis) { id[1], -1 };
-          d.ax[1] = (CsAxis) { id[0], -1 };
-          d.ay[1] = (CsAxis) { id[2], id[1] };
-          d.ax[2] = (CsAxis) { id[2], id[1] };
-          d.ay[2] = (CsAxis) { id[3], id[1] };
+          cs_geometry_figure2_axes (g->categories, d.ax, d.ay);
           d.title[0] = g_strdup ("animal ⊃ mammal");
           d.title[1] = g_strdup ("hierarchy is orthogonal");
           d.title[2] = g_strdup ("mammal, bird, fish: a simplex");
           if (!preset)
             style.width = style.height * 3.0, style.font_size *= 0.9;
         }
+      train = g_new0 (guint8 *, MAX (n, 1));
+      for (guint i = 0; i < n; i++)
+        if (shown[i])
+          train[i] = cs_geometry_train_mask (g, i);
       for (guint k = 0; k < d.n_panels; k++)
         {
           d.proj[k] = cs_geometry_project (d.space, g, d.ax[k], d.ay[k], !no_orth, &error);
           if (!d.proj[k])
             goto fail;
-          d.xlabel[k] = cs_geometry_axis_markup (g, d.ax[k]);
-          g_autofree char *yl = cs_geometry_axis_markup (g, d.ay[k]);
-          d.ylabel[k] = no_orth ? g_strdup (yl) : g_strdup_printf ("%s (orthogonalised)", yl);
+          cs_geometry_plane_init (&d.plane[k], g, d.proj[k], d.ax[k], d.ay[k], no_orth ? NULL : "(orthogonalised)",
+                                  shown, FALSE, train);
         }
-      d.groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
       d.held_out_only = held_out_only;
-      for (guint i = 0; i < ns; i++)
-        {
-          CsCategory *c = cs_category_set_get (g->categories, shown[i]);
-          CsFigureGroup grp = { g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len),
-                                (const gint32 *) c->tokens->data, c->tokens->len, shown[i], FALSE,
-                                cs_geometry_train_mask (g, shown[i]) };
-          g_array_append_val (d.groups, grp);
-        }
       if (!cs_figure_export (output, &style, scale, draw_projections, &d, &error))
         goto fail;
     }
   else if (g_str_equal (kind, "heatmap"))
     {
-      guint n = g->categories->items->len;
-      g_autofree guint *shown = g_new (guint, n);
-      guint ns = collect_shown (g, show_unreliable, shown);
-      g_autofree const char **names = g_new0 (const char *, ns + 1);
-      g_autofree double *m = g_new (double, ns * ns);
-      for (guint i = 0; i < ns; i++)
-        {
-          names[i] = cs_category_set_get (g->categories, shown[i])->name;
-          for (guint j = 0; j < ns; j++)
-            m[i * ns + j] = g->cos[shown[i] * n + shown[j]];
-        }
-      CsHeatmapFigure fig = { ns, names, m, title ? title : "cos(ℓ̄<sub>w</sub>, ℓ̄<sub>z</sub>)" };
+      g_autoptr(CsGeometryTable) t = cs_geometry_table_new (g, shown);
+      CsHeatmapFigure fig = cs_geometry_table_heatmap (t, title ? title : "cos(ℓ̄<sub>w</sub>, ℓ̄<sub>z</sub>)");
       if (!preset)
         cs_figure_style_preset ("square", &style);
       if (!cs_figure_export (output, &style, scale, draw_heatmap, &fig, &error))
@@ -340,49 +290,16 @@ cs_cli_figure (int argc, char **argv)
     }
   else if (g_str_equal (kind, "validation"))
     {
-      guint n = g->categories->items->len;
-      g_autofree guint *shown = g_new (guint, n);
-      guint ns = collect_shown (g, show_unreliable, shown);
-      g_autofree const char **names = g_new0 (const char *, ns + 1);
-      g_autofree double *mean = g_new (double, ns * 4);
-      g_autofree double *sd = g_new (double, ns * 4);
-      for (guint i = 0; i < ns; i++)
-        {
-          CsCategoryVector *v = &g->vectors[shown[i]];
-          CsStat st[4] = { v->train, v->test, v->random, v->shuffled_test };
-          names[i] = cs_category_set_get (g->categories, shown[i])->name;
-          for (int k = 0; k < 4; k++)
-            {
-              mean[i * 4 + k] = st[k].mean;
-              sd[i * 4 + k] = st[k].std;
-            }
-        }
-      CsValidationFigure fig = { ns, names, mean, sd, title ? title : "Category vectors on held-out tokens" };
+      g_autoptr(CsGeometryTable) t = cs_geometry_table_new (g, shown);
+      CsValidationFigure fig = cs_geometry_table_validation (t, title ? title : "Category vectors on held-out tokens");
       if (!cs_figure_export (output, &style, scale, draw_validation, &fig, &error))
         goto fail;
     }
   else if (g_str_equal (kind, "orthogonality"))
     {
-      guint n = g->categories->items->len;
-      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GArray) plain = g_array_new (FALSE, FALSE, sizeof (double));
-      g_autoptr(GArray) diff = g_array_new (FALSE, FALSE, sizeof (double));
-      for (guint i = 0; i < n; i++)
-        {
-          CsCategory *c = cs_category_set_get (g->categories, i);
-          CsCategoryVector *v = &g->vectors[i];
-          if (c->parent < 0 || !v->estimated || !g->vectors[c->parent].estimated ||
-              (!c->reliable && !show_unreliable))
-            continue;
-          double cp = g->cos[i * n + c->parent];
-          g_ptr_array_add (names, g_markup_escape_text (c->name, -1));
-          g_array_append_val (plain, cp);
-          g_array_append_val (diff, v->cos_parent);
-        }
-      g_ptr_array_add (names, NULL);
-      CsOrthogonalityFigure fig = { plain->len, (const char * const *) names->pdata, (double *) plain->data,
-                                    (double *) diff->data,
-                                    title ? title : "Children vs their parent: the difference is orthogonal" };
+      g_autoptr(CsGeometryTable) t = cs_geometry_table_new (g, shown);
+      CsOrthogonalityFigure fig = cs_geometry_table_orthogonality (
+        t, title ? title : "Children vs their parent: the difference is orthogonal");
       if (!cs_figure_export (output, &style, scale, draw_orthogonality, &fig, &error))
         goto fail;
     }
@@ -401,20 +318,14 @@ fail:
 out:
   for (guint k = 0; k < 3; k++)
     {
+      cs_geometry_plane_clear (&d.plane[k]);
       cs_projection_free (d.proj[k]);
-      g_free (d.xlabel[k]);
-      g_free (d.ylabel[k]);
       g_free (d.title[k]);
     }
-  if (d.groups)
-    {
-      for (guint i = 0; i < d.groups->len; i++)
-        {
-          g_free ((char *) g_array_index (d.groups, CsFigureGroup, i).name);
-          g_free ((guint8 *) g_array_index (d.groups, CsFigureGroup, i).train);
-        }
-      g_array_unref (d.groups);
-    }
+  for (guint i = 0; train && i < g->categories->items->len; i++)
+    g_free (train[i]);
+  g_free (train);
+  g_free (shown);
   if (d.label_ids)
     g_array_unref (d.label_ids);
   if (d.label_texts)

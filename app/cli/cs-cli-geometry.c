@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 #include "cs-geometry.h"
+#include "cs-geometry-run.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
 #include "cs-wordnet.h"
@@ -120,15 +121,39 @@ cs_cli_geometry_json (CsGeometry *g, const char *hierarchy, int n_floored)
   return json_builder_get_root (b);
 }
 
+typedef struct
+{
+  gboolean announced;
+  gboolean estimating;
+} RunProgress;
+
+/* The run's two halves as the CLI's two progress lines. */
+static void
+run_progress (double fraction, gpointer data)
+{
+  RunProgress *rp = data;
+  if (fraction < 0.5)
+    cs_cli_progress (fraction * 2, "whitening");
+  else
+    {
+      if (!rp->estimating)
+        {
+          cs_cli_progress_done ();
+          rp->estimating = TRUE;
+        }
+      cs_cli_progress ((fraction - 0.5) * 2, "estimating the categories");
+    }
+}
+
 int
 cs_cli_geometry (int argc, char **argv)
 {
+  CsGeometryParams params;
   g_autofree char *wordnet = NULL, *hierarchy = NULL, *categories = NULL, *output = NULL, *device_s = NULL;
-  double train_fraction = 0.7;
-  int seed = 0, min_tokens = 10, depth = 1;
+  double train_fraction;
+  int seed, min_tokens, depth;
   gboolean json = FALSE, plurals = FALSE, no_cache = FALSE;
   const char *whitening_from = "computed";
-  gint64 t0, t1, t2;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "wordnet", 0, 0, G_OPTION_ARG_FILENAME, &wordnet, "WordNet 3.0 database folder (data.noun …)", "DIR" },
@@ -149,18 +174,21 @@ cs_cli_geometry (int argc, char **argv)
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] --output WORKSPACE.h5 — category vectors (Park et al. 2024)");
   g_autoptr(GError) error = NULL;
   g_autoptr(CsModel) model = NULL;
-  g_autoptr(CsTokenizer) tok = NULL;
-  g_autoptr(CsCategorySet) cats = NULL;
   g_autoptr(CsGeometrySpace) space = NULL;
-  g_autoptr(CsGeometry) geometry = NULL;
-  g_autofree char *path = NULL, *desc = NULL;
-  CsCategoryOptions co = CS_CATEGORY_OPTIONS_INIT;
-  CsDevice device;
+  g_autoptr(CsGeometryRun) run = NULL;
+  g_autofree char *path = NULL;
+  RunProgress rp = { FALSE, FALSE };
 
+  /* the options start from the engine's defaults */
+  cs_geometry_params_init (&params);
+  train_fraction = params.train_fraction;
+  seed = (int) params.seed;
+  min_tokens = params.categories.min_tokens;
+  depth = params.categories.depth;
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
-  if (!cs_cli_device ("geometry", device_s, &device))
+  if (!cs_cli_device ("geometry", device_s, &params.device))
     return 2;
   if (!output || (rest && g_strv_length (rest) > 1) || (hierarchy && categories))
     {
@@ -168,36 +196,23 @@ cs_cli_geometry (int argc, char **argv)
                        "--categories (not both)\n");
       return 2;
     }
-  co.min_tokens = min_tokens;
-  co.plurals = plurals;
-  co.depth = depth;
+  if (hierarchy)
+    params.hierarchy = hierarchy;
+  params.wordnet_dir = wordnet;
+  params.categories_json = categories;
+  params.train_fraction = train_fraction;
+  params.seed = (guint) seed;
+  params.categories.min_tokens = min_tokens;
+  params.categories.plurals = plurals;
+  params.categories.depth = depth;
+  params.use_cache = !no_cache;
 
   path = cs_cli_resolve_model (rest ? rest[0] : NULL);
   model = cs_model_open (path, &error);
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
-  tok = cs_cli_load_tokenizer (path, NULL, &error);
-  if (!tok)
-    return cs_cli_fail (g_steal_pointer (&error));
-
-  if (categories)
-    {
-      cats = cs_category_set_from_json (categories, tok, &co, &error);
-      desc = g_strdup_printf ("categories from %s", categories);
-    }
-  else
-    {
-      g_autoptr(CsWordNet) wn = cs_wordnet_open (wordnet, &error);
-      if (!wn)
-        return cs_cli_fail (g_steal_pointer (&error));
-      cats = cs_category_set_from_wordnet (wn, hierarchy ? hierarchy : "animal", tok, &co, &error);
-      desc = g_strdup_printf ("WordNet %s (%s)", hierarchy ? hierarchy : "animal", cs_wordnet_get_dir (wn));
-    }
-  if (!cats)
-    return cs_cli_fail (g_steal_pointer (&error));
 
   /* A workspace made from the same weights keeps the whitening. */
-  t0 = g_get_monotonic_time ();
   {
     g_autoptr(CsWorkspace) old = g_file_test (output, G_FILE_TEST_EXISTS) ? cs_workspace_load (output, NULL) : NULL;
     const CsTensor *u = cs_model_get_unembedding (model);
@@ -210,55 +225,41 @@ cs_cli_geometry (int argc, char **argv)
           fprintf (stderr, "reusing the whitening cached in %s\n", output);
       }
   }
-  if (!space)
+  if (!space && isatty (STDERR_FILENO))
     {
-      /* the user's whitening cache, shared with the application */
       const CsTensor *u = cs_model_get_unembedding (model);
-      g_autofree char *key = cs_model_get_cache_key (model);
-      gboolean cached = FALSE;
-      if (isatty (STDERR_FILENO))
-        fprintf (stderr, "whitening the %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " unembedding (or reading it from the cache)…\n",
-                 u->shape[0], u->shape[1]);
-      if (no_cache)
-        space = cs_geometry_space_new (u, device, cs_cli_cancellable (), &error);
-      else
-        space = cs_geometry_space_new_cached_with_progress (u, key, device, &cached, cs_cli_progress, "whitening",
-                                                            cs_cli_cancellable (), &error);
-      cs_cli_progress_done ();
-      if (cached)
-        whitening_from = "cache";
-      if (space && cached && !json)
+      fprintf (stderr, "whitening the %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " unembedding (or reading it from the cache)…\n",
+               u->shape[0], u->shape[1]);
+    }
+  run = cs_geometry_run (model, &params, space, run_progress, &rp, cs_cli_cancellable (), &error);
+  cs_cli_progress_done ();
+  if (!run)
+    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
+  if (!space && run->whitening_cached)
+    {
+      whitening_from = "cache";
+      if (!json)
         fprintf (stderr, "reusing the whitening from the cache (--no-cache computes it again)\n");
     }
-  if (!space)
-    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
-  if (space->n_floored > 0)
+  if (run->space->n_floored > 0)
     fprintf (stderr, "note: %d eigenvalue%s of the unembedding's covariance were tiny and raised to the floor\n",
-             space->n_floored, space->n_floored == 1 ? "" : "s");
-
-  t1 = g_get_monotonic_time ();
-  geometry = cs_geometry_estimate_with_progress (space, g_steal_pointer (&cats), train_fraction, (guint) seed,
-                                                 cs_cli_progress, "estimating the categories", cs_cli_cancellable (),
-                                                 &error);
-  cs_cli_progress_done ();
-  t2 = g_get_monotonic_time ();
-  if (!geometry)
-    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
-  if (!cs_workspace_save (output, model, space, geometry, desc, &error))
+             run->space->n_floored, run->space->n_floored == 1 ? "" : "s");
+  if (!cs_workspace_save (output, model, run->space, run->geometry, run->description, &error))
     return cs_cli_fail (g_steal_pointer (&error));
 
   if (json)
     {
-      g_autoptr(JsonNode) root = cs_cli_geometry_json (geometry, desc, space->n_floored);
+      g_autoptr(JsonNode) root = cs_cli_geometry_json (run->geometry, run->description, run->space->n_floored);
       JsonObject *o = json_node_get_object (root), *secs = json_object_new ();
       json_object_set_string_member (o, "whitening_from", whitening_from);
-      json_object_set_double_member (secs, "whitening", (t1 - t0) / 1e6);
-      json_object_set_double_member (secs, "estimation", (t2 - t1) / 1e6);
+      json_object_set_double_member (secs, "whitening", run->whitening_seconds);
+      json_object_set_double_member (secs, "estimation", run->estimation_seconds);
       json_object_set_object_member (o, "seconds", secs);
       cs_cli_print_json (root);
     }
   else
     {
+      CsGeometry *geometry = run->geometry;
       CsCategorySet *c = geometry->categories;
       printf ("%-18s %7s %8s %7s %14s %14s %14s %9s\n", "category", "tokens", "reliable", "norm",
               "train", "held-out", "random", "cos(c-p,p)");
