@@ -6,6 +6,8 @@ struct _CsJob
   GCancellable   *cancellable;  /* of the running job; NULL when none */
   gint            permille;     /* written by the worker */
   guint           timer;
+  CsJobDisplayFunc display;     /* or NULL */
+  gpointer         display_data;
 };
 
 CsJob *
@@ -46,8 +48,26 @@ static gboolean
 follow_progress (gpointer data)
 {
   CsJob *job = data;
-  gtk_progress_bar_set_fraction (job->bar, g_atomic_int_get (&job->permille) / 1000.0);
+  double f = g_atomic_int_get (&job->permille) / 1000.0;
+  if (job->display)
+    job->display (f, job->display_data);
+  else if (job->bar)
+    gtk_progress_bar_set_fraction (job->bar, f);
   return G_SOURCE_CONTINUE;
+}
+
+void
+cs_job_set_display (CsJob *job, CsJobDisplayFunc func, gpointer data)
+{
+  job->display = func;
+  job->display_data = data;
+}
+
+void
+cs_job_interrupt (CsJob *job)
+{
+  if (job && job->cancellable)
+    g_cancellable_cancel (job->cancellable);
 }
 
 void
@@ -60,10 +80,9 @@ cs_job_start (CsJob *job, gpointer owner, gpointer task_data, GDestroyNotify fre
   job->cancellable = g_cancellable_new ();
   g_atomic_int_set (&job->permille, 0);
   if (job->bar)
-    {
-      gtk_progress_bar_set_fraction (job->bar, 0);
-      job->timer = g_timeout_add (100, follow_progress, job);
-    }
+    gtk_progress_bar_set_fraction (job->bar, 0);
+  if (job->bar || job->display)
+    job->timer = g_timeout_add (100, follow_progress, job);
   task = g_task_new (owner, job->cancellable, done, NULL);
   g_task_set_task_data (task, task_data, free_data);
   g_task_run_in_thread (task, thread);

@@ -28,7 +28,17 @@ void          cs_job_start       (CsJob              *job,
 gboolean      cs_job_finish      (CsJob              *job,
                                   GAsyncResult       *result);
 void          cs_job_cancel      (CsJob              *job);
+/* Asks the running job's work to stop but keeps it current: its result
+ * (usually a cancellation error) still comes to done, which can then put
+ * things back as they were. */
+void          cs_job_interrupt   (CsJob              *job);
 gboolean      cs_job_running     (CsJob              *job);
+/* Instead of a plain bar: called on the main loop every 100 ms while a job
+ * runs, with the worker's latest fraction (0 until it reports). */
+typedef void (*CsJobDisplayFunc) (double fraction, gpointer data);
+void          cs_job_set_display (CsJob              *job,
+                                  CsJobDisplayFunc    func,
+                                  gpointer            data);
 /* For the worker, a CsProgressFunc: data is the job. Thread-safe. */
 void          cs_job_progress    (double              fraction,
                                   gpointer            job);

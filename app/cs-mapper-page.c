@@ -24,8 +24,7 @@ struct _CsMapperPage
 {
   AdwBin           parent_instance;
 
-  CsGeometryPage  *geometry_page;      /* not owned */
-  gulong           geometry_handler, selection_handler;
+  CsSession       *session;
 
   GtkWidget       *categories_box;
   GPtrArray       *category_checks;    /* GtkCheckButton, one per category */
@@ -224,7 +223,7 @@ cs_mapper_page_node_position (CsMapperPage *self, int node, double *x, double *y
 static char *
 token_text (CsMapperPage *self, gint32 id)
 {
-  CsTokenizer *tok = self->geometry_page ? cs_geometry_page_get_tokenizer (self->geometry_page) : NULL;
+  CsTokenizer *tok = self->session ? cs_session_get_tokenizer (self->session) : NULL;
   return tok ? cs_tokenizer_id_to_text (tok, id) : g_strdup_printf ("%d", id);
 }
 
@@ -287,8 +286,8 @@ cs_mapper_page_select_node (CsMapperPage *self, int node)
       gtk_label_set_text (self->node_label, _("Click a node to list its tokens"));
       gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->members_view), "", -1);
       gtk_widget_set_sensitive (self->show_button, FALSE);
-      if (self->geometry_page)
-        cs_geometry_page_set_marked (self->geometry_page, NULL, 0);
+      if (self->session)
+        cs_session_set_marked (self->session, NULL, 0);
       redraw (self);
       return;
     }
@@ -311,8 +310,8 @@ cs_mapper_page_select_node (CsMapperPage *self, int node)
     gtk_label_set_text (self->node_label, label);
     for (int t = 0; t < n->n_members; t++)
       ids[t] = self->token_ids ? self->token_ids[n->members[t]] : -1;
-    if (self->geometry_page && self->token_ids)
-      cs_geometry_page_set_marked (self->geometry_page, ids, n->n_members);
+    if (self->session && self->token_ids)
+      cs_session_set_marked (self->session, ids, n->n_members);
   }
   text = cs_mapper_page_dup_members_text (self);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->members_view), text, -1);
@@ -635,6 +634,8 @@ set_status (CsMapperPage *self, const char *text, gboolean busy)
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
 }
 
+static void on_selection_changed (CsMapperPage *self);
+
 static void
 install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group, GStrv group_names,
                double *lens, GStrv lens_names, int n_proj, double *proj, GStrv proj_names)
@@ -677,8 +678,7 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
   }
   cs_mapper_page_select_node (self, -1);
   /* the projection's current selection highlights nodes at once */
-  if (self->geometry_page)
-    g_signal_emit_by_name (self->geometry_page, "selection-changed");
+  on_selection_changed (self);
 }
 
 static void
@@ -780,9 +780,9 @@ start_build_file (CsMapperPage *self)
 static void
 start_build (CsMapperPage *self)
 {
-  CsGeometry *geo = self->geometry_page ? cs_geometry_page_get_geometry (self->geometry_page) : NULL;
-  CsGeometrySpace *space = self->geometry_page ? cs_geometry_page_get_space (self->geometry_page) : NULL;
-  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
+  CsGeometrySpace *space = self->session ? cs_session_get_space (self->session) : NULL;
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
   g_autoptr(GArray) cats = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GError) error = NULL;
   g_autoptr(CsPoints) pts = NULL;
@@ -881,7 +881,7 @@ schedule_rebuild (CsMapperPage *self)
 static void
 fill_from_geometry (CsMapperPage *self)
 {
-  CsGeometry *geo = cs_geometry_page_get_geometry (self->geometry_page);
+  CsGeometry *geo = cs_session_get_geometry (self->session);
   GtkWidget *child;
   int default_l1 = 0, default_l2 = 0;
   const char *extra[] = { "pca1", "pca2", "l2", "density", "eccentricity", "knn:5" };
@@ -1004,7 +1004,7 @@ cs_mapper_page_load_points (CsMapperPage *self, const char *path, const char *da
   g_auto(GStrv) sets = NULL;
   gboolean csv = g_str_has_suffix (path, ".csv") || g_str_has_suffix (path, ".CSV");
   const char *chosen = dataset;
-  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
 
   g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
   if (csv)
@@ -1121,7 +1121,7 @@ points_file_clicked (CsMapperPage *self)
 static void
 on_selection_changed (CsMapperPage *self)
 {
-  const GArray *sel = cs_geometry_page_get_selection (self->geometry_page);
+  const GArray *sel = cs_session_get_selection (self->session);
   g_autoptr(GHashTable) tokens = NULL;
   if (!self->graph || !self->token_ids)
     return;
@@ -1150,15 +1150,14 @@ on_selection_changed (CsMapperPage *self)
 }
 
 void
-cs_mapper_page_set_geometry_page (CsMapperPage *self, CsGeometryPage *page)
+cs_mapper_page_set_session (CsMapperPage *self, CsSession *session)
 {
-  /* weak: the window may dispose the Geometry page first (it did at exit
-   * after a cancelled recomputation, and the handlers below were then
-   * cleared on a finalised object) */
-  g_set_weak_pointer (&self->geometry_page, page);
-  self->geometry_handler = g_signal_connect_swapped (page, "geometry-changed", G_CALLBACK (on_geometry_changed), self);
-  self->selection_handler = g_signal_connect_swapped (page, "selection-changed", G_CALLBACK (on_selection_changed), self);
-  if (cs_geometry_page_get_geometry (page))
+  g_return_if_fail (CS_IS_MAPPER_PAGE (self));
+  g_return_if_fail (self->session == NULL);
+  self->session = g_object_ref (session);
+  g_signal_connect_object (session, "notify::geometry", G_CALLBACK (on_geometry_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::selection", G_CALLBACK (on_selection_changed), self, G_CONNECT_SWAPPED);
+  if (cs_session_get_geometry (session))
     on_geometry_changed (self);
 }
 
@@ -1457,7 +1456,7 @@ static gboolean
 panel_from_graph (CsMapperPage *self, const CsMapperGraph *g, const char * const *lens_names,
                   const char * const *categories)
 {
-  CsGeometry *geo = cs_geometry_page_get_geometry (self->geometry_page);
+  CsGeometry *geo = cs_session_get_geometry (self->session);
   gboolean found[2] = { FALSE, g->params.n_lenses < 2 };
 
   self->filling = TRUE;
@@ -1496,7 +1495,7 @@ panel_from_graph (CsMapperPage *self, const CsMapperGraph *g, const char * const
 gboolean
 cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
 {
-  CsGeometry *geo = self->geometry_page ? cs_geometry_page_get_geometry (self->geometry_page) : NULL;
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
   g_auto(GStrv) lens_names = NULL;
   g_autofree gint32 *ids = NULL;
   g_autofree char *points = NULL;
@@ -1648,7 +1647,7 @@ void
 cs_mapper_page_configure (CsMapperPage *self, const char *categories, const char *lens1, const char *lens2,
                           int intervals, double overlap)
 {
-  CsGeometry *geo = self->geometry_page ? cs_geometry_page_get_geometry (self->geometry_page) : NULL;
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
   self->filling = TRUE;
   if (categories && geo)
     {
@@ -1914,12 +1913,7 @@ cs_mapper_page_dispose (GObject *object)
   CsMapperPage *self = CS_MAPPER_PAGE (object);
   cs_job_cancel (self->job);   /* freed in finalize, as the Steering page's */
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
-  if (self->geometry_page)
-    {
-      g_clear_signal_handler (&self->geometry_handler, self->geometry_page);
-      g_clear_signal_handler (&self->selection_handler, self->geometry_page);
-      g_clear_weak_pointer (&self->geometry_page);
-    }
+  g_clear_object (&self->session);
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
   g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->file_points, cs_points_free);

@@ -2,7 +2,7 @@
 
 #include <adwaita.h>
 
-#include "cs-geometry-page.h"
+#include "cs-session.h"
 #include "cs-mapper.h"
 
 G_BEGIN_DECLS
@@ -15,8 +15,8 @@ G_DECLARE_FINAL_TYPE (CsMapperPage, cs_mapper_page, CS, MAPPER_PAGE, AdwBin)
  * background a moment after the last change of a parameter. A click on a
  * node lists its tokens and rings them on the Geometry view's projection; a
  * selection there highlights the nodes that hold any of its tokens. */
-void                 cs_mapper_page_set_geometry_page (CsMapperPage   *self,
-                                                       CsGeometryPage *page);
+void                 cs_mapper_page_set_session (CsMapperPage *self,
+                                                 CsSession    *session);
 /* Sets the parameters as the side panel would (NULL keeps a value) and
  * builds at once. categories: comma-separated names. */
 void                 cs_mapper_page_configure         (CsMapperPage   *self,

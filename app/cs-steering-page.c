@@ -26,7 +26,7 @@ struct _CsSteeringPage
 {
   AdwBin           parent_instance;
 
-  CsGeometryPage  *geometry_page;      /* not owned: a weak pointer */
+  CsSession       *session;
   GtkDropDown     *dataset_drop;
   GtkTextView     *dataset_view;
   GtkLabel        *dataset_label;
@@ -395,7 +395,7 @@ train_done (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 cs_steering_page_train_sae (CsSteeringPage *self, const char *text_path, int layer, int d_sae, int epochs)
 {
-  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
   TrainJob *j;
@@ -699,9 +699,9 @@ sort_effects (CsSteeringPage *self)
 static void
 start_run (CsSteeringPage *self)
 {
-  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
-  CsGeometry *geo = self->geometry_page ? cs_geometry_page_get_geometry (self->geometry_page) : NULL;
-  CsGeometrySpace *space = self->geometry_page ? cs_geometry_page_get_space (self->geometry_page) : NULL;
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
+  CsGeometrySpace *space = self->session ? cs_session_get_space (self->session) : NULL;
   g_autoptr(GError) error = NULL;
   GtkTextIter a, b;
   g_autofree char *text = NULL;
@@ -867,7 +867,7 @@ cs_steering_page_set_prompt (CsSteeringPage *self, const char *prompt, int token
 void
 cs_steering_page_continue (CsSteeringPage *self)
 {
-  CsModel *model = self->geometry_page ? cs_geometry_page_get_model (self->geometry_page) : NULL;
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
   const CsSteerReport *r = self->report;
   ContinueJob *j;
   g_autofree char *prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
@@ -971,9 +971,11 @@ cs_steering_page_show_figure (CsSteeringPage *self, CsSteerFigureKind kind)
 }
 
 void
-cs_steering_page_set_geometry_page (CsSteeringPage *self, CsGeometryPage *page)
+cs_steering_page_set_session (CsSteeringPage *self, CsSession *session)
 {
-  g_set_weak_pointer (&self->geometry_page, page);   /* the window may dispose it first */
+  g_return_if_fail (CS_IS_STEERING_PAGE (self));
+  g_return_if_fail (self->session == NULL);
+  self->session = g_object_ref (session);
 }
 
 /* ---- export and workspace ---- */
@@ -1282,7 +1284,7 @@ cs_steering_page_dispose (GObject *object)
   /* cancelled here, freed in finalize: a worker still finishing writes its
    * progress into the job, and its task keeps the page alive until then */
   cs_job_cancel (self->job);
-  g_clear_weak_pointer (&self->geometry_page);
+  g_clear_object (&self->session);
   g_clear_pointer (&self->report, cs_steer_report_free);
   g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->error, g_free);

@@ -2,7 +2,7 @@
 
 #include <adwaita.h>
 
-#include "cs-geometry-page.h"
+#include "cs-session.h"
 #include "cs-steer-figure.h"
 #include "cs-steer.h"
 
@@ -16,8 +16,8 @@ G_DECLARE_FINAL_TYPE (CsSteeringPage, cs_steering_page, CS, STEERING_PAGE, AdwBi
  * Cancel; the figures (behaviour lines and heatmap, effects downstream,
  * concept cosines, SVD, SAE decomposition) in tabs, exportable. Concept
  * vectors come from the Geometry view. */
-void                 cs_steering_page_set_geometry_page (CsSteeringPage *self,
-                                                         CsGeometryPage *page);
+void                 cs_steering_page_set_session (CsSteeringPage *self,
+                                                   CsSession      *session);
 /* Runs as the Run button does, with these settings (NULL keeps the side
  * panel's): dataset is a shipped name or a file. */
 void                 cs_steering_page_run          (CsSteeringPage *self,

@@ -1,6 +1,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-ui.h"
+#include "cs-figure-view.h"
 
 #include <adwaita.h>
 
@@ -16,23 +17,44 @@ cs_ui_heading (const char *text)
   return l;
 }
 
+/* A label wraps past 150 pixels: a long one (German's "Mindestens
+ * gemeinsame Punkte") takes two lines rather than widening the side panel
+ * past what the window can give it. */
+static void
+wrap_label (GtkWidget *l, const char *text)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (l, text);
+  int w = 0;
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_label_set_wrap (GTK_LABEL (l), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (l), PANGO_WRAP_WORD_CHAR);
+  pango_layout_get_pixel_size (layout, &w, NULL);
+  g_object_unref (layout);
+  gtk_widget_set_size_request (l, MIN (w, 150), -1);
+}
+
+void
+cs_ui_grid_labels (GtkGrid *grid)
+{
+  for (int row = 0;; row++)
+    {
+      GtkWidget *l = gtk_grid_get_child_at (grid, 0, row), *w = gtk_grid_get_child_at (grid, 1, row);
+      if (!l && !w)
+        break;
+      if (!GTK_IS_LABEL (l) || !w)
+        continue;
+      wrap_label (l, gtk_label_get_text (GTK_LABEL (l)));
+      gtk_widget_set_hexpand (w, TRUE);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      gtk_label_get_text (GTK_LABEL (l)), -1);
+    }
+}
+
 GtkWidget *
 cs_ui_labelled (GtkWidget *grid, int row, const char *label, GtkWidget *w)
 {
   GtkWidget *l = gtk_label_new (label);
-  gtk_label_set_xalign (GTK_LABEL (l), 0);
-  /* a long label (German's "Mindestens gemeinsame Punkte") takes two lines
-   * rather than widening the side panel past what the window can give it */
-  gtk_label_set_wrap (GTK_LABEL (l), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (l), PANGO_WRAP_WORD_CHAR);
-  {
-    /* a label up to 150 pixels keeps its one line; a longer one wraps there */
-    PangoLayout *layout = gtk_widget_create_pango_layout (l, label);
-    int w = 0;
-    pango_layout_get_pixel_size (layout, &w, NULL);
-    g_object_unref (layout);
-    gtk_widget_set_size_request (l, MIN (w, 150), -1);
-  }
+  wrap_label (l, label);
   gtk_grid_attach (GTK_GRID (grid), l, 0, row, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), w, 1, row, 1, 1);
   gtk_widget_set_hexpand (w, TRUE);
@@ -208,8 +230,5 @@ cs_ui_spin_auto (GtkSpinButton *spin, double auto_value)
 CsFigureStyle
 cs_ui_screen_style (void)
 {
-  CsFigureStyle s = { 0, 0, 15, CS_THEME_LIGHT };   /* on screen a point is a pixel */
-  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
-    s.theme = CS_THEME_DARK;
-  return s;
+  return cs_figure_screen_style ();
 }

@@ -22,6 +22,11 @@ GtkWidget *cs_ui_labelled (GtkWidget  *grid,
                            const char *label,
                            GtkWidget  *w);
 
+/* For a two-column grid built from a template: each label of the first
+ * column becomes its row's widget's accessible name and wraps past 150
+ * pixels, as cs_ui_labelled does. */
+void       cs_ui_grid_labels (GtkGrid *grid);
+
 /* A stack switcher for stack's pages that never makes its page wider than
  * the window: in a narrow window (or a longer translation) the tabs scroll
  * sideways instead of pushing buttons and figures off the right edge. */

@@ -29,7 +29,7 @@ struct _CsWindow
   CsSteeringPage       *steering_page;
 
   GSettings            *settings;
-  CsModel              *model;
+  CsSession            *session;      /* the document the pages share */
   GCancellable         *loading;
   gboolean              gpu_probed;    /* the CUDA module has been looked for */
   gboolean              gpu_probing;
@@ -68,7 +68,7 @@ update_status (CsWindow *self)
   /* The backend is described once the GPU has been probed (off the main
    * thread, beside the first model's loading and computing). */
   g_autofree char *backend_text = NULL;
-  gboolean backend = self->model != NULL && self->gpu_probed;
+  gboolean backend = cs_session_get_model (self->session) != NULL && self->gpu_probed;
 
   if (backend)
     {
@@ -89,15 +89,15 @@ update_status (CsWindow *self)
                                         cs_backend_blas_core (), threads);
     }
 
-  if (self->model)
+  if (cs_session_get_model (self->session))
     {
-      const CsModelConfig *c = cs_model_get_config (self->model);
+      const CsModelConfig *c = cs_model_get_config (cs_session_get_model (self->session));
       g_autofree char *text =
         g_strdup_printf (_("%s · %s · %d layers · hidden size %d · vocabulary %d"),
-                         cs_model_get_name (self->model), c->architecture,
+                         cs_model_get_name (cs_session_get_model (self->session)), c->architecture,
                          c->n_layers, c->hidden, c->vocab);
       gtk_label_set_text (self->model_label, text);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_label), cs_model_get_path (self->model));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_label), cs_model_get_path (cs_session_get_model (self->session)));
     }
   else
     gtk_label_set_text (self->model_label, _("No model loaded"));
@@ -189,8 +189,9 @@ cs_window_open_workspace (CsWindow *self, const char *path, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s", _("The workspace does not say which model it belongs to"));
       return FALSE;
     }
-  if (self->model && g_str_equal (cs_model_get_path (self->model), ws->model_path))
-    model = g_object_ref (self->model);
+  if (cs_session_get_model (self->session) &&
+      g_str_equal (cs_model_get_path (cs_session_get_model (self->session)), ws->model_path))
+    model = g_object_ref (cs_session_get_model (self->session));
   else if (!(model = cs_model_open (ws->model_path, error)))
     return FALSE;
   if (!cs_geometry_page_open_workspace (self->geometry_page, model, path, error))
@@ -210,7 +211,6 @@ cs_window_open_workspace (CsWindow *self, const char *path, GError **error)
     g_cancellable_cancel (self->loading);
   g_clear_object (&self->loading);
   set_busy (self, FALSE);
-  g_set_object (&self->model, model);
   remember_model (self, cs_model_get_path (model));
   remember_workspace (self, path);
   update_status (self);
@@ -332,12 +332,11 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   else
     {
-      g_set_object (&self->model, model);
       gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
       remember_model (self, cs_model_get_path (model));
+      /* the Geometry page follows the session's model and computes */
+      cs_session_set_model (self->session, model);
       update_status (self);
-      cs_geometry_page_set_model (self->geometry_page, model);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
     }
   set_busy (self, FALSE);
 }
@@ -504,9 +503,9 @@ cs_window_dispose (GObject *object)
   if (self->chooser)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
-  g_clear_object (&self->model);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_WINDOW);
+  g_clear_object (&self->session);
   G_OBJECT_CLASS (cs_window_parent_class)->dispose (object);
 }
 
@@ -518,7 +517,7 @@ cs_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
   switch (prop_id)
     {
     case PROP_MODEL:
-      g_value_set_object (value, self->model);
+      g_value_set_object (value, self->session ? cs_session_get_model (self->session) : NULL);
       break;
     case PROP_BUSY:
       g_value_set_boolean (value, self->loading != NULL);
@@ -574,11 +573,21 @@ cs_window_class_init (CsWindowClass *klass)
 }
 
 static void
+on_session_model (CsWindow *self)
+{
+  update_status (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+}
+
+static void
 cs_window_init (CsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  cs_mapper_page_set_geometry_page (self->mapper_page, self->geometry_page);
-  cs_steering_page_set_geometry_page (self->steering_page, self->geometry_page);
+  self->session = cs_session_new ();
+  g_signal_connect_object (self->session, "notify::model", G_CALLBACK (on_session_model), self, G_CONNECT_SWAPPED);
+  cs_geometry_page_set_session (self->geometry_page, self->session);
+  cs_mapper_page_set_session (self->mapper_page, self->session);
+  cs_steering_page_set_session (self->steering_page, self->session);
 }
 
 CsWindow *
@@ -614,7 +623,14 @@ CsModel *
 cs_window_get_model (CsWindow *self)
 {
   g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
-  return self->model;
+  return cs_session_get_model (self->session);
+}
+
+CsSession *
+cs_window_get_session (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->session;
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include "cs-mapper-page.h"
 #include "cs-steering-page.h"
 #include "cs-model.h"
+#include "cs-session.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,8 @@ CsWindow   *cs_window_new            (CsApplication *app);
 void        cs_window_open_model     (CsWindow      *self,
                                       const char    *path);
 CsModel    *cs_window_get_model      (CsWindow      *self);
+/* The document the pages share. */
+CsSession  *cs_window_get_session    (CsWindow      *self);
 CsGeometryPage *cs_window_get_geometry_page (CsWindow *self);
 gboolean    cs_window_get_busy       (CsWindow      *self);
 const char *cs_window_get_status_text (CsWindow     *self);

@@ -118,6 +118,7 @@ assert_tokens_drawn (Fixture *f, const char *png, const char *category)
 {
   CsGeometryPage *page = cs_window_get_geometry_page (f->window);
   CsGeometry *g = cs_geometry_page_get_geometry (page);
+  CsProjectionView *view = cs_geometry_page_get_projection_view (page);
   int c = cs_category_set_find (g->categories, category);
   CsCategory *cat = cs_category_set_get (g->categories, c);
   g_autoptr(GdkTexture) t = gdk_texture_new_from_filename (png, NULL);
@@ -132,10 +133,10 @@ assert_tokens_drawn (Fixture *f, const char *png, const char *category)
     {
       double x, y;
       graphene_point_t in, out;
-      if (!cs_geometry_page_token_position (page, g_array_index (cat->tokens, gint32, k), &x, &y))
+      if (!cs_projection_view_token_position (view, g_array_index (cat->tokens, gint32, k), &x, &y))
         continue;
       in = GRAPHENE_POINT_INIT ((float) x, (float) y);
-      if (!gtk_widget_compute_point (GTK_WIDGET (page), GTK_WIDGET (f->window), &in, &out))
+      if (!gtk_widget_compute_point (GTK_WIDGET (view), GTK_WIDGET (f->window), &in, &out))
         continue;
       if (out.x < 4 || out.y < 4 || out.x >= w - 4 || out.y >= h - 4)
         continue;
@@ -220,19 +221,23 @@ check_geometry_page (Fixture *f)
   g_assert_true (cs_geometry_page_set_axes (page, "animal", NULL, "bird", "mammal", TRUE, &error));
   g_assert_no_error (error);
   cs_geometry_page_set_category_visible (page, "fish", FALSE);
-  cs_geometry_page_zoom (page, 1.5, 0.6, 0.5);
+  cs_projection_view_zoom (cs_geometry_page_get_projection_view (page), 1.5, 0.6, 0.5);
   g_assert_false (cs_geometry_page_set_axes (page, "animal", NULL, "unicorn", NULL, TRUE, &error));
   g_clear_error (&error);
 
   /* clicking reptile's legend entry twice hides and shows it; clicking elsewhere does nothing */
   {
     double lx, ly;
-    g_assert_true (cs_geometry_page_legend_position (page, "reptile", &lx, &ly));
-    g_assert_true (cs_geometry_page_click (page, lx, ly));
-    g_assert_true (cs_geometry_page_click (page, lx, ly));
-    g_assert_false (cs_geometry_page_click (page, 5, 5));
+    CsProjectionView *view = cs_geometry_page_get_projection_view (page);
+    CsCategorySet *cats = cs_geometry_page_get_geometry (page)->categories;
+    g_assert_true (cs_projection_view_legend_position (view, cs_category_set_find (cats, "reptile"), &lx, &ly));
+    g_assert_true (cs_projection_view_click (view, lx, ly));
+    g_assert_false (cs_geometry_page_get_category_visible (page, "reptile"));
+    g_assert_true (cs_projection_view_click (view, lx, ly));
+    g_assert_true (cs_geometry_page_get_category_visible (page, "reptile"));
+    g_assert_false (cs_projection_view_click (view, 5, 5));
     /* fish is hidden but still listed, so its entry can bring it back */
-    g_assert_true (cs_geometry_page_legend_position (page, "fish", &lx, &ly));
+    g_assert_true (cs_projection_view_legend_position (view, cs_category_set_find (cats, "fish"), &lx, &ly));
   }
 }
 
@@ -253,18 +258,18 @@ check_geometry_page_changed (Fixture *f)
 
   /* hovering finds the token under the pointer */
   {
-    CsGeometryPage *p = page;
+    CsProjectionView *p = cs_geometry_page_get_projection_view (page);
     gint64 hit = -1;
     for (int y = 100; y < 600 && hit < 0; y += 7)
       for (int x = 100; x < 900 && hit < 0; x += 7)
-        hit = cs_geometry_page_token_at (p, x, y);
+        hit = cs_projection_view_token_at (p, x, y);
     g_assert_cmpint (hit, >=, 0);
     /* a click there selects that token */
     for (int y = 100; y < 600; y += 7)
       for (int x = 100; x < 900; x += 7)
-        if (cs_geometry_page_token_at (p, x, y) == hit && cs_geometry_page_get_picked (p) < 0)
-          cs_geometry_page_click (p, x, y);
-    g_assert_cmpint (cs_geometry_page_get_picked (p), ==, hit);
+        if (cs_projection_view_token_at (p, x, y) == hit && cs_projection_view_get_picked (p) < 0)
+          cs_projection_view_click (p, x, y);
+    g_assert_cmpint (cs_projection_view_get_picked (p), ==, hit);
   }
 
   /* search rings a token and centres the view on it; a rubber band lists tokens */
@@ -272,14 +277,15 @@ check_geometry_page_changed (Fixture *f)
     gint64 beaver = cs_geometry_page_find_token (page, "beaver");
     g_assert_cmpint (beaver, >=, 0);
     g_assert_cmpint (cs_geometry_page_find_token (page, "notawordzz"), ==, -1);
-    int w = gtk_widget_get_width (GTK_WIDGET (page)), h = gtk_widget_get_height (GTK_WIDGET (page));
-    /* the whole page: at least the 279 animal tokens are in view after centring */
-    guint n = cs_geometry_page_select_rect (page, 0, 0, w, h);
+    CsProjectionView *view = cs_geometry_page_get_projection_view (page);
+    int w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
+    /* the whole view: at least the 279 animal tokens are in view after centring */
+    guint n = cs_projection_view_select_rect (view, 0, 0, w, h);
     g_autofree char *text = cs_geometry_page_dup_selection_text (page);
     g_test_message ("rubber band selected %u tokens", n);
     g_assert_cmpuint (n, >, 100);
     g_assert_nonnull (strstr (text, " beaver\n"));
-    g_assert_cmpuint (cs_geometry_page_select_rect (page, 10, 10, 11, 11), <, n);
+    g_assert_cmpuint (cs_projection_view_select_rect (view, 10, 10, 11, 11), <, n);
   }
 
   /* export through the page, as the Export dialog does */
@@ -425,7 +431,7 @@ check_mapper_page (Fixture *f)
   text = cs_mapper_page_dup_members_text (mp);
   lines = g_strsplit (g_strchomp (text), "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, (guint) g->nodes[big].n_members);
-  marked = cs_geometry_page_get_marked (gp);
+  marked = cs_session_get_marked (cs_window_get_session (f->window));
   g_assert_nonnull (marked);
   g_assert_cmpuint (marked->len, ==, (guint) g->nodes[big].n_members);
   for (int t = 0; t < g->nodes[big].n_members; t++)
@@ -435,7 +441,7 @@ check_mapper_page (Fixture *f)
   {
     int fish = cs_category_set_find (geo->categories, "fish");
     const double *lb = geo->vectors[fish].lbar;
-    CsGeometrySpace *space = cs_geometry_page_get_space (gp);
+    CsGeometrySpace *space = cs_session_get_space (cs_window_get_session (f->window));
     g_autofree double *rows = g_new (double, (gsize) g->nodes[big].n_members * space->d);
     g_autofree gint32 *tok_ids = g_new (gint32, g->nodes[big].n_members);
     double want = 0, nn = 0;
@@ -465,10 +471,10 @@ check_mapper_page (Fixture *f)
     const gboolean *hl;
     double tx, ty;
     g_autoptr(GHashTable) chosen = g_hash_table_new (g_direct_hash, g_direct_equal);
-    g_assert_true (cs_geometry_page_token_position (gp, tok, &tx, &ty));
-    g_assert_true (cs_geometry_page_to_projection (gp, tx, ty, &tx, &ty));
-    g_assert_cmpuint (cs_geometry_page_select_rect (gp, tx - 3, ty - 3, tx + 3, ty + 3), >=, 1);
-    sel = cs_geometry_page_get_selection (gp);
+    CsProjectionView *view = cs_geometry_page_get_projection_view (gp);
+    g_assert_true (cs_projection_view_token_position (view, tok, &tx, &ty));
+    g_assert_cmpuint (cs_projection_view_select_rect (view, tx - 3, ty - 3, tx + 3, ty + 3), >=, 1);
+    sel = cs_session_get_selection (cs_window_get_session (f->window));
     for (guint i = 0; i < sel->len; i++)
       g_hash_table_add (chosen, GINT_TO_POINTER (g_array_index (sel, gint32, i) + 1));
     hl = cs_mapper_page_get_highlight (mp);
@@ -957,7 +963,7 @@ check_window (gpointer data)
       {
         g_autofree char *members = cs_mapper_page_dup_members_text (mp);
         g_autofree char *first = cs_tokenizer_id_to_text (
-          cs_geometry_page_get_tokenizer (cs_window_get_geometry_page (f->window)), ids[g->nodes[0].members[0]]);
+          cs_session_get_tokenizer (cs_window_get_session (f->window)), ids[g->nodes[0].members[0]]);
         g_assert_true (g_str_has_prefix (members, first));
         g_assert_nonnull (strstr (members, "\t["));
       }
