@@ -1,0 +1,317 @@
+/* The view widgets on their own, under Xvfb: CsFigureView (render node
+ * kept until the data or size change, export identical to the figure
+ * function's), CsProjectionView (hit-testing against positions computed
+ * here from the frame, zoom, rubber band, legend and token clicks, their
+ * signals) and CsHeatmapView (the cell under the pointer and its tooltip). */
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <math.h>
+
+#include "cs-figure-view.h"
+#include "cs-heatmap-view.h"
+#include "cs-projection-view.h"
+
+#define W 600
+#define H 400
+
+static GtkWidget *
+show_in_window (GtkWidget *view)
+{
+  GtkWidget *win = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (win), W, H);
+  gtk_window_set_child (GTK_WINDOW (win), view);
+  gtk_window_present (GTK_WINDOW (win));
+  /* until it is laid out at its size */
+  for (int i = 0; i < 200 && (gtk_widget_get_width (view) < W / 2 || gtk_widget_get_height (view) < H / 2); i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (10000);
+    }
+  g_assert_cmpint (gtk_widget_get_width (view), >, W / 2);
+  return win;
+}
+
+/* Lets the window paint the frames asked for (the widget's snapshot runs
+ * when GTK draws the window). */
+static void
+render (GtkWidget *view)
+{
+  gtk_widget_queue_draw (view);
+  for (int i = 0; i < 20; i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (5000);
+    }
+}
+
+typedef struct
+{
+  guint calls;
+} Counter;
+
+static void
+draw_square (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  Counter *c = data;
+  c->calls++;
+  cairo_set_source_rgb (cr, 0.8, 0.1, 0.1);
+  cairo_rectangle (cr, w / 4, h / 4, w / 2, h / 2);
+  cairo_fill (cr);
+}
+
+static void
+test_figure_view_cache_and_export (void)
+{
+  Counter c = { 0 };
+  GtkWidget *view = cs_figure_view_new ();
+  GtkWidget *win = show_in_window (view);
+  CsFigureView *fv = CS_FIGURE_VIEW (view);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cs-views-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename (dir, "view.png", NULL);
+  g_autofree char *b = g_build_filename (dir, "direct.png", NULL);
+  CsFigureStyle style;
+
+  g_assert_false (cs_figure_view_has_figure (fv));
+  g_assert_false (cs_figure_view_export (fv, a, &(CsFigureStyle) { 200, 100, 12, CS_THEME_LIGHT }, 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_clear_error (&error);
+
+  cs_figure_view_set_draw_func (fv, draw_square, &c, NULL);
+  render (view);
+  g_assert_cmpuint (c.calls, ==, 1);
+  {
+    guint base = cs_figure_view_get_draw_count (fv);
+    /* more frames of the same data and size reuse the render node */
+    render (view);
+    render (view);
+    g_assert_cmpuint (cs_figure_view_get_draw_count (fv), ==, base);
+    g_assert_cmpuint (c.calls, ==, 1);
+    cs_figure_view_invalidate (fv);
+    render (view);
+    g_assert_cmpuint (cs_figure_view_get_draw_count (fv), ==, base + 1);
+    g_assert_cmpuint (c.calls, ==, 2);
+    /* another size draws again */
+    gtk_window_set_default_size (GTK_WINDOW (win), W - 100, H);
+    for (int i = 0; i < 100 && gtk_widget_get_width (view) == W; i++)
+      render (view);
+    render (view);
+    g_assert_cmpuint (c.calls, ==, 3);
+  }
+
+  /* export: byte for byte what the figure function exports */
+  g_assert_true (cs_figure_style_from ("square", "light", 0, &style, &error));
+  g_assert_no_error (error);
+  g_assert_true (cs_figure_view_export (fv, a, &style, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (cs_figure_export (b, &style, 1, draw_square, &c, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *da = NULL, *db = NULL;
+    gsize la, lb;
+    g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+    g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
+    g_assert_cmpmem (da, la, db, lb);
+  }
+  g_unlink (a);
+  g_unlink (b);
+  g_rmdir (dir);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* A 3 × 3 grid of points in [0, 2]², one group (colour 4) of the first
+ * three. */
+typedef struct
+{
+  float x[9], y[9];
+  gint32 ids[3];
+  CsFigureGroup group;
+} Grid;
+
+static void
+grid_init (Grid *g)
+{
+  for (int i = 0; i < 9; i++)
+    {
+      g->x[i] = (float) (i % 3);
+      g->y[i] = (float) (i / 3);
+    }
+  for (int i = 0; i < 3; i++)
+    g->ids[i] = i;
+  g->group = (CsFigureGroup) { "first row", g->ids, 3, 4, FALSE, NULL };
+}
+
+typedef struct
+{
+  gint64 token;
+  guint  legend;
+  guint  selections;
+  guint  released;
+} Seen;
+
+static void
+on_token (CsProjectionView *v, gint64 id, Seen *s)
+{
+  s->token = id;
+}
+
+static void
+on_legend (CsProjectionView *v, guint colour, Seen *s)
+{
+  s->legend = colour;
+}
+
+static void
+on_selection (CsProjectionView *v, Seen *s)
+{
+  s->selections++;
+}
+
+static void
+release (gpointer p)
+{
+  ((Seen *) p)->released++;
+}
+
+static void
+test_projection_view (void)
+{
+  Grid g;
+  Seen seen = { -2, 0, 0, 0 };
+  GtkWidget *view = cs_projection_view_new ();
+  GtkWidget *win = show_in_window (view);
+  CsProjectionView *pv = CS_PROJECTION_VIEW (view);
+  CsProjectionFigure fig = { 0 };
+  CsFigureFrame f;
+  double x, y;
+
+  grid_init (&g);
+  fig.n_points = 9;
+  fig.x = g.x;
+  fig.y = g.y;
+  fig.groups = &g.group;
+  fig.n_groups = 1;
+  g_signal_connect (view, "token-activated", G_CALLBACK (on_token), &seen);
+  g_signal_connect (view, "legend-activated", G_CALLBACK (on_legend), &seen);
+  g_signal_connect (view, "selection-changed", G_CALLBACK (on_selection), &seen);
+
+  g_assert_false (cs_projection_view_get_frame (pv, &f));
+  g_assert_cmpint (cs_projection_view_token_at (pv, 10, 10), ==, -1);
+  cs_projection_view_set_figure (pv, &fig, &seen, release);
+  g_assert_true (cs_projection_view_get_frame (pv, &f));
+  g_assert_cmpfloat (f.xmin, <=, 0);
+  g_assert_cmpfloat (f.xmax, >=, 2);
+
+  /* every point is found where the frame puts it (computed here) */
+  for (int i = 0; i < 9; i++)
+    {
+      double px = f.x0 + (g.x[i] - f.xmin) / (f.xmax - f.xmin) * f.w;
+      double py = f.y0 + f.h - (g.y[i] - f.ymin) / (f.ymax - f.ymin) * f.h;
+      g_assert_true (cs_projection_view_token_position (pv, i, &x, &y));
+      g_assert_cmpfloat (fabs (x - px), <, 1e-9);
+      g_assert_cmpfloat (fabs (y - py), <, 1e-9);
+      g_assert_cmpint (cs_projection_view_token_at (pv, px + 3, py - 3), ==, i);
+    }
+  /* more than 8 pixels from every point: none */
+  cs_projection_view_token_position (pv, 4, &x, &y);
+  g_assert_cmpint (cs_projection_view_token_at (pv, x + (f.w / (f.xmax - f.xmin)) / 2, y), ==, -1);
+
+  /* zoom ×2 about the centre halves the range about its middle */
+  {
+    double cx = (f.xmin + f.xmax) / 2, wx = f.xmax - f.xmin;
+    CsFigureFrame z;
+    cs_projection_view_zoom (pv, 2, 0.5, 0.5);
+    g_assert_true (cs_projection_view_get_frame (pv, &z));
+    g_assert_cmpfloat (fabs ((z.xmax - z.xmin) - wx / 2), <, 1e-9);
+    g_assert_cmpfloat (fabs ((z.xmin + z.xmax) / 2 - cx), <, 1e-9);
+    cs_projection_view_reset_view (pv);
+    g_assert_true (cs_projection_view_get_frame (pv, &z));
+    g_assert_cmpfloat (fabs (z.xmax - f.xmax), <, 1e-9);
+  }
+
+  /* centring on a token puts it in the middle */
+  cs_projection_view_center_on (pv, 8);
+  g_assert_true (cs_projection_view_token_position (pv, 8, &x, &y));
+  g_assert_cmpfloat (fabs (x - (f.x0 + f.w / 2)), <, 1e-6);
+  cs_projection_view_reset_view (pv);
+
+  /* a rubber band around the bottom row (y = 0) selects exactly 0, 1, 2 */
+  {
+    double x0, y0, x2, y2;
+    const GArray *sel;
+    cs_projection_view_token_position (pv, 0, &x0, &y0);
+    cs_projection_view_token_position (pv, 2, &x2, &y2);
+    g_assert_cmpuint (cs_projection_view_select_rect (pv, x0 - 4, y0 + 4, x2 + 4, y2 - 4), ==, 3);
+    sel = cs_projection_view_get_selection (pv);
+    for (int i = 0; i < 3; i++)
+      g_assert_cmpint (g_array_index (sel, gint32, i), ==, i);
+    g_assert_cmpuint (seen.selections, ==, 1);
+  }
+
+  /* a click on the legend entry names the group's colour; on a token, its id */
+  g_assert_true (cs_projection_view_legend_position (pv, 4, &x, &y));
+  g_assert_cmpint (cs_projection_view_legend_at (pv, x, y), ==, 0);
+  g_assert_true (cs_projection_view_click (pv, x, y));
+  g_assert_cmpuint (seen.legend, ==, 4);
+  g_assert_false (cs_projection_view_legend_position (pv, 5, &x, &y));
+  cs_projection_view_token_position (pv, 7, &x, &y);
+  g_assert_false (cs_projection_view_click (pv, x, y));
+  g_assert_cmpint (seen.token, ==, 7);
+  g_assert_cmpint (cs_projection_view_get_picked (pv), ==, 7);
+  render (view);
+
+  /* a new figure releases the old one's owner; none clears the pick */
+  cs_projection_view_set_figure (pv, NULL, NULL, NULL);
+  g_assert_cmpuint (seen.released, ==, 1);
+  g_assert_cmpint (cs_projection_view_get_picked (pv), ==, -1);
+  render (view);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static void
+test_heatmap_view (void)
+{
+  const char *names[] = { "a", "b", "c", NULL };
+  double m[9] = { 1, 0.5, 0.25, 0.5, 1, NAN, 0.25, NAN, 1 };
+  CsHeatmapFigure fig = { 3, names, m, "test" };
+  GtkWidget *view = cs_heatmap_view_new ();
+  GtkWidget *win = show_in_window (view);
+  CsHeatmapView *hv = CS_HEATMAP_VIEW (view);
+  CsFigureStyle s;
+  guint row, col, found = 0;
+
+  cs_heatmap_view_set_figure (hv, &fig, NULL, NULL);
+  cs_heatmap_view_set_tooltip_format (hv, "%1$s × %2$s = %3$.2f");
+  s = cs_figure_view_get_style (CS_FIGURE_VIEW (view));
+  /* every cell the figure function finds, the view finds and names */
+  for (int y = 0; y < H; y += 5)
+    for (int x = 0; x < W; x += 5)
+      {
+        guint r2, c2;
+        gboolean in = cs_figure_heatmap_cell_at (0, 0, s.width, s.height, &s, &fig, x, y, &r2, &c2);
+        g_assert_cmpint (cs_heatmap_view_cell_at (hv, x, y, &row, &col), ==, in);
+        if (in && r2 == 0 && c2 == 2)
+          {
+            g_assert_cmpstr (cs_heatmap_view_hover (hv, x, y), ==, "a × c = 0.25");
+            found++;
+          }
+      }
+  g_assert_cmpuint (found, >, 0);
+  g_assert_null (cs_heatmap_view_hover (hv, 0, 0));
+  render (view);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_add_func ("/views/figure-view", test_figure_view_cache_and_export);
+  g_test_add_func ("/views/projection-view", test_projection_view);
+  g_test_add_func ("/views/heatmap-view", test_heatmap_view);
+  return g_test_run ();
+}
