@@ -174,11 +174,10 @@ cs_geometry_page_refresh_figures (CsGeometryPage *self)
     CsGeometryTable *t = cs_geometry_table_new (geometry_of (self), self->visible);
     CsHeatmapFigure fig = cs_geometry_table_heatmap (t, "cos(ℓ̄<sub>w</sub>, ℓ̄<sub>z</sub>)");
     cs_heatmap_view_set_figure (self->cosine_view, &fig, t, (GDestroyNotify) cs_geometry_table_free);
-    cs_figure_view_set_draw_func (self->validation_view, draw_validation,
-                                  cs_geometry_table_new (geometry_of (self), self->visible),
+    /* one table for the three views */
+    cs_figure_view_set_draw_func (self->validation_view, draw_validation, cs_geometry_table_ref (t),
                                   (GDestroyNotify) cs_geometry_table_free);
-    cs_figure_view_set_draw_func (self->orth_view, draw_orthogonality,
-                                  cs_geometry_table_new (geometry_of (self), self->visible),
+    cs_figure_view_set_draw_func (self->orth_view, draw_orthogonality, cs_geometry_table_ref (t),
                                   (GDestroyNotify) cs_geometry_table_free);
   }
   {

@@ -6,6 +6,7 @@
 
 #include "cs-job.h"
 #include "cs-ui.h"
+#include "cs-figure-view.h"
 #include "cs-history.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
@@ -159,7 +160,7 @@ static void
 area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CsMapperPage *self = user_data;
-  CsFigureStyle s = cs_ui_screen_style ();
+  CsFigureStyle s = cs_figure_screen_style ();
   GraphData d;
 
   s.width = width;
@@ -181,7 +182,7 @@ redraw (CsMapperPage *self)
 static gboolean
 with_frame (CsMapperPage *self, CsFigureFrame *f)
 {
-  CsFigureStyle s = cs_ui_screen_style ();
+  CsFigureStyle s = cs_figure_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->area)), h = gtk_widget_get_height (GTK_WIDGET (self->area));
   GraphData d;
   if (!self->graph || !self->graph->x || w <= 0 || h <= 0)
@@ -195,7 +196,7 @@ with_frame (CsMapperPage *self, CsFigureFrame *f)
 int
 cs_mapper_page_node_at (CsMapperPage *self, double x, double y)
 {
-  CsFigureStyle s = cs_ui_screen_style ();
+  CsFigureStyle s = cs_figure_screen_style ();
   int w = gtk_widget_get_width (GTK_WIDGET (self->area)), h = gtk_widget_get_height (GTK_WIDGET (self->area));
   GraphData d;
   int node;

@@ -8,6 +8,7 @@
 
 #include "cs-job.h"
 #include "cs-ui.h"
+#include "cs-figure-view.h"
 #include "cs-history.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
@@ -111,7 +112,7 @@ static void
 area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CsSteeringPage *self = user_data;
-  CsFigureStyle s = cs_ui_screen_style ();
+  CsFigureStyle s = cs_figure_screen_style ();
   CsSteerFigureKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (area), "kind"));
   g_autoptr(GError) why = NULL;
 
@@ -149,7 +150,7 @@ redraw (CsSteeringPage *self)
 char *
 cs_steering_page_describe_at (CsSteeringPage *self, double x, double y)
 {
-  CsFigureStyle s = cs_ui_screen_style ();
+  CsFigureStyle s = cs_figure_screen_style ();
   GtkWidget *area = GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]);
   if (!self->report || visible_kind (self) != CS_STEER_FIGURE_EFFECTS)
     return NULL;

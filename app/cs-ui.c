@@ -1,7 +1,6 @@
 #include <glib/gi18n.h>
 
 #include "cs-ui.h"
-#include "cs-figure-view.h"
 
 #include <adwaita.h>
 
@@ -227,8 +226,3 @@ cs_ui_spin_auto (GtkSpinButton *spin, double auto_value)
   spin_auto_output (spin, NULL);
 }
 
-CsFigureStyle
-cs_ui_screen_style (void)
-{
-  return cs_figure_screen_style ();
-}

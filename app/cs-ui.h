@@ -9,10 +9,6 @@ G_BEGIN_DECLS
 
 /* Small pieces the pages' side panels share. */
 
-/* The style figures are drawn in on screen: a point is a pixel, 15-point
- * text, the light or dark theme as the desktop's. */
-CsFigureStyle cs_ui_screen_style (void);
-
 /* A section heading, left-aligned, with space above. */
 GtkWidget *cs_ui_heading  (const char *text);
 /* Puts a label and w in a row of a two-column grid (w expands and takes the

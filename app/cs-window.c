@@ -336,7 +336,6 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       remember_model (self, cs_model_get_path (model));
       /* the Geometry page follows the session's model and computes */
       cs_session_set_model (self->session, model);
-      update_status (self);
     }
   set_busy (self, FALSE);
 }

@@ -184,10 +184,19 @@ cs_geometry_table_new (CsGeometry *g, const gboolean *shown)
   return t;
 }
 
+CsGeometryTable *
+cs_geometry_table_ref (CsGeometryTable *t)
+{
+  g_atomic_int_inc (&t->extra_refs);
+  return t;
+}
+
 void
 cs_geometry_table_free (CsGeometryTable *t)
 {
   if (!t)
+    return;
+  if (g_atomic_int_add (&t->extra_refs, -1) > 0)
     return;
   g_ptr_array_unref (t->names);
   g_ptr_array_unref (t->child_names);

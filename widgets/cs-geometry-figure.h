@@ -79,10 +79,13 @@ typedef struct
   GPtrArray *child_names; /* NULL-terminated */
   double    *cos_plain;   /* cos(ℓ̄_c, ℓ̄_p) */
   double    *cos_diff;    /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p) */
+  gint       extra_refs;  /* owners beyond the first: cs_geometry_table_ref */
 } CsGeometryTable;
 
 CsGeometryTable      *cs_geometry_table_new           (CsGeometry            *geometry,
                                                        const gboolean        *shown);
+/* Several views may show one table; cs_geometry_table_free drops a reference. */
+CsGeometryTable      *cs_geometry_table_ref           (CsGeometryTable       *table);
 void                  cs_geometry_table_free          (CsGeometryTable       *table);
 CsHeatmapFigure       cs_geometry_table_heatmap       (const CsGeometryTable *table,
                                                        const char            *title);

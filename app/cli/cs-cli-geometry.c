@@ -123,7 +123,6 @@ cs_cli_geometry_json (CsGeometry *g, const char *hierarchy, int n_floored)
 
 typedef struct
 {
-  gboolean announced;
   gboolean estimating;
 } RunProgress;
 
@@ -177,7 +176,7 @@ cs_cli_geometry (int argc, char **argv)
   g_autoptr(CsGeometrySpace) space = NULL;
   g_autoptr(CsGeometryRun) run = NULL;
   g_autofree char *path = NULL;
-  RunProgress rp = { FALSE, FALSE };
+  RunProgress rp = { FALSE };
 
   /* the options start from the engine's defaults */
   cs_geometry_params_init (&params);
