@@ -8,72 +8,6 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-/* GPT-2's pre-tokenisation, which the ByteLevel pre-tokeniser applies when
- * use_regex is set. */
-#define GPT2_PATTERN \
-  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
-
-#define SPM_SPACE "\xe2\x96\x81"   /* ▁ U+2581 */
-
-enum { PREPEND_NEVER, PREPEND_FIRST, PREPEND_ALWAYS };
-
-typedef struct
-{
-  char    *content;
-  gint32   id;
-  gboolean special;
-} AddedToken;
-
-typedef struct
-{
-  guint64 key;      /* left id << 32 | right id; MERGE_EMPTY when the slot is free */
-  gint32  rank;
-  gint32  merged;
-} Merge;
-
-#define MERGE_EMPTY G_MAXUINT64
-
-/* Merge ranks by pair: open addressing, linear probing, at most half full
- * (280k merges: no allocation per entry, one cache line per lookup). */
-typedef struct
-{
-  Merge *slots;
-  gsize  mask, n;
-} MergeTable;
-
-struct _CsTokenizer
-{
-  GHashTable *vocab;           /* token string → id (+1, so 0 means absent) */
-  GPtrArray  *id_to_token;     /* id → char* (NULL for holes) */
-  MergeTable  merges;
-  GArray     *added;           /* AddedToken, longest content first */
-  GHashTable *special_ids;     /* ids of special added tokens */
-
-  gboolean    byte_level;      /* ByteLevel pre-tokeniser / decoder */
-  gboolean    byte_level_regex;
-  gboolean    add_prefix_space;
-  GRegex     *split;           /* pre-tokeniser regex, or NULL */
-  gboolean    metaspace;       /* Metaspace pre-tokeniser */
-  int         metaspace_prepend; /* PREPEND_NEVER, _FIRST (the text's first segment) or _ALWAYS */
-  gboolean    metaspace_split; /* each ▁ starts a word */
-  gboolean    normalize_spm;   /* Prepend ▁ + Replace ' ' → ▁ normaliser */
-  gboolean    normalize_prepend;
-  gboolean    byte_fallback;
-  gboolean    ignore_merges;
-  gboolean    fuse_unk;
-  gint32      unk_id;          /* -1 when none */
-  gboolean    strip_leading_space; /* decoder's Strip */
-
-  GArray     *template_prefix; /* ids before the sequence */
-  GArray     *template_suffix; /* ids after */
-
-  guint32     byte_to_char[256];
-  GHashTable *char_to_byte;    /* unichar → byte+1 */
-
-  GHashTable *cache;           /* piece → GArray of ids */
-  GMutex      cache_lock;
-  gint        extra_refs;      /* owners beyond the first (cs_tokenizer_ref) */
-};
 
 CsTokenizer *
 cs_tokenizer_ref (CsTokenizer *self)
@@ -123,13 +57,6 @@ init_byte_map (CsTokenizer *self)
       g_hash_table_insert (self->char_to_byte, GUINT_TO_POINTER (self->byte_to_char[b]),
                            GUINT_TO_POINTER (b + 1));
     }
-}
-
-static gint32
-vocab_lookup (CsTokenizer *self, const char *token)
-{
-  gpointer v = g_hash_table_lookup (self->vocab, token);
-  return v ? GPOINTER_TO_INT (v) - 1 : -1;
 }
 
 /* id_to_token owns the strings; the vocabulary's keys are those strings. */
@@ -460,32 +387,6 @@ compare_added (gconstpointer a, gconstpointer b)
   return (int) strlen (y->content) - (int) strlen (x->content);
 }
 
-/* A merge's key is (left id << 32) | right id, mixed before it picks a
- * slot (ids in a pair are close together: XOR-folding them, as
- * g_int64_hash does, collides). */
-static inline gsize
-pair_hash (guint64 v)
-{
-  v ^= v >> 33;
-  v *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
-  v ^= v >> 33;
-  return (gsize) v;
-}
-
-static const Merge *
-merge_lookup (const MergeTable *t, guint64 key)
-{
-  if (!t->slots)
-    return NULL;
-  for (gsize i = pair_hash (key) & t->mask;; i = (i + 1) & t->mask)
-    {
-      if (t->slots[i].key == key)
-        return &t->slots[i];
-      if (t->slots[i].key == MERGE_EMPTY)
-        return NULL;
-    }
-}
-
 /* Adds a merge unless the pair has one already (the first, lowest rank, counts). */
 static void
 merge_insert (MergeTable *t, guint64 key, gint32 rank, gint32 merged)
@@ -502,7 +403,7 @@ merge_insert (MergeTable *t, guint64 key, gint32 rank, gint32 merged)
       g_free (t->slots);
       *t = bigger;
     }
-  for (gsize i = pair_hash (key) & t->mask;; i = (i + 1) & t->mask)
+  for (gsize i = tok_pair_hash (key) & t->mask;; i = (i + 1) & t->mask)
     {
       if (t->slots[i].key == key)
         return;
@@ -628,15 +529,15 @@ add_merge (CsTokenizer *self, const char *a, const char *b, guint i, const char 
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: merge %u is malformed", origin, i);
       return FALSE;
     }
-  ia = vocab_lookup (self, a);
-  ib = vocab_lookup (self, b);
+  ia = tok_vocab_lookup (self, a);
+  ib = tok_vocab_lookup (self, b);
   {
     gsize la = strlen (a), lb = strlen (b);
     char stack[256];
     char *joined = la + lb < sizeof stack ? stack : g_malloc (la + lb + 1);
     memcpy (joined, a, la);
     memcpy (joined + la, b, lb + 1);
-    im = vocab_lookup (self, joined);
+    im = tok_vocab_lookup (self, joined);
     if (joined != stack)
       g_free (joined);
   }
@@ -816,7 +717,7 @@ cs_tokenizer_parse (const char  *json,
   self->fuse_unk = cs_json_bool (model, "fuse_unk", FALSE);
   unk = cs_json_string (model, "unk_token", NULL);
   if (unk)
-    self->unk_id = vocab_lookup (self, unk);
+    self->unk_id = tok_vocab_lookup (self, unk);
 
   if (!read_normalizer (self, cs_json_object (root, "normalizer"), origin, error))
     return NULL;
@@ -854,373 +755,6 @@ cs_tokenizer_load (const char  *path,
       return NULL;
     }
   return cs_tokenizer_parse (contents, (gssize) len, path, error);
-}
-
-/* ---- BPE ---- */
-
-typedef struct
-{
-  gint32 id;
-  int    prev, next;   /* neighbours in the word, -1 at the ends; prev -2 once merged away */
-} Symbol;
-
-/* A candidate merge of the symbol at pos with the one after it. */
-typedef struct
-{
-  gint32 rank, pos;
-  gint32 left, right, merged;
-} Candidate;
-
-static inline gboolean
-candidate_before (const Candidate *a, const Candidate *b)
-{
-  return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
-}
-
-static void
-heap_push (GArray *heap, const Candidate *c)
-{
-  guint i = heap->len;
-  Candidate *h;
-
-  g_array_set_size (heap, heap->len + 1);
-  h = (Candidate *) heap->data;
-  while (i > 0 && candidate_before (c, &h[(i - 1) / 2]))
-    {
-      h[i] = h[(i - 1) / 2];
-      i = (i - 1) / 2;
-    }
-  h[i] = *c;
-}
-
-static Candidate
-heap_pop (GArray *heap)
-{
-  Candidate *h = (Candidate *) heap->data;
-  Candidate top = h[0], last = h[heap->len - 1];
-  guint n = heap->len - 1, i = 0;
-
-  for (;;)
-    {
-      guint c = 2 * i + 1;
-      if (c >= n)
-        break;
-      if (c + 1 < n && candidate_before (&h[c + 1], &h[c]))
-        c++;
-      if (!candidate_before (&h[c], &last))
-        break;
-      h[i] = h[c];
-      i = c;
-    }
-  if (n > 0)
-    h[i] = last;
-  g_array_set_size (heap, n);
-  return top;
-}
-
-static void
-push_pair (CsTokenizer *self, GArray *heap, const Symbol *syms, int pos)
-{
-  guint64 key = ((guint64) (guint32) syms[pos].id << 32) | (guint32) syms[syms[pos].next].id;
-  const Merge *m = merge_lookup (&self->merges, key);
-
-  if (m)
-    {
-      Candidate c = { m->rank, pos, syms[pos].id, syms[syms[pos].next].id, m->merged };
-      heap_push (heap, &c);
-    }
-}
-
-/* Byte-pair encoding of one pre-tokenised word: the lowest-ranked adjacent
- * pair is merged first, the leftmost of equal ranks first. Candidates wait
- * in a heap ordered by (rank, position); one that a merge has made stale
- * (a symbol gone or changed) is skipped when it comes up, and each merge
- * adds the two pairs it forms with its neighbours: O(n log n) in the word's
- * length (a SentencePiece-style tokenizer takes a whole line as one word). */
-static void
-bpe_word (CsTokenizer *self, const char *piece, GArray *out)
-{
-  g_autoptr(GArray) syms_array = g_array_new (FALSE, FALSE, sizeof (Symbol));
-  g_autoptr(GArray) heap = NULL;
-  const char *p = piece;
-  Symbol *syms;
-  gint32 whole;
-  int n;
-
-  if (self->ignore_merges && (whole = vocab_lookup (self, piece)) >= 0)
-    {
-      g_array_append_val (out, whole);
-      return;
-    }
-
-  /* Initial symbols: characters, or their bytes as <0xNN> tokens. */
-  while (*p)
-    {
-      const char *next = g_utf8_next_char (p);
-      char buf[8];
-      gsize len = (gsize) (next - p);
-      gint32 id;
-
-      memcpy (buf, p, len);
-      buf[len] = '\0';
-      id = vocab_lookup (self, buf);
-      if (id >= 0)
-        {
-          Symbol s = { id, 0, 0 };
-          g_array_append_val (syms_array, s);
-        }
-      else if (self->byte_fallback)
-        {
-          for (gsize k = 0; k < len; k++)
-            {
-              char hex[8];
-              g_snprintf (hex, sizeof hex, "<0x%02X>", (guint8) p[k]);
-              Symbol s = { vocab_lookup (self, hex), 0, 0 };
-              if (s.id < 0)
-                s.id = self->unk_id;
-              if (s.id >= 0)
-                g_array_append_val (syms_array, s);
-            }
-        }
-      else if (self->unk_id >= 0)
-        {
-          Symbol *last = syms_array->len ? &g_array_index (syms_array, Symbol, syms_array->len - 1) : NULL;
-          if (!(self->fuse_unk && last && last->id == self->unk_id))
-            {
-              Symbol s = { self->unk_id, 0, 0 };
-              g_array_append_val (syms_array, s);
-            }
-        }
-      p = next;
-    }
-
-  n = (int) syms_array->len;
-  syms = (Symbol *) syms_array->data;
-  heap = g_array_sized_new (FALSE, FALSE, sizeof (Candidate), (guint) MAX (n, 1));
-  for (int i = 0; i < n; i++)
-    {
-      syms[i].prev = i - 1;
-      syms[i].next = i + 1 < n ? i + 1 : -1;
-    }
-  for (int i = 0; i + 1 < n; i++)
-    push_pair (self, heap, syms, i);
-
-  while (heap->len)
-    {
-      Candidate c = heap_pop (heap);
-      Symbol *s = &syms[c.pos], *t;
-
-      if (s->prev == -2 || s->next < 0 || s->id != c.left || syms[s->next].id != c.right)
-        continue;   /* stale */
-      t = &syms[s->next];
-      s->id = c.merged;
-      s->next = t->next;
-      t->prev = -2;
-      if (s->next >= 0)
-        syms[s->next].prev = c.pos;
-      if (s->prev >= 0)
-        push_pair (self, heap, syms, s->prev);
-      if (s->next >= 0)
-        push_pair (self, heap, syms, c.pos);
-    }
-  for (int i = n > 0 ? 0 : -1; i >= 0; i = syms[i].next)
-    g_array_append_val (out, syms[i].id);
-}
-
-static void
-bpe_cached (CsTokenizer *self, const char *piece, GArray *out)
-{
-  GArray *hit;
-
-  if (strlen (piece) > 256)
-    {
-      /* long words (a SentencePiece-style line) are rarely seen twice */
-      bpe_word (self, piece, out);
-      return;
-    }
-  g_mutex_lock (&self->cache_lock);
-  hit = g_hash_table_lookup (self->cache, piece);
-  if (hit)
-    g_array_append_vals (out, hit->data, hit->len);
-  g_mutex_unlock (&self->cache_lock);
-  if (hit)
-    return;
-
-  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint32));
-  bpe_word (self, piece, ids);
-  g_array_append_vals (out, ids->data, ids->len);
-  g_mutex_lock (&self->cache_lock);
-  if (g_hash_table_size (self->cache) > 200000)
-    g_hash_table_remove_all (self->cache);
-  g_hash_table_replace (self->cache, g_strdup (piece), ids);
-  g_mutex_unlock (&self->cache_lock);
-}
-
-/* Maps a pre-token's bytes to GPT-2's printable characters. */
-static char *
-byte_level_map (CsTokenizer *self, const char *s, gsize n)
-{
-  GString *out = g_string_sized_new (n * 2);
-  for (gsize i = 0; i < n; i++)
-    g_string_append_unichar (out, self->byte_to_char[(guint8) s[i]]);
-  return g_string_free (out, FALSE);
-}
-
-static void
-encode_piece (CsTokenizer *self, const char *s, gsize n, GArray *out)
-{
-  if (n == 0)
-    return;
-  if (self->byte_level)
-    {
-      g_autofree char *mapped = byte_level_map (self, s, n);
-      bpe_cached (self, mapped, out);
-    }
-  else
-    {
-      g_autofree char *piece = g_strndup (s, n);
-      bpe_cached (self, piece, out);
-    }
-}
-
-/* Splits with the pre-tokeniser regex, keeping matches and the gaps between. */
-static void
-encode_split (CsTokenizer *self, const char *text, GArray *out)
-{
-  g_autoptr(GMatchInfo) mi = NULL;
-  gsize len = strlen (text), pos = 0;
-
-  if (!self->split)
-    {
-      encode_piece (self, text, len, out);
-      return;
-    }
-  g_regex_match (self->split, text, 0, &mi);
-  while (g_match_info_matches (mi))
-    {
-      int start, end;
-      g_match_info_fetch_pos (mi, 0, &start, &end);
-      if ((gsize) start > pos)
-        encode_piece (self, text + pos, (gsize) start - pos, out);
-      if (end > start)
-        encode_piece (self, text + start, (gsize) (end - start), out);
-      pos = (gsize) end;
-      if (!g_match_info_next (mi, NULL))
-        break;
-    }
-  if (pos < len)
-    encode_piece (self, text + pos, len - pos, out);
-}
-
-static void
-encode_segment (CsTokenizer *self, const char *segment, gsize n, gboolean first, GArray *out)
-{
-  g_autofree char *text = g_strndup (segment, n);
-
-  if (!*text)
-    return;
-  if (self->normalize_spm || self->normalize_prepend)
-    {
-      GString *s = g_string_new (NULL);
-      if (self->normalize_prepend)
-        g_string_append (s, SPM_SPACE);
-      g_string_append (s, text);
-      if (self->normalize_spm)
-        g_string_replace (s, " ", SPM_SPACE, 0);
-      g_free (text);
-      text = g_string_free (s, FALSE);
-    }
-  if (self->metaspace)
-    {
-      /* Metaspace, as the Rust crate does it: spaces become ▁; a ▁ goes in
-       * front unless the text already starts with one (a space or a literal
-       * ▁), in every segment between added tokens (always) or only in the
-       * text's first (first); with split, each ▁ starts a word (a run of
-       * spaces gives one-▁ words before the last, which carries the word). */
-      g_autoptr(GString) s = g_string_new (text);
-      g_string_replace (s, " ", SPM_SPACE, 0);
-      if ((self->metaspace_prepend == PREPEND_ALWAYS || (self->metaspace_prepend == PREPEND_FIRST && first)) &&
-          !g_str_has_prefix (s->str, SPM_SPACE))
-        g_string_prepend (s, SPM_SPACE);
-      if (!self->metaspace_split)
-        {
-          encode_piece (self, s->str, s->len, out);
-          return;
-        }
-      const char *p = s->str, *start = s->str;
-      while (*p)
-        {
-          if (p != start && g_str_has_prefix (p, SPM_SPACE))
-            {
-              encode_piece (self, start, (gsize) (p - start), out);
-              start = p;
-            }
-          p = g_utf8_next_char (p);
-        }
-      encode_piece (self, start, (gsize) (p - start), out);
-      return;
-    }
-  if (self->byte_level && self->add_prefix_space && first && !g_str_has_prefix (text, " "))
-    {
-      char *t = g_strconcat (" ", text, NULL);
-      g_free (text);
-      text = t;
-    }
-  encode_split (self, text, out);
-}
-
-GArray *
-cs_tokenizer_encode (CsTokenizer  *self,
-                     const char   *text,
-                     gboolean      add_special,
-                     GError      **error)
-{
-  GArray *out;
-  const char *p, *seg;
-  gboolean first = TRUE;
-
-  g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (text != NULL, NULL);
-
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "the text is not valid UTF-8");
-      return NULL;
-    }
-  out = g_array_new (FALSE, FALSE, sizeof (gint32));
-  if (add_special)
-    g_array_append_vals (out, self->template_prefix->data, self->template_prefix->len);
-
-  /* Added tokens are matched in the raw text first, longest first. */
-  p = seg = text;
-  while (*p)
-    {
-      const AddedToken *hit = NULL;
-      for (guint i = 0; i < self->added->len; i++)
-        {
-          const AddedToken *t = &g_array_index (self->added, AddedToken, i);
-          if (*p == t->content[0] && g_str_has_prefix (p, t->content))
-            {
-              hit = t;
-              break;
-            }
-        }
-      if (hit)
-        {
-          encode_segment (self, seg, (gsize) (p - seg), first, out);
-          first = FALSE;
-          g_array_append_val (out, hit->id);
-          p += strlen (hit->content);
-          seg = p;
-        }
-      else
-        p++;
-    }
-  encode_segment (self, seg, (gsize) (p - seg), first, out);
-
-  if (add_special)
-    g_array_append_vals (out, self->template_suffix->data, self->template_suffix->len);
-  return out;
 }
 
 /* SentencePiece's byte-fallback tokens, <0x00> … <0xFF>. */
@@ -1308,7 +842,7 @@ gint32
 cs_tokenizer_token_to_id (CsTokenizer *self,
                           const char  *token)
 {
-  return vocab_lookup (self, token);
+  return tok_vocab_lookup (self, token);
 }
 
 gint32
