@@ -105,14 +105,14 @@ bench-tokenizers: build
 	  tests/bench/results/tokenizers-$$(date +%F).json
 
 # What tests/gpu/run-on-device.sh needs on a machine with a GPU and nothing
-# else: gpubundle.tar.xz (the GPU test, benchmarks, CLI and libraries, the
-# SAE corpus, WordNet's noun files, the steering benchmark's inputs).
+# else: gpubundle.tar.xz (the GPU test, benchmarks, CLI and libraries,
+# WordNet's noun files (the SAE corpus is made from them there), the steering
+# benchmark's inputs).
 gpu-bundle: build
 	rm -rf gpubundle gpubundle.tar.xz
 	sh tests/gpu/make-bundle.sh $(BUILDDIR) gpubundle
 	mkdir -p gpubundle/wordnet
 	cp /usr/share/wordnet/data.noun /usr/share/wordnet/index.noun gpubundle/wordnet/
-	/usr/bin/python3 data/sae-resid-post-1/make-corpus.py > gpubundle/corpus.txt
 	$(DEVENV) /usr/bin/python3 tests/bench/run-steer-bench.py $(BUILDDIR)/app/cli/conceptscope-cli \
 	  --save-inputs gpubundle/steer-inputs.npz > gpubundle/steer-cpu-here.json
 	tar -cJf gpubundle.tar.xz gpubundle

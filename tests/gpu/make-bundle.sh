@@ -36,6 +36,7 @@ done
 
 cp "$build/compute/cuda/libcs-cuda.so" "$out/lib/"
 cp "$build/app/cli/conceptscope-cli" "$out/bin/"
+strip "$out"/bin/*
 
 # Shared libraries the machine may lack; its own C/C++ runtime and CUDA stay.
 for f in "$out"/bin/* "$out/lib/libcs-compute.so"; do
