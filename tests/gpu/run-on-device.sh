@@ -6,7 +6,7 @@
 # earlier one failed. PHASES picks some of: test forward steer sae (all by
 # default), to fit the device time left.
 set -u
-phases=" ${PHASES:-test forward steer sae} "
+phases=" ${PHASES:-test forward steer sae} "   # also: threads (not by default)
 want () { case "$phases" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 OUT=${OUT:-/tmp/cs-out}
 mkdir -p "$OUT"
@@ -69,4 +69,22 @@ if want sae; then
   PYTHONUNBUFFERED=1 timeout 240 python3 tests/bench/run-sae-bench.py "$B/bin/conceptscope-cli" "$B/corpus.txt" \
     "$OUT/sae-bench.json"
   echo "sae bench exit $?"
+fi
+
+if want threads; then
+  echo "== the CPU sweep's time against OpenMP threads and wait policy (sweep seconds, three runs each)"
+  for wait in passive active; do
+    for n in 1 2 4 8 16; do
+      t=""
+      for r in 1 2 3; do
+        s=$(OMP_WAIT_POLICY=$wait OMP_NUM_THREADS=$n timeout 60 "$B/bin/conceptscope-cli" steer data/sample-model \
+              --dataset data/steering/animal-vs-plant.json --targets animal --layers 0-3 --multipliers=-4,-2,0,2,4 \
+              --held-out 0.5 --device cpu --output "$OUT/threads.h5" --json 2>/dev/null |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["sweep_seconds"])')
+        t="$t $s"
+      done
+      echo "wait=$wait threads=$n sweep_s:$t"
+    done
+  done | tee "$OUT/threads.txt"
+  rm -f "$OUT/threads.h5"
 fi
