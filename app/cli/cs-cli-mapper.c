@@ -8,7 +8,7 @@
 #include "cs-cli-commands.h"
 #include "cs-error.h"
 #include "cs-mapper-figure.h"
-#include "cs-mapper.h"
+#include "cs-mapper-run.h"
 #include "cs-model.h"
 #include "cs-points.h"
 #include "cs-tokenizer.h"
@@ -26,44 +26,6 @@ draw_graph (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer da
   DrawData *d = data;
   d->mf.fig.title = d->title;
   cs_figure_draw_graph (cr, 0, 0, w, h, s, &d->mf.fig);
-}
-
-/* The lens's values; vector:NAME is a category's ℓ̄ of the workspace. */
-static gboolean
-compute_lens (const char *text, CsPoints *pts, CsWorkspace *ws, double *out, char **name, GError **error)
-{
-  CsLensSpec spec;
-  const double *vec = NULL;
-  gboolean ok;
-
-  if (!cs_lens_parse (text, &spec, error))
-    return FALSE;
-  if (spec.kind == CS_LENS_VECTOR)
-    {
-      int c;
-      if (!ws || !ws->geometry)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_MISSING,
-                       "lens %s: vector lenses are concept vectors of a workspace: use --workspace WS.h5 --categories …",
-                       text);
-          cs_lens_clear (&spec);
-          return FALSE;
-        }
-      c = cs_category_set_find (ws->geometry->categories, spec.name);
-      if (c < 0 || !ws->geometry->vectors[c].estimated)
-        {
-          g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "lens %s: the workspace has no estimated vector '%s'",
-                       text, spec.name);
-          cs_lens_clear (&spec);
-          return FALSE;
-        }
-      vec = ws->geometry->vectors[c].lbar;
-    }
-  ok = cs_lens_compute (&spec, pts->X, pts->n, pts->d, vec, out, NULL, error);
-  if (ok)
-    *name = cs_lens_describe (&spec);
-  cs_lens_clear (&spec);
-  return ok;
 }
 
 int
@@ -111,12 +73,16 @@ cs_cli_mapper (int argc, char **argv)
   g_autoptr(CsModel) model = NULL;
   g_autoptr(CsGeometrySpace) space = NULL;
   g_autoptr(CsPoints) pts = NULL;
-  g_autoptr(CsMapperGraph) graph = NULL;
-  g_autofree double *lens = NULL, *colour = NULL;
-  g_autofree char *name1 = NULL, *name2 = NULL, *colour_name = NULL;
+  g_autoptr(CsMapperRun) run = NULL;
+  CsMapperRunParams run_params;
+  const CsMapperGraph *graph;
+  const double *lens;
+  const char *name1, *name2;
+  g_autofree double *colour = NULL;
+  g_autofree char *colour_name = NULL;
   const char *lens_names[3] = { NULL, NULL, NULL };
   CsMapperParams p;
-  gint64 t0, t1, t2, t3;
+  gint64 t0, t1;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
@@ -225,32 +191,30 @@ cs_cli_mapper (int argc, char **argv)
   if (!pts)
     return cs_cli_fail (g_steal_pointer (&error));
 
-  lens = g_new (double, pts->n * p.n_lenses);
-  {
-    g_autofree double *col = g_new (double, pts->n);
-    if (!compute_lens (lens1, pts, ws, col, &name1, &error))
-      return cs_cli_fail (g_steal_pointer (&error));
-    for (gint64 i = 0; i < pts->n; i++)
-      lens[i * p.n_lenses] = col[i];
-    if (lens2)
-      {
-        if (!compute_lens (lens2, pts, ws, col, &name2, &error))
-          return cs_cli_fail (g_steal_pointer (&error));
-        for (gint64 i = 0; i < pts->n; i++)
-          lens[i * 2 + 1] = col[i];
-      }
-  }
+  if (!ws && ((lens1 && g_str_has_prefix (lens1, "vector:")) || (lens2 && g_str_has_prefix (lens2, "vector:"))))
+    {
+      fprintf (stderr, "conceptscope-cli mapper: vector lenses are concept vectors of a workspace: use --workspace "
+                       "WS.h5 --categories …\n");
+      return 1;
+    }
+  cs_mapper_run_params_init (&run_params);
+  run_params.graph = p;
+  run_params.lens[0] = lens1;
+  run_params.lens[1] = lens2;
+  run_params.seed = (guint) seed;
+  run_params.geometry = ws ? ws->geometry : NULL;
+  t1 = g_get_monotonic_time ();
+  run = cs_mapper_run (pts->X, pts->n, pts->d, &run_params, cs_cli_progress, "building the graph",
+                       cs_cli_cancellable (), &error);
+  cs_cli_progress_done ();
+  if (!run)
+    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
+  graph = run->graph;
+  lens = run->lens;
+  name1 = run->lens_names[0];
+  name2 = run->lens_names[1];
   lens_names[0] = name1;
   lens_names[1] = name2;
-  t1 = g_get_monotonic_time ();
-  graph = cs_mapper_build (pts->X, pts->n, pts->d, lens, &p, cs_cli_progress, "building the graph",
-                           cs_cli_cancellable (), &error);
-  cs_cli_progress_done ();
-  if (!graph)
-    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
-  t2 = g_get_monotonic_time ();
-  cs_mapper_layout (graph, (guint) seed);
-  t3 = g_get_monotonic_time ();
 
   {
     /* the graph, with what each point is: token ids and categories when the
@@ -315,7 +279,8 @@ cs_cli_mapper (int argc, char **argv)
             {
               g_autofree char *nm = NULL;
               colour = g_new (double, pts->n);
-              if (!compute_lens (color_by, pts, ws, colour, &nm, &error))
+              if (!cs_mapper_lens_values (color_by, pts->X, pts->n, pts->d, ws ? ws->geometry : NULL, colour, &nm,
+                                          NULL, &error))
                 return cs_cli_fail (g_steal_pointer (&error));
               g_autofree char *lm = cs_mapper_lens_markup (nm);
               colour_name = g_strdup_printf ("mean %s", lm);
@@ -363,11 +328,11 @@ cs_cli_mapper (int argc, char **argv)
           json_builder_add_double_value (b, graph->eps);
         }
       json_builder_set_member_name (b, "lens_seconds");
-      json_builder_add_double_value (b, (t1 - t0) / 1e6);
+      json_builder_add_double_value (b, (t1 - t0) / 1e6 + run->lens_seconds);
       json_builder_set_member_name (b, "graph_seconds");
-      json_builder_add_double_value (b, (t2 - t1) / 1e6);
+      json_builder_add_double_value (b, run->graph_seconds);
       json_builder_set_member_name (b, "layout_seconds");
-      json_builder_add_double_value (b, (t3 - t2) / 1e6);
+      json_builder_add_double_value (b, run->layout_seconds);
       json_builder_end_object (b);
       cs_cli_print_json (json_builder_get_root (b));
     }
@@ -381,7 +346,7 @@ cs_cli_mapper (int argc, char **argv)
       printf ("\n%d nodes, %d edges, %d component%s, cycle rank %d; %" G_GINT64_FORMAT " points in nodes; "
               "graph built in %.3f s\n",
               graph->n_nodes, graph->n_edges, graph->n_components, graph->n_components == 1 ? "" : "s",
-              graph->cycle_rank, graph->n_covered, (t2 - t1) / 1e6);
+              graph->cycle_rank, graph->n_covered, run->graph_seconds);
       printf ("graph: %s%s%s%s%s\n", output, figure ? ", figure: " : "", figure ? figure : "",
               workspace && !no_save ? ", stored in " : "", workspace && !no_save ? workspace : "");
     }
