@@ -4,89 +4,37 @@
 #include <math.h>
 #include <string.h>
 
-#include "cs-job.h"
-#include "cs-ui.h"
-#include "cs-figure-view.h"
-#include "cs-history.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
-#include "cs-export-dialog.h"
-#include "cs-figure.h"
-#include "cs-mapper-figure.h"
-#include "cs-points.h"
 #include "cs-hdf5.h"
-#include "cs-mapper-page.h"
-#include "cs-points.h"
+#include "cs-mapper-figure.h"
+#include "cs-mapper-page-private.h"
 #include "cs-tokenizer.h"
+#include "cs-ui.h"
 
 #define REBUILD_DELAY_MS 400
 
-struct _CsMapperPage
-{
-  AdwBin           parent_instance;
-
-  CsSession       *session;
-
-  GtkWidget       *categories_box;
-  GPtrArray       *category_checks;    /* GtkCheckButton, one per category */
-  GtkDropDown     *lens1_drop, *lens2_drop, *cover_drop, *cluster_drop, *colour_drop;
-  GtkSpinButton   *intervals_spin, *overlap_spin, *eps_spin, *min_samples_spin, *min_inter_spin;
-  GtkStringList   *lens1_model, *lens2_model, *colour_model;
-  GPtrArray       *lens_specs;         /* char*: spec of each lens1 entry */
-  GtkDrawingArea  *area;
-  GtkLabel        *status_label;
-  GtkSpinner      *spinner;
-  GtkLabel        *node_label;
-  GtkTextView     *members_view;
-  GtkWidget       *show_button;
-  gboolean         filling;
-
-  /* points from a file (activations, a CSV) instead of category tokens */
-  CsPoints        *file_points;
-  char            *file_path;
-  char            *file_dataset;
-  GtkWidget       *file_box, *tokens_button;
-  GtkLabel        *file_label;
-  GtkDropDown     *dataset_drop;
-
-  /* the graph and what its points are */
-  CsMapperGraph   *graph;
-  gint32          *token_ids;          /* [n_points], NULL for a file's points without tokens */
-  GStrv            point_labels;       /* [n_points] for a file's points, else NULL */
-  int             *point_group;        /* [n_points] index into group_names */
-  GStrv            group_names;
-  double          *lens_values;        /* [n_points, n_lenses] */
-  int              n_proj;             /* concept projections for colouring */
-  double          *proj_values;        /* [n_points, n_proj]: g·ℓ̄/‖ℓ̄‖² */
-  GStrv            proj_names;         /* [n_proj] category names */
-  GStrv            lens_names;
-  gboolean        *highlight;          /* [n_nodes], from the projection's selection */
-  int              selected, hover;
-  char            *error;
-
-  /* view */
-  gboolean         fixed_view;
-  double           view[4];
-  double           drag_view[4];
-  int              drag_node;
-  double           pointer_x, pointer_y;
-  double           drag_x0, drag_y0;
-
-  guint            rebuild_source;
-  CsJob           *job;            /* the graph being built */
-
-  /* undo of the layout: nodes moved by hand, a new layout */
-  CsHistory       *history;
-  GtkWidget       *undo_button, *redo_button;
-  struct Layout   *drag_before;
-  struct Settings *built;              /* what built the graph shown */
-  struct Layout   *pending;            /* positions to restore after an undo's build */
-  gboolean         restoring;
-};
-
 G_DEFINE_FINAL_TYPE (CsMapperPage, cs_mapper_page, ADW_TYPE_BIN)
 
-/* ---- figure data, shared by the screen and export ---- */
+/* The drop-downs' choices and the engine's values they stand for. */
+typedef struct
+{
+  int         value;
+  const char *name;    /* translated when shown */
+} Choice;
+
+static const Choice covers[] = {
+  { CS_COVER_UNIFORM, N_("Uniform") },
+  { CS_COVER_BALANCED, N_("Balanced (quantiles)") },
+  { -1, NULL },
+};
+static const Choice clusters[] = {
+  { CS_CLUSTER_DBSCAN, "DBSCAN" },
+  { CS_CLUSTER_SINGLE_LINKAGE, N_("Single linkage (histogram gap)") },
+  { -1, NULL },
+};
+
+/* ---- the graph's figure ---- */
 
 typedef struct
 {
@@ -94,33 +42,49 @@ typedef struct
   GPtrArray      *names;
   char           *value_label;
   char           *title;
+  gboolean       *highlight;
 } GraphData;
 
 static void
-graph_data_init (GraphData *d, CsMapperPage *self, gboolean interactive)
+graph_data_free (gpointer p)
 {
-  guint colour = gtk_drop_down_get_selected (self->colour_drop);
-  g_autofree double *values = NULL;
-  int nl = self->graph->params.n_lenses;
+  GraphData *d = p;
+  cs_mapper_figure_clear (&d->mf);
+  g_ptr_array_unref (d->names);
+  g_free (d->value_label);
+  g_free (d->title);
+  g_free (d->highlight);
+  g_free (d);
+}
 
-  memset (d, 0, sizeof *d);
+/* The figure of the graph shown, coloured as the panel says. */
+static GraphData *
+graph_data_new (CsMapperPage *self)
+{
+  GraphData *d = g_new0 (GraphData, 1);
+  const char *colour = cs_mapper_settings_get_colour (self->settings);
+  g_autofree double *values = NULL;
+  int nl = self->graph->params.n_lenses, proj = -1;
+
   d->names = g_ptr_array_new_with_free_func (g_free);
-  if (colour == 0 && self->group_names)
+  if (colour && g_str_has_prefix (colour, "vector:") && self->proj_values)
+    for (int c = 0; c < self->n_proj; c++)
+      if (g_str_equal (self->proj_names[c], colour + 7))
+        proj = c;
+  if (g_strcmp0 (colour, "categories") == 0 && self->group_names)
     for (guint k = 0; self->group_names[k]; k++)
       g_ptr_array_add (d->names, g_markup_escape_text (self->group_names[k], -1));
-  else if (colour >= 3 && (int) colour - 3 < self->n_proj && self->proj_values)
+  else if (proj >= 0)
     {
-      int c = (int) colour - 3;
-      g_autofree char *spec = g_strdup_printf ("vector:%s", self->proj_names[c]);
-      g_autofree char *lm = cs_mapper_lens_markup (spec);
+      g_autofree char *lm = cs_mapper_lens_markup (colour);
       values = g_new (double, MAX (1, self->graph->n_points));
       for (gint64 i = 0; i < self->graph->n_points; i++)
-        values[i] = self->proj_values[i * self->n_proj + c];
+        values[i] = self->proj_values[i * self->n_proj + proj];
       d->value_label = g_strdup_printf (_("mean %s"), lm);
     }
   else
     {
-      int l = colour == 2 && nl > 1 ? 1 : 0;
+      int l = g_strcmp0 (colour, "lens2") == 0 && nl > 1 ? 1 : 0;
       values = g_new (double, MAX (1, self->graph->n_points));
       for (gint64 i = 0; i < self->graph->n_points; i++)
         values[i] = self->lens_values[i * nl + l];
@@ -131,98 +95,29 @@ graph_data_init (GraphData *d, CsMapperPage *self, gboolean interactive)
                          d->names->len, (const char * const *) d->names->pdata);
   d->title = cs_mapper_title_markup ((const char * const *) self->lens_names, nl);
   d->mf.fig.title = d->title;
-  if (interactive)
+  if (self->highlight)
+    d->highlight = g_memdup2 (self->highlight, sizeof (gboolean) * MAX (1, self->graph->n_nodes));
+  d->mf.fig.highlight = d->highlight;
+  return d;
+}
+
+void
+cs_mapper_page_refresh_figure (CsMapperPage *self, gboolean keep_view)
+{
+  if (!self->graph || !self->graph->x)
     {
-      d->mf.fig.highlight = self->highlight;
-      d->mf.fig.hover = self->hover >= 0 ? self->hover : self->selected;
-      d->mf.fig.fixed_view = self->fixed_view;
-      memcpy (d->mf.fig.view, self->view, sizeof self->view);
+      cs_graph_view_set_figure (self->graph_view, NULL, NULL, NULL, FALSE);
+      return;
     }
-}
-
-static void
-graph_data_clear (GraphData *d)
-{
-  cs_mapper_figure_clear (&d->mf);
-  g_ptr_array_unref (d->names);
-  g_free (d->value_label);
-  g_free (d->title);
-}
-
-static void
-draw_graph (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
-{
-  GraphData *d = data;
-  cs_figure_draw_graph (cr, 0, 0, w, h, s, &d->mf.fig);
-}
-
-static void
-area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
-{
-  CsMapperPage *self = user_data;
-  CsFigureStyle s = cs_figure_screen_style ();
-  GraphData d;
-
-  s.width = width;
-  s.height = height;
-  cs_figure_paint_background (cr, width, height, &s);
-  if (!self->graph)
-    return;
-  graph_data_init (&d, self, TRUE);
-  draw_graph (cr, width, height, &s, &d);
-  graph_data_clear (&d);
-}
-
-static void
-redraw (CsMapperPage *self)
-{
-  gtk_widget_queue_draw (GTK_WIDGET (self->area));
-}
-
-static gboolean
-with_frame (CsMapperPage *self, CsFigureFrame *f)
-{
-  CsFigureStyle s = cs_figure_screen_style ();
-  int w = gtk_widget_get_width (GTK_WIDGET (self->area)), h = gtk_widget_get_height (GTK_WIDGET (self->area));
-  GraphData d;
-  if (!self->graph || !self->graph->x || w <= 0 || h <= 0)
-    return FALSE;
-  graph_data_init (&d, self, TRUE);
-  cs_figure_graph_frame (0, 0, w, h, &s, &d.mf.fig, f);
-  graph_data_clear (&d);
-  return TRUE;
-}
-
-int
-cs_mapper_page_node_at (CsMapperPage *self, double x, double y)
-{
-  CsFigureStyle s = cs_figure_screen_style ();
-  int w = gtk_widget_get_width (GTK_WIDGET (self->area)), h = gtk_widget_get_height (GTK_WIDGET (self->area));
-  GraphData d;
-  int node;
-  if (!self->graph || !self->graph->x || w <= 0 || h <= 0)
-    return -1;
-  graph_data_init (&d, self, TRUE);
-  node = cs_figure_graph_node_at (0, 0, w, h, &s, &d.mf.fig, x, y);
-  graph_data_clear (&d);
-  return node;
-}
-
-gboolean
-cs_mapper_page_node_position (CsMapperPage *self, int node, double *x, double *y)
-{
-  CsFigureFrame f;
-  if (!self->graph || node < 0 || node >= self->graph->n_nodes || !with_frame (self, &f))
-    return FALSE;
-  *x = f.x0 + (self->graph->x[node] - f.xmin) / (f.xmax - f.xmin) * f.w;
-  *y = f.y0 + f.h - (self->graph->y[node] - f.ymin) / (f.ymax - f.ymin) * f.h;
-  return TRUE;
+  GraphData *d = graph_data_new (self);
+  cs_graph_view_set_figure (self->graph_view, &d->mf.fig, d, graph_data_free, keep_view);
+  cs_graph_view_set_selected (self->graph_view, self->selected);
 }
 
 /* ---- node details ---- */
 
-static char *
-token_text (CsMapperPage *self, gint32 id)
+char *
+cs_mapper_page_token_text (CsMapperPage *self, gint32 id)
 {
   CsTokenizer *tok = self->session ? cs_session_get_tokenizer (self->session) : NULL;
   return tok ? cs_tokenizer_id_to_text (tok, id) : g_strdup_printf ("%d", id);
@@ -242,7 +137,7 @@ cs_mapper_page_dup_members_text (CsMapperPage *self)
       gboolean class_label = !self->token_ids && self->point_group && self->group_names && self->point_group[p] >= 0 &&
                              g_str_equal (self->point_labels[p], self->group_names[self->point_group[p]]);
       /* a point whose label is only its class is named by its row */
-      g_autofree char *text = self->token_ids ? token_text (self, self->token_ids[p])
+      g_autofree char *text = self->token_ids ? cs_mapper_page_token_text (self, self->token_ids[p])
                               : class_label   ? g_strdup_printf (_("row %d"), p + 1)
                                               : g_strdup (self->point_labels[p]);
       if (self->token_ids && self->point_labels)
@@ -275,6 +170,48 @@ composition (CsMapperPage *self, int v)
   return g_string_free (s, FALSE);
 }
 
+/* The tooltip of a node under the pointer. */
+static char *
+describe_node (int node, gpointer data)
+{
+  CsMapperPage *self = data;
+  const CsMapperNode *n;
+  g_autofree char *comp = NULL, *head = NULL;
+  GString *s;
+
+  if (!self->graph || node < 0 || node >= self->graph->n_nodes)
+    return NULL;
+  n = &self->graph->nodes[node];
+  comp = composition (self, node);
+  s = g_string_new (NULL);
+  head = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Node %d: %d token", "Node %d: %d tokens", n->n_members),
+                          node, n->n_members);
+  g_string_append_printf (s, "<b>%s</b>", head);
+  for (int l = 0; l < self->graph->params.n_lenses; l++)
+    {
+      g_autofree char *t = g_markup_printf_escaped ("\n%s: %.3g", self->lens_names[l], n->lens_mean[l]);
+      g_string_append (s, t);
+    }
+  if (comp && *comp)
+    {
+      g_autofree char *t = g_markup_escape_text (comp, -1);
+      g_string_append_printf (s, "\n%s", t);
+    }
+  if (self->token_ids)
+    {
+      g_string_append_c (s, '\n');
+      for (int t = 0; t < MIN (12, n->n_members); t++)
+        {
+          g_autofree char *tt = cs_mapper_page_token_text (self, self->token_ids[n->members[t]]);
+          g_autofree char *esc = g_markup_escape_text (tt, -1);
+          g_string_append_printf (s, "%s%s", t ? ", " : "", esc);
+        }
+      if (n->n_members > 12)
+        g_string_append (s, ", …");
+    }
+  return g_string_free (s, FALSE);
+}
+
 void
 cs_mapper_page_select_node (CsMapperPage *self, int node)
 {
@@ -282,6 +219,7 @@ cs_mapper_page_select_node (CsMapperPage *self, int node)
   if (!self->graph || node >= self->graph->n_nodes)
     node = -1;
   self->selected = node;
+  cs_graph_view_set_selected (self->graph_view, node);
   if (node < 0)
     {
       gtk_label_set_text (self->node_label, _("Click a node to list its tokens"));
@@ -289,7 +227,6 @@ cs_mapper_page_select_node (CsMapperPage *self, int node)
       gtk_widget_set_sensitive (self->show_button, FALSE);
       if (self->session)
         cs_session_set_marked (self->session, NULL, 0);
-      redraw (self);
       return;
     }
   {
@@ -317,7 +254,6 @@ cs_mapper_page_select_node (CsMapperPage *self, int node)
   text = cs_mapper_page_dup_members_text (self);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->members_view), text, -1);
   gtk_widget_set_sensitive (self->show_button, self->token_ids != NULL);
-  redraw (self);
 }
 
 int
@@ -326,221 +262,55 @@ cs_mapper_page_get_selected_node (CsMapperPage *self)
   return self->selected;
 }
 
-/* ---- undo: the graph's settings and node positions before a change of
- * parameters, a node moved by hand or a new layout. The same settings give
- * the same graph, so taking back a change of parameters builds again and
- * puts the nodes where they were. ---- */
-
-typedef struct Settings
+int
+cs_mapper_page_node_at (CsMapperPage *self, double x, double y)
 {
-  guint     n_cats;
-  gboolean *cats;
-  guint     lens1, lens2, cover, cluster;
-  double    intervals, overlap, eps, min_samples, min_inter;
-} Settings;
+  return cs_graph_view_node_at (self->graph_view, x, y);
+}
+
+gboolean
+cs_mapper_page_node_position (CsMapperPage *self, int node, double *x, double *y)
+{
+  return cs_graph_view_node_position (self->graph_view, node, x, y);
+}
 
 static void
-settings_free (Settings *st)
+on_node_activated (CsMapperPage *self, int node)
 {
-  if (!st)
+  cs_mapper_page_select_node (self, node);
+}
+
+static void
+on_node_moved (CsMapperPage *self, int node, double x, double y)
+{
+  if (!self->graph || node < 0 || node >= self->graph->n_nodes)
     return;
-  g_free (st->cats);
-  g_free (st);
-}
-
-static Settings *
-settings_copy (const Settings *st)
-{
-  Settings *c;
-  if (!st)
-    return NULL;
-  c = g_memdup2 (st, sizeof *st);
-  c->cats = g_memdup2 (st->cats, sizeof (gboolean) * MAX (st->n_cats, 1));
-  return c;
-}
-
-static Settings *
-settings_read (CsMapperPage *self)
-{
-  Settings *st = g_new0 (Settings, 1);
-  st->n_cats = self->category_checks->len;
-  st->cats = g_new0 (gboolean, MAX (st->n_cats, 1));
-  for (guint i = 0; i < st->n_cats; i++)
-    st->cats[i] = gtk_check_button_get_active (self->category_checks->pdata[i]);
-  st->lens1 = gtk_drop_down_get_selected (self->lens1_drop);
-  st->lens2 = gtk_drop_down_get_selected (self->lens2_drop);
-  st->cover = gtk_drop_down_get_selected (self->cover_drop);
-  st->cluster = gtk_drop_down_get_selected (self->cluster_drop);
-  st->intervals = gtk_spin_button_get_value (self->intervals_spin);
-  st->overlap = gtk_spin_button_get_value (self->overlap_spin);
-  st->eps = gtk_spin_button_get_value (self->eps_spin);
-  st->min_samples = gtk_spin_button_get_value (self->min_samples_spin);
-  st->min_inter = gtk_spin_button_get_value (self->min_inter_spin);
-  return st;
-}
-
-static gboolean
-settings_equal (const Settings *a, const Settings *b)
-{
-  return a && b && a->n_cats == b->n_cats && memcmp (a->cats, b->cats, sizeof (gboolean) * a->n_cats) == 0 &&
-         a->lens1 == b->lens1 && a->lens2 == b->lens2 && a->cover == b->cover && a->cluster == b->cluster &&
-         a->intervals == b->intervals && a->overlap == b->overlap && a->eps == b->eps &&
-         a->min_samples == b->min_samples && a->min_inter == b->min_inter;
-}
-
-static void
-settings_apply (CsMapperPage *self, const Settings *st)
-{
-  self->filling = TRUE;
-  for (guint i = 0; i < st->n_cats && i < self->category_checks->len; i++)
-    gtk_check_button_set_active (self->category_checks->pdata[i], st->cats[i]);
-  gtk_drop_down_set_selected (self->lens1_drop, st->lens1);
-  gtk_drop_down_set_selected (self->lens2_drop, st->lens2);
-  gtk_drop_down_set_selected (self->cover_drop, st->cover);
-  gtk_drop_down_set_selected (self->cluster_drop, st->cluster);
-  gtk_spin_button_set_value (self->intervals_spin, st->intervals);
-  gtk_spin_button_set_value (self->overlap_spin, st->overlap);
-  gtk_spin_button_set_value (self->eps_spin, st->eps);
-  gtk_spin_button_set_value (self->min_samples_spin, st->min_samples);
-  gtk_spin_button_set_value (self->min_inter_spin, st->min_inter);
-  self->filling = FALSE;
-}
-
-typedef struct Layout
-{
-  int       n;
-  double   *x, *y;
-  Settings *settings;   /* what built the graph, NULL: a graph from a workspace */
-} Layout;
-
-static void
-layout_free (gpointer p)
-{
-  Layout *l = p;
-  g_free (l->x);
-  g_free (l->y);
-  settings_free (l->settings);
-  g_free (l);
-}
-
-static Layout *
-layout_capture (CsMapperPage *self)
-{
-  const CsMapperGraph *g = self->graph;
-  Layout *l = g_new0 (Layout, 1);
-  l->n = g->n_nodes;
-  l->x = g_memdup2 (g->x, sizeof (double) * g->n_nodes);
-  l->y = g_memdup2 (g->y, sizeof (double) * g->n_nodes);
-  l->settings = settings_copy (self->built);
-  return l;
-}
-
-static void
-layout_apply (CsMapperPage *self, const Layout *l)
-{
-  if (self->graph && l->n == self->graph->n_nodes)
-    {
-      memcpy (self->graph->x, l->x, sizeof (double) * l->n);
-      memcpy (self->graph->y, l->y, sizeof (double) * l->n);
-    }
-  self->fixed_view = FALSE;
-  redraw (self);
-}
-
-static void
-update_undo_buttons (CsMapperPage *self)
-{
-  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
-}
-
-/* Another source of points, or other categories: nothing before applies. */
-static void
-forget_history (CsMapperPage *self)
-{
-  cs_history_clear (self->history);
-  g_clear_pointer (&self->built, settings_free);
-  g_clear_pointer (&self->pending, layout_free);
-  self->restoring = FALSE;
-  update_undo_buttons (self);
-}
-
-static void start_build (CsMapperPage *self);
-
-static gboolean
-layout_step (CsMapperPage *self, gboolean undo)
-{
-  Layout *l;
-  if (!self->graph || cs_job_running (self->job) ||
-      !(undo ? cs_history_undo_label (self->history) : cs_history_redo_label (self->history)))
-    return FALSE;
-  l = undo ? cs_history_undo (self->history, layout_capture (self))
-           : cs_history_redo (self->history, layout_capture (self));
-  update_undo_buttons (self);
-  if (!l->settings || settings_equal (l->settings, self->built))
-    {
-      layout_apply (self, l);
-      layout_free (l);
-      return TRUE;
-    }
-  /* other parameters: build with them, then put the nodes back */
-  settings_apply (self, l->settings);
-  g_clear_pointer (&self->pending, layout_free);
-  self->pending = l;
-  self->restoring = TRUE;
-  start_build (self);
-  if (!cs_job_running (self->job))
-    {
-      g_clear_pointer (&self->pending, layout_free);
-      self->restoring = FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-cs_mapper_page_undo (CsMapperPage *self)
-{
-  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
-  return layout_step (self, TRUE);
-}
-
-gboolean
-cs_mapper_page_redo (CsMapperPage *self)
-{
-  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
-  return layout_step (self, FALSE);
-}
-
-const char *
-cs_mapper_page_get_undo_label (CsMapperPage *self)
-{
-  return cs_history_undo_label (self->history);
+  /* the layout keeps it there */
+  self->graph->x[node] = x;
+  self->graph->y[node] = y;
+  cs_figure_view_invalidate (CS_FIGURE_VIEW (self->graph_view));
 }
 
 /* ---- building in the background ---- */
 
 typedef struct
 {
-  CsModel         *model;        /* keeps the unembedding alive */
-  CsGeometrySpace *space;        /* a private copy */
-  gint32          *ids;
-  int              n;
-  struct Settings *settings;     /* the side panel's values it was started with */
-  double          *X;            /* a file's points [n, d] instead of rows of g */
-  int              d;
-  GStrv            labels;
-  int             *group;
-  GStrv            group_names;
-  char            *lens_spec[2];
-  double          *lens_vec[2];  /* ℓ̄ for vector lenses */
-  CsMapperParams   params;
-  int              n_proj;
-  double          *proj_vecs;    /* [n_proj, d] ℓ̄ of the estimated categories */
-  GStrv            proj_names;
+  CsModel          *model;        /* keeps the unembedding alive */
+  CsGeometrySpace  *space;
+  CsGeometry       *geometry;     /* for vector lenses and the colours */
+  gint32           *ids;
+  int               n;
+  CsMapperSettings *settings;     /* the panel's values it was started with */
+  double           *X;            /* a file's points [n, d] instead of rows of g */
+  int               d;
+  GStrv             labels;
+  int              *group;
+  GStrv             group_names;
   /* results */
-  CsMapperGraph   *graph;
-  double          *lens;
-  GStrv            lens_names;
-  double          *proj;         /* [n, n_proj] */
+  CsMapperRun      *run;
+  int               n_proj;
+  double           *proj;         /* [n, n_proj] */
+  GStrv             proj_names;
 } BuildJob;
 
 static void
@@ -549,23 +319,16 @@ build_job_free (gpointer p)
   BuildJob *j = p;
   g_clear_object (&j->model);
   cs_geometry_space_free (j->space);
+  cs_geometry_free (j->geometry);
   g_free (j->ids);
   g_free (j->X);
   g_strfreev (j->labels);
-  settings_free (j->settings);
+  g_clear_object (&j->settings);
   g_free (j->group);
   g_strfreev (j->group_names);
-  for (int l = 0; l < 2; l++)
-    {
-      g_free (j->lens_spec[l]);
-      g_free (j->lens_vec[l]);
-    }
-  cs_mapper_graph_free (j->graph);
-  g_free (j->lens);
-  g_strfreev (j->lens_names);
-  g_free (j->proj_vecs);
-  g_strfreev (j->proj_names);
+  cs_mapper_run_free (j->run);
   g_free (j->proj);
+  g_strfreev (j->proj_names);
   g_free (j);
 }
 
@@ -575,60 +338,49 @@ build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   BuildJob *j = task_data;
   int d = j->X ? j->d : j->space->d;
   g_autofree double *X = j->X ? g_steal_pointer (&j->X) : g_new (double, (gsize) j->n * d);
-  g_autofree double *col = g_new (double, MAX (1, j->n));
   GError *error = NULL;
-  int nl = j->params.n_lenses;
+  CsMapperRunParams params;
 
   if (j->space)
     cs_geometry_g_rows (j->space, j->ids, j->n, X);
-  j->lens = g_new (double, (gsize) j->n * nl);
-  j->lens_names = g_new0 (char *, nl + 1);
-  for (int l = 0; l < nl; l++)
-    {
-      CsLensSpec spec;
-      if (!cs_lens_parse (j->lens_spec[l], &spec, &error) ||
-          !cs_lens_compute (&spec, X, j->n, d, j->lens_vec[l], col, cancellable, &error))
-        {
-          cs_lens_clear (&spec);
-          g_task_return_error (task, error);
-          return;
-        }
-      j->lens_names[l] = cs_lens_describe (&spec);
-      cs_lens_clear (&spec);
-      for (int i = 0; i < j->n; i++)
-        j->lens[(gsize) i * nl + l] = col[i];
-    }
-  j->graph = cs_mapper_build (X, j->n, d, j->lens, &j->params, NULL, NULL, cancellable, &error);
-  if (!j->graph)
+  cs_mapper_settings_to_params (j->settings, &params);
+  params.geometry = j->geometry;
+  j->run = cs_mapper_run (X, j->n, d, &params, NULL, NULL, cancellable, &error);
+  if (!j->run)
     {
       g_task_return_error (task, error);
       return;
     }
-  cs_mapper_layout (j->graph, 0);
-  if (j->n_proj > 0)
+  if (j->geometry && !j->X)
     {
-      int dd = d;
-      j->proj = g_new (double, (gsize) j->n * j->n_proj);
-      for (int c = 0; c < j->n_proj; c++)
-        {
-          const double *v = j->proj_vecs + (gsize) c * dd;
-          double nn = 0;
-          for (int k = 0; k < dd; k++)
-            nn += v[k] * v[k];
-          for (int i = 0; i < j->n; i++)
-            {
-              double s2 = 0;
-              for (int k = 0; k < dd; k++)
-                s2 += X[(gsize) i * dd + k] * v[k];
-              j->proj[(gsize) i * j->n_proj + c] = nn > 0 ? s2 / nn : 0;
-            }
-        }
+      /* every estimated concept's projection, to colour the nodes by */
+      g_autoptr(GPtrArray) names = g_ptr_array_new ();
+      g_autofree double *col = g_new (double, MAX (1, j->n));
+      CsCategorySet *cats = j->geometry->categories;
+      j->proj = g_new (double, (gsize) MAX (1, j->n) * MAX (1, cats->items->len));
+      for (guint c = 0; c < cats->items->len; c++)
+        if (j->geometry->vectors[c].estimated)
+          {
+            g_autofree char *spec = g_strdup_printf ("vector:%s", cs_category_set_get (cats, c)->name);
+            if (!cs_mapper_lens_values (spec, X, j->n, d, j->geometry, col, NULL, cancellable, NULL))
+              continue;
+            for (int i = 0; i < j->n; i++)
+              j->proj[(gsize) i * cats->items->len + j->n_proj] = col[i];
+            g_ptr_array_add (names, g_strdup (cs_category_set_get (cats, c)->name));
+            j->n_proj++;
+          }
+      /* rows of n_proj values */
+      for (int i = 0; i < j->n; i++)
+        memmove (j->proj + (gsize) i * j->n_proj, j->proj + (gsize) i * cats->items->len,
+                 sizeof (double) * j->n_proj);
+      g_ptr_array_add (names, NULL);
+      j->proj_names = (GStrv) g_ptr_array_steal (names, NULL);
     }
   g_task_return_boolean (task, TRUE);
 }
 
-static void
-set_status (CsMapperPage *self, const char *text, gboolean busy)
+void
+cs_mapper_page_set_status (CsMapperPage *self, const char *text, gboolean busy)
 {
   gtk_label_set_text (self->status_label, text ? text : "");
   gtk_spinner_set_spinning (self->spinner, busy);
@@ -637,10 +389,12 @@ set_status (CsMapperPage *self, const char *text, gboolean busy)
 
 static void on_selection_changed (CsMapperPage *self);
 
-static void
-install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group, GStrv group_names,
-               double *lens, GStrv lens_names, int n_proj, double *proj, GStrv proj_names)
+void
+cs_mapper_page_install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group, GStrv group_names,
+                              double *lens, GStrv lens_names, int n_proj, double *proj, GStrv proj_names)
 {
+  /* the view lets go of the old graph's figure first */
+  cs_graph_view_set_figure (self->graph_view, NULL, NULL, NULL, FALSE);
   g_free (self->proj_values);
   g_strfreev (self->proj_names);
   self->n_proj = proj ? n_proj : 0;
@@ -660,8 +414,7 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
   self->group_names = group_names;
   self->lens_values = lens;
   self->lens_names = lens_names;
-  self->fixed_view = FALSE;
-  self->hover = -1;
+  self->selected = -1;
   {
     g_autofree char *comps = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d component", "%d components",
                                                            graph->n_components), graph->n_components);
@@ -675,8 +428,9 @@ install_graph (CsMapperPage *self, CsMapperGraph *graph, gint32 *ids, int *group
         g_free (text);
         text = t2;
       }
-    set_status (self, text, FALSE);
+    cs_mapper_page_set_status (self, text, FALSE);
   }
+  cs_mapper_page_refresh_figure (self, FALSE);
   cs_mapper_page_select_node (self, -1);
   /* the projection's current selection highlights nodes at once */
   on_selection_changed (self);
@@ -688,6 +442,7 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
   CsMapperPage *self = CS_MAPPER_PAGE (source);
   g_autoptr(GError) error = NULL;
   BuildJob *j = g_task_get_task_data (G_TASK (result));
+  CsMapperRun *run;
 
   if (!cs_job_finish (self->job, result))
     return;   /* superseded */
@@ -695,65 +450,38 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_free (self->error);
       self->error = g_strdup (error->message);
-      set_status (self, error->message, FALSE);
+      cs_mapper_page_set_status (self, error->message, FALSE);
       return;
     }
   g_clear_pointer (&self->error, g_free);
-  {
-    /* a change of parameters by hand goes into the history */
-    Layout *before = self->graph && self->built && !self->restoring ? layout_capture (self) : NULL;
-    if (before && !settings_equal (before->settings, j->settings))
-      {
-        cs_history_push (self->history, _("changing the parameters"), before);
-        update_undo_buttons (self);
-      }
-    else if (before)
-      layout_free (before);
-  }
-  install_graph (self, g_steal_pointer (&j->graph), g_steal_pointer (&j->ids), g_steal_pointer (&j->group),
-                 g_steal_pointer (&j->group_names), g_steal_pointer (&j->lens), g_steal_pointer (&j->lens_names),
-                 j->n_proj, g_steal_pointer (&j->proj), g_steal_pointer (&j->proj_names));
+  cs_mapper_page_built_before (self, j->settings);
+  run = j->run;
+  cs_mapper_page_install_graph (self, g_steal_pointer (&run->graph), g_steal_pointer (&j->ids),
+                                g_steal_pointer (&j->group), g_steal_pointer (&j->group_names),
+                                g_steal_pointer (&run->lens), g_steal_pointer (&run->lens_names), j->n_proj,
+                                g_steal_pointer (&j->proj), g_steal_pointer (&j->proj_names));
   self->point_labels = g_steal_pointer (&j->labels);
-  settings_free (self->built);
-  self->built = g_steal_pointer (&j->settings);
-  if (self->restoring)
-    {
-      if (self->pending)
-        layout_apply (self, self->pending);
-      g_clear_pointer (&self->pending, layout_free);
-      self->restoring = FALSE;
-    }
+  cs_mapper_page_built_after (self, j->settings);
 }
 
-static const char *
-lens_spec_at (CsMapperPage *self, guint i)
+static int
+compare_int (gconstpointer a, gconstpointer b)
 {
-  return i < self->lens_specs->len ? self->lens_specs->pdata[i] : NULL;
+  return *(const int *) a - *(const int *) b;
 }
 
-static void
-read_params (CsMapperPage *self, BuildJob *j)
+static BuildJob *
+build_job_new (CsMapperPage *self)
 {
-  guint l2 = gtk_drop_down_get_selected (self->lens2_drop);
-  j->settings = settings_read (self);
-  cs_mapper_params_init (&j->params);
-  j->params.n_lenses = l2 > 0 ? 2 : 1;
-  j->lens_spec[0] = g_strdup (lens_spec_at (self, gtk_drop_down_get_selected (self->lens1_drop)));
-  if (l2 > 0)
-    j->lens_spec[1] = g_strdup (lens_spec_at (self, l2 - 1));
-  j->params.intervals = gtk_spin_button_get_value_as_int (self->intervals_spin);
-  j->params.overlap = gtk_spin_button_get_value (self->overlap_spin);
-  j->params.cover = gtk_drop_down_get_selected (self->cover_drop) == 1 ? CS_COVER_BALANCED : CS_COVER_UNIFORM;
-  j->params.cluster = gtk_drop_down_get_selected (self->cluster_drop) == 1 ? CS_CLUSTER_SINGLE_LINKAGE : CS_CLUSTER_DBSCAN;
-  j->params.eps = gtk_spin_button_get_value (self->eps_spin);
-  j->params.min_samples = gtk_spin_button_get_value_as_int (self->min_samples_spin);
-  j->params.min_intersection = gtk_spin_button_get_value_as_int (self->min_inter_spin);
+  BuildJob *j = g_new0 (BuildJob, 1);
+  j->settings = cs_mapper_settings_copy (self->settings);
+  return j;
 }
 
 static void
 run_build (CsMapperPage *self, BuildJob *j, const char *message)
 {
-  set_status (self, message, TRUE);
+  cs_mapper_page_set_status (self, message, TRUE);
   cs_job_start (self->job, self, j, build_job_free, build_thread, build_done);
 }
 
@@ -762,7 +490,7 @@ static void
 start_build_file (CsMapperPage *self)
 {
   const CsPoints *p = self->file_points;
-  BuildJob *j = g_new0 (BuildJob, 1);
+  BuildJob *j = build_job_new (self);
   g_autofree char *msg = NULL;
 
   j->n = (int) p->n;
@@ -772,18 +500,18 @@ start_build_file (CsMapperPage *self)
   j->labels = g_strdupv (p->labels);
   j->group = p->group ? g_memdup2 (p->group, sizeof (int) * p->n) : NULL;
   j->group_names = g_strdupv (p->group_names);
-  read_params (self, j);
   msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Building the graph of %d point…",
                                       "Building the graph of %d points…", j->n), j->n);
   run_build (self, j, msg);
 }
 
-static void
-start_build (CsMapperPage *self)
+void
+cs_mapper_page_start_build (CsMapperPage *self)
 {
   CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
   CsGeometrySpace *space = self->session ? cs_session_get_space (self->session) : NULL;
   CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
+  const char * const *names = cs_mapper_settings_get_categories (self->settings);
   g_autoptr(GArray) cats = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GError) error = NULL;
   g_autoptr(CsPoints) pts = NULL;
@@ -797,57 +525,38 @@ start_build (CsMapperPage *self)
     }
   if (!geo || !space || !model)
     {
-      set_status (self, _("The Geometry view's concept vectors come first: open a model and let them compute"), FALSE);
+      cs_mapper_page_set_status (self, _("The Geometry view's concept vectors come first: open a model and let them "
+                                         "compute"), FALSE);
       return;
     }
-  for (guint i = 0; i < self->category_checks->len; i++)
-    if (gtk_check_button_get_active (self->category_checks->pdata[i]))
-      {
-        int c = (int) i;
+  for (guint i = 0; names && names[i]; i++)
+    {
+      int c = cs_category_set_find (geo->categories, names[i]);
+      if (c >= 0)
         g_array_append_val (cats, c);
-      }
+    }
   if (cats->len == 0)
     {
-      set_status (self, _("Choose the categories whose tokens are the points"), FALSE);
+      cs_mapper_page_set_status (self, _("Choose the categories whose tokens are the points"), FALSE);
       return;
     }
-  j = g_new0 (BuildJob, 1);
+  g_array_sort (cats, compare_int);
   /* which tokens, and the most specific chosen category of each (the rows
    * of g themselves are computed in the thread) */
   pts = cs_points_of_categories (geo, NULL, (const int *) cats->data, (int) cats->len, &error);
   if (!pts)
     {
-      set_status (self, error->message, FALSE);
-      build_job_free (j);
+      cs_mapper_page_set_status (self, error->message, FALSE);
       return;
     }
+  j = build_job_new (self);
   j->model = g_object_ref (model);
   j->space = cs_geometry_space_ref (space);
+  j->geometry = cs_geometry_ref (geo);
   j->n = (int) pts->n;
   j->ids = g_steal_pointer (&pts->token_ids);
   j->group = g_steal_pointer (&pts->group);
   j->group_names = g_steal_pointer (&pts->group_names);
-  read_params (self, j);
-  for (int l = 0; l < j->params.n_lenses; l++)
-    if (j->lens_spec[l] && g_str_has_prefix (j->lens_spec[l], "vector:"))
-      {
-        int c = cs_category_set_find (geo->categories, j->lens_spec[l] + 7);
-        if (c >= 0 && geo->vectors[c].estimated)
-          j->lens_vec[l] = g_memdup2 (geo->vectors[c].lbar, sizeof (double) * geo->d);
-      }
-  {
-    g_autoptr(GPtrArray) names = g_ptr_array_new ();
-    j->proj_vecs = g_new (double, (gsize) MAX (1, geo->categories->items->len) * geo->d);
-    for (guint c = 0; c < geo->categories->items->len; c++)
-      if (geo->vectors[c].estimated)
-        {
-          memcpy (j->proj_vecs + (gsize) j->n_proj * geo->d, geo->vectors[c].lbar, sizeof (double) * geo->d);
-          g_ptr_array_add (names, g_strdup (cs_category_set_get (geo->categories, c)->name));
-          j->n_proj++;
-        }
-    g_ptr_array_add (names, NULL);
-    j->proj_names = (GStrv) g_ptr_array_steal (names, NULL);
-  }
   {
     g_autofree char *msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Building the graph of %d token…",
                                                          "Building the graph of %d tokens…", j->n), j->n);
@@ -860,7 +569,7 @@ rebuild_timeout (gpointer data)
 {
   CsMapperPage *self = data;
   self->rebuild_source = 0;
-  start_build (self);
+  cs_mapper_page_start_build (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -871,33 +580,195 @@ schedule_rebuild (CsMapperPage *self)
   if (self->filling)
     return;
   /* a change by hand while an undo builds: the undo's positions no longer apply */
-  g_clear_pointer (&self->pending, layout_free);
-  self->restoring = FALSE;
+  cs_mapper_page_drop_pending (self);
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
   self->rebuild_source = g_timeout_add (REBUILD_DELAY_MS, rebuild_timeout, self);
 }
 
-/* ---- the Geometry view's categories and selection ---- */
+/* ---- the side panel and its settings ---- */
+
+static gboolean
+choice_to_position (GBinding *b, const GValue *from, GValue *to, gpointer table)
+{
+  const Choice *c = table;
+  for (guint i = 0; c[i].name; i++)
+    if (c[i].value == g_value_get_int (from))
+      {
+        g_value_set_uint (to, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+position_to_choice (GBinding *b, const GValue *from, GValue *to, gpointer table)
+{
+  const Choice *c = table;
+  guint pos = g_value_get_uint (from);
+  for (guint i = 0; c[i].name; i++)
+    if (i == pos)
+      {
+        g_value_set_int (to, c[i].value);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GtkStringList *
+choice_model (const Choice *c)
+{
+  GtkStringList *l = gtk_string_list_new (NULL);
+  for (guint i = 0; c[i].name; i++)
+    gtk_string_list_append (l, i == 0 && c == clusters ? c[i].name : _(c[i].name));
+  return l;
+}
+
+/* A drop-down of specs (lenses, colours): the spec at each position; Lens
+ * 2's list starts with "None" (the spec ""). */
+static GPtrArray *
+specs_of (CsMapperPage *self, GtkDropDown *drop, gboolean *none_first)
+{
+  *none_first = drop == self->lens2_drop;
+  return drop == self->colour_drop ? self->colour_specs : self->lens_specs;
+}
+
+static gboolean
+spec_to_position (GBinding *b, const GValue *from, GValue *to, gpointer data)
+{
+  CsMapperPage *self = data;
+  GtkDropDown *drop = GTK_DROP_DOWN (g_binding_dup_target (b));
+  const char *spec = g_value_get_string (from);
+  gboolean none_first;
+  GPtrArray *specs = specs_of (self, drop, &none_first);
+  g_object_unref (drop);
+  if (none_first && (!spec || !*spec))
+    {
+      g_value_set_uint (to, 0);
+      return TRUE;
+    }
+  for (guint i = 0; spec && i < specs->len; i++)
+    if (g_str_equal (specs->pdata[i], spec))
+      {
+        g_value_set_uint (to, i + (none_first ? 1 : 0));
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+position_to_spec (GBinding *b, const GValue *from, GValue *to, gpointer data)
+{
+  CsMapperPage *self = data;
+  GtkDropDown *drop = GTK_DROP_DOWN (g_binding_dup_target (b));
+  guint pos = g_value_get_uint (from);
+  gboolean none_first;
+  GPtrArray *specs = specs_of (self, drop, &none_first);
+  g_object_unref (drop);
+  if (self->filling || pos == GTK_INVALID_LIST_POSITION)
+    return FALSE;   /* the list is being refilled */
+  if (none_first && pos == 0)
+    {
+      g_value_set_string (to, "");
+      return TRUE;
+    }
+  pos -= none_first ? 1 : 0;
+  if (pos >= specs->len)
+    return FALSE;
+  g_value_set_string (to, specs->pdata[pos]);
+  return TRUE;
+}
+
+/* The drop-downs of specs shown as the settings say (after their lists
+ * were filled again). */
+static void
+sync_spec_drops (CsMapperPage *self)
+{
+  const char *props[] = { "lens1", "lens2", "colour" };
+  GtkDropDown *drops[] = { self->lens1_drop, self->lens2_drop, self->colour_drop };
+  self->filling++;
+  for (guint k = 0; k < G_N_ELEMENTS (drops); k++)
+    {
+      g_auto(GValue) from = G_VALUE_INIT, to = G_VALUE_INIT;
+      g_value_init (&from, G_TYPE_STRING);
+      g_value_init (&to, G_TYPE_UINT);
+      g_object_get_property (G_OBJECT (self->settings), props[k], &from);
+      GBinding *b = g_object_get_data (G_OBJECT (drops[k]), "cs-binding");
+      if (spec_to_position (b, &from, &to, self))
+        gtk_drop_down_set_selected (drops[k], g_value_get_uint (&to));
+    }
+  self->filling--;
+}
 
 static void
-fill_from_geometry (CsMapperPage *self)
+sync_category_checks (CsMapperPage *self)
+{
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
+  const char * const *names = cs_mapper_settings_get_categories (self->settings);
+  self->filling++;
+  for (guint i = 0; geo && i < self->category_checks->len; i++)
+    gtk_check_button_set_active (self->category_checks->pdata[i],
+                                 names && g_strv_contains (names, cs_category_set_get (geo->categories, i)->name));
+  self->filling--;
+}
+
+static void
+category_toggled (CsMapperPage *self)
 {
   CsGeometry *geo = cs_session_get_geometry (self->session);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  if (self->filling || !geo)
+    return;
+  for (guint i = 0; i < self->category_checks->len; i++)
+    if (gtk_check_button_get_active (self->category_checks->pdata[i]))
+      g_ptr_array_add (names, cs_category_set_get (geo->categories, i)->name);
+  g_ptr_array_add (names, NULL);
+  g_object_set (self->settings, "categories", names->pdata, NULL);
+}
+
+static void
+on_settings_changed (CsMapperPage *self, GParamSpec *pspec)
+{
+  if (g_str_equal (pspec->name, "colour"))
+    {
+      cs_mapper_page_refresh_figure (self, TRUE);
+      return;
+    }
+  if (g_str_equal (pspec->name, "categories"))
+    sync_category_checks (self);
+  schedule_rebuild (self);
+}
+
+/* The panel's choices from the geometry (its categories and concept
+ * vectors) or the file (its coordinates), with the usual defaults:
+ * the root's tokens over ℓ̄_mammal × ℓ̄_bird, or a file's first two
+ * principal components. */
+void
+cs_mapper_page_fill_panel (CsMapperPage *self)
+{
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
   GtkWidget *child;
-  int default_l1 = 0, default_l2 = 0;
+  const char *l1 = NULL, *l2 = "";
   const char *extra[] = { "pca1", "pca2", "l2", "density", "eccentricity", "knn:5" };
   const char *extra_names[] = { N_("Principal component 1"), N_("Principal component 2"), N_("L2 norm"),
                                 N_("Density"), N_("Eccentricity"), N_("Distance to the 5th neighbour") };
+  const char *colours[] = { "categories", "lens1", "lens2" };
+  const char *colour_names[] = { N_("Categories (pies)"), N_("Lens 1 mean"), N_("Lens 2 mean") };
 
-  self->filling = TRUE;
+  self->filling++;
   while ((child = gtk_widget_get_first_child (self->categories_box)))
     gtk_box_remove (GTK_BOX (self->categories_box), child);
   g_ptr_array_set_size (self->category_checks, 0);
   g_ptr_array_set_size (self->lens_specs, 0);
+  g_ptr_array_set_size (self->colour_specs, 0);
   gtk_string_list_splice (self->lens1_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->lens1_model)), NULL);
   gtk_string_list_splice (self->lens2_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->lens2_model)), NULL);
+  gtk_string_list_splice (self->colour_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->colour_model)), NULL);
   gtk_string_list_append (self->lens2_model, _("None"));
-  gtk_string_list_splice (self->colour_model, 3, g_list_model_get_n_items (G_LIST_MODEL (self->colour_model)) - 3, NULL);
+  for (guint k = 0; k < G_N_ELEMENTS (colours); k++)
+    {
+      g_ptr_array_add (self->colour_specs, g_strdup (colours[k]));
+      gtk_string_list_append (self->colour_model, _(colour_names[k]));
+    }
   if (geo)
     {
       for (guint i = 0; i < geo->categories->items->len; i++)
@@ -905,9 +776,8 @@ fill_from_geometry (CsMapperPage *self)
           CsCategory *c = cs_category_set_get (geo->categories, i);
           g_autofree char *label = g_strdup_printf ("%s (%u)", c->name, c->tokens->len);
           GtkWidget *check = gtk_check_button_new_with_label (label);
-          /* the root of the hierarchy by default: its tokens hold the children's */
-          gtk_check_button_set_active (GTK_CHECK_BUTTON (check), i == 0);
-          g_signal_connect_swapped (check, "toggled", G_CALLBACK (schedule_rebuild), self);
+          gtk_widget_set_sensitive (check, self->file_points == NULL);
+          g_signal_connect_swapped (check, "toggled", G_CALLBACK (category_toggled), self);
           gtk_box_append (GTK_BOX (self->categories_box), check);
           g_ptr_array_add (self->category_checks, check);
         }
@@ -916,11 +786,13 @@ fill_from_geometry (CsMapperPage *self)
           {
             CsCategory *c = cs_category_set_get (geo->categories, i);
             g_autofree char *label = g_strdup_printf (_("Projection on ℓ̄ %s"), c->name);
-            if (g_str_equal (c->name, "mammal"))
-              default_l1 = (int) self->lens_specs->len;
+            char *spec = g_strdup_printf ("vector:%s", c->name);
+            if (!l1 || g_str_equal (c->name, "mammal"))
+              l1 = g_str_equal (c->name, "mammal") ? spec : l1;
             if (g_str_equal (c->name, "bird"))
-              default_l2 = (int) self->lens_specs->len + 1;
-            g_ptr_array_add (self->lens_specs, g_strdup_printf ("vector:%s", c->name));
+              l2 = spec;
+            g_ptr_array_add (self->lens_specs, spec);
+            g_ptr_array_add (self->colour_specs, g_strdup (spec));
             gtk_string_list_append (self->lens1_model, label);
             gtk_string_list_append (self->lens2_model, label);
             gtk_string_list_append (self->colour_model, label);
@@ -942,29 +814,86 @@ fill_from_geometry (CsMapperPage *self)
           gtk_string_list_append (self->lens1_model, name);
           gtk_string_list_append (self->lens2_model, name);
         }
-      default_l1 = 0;   /* the first two principal components */
-      default_l2 = 2;
+      l1 = "pca1";   /* the first two principal components */
+      l2 = "pca2";
     }
-  gtk_drop_down_set_selected (self->lens1_drop, default_l1);
-  gtk_drop_down_set_selected (self->lens2_drop, default_l2);
-  for (guint i = 0; i < self->category_checks->len; i++)
-    gtk_widget_set_sensitive (self->category_checks->pdata[i], self->file_points == NULL);
-  self->filling = FALSE;
+  if (!l1)
+    l1 = self->lens_specs->pdata[0];
+  {
+    /* the root of the hierarchy by default: its tokens hold the children's */
+    const char *root[] = { geo && geo->categories->items->len ? cs_category_set_get (geo->categories, 0)->name : NULL,
+                           NULL };
+    g_object_set (self->settings, "categories", root, "lens1", l1, "lens2", l2, "colour", "categories", NULL);
+  }
+  self->filling--;
+  sync_category_checks (self);
+  sync_spec_drops (self);
 }
 
 static void
 on_geometry_changed (CsMapperPage *self)
 {
-  forget_history (self);
-  fill_from_geometry (self);
+  cs_mapper_page_forget_history (self);
+  cs_mapper_page_fill_panel (self);
   if (!self->file_points)
-    start_build (self);
+    cs_mapper_page_start_build (self);
+}
+
+void
+cs_mapper_page_configure (CsMapperPage *self, const char *categories, const char *lens1, const char *lens2,
+                          int intervals, double overlap)
+{
+  g_return_if_fail (CS_IS_MAPPER_PAGE (self));
+  self->filling++;
+  if (categories)
+    {
+      g_auto(GStrv) names = g_strsplit (categories, ",", -1);
+      g_object_set (self->settings, "categories", names, NULL);
+    }
+  if (lens1)
+    g_object_set (self->settings, "lens1", lens1, NULL);
+  if (lens2)
+    g_object_set (self->settings, "lens2", lens2, NULL);
+  if (intervals > 0)
+    g_object_set (self->settings, "intervals", intervals, NULL);
+  if (overlap >= 0)
+    g_object_set (self->settings, "overlap", overlap, NULL);
+  self->filling--;
+  cs_mapper_page_start_build (self);
+}
+
+gboolean
+cs_mapper_page_set_colour (CsMapperPage *self, const char *what)
+{
+  g_return_val_if_fail (CS_IS_MAPPER_PAGE (self), FALSE);
+  for (guint i = 0; i < self->colour_specs->len; i++)
+    if (g_str_equal (self->colour_specs->pdata[i], what))
+      {
+        if (g_str_has_prefix (what, "vector:") && !(self->proj_names && g_strv_contains ((const char * const *) self->proj_names, what + 7)))
+          return FALSE;
+        g_object_set (self->settings, "colour", what, NULL);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+double
+cs_mapper_page_node_colour_value (CsMapperPage *self, int node)
+{
+  GraphData *d;
+  double v;
+  if (!self->graph || node < 0 || node >= self->graph->n_nodes)
+    return NAN;
+  d = graph_data_new (self);
+  v = d->mf.values ? d->mf.values[node] : NAN;
+  graph_data_free (d);
+  return v;
 }
 
 /* ---- points from a file ---- */
 
-static void
-show_file_mode (CsMapperPage *self)
+void
+cs_mapper_page_show_file_mode (CsMapperPage *self)
 {
   gboolean file = self->file_points != NULL;
   gtk_widget_set_visible (self->file_box, file);
@@ -1063,16 +992,16 @@ cs_mapper_page_load_points (CsMapperPage *self, const char *path, const char *da
     for (guint i = 0; sets && sets[i]; i++)
       if (g_str_equal (sets[i], chosen))
         at = i;
-    self->filling = TRUE;
+    self->filling++;
     gtk_drop_down_set_model (self->dataset_drop, G_LIST_MODEL (list));
     gtk_drop_down_set_selected (self->dataset_drop, at);
     gtk_widget_set_visible (GTK_WIDGET (self->dataset_drop), !csv);
-    self->filling = FALSE;
+    self->filling--;
   }
-  forget_history (self);
-  fill_from_geometry (self);
-  show_file_mode (self);
-  start_build (self);
+  cs_mapper_page_forget_history (self);
+  cs_mapper_page_fill_panel (self);
+  cs_mapper_page_show_file_mode (self);
+  cs_mapper_page_start_build (self);
   return TRUE;
 }
 
@@ -1083,10 +1012,10 @@ cs_mapper_page_use_categories (CsMapperPage *self)
   g_clear_pointer (&self->file_points, cs_points_free);
   g_clear_pointer (&self->file_path, g_free);
   g_clear_pointer (&self->file_dataset, g_free);
-  forget_history (self);
-  show_file_mode (self);
-  fill_from_geometry (self);
-  start_build (self);
+  cs_mapper_page_forget_history (self);
+  cs_mapper_page_show_file_mode (self);
+  cs_mapper_page_fill_panel (self);
+  cs_mapper_page_start_build (self);
 }
 
 static void
@@ -1100,7 +1029,7 @@ dataset_changed (CsMapperPage *self)
   if (self->filling || !dataset || !path || g_strcmp0 (dataset, self->file_dataset) == 0)
     return;
   if (!cs_mapper_page_load_points (self, path, dataset, &error))
-    set_status (self, error->message, FALSE);
+    cs_mapper_page_set_status (self, error->message, FALSE);
 }
 
 static void
@@ -1109,7 +1038,7 @@ points_file_chosen (GtkWidget *owner, const char *path)
   CsMapperPage *self = CS_MAPPER_PAGE (owner);
   g_autoptr(GError) error = NULL;
   if (!cs_mapper_page_load_points (self, path, NULL, &error))
-    set_status (self, error->message, FALSE);
+    cs_mapper_page_set_status (self, error->message, FALSE);
 }
 
 static void
@@ -1119,6 +1048,8 @@ points_file_clicked (CsMapperPage *self)
                      _("Activations (HDF5) or points (CSV)"), "*.h5 *.hdf5 *.csv", points_file_chosen);
 }
 
+/* ---- the session: the geometry's categories, the projection's selection ---- */
+
 static void
 on_selection_changed (CsMapperPage *self)
 {
@@ -1127,27 +1058,23 @@ on_selection_changed (CsMapperPage *self)
   if (!self->graph || !self->token_ids)
     return;
   g_clear_pointer (&self->highlight, g_free);
-  if (!sel || sel->len == 0)
+  if (sel && sel->len > 0)
     {
-      redraw (self);
-      return;
+      /* the selection is in token ids; the graph's points are token_ids[i] */
+      g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (gint32));
+      tokens = g_hash_table_new (g_direct_hash, g_direct_equal);
+      for (guint i = 0; i < sel->len; i++)
+        g_hash_table_add (tokens, GINT_TO_POINTER (g_array_index (sel, gint32, i) + 1));
+      for (gint64 p = 0; p < self->graph->n_points; p++)
+        if (g_hash_table_contains (tokens, GINT_TO_POINTER (self->token_ids[p] + 1)))
+          {
+            gint32 q = (gint32) p;
+            g_array_append_val (pts, q);
+          }
+      self->highlight = g_new0 (gboolean, MAX (1, self->graph->n_nodes));
+      cs_mapper_nodes_with (self->graph, (const gint32 *) pts->data, (int) pts->len, self->highlight);
     }
-  /* the selection is in token ids; the graph's points are token_ids[i] */
-  tokens = g_hash_table_new (g_direct_hash, g_direct_equal);
-  for (guint i = 0; i < sel->len; i++)
-    g_hash_table_add (tokens, GINT_TO_POINTER (g_array_index (sel, gint32, i) + 1));
-  {
-    g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (gint32));
-    for (gint64 p = 0; p < self->graph->n_points; p++)
-      if (g_hash_table_contains (tokens, GINT_TO_POINTER (self->token_ids[p] + 1)))
-        {
-          gint32 q = (gint32) p;
-          g_array_append_val (pts, q);
-        }
-    self->highlight = g_new0 (gboolean, MAX (1, self->graph->n_nodes));
-    cs_mapper_nodes_with (self->graph, (const gint32 *) pts->data, (int) pts->len, self->highlight);
-  }
-  redraw (self);
+  cs_mapper_page_refresh_figure (self, TRUE);
 }
 
 void
@@ -1162,183 +1089,12 @@ cs_mapper_page_set_session (CsMapperPage *self, CsSession *session)
     on_geometry_changed (self);
 }
 
-/* ---- interaction ---- */
-
-static void
-on_motion (GtkEventControllerMotion *m, double x, double y, CsMapperPage *self)
-{
-  int node = cs_mapper_page_node_at (self, x, y);
-  self->pointer_x = x;
-  self->pointer_y = y;
-  if (node != self->hover)
-    {
-      self->hover = node;
-      redraw (self);
-    }
-  if (node >= 0)
-    {
-      const CsMapperNode *n = &self->graph->nodes[node];
-      g_autofree char *comp = composition (self, node);
-      GString *s = g_string_new (NULL);
-      g_autofree char *head = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Node %d: %d token", "Node %d: %d tokens",
-                                                            n->n_members), node, n->n_members);
-      g_string_append_printf (s, "<b>%s</b>", head);
-      for (int l = 0; l < self->graph->params.n_lenses; l++)
-        {
-          g_autofree char *t = g_markup_printf_escaped ("\n%s: %.3g", self->lens_names[l], n->lens_mean[l]);
-          g_string_append (s, t);
-        }
-      if (comp && *comp)
-        {
-          g_autofree char *t = g_markup_escape_text (comp, -1);
-          g_string_append_printf (s, "\n%s", t);
-        }
-      if (self->token_ids)
-        {
-          g_string_append_c (s, '\n');
-          for (int t = 0; t < MIN (12, n->n_members); t++)
-            {
-              g_autofree char *tt = token_text (self, self->token_ids[n->members[t]]);
-              g_autofree char *esc = g_markup_escape_text (tt, -1);
-              g_string_append_printf (s, "%s%s", t ? ", " : "", esc);
-            }
-          if (n->n_members > 12)
-            g_string_append (s, ", …");
-        }
-      gtk_widget_set_tooltip_markup (GTK_WIDGET (self->area), s->str);
-      g_string_free (s, TRUE);
-    }
-  else
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->area), NULL);
-}
-
-static void
-on_leave (GtkEventControllerMotion *m, CsMapperPage *self)
-{
-  if (self->hover >= 0)
-    {
-      self->hover = -1;
-      redraw (self);
-    }
-}
-
-static void
-on_click (GtkGestureClick *g, int n_press, double x, double y, CsMapperPage *self)
-{
-  cs_mapper_page_select_node (self, cs_mapper_page_node_at (self, x, y));
-}
-
-static void
-ensure_view (CsMapperPage *self)
-{
-  CsFigureFrame f;
-  if (self->fixed_view || !with_frame (self, &f))
-    return;
-  self->view[0] = f.xmin;
-  self->view[1] = f.xmax;
-  self->view[2] = f.ymin;
-  self->view[3] = f.ymax;
-  self->fixed_view = TRUE;
-}
-
-static void
-on_drag_begin (GtkGestureDrag *g, double x, double y, CsMapperPage *self)
-{
-  ensure_view (self);
-  self->drag_node = cs_mapper_page_node_at (self, x, y);
-  memcpy (self->drag_view, self->view, sizeof self->view);
-  g_clear_pointer (&self->drag_before, layout_free);
-  g_clear_pointer (&self->pending, layout_free);
-  g_clear_pointer (&self->built, settings_free);
-  if (self->drag_node >= 0)
-    {
-      self->drag_x0 = self->graph->x[self->drag_node];
-      self->drag_y0 = self->graph->y[self->drag_node];
-      self->drag_before = layout_capture (self);
-    }
-}
-
-static void
-on_drag_end (GtkGestureDrag *g, double ox, double oy, CsMapperPage *self)
-{
-  Layout *before = g_steal_pointer (&self->drag_before);
-  if (!before)
-    return;
-  if (self->graph && self->drag_node >= 0 && before->n == self->graph->n_nodes && (ox != 0 || oy != 0))
-    {
-      cs_history_push (self->history, _("moving a node"), before);
-      update_undo_buttons (self);
-    }
-  else
-    layout_free (before);
-}
-
-static void
-on_drag_update (GtkGestureDrag *g, double ox, double oy, CsMapperPage *self)
-{
-  CsFigureFrame f;
-  double sx, sy;
-  if (!self->graph || !with_frame (self, &f))
-    return;
-  sx = (self->drag_view[1] - self->drag_view[0]) / f.w;
-  sy = (self->drag_view[3] - self->drag_view[2]) / f.h;
-  if (self->drag_node >= 0)
-    {
-      /* move the node; the layout keeps it there */
-      self->graph->x[self->drag_node] = self->drag_x0 + ox * sx;
-      self->graph->y[self->drag_node] = self->drag_y0 - oy * sy;
-    }
-  else
-    {
-      self->view[0] = self->drag_view[0] - ox * sx;
-      self->view[1] = self->drag_view[1] - ox * sx;
-      self->view[2] = self->drag_view[2] + oy * sy;
-      self->view[3] = self->drag_view[3] + oy * sy;
-    }
-  redraw (self);
-}
-
-static gboolean
-on_scroll (GtkEventControllerScroll *c, double dx, double dy, CsMapperPage *self)
-{
-  CsFigureFrame f;
-  double px, py, fx, fy, factor = dy > 0 ? 1.15 : 1 / 1.15;
-
-  if (!self->graph)
-    return FALSE;
-  ensure_view (self);
-  if (!with_frame (self, &f))
-    return FALSE;
-  px = self->pointer_x;
-  py = self->pointer_y;
-  fx = self->view[0] + (px - f.x0) / f.w * (self->view[1] - self->view[0]);
-  fy = self->view[3] - (py - f.y0) / f.h * (self->view[3] - self->view[2]);
-  self->view[0] = fx + (self->view[0] - fx) * factor;
-  self->view[1] = fx + (self->view[1] - fx) * factor;
-  self->view[2] = fy + (self->view[2] - fy) * factor;
-  self->view[3] = fy + (self->view[3] - fy) * factor;
-  redraw (self);
-  return TRUE;
-}
+/* ---- small handlers ---- */
 
 static void
 reset_view_clicked (CsMapperPage *self)
 {
-  self->fixed_view = FALSE;
-  redraw (self);
-}
-
-void
-cs_mapper_page_relayout (CsMapperPage *self, guint seed)
-{
-  g_return_if_fail (CS_IS_MAPPER_PAGE (self));
-  if (!self->graph)
-    return;
-  cs_history_push (self->history, _("the new layout"), layout_capture (self));
-  update_undo_buttons (self);
-  cs_mapper_layout (self->graph, seed);
-  self->fixed_view = FALSE;
-  redraw (self);
+  cs_graph_view_reset_view (self->graph_view);
 }
 
 static void
@@ -1358,258 +1114,6 @@ copy_members_clicked (CsMapperPage *self)
 {
   g_autofree char *text = cs_mapper_page_dup_members_text (self);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
-}
-
-/* ---- export and workspace ---- */
-
-gboolean
-cs_mapper_page_export (CsMapperPage *self, const char *path, const char *preset, const char *theme, double scale,
-                       double font_size, GError **error)
-{
-  CsFigureStyle s = { 0 };
-  GraphData d;
-  gboolean ok;
-  if (!self->graph)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
-      return FALSE;
-    }
-  if (!cs_figure_style_from (preset, theme, font_size, &s, error))
-    return FALSE;
-  graph_data_init (&d, self, FALSE);
-  d.mf.fig.highlight = self->highlight;
-  ok = cs_figure_export (path, &s, scale, draw_graph, &d, error);
-  graph_data_clear (&d);
-  return ok;
-}
-
-static gboolean
-export_figure (gpointer owner, const char *path, const char *preset, const char *theme, double scale,
-               double font_size, GError **error)
-{
-  return cs_mapper_page_export (CS_MAPPER_PAGE (owner), path, preset, theme, scale, font_size, error);
-}
-
-static void
-export_failed (gpointer owner, const char *message)
-{
-  set_status (CS_MAPPER_PAGE (owner), message, FALSE);
-}
-
-static void
-export_clicked (CsMapperPage *self)
-{
-  if (self->graph)
-    cs_export_dialog_present (GTK_WIDGET (self), G_OBJECT (self), "mapper", export_figure, export_failed);
-}
-
-gboolean
-cs_mapper_page_save_json (CsMapperPage *self, const char *path, GError **error)
-{
-  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  if (!self->graph)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to save yet"));
-      return FALSE;
-    }
-  for (gint64 i = 0; i < self->graph->n_points; i++)
-    g_ptr_array_add (labels, self->token_ids      ? token_text (self, self->token_ids[i])
-                             : self->point_labels ? g_strdup (self->point_labels[i])
-                                                  : g_strdup_printf ("%" G_GINT64_FORMAT, i));
-  g_ptr_array_add (labels, NULL);
-  return cs_mapper_graph_save_json (self->graph, (const char * const *) self->lens_names,
-                                    (const char * const *) labels->pdata, path, error);
-}
-
-static void
-json_chosen (GtkWidget *owner, const char *path)
-{
-  CsMapperPage *self = CS_MAPPER_PAGE (owner);
-  g_autoptr(GError) error = NULL;
-  if (!cs_mapper_page_save_json (self, path, &error))
-    set_status (self, error->message, FALSE);
-}
-
-static void
-json_clicked (CsMapperPage *self)
-{
-  if (self->graph)
-    cs_ui_choose_file (GTK_WIDGET (self), _("Save the Graph as JSON"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
-                       "mapper-graph.json", NULL, NULL, json_chosen);
-}
-
-gboolean
-cs_mapper_page_save_to (CsMapperPage *self, const char *path, GError **error)
-{
-  g_autoptr(GString) cats = g_string_new (NULL);
-  if (!self->graph || self->point_labels)
-    return TRUE;   /* nothing to add; a file's points belong to the file (Save JSON keeps the graph) */
-  for (guint k = 0; self->group_names && self->group_names[k]; k++)
-    g_string_append_printf (cats, "%s%s", k ? "," : "", self->group_names[k]);
-  return cs_mapper_graph_save_h5 (self->graph, (const char * const *) self->lens_names, self->token_ids, cats->str,
-                                  path, error);
-}
-
-/* The side panel set to what built a graph read from a workspace: its
- * categories, lenses (matched by their descriptions) and parameters. FALSE
- * when a lens has no entry in the panel (the panel then shows the rest). */
-static gboolean
-panel_from_graph (CsMapperPage *self, const CsMapperGraph *g, const char * const *lens_names,
-                  const char * const *categories)
-{
-  CsGeometry *geo = cs_session_get_geometry (self->session);
-  gboolean found[2] = { FALSE, g->params.n_lenses < 2 };
-
-  self->filling = TRUE;
-  for (guint i = 0; geo && i < self->category_checks->len; i++)
-    gtk_check_button_set_active (self->category_checks->pdata[i],
-                                 categories && g_strv_contains (categories,
-                                                                cs_category_set_get (geo->categories, i)->name));
-  for (guint k = 0; lens_names && k < self->lens_specs->len; k++)
-    {
-      CsLensSpec spec;
-      g_autofree char *desc = NULL;
-      if (!cs_lens_parse (self->lens_specs->pdata[k], &spec, NULL))
-        continue;
-      desc = cs_lens_describe (&spec);
-      cs_lens_clear (&spec);
-      for (int l = 0; l < g->params.n_lenses && lens_names[l]; l++)
-        if (!found[l] && g_str_equal (desc, lens_names[l]))
-          {
-            gtk_drop_down_set_selected (l == 0 ? self->lens1_drop : self->lens2_drop, l == 0 ? k : k + 1);
-            found[l] = TRUE;
-          }
-    }
-  if (g->params.n_lenses < 2)
-    gtk_drop_down_set_selected (self->lens2_drop, 0);
-  gtk_spin_button_set_value (self->intervals_spin, g->params.intervals);
-  gtk_spin_button_set_value (self->overlap_spin, g->params.overlap);
-  gtk_drop_down_set_selected (self->cover_drop, g->params.cover == CS_COVER_BALANCED ? 1 : 0);
-  gtk_drop_down_set_selected (self->cluster_drop, g->params.cluster == CS_CLUSTER_SINGLE_LINKAGE ? 1 : 0);
-  gtk_spin_button_set_value (self->eps_spin, g->params.eps);
-  gtk_spin_button_set_value (self->min_samples_spin, g->params.min_samples);
-  gtk_spin_button_set_value (self->min_inter_spin, g->params.min_intersection);
-  self->filling = FALSE;
-  return found[0] && found[1];
-}
-
-gboolean
-cs_mapper_page_load_from (CsMapperPage *self, const char *path, GError **error)
-{
-  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
-  g_auto(GStrv) lens_names = NULL;
-  g_autofree gint32 *ids = NULL;
-  g_autofree char *points = NULL;
-  CsMapperGraph *graph = cs_mapper_graph_load_h5 (path, &lens_names, &ids, &points, error);
-  g_auto(GStrv) names = NULL;
-  g_autofree int *group = NULL;
-  g_autofree double *lens = NULL;
-
-  if (!graph)
-    return FALSE;
-  if (!ids || !geo)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",
-                   _("The workspace's Mapper graph is not over tokens of its categories"));
-      cs_mapper_graph_free (graph);
-      return FALSE;
-    }
-  /* groups: the most specific stored category holding each token */
-  names = points && *points ? g_strsplit (points, ",", -1) : g_new0 (char *, 1);
-  group = g_new (int, MAX (1, graph->n_points));
-  for (gint64 p = 0; p < graph->n_points; p++)
-    {
-      int best = -1, best_idx = -1;
-      for (guint k = 0; names[k]; k++)
-        {
-          int c = cs_category_set_find (geo->categories, names[k]);
-          CsCategory *cat = c >= 0 ? cs_category_set_get (geo->categories, c) : NULL;
-          if (!cat)
-            continue;
-          for (guint t = 0; t < cat->tokens->len; t++)
-            if (g_array_index (cat->tokens, gint32, t) == ids[p] && c > best_idx)
-              {
-                best_idx = c;
-                best = (int) k;
-                break;
-              }
-        }
-      group[p] = best;
-    }
-  /* per-point lens values are not stored: colour by the node means */
-  lens = g_new0 (double, MAX (1, graph->n_points * graph->params.n_lenses));
-  for (int v = 0; v < graph->n_nodes; v++)
-    for (int t = 0; t < graph->nodes[v].n_members; t++)
-      for (int l = 0; l < graph->params.n_lenses; l++)
-        lens[(gint64) graph->nodes[v].members[t] * graph->params.n_lenses + l] = graph->nodes[v].lens_mean[l];
-  if (!graph->x)
-    cs_mapper_layout (graph, 0);
-  if (!lens_names || g_strv_length (lens_names) < (guint) graph->params.n_lenses)
-    {
-      g_strfreev (lens_names);
-      lens_names = g_strdupv ((char *[]) { "lens 1", "lens 2", NULL });
-    }
-  cs_job_cancel (self->job);
-  g_clear_handle_id (&self->rebuild_source, g_source_remove);
-  forget_history (self);
-  if (self->file_points)
-    {
-      /* the workspace's graph is over its categories' tokens */
-      g_clear_pointer (&self->file_points, cs_points_free);
-      g_clear_pointer (&self->file_path, g_free);
-      g_clear_pointer (&self->file_dataset, g_free);
-      show_file_mode (self);
-      fill_from_geometry (self);
-    }
-  {
-    gboolean known = panel_from_graph (self, graph, (const char * const *) lens_names, (const char * const *) names);
-    install_graph (self, graph, g_steal_pointer (&ids), g_steal_pointer (&group), g_steal_pointer (&names),
-                   g_steal_pointer (&lens), g_steal_pointer (&lens_names), 0, NULL, NULL);
-    /* with the panel showing what built it, a change from here can be undone */
-    if (known)
-      self->built = settings_read (self);
-  }
-  return TRUE;
-}
-
-/* ---- colour ---- */
-
-gboolean
-cs_mapper_page_set_colour (CsMapperPage *self, const char *what)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->colour_model));
-  if (g_str_equal (what, "categories"))
-    gtk_drop_down_set_selected (self->colour_drop, 0);
-  else if (g_str_equal (what, "lens1"))
-    gtk_drop_down_set_selected (self->colour_drop, 1);
-  else if (g_str_equal (what, "lens2"))
-    gtk_drop_down_set_selected (self->colour_drop, 2);
-  else if (g_str_has_prefix (what, "vector:"))
-    {
-      for (int c = 0; c < self->n_proj; c++)
-        if (g_str_equal (self->proj_names[c], what + 7) && (guint) (c + 3) < n)
-          {
-            gtk_drop_down_set_selected (self->colour_drop, c + 3);
-            return TRUE;
-          }
-      return FALSE;
-    }
-  else
-    return FALSE;
-  return TRUE;
-}
-
-double
-cs_mapper_page_node_colour_value (CsMapperPage *self, int node)
-{
-  GraphData d;
-  double v;
-  if (!self->graph || node < 0 || node >= self->graph->n_nodes)
-    return NAN;
-  graph_data_init (&d, self, FALSE);
-  v = d.mf.values ? d.mf.values[node] : NAN;
-  graph_data_clear (&d);
-  return v;
 }
 
 /* ---- getters ---- */
@@ -1644,261 +1148,69 @@ cs_mapper_page_get_highlight (CsMapperPage *self)
   return self->highlight;
 }
 
-void
-cs_mapper_page_configure (CsMapperPage *self, const char *categories, const char *lens1, const char *lens2,
-                          int intervals, double overlap)
-{
-  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
-  self->filling = TRUE;
-  if (categories && geo)
-    {
-      g_auto(GStrv) names = g_strsplit (categories, ",", -1);
-      for (guint i = 0; i < self->category_checks->len; i++)
-        gtk_check_button_set_active (self->category_checks->pdata[i],
-                                     g_strv_contains ((const char * const *) names,
-                                                      cs_category_set_get (geo->categories, i)->name));
-    }
-  for (guint i = 0; i < self->lens_specs->len; i++)
-    {
-      if (lens1 && g_str_equal (self->lens_specs->pdata[i], lens1))
-        gtk_drop_down_set_selected (self->lens1_drop, i);
-      if (lens2 && g_str_equal (self->lens_specs->pdata[i], lens2))
-        gtk_drop_down_set_selected (self->lens2_drop, i + 1);
-    }
-  if (lens2 && !*lens2)
-    gtk_drop_down_set_selected (self->lens2_drop, 0);
-  if (intervals > 0)
-    gtk_spin_button_set_value (self->intervals_spin, intervals);
-  if (overlap >= 0)
-    gtk_spin_button_set_value (self->overlap_spin, overlap);
-  self->filling = FALSE;
-  start_build (self);
-}
-
 /* ---- construction ---- */
 
-static GtkSpinButton *
-spin (GtkWidget *grid, int row, const char *label, double lo, double hi, double step, double value, int digits,
-      CsMapperPage *self)
+static void
+bind_spin (CsMapperPage *self, GtkSpinButton *spin, const char *prop)
 {
-  GtkWidget *s = gtk_spin_button_new_with_range (lo, hi, step);
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (s), digits);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (s), value);
-  g_signal_connect_swapped (s, "value-changed", G_CALLBACK (schedule_rebuild), self);
-  return GTK_SPIN_BUTTON (cs_ui_labelled (grid, row, label, s));
-}
-
-static GtkDropDown *
-drop (GtkWidget *grid, int row, const char *label, GListModel *model, const char * const *strings, CsMapperPage *self)
-{
-  GtkWidget *d = model ? gtk_drop_down_new (model, NULL) : gtk_drop_down_new_from_strings (strings);
-  g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (schedule_rebuild), self);
-  return GTK_DROP_DOWN (cs_ui_labelled (grid, row, label, d));
+  g_object_bind_property (self->settings, prop, spin, "value", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 }
 
 static void
-colour_changed (CsMapperPage *self)
+bind_choice (CsMapperPage *self, GtkDropDown *drop, const char *prop, const Choice *table)
 {
-  redraw (self);
+  g_autoptr(GtkStringList) model = choice_model (table);
+  gtk_drop_down_set_model (drop, G_LIST_MODEL (model));
+  g_object_bind_property_full (self->settings, prop, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                               choice_to_position, position_to_choice, (gpointer) table, NULL);
+}
+
+static void
+bind_specs (CsMapperPage *self, GtkDropDown *drop, GtkStringList *model, const char *prop)
+{
+  GBinding *b;
+  gtk_drop_down_set_model (drop, G_LIST_MODEL (model));
+  b = g_object_bind_property_full (self->settings, prop, drop, "selected", G_BINDING_BIDIRECTIONAL,
+                                   spec_to_position, position_to_spec, self, NULL);
+  g_object_set_data (G_OBJECT (drop), "cs-binding", b);
 }
 
 static void
 cs_mapper_page_init (CsMapperPage *self)
 {
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *grid, *button, *sw;
-  const char *covers[] = { N_("Uniform"), N_("Balanced (quantiles)"), NULL };
-  const char *clusters[] = { "DBSCAN", N_("Single linkage (histogram gap)"), NULL };
-  const char *colours[] = { N_("Categories (pies)"), N_("Lens 1 mean"), N_("Lens 2 mean"), NULL };
-  const char *covers_t[3], *clusters_t[3], *colours_t[4];
-  GtkEventController *motion, *scroll;
-  GtkGesture *click, *drag;
-  CsMapperParams dflt;   /* the engine's defaults, as the command line's */
-
-  cs_mapper_params_init (&dflt);
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->job = cs_job_new (NULL);
-  for (int k = 0; k < 2; k++)
-    {
-      covers_t[k] = _(covers[k]);
-      clusters_t[k] = k == 0 ? clusters[0] : _(clusters[k]);
-    }
-  covers_t[2] = clusters_t[2] = NULL;
-  for (int k = 0; k < 3; k++)
-    colours_t[k] = _(colours[k]);
-  colours_t[3] = NULL;
   self->selected = -1;
-  self->hover = -1;
+  self->settings = cs_mapper_settings_new ();
   self->category_checks = g_ptr_array_new ();
   self->lens_specs = g_ptr_array_new_with_free_func (g_free);
+  self->colour_specs = g_ptr_array_new_with_free_func (g_free);
   self->lens1_model = gtk_string_list_new (NULL);
   self->lens2_model = gtk_string_list_new (NULL);
+  self->colour_model = gtk_string_list_new (NULL);
 
-  gtk_widget_set_margin_start (side, 12);
-  gtk_widget_set_margin_end (side, 12);
-  gtk_widget_set_margin_bottom (side, 12);
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Points: tokens of")));
-  self->categories_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  gtk_box_append (GTK_BOX (side), self->categories_box);
-  {
-    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-    button = gtk_button_new_with_mnemonic (_("Points from a _File…"));
-    gtk_widget_set_tooltip_text (button, _("Activations that conceptscope-cli forward saved (HDF5), or a CSV of points, "
-                                           "instead of the categories' tokens"));
-    g_signal_connect_swapped (button, "clicked", G_CALLBACK (points_file_clicked), self);
-    gtk_box_append (GTK_BOX (row), button);
-    self->tokens_button = gtk_button_new_with_mnemonic (_("Category _Tokens"));
-    gtk_widget_set_tooltip_text (self->tokens_button, _("Back to the tokens of the categories above"));
-    g_signal_connect_swapped (self->tokens_button, "clicked", G_CALLBACK (cs_mapper_page_use_categories), self);
-    gtk_box_append (GTK_BOX (row), self->tokens_button);
-    gtk_box_append (GTK_BOX (side), row);
-    self->file_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-    self->file_label = GTK_LABEL (gtk_label_new (NULL));
-    gtk_label_set_wrap (self->file_label, TRUE);
-    gtk_label_set_xalign (self->file_label, 0);
-    gtk_widget_add_css_class (GTK_WIDGET (self->file_label), "dim-label");
-    gtk_box_append (GTK_BOX (self->file_box), GTK_WIDGET (self->file_label));
-    self->dataset_drop = GTK_DROP_DOWN (gtk_drop_down_new (NULL, NULL));
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->dataset_drop), _("The file's dataset of points"));
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self->dataset_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                    _("The file's dataset of points"), -1);
-    g_signal_connect_swapped (self->dataset_drop, "notify::selected", G_CALLBACK (dataset_changed), self);
-    gtk_box_append (GTK_BOX (self->file_box), GTK_WIDGET (self->dataset_drop));
-    gtk_box_append (GTK_BOX (side), self->file_box);
-    show_file_mode (self);
-  }
-
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Lenses and cover")));
-  grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-  self->lens1_drop = drop (grid, 0, _("Lens 1"), G_LIST_MODEL (g_object_ref (self->lens1_model)), NULL, self);
-  self->lens2_drop = drop (grid, 1, _("Lens 2"), G_LIST_MODEL (g_object_ref (self->lens2_model)), NULL, self);
-  self->intervals_spin = spin (grid, 2, _("Intervals"), 1, 200, 1, dflt.intervals, 0, self);
-  self->overlap_spin = spin (grid, 3, _("Overlap"), 0, 0.95, 0.05, dflt.overlap, 2, self);
-  self->cover_drop = drop (grid, 4, _("Cover"), NULL, covers_t, self);
-  gtk_box_append (GTK_BOX (side), grid);
-
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Clustering")));
-  grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-  self->cluster_drop = drop (grid, 0, _("Method"), NULL, clusters_t, self);
-  self->eps_spin = spin (grid, 1, _("eps"), 0, 1000, 0.1, dflt.eps, 3, self);
+  bind_spin (self, self->intervals_spin, "intervals");
+  bind_spin (self, self->overlap_spin, "overlap");
+  bind_spin (self, self->eps_spin, "eps");
+  bind_spin (self, self->min_samples_spin, "min-samples");
+  bind_spin (self, self->min_inter_spin, "min-intersection");
   cs_ui_spin_auto (self->eps_spin, 0);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->eps_spin),
-                               _("DBSCAN's radius; auto (0): from the knee of the points' k-distances"));
-  self->min_samples_spin = spin (grid, 2, _("Min samples"), 1, 1000, 1, dflt.min_samples, 0, self);
-  self->min_inter_spin = spin (grid, 3, _("Min shared points"), 1, 1000, 1, dflt.min_intersection, 0, self);
-  {
-    GtkWidget *d;
-    self->colour_model = gtk_string_list_new (colours_t);
-    d = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->colour_model)), NULL);
-    g_signal_connect_swapped (d, "notify::selected", G_CALLBACK (colour_changed), self);
-    self->colour_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 4, _("Colour"), d));
-  }
-  gtk_box_append (GTK_BOX (side), grid);
-
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Node")));
-  {
-    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-    GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
-    self->node_label = GTK_LABEL (gtk_label_new (_("Click a node to list its tokens")));
-    gtk_label_set_wrap (self->node_label, TRUE);
-    gtk_label_set_xalign (self->node_label, 0);
-    gtk_widget_set_hexpand (GTK_WIDGET (self->node_label), TRUE);
-    gtk_widget_set_tooltip_text (copy, _("Copy the node's tokens"));
-    gtk_accessible_update_property (GTK_ACCESSIBLE (copy), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Copy the node's tokens"), -1);
-    g_signal_connect_swapped (copy, "clicked", G_CALLBACK (copy_members_clicked), self);
-    gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->node_label));
-    gtk_box_append (GTK_BOX (row), copy);
-    gtk_box_append (GTK_BOX (side), row);
-  }
-  sw = gtk_scrolled_window_new ();
-  gtk_widget_set_size_request (sw, -1, 160);
-  self->members_view = GTK_TEXT_VIEW (gtk_text_view_new ());
-  gtk_text_view_set_editable (self->members_view, FALSE);
-  gtk_text_view_set_monospace (self->members_view, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->members_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("The node's tokens"), -1);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), GTK_WIDGET (self->members_view));
-  gtk_box_append (GTK_BOX (side), sw);
-  self->show_button = gtk_button_new_with_mnemonic (_("_Show in Projection"));
-  gtk_widget_set_tooltip_text (self->show_button, _("The node's tokens are ringed on the Geometry view's projection"));
-  gtk_widget_set_sensitive (self->show_button, FALSE);
-  g_signal_connect_swapped (self->show_button, "clicked", G_CALLBACK (show_in_projection_clicked), self);
-  gtk_box_append (GTK_BOX (side), self->show_button);
-
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (scroller, 300, -1);
-
-  gtk_widget_set_margin_start (bar, 6);
-  gtk_widget_set_margin_end (bar, 6);
-  gtk_widget_set_margin_top (bar, 6);
-  self->spinner = GTK_SPINNER (gtk_spinner_new ());
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
-  self->status_label = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
+  bind_choice (self, self->cover_drop, "cover", covers);
+  bind_choice (self, self->cluster_drop, "cluster", clusters);
+  bind_specs (self, self->lens1_drop, self->lens1_model, "lens1");
+  bind_specs (self, self->lens2_drop, self->lens2_model, "lens2");
+  bind_specs (self, self->colour_drop, self->colour_model, "colour");
+  g_signal_connect_object (self->settings, "notify", G_CALLBACK (on_settings_changed), self, G_CONNECT_SWAPPED);
+  cs_ui_grid_labels (self->lens_grid);
+  cs_ui_grid_labels (self->cluster_grid);
   cs_ui_full_text_tooltip (self->status_label);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
-  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->spinner));
-  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));
-  button = gtk_button_new_from_icon_name ("view-refresh-symbolic");
-  gtk_widget_set_tooltip_text (button, _("Lay the graph out again"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Lay the graph out again"), -1);
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (relayout_clicked), self);
-  gtk_box_append (GTK_BOX (bar), button);
-  self->history = cs_history_new (layout_free, 50);
-  cs_ui_add_undo (GTK_BOX (bar), GTK_WIDGET (self), G_CALLBACK (cs_mapper_page_undo), G_CALLBACK (cs_mapper_page_redo),
-                  &self->undo_button, &self->redo_button);
-  update_undo_buttons (self);
-  button = gtk_button_new_from_icon_name ("zoom-original-symbolic");
-  gtk_widget_set_tooltip_text (button, _("Show the whole graph"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show the whole graph"), -1);
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (reset_view_clicked), self);
-  gtk_box_append (GTK_BOX (bar), button);
-  button = gtk_button_new_with_mnemonic (_("Save _JSON…"));
-  gtk_widget_set_tooltip_text (button, _("The graph: nodes with their tokens, edges, statistics and parameters"));
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (json_clicked), self);
-  gtk_box_append (GTK_BOX (bar), button);
-  button = gtk_button_new_with_mnemonic (_("_Export…"));
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
-  gtk_box_append (GTK_BOX (bar), button);
-
-  self->area = GTK_DRAWING_AREA (gtk_drawing_area_new ());
-  gtk_widget_set_hexpand (GTK_WIDGET (self->area), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->area), TRUE);
-  gtk_drawing_area_set_draw_func (self->area, area_draw, self, NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->area), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Mapper graph"), -1);
-  motion = gtk_event_controller_motion_new ();
-  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
-  g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->area), motion);
-  click = gtk_gesture_click_new ();
-  g_signal_connect (click, "released", G_CALLBACK (on_click), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->area), GTK_EVENT_CONTROLLER (click));
-  drag = gtk_gesture_drag_new ();
-  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
-  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
-  g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->area), GTK_EVENT_CONTROLLER (drag));
-  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
-  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->area), scroll);
-
-  gtk_box_append (GTK_BOX (main), bar);
-  gtk_box_append (GTK_BOX (main), GTK_WIDGET (self->area));
-  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
-  gtk_paned_set_end_child (GTK_PANED (paned), main);
-  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
-  adw_bin_set_child (ADW_BIN (self), paned);
-  set_status (self, _("The graph is built from the Geometry view's concept vectors once they are computed"), FALSE);
+  cs_graph_view_set_describe_func (self->graph_view, describe_node, self);
+  cs_mapper_page_history_init (self);
+  cs_ui_add_undo (GTK_BOX (self->undo_box), GTK_WIDGET (self), G_CALLBACK (cs_mapper_page_undo),
+                  G_CALLBACK (cs_mapper_page_redo), &self->undo_button, &self->redo_button);
+  cs_mapper_page_forget_history (self);
+  cs_mapper_page_fill_panel (self);
+  cs_mapper_page_show_file_mode (self);
 }
 
 static void
@@ -1914,14 +1226,19 @@ cs_mapper_page_dispose (GObject *object)
   CsMapperPage *self = CS_MAPPER_PAGE (object);
   cs_job_cancel (self->job);   /* freed in finalize, as the Steering page's */
   g_clear_handle_id (&self->rebuild_source, g_source_remove);
+  if (self->graph_view)
+    cs_graph_view_set_figure (self->graph_view, NULL, NULL, NULL, FALSE);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_MAPPER_PAGE);
+  self->graph_view = NULL;
   g_clear_object (&self->session);
   g_clear_pointer (&self->graph, cs_mapper_graph_free);
   g_clear_pointer (&self->history, cs_history_free);
+  cs_mapper_page_drop_pending (self);
+  g_clear_object (&self->built);
   g_clear_pointer (&self->file_points, cs_points_free);
   g_clear_pointer (&self->file_path, g_free);
   g_clear_pointer (&self->file_dataset, g_free);
   g_clear_pointer (&self->point_labels, g_strfreev);
-  g_clear_pointer (&self->drag_before, layout_free);
   g_clear_pointer (&self->token_ids, g_free);
   g_clear_pointer (&self->point_group, g_free);
   g_clear_pointer (&self->group_names, g_strfreev);
@@ -1931,9 +1248,11 @@ cs_mapper_page_dispose (GObject *object)
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->category_checks, g_ptr_array_unref);
   g_clear_pointer (&self->lens_specs, g_ptr_array_unref);
+  g_clear_pointer (&self->colour_specs, g_ptr_array_unref);
   g_clear_object (&self->lens1_model);
   g_clear_object (&self->lens2_model);
   g_clear_object (&self->colour_model);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->proj_values, g_free);
   g_clear_pointer (&self->proj_names, g_strfreev);
   G_OBJECT_CLASS (cs_mapper_page_parent_class)->dispose (object);
@@ -1942,6 +1261,48 @@ cs_mapper_page_dispose (GObject *object)
 static void
 cs_mapper_page_class_init (CsMapperPageClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = cs_mapper_page_dispose;
   G_OBJECT_CLASS (klass)->finalize = cs_mapper_page_finalize;
+  g_type_ensure (CS_TYPE_GRAPH_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/conceptscope/ConceptScope/ui/cs-mapper-page.ui");
+#define CHILD(name) gtk_widget_class_bind_template_child (widget_class, CsMapperPage, name)
+  CHILD (categories_box);
+  CHILD (tokens_button);
+  CHILD (file_box);
+  CHILD (file_label);
+  CHILD (dataset_drop);
+  CHILD (lens_grid);
+  CHILD (lens1_drop);
+  CHILD (lens2_drop);
+  CHILD (intervals_spin);
+  CHILD (overlap_spin);
+  CHILD (cover_drop);
+  CHILD (cluster_grid);
+  CHILD (cluster_drop);
+  CHILD (eps_spin);
+  CHILD (min_samples_spin);
+  CHILD (min_inter_spin);
+  CHILD (colour_drop);
+  CHILD (node_label);
+  CHILD (members_view);
+  CHILD (show_button);
+  CHILD (spinner);
+  CHILD (status_label);
+  CHILD (undo_box);
+  CHILD (graph_view);
+#undef CHILD
+  gtk_widget_class_bind_template_callback (widget_class, points_file_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, cs_mapper_page_use_categories);
+  gtk_widget_class_bind_template_callback (widget_class, dataset_changed);
+  gtk_widget_class_bind_template_callback (widget_class, copy_members_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, show_in_projection_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, relayout_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, reset_view_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, cs_mapper_page_json_dialog);
+  gtk_widget_class_bind_template_callback (widget_class, cs_mapper_page_export_dialog);
+  gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
+  gtk_widget_class_bind_template_callback (widget_class, cs_mapper_page_node_move_begin);
+  gtk_widget_class_bind_template_callback (widget_class, on_node_moved);
+  gtk_widget_class_bind_template_callback (widget_class, cs_mapper_page_node_move_end);
 }

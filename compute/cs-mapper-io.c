@@ -308,8 +308,8 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids
   cs_mapper_params_init (&g->params);
   g->params.n_lenses = cs_json_array (o, "lenses") ?
                        (int) json_array_get_length (cs_json_array (o, "lenses")) : 1;
-  g->params.intervals = (int) cs_json_int (o, "intervals", 10);
-  g->params.overlap = cs_json_double (o, "overlap", 0.3);
+  g->params.intervals = (int) cs_json_int (o, "intervals", g->params.intervals);
+  g->params.overlap = cs_json_double (o, "overlap", g->params.overlap);
   g->params.cover = g_strcmp0 (cs_json_string (o, "cover", ""), "balanced") == 0 ?
                     CS_COVER_BALANCED : CS_COVER_UNIFORM;
   g->params.cluster = g_strcmp0 (cs_json_string (o, "cluster", ""), "single-linkage") == 0 ?
@@ -317,9 +317,9 @@ cs_mapper_graph_load_h5 (const char *path, GStrv *lens_names, gint32 **point_ids
   g->eps = cs_json_double (o, "eps", 0);
   if (!cs_json_bool (o, "eps_automatic", TRUE))
     g->params.eps = g->eps;
-  g->params.min_samples = (int) cs_json_int (o, "min_samples", 5);
-  g->params.bins = (int) cs_json_int (o, "bins", 10);
-  g->params.min_intersection = (int) cs_json_int (o, "min_intersection", 1);
+  g->params.min_samples = (int) cs_json_int (o, "min_samples", g->params.min_samples);
+  g->params.bins = (int) cs_json_int (o, "bins", g->params.bins);
+  g->params.min_intersection = (int) cs_json_int (o, "min_intersection", g->params.min_intersection);
   g->n_points = cs_json_int (o, "n_points", 0);
   g->lens_min[0] = cs_json_double (o, "lens_min_0", 0);
   g->lens_max[0] = cs_json_double (o, "lens_max_0", 0);
