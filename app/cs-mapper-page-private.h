@@ -33,7 +33,8 @@ struct _CsMapperPage
 
   /* the panel's choices that depend on the geometry or the file */
   GPtrArray        *category_checks;  /* GtkCheckButton, one per category */
-  GPtrArray        *lens_specs;       /* spec of each Lens 1 entry (Lens 2: "None" first) */
+  GPtrArray        *lens_specs;       /* spec of each Lens 1 entry */
+  GPtrArray        *lens2_specs;      /* of each Lens 2 entry: "" (none) first */
   GPtrArray        *colour_specs;     /* spec of each Colour entry */
   GtkStringList    *lens1_model, *lens2_model, *colour_model;
   int               filling;          /* > 0: the page sets the panel, nothing is built */
@@ -78,6 +79,9 @@ void     cs_mapper_page_set_status      (CsMapperPage     *self,
 void     cs_mapper_page_refresh_figure  (CsMapperPage     *self,
                                          gboolean          keep_view);
 void     cs_mapper_page_start_build     (CsMapperPage     *self);
+/* A moment after the last change of a parameter (nothing while the page
+ * itself fills the panel). */
+void     cs_mapper_page_schedule_build  (CsMapperPage     *self);
 void     cs_mapper_page_install_graph   (CsMapperPage     *self,
                                          CsMapperGraph    *graph,
                                          gint32           *ids,
@@ -88,10 +92,15 @@ void     cs_mapper_page_install_graph   (CsMapperPage     *self,
                                          int               n_proj,
                                          double           *proj,
                                          GStrv             proj_names);
-void     cs_mapper_page_fill_panel      (CsMapperPage     *self);
-void     cs_mapper_page_show_file_mode  (CsMapperPage     *self);
 char    *cs_mapper_page_token_text      (CsMapperPage     *self,
                                          gint32            id);
+
+/* cs-mapper-page-panel.c */
+void     cs_mapper_page_bind_panel      (CsMapperPage     *self);
+void     cs_mapper_page_fill_panel      (CsMapperPage     *self);
+void     cs_mapper_page_show_file_mode  (CsMapperPage     *self);
+void     cs_mapper_page_dataset_changed (CsMapperPage     *self);
+void     cs_mapper_page_points_file_clicked (CsMapperPage *self);
 
 /* cs-mapper-page-actions.c */
 void     cs_mapper_page_history_init    (CsMapperPage     *self);

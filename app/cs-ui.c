@@ -1,5 +1,6 @@
 #include <glib/gi18n.h>
 
+#include "cs-build-config.h"
 #include "cs-ui.h"
 
 #include <adwaita.h>
@@ -226,3 +227,98 @@ cs_ui_spin_auto (GtkSpinButton *spin, double auto_value)
   spin_auto_output (spin, NULL);
 }
 
+
+/* ---- drop-downs bound to settings ---- */
+
+static gboolean
+choice_to_position (GBinding *b, const GValue *from, GValue *to, gpointer table)
+{
+  const CsUiChoice *c = table;
+  for (guint i = 0; c[i].name; i++)
+    if (c[i].value == g_value_get_int (from))
+      {
+        g_value_set_uint (to, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+position_to_choice (GBinding *b, const GValue *from, GValue *to, gpointer table)
+{
+  const CsUiChoice *c = table;
+  guint pos = g_value_get_uint (from);
+  for (guint i = 0; c[i].name; i++)
+    if (i == pos)
+      {
+        g_value_set_int (to, c[i].value);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+cs_ui_bind_choice (GtkDropDown *drop, GObject *settings, const char *prop, const CsUiChoice *choices)
+{
+  g_autoptr(GtkStringList) model = gtk_string_list_new (NULL);
+  for (guint i = 0; choices[i].name; i++)
+    gtk_string_list_append (model, g_dgettext (GETTEXT_PACKAGE, choices[i].name));
+  gtk_drop_down_set_model (drop, G_LIST_MODEL (model));
+  g_object_bind_property_full (settings, prop, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                               choice_to_position, position_to_choice, (gpointer) choices, NULL);
+}
+
+static gboolean
+string_to_position (GBinding *b, const GValue *from, GValue *to, gpointer data)
+{
+  GPtrArray *values = data;
+  const char *v = g_value_get_string (from);
+  for (guint i = 0; i < values->len; i++)
+    if (g_strcmp0 (values->pdata[i], v ? v : "") == 0)
+      {
+        g_value_set_uint (to, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+position_to_string (GBinding *b, const GValue *from, GValue *to, gpointer data)
+{
+  GPtrArray *values = data;
+  guint pos = g_value_get_uint (from);
+  if (pos == GTK_INVALID_LIST_POSITION || pos >= values->len)
+    return FALSE;   /* the list is being refilled */
+  g_value_set_string (to, values->pdata[pos]);
+  return TRUE;
+}
+
+void
+cs_ui_bind_strings (GtkDropDown *drop, GListModel *model, GObject *settings, const char *prop, GPtrArray *values)
+{
+  GBinding *b;
+  gtk_drop_down_set_model (drop, model);
+  b = g_object_bind_property_full (settings, prop, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                                   string_to_position, position_to_string, g_ptr_array_ref (values),
+                                   (GDestroyNotify) g_ptr_array_unref);
+  g_object_set_data (G_OBJECT (drop), "cs-ui-binding", b);
+  g_object_set_data_full (G_OBJECT (drop), "cs-ui-values", g_ptr_array_ref (values), (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+cs_ui_sync_strings (GtkDropDown *drop)
+{
+  GBinding *b = g_object_get_data (G_OBJECT (drop), "cs-ui-binding");
+  g_autoptr(GObject) source = b ? g_binding_dup_source (b) : NULL;
+  g_auto(GValue) from = G_VALUE_INIT;
+  g_auto(GValue) to = G_VALUE_INIT;
+  if (!source)
+    return;
+  g_value_init (&from, G_TYPE_STRING);
+  g_value_init (&to, G_TYPE_UINT);
+  g_object_get_property (source, g_binding_get_source_property (b), &from);
+  /* the binding's own rule, with the values it was given */
+  GPtrArray *values = g_object_get_data (G_OBJECT (drop), "cs-ui-values");
+  if (values && string_to_position (b, &from, &to, values))
+    gtk_drop_down_set_selected (drop, g_value_get_uint (&to));
+}

@@ -51,6 +51,30 @@ void       cs_ui_full_text_tooltip (GtkLabel *label);
 void       cs_ui_spin_auto (GtkSpinButton *spin,
                             double         auto_value);
 
+/* A drop-down bound two-way to an int property of settings through a table
+ * of the values it stands for (in the order shown), ended by a NULL name;
+ * names are translated when shown. */
+typedef struct
+{
+  int         value;
+  const char *name;
+} CsUiChoice;
+
+void       cs_ui_bind_choice  (GtkDropDown      *drop,
+                               GObject          *settings,
+                               const char       *prop,
+                               const CsUiChoice *choices);
+/* A drop-down over model bound two-way to a string property of settings:
+ * values (char *, kept by the caller and changed with the model) is the
+ * string each position stands for. After the model and values were
+ * refilled, cs_ui_sync_strings shows the property's value again. */
+void       cs_ui_bind_strings (GtkDropDown      *drop,
+                               GListModel       *model,
+                               GObject          *settings,
+                               const char       *prop,
+                               GPtrArray        *values);
+void       cs_ui_sync_strings (GtkDropDown      *drop);
+
 /* Called with the chosen file's path when the user accepts. */
 typedef void (*CsUiFileFunc) (GtkWidget  *owner,
                               const char *path);

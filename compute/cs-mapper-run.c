@@ -76,6 +76,31 @@ cs_mapper_run (const double *X, gint64 n, int d, const CsMapperRunParams *p, CsP
     return NULL;
   t2 = g_get_monotonic_time ();
   cs_mapper_layout (run->graph, p->seed);
+  if (p->concepts && p->geometry)
+    {
+      CsCategorySet *cats = p->geometry->categories;
+      GPtrArray *names = g_ptr_array_new ();
+      int n_est = 0;
+      for (guint c = 0; c < cats->items->len; c++)
+        n_est += p->geometry->vectors[c].estimated ? 1 : 0;
+      run->concepts = g_new (double, MAX (1, n) * MAX (1, n_est));
+      for (guint c = 0; c < cats->items->len; c++)
+        if (p->geometry->vectors[c].estimated)
+          {
+            g_autofree char *spec = g_strdup_printf ("vector:%s", cs_category_set_get (cats, c)->name);
+            if (!cs_mapper_lens_values (spec, X, n, d, p->geometry, col, NULL, cancellable, NULL))
+              continue;
+            for (gint64 i = 0; i < n; i++)
+              run->concepts[i * n_est + run->n_concepts] = col[i];
+            g_ptr_array_add (names, g_strdup (cs_category_set_get (cats, c)->name));
+            run->n_concepts++;
+          }
+      /* rows of n_concepts values (fewer than n_est when one failed) */
+      for (gint64 i = 0; i < n && run->n_concepts < n_est; i++)
+        memmove (run->concepts + i * run->n_concepts, run->concepts + i * n_est, sizeof (double) * run->n_concepts);
+      g_ptr_array_add (names, NULL);
+      run->concept_names = (char **) g_ptr_array_free (names, FALSE);
+    }
   run->lens_seconds = (t1 - t0) / 1e6;
   run->graph_seconds = (t2 - t1) / 1e6;
   run->layout_seconds = (g_get_monotonic_time () - t2) / 1e6;
@@ -90,5 +115,7 @@ cs_mapper_run_free (CsMapperRun *run)
   cs_mapper_graph_free (run->graph);
   g_free (run->lens);
   g_strfreev (run->lens_names);
+  g_free (run->concepts);
+  g_strfreev (run->concept_names);
   g_free (run);
 }

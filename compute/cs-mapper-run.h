@@ -19,6 +19,7 @@ typedef struct
   const char       *lens[2];     /* lens specs (cs_lens_parse); lens[1] NULL: one lens */
   guint             seed;        /* of the layout (0) */
   const CsGeometry *geometry;    /* resolves vector lenses; may be NULL */
+  gboolean          concepts;    /* also every estimated concept's projection, to colour by */
 } CsMapperRunParams;
 
 void cs_mapper_run_params_init (CsMapperRunParams *params);
@@ -28,6 +29,9 @@ typedef struct
   CsMapperGraph *graph;       /* laid out */
   double        *lens;        /* [n, n_lenses] */
   char         **lens_names;  /* [n_lenses + 1] descriptions (cs_lens_describe) */
+  int            n_concepts;  /* with params.concepts: the geometry's estimated categories */
+  double        *concepts;    /* [n, n_concepts]: x·ℓ̄/‖ℓ̄‖² */
+  char         **concept_names; /* [n_concepts + 1] */
   double         lens_seconds, graph_seconds, layout_seconds;
 } CsMapperRun;
 

@@ -2,13 +2,17 @@
  * kept until the data or size change, export identical to the figure
  * function's), CsProjectionView (hit-testing against positions computed
  * here from the frame, zoom, rubber band, legend and token clicks, their
- * signals) and CsHeatmapView (the cell under the pointer and its tooltip). */
+ * signals), CsGraphView (nodes where the frame puts them, zoom, node drags
+ * and pans with their signals, the view kept or reset with a new figure,
+ * export) and CsHeatmapView (the cell under the pointer and its
+ * tooltip). */
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
 
 #include "cs-figure-view.h"
+#include "cs-graph-view.h"
 #include "cs-heatmap-view.h"
 #include "cs-projection-view.h"
 
@@ -271,6 +275,152 @@ test_projection_view (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* ---- CsGraphView ---- */
+
+typedef struct
+{
+  int    begun, moved_node, ended;
+  double x, y;
+  gboolean was_moved;
+} Moves;
+
+static void
+on_move_begin (GtkWidget *v, int node, Moves *m)
+{
+  m->begun = node;
+}
+
+static void
+on_moved (GtkWidget *v, int node, double x, double y, Moves *m)
+{
+  m->moved_node = node;
+  m->x = x;
+  m->y = y;
+}
+
+static void
+on_move_end (GtkWidget *v, int node, gboolean moved, Moves *m)
+{
+  m->ended = node;
+  m->was_moved = moved;
+}
+
+static void
+draw_graph_fig (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  cs_figure_draw_graph (cr, 0, 0, w, h, s, data);
+}
+
+static void
+test_graph_view (void)
+{
+  static const double gx[4] = { 0.1, 0.9, 0.5, 0.5 }, gy[4] = { 0.1, 0.1, 0.9, 0.5 };
+  static const int size[4] = { 5, 5, 5, 5 }, edges[4] = { 0, 1, 1, 2 };
+  static const double weight[2] = { 0.5, 0.5 };
+  GtkWidget *view = cs_graph_view_new ();
+  GtkWidget *win = show_in_window (view);
+  CsGraphView *gv = CS_GRAPH_VIEW (view);
+  CsGraphFigure fig = { 0 };
+  CsFigureFrame f, f2;
+  Moves m = { -2, -2, -2, 0, 0, FALSE };
+  double x, y, sx, sy;
+
+  fig.n_nodes = 4;
+  fig.x = gx;
+  fig.y = gy;
+  fig.size = size;
+  fig.n_edges = 2;
+  fig.edges = edges;
+  fig.edge_weight = weight;
+  fig.hover = -1;
+  fig.title = "graph";
+  g_signal_connect (view, "node-move-begin", G_CALLBACK (on_move_begin), &m);
+  g_signal_connect (view, "node-moved", G_CALLBACK (on_moved), &m);
+  g_signal_connect (view, "node-move-end", G_CALLBACK (on_move_end), &m);
+
+  g_assert_false (cs_graph_view_get_frame (gv, &f));
+  g_assert_cmpint (cs_graph_view_node_at (gv, 10, 10), ==, -1);
+  cs_graph_view_set_figure (gv, &fig, NULL, NULL, FALSE);
+  g_assert_true (cs_graph_view_get_frame (gv, &f));
+  /* every node is found where the frame puts it (computed here) */
+  for (int i = 0; i < 4; i++)
+    {
+      double px = f.x0 + (gx[i] - f.xmin) / (f.xmax - f.xmin) * f.w;
+      double py = f.y0 + f.h - (gy[i] - f.ymin) / (f.ymax - f.ymin) * f.h;
+      g_assert_true (cs_graph_view_node_position (gv, i, &x, &y));
+      g_assert_cmpfloat (fabs (x - px), <, 1e-9);
+      g_assert_cmpfloat (fabs (y - py), <, 1e-9);
+      g_assert_cmpint (cs_graph_view_node_at (gv, px, py), ==, i);
+    }
+  /* nothing where no node is: the layout's empty corner (0.9, 0.9) */
+  x = f.x0 + (0.9 - f.xmin) / (f.xmax - f.xmin) * f.w;
+  y = f.y0 + f.h - (0.9 - f.ymin) / (f.ymax - f.ymin) * f.h;
+  g_assert_cmpint (cs_graph_view_node_at (gv, x, y), ==, -1);
+  render (view);
+
+  /* a drag from there pans: the range moves by the drag in layout units */
+  sx = (f.xmax - f.xmin) / f.w;
+  sy = (f.ymax - f.ymin) / f.h;
+  cs_graph_view_drag (gv, x, y, 40, 10);
+  g_assert_cmpint (m.begun, ==, -2);
+  g_assert_cmpint (m.moved_node, ==, -2);
+  g_assert_true (cs_graph_view_get_frame (gv, &f2));
+  g_assert_cmpfloat (fabs (f2.xmin - (f.xmin - 40 * sx)), <, 1e-9);
+  g_assert_cmpfloat (fabs (f2.ymin - (f.ymin + 10 * sy)), <, 1e-9);
+
+  /* a drag from a node moves it: begin, the new layout position, end */
+  cs_graph_view_reset_view (gv);
+  g_assert_true (cs_graph_view_get_frame (gv, &f));
+  g_assert_true (cs_graph_view_node_position (gv, 3, &x, &y));
+  cs_graph_view_drag (gv, x, y, 30, -20);
+  g_assert_cmpint (m.begun, ==, 3);
+  g_assert_cmpint (m.moved_node, ==, 3);
+  g_assert_cmpint (m.ended, ==, 3);
+  g_assert_true (m.was_moved);
+  g_assert_cmpfloat (fabs (m.x - (0.5 + 30 * (f.xmax - f.xmin) / f.w)), <, 1e-9);
+  g_assert_cmpfloat (fabs (m.y - (0.5 + 20 * (f.ymax - f.ymin) / f.h)), <, 1e-9);
+  /* the view moved nothing itself (the owner of the positions does) */
+  g_assert_cmpfloat (gx[3], ==, 0.5);
+
+  /* zoom ×2 about the centre of the plot halves the range about it */
+  cs_graph_view_zoom (gv, 2, f.x0 + f.w / 2, f.y0 + f.h / 2);
+  g_assert_true (cs_graph_view_get_frame (gv, &f2));
+  g_assert_cmpfloat (fabs ((f2.xmax - f2.xmin) - (f.xmax - f.xmin) / 2), <, 1e-9);
+  g_assert_cmpfloat (fabs ((f2.xmax + f2.xmin) - (f.xmax + f.xmin)), <, 1e-9);
+  /* the same graph again keeps the zoom; a new one shows it whole */
+  cs_graph_view_set_figure (gv, &fig, NULL, NULL, TRUE);
+  g_assert_true (cs_graph_view_get_frame (gv, &f2));
+  g_assert_cmpfloat (fabs ((f2.xmax - f2.xmin) - (f.xmax - f.xmin) / 2), <, 1e-9);
+  cs_graph_view_set_figure (gv, &fig, NULL, NULL, FALSE);
+  g_assert_true (cs_graph_view_get_frame (gv, &f2));
+  g_assert_cmpfloat (fabs (f2.xmin - f.xmin), <, 1e-9);
+  g_assert_cmpfloat (fabs (f2.xmax - f.xmax), <, 1e-9);
+  render (view);
+
+  /* export: byte for byte what the figure function exports */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp ("cs-views-XXXXXX", NULL);
+    g_autofree char *a = g_build_filename (dir, "view.png", NULL), *b = g_build_filename (dir, "figure.png", NULL);
+    g_autofree char *da = NULL, *db = NULL;
+    gsize la, lb;
+    CsFigureStyle style;
+    g_assert_true (cs_figure_style_from ("square", "light", 0, &style, &error));
+    g_assert_true (cs_figure_view_export (CS_FIGURE_VIEW (gv), a, &style, 1, &error));
+    g_assert_no_error (error);
+    g_assert_true (cs_figure_export (b, &style, 1, draw_graph_fig, &fig, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+    g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
+    g_assert_cmpuint (la, >, 1000);
+    g_assert_cmpmem (da, la, db, lb);
+    g_unlink (a);
+    g_unlink (b);
+    g_rmdir (dir);
+  }
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 static void
 test_heatmap_view (void)
 {
@@ -312,6 +462,7 @@ main (int argc, char **argv)
   adw_init ();
   g_test_add_func ("/views/figure-view", test_figure_view_cache_and_export);
   g_test_add_func ("/views/projection-view", test_projection_view);
+  g_test_add_func ("/views/graph-view", test_graph_view);
   g_test_add_func ("/views/heatmap-view", test_heatmap_view);
   return g_test_run ();
 }
