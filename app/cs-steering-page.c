@@ -1,61 +1,37 @@
 #define G_LOG_DOMAIN "conceptscope"
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cs-job.h"
-#include "cs-ui.h"
-#include "cs-figure-view.h"
-#include "cs-history.h"
 #include "cs-build-config.h"
 #include "cs-categories.h"
-#include "cs-export-dialog.h"
-#include "cs-figure.h"
-#include "cs-paths.h"
-#include "cs-sae.h"
-#include "cs-sae-train.h"
-#include "cs-steering-page.h"
+#include "cs-steering-page-private.h"
 #include "cs-tokenizer.h"
-#include "cs-wordnet.h"
+#include "cs-ui.h"
 
 static const char *shipped[] = { "animal-vs-plant", "mammal-vs-bird", "animal-or-plant-ab" };
 
-struct _CsSteeringPage
-{
-  AdwBin           parent_instance;
-
-  CsSession       *session;
-  GtkDropDown     *dataset_drop;
-  GtkTextView     *dataset_view;
-  GtkLabel        *dataset_label;
-  GtkEntry        *layers_entry, *mult_entry, *targets_entry;
-  GtkSpinButton   *held_spin, *effects_layer_spin, *gen_tokens_spin;
-  GtkEntry        *gen_entry;
-  GtkDropDown     *position_drop, *columns_drop, *rows_drop;
-  GtkCheckButton  *normalise_check;
-  GtkSpinButton   *from_spin;
-  GtkLabel        *sae_label;
-  GtkWidget       *sae_button, *train_button, *run_button, *cancel_button, *continue_button;
-  GtkProgressBar  *progress_bar;
-  GtkLabel        *status_label;
-  CsHistory       *history;
-  GtkWidget       *undo_button, *redo_button;
-  GtkStack        *stack;
-  GtkDrawingArea  *areas[CS_STEER_FIGURE_N];
-  char            *dataset_path;       /* where the editor's text came from */
-  gboolean         loading_text;
-
-  CsSae           *sae;
-  char            *sae_path;
-  CsSteerReport   *report;
-  char            *error;
-  CsJob           *job;          /* the running work: a sweep, continuations or SAE training */
+/* The drop-downs' choices and the engine's values they stand for. */
+static const CsUiChoice positions[] = {
+  { CS_STEER_POSITION_LAST, N_("Last token") },
+  { CS_STEER_POSITION_ANSWER, N_("Answer letter (A/B)") },
+  { -1, NULL },
+};
+static const CsUiChoice column_orders[] = {
+  { CS_STEER_SORT_KIND, N_("Features by kind") },
+  { CS_STEER_SORT_CHANGE, N_("Features by largest change") },
+  { -1, NULL },
+};
+static const CsUiChoice row_orders[] = {
+  { TRUE, N_("First layer at the top") },
+  { FALSE, N_("Last layer at the top") },
+  { -1, NULL },
 };
 
 G_DEFINE_FINAL_TYPE (CsSteeringPage, cs_steering_page, ADW_TYPE_BIN)
+
+/* ---- the figures ---- */
 
 static const char *
 figure_title (CsSteerFigureKind k)
@@ -91,8 +67,8 @@ tab_title (CsSteerFigureKind k)
     }
 }
 
-static CsSteerFigureKind
-visible_kind (CsSteeringPage *self)
+CsSteerFigureKind
+cs_steering_page_visible_kind (CsSteeringPage *self)
 {
   CsSteerFigureKind k = CS_STEER_FIGURE_BEHAVIOUR;
   cs_steer_figure_parse (gtk_stack_get_visible_child_name (self->stack), &k);
@@ -103,66 +79,128 @@ visible_kind (CsSteeringPage *self)
 static void
 tab_changed (CsSteeringPage *self)
 {
-  gboolean effects = visible_kind (self) == CS_STEER_FIGURE_EFFECTS;
+  gboolean effects = cs_steering_page_visible_kind (self) == CS_STEER_FIGURE_EFFECTS;
   gtk_widget_set_visible (GTK_WIDGET (self->columns_drop), effects);
   gtk_widget_set_visible (GTK_WIDGET (self->rows_drop), effects);
 }
 
-static void
-area_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+typedef struct
 {
-  CsSteeringPage *self = user_data;
-  CsFigureStyle s = cs_figure_screen_style ();
-  CsSteerFigureKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (area), "kind"));
+  CsSteeringPage    *self;
+  CsSteerFigureKind  kind;
+} FigureData;
+
+/* One figure of the report, on screen and in export alike; on screen, where
+ * the report cannot draw it, what to do instead. */
+static void
+draw_figure (cairo_t *cr, double width, double height, const CsFigureStyle *s, gpointer data)
+{
+  FigureData *d = data;
   g_autoptr(GError) why = NULL;
 
-  s.width = width;
-  s.height = height;
-  cs_figure_paint_background (cr, width, height, &s);
-  if (!self->report)
+  if (!d->self->report)
     return;
-  if (!cs_steer_figure_available (self->report, kind, &why))
+  if (!cs_steer_figure_available (d->self->report, d->kind, &why))
     {
-      /* what to do here, in the page's words (the engine's name CLI flags) */
-      const char *hint = kind == CS_STEER_FIGURE_CONCEPTS ? _("Compute the Geometry view first: the cosines are with its concept vectors")
-                         : kind == CS_STEER_FIGURE_SAE ? _("Load or train an SAE, then run again")
-                         : kind == CS_STEER_FIGURE_SAMPLES ? _("Give a prompt under Continuations and press Continue Again")
+      /* in the page's words (the engine's name CLI flags) */
+      const char *hint = d->kind == CS_STEER_FIGURE_CONCEPTS ? _("Compute the Geometry view first: the cosines are with its concept vectors")
+                         : d->kind == CS_STEER_FIGURE_SAE ? _("Load or train an SAE, then run again")
+                         : d->kind == CS_STEER_FIGURE_SAMPLES ? _("Give a prompt under Continuations and press Continue Again")
                          : why->message;
-      PangoLayout *l = gtk_widget_create_pango_layout (GTK_WIDGET (area), hint);
+      PangoLayout *l = pango_cairo_create_layout (cr);
+      PangoFontDescription *fd = pango_font_description_from_string ("Sans 11");
       int w, h;
+      pango_layout_set_font_description (l, fd);
+      pango_layout_set_text (l, hint, -1);
       pango_layout_get_pixel_size (l, &w, &h);
       cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
       cairo_move_to (cr, (width - w) / 2.0, (height - h) / 2.0);
       pango_cairo_show_layout (cr, l);
+      pango_font_description_free (fd);
       g_object_unref (l);
       return;
     }
-  cs_steer_figure_draw (cr, 0, 0, width, height, &s, self->report, kind);
+  cs_steer_figure_draw (cr, 0, 0, width, height, s, d->self->report, d->kind);
 }
 
 static void
-redraw (CsSteeringPage *self)
+sort_effects (CsSteeringPage *self)
 {
+  int columns, first_top;
+  g_object_get (self->settings, "columns", &columns, "first-layer-top", &first_top, NULL);
+  if (self->report && self->report->effects)
+    cs_steer_effects_sort (self->report->effects, (CsSteerColumnOrder) columns, first_top);
   for (int k = 0; k < CS_STEER_FIGURE_N; k++)
-    gtk_widget_queue_draw (GTK_WIDGET (self->areas[k]));
+    cs_figure_view_invalidate (self->views[k]);
+}
+
+/* The status line for the report shown: what the run found. */
+static void
+describe_report (CsSteeringPage *self)
+{
+  const CsSteerSweep *sw = self->report ? self->report->sweep : NULL;
+  g_autofree char *text = NULL;
+  if (!sw || !self->report->effects)
+    return;
+  text = g_strdup_printf (_("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
+                          self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
+                          self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
+  cs_steering_page_set_status (self, text);
+}
+
+void
+cs_steering_page_report_changed (CsSteeringPage *self)
+{
+  sort_effects (self);
+  describe_report (self);
 }
 
 char *
 cs_steering_page_describe_at (CsSteeringPage *self, double x, double y)
 {
-  CsFigureStyle s = cs_figure_screen_style ();
-  GtkWidget *area = GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]);
-  if (!self->report || visible_kind (self) != CS_STEER_FIGURE_EFFECTS)
+  CsFigureView *view = self->views[CS_STEER_FIGURE_EFFECTS];
+  CsFigureStyle s = cs_figure_view_get_style (view);
+  if (!self->report || cs_steering_page_visible_kind (self) != CS_STEER_FIGURE_EFFECTS)
     return NULL;
-  return cs_steer_figure_effects_describe (0, 0, gtk_widget_get_width (area), gtk_widget_get_height (area), &s,
-                                           self->report, x, y);
+  return cs_steer_figure_effects_describe (0, 0, gtk_widget_get_width (GTK_WIDGET (view)),
+                                           gtk_widget_get_height (GTK_WIDGET (view)), &s, self->report, x, y);
 }
 
 static void
 on_effects_motion (GtkEventControllerMotion *m, double x, double y, CsSteeringPage *self)
 {
   g_autofree char *text = cs_steering_page_describe_at (self, x, y);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]), text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->views[CS_STEER_FIGURE_EFFECTS]), text);
+}
+
+void
+cs_steering_page_set_status (CsSteeringPage *self, const char *text)
+{
+  gtk_label_set_text (self->status_label, text ? text : "");
+}
+
+void
+cs_steering_page_set_busy (CsSteeringPage *self, gboolean busy)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_widget_set_sensitive (self->run_button, !busy);
+  gtk_widget_set_sensitive (self->continue_button, !busy);
+  gtk_widget_set_sensitive (self->sae_button, !busy);
+  gtk_widget_set_sensitive (self->train_button, !busy);
+}
+
+CsTokenizer *
+cs_steering_page_model_tokenizer (CsModel *model, GError **error)
+{
+  const char *tp = cs_model_get_tokenizer_path (model);
+  if (!tp)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                   _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
+      return NULL;
+    }
+  return cs_model_open_tokenizer (model, error);
 }
 
 /* ---- the dataset ---- */
@@ -175,7 +213,7 @@ show_dataset_text (CsSteeringPage *self, const char *path)
   g_autoptr(GError) error = NULL;
   if (!g_file_get_contents (path, &text, NULL, &error))
     {
-      gtk_label_set_text (self->status_label, error->message);
+      cs_steering_page_set_status (self, error->message);
       return;
     }
   self->loading_text = TRUE;
@@ -199,7 +237,8 @@ on_dataset_selected (CsSteeringPage *self)
       if (p)
         show_dataset_text (self, p);
       /* A/B sets are read at the answer letter */
-      gtk_drop_down_set_selected (self->position_drop, g_str_has_suffix (shipped[i], "-ab") ? 1 : 0);
+      g_object_set (self->settings, "position",
+                    g_str_has_suffix (shipped[i], "-ab") ? CS_STEER_POSITION_ANSWER : CS_STEER_POSITION_LAST, NULL);
     }
 }
 
@@ -228,223 +267,6 @@ open_dataset_clicked (CsSteeringPage *self)
                      NULL, NULL, dataset_chosen);
 }
 
-/* ---- SAE ---- */
-
-gboolean
-cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **error)
-{
-  CsSae *sae = cs_sae_load (folder, error);
-  g_autofree char *base = NULL, *label = NULL;
-  if (!sae)
-    return FALSE;
-  g_clear_pointer (&self->sae, cs_sae_free);
-  self->sae = sae;
-  g_free (self->sae_path);
-  self->sae_path = g_strdup (folder);
-  base = g_path_get_basename (folder);
-  label = g_strdup_printf (_("%s: %d features at layer %d"), base, sae->d_sae, sae->hook_layer);
-  gtk_label_set_text (self->sae_label, label);
-  /* a caveat about how the folder asks its input to be scaled */
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sae_label), sae->normalize_note);
-  if (sae->normalize_note)
-    gtk_label_set_text (self->status_label, sae->normalize_note);
-  return TRUE;
-}
-
-static void
-sae_chosen (GtkWidget *owner, const char *path)
-{
-  CsSteeringPage *self = CS_STEERING_PAGE (owner);
-  g_autoptr(GError) error = NULL;
-  if (!cs_steering_page_load_sae (self, path, &error))
-    gtk_label_set_text (self->status_label, error->message);
-}
-
-static void
-sae_clicked (CsSteeringPage *self)
-{
-  cs_ui_choose_file (GTK_WIDGET (self), _("Open an SAELens Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                     _("_Open"), NULL, NULL, NULL, sae_chosen);
-}
-
-/* The model's tokenizer, for the work threads; an error that says so when
- * the folder has none. */
-static CsTokenizer *
-model_tokenizer (CsModel *model, GError **error)
-{
-  const char *tp = cs_model_get_tokenizer_path (model);
-  if (!tp)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                   _("The model has no tokenizer.json, so the prompts cannot be tokenised"));
-      return NULL;
-    }
-  return cs_model_open_tokenizer (model, error);
-}
-
-/* ---- training an SAE ---- */
-
-static void set_busy (CsSteeringPage *self, gboolean busy);
-
-typedef struct
-{
-  CsModel          *model;
-  char             *text_path;
-  char             *capture;
-  int               layer;
-  CsSaeTrainOptions options;
-  char             *folder;
-  CsJob             *job;
-  CsSaeTrainStatus  last;
-} TrainJob;
-
-static void
-train_job_free (gpointer p)
-{
-  TrainJob *j = p;
-  g_clear_object (&j->model);
-  g_free (j->text_path);
-  g_free (j->capture);
-  g_free (j->folder);
-  g_free (j);
-}
-
-static void
-collect_progress (double f, gpointer data)
-{
-  TrainJob *j = data;
-  cs_job_progress (0.3 * f, j->job);
-}
-
-static void
-train_progress (const CsSaeTrainStatus *st, gpointer data)
-{
-  TrainJob *j = data;
-  j->last = *st;
-  cs_job_progress (0.3 + 0.7 * st->step / MAX (1, st->steps), j->job);
-}
-
-static void
-train_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  TrainJob *j = task_data;
-  GError *error = NULL;
-  g_autoptr(CsTokenizer) tok = NULL;
-  g_autoptr(CsSae) sae = NULL;
-  g_autofree char *dir = NULL, *scratch = NULL;
-  gint64 rows = 0;
-
-  if (!(tok = model_tokenizer (j->model, &error)))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  dir = g_dir_make_tmp ("conceptscope-sae-XXXXXX", &error);
-  if (!dir)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  scratch = g_build_filename (dir, "activations.h5", NULL);
-  if (cs_sae_collect (j->model, tok, j->text_path, j->capture, 300000, scratch, &rows, collect_progress, j,
-                      cancellable, &error))
-    sae = cs_sae_train_h5 (scratch, "/acts", &j->options, train_progress, j, cancellable, &error);
-  g_unlink (scratch);
-  g_rmdir (dir);
-  if (!sae)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  sae->hook_layer = j->layer;
-  sae->hook_name = g_strdup_printf ("blocks.%d.hook_resid_post", j->layer);
-  if (!cs_sae_save (sae, j->folder, cs_model_get_name (j->model), &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-train_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  CsSteeringPage *self = CS_STEERING_PAGE (source);
-  g_autoptr(GError) error = NULL;
-  TrainJob *j = g_task_get_task_data (G_TASK (result));
-
-  if (!cs_job_finish (self->job, result))
-    return;
-  set_busy (self, FALSE);
-  if (!g_task_propagate_boolean (G_TASK (result), &error) || !cs_steering_page_load_sae (self, j->folder, &error))
-    {
-      g_free (self->error);
-      self->error = g_strdup (error->message);
-      gtk_label_set_text (self->status_label, error->message);
-      return;
-    }
-  g_clear_pointer (&self->error, g_free);
-  {
-    g_autofree char *text = g_strdup_printf (_("Trained an SAE at layer %d on %s: fraction of variance unexplained "
-                                               "%.3f, L0 %.1f; saved in %s"),
-                                             j->layer, j->last.backend ? j->last.backend : "CPU", j->last.fvu,
-                                             j->last.l0, j->folder);
-    gtk_label_set_text (self->status_label, text);
-  }
-}
-
-void
-cs_steering_page_train_sae (CsSteeringPage *self, const char *text_path, int layer, int d_sae, int epochs)
-{
-  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  TrainJob *j;
-
-  if (!model)
-    {
-      gtk_label_set_text (self->status_label, _("Open a model first"));
-      return;
-    }
-  layer = CLAMP (layer, 0, cs_model_get_config (model)->n_layers - 1);
-  j = g_new0 (TrainJob, 1);
-  j->model = g_object_ref (model);
-  j->text_path = g_strdup (text_path);
-  j->layer = layer;
-  j->capture = g_strdup_printf ("resid_post.%d", layer);
-  j->options = (CsSaeTrainOptions) CS_SAE_TRAIN_OPTIONS_INIT;
-  j->options.d_sae = d_sae;
-  j->options.l1 = 1.0;
-  j->options.lr = 4e-3;
-  j->options.epochs = epochs;
-  {
-    g_autofree char *name = g_strdup_printf ("%s-resid_post.%d-%s", cs_model_get_name (model), layer, stamp);
-    j->folder = g_build_filename (g_get_user_data_dir (), "conceptscope", "saes", name, NULL);
-  }
-  j->job = self->job;
-  set_busy (self, TRUE);
-  {
-    g_autofree char *msg = g_strdup_printf (_("Collecting activations at layer %d and training an SAE…"), layer);
-    gtk_label_set_text (self->status_label, msg);
-  }
-  cs_job_start (self->job, self, j, train_job_free, train_thread, train_done);
-}
-
-static void
-train_text_chosen (GtkWidget *owner, const char *path)
-{
-  CsSteeringPage *self = CS_STEERING_PAGE (owner);
-  int layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
-  cs_steering_page_train_sae (self, path, layer >= 0 ? layer : 1, 1024, 2);
-}
-
-static void
-train_clicked (CsSteeringPage *self)
-{
-  cs_ui_choose_file (GTK_WIDGET (self), _("Text to Train an SAE on (one prompt per line)"),
-                     GTK_FILE_CHOOSER_ACTION_OPEN, _("_Train"), NULL, NULL, NULL, train_text_chosen);
-}
-
 /* ---- running ---- */
 
 typedef struct
@@ -452,19 +274,14 @@ typedef struct
   CsModel         *model;
   CsSteerDataset  *dataset;
   char            *dataset_name;
-  double           held_out;
-  CsSteerPosition  position;
+  CsSteerRun       run;             /* the panel's scalar parameters */
   GArray          *layers, *mults;
   GArray          *targets;
   char            *targets_name;
   CsGeometrySpace *space;
   CsGeometry      *geometry;
   CsSae           *sae;             /* the page's; Load SAE is off while a run goes */
-  int              effects_layer;
-  int              steer_from;
-  gboolean         normalise;
   char            *gen_prompt;
-  int              gen_tokens;
   CsJob            *job;
   CsSteerReport   *report;
 } RunJob;
@@ -476,9 +293,9 @@ run_job_free (gpointer p)
   g_clear_object (&j->model);
   cs_steer_dataset_free (j->dataset);
   g_free (j->dataset_name);
-  g_array_unref (j->layers);
-  g_array_unref (j->mults);
-  g_array_unref (j->targets);
+  g_clear_pointer (&j->layers, g_array_unref);
+  g_clear_pointer (&j->mults, g_array_unref);
+  g_clear_pointer (&j->targets, g_array_unref);
   g_free (j->targets_name);
   g_free (j->gen_prompt);
   cs_geometry_space_free (j->space);
@@ -493,51 +310,39 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   RunJob *j = task_data;
   GError *error = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
-  CsSteerRun run = { 0 };
+  CsSteerRun run;
 
-  if (!(tok = model_tokenizer (j->model, &error)))
+  if (!(tok = cs_steering_page_model_tokenizer (j->model, &error)))
     {
       g_task_return_error (task, error);
       return;
     }
-  if (!j->dataset->ab && j->targets->len == 0)
+  if (!j->dataset->ab)
     {
-      /* the targets are not a category of the Geometry view: WordNet */
-      g_autoptr(CsWordNet) wn = cs_wordnet_open (NULL, &error);
-      g_autoptr(CsCategorySet) set = NULL;
-      if (!wn || !(set = cs_category_set_from_wordnet (wn, j->targets_name, tok, NULL, &error)))
+      /* a category of the Geometry view, else WordNet's */
+      g_clear_pointer (&j->targets, g_array_unref);
+      if (!(j->targets = cs_steer_target_tokens (j->targets_name, j->geometry, tok, &error)))
         {
           g_prefix_error (&error, _("Targets “%s”: "), j->targets_name);
           g_task_return_error (task, error);
           return;
         }
-      g_array_append_vals (j->targets, cs_category_set_get (set, 0)->tokens->data,
-                           cs_category_set_get (set, 0)->tokens->len);
     }
+  run = j->run;
   run.model = j->model;
   run.tok = tok;
   run.dataset = j->dataset;
   run.dataset_name = j->dataset_name;
-  run.held_out = j->held_out;
-  run.position = j->position;
   run.layers = (const int *) j->layers->data;
   run.n_layers = (int) j->layers->len;
   run.multipliers = (const double *) j->mults->data;
   run.n_mult = (int) j->mults->len;
-  run.targets = (const gint32 *) j->targets->data;
-  run.n_targets = (int) j->targets->len;
+  run.targets = j->targets ? (const gint32 *) j->targets->data : NULL;
+  run.n_targets = j->targets ? (int) j->targets->len : 0;
   run.targets_name = j->dataset->ab ? NULL : j->targets_name;
   run.space = j->space;
   run.geometry = j->geometry;
   run.sae = j->sae;
-  run.effects_layer = j->effects_layer;
-  run.effects_multiplier = NAN;
-  run.top_k = 8;
-  run.device = CS_DEVICE_AUTO;
-  run.steer_from = j->steer_from;
-  run.normalise = j->normalise;
-  run.gen_prompt = j->gen_prompt;
-  run.gen_tokens = j->gen_tokens;
   j->report = cs_steer_run (&run, cs_job_progress, j->job, cancellable, &error);
   if (!j->report)
     {
@@ -545,119 +350,6 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       return;
     }
   g_task_return_boolean (task, TRUE);
-}
-
-static void
-set_busy (CsSteeringPage *self, gboolean busy)
-{
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), busy);
-  gtk_widget_set_visible (self->cancel_button, busy);
-  gtk_widget_set_sensitive (self->run_button, !busy);
-  gtk_widget_set_sensitive (self->continue_button, !busy);
-  gtk_widget_set_sensitive (self->sae_button, !busy);
-  gtk_widget_set_sensitive (self->train_button, !busy);
-}
-
-static void sort_effects (CsSteeringPage *self);
-
-/* The status line for the report shown: what the run found. */
-static void
-describe_report (CsSteeringPage *self)
-{
-  const CsSteerSweep *sw = self->report ? self->report->sweep : NULL;
-  g_autofree char *text = NULL;
-  if (!sw || !self->report->effects)
-    return;
-  text = g_strdup_printf (_("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
-                          self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
-                          self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
-  gtk_label_set_text (self->status_label, text);
-}
-
-/* ---- undo: a run replaces the report shown, Continue Again its
- * continuations; either goes into the history by ownership ---- */
-
-typedef struct
-{
-  CsSteerReport *report;       /* the whole report, or only continuations */
-  gboolean       generations;
-} StState;
-
-static void
-st_state_free (gpointer p)
-{
-  StState *st = p;
-  cs_steer_report_free (st->report);
-  g_free (st);
-}
-
-static CsSteerReport *
-generations_holder (void)
-{
-  return g_new0 (CsSteerReport, 1);
-}
-
-static void
-update_undo_buttons (CsSteeringPage *self)
-{
-  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
-}
-
-/* The report shown before a new one replaces it (taken over). */
-static void
-remember_report (CsSteeringPage *self, const char *label, CsSteerReport *old)
-{
-  StState *st;
-  if (!old)
-    return;
-  st = g_new0 (StState, 1);
-  st->report = old;
-  cs_history_push (self->history, label, st);
-  update_undo_buttons (self);
-}
-
-/* One step of undo (or redo): the current state goes where top came from. */
-static gboolean
-history_step (CsSteeringPage *self, gboolean undo)
-{
-  StState *top = undo ? cs_history_peek_undo (self->history) : cs_history_peek_redo (self->history);
-  StState *cur, *st;
-
-  if (!top || cs_job_running (self->job) || !self->report)
-    return FALSE;
-  cur = g_new0 (StState, 1);
-  cur->generations = top->generations;
-  if (top->generations)
-    {
-      cur->report = generations_holder ();
-      cs_steer_report_take_generations (cur->report, self->report);
-    }
-  else
-    cur->report = g_steal_pointer (&self->report);
-  st = undo ? cs_history_undo (self->history, cur) : cs_history_redo (self->history, cur);
-  if (st->generations)
-    cs_steer_report_take_generations (self->report, st->report);
-  else
-    self->report = g_steal_pointer (&st->report);
-  st_state_free (st);
-  sort_effects (self);
-  describe_report (self);
-  update_undo_buttons (self);
-  return TRUE;
-}
-
-gboolean
-cs_steering_page_undo (CsSteeringPage *self)
-{
-  g_return_val_if_fail (CS_IS_STEERING_PAGE (self), FALSE);
-  return history_step (self, TRUE);
-}
-
-gboolean
-cs_steering_page_redo (CsSteeringPage *self)
-{
-  g_return_val_if_fail (CS_IS_STEERING_PAGE (self), FALSE);
-  return history_step (self, FALSE);
 }
 
 static void
@@ -669,36 +361,22 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!cs_job_finish (self->job, result))
     return;
-  set_busy (self, FALSE);
+  cs_steering_page_set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_free (self->error);
       self->error = g_strdup (error->message);
-      gtk_label_set_text (self->status_label, error->message);
+      cs_steering_page_set_status (self, error->message);
       return;
     }
   g_clear_pointer (&self->error, g_free);
-  remember_report (self, _("the run"), g_steal_pointer (&self->report));
+  cs_steering_page_remember_report (self, _("the run"), g_steal_pointer (&self->report));
   self->report = g_steal_pointer (&j->report);
-  sort_effects (self);
-  describe_report (self);
-  redraw (self);
+  cs_steering_page_report_changed (self);
 }
 
-static void
-sort_effects (CsSteeringPage *self)
-{
-  if (self->report && self->report->effects)
-    cs_steer_effects_sort (self->report->effects,
-                           gtk_drop_down_get_selected (self->columns_drop) == 1 ? CS_STEER_SORT_CHANGE
-                                                                                : CS_STEER_SORT_KIND,
-                           gtk_drop_down_get_selected (self->rows_drop) == 0);
-  redraw (self);
-}
-
-
-static void
-start_run (CsSteeringPage *self)
+void
+cs_steering_page_start_run (CsSteeringPage *self)
 {
   CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
   CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
@@ -711,7 +389,7 @@ start_run (CsSteeringPage *self)
 
   if (!model)
     {
-      gtk_label_set_text (self->status_label, _("Open a model first"));
+      cs_steering_page_set_status (self, _("Open a model first"));
       return;
     }
   n_layers = cs_model_get_config (model)->n_layers;
@@ -720,59 +398,36 @@ start_run (CsSteeringPage *self)
   j = g_new0 (RunJob, 1);
   j->dataset = cs_steer_dataset_parse (text, -1, gtk_label_get_text (self->dataset_label), &error);
   if (!j->dataset ||
-      !(j->layers = cs_steer_parse_layers (gtk_editable_get_text (GTK_EDITABLE (self->layers_entry)), n_layers,
-                                           &error)) ||
-      !(j->mults = cs_steer_parse_multipliers (gtk_editable_get_text (GTK_EDITABLE (self->mult_entry)), &error)))
+      !(j->layers = cs_steer_parse_layers (cs_steering_settings_get (self->settings, "layers"), n_layers, &error)) ||
+      !(j->mults = cs_steer_parse_multipliers (cs_steering_settings_get (self->settings, "multipliers"), &error)))
     {
-      gtk_label_set_text (self->status_label, error->message);
-      j->layers = j->layers ? j->layers : g_array_new (FALSE, FALSE, sizeof (int));
-      j->mults = j->mults ? j->mults : g_array_new (FALSE, FALSE, sizeof (double));
-      j->targets = g_array_new (FALSE, FALSE, sizeof (gint32));
+      cs_steering_page_set_status (self, error->message);
       run_job_free (j);
       return;
     }
   j->model = g_object_ref (model);
   j->dataset_name = g_strdup (self->dataset_path ? self->dataset_path : gtk_label_get_text (self->dataset_label));
-  j->held_out = gtk_spin_button_get_value (self->held_spin);
-  j->position = gtk_drop_down_get_selected (self->position_drop) == 1 ? CS_STEER_POSITION_ANSWER
-                                                                      : CS_STEER_POSITION_LAST;
-  j->targets_name = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->targets_entry)));
-  j->targets = g_array_new (FALSE, FALSE, sizeof (gint32));
+  j->targets_name = g_strstrip (g_strdup (cs_steering_settings_get (self->settings, "targets")));
   if (geo && space && space->d == cs_model_get_config (model)->hidden)
     {
-      int c = cs_category_set_find (geo->categories, j->targets_name);
-      if (c >= 0)
-        g_array_append_vals (j->targets, cs_category_set_get (geo->categories, c)->tokens->data,
-                             cs_category_set_get (geo->categories, c)->tokens->len);
       j->geometry = cs_geometry_dup (geo);
       j->space = cs_geometry_space_ref (space);
     }
   if (!j->dataset->ab && !*j->targets_name)
     {
-      gtk_label_set_text (self->status_label, _("Plain pairs are measured by the probability of a category’s tokens: "
+      cs_steering_page_set_status (self, _("Plain pairs are measured by the probability of a category’s tokens: "
                                                 "name the targets (for example animal)"));
       run_job_free (j);
       return;
     }
-  if (!self->sae)
-    {
-      /* the sample model comes with an SAE of its own (data/sae-resid-post-1) */
-      g_autofree char *sample = cs_paths_get_sample_model ();
-      g_autofree char *a = g_canonicalize_filename (sample, NULL);
-      g_autofree char *b = g_canonicalize_filename (cs_model_get_path (model), NULL);
-      g_autofree char *shipped_sae = g_build_filename (cs_paths_get_datadir (), "sae-resid-post-1", NULL);
-      if (g_str_equal (a, b) && g_file_test (shipped_sae, G_FILE_TEST_IS_DIR))
-        cs_steering_page_load_sae (self, shipped_sae, NULL);
-    }
+  cs_steering_page_default_sae (self, model);
   j->sae = self->sae;
-  j->effects_layer = gtk_spin_button_get_value_as_int (self->effects_layer_spin);
-  j->steer_from = gtk_spin_button_get_value_as_int (self->from_spin);
-  j->normalise = gtk_check_button_get_active (self->normalise_check);
-  j->gen_prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
-  j->gen_tokens = gtk_spin_button_get_value_as_int (self->gen_tokens_spin);
+  cs_steering_settings_to_run (self->settings, &j->run);
+  j->gen_prompt = g_strstrip (g_strdup (j->run.gen_prompt ? j->run.gen_prompt : ""));
+  j->run.gen_prompt = j->gen_prompt;
   j->job = self->job;
-  set_busy (self, TRUE);
-  gtk_label_set_text (self->status_label, _("Computing the vectors and sweeping layers and multipliers…"));
+  cs_steering_page_set_busy (self, TRUE);
+  cs_steering_page_set_status (self, _("Computing the vectors and sweeping layers and multipliers…"));
   cs_job_start (self->job, self, j, run_job_free, run_thread, run_done);
 }
 
@@ -806,7 +461,7 @@ continue_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   GError *error = NULL;
   g_autoptr(CsTokenizer) tok = NULL;
 
-  if (!(tok = model_tokenizer (j->model, &error)))
+  if (!(tok = cs_steering_page_model_tokenizer (j->model, &error)))
     {
       g_task_return_error (task, error);
       return;
@@ -831,36 +486,29 @@ continue_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!cs_job_finish (self->job, result))
     return;
-  set_busy (self, FALSE);
+  cs_steering_page_set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      gtk_label_set_text (self->status_label, error->message);
+      cs_steering_page_set_status (self, error->message);
       return;
     }
   if (!r)
     return;
   /* the report shown keeps everything else; the continuations move over,
    * the ones they replace into the history */
-  {
-    StState *st = g_new0 (StState, 1);
-    st->generations = TRUE;
-    st->report = generations_holder ();
-    cs_steer_report_take_generations (st->report, r);
-    cs_history_push (self->history, _("the continuations"), st);
-    update_undo_buttons (self);
-  }
+  cs_steering_page_remember_generations (self);
   cs_steer_report_take_generations (r, j->holder);
-  gtk_label_set_text (self->status_label, _("Continued the prompt under each multiplier"));
   cs_steering_page_show_figure (self, CS_STEER_FIGURE_SAMPLES);
-  redraw (self);
+  cs_steering_page_report_changed (self);
+  cs_steering_page_set_status (self, _("Continued the prompt under each multiplier"));
 }
 
 void
 cs_steering_page_set_prompt (CsSteeringPage *self, const char *prompt, int tokens)
 {
-  gtk_editable_set_text (GTK_EDITABLE (self->gen_entry), prompt ? prompt : "");
+  g_object_set (self->settings, "gen-prompt", prompt ? prompt : "", NULL);
   if (tokens > 0)
-    gtk_spin_button_set_value (self->gen_tokens_spin, tokens);
+    g_object_set (self->settings, "gen-tokens", tokens, NULL);
 }
 
 /* Continues the side panel's prompt with the shown run's vector at its
@@ -871,16 +519,16 @@ cs_steering_page_continue (CsSteeringPage *self)
   CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
   const CsSteerReport *r = self->report;
   ContinueJob *j;
-  g_autofree char *prompt = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->gen_entry))));
+  g_autofree char *prompt = g_strstrip (g_strdup (cs_steering_settings_get (self->settings, "gen-prompt")));
 
   if (!r || !r->sweep || !r->effects || !model)
     {
-      gtk_label_set_text (self->status_label, _("Run the analysis first: the continuations use its vector"));
+      cs_steering_page_set_status (self, _("Run the analysis first: the continuations use its vector"));
       return;
     }
   if (!*prompt)
     {
-      gtk_label_set_text (self->status_label, _("Give a prompt to continue"));
+      cs_steering_page_set_status (self, _("Give a prompt to continue"));
       return;
     }
   j = g_new0 (ContinueJob, 1);
@@ -893,11 +541,10 @@ cs_steering_page_continue (CsSteeringPage *self)
   j->mults = g_array_new (FALSE, FALSE, sizeof (double));
   g_array_append_vals (j->mults, r->sweep->multipliers, r->sweep->n_mult);
   j->layer = r->effects->steer_layer;
-  j->tokens = gtk_spin_button_get_value_as_int (self->gen_tokens_spin);
-  j->steer_from = gtk_spin_button_get_value_as_int (self->from_spin);
+  g_object_get (self->settings, "gen-tokens", &j->tokens, "steer-from", &j->steer_from, NULL);
   j->job = self->job;
-  set_busy (self, TRUE);
-  gtk_label_set_text (self->status_label, _("Continuing the prompt under each multiplier…"));
+  cs_steering_page_set_busy (self, TRUE);
+  cs_steering_page_set_status (self, _("Continuing the prompt under each multiplier…"));
   cs_job_start (self->job, self, j, continue_job_free, continue_thread, continue_done);
 }
 
@@ -919,20 +566,20 @@ cs_steering_page_run (CsSteeringPage *self, const char *dataset, const char *lay
         show_dataset_text (self, dataset);
     }
   if (layers)
-    gtk_editable_set_text (GTK_EDITABLE (self->layers_entry), layers);
+    g_object_set (self->settings, "layers", layers, NULL);
   if (multipliers)
-    gtk_editable_set_text (GTK_EDITABLE (self->mult_entry), multipliers);
+    g_object_set (self->settings, "multipliers", multipliers, NULL);
   if (targets)
-    gtk_editable_set_text (GTK_EDITABLE (self->targets_entry), targets);
-  start_run (self);
+    g_object_set (self->settings, "targets", targets, NULL);
+  cs_steering_page_start_run (self);
 }
 
 void
 cs_steering_page_cancel (CsSteeringPage *self)
 {
   cs_job_cancel (self->job);
-  set_busy (self, FALSE);
-  gtk_label_set_text (self->status_label, _("Cancelled"));
+  cs_steering_page_set_busy (self, FALSE);
+  cs_steering_page_set_status (self, _("Cancelled"));
 }
 
 gboolean
@@ -979,302 +626,79 @@ cs_steering_page_set_session (CsSteeringPage *self, CsSession *session)
   self->session = g_object_ref (session);
 }
 
-/* ---- export and workspace ---- */
-
-typedef struct
-{
-  CsSteeringPage    *self;
-  CsSteerFigureKind  kind;
-} DrawData;
-
-static void
-draw_export (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
-{
-  DrawData *d = data;
-  cs_steer_figure_draw (cr, 0, 0, w, h, s, d->self->report, d->kind);
-}
-
-gboolean
-cs_steering_page_export (CsSteeringPage *self, const char *path, const char *preset, const char *theme, double scale,
-                         double font_size, GError **error)
-{
-  CsFigureStyle s = { 0 };
-  DrawData d = { self, visible_kind (self) };
-  if (!self->report)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
-      return FALSE;
-    }
-  if (!cs_steer_figure_available (self->report, d.kind, error))
-    return FALSE;
-  if (!cs_figure_style_from (preset, theme, font_size, &s, error))
-    return FALSE;
-  return cs_figure_export (path, &s, scale, draw_export, &d, error);
-}
-
-static gboolean
-export_figure (gpointer owner, const char *path, const char *preset, const char *theme, double scale,
-               double font_size, GError **error)
-{
-  return cs_steering_page_export (CS_STEERING_PAGE (owner), path, preset, theme, scale, font_size, error);
-}
-
-static void
-export_failed (gpointer owner, const char *message)
-{
-  gtk_label_set_text (CS_STEERING_PAGE (owner)->status_label, message);
-}
-
-static void
-export_clicked (CsSteeringPage *self)
-{
-  if (self->report)
-    cs_export_dialog_present (GTK_WIDGET (self), G_OBJECT (self), cs_steer_figure_name (visible_kind (self)),
-                              export_figure, export_failed);
-}
-
-gboolean
-cs_steering_page_save_to (CsSteeringPage *self, const char *path, GError **error)
-{
-  if (!self->report)
-    return TRUE;
-  return cs_steer_report_save (self->report, path, error);
-}
-
-gboolean
-cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **error)
-{
-  CsSteerReport *r = cs_steer_report_load (path, error);
-  if (!r)
-    return FALSE;
-  remember_report (self, _("opening the workspace"), g_steal_pointer (&self->report));
-  self->report = r;
-  gtk_label_set_text (self->status_label, _("Steering results from the workspace"));
-  sort_effects (self);
-  return TRUE;
-}
-
 /* ---- construction ---- */
 
+static void
+on_settings_changed (CsSteeringPage *self, GParamSpec *pspec)
+{
+  if (g_str_equal (pspec->name, "columns") || g_str_equal (pspec->name, "first-layer-top"))
+    sort_effects (self);
+}
+
+static void
+bind (CsSteeringPage *self, gpointer widget, const char *widget_prop, const char *prop)
+{
+  g_object_bind_property (self->settings, prop, widget, widget_prop, G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+}
 
 static void
 cs_steering_page_init (CsSteeringPage *self)
 {
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  GtkWidget *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *main = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *grid, *sw, *row, *button;
-  const char *sets[G_N_ELEMENTS (shipped) + 1];
-  const char *positions[] = { N_("Last token"), N_("Answer letter (A/B)"), NULL };
-  const char *positions_t[3] = { _(positions[0]), _(positions[1]), NULL };
+  g_autoptr(GtkStringList) sets = gtk_string_list_new (shipped);
+  GtkWidget *tabs;
 
-  for (guint i = 0; i < G_N_ELEMENTS (shipped); i++)
-    sets[i] = shipped[i];
-  sets[G_N_ELEMENTS (shipped)] = NULL;
-
-  gtk_widget_set_margin_start (side, 12);
-  gtk_widget_set_margin_end (side, 12);
-  gtk_widget_set_margin_bottom (side, 12);
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Dataset")));
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->dataset_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (sets));
-  gtk_widget_set_hexpand (GTK_WIDGET (self->dataset_drop), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->dataset_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Shipped datasets"), -1);
-  g_signal_connect_swapped (self->dataset_drop, "notify::selected", G_CALLBACK (on_dataset_selected), self);
-  button = gtk_button_new_with_mnemonic (_("_Open…"));
-  gtk_widget_set_tooltip_text (button, _("A JSON list of {\"positive\", \"negative\"} pairs or CAA A/B items"));
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (open_dataset_clicked), self);
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->dataset_drop));
-  gtk_box_append (GTK_BOX (row), button);
-  gtk_box_append (GTK_BOX (side), row);
-  self->dataset_label = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_xalign (self->dataset_label, 0);
-  gtk_label_set_ellipsize (self->dataset_label, PANGO_ELLIPSIZE_MIDDLE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->dataset_label), "dim-label");
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->dataset_label));
-  sw = gtk_scrolled_window_new ();
-  gtk_widget_set_size_request (sw, -1, 150);
-  self->dataset_view = GTK_TEXT_VIEW (gtk_text_view_new ());
-  gtk_text_view_set_monospace (self->dataset_view, TRUE);
-  gtk_text_view_set_wrap_mode (self->dataset_view, GTK_WRAP_WORD_CHAR);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->dataset_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("The dataset (editable JSON)"), -1);
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->settings = cs_steering_settings_new ();
+  self->job = cs_job_new (self->progress_bar);
+  gtk_drop_down_set_model (self->dataset_drop, G_LIST_MODEL (sets));
+  bind (self, self->layers_entry, "text", "layers");
+  bind (self, self->mult_entry, "text", "multipliers");
+  bind (self, self->targets_entry, "text", "targets");
+  bind (self, self->gen_entry, "text", "gen-prompt");
+  bind (self, self->held_spin, "value", "held-out");
+  bind (self, self->effects_layer_spin, "value", "effects-layer");
+  bind (self, self->from_spin, "value", "steer-from");
+  bind (self, self->gen_tokens_spin, "value", "gen-tokens");
+  bind (self, self->normalise_check, "active", "normalise");
+  cs_ui_bind_choice (self->position_drop, G_OBJECT (self->settings), "position", positions);
+  cs_ui_bind_choice (self->columns_drop, G_OBJECT (self->settings), "columns", column_orders);
+  cs_ui_bind_choice (self->rows_drop, G_OBJECT (self->settings), "first-layer-top", row_orders);
+  g_signal_connect_object (self->settings, "notify", G_CALLBACK (on_settings_changed), self, G_CONNECT_SWAPPED);
+  cs_ui_spin_auto (self->effects_layer_spin, -1);
+  cs_ui_grid_labels (self->sweep_grid);
+  cs_ui_grid_labels (self->gen_grid);
+  cs_ui_full_text_tooltip (self->status_label);
   g_signal_connect_swapped (gtk_text_view_get_buffer (self->dataset_view), "changed", G_CALLBACK (on_dataset_edited),
                             self);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), GTK_WIDGET (self->dataset_view));
-  gtk_box_append (GTK_BOX (side), sw);
 
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Sweep")));
-  grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-  self->layers_entry = GTK_ENTRY (cs_ui_labelled (grid, 0, _("Layers"), gtk_entry_new ()));
-  gtk_editable_set_text (GTK_EDITABLE (self->layers_entry), "all");
-  self->mult_entry = GTK_ENTRY (cs_ui_labelled (grid, 1, _("Multipliers"), gtk_entry_new ()));
-  gtk_editable_set_text (GTK_EDITABLE (self->mult_entry), "-4,-2,0,2,4");
-  self->targets_entry = GTK_ENTRY (cs_ui_labelled (grid, 2, _("Targets"), gtk_entry_new ()));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->targets_entry),
-                               _("Plain pairs: the category whose tokens’ probability is the behaviour"));
-  gtk_editable_set_text (GTK_EDITABLE (self->targets_entry), "animal");
-  self->held_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 3, _("Held out"), gtk_spin_button_new_with_range (0, 0.9, 0.05)));
-  gtk_spin_button_set_value (self->held_spin, 0.5);
-  self->position_drop = GTK_DROP_DOWN (cs_ui_labelled (grid, 4, _("Position"), gtk_drop_down_new_from_strings (positions_t)));
-  self->effects_layer_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 5, _("Effects at layer"),
-                                                        gtk_spin_button_new_with_range (-1, 200, 1)));
-  gtk_spin_button_set_value (self->effects_layer_spin, -1);
-  cs_ui_spin_auto (self->effects_layer_spin, -1);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->effects_layer_spin),
-                               _("Auto: the earliest layer whose change is at least 0.9 of the best layer’s"));
-  self->from_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 6, _("Steer from position"),
-                                               gtk_spin_button_new_with_range (0, 100000, 1)));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->from_spin), _("0: the vector is added at every position"));
-  gtk_box_append (GTK_BOX (side), grid);
-  self->normalise_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Scale vectors to the residual norm")));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->normalise_check),
-                               _("Each layer's vector gets that layer's mean residual norm: multiplier 1 is one typical norm"));
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->normalise_check));
-
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Continuations")));
-  grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
-  self->gen_entry = GTK_ENTRY (cs_ui_labelled (grid, 0, _("Prompt"), gtk_entry_new ()));
-  gtk_editable_set_text (GTK_EDITABLE (self->gen_entry), "A fern is a kind of");
-  gtk_entry_set_placeholder_text (self->gen_entry, _("None"));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->gen_entry),
-                               _("Continued under each multiplier at the effects layer (the most probable token "
-                                 "each step); empty: none"));
-  self->gen_tokens_spin = GTK_SPIN_BUTTON (cs_ui_labelled (grid, 1, _("New tokens"),
-                                                          gtk_spin_button_new_with_range (1, 200, 1)));
-  gtk_spin_button_set_value (self->gen_tokens_spin, 20);
-  gtk_box_append (GTK_BOX (side), grid);
-  self->continue_button = gtk_button_new_with_mnemonic (_("C_ontinue Again"));
-  gtk_widget_set_tooltip_text (self->continue_button,
-                               _("Continues the prompt with the last run's vector, without running the rest again"));
-  g_signal_connect_swapped (self->continue_button, "clicked", G_CALLBACK (cs_steering_page_continue), self);
-  gtk_box_append (GTK_BOX (side), self->continue_button);
-
-  gtk_box_append (GTK_BOX (side), cs_ui_heading (_("Sparse autoencoder")));
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->sae_label = GTK_LABEL (gtk_label_new (_("None loaded")));
-  gtk_label_set_xalign (self->sae_label, 0);
-  gtk_label_set_wrap (self->sae_label, TRUE);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->sae_label), TRUE);
-  self->sae_button = gtk_button_new_with_mnemonic (_("_Load SAE…"));
-  g_signal_connect_swapped (self->sae_button, "clicked", G_CALLBACK (sae_clicked), self);
-  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->sae_label));
-  gtk_box_append (GTK_BOX (row), self->sae_button);
-  gtk_box_append (GTK_BOX (side), row);
-  self->train_button = gtk_button_new_with_mnemonic (_("_Train SAE on a Text File…"));
-  gtk_widget_set_tooltip_text (self->train_button,
-                               _("Collects the model's activations over the file's lines at the effects layer "
-                                 "(layer 1 when automatic) and trains a 1024-feature SAE on them"));
-  g_signal_connect_swapped (self->train_button, "clicked", G_CALLBACK (train_clicked), self);
-  gtk_box_append (GTK_BOX (side), self->train_button);
-
-  /* Run, Cancel and the progress stay in view below the scrolling panel */
-  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->run_button = gtk_button_new_with_mnemonic (_("_Run"));
-  gtk_widget_add_css_class (self->run_button, "suggested-action");
-  gtk_widget_set_hexpand (self->run_button, TRUE);
-  g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (start_run), self);
-  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
-  gtk_widget_set_visible (self->cancel_button, FALSE);
-  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cs_steering_page_cancel), self);
-  gtk_box_append (GTK_BOX (row), self->run_button);
-  gtk_box_append (GTK_BOX (row), self->cancel_button);
-  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-  self->job = cs_job_new (self->progress_bar);
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
-
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_vexpand (scroller, TRUE);
-  gtk_box_append (GTK_BOX (panel), scroller);
-  {
-    GtkWidget *foot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-    gtk_widget_set_margin_start (foot, 12);
-    gtk_widget_set_margin_end (foot, 12);
-    gtk_widget_set_margin_top (foot, 6);
-    gtk_widget_set_margin_bottom (foot, 12);
-    gtk_box_append (GTK_BOX (foot), row);
-    gtk_box_append (GTK_BOX (foot), GTK_WIDGET (self->progress_bar));
-    gtk_box_append (GTK_BOX (panel), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
-    gtk_box_append (GTK_BOX (panel), foot);
-  }
-  gtk_widget_set_size_request (panel, 320, -1);
-
-  self->stack = GTK_STACK (gtk_stack_new ());
   for (int k = 0; k < CS_STEER_FIGURE_N; k++)
     {
-      GtkWidget *area = gtk_drawing_area_new ();
-      gtk_widget_set_hexpand (area, TRUE);
-      gtk_widget_set_vexpand (area, TRUE);
-      g_object_set_data (G_OBJECT (area), "kind", GINT_TO_POINTER (k));
-      gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), area_draw, self, NULL);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
+      FigureData *d = g_new (FigureData, 1);
+      GtkWidget *view = cs_figure_view_new ();
+      d->self = self;
+      d->kind = (CsSteerFigureKind) k;
+      gtk_widget_set_hexpand (view, TRUE);
+      gtk_widget_set_vexpand (view, TRUE);
+      cs_figure_view_set_draw_func (CS_FIGURE_VIEW (view), draw_figure, d, g_free);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       figure_title ((CsSteerFigureKind) k), -1);
-      gtk_stack_add_titled (self->stack, area, cs_steer_figure_name ((CsSteerFigureKind) k),
+      gtk_stack_add_titled (self->stack, view, cs_steer_figure_name ((CsSteerFigureKind) k),
                             tab_title ((CsSteerFigureKind) k));
-      self->areas[k] = GTK_DRAWING_AREA (area);
+      self->views[k] = CS_FIGURE_VIEW (view);
     }
   {
     GtkEventController *motion = gtk_event_controller_motion_new ();
     g_signal_connect (motion, "motion", G_CALLBACK (on_effects_motion), self);
-    gtk_widget_add_controller (GTK_WIDGET (self->areas[CS_STEER_FIGURE_EFFECTS]), motion);
+    gtk_widget_add_controller (GTK_WIDGET (self->views[CS_STEER_FIGURE_EFFECTS]), motion);
   }
-  gtk_widget_set_margin_start (bar, 6);
-  gtk_widget_set_margin_end (bar, 6);
-  gtk_widget_set_margin_top (bar, 6);
-  {
-    GtkWidget *tabs = cs_ui_tabs (self->stack);
-    gtk_widget_set_margin_top (tabs, 6);
-    gtk_box_append (GTK_BOX (main), tabs);
-  }
-  self->status_label = GTK_LABEL (gtk_label_new (_("Choose a dataset and press Run")));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_ellipsize (self->status_label, PANGO_ELLIPSIZE_END);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->status_label), TRUE);
-  cs_ui_full_text_tooltip (self->status_label);
-  gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->status_label));
-  {
-    const char *cols[] = { N_("Features by kind"), N_("Features by largest change"), NULL };
-    const char *rows_[] = { N_("First layer at the top"), N_("Last layer at the top"), NULL };
-    const char *cols_t[3] = { _(cols[0]), _(cols[1]), NULL }, *rows_t[3] = { _(rows_[0]), _(rows_[1]), NULL };
-    self->columns_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (cols_t));
-    self->rows_drop = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (rows_t));
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->columns_drop), _("Order of the effects heatmap's columns"));
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->rows_drop), _("Order of the effects heatmap's rows"));
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self->columns_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                    _("Order of the effects heatmap's columns"), -1);
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self->rows_drop), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                    _("Order of the effects heatmap's rows"), -1);
-    g_signal_connect_swapped (self->columns_drop, "notify::selected", G_CALLBACK (sort_effects), self);
-    g_signal_connect_swapped (self->rows_drop, "notify::selected", G_CALLBACK (sort_effects), self);
-    gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->columns_drop));
-    gtk_box_append (GTK_BOX (bar), GTK_WIDGET (self->rows_drop));
-  }
-  g_signal_connect_swapped (self->stack, "notify::visible-child", G_CALLBACK (tab_changed), self);
+  tabs = cs_ui_tabs (self->stack);
+  gtk_widget_set_margin_top (tabs, 6);
+  gtk_box_prepend (GTK_BOX (self->main_box), tabs);
   tab_changed (self);
-  self->history = cs_history_new (st_state_free, 20);
-  cs_ui_add_undo (GTK_BOX (bar), GTK_WIDGET (self), G_CALLBACK (cs_steering_page_undo),
+  cs_steering_page_history_init (self);
+  cs_ui_add_undo (GTK_BOX (self->undo_box), GTK_WIDGET (self), G_CALLBACK (cs_steering_page_undo),
                   G_CALLBACK (cs_steering_page_redo), &self->undo_button, &self->redo_button);
-  update_undo_buttons (self);
-  button = gtk_button_new_with_mnemonic (_("_Export…"));
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (export_clicked), self);
-  gtk_box_append (GTK_BOX (bar), button);
-  gtk_box_append (GTK_BOX (main), bar);
-  gtk_box_append (GTK_BOX (main), GTK_WIDGET (self->stack));
-
-  gtk_paned_set_start_child (GTK_PANED (paned), panel);
-  gtk_paned_set_end_child (GTK_PANED (paned), main);
-  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
-  adw_bin_set_child (ADW_BIN (self), paned);
+  cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
   on_dataset_selected (self);
 }
 
@@ -1285,7 +709,9 @@ cs_steering_page_dispose (GObject *object)
   /* cancelled here, freed in finalize: a worker still finishing writes its
    * progress into the job, and its task keeps the page alive until then */
   cs_job_cancel (self->job);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_STEERING_PAGE);
   g_clear_object (&self->session);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->report, cs_steer_report_free);
   g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->error, g_free);
@@ -1307,6 +733,48 @@ cs_steering_page_finalize (GObject *object)
 static void
 cs_steering_page_class_init (CsSteeringPageClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = cs_steering_page_dispose;
   G_OBJECT_CLASS (klass)->finalize = cs_steering_page_finalize;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/conceptscope/ConceptScope/ui/cs-steering-page.ui");
+#define CHILD(name) gtk_widget_class_bind_template_child (widget_class, CsSteeringPage, name)
+  CHILD (dataset_drop);
+  CHILD (dataset_label);
+  CHILD (dataset_view);
+  CHILD (sweep_grid);
+  CHILD (layers_entry);
+  CHILD (mult_entry);
+  CHILD (targets_entry);
+  CHILD (held_spin);
+  CHILD (position_drop);
+  CHILD (effects_layer_spin);
+  CHILD (from_spin);
+  CHILD (normalise_check);
+  CHILD (gen_grid);
+  CHILD (gen_entry);
+  CHILD (gen_tokens_spin);
+  CHILD (continue_button);
+  CHILD (sae_label);
+  CHILD (sae_button);
+  CHILD (train_button);
+  CHILD (run_button);
+  CHILD (cancel_button);
+  CHILD (progress_bar);
+  CHILD (main_box);
+  CHILD (status_label);
+  CHILD (columns_drop);
+  CHILD (rows_drop);
+  CHILD (undo_box);
+  CHILD (stack);
+#undef CHILD
+  gtk_widget_class_bind_template_callback (widget_class, on_dataset_selected);
+  gtk_widget_class_bind_template_callback (widget_class, open_dataset_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, cs_steering_page_continue);
+  gtk_widget_class_bind_template_callback (widget_class, cs_steering_page_sae_dialog);
+  gtk_widget_class_bind_template_callback (widget_class, cs_steering_page_train_dialog);
+  gtk_widget_class_bind_template_callback (widget_class, cs_steering_page_start_run);
+  gtk_widget_class_bind_template_callback (widget_class, cs_steering_page_cancel);
+  gtk_widget_class_bind_template_callback (widget_class, cs_steering_page_export_dialog);
+  gtk_widget_class_bind_template_callback (widget_class, tab_changed);
 }

@@ -3,6 +3,7 @@
 #include "cs-steer.h"
 #include "cs-steer-private.h"
 #include "cs-error.h"
+#include "cs-wordnet.h"
 
 #include <math.h>
 #include <string.h>
@@ -118,6 +119,48 @@ cs_steer_report_take_generations (CsSteerReport *dst, CsSteerReport *src)
   dst->gen_layer = src->gen_layer;
   dst->gen_tokens = src->gen_tokens;
   src->gen_n = 0;
+}
+
+void
+cs_steer_run_init (CsSteerRun *run)
+{
+  memset (run, 0, sizeof *run);
+  run->held_out = 0.5;
+  run->position = CS_STEER_POSITION_LAST;
+  run->effects_layer = -1;
+  run->effects_multiplier = NAN;
+  run->top_k = 8;
+  run->device = CS_DEVICE_AUTO;
+  run->gen_tokens = 20;
+}
+
+GArray *
+cs_steer_target_tokens (const char *name, CsGeometry *geometry, CsTokenizer *tok, GError **error)
+{
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint32));
+  int c = geometry ? cs_category_set_find (geometry->categories, name) : -1;
+
+  if (c >= 0)
+    {
+      CsCategory *cat = cs_category_set_get (geometry->categories, c);
+      g_array_append_vals (ids, cat->tokens->data, cat->tokens->len);
+    }
+  else
+    {
+      g_autoptr(CsWordNet) wn = cs_wordnet_open (NULL, error);
+      g_autoptr(CsCategorySet) set = NULL;
+      CsCategory *cat;
+      if (!wn || !(set = cs_category_set_from_wordnet (wn, name, tok, NULL, error)))
+        return NULL;
+      cat = cs_category_set_get (set, 0);
+      g_array_append_vals (ids, cat->tokens->data, cat->tokens->len);
+    }
+  if (ids->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "the category '%s' has no tokens in this vocabulary", name);
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
 }
 
 CsSteerReport *

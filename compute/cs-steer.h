@@ -369,6 +369,23 @@ typedef struct
   guint            seed;
 } CsSteerRun;
 
+/* The defaults, in one place: held out 0.5, the last position, effects at
+ * the automatic layer with the largest multiplier, 8 features of each
+ * kind, device auto, 20 new tokens, the most probable token each step.
+ * The layers and multipliers to sweep, as text, default to these: */
+#define CS_STEER_DEFAULT_LAYERS      "all"
+#define CS_STEER_DEFAULT_MULTIPLIERS "-4,-2,0,2,4"
+void            cs_steer_run_init      (CsSteerRun       *run);
+
+/* The tokens whose probability is the behaviour for plain pairs: those of
+ * the category called name in geometry (may be NULL), else the WordNet
+ * synset's hyponyms in the vocabulary. gint32 ids; an error when the name
+ * is neither, or has no tokens here. */
+GArray         *cs_steer_target_tokens (const char       *name,
+                                        CsGeometry       *geometry,
+                                        CsTokenizer      *tok,
+                                        GError          **error);
+
 CsSteerReport  *cs_steer_run           (const CsSteerRun *run,
                                         CsProgressFunc    progress,
                                         gpointer          progress_data,

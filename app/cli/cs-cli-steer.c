@@ -28,16 +28,18 @@ cs_cli_steer (int argc, char **argv)
 {
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
   g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL, *gen_file = NULL;
-  double held_out = 0.5, eff_mult = NAN, temperature = 0;
-  int eff_layer = -1, top_k = 8, gen_tokens = 20, seed = 0;
-  gboolean json = FALSE, normalise = FALSE;
-  int steer_from = 0;
+  CsSteerRun dflt;   /* the engine's defaults: the one place they are set */
+  cs_steer_run_init (&dflt);
+  double held_out = dflt.held_out, eff_mult = dflt.effects_multiplier, temperature = dflt.temperature;
+  int eff_layer = dflt.effects_layer, top_k = dflt.top_k, gen_tokens = dflt.gen_tokens, seed = (int) dflt.seed;
+  gboolean json = FALSE, normalise = dflt.normalise;
+  int steer_from = dflt.steer_from;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, &dataset, "Pairs (JSON), or a shipped set: animal-vs-plant, mammal-vs-bird, animal-or-plant-ab", "FILE" },
     { "layers", 'l', 0, G_OPTION_ARG_STRING, &layers_s, "Layers to sweep: all (default), 0-3 or 1,2", "L" },
     { "position", 0, 0, G_OPTION_ARG_STRING, &position_s, "last (default) or answer (A/B items)", "P" },
-    { "multipliers", 'm', 0, G_OPTION_ARG_STRING, &mult_s, "Multipliers (-8,-4,0,4,8)", "M1,M2" },
+    { "multipliers", 'm', 0, G_OPTION_ARG_STRING, &mult_s, "Multipliers (" CS_STEER_DEFAULT_MULTIPLIERS ")", "M1,M2" },
     { "held-out", 0, 0, G_OPTION_ARG_DOUBLE, &held_out, "Share of pairs kept out of the vector and measured (0.5)", "F" },
     { "targets", 't', 0, G_OPTION_ARG_STRING, &targets, "Plain pairs: the category whose tokens' probability is the behaviour (from --workspace, else WordNet)", "CATEGORY" },
     { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &workspace, "Concept vectors for the effects and cosines", "WS.h5" },
@@ -72,8 +74,8 @@ cs_cli_steer (int argc, char **argv)
   g_autoptr(GArray) mults = NULL;
   g_autoptr(GArray) target_ids = g_array_new (FALSE, FALSE, sizeof (gint32));
   g_autoptr(CsSteerReport) rep = NULL;
-  CsSteerPosition position = CS_STEER_POSITION_LAST;
-  CsDevice device = CS_DEVICE_AUTO;
+  CsSteerPosition position = dflt.position;
+  CsDevice device = dflt.device;
   const CsModelConfig *cfg;
   int n_prompts;
 
@@ -139,7 +141,7 @@ cs_cli_steer (int argc, char **argv)
   if (!ds)
     return cs_cli_fail (g_steal_pointer (&error));
   if (!(layers = cs_steer_parse_layers (layers_s, cfg->n_layers, &error)) ||
-      !(mults = cs_steer_parse_multipliers (mult_s ? mult_s : "-8,-4,0,4,8", &error)))
+      !(mults = cs_steer_parse_multipliers (mult_s ? mult_s : CS_STEER_DEFAULT_MULTIPLIERS, &error)))
     {
       g_prefix_error (&error, "--");
       return cs_cli_fail (g_steal_pointer (&error));
@@ -173,33 +175,15 @@ cs_cli_steer (int argc, char **argv)
                            "give --targets CATEGORY (for example animal)\n");
           return 2;
         }
-      if (ws && cs_category_set_find (ws->geometry->categories, targets) >= 0)
-        {
-          CsCategory *c = cs_category_set_get (ws->geometry->categories, cs_category_set_find (ws->geometry->categories, targets));
-          g_array_append_vals (target_ids, c->tokens->data, c->tokens->len);
-        }
-      else
-        {
-          g_autoptr(CsWordNet) wn = cs_wordnet_open (NULL, &error);
-          g_autoptr(CsCategorySet) set = NULL;
-          CsCategory *c;
-          if (!wn)
-            return cs_cli_fail (g_steal_pointer (&error));
-          set = cs_category_set_from_wordnet (wn, targets, tok, NULL, &error);
-          if (!set)
-            return cs_cli_fail (g_steal_pointer (&error));
-          c = cs_category_set_get (set, 0);
-          g_array_append_vals (target_ids, c->tokens->data, c->tokens->len);
-        }
-      if (target_ids->len == 0)
-        {
-          fprintf (stderr, "conceptscope-cli steer: the category '%s' has no tokens in this vocabulary\n", targets);
-          return 1;
-        }
+      g_array_unref (target_ids);
+      target_ids = cs_steer_target_tokens (targets, ws ? ws->geometry : NULL, tok, &error);
+      if (!target_ids)
+        return cs_cli_fail (g_steal_pointer (&error));
     }
 
   {
-    CsSteerRun run = { 0 };
+    CsSteerRun run;
+    cs_steer_run_init (&run);
     run.model = model;
     run.tok = tok;
     run.dataset = ds;

@@ -1,0 +1,169 @@
+#define G_LOG_DOMAIN "conceptscope"
+
+#include <stddef.h>
+
+#include "cs-steering-settings.h"
+
+struct _CsSteeringSettings
+{
+  GObject   parent_instance;
+
+  char     *layers, *multipliers, *targets, *gen_prompt;
+  double    held_out;
+  int       position, effects_layer, steer_from, gen_tokens, columns;
+  int       first_layer_top;   /* 1 or 0: the effects heatmap's row order */
+  gboolean  normalise;
+};
+
+G_DEFINE_FINAL_TYPE (CsSteeringSettings, cs_steering_settings, G_TYPE_OBJECT)
+
+/* The properties, each a field of the struct. */
+typedef struct
+{
+  const char *name;
+  GType       type;
+  gsize       offset;
+} Field;
+
+#define F(name, type, field) { name, type, offsetof (CsSteeringSettings, field) }
+static const Field fields[] = {
+  F ("layers", G_TYPE_STRING, layers),
+  F ("multipliers", G_TYPE_STRING, multipliers),
+  F ("targets", G_TYPE_STRING, targets),
+  F ("gen-prompt", G_TYPE_STRING, gen_prompt),
+  F ("held-out", G_TYPE_DOUBLE, held_out),
+  F ("position", G_TYPE_INT, position),
+  F ("effects-layer", G_TYPE_INT, effects_layer),
+  F ("steer-from", G_TYPE_INT, steer_from),
+  F ("gen-tokens", G_TYPE_INT, gen_tokens),
+  F ("columns", G_TYPE_INT, columns),
+  F ("normalise", G_TYPE_BOOLEAN, normalise),
+  F ("first-layer-top", G_TYPE_INT, first_layer_top),
+};
+#undef F
+
+CsSteeringSettings *
+cs_steering_settings_new (void)
+{
+  return g_object_new (CS_TYPE_STEERING_SETTINGS, NULL);
+}
+
+void
+cs_steering_settings_to_run (CsSteeringSettings *self, CsSteerRun *run)
+{
+  g_return_if_fail (CS_IS_STEERING_SETTINGS (self));
+  cs_steer_run_init (run);
+  run->held_out = self->held_out;
+  run->position = (CsSteerPosition) self->position;
+  run->effects_layer = self->effects_layer;
+  run->steer_from = self->steer_from;
+  run->normalise = self->normalise;
+  run->gen_prompt = self->gen_prompt;
+  run->gen_tokens = self->gen_tokens;
+}
+
+const char *
+cs_steering_settings_get (CsSteeringSettings *self, const char *prop)
+{
+  g_return_val_if_fail (CS_IS_STEERING_SETTINGS (self), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (fields[i].type == G_TYPE_STRING && g_str_equal (fields[i].name, prop))
+      return *(char **) G_STRUCT_MEMBER_P (self, fields[i].offset);
+  g_return_val_if_reached (NULL);
+}
+
+static void
+cs_steering_settings_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  const Field *f = &fields[id - 1];
+  gpointer p = G_STRUCT_MEMBER_P (object, f->offset);
+  switch (f->type)
+    {
+    case G_TYPE_STRING: g_value_set_string (value, *(char **) p); break;
+    case G_TYPE_DOUBLE: g_value_set_double (value, *(double *) p); break;
+    case G_TYPE_INT: g_value_set_int (value, *(int *) p); break;
+    default: g_value_set_boolean (value, *(gboolean *) p); break;
+    }
+}
+
+static void
+cs_steering_settings_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  const Field *f = &fields[id - 1];
+  gpointer p = G_STRUCT_MEMBER_P (object, f->offset);
+  gboolean changed = FALSE;
+  switch (f->type)
+    {
+    case G_TYPE_STRING:
+      if ((changed = g_strcmp0 (*(char **) p, g_value_get_string (value)) != 0))
+        {
+          g_free (*(char **) p);
+          *(char **) p = g_value_dup_string (value);
+        }
+      break;
+    case G_TYPE_DOUBLE:
+      if ((changed = *(double *) p != g_value_get_double (value)))
+        *(double *) p = g_value_get_double (value);
+      break;
+    case G_TYPE_INT:
+      if ((changed = *(int *) p != g_value_get_int (value)))
+        *(int *) p = g_value_get_int (value);
+      break;
+    default:
+      if ((changed = !*(gboolean *) p != !g_value_get_boolean (value)))
+        *(gboolean *) p = g_value_get_boolean (value);
+      break;
+    }
+  if (changed)
+    g_object_notify_by_pspec (object, pspec);
+}
+
+static void
+cs_steering_settings_finalize (GObject *object)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (fields[i].type == G_TYPE_STRING)
+      g_free (*(char **) G_STRUCT_MEMBER_P (object, fields[i].offset));
+  G_OBJECT_CLASS (cs_steering_settings_parent_class)->finalize (object);
+}
+
+static void
+cs_steering_settings_class_init (CsSteeringSettingsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags fl = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = cs_steering_settings_get_property;
+  object_class->set_property = cs_steering_settings_set_property;
+  object_class->finalize = cs_steering_settings_finalize;
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      const Field *f = &fields[i];
+      GParamSpec *ps = f->type == G_TYPE_STRING   ? g_param_spec_string (f->name, NULL, NULL, NULL, fl)
+                       : f->type == G_TYPE_DOUBLE ? g_param_spec_double (f->name, NULL, NULL, 0, 1, 0, fl)
+                       : f->type == G_TYPE_INT    ? g_param_spec_int (f->name, NULL, NULL, -1, G_MAXINT, 0, fl)
+                                                  : g_param_spec_boolean (f->name, NULL, NULL, FALSE, fl);
+      g_object_class_install_property (object_class, i + 1, ps);
+    }
+}
+
+static void
+cs_steering_settings_init (CsSteeringSettings *self)
+{
+  CsSteerRun d;
+  cs_steer_run_init (&d);
+  self->layers = g_strdup (CS_STEER_DEFAULT_LAYERS);
+  self->multipliers = g_strdup (CS_STEER_DEFAULT_MULTIPLIERS);
+  /* the sample model's own example: the animal − plant set's targets and
+   * a plant prompt to push towards animals */
+  self->targets = g_strdup ("animal");
+  self->gen_prompt = g_strdup ("A fern is a kind of");
+  self->held_out = d.held_out;
+  self->position = d.position;
+  self->effects_layer = d.effects_layer;
+  self->steer_from = d.steer_from;
+  self->gen_tokens = d.gen_tokens;
+  self->normalise = d.normalise;
+  self->columns = CS_STEER_SORT_KIND;
+  self->first_layer_top = TRUE;
+}
