@@ -4,6 +4,8 @@
 
 #include "cs-json.h"
 #include "cs-cli-commands.h"
+#include "cs-model.h"
+#include "cs-tokenizer.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -52,6 +54,20 @@ cs_cli_resolve_model (const char *arg)
   if (!arg || g_str_equal (arg, "-"))
     return cs_paths_get_sample_model ();
   return g_strdup (arg);
+}
+
+CsModel *
+cs_cli_open_model (char **rest, char **path, CsTokenizer **tok, GError **error)
+{
+  g_autofree char *where = cs_cli_resolve_model (rest ? rest[0] : NULL);
+  g_autoptr(CsModel) model = cs_model_open (where, error);
+  if (!model)
+    return NULL;
+  if (tok && !(*tok = cs_cli_load_tokenizer (where, NULL, error)))
+    return NULL;
+  if (path)
+    *path = g_steal_pointer (&where);
+  return g_steal_pointer (&model);
 }
 
 void

@@ -71,6 +71,16 @@ CsTokenizer *cs_cli_load_tokenizer (const char *model_path,
                                     const char *tokenizer_file,
                                     GError    **error);
 
+/* The preamble of every command that works on a model: the MODEL argument
+ * (rest[0]; none or "-": the sample model) opened and, when tok is not
+ * NULL, its tokenizer. NULL with the error. path (may be NULL) receives
+ * the resolved folder. */
+typedef struct _CsModel CsModel;
+CsModel     *cs_cli_open_model     (char      **rest,
+                                    char      **path,
+                                    CsTokenizer **tok,
+                                    GError    **error);
+
 /* The whitened space of a workspace's model (opened into *model), checked
  * against the workspace's shapes. */
 #include "cs-workspace.h"

@@ -173,8 +173,7 @@ cs_cli_forward (int argc, char **argv)
       goto done_usage;
     }
 
-  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-  model = cs_model_open (path, &error);
+  model = cs_cli_open_model (rest, &path, NULL, &error);
   if (!model)
     goto fail;
   cfg = cs_model_get_config (model);

@@ -206,8 +206,7 @@ cs_cli_geometry (int argc, char **argv)
   params.categories.depth = depth;
   params.use_cache = !no_cache;
 
-  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-  model = cs_model_open (path, &error);
+  model = cs_cli_open_model (rest, &path, NULL, &error);
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
 

@@ -30,8 +30,7 @@ cs_cli_info (int argc, char **argv)
       fprintf (stderr, "conceptscope-cli info: one MODEL at most\n");
       return 2;
     }
-  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-  model = cs_model_open (path, &error);
+  model = cs_cli_open_model (rest, &path, NULL, &error);
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
   c = cs_model_get_config (model);

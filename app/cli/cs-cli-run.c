@@ -67,12 +67,8 @@ cs_cli_run (int argc, char **argv)
     }
   if (text_file && !(prompt = cs_cli_read_text (text_file, &error)))
     return cs_cli_fail (g_steal_pointer (&error));
-  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-  model = cs_model_open (path, &error);
+  model = cs_cli_open_model (rest, &path, &tok, &error);
   if (!model)
-    return cs_cli_fail (g_steal_pointer (&error));
-  tok = cs_cli_load_tokenizer (path, NULL, &error);
-  if (!tok)
     return cs_cli_fail (g_steal_pointer (&error));
   ids = cs_tokenizer_encode (tok, prompt, TRUE, &error);
   g_free (prompt);

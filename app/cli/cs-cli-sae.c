@@ -97,8 +97,7 @@ cs_cli_sae_encode (int argc, char **argv)
     return cs_cli_fail (g_steal_pointer (&error));
   if (sae->normalize_note)
     fprintf (stderr, "conceptscope-cli sae encode: note: %s\n", sae->normalize_note);
-  path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-  model = cs_model_open (path, &error);
+  model = cs_cli_open_model (rest, &path, NULL, &error);
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
   d = cs_model_get_config (model)->hidden;
@@ -113,6 +112,7 @@ cs_cli_sae_encode (int argc, char **argv)
     return cs_cli_fail (g_steal_pointer (&error));
   if (!cs_forward_check_capture_name (model, capture, &error))
     return cs_cli_fail (g_steal_pointer (&error));
+  /* the model's shape is checked before its tokenizer is needed */
   tok = cs_cli_load_tokenizer (path, NULL, &error);
   if (!tok)
     return cs_cli_fail (g_steal_pointer (&error));
@@ -289,9 +289,8 @@ sae_train (int argc, char **argv)
     return 2;
   if (prompts)
     {
-      g_autofree char *model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-      g_autoptr(CsModel) model = cs_model_open (model_path, &error);
       g_autoptr(CsTokenizer) tok = NULL;
+      g_autoptr(CsModel) model = cs_cli_open_model (rest, NULL, &tok, &error);
       char kind[32];
       if (!model)
         return cs_cli_fail (g_steal_pointer (&error));
@@ -300,9 +299,6 @@ sae_train (int argc, char **argv)
         return cs_cli_fail (g_steal_pointer (&error));
       if (sscanf (capture, "%31[a-z_].%d", kind, &layer) != 2)
         layer = -1;
-      tok = cs_cli_load_tokenizer (model_path, NULL, &error);
-      if (!tok)
-        return cs_cli_fail (g_steal_pointer (&error));
       scratch_dir = g_dir_make_tmp ("conceptscope-sae-XXXXXX", &error);
       if (!scratch_dir)
         return cs_cli_fail (g_steal_pointer (&error));

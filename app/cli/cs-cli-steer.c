@@ -111,8 +111,7 @@ cs_cli_steer (int argc, char **argv)
       if (!cs_cli_device ("steer", device_s, &device))
         return 2;
     }
-  model_path = cs_cli_resolve_model (rest ? rest[0] : NULL);
-  model = cs_model_open (model_path, &error);
+  model = cs_cli_open_model (rest, &model_path, NULL, &error);
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
   cfg = cs_model_get_config (model);
@@ -133,6 +132,7 @@ cs_cli_steer (int argc, char **argv)
           return 1;
         }
     }
+  /* the SAE fits the model before its tokenizer is needed */
   tok = cs_cli_load_tokenizer (model_path, NULL, &error);
   if (!tok)
     return cs_cli_fail (g_steal_pointer (&error));
