@@ -13,6 +13,8 @@ typedef struct
   int              node_width, node_height;
   double           font_scale;
   guint            draw_count;
+  gpointer         owner;         /* keeps a subclass's figure data alive */
+  GDestroyNotify   release;
 } CsFigureViewPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (CsFigureView, cs_figure_view, GTK_TYPE_WIDGET)
@@ -30,6 +32,19 @@ GtkWidget *
 cs_figure_view_new (void)
 {
   return g_object_new (CS_TYPE_FIGURE_VIEW, NULL);
+}
+
+void
+cs_figure_view_set_owner (CsFigureView *self, gpointer owner, GDestroyNotify release)
+{
+  CsFigureViewPrivate *priv = cs_figure_view_get_instance_private (self);
+  gpointer old = priv->owner;
+  GDestroyNotify old_release = priv->release;
+  g_return_if_fail (CS_IS_FIGURE_VIEW (self));
+  priv->owner = owner;
+  priv->release = release;
+  if (old && old_release)
+    old_release (old);
 }
 
 void
@@ -157,6 +172,7 @@ cs_figure_view_dispose (GObject *object)
 {
   CsFigureView *self = CS_FIGURE_VIEW (object);
   CsFigureViewPrivate *priv = cs_figure_view_get_instance_private (self);
+  cs_figure_view_set_owner (self, NULL, NULL);
   if (priv->draw_destroy)
     priv->draw_destroy (priv->draw_data);
   priv->draw = NULL;

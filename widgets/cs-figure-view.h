@@ -40,6 +40,11 @@ void          cs_figure_view_set_draw_func  (CsFigureView     *self,
                                              CsFigureDrawFunc  draw,
                                              gpointer          data,
                                              GDestroyNotify    destroy);
+/* For subclasses: owner keeps the data of the figure shown alive and is
+ * released (with release) when another replaces it or the view goes. */
+void          cs_figure_view_set_owner      (CsFigureView     *self,
+                                             gpointer          owner,
+                                             GDestroyNotify    release);
 /* The data changed: the next frame draws again. */
 void          cs_figure_view_invalidate     (CsFigureView     *self);
 /* The style frames are drawn in on screen, sized to the widget. */

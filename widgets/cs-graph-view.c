@@ -13,8 +13,6 @@ struct _CsGraphView
 
   CsGraphFigure       fig;
   gboolean            has_fig;
-  gpointer            owner;
-  GDestroyNotify      release;
   CsGraphDescribeFunc describe;
   gpointer            describe_data;
 
@@ -48,15 +46,6 @@ cs_graph_view_new (void)
 }
 
 static void
-release_owner (CsGraphView *self)
-{
-  if (self->release && self->owner)
-    self->release (self->owner);
-  self->owner = NULL;
-  self->release = NULL;
-}
-
-static void
 changed (CsGraphView *self)
 {
   cs_figure_view_invalidate (CS_FIGURE_VIEW (self));
@@ -67,12 +56,10 @@ cs_graph_view_set_figure (CsGraphView *self, const CsGraphFigure *fig, gpointer 
                           gboolean keep_view)
 {
   g_return_if_fail (CS_IS_GRAPH_VIEW (self));
-  release_owner (self);
   self->has_fig = fig != NULL;
   self->fig = fig ? *fig : (CsGraphFigure) { 0 };
   self->fig.hover = -1;
-  self->owner = owner;
-  self->release = release;
+  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), owner, release);
   if (!fig || !keep_view)
     {
       self->fixed_view = FALSE;
@@ -328,7 +315,7 @@ static void
 cs_graph_view_dispose (GObject *object)
 {
   CsGraphView *self = CS_GRAPH_VIEW (object);
-  release_owner (self);
+  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), NULL, NULL);
   self->has_fig = FALSE;
   G_OBJECT_CLASS (cs_graph_view_parent_class)->dispose (object);
 }

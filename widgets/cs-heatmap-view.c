@@ -8,8 +8,6 @@ struct _CsHeatmapView
 
   CsHeatmapFigure fig;
   gboolean        has_fig;
-  gpointer        owner;
-  GDestroyNotify  release;
   char           *format;
   char           *tip;
 };
@@ -30,24 +28,13 @@ cs_heatmap_view_new (void)
   return g_object_new (CS_TYPE_HEATMAP_VIEW, NULL);
 }
 
-static void
-release_owner (CsHeatmapView *self)
-{
-  if (self->release && self->owner)
-    self->release (self->owner);
-  self->owner = NULL;
-  self->release = NULL;
-}
-
 void
 cs_heatmap_view_set_figure (CsHeatmapView *self, const CsHeatmapFigure *fig, gpointer owner, GDestroyNotify release)
 {
   g_return_if_fail (CS_IS_HEATMAP_VIEW (self));
-  release_owner (self);
   self->has_fig = fig != NULL;
   self->fig = fig ? *fig : (CsHeatmapFigure) { 0 };
-  self->owner = owner;
-  self->release = release;
+  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), owner, release);
   g_clear_pointer (&self->tip, g_free);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
   cs_figure_view_invalidate (CS_FIGURE_VIEW (self));
@@ -113,7 +100,7 @@ static void
 cs_heatmap_view_dispose (GObject *object)
 {
   CsHeatmapView *self = CS_HEATMAP_VIEW (object);
-  release_owner (self);
+  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), NULL, NULL);
   self->has_fig = FALSE;
   G_OBJECT_CLASS (cs_heatmap_view_parent_class)->dispose (object);
 }

@@ -10,8 +10,6 @@ struct _CsProjectionView
 
   CsProjectionFigure  fig;
   gboolean            has_fig;
-  gpointer            owner;
-  GDestroyNotify      release;
   CsFigureCloudCache *cloud_cache;   /* the data layer while panning and hovering */
   CsProjectionDescribeFunc describe;
   gpointer            describe_data;
@@ -44,25 +42,14 @@ cs_projection_view_new (void)
   return g_object_new (CS_TYPE_PROJECTION_VIEW, NULL);
 }
 
-static void
-release_owner (CsProjectionView *self)
-{
-  if (self->release && self->owner)
-    self->release (self->owner);
-  self->owner = NULL;
-  self->release = NULL;
-}
-
 void
 cs_projection_view_set_figure (CsProjectionView *self, const CsProjectionFigure *fig, gpointer owner,
                                GDestroyNotify release)
 {
   g_return_if_fail (CS_IS_PROJECTION_VIEW (self));
-  release_owner (self);
   self->has_fig = fig != NULL;
   self->fig = fig ? *fig : (CsProjectionFigure) { 0 };
-  self->owner = owner;
-  self->release = release;
+  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), owner, release);
   if (!fig)
     {
       self->hover = self->picked = 0;
@@ -407,7 +394,7 @@ static void
 cs_projection_view_dispose (GObject *object)
 {
   CsProjectionView *self = CS_PROJECTION_VIEW (object);
-  release_owner (self);
+  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), NULL, NULL);
   self->has_fig = FALSE;
   G_OBJECT_CLASS (cs_projection_view_parent_class)->dispose (object);
 }
