@@ -102,6 +102,10 @@ void        geometry_page_stop       (CsGeometryPage *self);
 char       *geometry_page_describe_token (gint64      id,
                                       gpointer        data);
 void        cs_geometry_page_refresh_figures (CsGeometryPage *self);
+/* New axes or a new geometry: the planes projected before no longer apply. */
+void        cs_geometry_page_forget_projected (CsGeometryPage *self);
+/* Figure 2's three planes, projected in the background. */
+void        cs_geometry_page_compute_figure2 (CsGeometryPage *self);
 
 /* cs-geometry-page-actions.c */
 GeoState   *geometry_page_capture    (CsGeometryPage *self);
