@@ -45,6 +45,7 @@ figure_title (CsSteerFigureKind k)
     case CS_STEER_FIGURE_SVD: return _("SVD");
     case CS_STEER_FIGURE_SAE: return _("SAE Features");
     case CS_STEER_FIGURE_SAMPLES: return _("Continuations");
+    case CS_STEER_FIGURE_HIERARCHY: return _("Hierarchy Check");
     default: return "";
     }
 }
@@ -63,6 +64,7 @@ tab_title (CsSteerFigureKind k)
     case CS_STEER_FIGURE_SVD: return C_("steering tab", "SVD");
     case CS_STEER_FIGURE_SAE: return C_("steering tab", "SAE");
     case CS_STEER_FIGURE_SAMPLES: return C_("steering tab", "Continuations");
+    case CS_STEER_FIGURE_HIERARCHY: return C_("steering tab", "Hierarchy");
     default: return "";
     }
 }
@@ -106,6 +108,7 @@ draw_figure (cairo_t *cr, double width, double height, const CsFigureStyle *s, g
       const char *hint = d->kind == CS_STEER_FIGURE_CONCEPTS ? _("Compute the Geometry view first: the cosines are with its concept vectors")
                          : d->kind == CS_STEER_FIGURE_SAE ? _("Load or train an SAE, then run again")
                          : d->kind == CS_STEER_FIGURE_SAMPLES ? _("Give a prompt under Continuations and press Continue Again")
+                         : d->kind == CS_STEER_FIGURE_HIERARCHY ? _("Steer with a concept of the Geometry view to see which categories move")
                          : why->message;
       PangoLayout *l = pango_cairo_create_layout (cr);
       PangoFontDescription *fd = pango_font_description_from_string ("Sans 11");

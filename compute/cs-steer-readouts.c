@@ -48,6 +48,79 @@ cov_sqrt (CsGeometrySpace *space, GError **error)
   return m;
 }
 
+static int
+estimated_category (CsGeometry *geo, const char *name, GError **error)
+{
+  int c = cs_category_set_find (geo->categories, name);
+  if (c < 0)
+    {
+      g_autoptr(GString) all = g_string_new (NULL);
+      for (guint k = 0; k < geo->categories->items->len; k++)
+        if (geo->vectors[k].estimated)
+          g_string_append_printf (all, "%s%s", all->len ? ", " : "", cs_category_set_get (geo->categories, k)->name);
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "no category '%s' (there are: %s)", name, all->str);
+      return -1;
+    }
+  if (!geo->vectors[c].estimated)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "the category '%s' has too few tokens for a vector", name);
+      return -1;
+    }
+  return c;
+}
+
+double *
+cs_steer_concept_vector (CsGeometrySpace *space, CsGeometry *geo, const char *spec, char **name, int *plus,
+                         int *minus, GError **error)
+{
+  int a = -1, b = -1, d = space->d;
+  g_autofree double *S = NULL, *l = NULL;
+  double *out;
+
+  if (geo->d != d)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the concept vectors have %d dimensions, the whitening %d",
+                   geo->d, d);
+      return NULL;
+    }
+  if (cs_category_set_find (geo->categories, spec) >= 0)
+    a = estimated_category (geo, spec, error);
+  else
+    {
+      /* "a-b": the first split whose sides both name categories */
+      for (const char *dash = strchr (spec, '-'); dash && a < 0; dash = strchr (dash + 1, '-'))
+        {
+          g_autofree char *left = g_strndup (spec, dash - spec);
+          if (cs_category_set_find (geo->categories, left) >= 0 && cs_category_set_find (geo->categories, dash + 1) >= 0)
+            {
+              if ((a = estimated_category (geo, left, error)) < 0 || (b = estimated_category (geo, dash + 1, error)) < 0)
+                return NULL;
+            }
+        }
+      if (a < 0)
+        estimated_category (geo, spec, error);
+    }
+  if (a < 0)
+    return NULL;
+  l = g_memdup2 (geo->vectors[a].lbar, sizeof (double) * d);
+  if (b >= 0)
+    for (int k = 0; k < d; k++)
+      l[k] -= geo->vectors[b].lbar[k];
+  if (!(S = cov_sqrt (space, error)))
+    return NULL;
+  out = g_new (double, d);
+  cblas_dgemv (CblasRowMajor, CblasNoTrans, d, d, 1.0, S, d, l, 1, 0.0, out, 1);
+  if (name)
+    *name = b >= 0 ? g_strdup_printf ("ℓ̄_%s − ℓ̄_%s", cs_category_set_get (geo->categories, a)->name,
+                                      cs_category_set_get (geo->categories, b)->name)
+                   : g_strdup_printf ("ℓ̄_%s", cs_category_set_get (geo->categories, a)->name);
+  if (plus)
+    *plus = a;
+  if (minus)
+    *minus = b;
+  return out;
+}
+
 /* u_c = Cov^(1/2) ℓ̄_c / ‖ℓ̄_c‖: then ⟨ℓ̄_c/‖ℓ̄_c‖, Cov^(1/2) λ⟩ = u_c · λ. */
 static double *
 concept_readouts (CsGeometrySpace *space, CsGeometry *geo, GError **error)

@@ -66,6 +66,10 @@ cs_steer_report_free (CsSteerReport *r)
   g_strfreev (r->sae_dec_labels);
   g_free (r->sae_enc_val);
   g_free (r->sae_dec_val);
+  g_free (r->concept);
+  g_strfreev (r->hier_names);
+  g_strfreev (r->hier_roles);
+  g_free (r->hier_change);
   g_free (r);
 }
 
@@ -119,6 +123,16 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
   json_builder_add_int_value (b, r->svd_layer);
   json_builder_set_member_name (b, "sae_layer");
   json_builder_add_int_value (b, r->sae_layer);
+  if (r->concept)
+    {
+      json_builder_set_member_name (b, "concept");
+      json_builder_add_string_value (b, r->concept);
+    }
+  if (r->hier_n > 0)
+    {
+      json_builder_set_member_name (b, "hierarchy_layer");
+      json_builder_add_int_value (b, r->hier_layer);
+    }
   if (r->gen_prompt)
     {
       json_builder_set_member_name (b, "generation_layer");
@@ -213,6 +227,16 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
                                       dk[0], error)))
         return FALSE;
     }
+  if (r->hier_n > 0 && r->sweep)
+    {
+      gsize dn[1] = { (gsize) r->hier_n }, dv[2] = { (gsize) r->hier_n, (gsize) r->sweep->n_mult };
+      if (!cs_h5_writer_add_strings (w, "/steering/hierarchy/names", (const char * const *) r->hier_names, dn[0],
+                                     error) ||
+          !cs_h5_writer_add_strings (w, "/steering/hierarchy/roles", (const char * const *) r->hier_roles, dn[0],
+                                     error) ||
+          !cs_h5_writer_add_f64 (w, "/steering/hierarchy/log_mass_change", 2, dv, r->hier_change, error))
+        return FALSE;
+    }
   if (r->gen_prompt && r->gen_n > 0)
     {
       gsize dg[1] = { (gsize) r->gen_n }, di[2] = { (gsize) r->gen_n, (gsize) r->gen_tokens };
@@ -264,6 +288,8 @@ cs_steer_report_load (const char *path, GError **error)
   r->n_pairs = (int) cs_json_int (o, "n_pairs", 0);
   r->svd_layer = (int) cs_json_int (o, "svd_layer", -1);
   r->sae_layer = (int) cs_json_int (o, "sae_layer", -1);
+  if (cs_json_string (o, "concept", NULL))
+    r->concept = g_strdup (cs_json_string (o, "concept", NULL));
   {
     g_autofree double *vd = cs_h5_reader_f64 (rd, "/steering/vectors", &rank, dims, error);
     if (!vd || rank != 2)
@@ -361,6 +387,18 @@ cs_steer_report_load (const char *path, GError **error)
               g_strv_length (r->sae_dec_labels) != k2)
             goto bad;
         }
+    }
+  if (cs_h5_reader_has (rd, "/steering/hierarchy/log_mass_change"))
+    {
+      r->hier_names = cs_h5_reader_strings (rd, "/steering/hierarchy/names", error);
+      r->hier_roles = cs_h5_reader_strings (rd, "/steering/hierarchy/roles", error);
+      r->hier_change = cs_h5_reader_f64 (rd, "/steering/hierarchy/log_mass_change", &rank, dims, error);
+      if (!r->hier_names || !r->hier_roles || !r->hier_change || rank != 2 || !r->sweep ||
+          dims[0] != g_strv_length (r->hier_names) || dims[0] != g_strv_length (r->hier_roles) ||
+          (int) dims[1] != r->sweep->n_mult)
+        goto bad;
+      r->hier_n = (int) dims[0];
+      r->hier_layer = (int) cs_json_int (o, "hierarchy_layer", -1);
     }
   if (cs_h5_reader_has (rd, "/steering/generations/texts"))
     {

@@ -121,6 +121,83 @@ cs_steer_report_take_generations (CsSteerReport *dst, CsSteerReport *src)
   src->gen_n = 0;
 }
 
+/* Whether category a is c or one of c's ancestors. */
+static gboolean
+is_ancestor (CsCategorySet *set, int a, int c)
+{
+  for (; c >= 0; c = cs_category_set_get (set, c)->parent)
+    if (c == a)
+      return TRUE;
+  return FALSE;
+}
+
+/* The hierarchy check of a concept run (docs/steering.md): the child (the
+ * concept's first category), up to four siblings, its parent and one
+ * unrelated category (reliable ones: enough tokens), each a sweep at the layer over the multipliers and
+ * 0; the change of log(mean mass) from multiplier 0. */
+static gboolean
+hierarchy_check (CsSteerReport *rep, const CsSteerRun *o, CsSteerVectors *v, CsSteerPrompts *prompts, int child,
+                 int layer, GCancellable *cancellable, GError **error)
+{
+  CsCategorySet *set = o->geometry->categories;
+  int parent = cs_category_set_get (set, child)->parent, n_sib = 0, zero = -1, nm = o->n_mult;
+  g_autoptr(GArray) cats = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GPtrArray) roles = g_ptr_array_new ();
+  g_autofree double *mults = g_new (double, o->n_mult + 1);
+
+  g_array_append_val (cats, child);
+  g_ptr_array_add (roles, "child");
+  for (guint c = 0; c < set->items->len && n_sib < 4; c++)
+    if ((int) c != child && parent >= 0 && cs_category_set_get (set, c)->parent == parent &&
+        o->geometry->vectors[c].estimated && cs_category_set_get (set, c)->reliable)
+      {
+        int k = (int) c;
+        g_array_append_val (cats, k);
+        g_ptr_array_add (roles, "sibling");
+        n_sib++;
+      }
+  if (parent >= 0)
+    {
+      g_array_append_val (cats, parent);
+      g_ptr_array_add (roles, "parent");
+    }
+  for (guint c = 0; c < set->items->len; c++)
+    if (o->geometry->vectors[c].estimated && cs_category_set_get (set, c)->reliable &&
+        !is_ancestor (set, (int) c, child) &&
+        !(parent >= 0 && is_ancestor (set, parent, (int) c)))
+      {
+        int k = (int) c;
+        g_array_append_val (cats, k);
+        g_ptr_array_add (roles, "unrelated");
+        break;
+      }
+  memcpy (mults, o->multipliers, sizeof (double) * nm);
+  for (int m = 0; m < nm; m++)
+    if (mults[m] == 0)
+      zero = m;
+  if (zero < 0)
+    mults[zero = nm++] = 0;   /* the unsteered run, not shown */
+  rep->hier_n = (int) cats->len;
+  rep->hier_layer = layer;
+  rep->hier_names = g_new0 (char *, cats->len + 1);
+  rep->hier_roles = g_new0 (char *, cats->len + 1);
+  rep->hier_change = g_new (double, (gsize) cats->len * o->n_mult);
+  for (guint k = 0; k < cats->len; k++)
+    {
+      CsCategory *cat = cs_category_set_get (set, g_array_index (cats, int, k));
+      g_autoptr(CsSteerSweep) sw = NULL;
+      rep->hier_names[k] = g_strdup (cat->name);
+      rep->hier_roles[k] = g_strdup (roles->pdata[k]);
+      sw = cs_steer_sweep (o->model, v, prompts, &layer, 1, mults, nm, (const gint32 *) cat->tokens->data,
+                           (int) cat->tokens->len, o->device, NULL, NULL, cancellable, error);
+      if (!sw)
+        return FALSE;
+      for (int m = 0; m < o->n_mult; m++)
+        rep->hier_change[k * o->n_mult + m] = log (sw->behaviour[m]) - log (sw->behaviour[zero]);
+    }
+  return TRUE;
+}
+
 void
 cs_steer_run_init (CsSteerRun *run)
 {
@@ -173,7 +250,7 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   g_autoptr(CsSteerReport) rep = g_new0 (CsSteerReport, 1);
   Stage st = { progress, progress_data, 0, 0.3 };
   double shares[3] = { 0.3, 0.55, 0.07 };   /* vectors, sweep, effects; the rest: generation */
-  int eff_layer = o->effects_layer;
+  int eff_layer = o->effects_layer, concept_child = -1;
   double eff_mult = o->effects_multiplier;
 
   if (o->sae && o->sae->d_in != cfg->hidden)
@@ -223,6 +300,36 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
                         cancellable, error);
   if (!v)
     return NULL;
+  if (o->concept)
+    {
+      /* the concept's direction at every layer, in place of the dataset's
+       * vectors (their residual norms stay, for normalise) */
+      g_autofree double *c = NULL;
+      double nn = 0;
+      if (!o->geometry || !o->space)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_MISSING,
+                       "steering with a concept needs the concept vectors and the whitening of a workspace");
+          return NULL;
+        }
+      if (!(c = cs_steer_concept_vector (o->space, o->geometry, o->concept, &rep->concept, &concept_child, NULL,
+                                         error)))
+        return NULL;
+      if (o->space->d != v->d)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the workspace's model has hidden size %d, this one %d",
+                       o->space->d, v->d);
+          return NULL;
+        }
+      for (int j = 0; j < v->d; j++)
+        nn += c[j] * c[j];
+      for (int l = 0; l < v->n_layers; l++)
+        {
+          for (int j = 0; j < v->d; j++)
+            v->vectors[(gsize) l * v->d + j] = (float) c[j];
+          v->norms[l] = sqrt (nn);
+        }
+    }
   if (o->steer_from < 0)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the steering start position must be 0 or more");
@@ -277,15 +384,21 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   if (progress)
     progress (shares[0] + shares[1] + shares[2], progress_data);
   rep->svd_layer = eff_layer;
-  rep->svd = cs_steer_svd (o->model, v, eff_layer, 3, 5, error);
-  if (!rep->svd)
+  if (concept_child >= 0 && !hierarchy_check (rep, o, v, prompts, concept_child, eff_layer, cancellable, error))
     return NULL;
-  rep->svd_top = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
-  rep->svd_bottom = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
-  for (int i = 0; i < rep->svd->k * rep->svd->n_tokens; i++)
+  if (!o->concept)
     {
-      rep->svd_top[i] = cs_tokenizer_id_to_text (o->tok, rep->svd->top[i]);
-      rep->svd_bottom[i] = cs_tokenizer_id_to_text (o->tok, rep->svd->bottom[i]);
+      /* the pairs' differences: a concept vector is none of them */
+      rep->svd = cs_steer_svd (o->model, v, eff_layer, 3, 5, error);
+      if (!rep->svd)
+        return NULL;
+      rep->svd_top = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
+      rep->svd_bottom = g_new0 (char *, rep->svd->k * rep->svd->n_tokens + 1);
+      for (int i = 0; i < rep->svd->k * rep->svd->n_tokens; i++)
+        {
+          rep->svd_top[i] = cs_tokenizer_id_to_text (o->tok, rep->svd->top[i]);
+          rep->svd_bottom[i] = cs_tokenizer_id_to_text (o->tok, rep->svd->bottom[i]);
+        }
     }
   if (o->geometry && o->space)
     {

@@ -193,6 +193,19 @@ void            cs_steer_effects_sort  (CsSteerEffects   *e,
                                         CsSteerColumnOrder order,
                                         gboolean          layers_ascending);
 
+/* A concept direction of the whitened space as a residual-space vector
+ * (docs/steering.md): Cov^(1/2) ℓ̄_a for spec "a", Cov^(1/2) (ℓ̄_a − ℓ̄_b)
+ * for "a-b" (a and b categories of geometry with estimated vectors). out
+ * [d]; name (may be NULL) "ℓ̄_a − ℓ̄_b"; plus and minus (may be NULL) the
+ * categories' indices (minus −1 for "a"). */
+double         *cs_steer_concept_vector (CsGeometrySpace *space,
+                                        CsGeometry       *geometry,
+                                        const char       *spec,
+                                        char            **name,
+                                        int              *plus,
+                                        int              *minus,
+                                        GError          **error);
+
 /* Singular values of the stacked per-pair differences at a layer, and each
  * of the first k right singular vectors read through the unembedding (the
  * n_tokens tokens with the largest and smallest logits). Each vector's sign
@@ -287,6 +300,14 @@ typedef struct
   int            *sae_enc_idx, *sae_dec_idx;    /* [2k] */
   double         *sae_enc_val, *sae_dec_val;    /* [2k] */
   GStrv           sae_enc_labels, sae_dec_labels; /* [2k] "SAE 12 ' dog' ' cat'", or NULL */
+  char           *concept;            /* "ℓ̄_bird − ℓ̄_mammal" when a concept was added; NULL: the dataset's vector */
+  /* The hierarchy check (with a concept): at hier_layer, for each category
+   * (its role: "child", "sibling", "parent" or "unrelated"), the change of
+   * log(mean over prompts of the category's probability mass) from the
+   * unsteered run, per multiplier of the sweep. */
+  int             hier_n, hier_layer;
+  GStrv           hier_names, hier_roles;
+  double         *hier_change;        /* [hier_n, sweep->n_mult] */
   char           *gen_prompt;         /* the prompt continued under steering; NULL: none */
   int             gen_layer, gen_n;   /* at the effects layer, one per multiplier */
   double         *gen_mult;           /* [gen_n] */
@@ -367,6 +388,12 @@ typedef struct
   int              gen_tokens;
   double           temperature;
   guint            seed;
+  /* Steering with a concept instead of the dataset's contrastive vector
+   * (NULL: the dataset's): a spec for cs_steer_concept_vector ("bird" or
+   * "bird-mammal") over geometry and space, added at every swept layer;
+   * the dataset then gives the prompts and the targets only. The report
+   * gets the hierarchy check at the effects layer. */
+  const char      *concept;
 } CsSteerRun;
 
 /* The defaults, in one place: held out 0.5, the last position, effects at

@@ -558,6 +558,66 @@ with tempfile.TemporaryDirectory() as tmp:
         fo = os.path.join(tmp, kind + '.png')
         run('figure', kind, '--workspace', out, '--output', fo)
         check(os.path.exists(fo) and os.path.getsize(fo) > 5000, f'figure {kind}')
+    # steering with a concept: the vector added is Cov^(1/2) (l_animal - l_plant), computed here from the
+    # workspace in NumPy, at every layer; it raises the animal mass on the plant prompts, monotonically
+    ws_org = os.path.join(tmp, 'ws-organism.h5')
+    run('geometry', sample, '--hierarchy', 'organism', '--output', ws_org)
+    out_c = os.path.join(tmp, 'steer-concept.h5')
+    sc = json.loads(run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '0-3',
+                        '--multipliers=-4,-2,0,2,4', '--workspace', ws_org, '--concept', 'animal-plant',
+                        '--output', out_c, '--json').stdout)
+    with h5py.File(ws_org, 'r') as f:
+        cnames = [n.decode() if isinstance(n, bytes) else n for n in f['categories/names'][()]]
+        lbar = f['vectors/lbar'][()]
+        inv_sqrt = f['whitening/inv_sqrt_cov'][()]
+        parents = f['categories/parents'][()] if 'categories/parents' in f else None
+        coff = f['categories/token_offsets'][()]
+        ctoks = f['categories/tokens'][()]
+    want_c = np.linalg.solve(inv_sqrt, lbar[cnames.index('animal')] - lbar[cnames.index('plant')])
+    with h5py.File(out_c, 'r') as f:
+        got_c = f['steering/vectors'][()]
+        hier_names = [n.decode() if isinstance(n, bytes) else n for n in f['steering/hierarchy/names'][()]]
+        hier = f['steering/hierarchy/log_mass_change'][()]
+    err_c = max(np.abs(got_c[l] - want_c).max() for l in range(got_c.shape[0])) / np.abs(want_c).max()
+    check(err_c < 1e-5, f'steer --concept: every layer adds Cov^(1/2) (l_animal - l_plant) (NumPy; rel. diff {err_c:.1e})')
+    bc = sc['behaviour']
+    check(sc['concept'] == 'ℓ̄_animal − ℓ̄_plant' and all(all(r[i] < r[i + 1] for i in range(4)) for r in bc),
+          f'steer --concept: the animal mass on plant prompts rises with the multiplier at every layer {bc}')
+    h = {c['name']: (c['role'], c['log_mass_change']) for c in sc['hierarchy']['categories']}
+    check(h['animal'][0] == 'child' and h['organism'][0] == 'parent' and h['plant'][0] == 'sibling' and
+          h['animal'][1][4] > 0.3 and h['animal'][1][0] < -0.3 and abs(h['organism'][1][4]) < h['animal'][1][4] / 2 and
+          h['plant'][1][4] < 0, f'steer --concept: the child moves, the parent much less, the subtracted sibling down {h}')
+    # one hierarchy value from a steered forward run, its softmax in NumPy: the plant category's mass at the
+    # check's layer, multiplier 4 against 0, log of the mean over the held-out plant prompts
+    vc = os.path.join(tmp, 'vconcept.h5')
+    with h5py.File(vc, 'w') as f:
+        f['v'] = got_c[sc['hierarchy']['layer']]
+    plant_ids = ctoks[coff[cnames.index('plant')]:coff[cnames.index('plant') + 1]]
+    masses = []
+    args_h = [a for p in heldp for a in ('--prompt', p)]
+    for m in ('0', '4'):
+        sl = os.path.join(tmp, 'steered-c' + m + '.h5')
+        run('forward', sample, *args_h, '--logits', 'last', '--steer-vector', vc + ':/v', '--steer-layer',
+            str(sc['hierarchy']['layer']), '--steer-multiplier', m, '--output', sl)
+        with h5py.File(sl, 'r') as f:
+            z = f['logits'][()].astype(np.float64)
+        pz = np.exp(z - z.max(1, keepdims=True))
+        pz /= pz.sum(1, keepdims=True)
+        masses.append(pz[:, plant_ids].sum(1).mean())
+    want_h = np.log(masses[1]) - np.log(masses[0])
+    got_h = hier[hier_names.index('plant')][4]
+    check(abs(got_h - want_h) < 1e-4, f'steer --concept: hierarchy plant at m=4 {got_h:.5f} = NumPy {want_h:.5f}')
+    fo = os.path.join(tmp, 'steering-hierarchy.png')
+    run('figure', 'steering-hierarchy', '--workspace', out_c, '--output', fo)
+    check(os.path.exists(fo) and os.path.getsize(fo) > 5000, 'figure steering-hierarchy')
+    p = run('figure', 'steering-hierarchy', '--workspace', out, '--output', fo, expect=1)
+    check('no hierarchy check' in p.stderr, 'figure steering-hierarchy of a run without a concept: refused')
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--concept', 'animal-plant',
+            '--output', out_c, expect=2)
+    check('--workspace' in p.stderr, 'steer --concept without a workspace: refused')
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--workspace', ws_org,
+            '--concept', 'animal-unicorn', '--output', out_c, expect=1)
+    check("no category 'animal-unicorn'" in p.stderr, 'steer --concept with an unknown category: named')
     # steering into an existing workspace keeps its geometry
     wcopy = os.path.join(tmp, 'ws-steer.h5')
     shutil.copy(ws, wcopy)

@@ -8,7 +8,7 @@
 
 static const char *names[CS_STEER_FIGURE_N] = {
   "steering-behaviour", "steering-heatmap", "steering-effects", "steering-concepts", "svd", "sae-decomposition",
-  "steering-samples",
+  "steering-samples", "steering-hierarchy",
 };
 
 const char *
@@ -46,13 +46,16 @@ cs_steer_figure_available (const CsSteerReport *r, CsSteerFigureKind kind, GErro
       why = r->n_concepts > 0 ? NULL : "no concept vectors were given (steer with --workspace WS.h5)";
       break;
     case CS_STEER_FIGURE_SVD:
-      why = r->svd ? NULL : "no SVD was computed";
+      why = r->svd ? NULL : r->concept ? "a concept vector has no pairs' differences to decompose" : "no SVD was computed";
       break;
     case CS_STEER_FIGURE_SAE:
       why = r->sae_k > 0 ? NULL : "no SAE was given (steer with --sae DIR)";
       break;
     case CS_STEER_FIGURE_SAMPLES:
       why = r->gen_prompt && r->gen_n > 0 ? NULL : "no prompt was continued (steer with --generate PROMPT)";
+      break;
+    case CS_STEER_FIGURE_HIERARCHY:
+      why = r->hier_n > 0 && r->sweep ? NULL : "no hierarchy check was run (steer with --concept A-B --workspace WS.h5)";
       break;
     default:
       why = "unknown figure";
@@ -92,6 +95,56 @@ draw_behaviour (cairo_t *cr, double x, double y, double w, double h, const CsFig
   fig.y = sw->behaviour;
   fig.x_label = "multiplier m (m × v added at resid_post)";
   fig.y_label = ylabel;
+  fig.title = title;
+  cs_figure_draw_lines (cr, x, y, w, h, s, &fig);
+}
+
+/* "ℓ̄_bird − ℓ̄_mammal" as markup, the names as subscripts. */
+static char *
+concept_markup (const char *concept)
+{
+  g_autofree char *esc = g_markup_escape_text (concept, -1);
+  GString *m = g_string_new (NULL);
+  gboolean sub = FALSE;
+  for (const char *p = esc; *p; p++)
+    {
+      if (g_str_has_prefix (p, "ℓ̄_"))
+        {
+          g_string_append (m, "ℓ̄<sub>");
+          p += strlen ("ℓ̄_") - 1;
+          sub = TRUE;
+          continue;
+        }
+      if (sub && *p == ' ')
+        {
+          g_string_append (m, "</sub>");
+          sub = FALSE;
+        }
+      g_string_append_c (m, *p);
+    }
+  if (sub)
+    g_string_append (m, "</sub>");
+  return g_string_free (m, FALSE);
+}
+
+/* The hierarchy check: a line per category, its role in the name. */
+static void
+draw_hierarchy (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
+{
+  g_autoptr(GPtrArray) series = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *concept = concept_markup (r->concept ? r->concept : "the vector");
+  g_autofree char *what = g_strdup_printf ("%s at layer %d: which categories move", concept, r->hier_layer);
+  g_autofree char *title = title_of (r, what);
+  CsLinesFigure fig = { 0 };
+  for (int k = 0; k < r->hier_n; k++)
+    g_ptr_array_add (series, g_markup_printf_escaped ("%s (%s)", r->hier_names[k], r->hier_roles[k]));
+  fig.n_x = r->sweep->n_mult;
+  fig.x = r->sweep->multipliers;
+  fig.n_series = r->hier_n;
+  fig.series_names = (const char * const *) series->pdata;
+  fig.y = r->hier_change;
+  fig.x_label = "multiplier m (m × v added at resid_post)";
+  fig.y_label = "Δ log p(next token in the category)";
   fig.title = title;
   cs_figure_draw_lines (cr, x, y, w, h, s, &fig);
 }
@@ -294,6 +347,7 @@ cs_steer_figure_draw (cairo_t *cr, double x, double y, double w, double h, const
     case CS_STEER_FIGURE_SVD: draw_svd (cr, x, y, w, h, s, r); break;
     case CS_STEER_FIGURE_SAE: draw_sae (cr, x, y, w, h, s, r); break;
     case CS_STEER_FIGURE_SAMPLES: draw_samples (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_HIERARCHY: draw_hierarchy (cr, x, y, w, h, s, r); break;
     default: break;
     }
 }

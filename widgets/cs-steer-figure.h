@@ -17,11 +17,13 @@ typedef enum
   CS_STEER_FIGURE_SVD,         /* singular values of the differences, with tokens */
   CS_STEER_FIGURE_SAE,         /* the vector in SAE features */
   CS_STEER_FIGURE_SAMPLES,     /* a prompt continued under each multiplier */
+  CS_STEER_FIGURE_HIERARCHY,   /* a concept's child, siblings, parent: log-mass change against multiplier */
   CS_STEER_FIGURE_N
 } CsSteerFigureKind;
 
 /* "steering-behaviour", "steering-heatmap", "steering-effects",
- * "steering-concepts", "svd", "sae-decomposition", "steering-samples". */
+ * "steering-concepts", "svd", "sae-decomposition", "steering-samples",
+ * "steering-hierarchy". */
 const char *cs_steer_figure_name      (CsSteerFigureKind     kind);
 gboolean    cs_steer_figure_parse     (const char           *name,
                                        CsSteerFigureKind    *kind);

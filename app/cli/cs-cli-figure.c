@@ -169,7 +169,7 @@ cs_cli_figure (int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (
     "KIND — a figure from a workspace; KIND is projection, heatmap, validation, orthogonality, park-fig2, "
-    "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd or sae-decomposition");
+    "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples or steering-hierarchy");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
   CsFigureStyle style = { 0 };

@@ -27,6 +27,7 @@ int
 cs_cli_steer (int argc, char **argv)
 {
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
+  g_autofree char *concept = NULL;
   g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL, *gen_file = NULL;
   CsSteerRun dflt;   /* the engine's defaults: the one place they are set */
   cs_steer_run_init (&dflt);
@@ -43,6 +44,7 @@ cs_cli_steer (int argc, char **argv)
     { "held-out", 0, 0, G_OPTION_ARG_DOUBLE, &held_out, "Share of pairs kept out of the vector and measured (0.5)", "F" },
     { "targets", 't', 0, G_OPTION_ARG_STRING, &targets, "Plain pairs: the category whose tokens' probability is the behaviour (from --workspace, else WordNet)", "CATEGORY" },
     { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &workspace, "Concept vectors for the effects and cosines", "WS.h5" },
+    { "concept", 0, 0, G_OPTION_ARG_STRING, &concept, "Steer with a concept of --workspace instead of the pairs' vector: NAME (Cov^½ ℓ̄_NAME) or A-B (Cov^½ (ℓ̄_A − ℓ̄_B)); the pairs give the prompts", "SPEC" },
     { "sae", 0, 0, G_OPTION_ARG_FILENAME, &sae_dir, "An SAELens folder: SAE features downstream and the vector's decomposition", "DIR" },
     { "effects-layer", 0, 0, G_OPTION_ARG_INT, &eff_layer, "Layer for the downstream effects (default: the earliest swept layer moving the behaviour ≥ 90 % as much as the best)", "L" },
     { "effects-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &eff_mult, "Multiplier for them (default: the largest)", "M" },
@@ -101,6 +103,11 @@ cs_cli_steer (int argc, char **argv)
     }
   if (position_s && g_str_equal (position_s, "answer"))
     position = CS_STEER_POSITION_ANSWER;
+  if (concept && !workspace)
+    {
+      fprintf (stderr, "conceptscope-cli steer: --concept names concept vectors of a workspace: give --workspace WS.h5\n");
+      return 2;
+    }
   if (!(held_out >= 0 && held_out < 1))
     {
       fprintf (stderr, "conceptscope-cli steer: --held-out is a share in [0, 1)\n");
@@ -210,6 +217,7 @@ cs_cli_steer (int argc, char **argv)
     run.gen_tokens = gen_tokens;
     run.temperature = temperature;
     run.seed = (guint) seed;
+    run.concept = concept;
     if (device == CS_DEVICE_CPU || !cs_backend_gpu_name (NULL))
       cs_cli_progress_hint ("on the CPU; a GPU runs such a sweep many times faster");
     rep = cs_steer_run (&run, cs_cli_progress, "steering", cs_cli_cancellable (), &error);
@@ -300,11 +308,14 @@ cs_cli_steer (int argc, char **argv)
         }
       json_builder_end_array (b);
       json_builder_end_object (b);
-      json_builder_set_member_name (b, "singular_values");
-      json_builder_begin_array (b);
-      for (int i = 0; i < rep->svd->n_values; i++)
-        json_builder_add_double_value (b, rep->svd->values[i]);
-      json_builder_end_array (b);
+      if (rep->svd)   /* none for a concept: it has no pairs' differences */
+        {
+          json_builder_set_member_name (b, "singular_values");
+          json_builder_begin_array (b);
+          for (int i = 0; i < rep->svd->n_values; i++)
+            json_builder_add_double_value (b, rep->svd->values[i]);
+          json_builder_end_array (b);
+        }
       if (rep->n_concepts)
         {
           json_builder_set_member_name (b, "concept_cosines");
@@ -367,14 +378,48 @@ cs_cli_steer (int argc, char **argv)
           json_builder_end_array (b);
           json_builder_end_object (b);
         }
+      if (rep->concept)
+        {
+          json_builder_set_member_name (b, "concept");
+          json_builder_add_string_value (b, rep->concept);
+        }
+      if (rep->hier_n > 0)
+        {
+          json_builder_set_member_name (b, "hierarchy");
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "layer");
+          json_builder_add_int_value (b, rep->hier_layer);
+          json_builder_set_member_name (b, "categories");
+          json_builder_begin_array (b);
+          for (int k = 0; k < rep->hier_n; k++)
+            {
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "name");
+              json_builder_add_string_value (b, rep->hier_names[k]);
+              json_builder_set_member_name (b, "role");
+              json_builder_add_string_value (b, rep->hier_roles[k]);
+              json_builder_set_member_name (b, "log_mass_change");
+              json_builder_begin_array (b);
+              for (int m = 0; m < sw->n_mult; m++)
+                json_builder_add_double_value (b, rep->hier_change[k * sw->n_mult + m]);
+              json_builder_end_array (b);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
       json_builder_end_object (b);
       cs_cli_print_json (json_builder_get_root (b));
     }
   else
     {
       const CsSteerSweep *sw = rep->sweep;
-      printf ("%s: %d pairs for the vector, %d held-out prompts measured (%s)\n", ds_path, rep->n_pairs, n_prompts,
-              ds->ab ? "p(matching letter) / (p(A) + p(B))" : "probability of a target token");
+      if (rep->concept)
+        printf ("%s: steering with %s (Cov^½ applied), %d held-out prompts measured (%s)\n", ds_path, rep->concept,
+                n_prompts, ds->ab ? "p(matching letter) / (p(A) + p(B))" : "probability of a target token");
+      else
+        printf ("%s: %d pairs for the vector, %d held-out prompts measured (%s)\n", ds_path, rep->n_pairs, n_prompts,
+                ds->ab ? "p(matching letter) / (p(A) + p(B))" : "probability of a target token");
       printf ("%-8s", "layer");
       for (int m = 0; m < sw->n_mult; m++)
         printf (" %9g", sw->multipliers[m]);
@@ -411,6 +456,22 @@ cs_cli_steer (int argc, char **argv)
           printf ("%s %s at layer %d %+.3g", c ? "," : "", e->col_labels[c], e->row_layers[br], bv);
         }
       printf ("\n");
+      if (rep->hier_n > 0)
+        {
+          printf ("hierarchy check at layer %d: change of log(category mass) from multiplier 0\n", rep->hier_layer);
+          printf ("%-24s", "category");
+          for (int m = 0; m < sw->n_mult; m++)
+            printf (" %9g", sw->multipliers[m]);
+          printf ("\n");
+          for (int k = 0; k < rep->hier_n; k++)
+            {
+              g_autofree char *label = g_strdup_printf ("%s (%s)", rep->hier_names[k], rep->hier_roles[k]);
+              printf ("%-24s", label);
+              for (int m = 0; m < sw->n_mult; m++)
+                printf (" %+9.3f", rep->hier_change[k * sw->n_mult + m]);
+              printf ("\n");
+            }
+        }
       if (rep->gen_prompt)
         {
           printf ("\"%s\" continued with m × v at layer %d:\n", rep->gen_prompt, rep->gen_layer);
