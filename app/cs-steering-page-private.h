@@ -18,7 +18,9 @@ struct _CsSteeringPage
   CsSteeringSettings *settings;          /* the side panel's values */
 
   /* the template's widgets */
-  GtkDropDown        *dataset_drop, *position_drop, *columns_drop, *rows_drop;
+  GtkDropDown        *dataset_drop, *position_drop, *columns_drop, *rows_drop, *concept_drop, *concept_minus_drop;
+  GtkStringList      *concept_model, *concept_minus_model;
+  GPtrArray          *concept_values, *concept_minus_values;   /* category names; "" first */
   GtkTextView        *dataset_view;
   GtkLabel           *dataset_label, *sae_label, *status_label;
   GtkEntry           *layers_entry, *mult_entry, *targets_entry, *gen_entry;

@@ -145,9 +145,14 @@ describe_report (CsSteeringPage *self)
   g_autofree char *text = NULL;
   if (!sw || !self->report->effects)
     return;
-  text = g_strdup_printf (_("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
-                          self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
-                          self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
+  if (self->report->concept)
+    text = g_strdup_printf (_("Steering with %s; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
+                            self->report->concept, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
+                            self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
+  else
+    text = g_strdup_printf (_("%d pairs for the vector; moves most at layer %d; effects at layer %d × %g; %.0f tokens/s"),
+                            self->report->n_pairs, cs_steer_sweep_best_layer (sw), self->report->effects->steer_layer,
+                            self->report->effects->multiplier, sw->tokens / MAX (1e-9, sw->seconds));
   cs_steering_page_set_status (self, text);
 }
 
@@ -285,6 +290,7 @@ typedef struct
   CsGeometry      *geometry;
   CsSae           *sae;             /* the page's; Load SAE is off while a run goes */
   char            *gen_prompt;
+  char            *concept;         /* cs_steer_concept_vector's spec, or NULL */
   CsJob            *job;
   CsSteerReport   *report;
 } RunJob;
@@ -301,6 +307,7 @@ run_job_free (gpointer p)
   g_clear_pointer (&j->targets, g_array_unref);
   g_free (j->targets_name);
   g_free (j->gen_prompt);
+  g_free (j->concept);
   cs_geometry_space_free (j->space);
   cs_geometry_free (j->geometry);
   cs_steer_report_free (j->report);
@@ -346,6 +353,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   run.space = j->space;
   run.geometry = j->geometry;
   run.sae = j->sae;
+  run.concept = j->concept;
   j->report = cs_steer_run (&run, cs_job_progress, j->job, cancellable, &error);
   if (!j->report)
     {
@@ -420,6 +428,13 @@ cs_steering_page_start_run (CsSteeringPage *self)
     {
       cs_steering_page_set_status (self, _("Plain pairs are measured by the probability of a category’s tokens: "
                                                 "name the targets (for example animal)"));
+      run_job_free (j);
+      return;
+    }
+  if ((j->concept = cs_steering_settings_dup_concept (self->settings)) && !j->geometry)
+    {
+      cs_steering_page_set_status (self, _("Steering with a concept needs the Geometry view's concept vectors: "
+                                           "compute them first"));
       run_job_free (j);
       return;
     }
@@ -577,6 +592,55 @@ cs_steering_page_run (CsSteeringPage *self, const char *dataset, const char *lay
   cs_steering_page_start_run (self);
 }
 
+/* The concept drop-downs' choices: the geometry's estimated categories. */
+static void
+fill_concepts (CsSteeringPage *self)
+{
+  CsGeometry *geo = self->session ? cs_session_get_geometry (self->session) : NULL;
+  g_autofree char *plus = NULL, *minus = NULL;
+
+  g_object_get (self->settings, "concept", &plus, "concept-minus", &minus, NULL);
+  g_ptr_array_set_size (self->concept_values, 0);
+  g_ptr_array_set_size (self->concept_minus_values, 0);
+  gtk_string_list_splice (self->concept_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->concept_model)), NULL);
+  gtk_string_list_splice (self->concept_minus_model, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->concept_minus_model)), NULL);
+  g_ptr_array_add (self->concept_values, g_strdup (""));
+  g_ptr_array_add (self->concept_minus_values, g_strdup (""));
+  gtk_string_list_append (self->concept_model, _("The pairs' mean difference"));
+  gtk_string_list_append (self->concept_minus_model, _("Nothing"));
+  for (guint c = 0; geo && c < geo->categories->items->len; c++)
+    if (geo->vectors[c].estimated)
+      {
+        const char *name = cs_category_set_get (geo->categories, c)->name;
+        g_autofree char *label = g_strdup_printf ("ℓ̄ %s", name);
+        g_ptr_array_add (self->concept_values, g_strdup (name));
+        g_ptr_array_add (self->concept_minus_values, g_strdup (name));
+        gtk_string_list_append (self->concept_model, label);
+        gtk_string_list_append (self->concept_minus_model, label);
+      }
+  /* a name the new geometry lacks goes back to the pairs' vector */
+  if (!plus || !g_ptr_array_find_with_equal_func (self->concept_values, plus, g_str_equal, NULL))
+    g_clear_pointer (&plus, g_free);
+  if (!minus || !g_ptr_array_find_with_equal_func (self->concept_minus_values, minus, g_str_equal, NULL))
+    g_clear_pointer (&minus, g_free);
+  g_object_set (self->settings, "concept", plus ? plus : "", "concept-minus", minus ? minus : "", NULL);
+  cs_ui_sync_strings (self->concept_drop);
+  cs_ui_sync_strings (self->concept_minus_drop);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->concept_minus_drop), plus && *plus);
+}
+
+gboolean
+cs_steering_page_set_concept (CsSteeringPage *self, const char *plus, const char *minus)
+{
+  g_return_val_if_fail (CS_IS_STEERING_PAGE (self), FALSE);
+  if ((plus && !g_ptr_array_find_with_equal_func (self->concept_values, plus, g_str_equal, NULL)) ||
+      (minus && !g_ptr_array_find_with_equal_func (self->concept_minus_values, minus, g_str_equal, NULL)))
+    return FALSE;
+  g_object_set (self->settings, "concept", plus ? plus : "", "concept-minus", minus ? minus : "", NULL);
+  return TRUE;
+}
+
 void
 cs_steering_page_cancel (CsSteeringPage *self)
 {
@@ -627,7 +691,11 @@ cs_steering_page_set_session (CsSteeringPage *self, CsSession *session)
   g_return_if_fail (CS_IS_STEERING_PAGE (self));
   g_return_if_fail (self->session == NULL);
   self->session = g_object_ref (session);
+  g_signal_connect_object (session, "notify::geometry", G_CALLBACK (fill_concepts), self, G_CONNECT_SWAPPED);
+  fill_concepts (self);
 }
+
+static void fill_concepts (CsSteeringPage *self);
 
 /* ---- construction ---- */
 
@@ -636,6 +704,9 @@ on_settings_changed (CsSteeringPage *self, GParamSpec *pspec)
 {
   if (g_str_equal (pspec->name, "columns") || g_str_equal (pspec->name, "first-layer-top"))
     sort_effects (self);
+  if (g_str_equal (pspec->name, "concept"))
+    gtk_widget_set_sensitive (GTK_WIDGET (self->concept_minus_drop),
+                              *cs_steering_settings_get (self->settings, "concept") != 0);
 }
 
 static void
@@ -666,6 +737,14 @@ cs_steering_page_init (CsSteeringPage *self)
   cs_ui_bind_choice (self->position_drop, G_OBJECT (self->settings), "position", positions);
   cs_ui_bind_choice (self->columns_drop, G_OBJECT (self->settings), "columns", column_orders);
   cs_ui_bind_choice (self->rows_drop, G_OBJECT (self->settings), "first-layer-top", row_orders);
+  self->concept_values = g_ptr_array_new_with_free_func (g_free);
+  self->concept_minus_values = g_ptr_array_new_with_free_func (g_free);
+  self->concept_model = gtk_string_list_new (NULL);
+  self->concept_minus_model = gtk_string_list_new (NULL);
+  cs_ui_bind_strings (self->concept_drop, G_LIST_MODEL (self->concept_model), G_OBJECT (self->settings), "concept",
+                      self->concept_values);
+  cs_ui_bind_strings (self->concept_minus_drop, G_LIST_MODEL (self->concept_minus_model), G_OBJECT (self->settings),
+                      "concept-minus", self->concept_minus_values);
   g_signal_connect_object (self->settings, "notify", G_CALLBACK (on_settings_changed), self, G_CONNECT_SWAPPED);
   cs_ui_spin_auto (self->effects_layer_spin, -1);
   cs_ui_grid_labels (self->sweep_grid);
@@ -702,6 +781,7 @@ cs_steering_page_init (CsSteeringPage *self)
   cs_ui_add_undo (GTK_BOX (self->undo_box), GTK_WIDGET (self), G_CALLBACK (cs_steering_page_undo),
                   G_CALLBACK (cs_steering_page_redo), &self->undo_button, &self->redo_button);
   cs_ui_update_undo (self->undo_button, self->redo_button, self->history);
+  fill_concepts (self);
   on_dataset_selected (self);
 }
 
@@ -715,6 +795,10 @@ cs_steering_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_STEERING_PAGE);
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
+  g_clear_object (&self->concept_model);
+  g_clear_object (&self->concept_minus_model);
+  g_clear_pointer (&self->concept_values, g_ptr_array_unref);
+  g_clear_pointer (&self->concept_minus_values, g_ptr_array_unref);
   g_clear_pointer (&self->report, cs_steer_report_free);
   g_clear_pointer (&self->history, cs_history_free);
   g_clear_pointer (&self->error, g_free);
@@ -753,6 +837,8 @@ cs_steering_page_class_init (CsSteeringPageClass *klass)
   CHILD (position_drop);
   CHILD (effects_layer_spin);
   CHILD (from_spin);
+  CHILD (concept_drop);
+  CHILD (concept_minus_drop);
   CHILD (normalise_check);
   CHILD (gen_grid);
   CHILD (gen_entry);

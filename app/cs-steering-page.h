@@ -26,6 +26,12 @@ void                 cs_steering_page_run          (CsSteeringPage *self,
                                                     const char     *multipliers,
                                                     const char     *targets);
 void                 cs_steering_page_cancel       (CsSteeringPage *self);
+/* The vector of the runs that follow: Cov^½ ℓ̄_plus, or Cov^½ (ℓ̄_plus −
+ * ℓ̄_minus), categories of the Geometry view (minus NULL: none); plus NULL:
+ * the pairs' mean difference again. FALSE when a name is no category. */
+gboolean             cs_steering_page_set_concept  (CsSteeringPage *self,
+                                                    const char     *plus,
+                                                    const char     *minus);
 /* Continues the side panel's prompt under each multiplier with the shown
  * run's vector at its effects layer (in the background), nothing else
  * recomputed. */

@@ -9,6 +9,7 @@ struct _CsSteeringSettings
   GObject   parent_instance;
 
   char     *layers, *multipliers, *targets, *gen_prompt;
+  char     *concept, *concept_minus;   /* "": the pairs' vector; a category name: Cov^½ ℓ̄ */
   double    held_out;
   int       position, effects_layer, steer_from, gen_tokens, columns;
   int       first_layer_top;   /* 1 or 0: the effects heatmap's row order */
@@ -31,6 +32,8 @@ static const Field fields[] = {
   F ("multipliers", G_TYPE_STRING, multipliers),
   F ("targets", G_TYPE_STRING, targets),
   F ("gen-prompt", G_TYPE_STRING, gen_prompt),
+  F ("concept", G_TYPE_STRING, concept),
+  F ("concept-minus", G_TYPE_STRING, concept_minus),
   F ("held-out", G_TYPE_DOUBLE, held_out),
   F ("position", G_TYPE_INT, position),
   F ("effects-layer", G_TYPE_INT, effects_layer),
@@ -60,6 +63,17 @@ cs_steering_settings_to_run (CsSteeringSettings *self, CsSteerRun *run)
   run->normalise = self->normalise;
   run->gen_prompt = self->gen_prompt;
   run->gen_tokens = self->gen_tokens;
+}
+
+char *
+cs_steering_settings_dup_concept (CsSteeringSettings *self)
+{
+  g_return_val_if_fail (CS_IS_STEERING_SETTINGS (self), NULL);
+  if (!self->concept || !*self->concept)
+    return NULL;
+  if (self->concept_minus && *self->concept_minus && !g_str_equal (self->concept_minus, self->concept))
+    return g_strdup_printf ("%s-%s", self->concept, self->concept_minus);
+  return g_strdup (self->concept);
 }
 
 const char *
@@ -158,6 +172,8 @@ cs_steering_settings_init (CsSteeringSettings *self)
    * a plant prompt to push towards animals */
   self->targets = g_strdup ("animal");
   self->gen_prompt = g_strdup ("A fern is a kind of");
+  self->concept = g_strdup ("");
+  self->concept_minus = g_strdup ("");
   self->held_out = d.held_out;
   self->position = d.position;
   self->effects_layer = d.effects_layer;

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 /* The Steering page's side panel as values: the sweep (layers and
  * multipliers as typed, the targets, the share held out, the position read,
  * the effects layer, where steering starts, normalisation), the prompt to
- * continue, and the order of the effects heatmap (columns: a CsSteerColumnOrder;
+ * continue, the vector (the pairs' or a concept: concept and
+ * concept-minus, category names or ""), and the order of the effects heatmap (columns: a CsSteerColumnOrder;
  * first-layer-top: 1 or 0). Bound two-way to the panel; it starts from
  * cs_steer_run_init and the engine's default layers and multipliers. */
 
@@ -24,5 +25,8 @@ void                cs_steering_settings_to_run (CsSteeringSettings *self,
                                                  CsSteerRun         *run);
 const char         *cs_steering_settings_get    (CsSteeringSettings *self,
                                                  const char         *string_property);
+/* The concept to steer with as cs_steer_concept_vector's spec ("bird" or
+ * "bird-mammal"), or NULL for the pairs' vector. */
+char               *cs_steering_settings_dup_concept (CsSteeringSettings *self);
 
 G_END_DECLS

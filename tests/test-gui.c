@@ -1073,6 +1073,49 @@ check_window (gpointer data)
       g_assert_nonnull (sae);
       g_assert_cmpint (sae->d_sae, ==, 64);
       g_assert_cmpint (sae->hook_layer, ==, 2);
+      /* steering with the Geometry view's ℓ̄_bird − ℓ̄_mammal instead of the pairs' vector */
+      g_assert_false (cs_steering_page_set_concept (sp, "unicorn", NULL));
+      g_assert_true (cs_steering_page_set_concept (sp, "bird", "mammal"));
+      cs_steering_page_run (sp, "mammal-vs-bird", "0-3", "-4,-2,0,2,4", "bird");
+      g_assert_true (cs_steering_page_get_busy (sp));
+      f->phase = 27;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 27)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      const CsSteerReport *r;
+      int child = -1, parent = -1;
+      if (cs_steering_page_get_busy (sp))
+        return G_SOURCE_CONTINUE;
+      g_assert_null (cs_steering_page_get_error (sp));
+      r = cs_steering_page_get_report (sp);
+      g_assert_cmpstr (r->concept, ==, "ℓ̄_bird − ℓ̄_mammal");
+      g_assert_null (r->svd);
+      g_assert_cmpint (r->hier_n, >=, 3);
+      for (int k = 0; k < r->hier_n; k++)
+        {
+          if (g_str_equal (r->hier_roles[k], "child"))
+            child = k;
+          if (g_str_equal (r->hier_roles[k], "parent"))
+            parent = k;
+        }
+      g_assert_cmpstr (r->hier_names[child], ==, "bird");
+      g_assert_cmpstr (r->hier_names[parent], ==, "animal");
+      /* the bird tokens gain at +4 and lose at −4 */
+      g_assert_cmpfloat (r->hier_change[child * r->sweep->n_mult + 4], >, 0);
+      g_assert_cmpfloat (r->hier_change[child * r->sweep->n_mult + 0], <, 0);
+      g_test_message ("bird − mammal at layer %d: bird %+.3f, animal %+.3f at m = 4", r->hier_layer,
+                      r->hier_change[child * r->sweep->n_mult + 4], r->hier_change[parent * r->sweep->n_mult + 4]);
+      cs_steering_page_show_figure (sp, CS_STEER_FIGURE_HIERARCHY);
+      {
+        g_autofree char *png = artifact_path ("steering-hierarchy.png");
+        g_autoptr(GError) error = NULL;
+        g_assert_true (cs_steering_page_export (sp, png, "slide", "light", 1, 0, &error));
+        g_assert_no_error (error);
+      }
+      /* back to the pairs' vector for what follows */
+      g_assert_true (cs_steering_page_set_concept (sp, NULL, NULL));
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
       /* recompute with other parameters and a category of our own */
       cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "animal", 1.0, 1, 10, "farm",
