@@ -11,6 +11,7 @@
 #include "cs-categories.h"
 #include "cs-error.h"
 #include "cs-figure.h"
+#include "cs-geometry-figure.h"
 #include "cs-geometry.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
@@ -805,6 +806,93 @@ test_wordnet_files (void)
   g_rmdir (dir);
 }
 
+/* Legends and arrow labels on slides: for every plane of Figure 2 and two
+ * more, at every preset, as a whole figure and as one of three panels side
+ * by side (Figure 2's layout), no legend box covers a drawn category point
+ * (its marker's radius included), the legend stays inside the figure, and
+ * every arrow label lies inside its plot. Positions from the frame the
+ * drawing uses. */
+static void
+test_figure_layout (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsGeometrySpace) space = cs_geometry_space_new (cs_model_get_unembedding (m), CS_DEVICE_CPU, NULL, &error);
+  CsCategorySet *set = cs_category_set_from_wordnet (wn, "animal", tok, NULL, &error);
+  g_autoptr(CsGeometry) g = NULL;
+  CsAxis ax[5], ay[5];
+  const char *presets[] = { "slide", "square", "column" };
+  g_autofree gboolean *shown = NULL;
+  int checked = 0, outside = 0;
+
+  g_assert_no_error (error);
+  g = cs_geometry_estimate (space, set, 0.7, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (cs_geometry_figure2_axes (g->categories, ax, ay));
+  ax[3] = (CsAxis) { cs_category_set_find (g->categories, "animal"), -1 };
+  ay[3] = (CsAxis) { cs_category_set_find (g->categories, "bird"), -1 };
+  ax[4] = (CsAxis) { cs_category_set_find (g->categories, "mammal"), -1 };
+  ay[4] = (CsAxis) { cs_category_set_find (g->categories, "fish"), cs_category_set_find (g->categories, "insect") };
+  shown = cs_geometry_figure_shown (g, FALSE);
+  for (int k = 0; k < 5; k++)
+    {
+      g_autoptr(CsProjection) proj = cs_geometry_project (space, g, ax[k], ay[k], TRUE, &error);
+      CsGeometryPlane plane;
+      g_assert_no_error (error);
+      cs_geometry_plane_init (&plane, g, proj, ax[k], ay[k], "(orthogonalised)", shown, FALSE, NULL);
+      plane.figure.title = "a plane";
+      for (guint p = 0; p < G_N_ELEMENTS (presets); p++)
+        for (int panels = 1; panels <= 3; panels += 2)
+          {
+            CsFigureStyle st;
+            CsFigureFrame fr;
+            double box[4], w, h, rad;
+            const CsProjectionFigure *fig = &plane.figure;
+            g_assert_true (cs_figure_style_from (presets[p], "light", 0, &st, &error));
+            w = st.width / panels;
+            h = st.height;
+            rad = st.font_size * 0.17;
+            cs_figure_projection_frame (0, 0, w, h, &st, fig, &fr);
+            g_assert_true (cs_figure_projection_legend_box (0, 0, w, h, &st, fig, box));
+            g_assert_cmpfloat (box[0], >=, 0);
+            g_assert_cmpfloat (box[1], >=, 0);
+            g_assert_cmpfloat (box[0] + box[2], <=, w);
+            g_assert_cmpfloat (box[1] + box[3], <=, h);
+            outside += box[0] > fr.x0 + fr.w || box[1] > fr.y0 + fr.h;
+            for (guint gi = 0; gi < fig->n_groups; gi++)
+              for (guint t = 0; t < fig->groups[gi].n && !fig->groups[gi].hidden; t++)
+                {
+                  gint32 id = fig->groups[gi].ids[t];
+                  double px = fr.x0 + (fig->x[id] - fr.xmin) / (fr.xmax - fr.xmin) * fr.w;
+                  double py = fr.y0 + fr.h - (fig->y[id] - fr.ymin) / (fr.ymax - fr.ymin) * fr.h;
+                  gboolean under = px + rad > box[0] && px - rad < box[0] + box[2] && py + rad > box[1] &&
+                                   py - rad < box[1] + box[3];
+                  if (under)
+                    g_test_message ("plane %d, %s, %d panel(s): %s token %d under the legend", k, presets[p], panels,
+                                    fig->groups[gi].name, id);
+                  g_assert_false (under);
+                }
+            for (guint a = 0; a < fig->n_arrows; a++)
+              {
+                double lb[4];
+                if (!cs_figure_projection_arrow_label_box (0, 0, w, h, &st, fig, a, lb))
+                  continue;
+                g_assert_cmpfloat (lb[0], >=, fr.x0 - 1e-9);
+                g_assert_cmpfloat (lb[1], >=, fr.y0 - 1e-9);
+                g_assert_cmpfloat (lb[0] + lb[2], <=, fr.x0 + fr.w + 1e-9);
+                g_assert_cmpfloat (lb[1] + lb[3], <=, fr.y0 + fr.h + 1e-9);
+              }
+            checked++;
+          }
+      cs_geometry_plane_clear (&plane);
+    }
+  g_test_message ("%d layouts checked, %d with the legend beside the plot", checked, outside);
+  g_assert_cmpint (checked, ==, 30);
+  cs_tokenizer_free (tok);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -823,6 +911,7 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
   g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);
+  g_test_add_func ("/geometry/figure-layout", test_figure_layout);
   g_test_add_func ("/geometry/cloud-cache", test_cloud_cache);
   g_test_add_func ("/geometry/bad-input", test_bad_input);
   {

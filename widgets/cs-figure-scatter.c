@@ -319,9 +319,12 @@ draw_data_layer (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsPr
     cairo_surface_destroy (local.layer);
 }
 
-void
-cs_figure_projection_frame (double x, double y, double width, double height, const CsFigureStyle *s,
-                            const CsProjectionFigure *fig, CsFigureFrame *out)
+/* The plot area and the range: the automatic range (all categories and
+ * arrows, the cloud's central 98 %) unless the figure fixes one and
+ * automatic is FALSE. */
+static void
+base_frame (double x, double y, double width, double height, const CsFigureStyle *s, const CsProjectionFigure *fig,
+            gboolean automatic, CsFigureFrame *out)
 {
   double fs = s->font_size;
   Frame f = { x + fs * 4.2, y + (fig->title ? fs * 2.0 : fs * 0.8), 0, 0, 0, 0, 0, 0 };
@@ -329,7 +332,7 @@ cs_figure_projection_frame (double x, double y, double width, double height, con
 
   f.w = width - (f.x0 - x) - fs * 0.8;
   f.h = height - (f.y0 - y) - fs * 3.7;   /* tick labels, then the axis label with its subscripts */
-  if (fig->fixed_range)
+  if (fig->fixed_range && !automatic)
     {
       *out = (CsFigureFrame) { f.x0, f.y0, f.w, f.h, fig->range[0], fig->range[1], fig->range[2], fig->range[3] };
       return;
@@ -376,7 +379,8 @@ cs_figure_projection_frame (double x, double y, double width, double height, con
 
 typedef struct
 {
-  double x, y, w, row, fs;
+  double   x, y, w, row, fs;
+  gboolean outside;   /* beside the plot rather than in a corner of it */
 } Legend;
 
 static gboolean
@@ -402,8 +406,9 @@ key_width (cairo_t *cr, double fs, const CsProjectionFigure *fig)
   return fig_text_width (cr, fs, KEY_TRAIN) + fs * 1.7 + fig_text_width (cr, fs, KEY_HELD_OUT);
 }
 
+/* The legend's size; its place is set by projection_layout. */
 static void
-legend_layout (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig, Legend *lg)
+legend_measure (cairo_t *cr, const CsFigureStyle *s, const CsProjectionFigure *fig, Legend *lg)
 {
   lg->fs = s->font_size * 0.7;
   lg->row = lg->fs * 1.35;
@@ -412,8 +417,134 @@ legend_layout (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProj
     lg->w = MAX (lg->w, fig_text_width (cr, lg->fs, fig->groups[gi].name));
   if (has_train_marks (fig))
     lg->w = MAX (lg->w, key_width (cr, lg->fs, fig));
-  lg->x = f->x0 + f->w - lg->w - lg->fs * 2.4;
-  lg->y = f->y0 + lg->fs * 0.5;
+}
+
+/* The legend's background box. */
+static void
+legend_box (const Legend *lg, const CsProjectionFigure *fig, double box[4])
+{
+  box[0] = lg->x - lg->fs * 0.4;
+  box[1] = lg->y - lg->fs * 0.3;
+  box[2] = lg->w + lg->fs * 2.4;
+  box[3] = lg->row * (fig->n_groups + (has_train_marks (fig) ? 1 : 0)) + lg->fs * 0.3;
+}
+
+/* How much of the data a legend box would cover: the drawn category
+ * points (with their markers' radius) and the arrows' ends, an arrow's tip
+ * (where its label is) counting as much as ten points. */
+static int
+covered (const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig, const double box[4])
+{
+  double pad = s->font_size * 0.3;
+  int n = 0;
+  for (guint gi = 0; gi < fig->n_groups; gi++)
+    for (guint k = 0; k < fig->groups[gi].n && !fig->groups[gi].hidden; k++)
+      {
+        gint32 id = fig->groups[gi].ids[k];
+        double px = fx (f, fig->x[id]), py = fy (f, fig->y[id]);
+        n += px > box[0] - pad && px < box[0] + box[2] + pad && py > box[1] - pad && py < box[1] + box[3] + pad;
+      }
+  for (guint a = 0; a < fig->n_arrows; a++)
+    {
+      const CsFigureArrow *ar = &fig->arrows[a];
+      double ends[2][2] = { { fx (f, ar->x0), fy (f, ar->y0) }, { fx (f, ar->x1), fy (f, ar->y1) } };
+      for (int e = 0; e < 2; e++)
+        if (ends[e][0] > box[0] - pad * 3 && ends[e][0] < box[0] + box[2] + pad * 3 && ends[e][1] > box[1] - pad * 3 &&
+            ends[e][1] < box[1] + box[3] + pad * 3)
+          n += e ? 10 : 1;
+    }
+  return n;
+}
+
+/* The frame and the legend together. The legend goes into the corner of
+ * the plot that covers the fewest category points and arrow ends (top
+ * right, top left, bottom right, bottom left on a tie); when every corner
+ * covers some, beside the plot on the right, which narrows to make room.
+ * The choice is made on the automatic range, so zooming and panning never
+ * move the legend or the plot's edges. */
+static void
+projection_layout (double x, double y, double width, double height, const CsFigureStyle *s,
+                   const CsProjectionFigure *fig, CsFigureFrame *out, Legend *lg)
+{
+  CsFigureFrame fr;
+  Frame f;
+  double box[4];
+  int best = -1, best_n = G_MAXINT;
+
+  base_frame (x, y, width, height, s, fig, TRUE, &fr);
+  memset (lg, 0, sizeof *lg);
+  if (fig->n_groups > 0)
+    {
+      cairo_surface_t *tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+      cairo_t *cr = cairo_create (tmp);
+      legend_measure (cr, s, fig, lg);
+      cairo_destroy (cr);
+      cairo_surface_destroy (tmp);
+      f = (Frame) { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
+      for (int corner = 0; corner < 4; corner++)
+        {
+          Legend t = *lg;
+          legend_box (&t, fig, box);
+          t.x = corner % 2 == 0 ? f.x0 + f.w - t.w - t.fs * 2.4 : f.x0 + t.fs * 0.9;
+          t.y = corner < 2 ? f.y0 + t.fs * 0.5 : f.y0 + f.h - box[3] - t.fs * 0.2 + t.fs * 0.3;
+          legend_box (&t, fig, box);
+          int n = covered (&f, s, fig, box);
+          if (n < best_n)
+            {
+              best_n = n;
+              best = corner;
+              lg->x = t.x;
+              lg->y = t.y;
+            }
+        }
+      legend_box (lg, fig, box);
+      if (best_n > 0 && fr.w - box[2] - s->font_size * 0.6 > fr.w * 0.55)
+        {
+          /* outside, on the right of a narrower plot */
+          fr.w -= box[2] + s->font_size * 0.6;
+          lg->x = fr.x0 + fr.w + s->font_size * 0.6 + lg->fs * 0.4;
+          lg->y = fr.y0 + lg->fs * 0.3;
+          lg->outside = TRUE;
+        }
+      else if (best_n > 0 && fr.h - box[3] - s->font_size * 0.6 > fr.h * 0.55)
+        {
+          /* a tall panel: under the plot and its axis label, which rise */
+          fr.h -= box[3] + s->font_size * 0.6;
+          lg->x = fr.x0 + lg->fs * 0.4;
+          lg->y = fr.y0 + fr.h + s->font_size * 3.7 + lg->fs * 0.3;
+          lg->outside = TRUE;
+        }
+      (void) best;
+    }
+  if (fig->fixed_range)
+    {
+      fr.xmin = fig->range[0];
+      fr.xmax = fig->range[1];
+      fr.ymin = fig->range[2];
+      fr.ymax = fig->range[3];
+    }
+  *out = fr;
+}
+
+void
+cs_figure_projection_frame (double x, double y, double width, double height, const CsFigureStyle *s,
+                            const CsProjectionFigure *fig, CsFigureFrame *out)
+{
+  Legend lg;
+  projection_layout (x, y, width, height, s, fig, out, &lg);
+}
+
+gboolean
+cs_figure_projection_legend_box (double x, double y, double width, double height, const CsFigureStyle *s,
+                                 const CsProjectionFigure *fig, double box[4])
+{
+  CsFigureFrame fr;
+  Legend lg;
+  projection_layout (x, y, width, height, s, fig, &fr, &lg);
+  if (fig->n_groups == 0)
+    return FALSE;
+  legend_box (&lg, fig, box);
+  return TRUE;
 }
 
 static gboolean
@@ -421,13 +552,7 @@ legend_for (double x, double y, double width, double height, const CsFigureStyle
             Legend *lg)
 {
   CsFigureFrame fr;
-  cairo_surface_t *tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-  cairo_t *cr = cairo_create (tmp);
-  cs_figure_projection_frame (x, y, width, height, s, fig, &fr);
-  Frame f = { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
-  legend_layout (cr, &f, s, fig, lg);
-  cairo_destroy (cr);
-  cairo_surface_destroy (tmp);
+  projection_layout (x, y, width, height, s, fig, &fr, lg);
   return fig->n_groups > 0;
 }
 
@@ -456,6 +581,52 @@ cs_figure_projection_legend_entry (double x, double y, double width, double heig
   return TRUE;
 }
 
+/* The top-left corner and size of an arrow's label: beside its tip, right
+ * and above, moved to the other side where it would leave the plot, and
+ * kept inside it. */
+static void
+arrow_label_box (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsFigureArrow *ar, double box[4])
+{
+  double fs = s->font_size, tx = fx (f, ar->x1), ty = fy (f, ar->y1);
+  PangoLayout *layout = fig_make_layout (cr, fs * 0.8, TRUE, ar->label);
+  int pw, ph;
+  double w, h, lx, ly;
+  pango_layout_get_size (layout, &pw, &ph);
+  g_object_unref (layout);
+  w = (double) pw / PANGO_SCALE;
+  h = (double) ph / PANGO_SCALE;
+  lx = tx + fs * 0.3;
+  if (lx + w > f->x0 + f->w)
+    lx = tx - fs * 0.3 - w;
+  ly = ty - fs * 0.2 - h;
+  if (ly < f->y0)
+    ly = ty + fs * 0.2;
+  box[0] = CLAMP (lx, f->x0, MAX (f->x0, f->x0 + f->w - w));
+  box[1] = CLAMP (ly, f->y0, MAX (f->y0, f->y0 + f->h - h));
+  box[2] = w;
+  box[3] = h;
+}
+
+gboolean
+cs_figure_projection_arrow_label_box (double x, double y, double width, double height, const CsFigureStyle *s,
+                                      const CsProjectionFigure *fig, guint arrow, double box[4])
+{
+  CsFigureFrame fr;
+  Legend lg;
+  cairo_surface_t *tmp;
+  cairo_t *cr;
+  if (arrow >= fig->n_arrows || !fig->arrows[arrow].label)
+    return FALSE;
+  projection_layout (x, y, width, height, s, fig, &fr, &lg);
+  Frame f = { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
+  tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (tmp);
+  arrow_label_box (cr, &f, s, &fig->arrows[arrow], box);
+  cairo_destroy (cr);
+  cairo_surface_destroy (tmp);
+  return TRUE;
+}
+
 void
 cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double height,
                            const CsFigureStyle *s, const CsProjectionFigure *fig)
@@ -464,8 +635,9 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
   double fs = s->font_size;
   CsFigureFrame fr;
   Frame f;
+  Legend lg;
 
-  cs_figure_projection_frame (x, y, width, height, s, fig, &fr);
+  projection_layout (x, y, width, height, s, fig, &fr, &lg);
   f = (Frame) { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
   if (f.w < 10 || f.h < 10)
     return;
@@ -489,9 +661,9 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
       fig_arrow (cr, fx (&f, ar->x0), fy (&f, ar->y0), fx (&f, ar->x1), fy (&f, ar->y1), fs * 0.1);
       if (ar->label)
         {
-          double rgb[3] = { r, g, b };
-          fig_text (cr, s, fs * 0.8, TRUE, ar->label, fx (&f, ar->x1) + fs * 0.3, fy (&f, ar->y1) - fs * 0.2, 0, 1, 0,
-                rgb);
+          double rgb[3] = { r, g, b }, lb[4];
+          arrow_label_box (cr, &f, s, ar, lb);
+          fig_text (cr, s, fs * 0.8, TRUE, ar->label, lb[0], lb[1], 0, 0, 0, rgb);
         }
     }
   if (fig->n_marked > 0)
@@ -527,12 +699,11 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
   /* legend */
   if (fig->n_groups > 0)
     {
-      Legend lg;
       gboolean key = has_train_marks (fig);
-      legend_layout (cr, &f, s, fig, &lg);
+      double box[4];
+      legend_box (&lg, fig, box);
       cairo_set_source_rgba (cr, c.bg[0], c.bg[1], c.bg[2], s->theme == CS_THEME_TRANSPARENT ? 0 : 0.8);
-      cairo_rectangle (cr, lg.x - lg.fs * 0.4, lg.y - lg.fs * 0.3, lg.w + lg.fs * 2.4,
-                       lg.row * (fig->n_groups + (key ? 1 : 0)) + lg.fs * 0.3);
+      cairo_rectangle (cr, box[0], box[1], box[2], box[3]);
       cairo_fill (cr);
       if (key)
         {

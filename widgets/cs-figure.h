@@ -148,6 +148,27 @@ gboolean cs_figure_projection_legend_entry (double                    x,
                                             double                   *cx,
                                             double                   *cy);
 
+/* The legend's box (x, y, w, h) as drawn: in the plot's emptiest corner,
+ * or beside the plot when every corner would cover points; FALSE without
+ * a legend. */
+gboolean cs_figure_projection_legend_box (double                    x,
+                                          double                    y,
+                                          double                    width,
+                                          double                    height,
+                                          const CsFigureStyle      *style,
+                                          const CsProjectionFigure *fig,
+                                          double                    box[4]);
+/* An arrow's label box (x, y, w, h) as drawn, inside the plot; FALSE for
+ * an arrow without a label. */
+gboolean cs_figure_projection_arrow_label_box (double                    x,
+                                               double                    y,
+                                               double                    width,
+                                               double                    height,
+                                               const CsFigureStyle      *style,
+                                               const CsProjectionFigure *fig,
+                                               guint                     arrow,
+                                               double                    box[4]);
+
 void     cs_figure_projection_frame (double                    x,
                                      double                    y,
                                      double                    width,

@@ -22,6 +22,12 @@ struct _CsProjectionView
   gboolean            selecting;
   double              sel[4];        /* the rubber band */
   GArray             *selection;     /* gint32 */
+  /* the frame as last laid out (the legend's place is measured): valid
+   * until the figure, the view's range, the size or the text size change */
+  gboolean            frame_valid;
+  int                 frame_w, frame_h;
+  double              frame_font;
+  CsFigureFrame       frame;
 };
 
 G_DEFINE_FINAL_TYPE (CsProjectionView, cs_projection_view, CS_TYPE_FIGURE_VIEW)
@@ -50,6 +56,7 @@ cs_projection_view_set_figure (CsProjectionView *self, const CsProjectionFigure 
   self->has_fig = fig != NULL;
   self->fig = fig ? *fig : (CsProjectionFigure) { 0 };
   cs_figure_view_set_owner (CS_FIGURE_VIEW (self), owner, release);
+  self->frame_valid = FALSE;
   if (!fig)
     {
       self->hover = self->picked = 0;
@@ -90,14 +97,23 @@ cs_projection_view_get_frame (CsProjectionView *self, CsFigureFrame *frame)
   if (!self->has_fig || w <= 0 || h <= 0)
     return FALSE;
   s = cs_figure_view_get_style (CS_FIGURE_VIEW (self));
-  f = screen_figure (self);
-  cs_figure_projection_frame (0, 0, w, h, &s, &f, frame);
+  if (!(self->frame_valid && self->frame_w == w && self->frame_h == h && self->frame_font == s.font_size))
+    {
+      f = screen_figure (self);
+      cs_figure_projection_frame (0, 0, w, h, &s, &f, &self->frame);
+      self->frame_valid = TRUE;
+      self->frame_w = w;
+      self->frame_h = h;
+      self->frame_font = s.font_size;
+    }
+  *frame = self->frame;
   return TRUE;
 }
 
 static void
 changed (CsProjectionView *self)
 {
+  self->frame_valid = FALSE;
   cs_figure_view_invalidate (CS_FIGURE_VIEW (self));
 }
 
