@@ -941,6 +941,81 @@ cs_geometry_project_many (CsGeometrySpace *s, CsGeometry *g, const CsAxis *ax, c
   return TRUE;
 }
 
+CsProjection3 *
+cs_geometry_project3 (CsGeometrySpace *s, CsGeometry *g, const CsAxis *axes, gboolean orthogonalise, GError **error)
+{
+  int d = g->d;
+  guint n = g->categories->items->len;
+  g_autofree double *dirs = g_new (double, (gsize) 3 * d);
+  const double *dir_ptrs[3] = { dirs, dirs + d, dirs + 2 * d };
+  g_autoptr(CsProjection3) p = g_new0 (CsProjection3, 1);
+
+  for (int k = 0; k < 3; k++)
+    {
+      double *u = dirs + (gsize) k * d, nn = 0, n0 = 0;
+      if (!axis_vector (g, axes[k], u, error))
+        return NULL;
+      for (int j = 0; j < d; j++)
+        n0 += u[j] * u[j];
+      for (int i = 0; orthogonalise && i < k; i++)
+        {
+          const double *v = dirs + (gsize) i * d;
+          double dot = 0;
+          for (int j = 0; j < d; j++)
+            dot += u[j] * v[j];
+          for (int j = 0; j < d; j++)
+            u[j] -= dot * v[j];
+        }
+      for (int j = 0; j < d; j++)
+        nn += u[j] * u[j];
+      if (!(nn > 1e-24 * n0) || !(n0 > 0))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
+                       "the three axes are linearly dependent: they span no three dimensions");
+          return NULL;
+        }
+      nn = sqrt (nn);
+      for (int j = 0; j < d; j++)
+        u[j] /= nn;
+    }
+  p->vocab = s->vocab;
+  for (int k = 0; k < 3; k++)
+    {
+      p->xyz[k] = g_try_new (float, s->vocab);
+      if (!p->xyz[k])
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the projection");
+          return NULL;
+        }
+      p->cat[k] = g_new0 (double, MAX (1, n));
+      for (guint c = 0; c < n; c++)
+        {
+          if (!g->vectors[c].estimated)
+            {
+              p->cat[k][c] = NAN;
+              continue;
+            }
+          for (int j = 0; j < d; j++)
+            p->cat[k][c] += g->vectors[c].lbar[j] * dir_ptrs[k][j];
+        }
+    }
+  cs_geometry_project_all_many (s, dir_ptrs, 3, p->xyz);
+  return g_steal_pointer (&p);
+}
+
+void
+cs_projection3_free (CsProjection3 *p)
+{
+  if (!p)
+    return;
+  for (int k = 0; k < 3; k++)
+    {
+      g_free (p->xyz[k]);
+      g_free (p->cat[k]);
+    }
+  g_free (p);
+}
+
 CsProjection *
 cs_geometry_project (CsGeometrySpace *s, CsGeometry *g, CsAxis ax, CsAxis ay, gboolean orthogonalise,
                      GError **error)

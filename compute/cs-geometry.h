@@ -203,8 +203,27 @@ gboolean         cs_geometry_project_many    (CsGeometrySpace  *space,
                                               GError          **error);
 void             cs_projection_free          (CsProjection     *p);
 
+/* The vocabulary in three dimensions (the 3-D simplex view): coordinates on
+ * three axes' unit directions, Gram–Schmidt'ed in the given order when
+ * orthogonalise (the second against the first, the third against both),
+ * and each category's ℓ̄ in the same coordinates. */
+typedef struct
+{
+  gint64  vocab;
+  float  *xyz[3];             /* [vocab] each */
+  double *cat[3];             /* [n_categories] each; NAN where not estimated */
+} CsProjection3;
+
+CsProjection3   *cs_geometry_project3        (CsGeometrySpace  *space,
+                                              CsGeometry       *geometry,
+                                              const CsAxis     *axes,
+                                              gboolean          orthogonalise,
+                                              GError          **error);
+void             cs_projection3_free         (CsProjection3    *p);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometrySpace, cs_geometry_space_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometry, cs_geometry_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsProjection, cs_projection_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsProjection3, cs_projection3_free)
 
 G_END_DECLS

@@ -314,6 +314,23 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f.read(5) == b'%PDF-', 'PDF signature')
     run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'bird', '--y-minus', 'mammal',
         '--label', 'beaver,sparrow', '--preset', 'column', '--output', os.path.join(tmp, 'p.pdf'))
+    for ext in ['pdf', 'png']:
+        out = os.path.join(tmp, 'simplex.' + ext)
+        run('figure', 'simplex-3d', '--workspace', ws, '--axes', 'mammal,bird,fish', '--azimuth', '60',
+            '--elevation', '20', '--output', out)
+        size = os.path.getsize(out) if os.path.exists(out) else 0
+        check(1000 < size < 5_000_000, f'simplex-3d .{ext}: {size} bytes')
+    run('figure', 'simplex-3d', '--workspace', ws, '--axes', 'animal,bird-mammal,fish-mammal', '--output',
+        os.path.join(tmp, 'simplex-diff.svg'))
+    p = run('figure', 'simplex-3d', '--workspace', ws, '--axes', 'mammal,bird', '--output',
+            os.path.join(tmp, 's.png'), expect=2)
+    check('three' in p.stderr, 'simplex-3d with two axes: refused')
+    p = run('figure', 'simplex-3d', '--workspace', ws, '--axes', 'mammal,bird,mammal', '--output',
+            os.path.join(tmp, 's.png'), expect=1)
+    check('linearly dependent' in p.stderr, 'simplex-3d with a repeated axis: refused')
+    p = run('figure', 'simplex-3d', '--workspace', ws, '--axes', 'mammal,bird,unicorn', '--output',
+            os.path.join(tmp, 's.png'), expect=1)
+    check("no category 'unicorn'" in p.stderr, 'simplex-3d with an unknown category: named')
     p = run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'mammal', '--label', 'zzqx',
             '--output', os.path.join(tmp, 'p2.pdf'), expect=1)
     check("'zzqx' is not one token" in p.stderr, 'a label that is not a token')

@@ -893,6 +893,139 @@ test_figure_layout (void)
   cs_tokenizer_free (tok);
 }
 
+/* The 3-D view: every token's coordinates are its dot products with the
+ * three axes' directions Gram–Schmidt'ed in order (computed here), the
+ * categories' ℓ̄ likewise; the figure turns and tilts as documented (screen
+ * differences between vertices ∝ the rotation computed here), and the
+ * rendered vertices' markers sit where the figure says they are. */
+static void
+test_simplex_3d (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsGeometrySpace) space = cs_geometry_space_new (cs_model_get_unembedding (m), CS_DEVICE_CPU, NULL, &error);
+  CsCategorySet *set = cs_category_set_from_wordnet (wn, "animal", tok, NULL, &error);
+  g_autoptr(CsGeometry) g = NULL;
+  g_autoptr(CsProjection3) p = NULL;
+  const char *names[3] = { "mammal", "bird", "fish" };
+  CsAxis axes[3];
+  int d;
+  double *basis, worst = 0, scale = 0;
+
+  g_assert_no_error (error);
+  g = cs_geometry_estimate (space, set, 0.7, 0, NULL, &error);
+  g_assert_no_error (error);
+  d = g->d;
+  for (int k = 0; k < 3; k++)
+    axes[k] = (CsAxis) { cs_category_set_find (g->categories, names[k]), -1 };
+  p = cs_geometry_project3 (space, g, axes, TRUE, &error);
+  g_assert_no_error (error);
+  /* the orthonormal basis, here: classical Gram–Schmidt in the given order */
+  basis = g_new0 (double, 3 * d);
+  for (int k = 0; k < 3; k++)
+    {
+      double *u = basis + k * d, nn = 0;
+      memcpy (u, g->vectors[axes[k].plus].lbar, sizeof (double) * d);
+      for (int i = 0; i < k; i++)
+        {
+          double dot = 0;
+          for (int j = 0; j < d; j++)
+            dot += g->vectors[axes[k].plus].lbar[j] * basis[i * d + j];
+          for (int j = 0; j < d; j++)
+            u[j] -= dot * basis[i * d + j];
+        }
+      for (int j = 0; j < d; j++)
+        nn += u[j] * u[j];
+      for (int j = 0; j < d; j++)
+        u[j] /= sqrt (nn);
+    }
+  {
+    gint32 ids[5] = { 0, 17, 400, 5000, (gint32) space->vocab - 1 };
+    double *rows = g_new (double, 5 * d);
+    cs_geometry_g_rows (space, ids, 5, rows);
+    for (int t = 0; t < 5; t++)
+      for (int k = 0; k < 3; k++)
+        {
+          double want = 0;
+          for (int j = 0; j < d; j++)
+            want += rows[t * d + j] * basis[k * d + j];
+          worst = MAX (worst, fabs (p->xyz[k][ids[t]] - want) / MAX (1, fabs (want)));
+        }
+    g_free (rows);
+  }
+  for (int c = 0; c < 3; c++)
+    for (int k = 0; k < 3; k++)
+      {
+        double want = 0;
+        for (int j = 0; j < d; j++)
+          want += g->vectors[axes[c].plus].lbar[j] * basis[k * d + j];
+        worst = MAX (worst, fabs (p->cat[k][axes[c].plus] - want) / MAX (1, fabs (want)));
+      }
+  g_test_message ("3-D coordinates against the dot products computed here: worst %.1e", worst);
+  g_assert_cmpfloat (worst, <, 1e-5);
+  /* ℓ̄_mammal lies on the first axis only, ℓ̄_bird in the first two */
+  g_assert_cmpfloat (fabs (p->cat[1][axes[0].plus]) + fabs (p->cat[2][axes[0].plus]), <, 1e-9);
+  g_assert_cmpfloat (fabs (p->cat[2][axes[1].plus]), <, 1e-9);
+
+  {
+    CsGeometrySimplex sx;
+    g_autofree gboolean *shown = cs_geometry_figure_shown (g, FALSE);
+    CsFigureStyle st;
+    cairo_surface_t *surf;
+    cairo_t *cr;
+    double sx_[3], sy_[3], a = 50 * G_PI / 180, e = 30 * G_PI / 180;
+    cs_geometry_simplex_init (&sx, g, p, axes, shown);
+    g_assert_cmpuint (sx.figure.n_vertices, ==, 3);
+    sx.figure.azimuth = 50;
+    sx.figure.elevation = 30;
+    sx.figure.n_points = 0;    /* the simplex alone, so its markers are what is drawn */
+    sx.figure.n_groups = 0;
+    g_assert_true (cs_figure_style_from ("square", "light", 0, &st, &error));
+    for (int k = 0; k < 3; k++)
+      cs_figure_simplex_point (0, 0, st.width, st.height, &st, &sx.figure, sx.figure.vertex[k], &sx_[k], &sy_[k], NULL);
+    /* the turn and tilt: screen differences between vertices are the
+     * rotation of their differences, times one scale */
+    for (int i = 0; i < 3; i++)
+      for (int j = i + 1; j < 3; j++)
+        {
+          const double *vi = sx.figure.vertex[i], *vj = sx.figure.vertex[j];
+          double dx = vi[0] - vj[0], dy = vi[1] - vj[1], dz = vi[2] - vj[2];
+          double x1 = dx * cos (a) - dy * sin (a), y1 = dx * sin (a) + dy * cos (a);
+          double u = x1, w = dz * cos (e) + y1 * sin (e);
+          double su = sx_[i] - sx_[j], sw = -(sy_[i] - sy_[j]);
+          double k1 = su / u, k2 = sw / w;
+          if (scale == 0)
+            scale = k1;
+          g_assert_cmpfloat (fabs (k1 - scale), <, 1e-6 * fabs (scale));
+          g_assert_cmpfloat (fabs (k2 - scale), <, 1e-6 * fabs (scale));
+        }
+    g_assert_cmpfloat (scale, >, 0);
+    /* each vertex's marker is drawn in its category's colour where the
+     * figure places it */
+    surf = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) st.width, (int) st.height);
+    cr = cairo_create (surf);
+    cs_figure_draw_simplex (cr, 0, 0, st.width, st.height, &st, &sx.figure);
+    cairo_destroy (cr);
+    cairo_surface_flush (surf);
+    for (int k = 0; k < 3; k++)
+      {
+        double r, gg, b;
+        guint32 px = ((guint32 *) (cairo_image_surface_get_data (surf) +
+                                   (int) sy_[k] * cairo_image_surface_get_stride (surf)))[(int) sx_[k]];
+        cs_figure_palette (sx.figure.vertex_colour[k], &r, &gg, &b);
+        g_assert_cmpint (abs ((int) ((px >> 16) & 255) - (int) (r * 255)), <=, 3);
+        g_assert_cmpint (abs ((int) ((px >> 8) & 255) - (int) (gg * 255)), <=, 3);
+        g_assert_cmpint (abs ((int) (px & 255) - (int) (b * 255)), <=, 3);
+      }
+    cairo_surface_destroy (surf);
+    cs_geometry_simplex_clear (&sx);
+  }
+  g_free (basis);
+  cs_tokenizer_free (tok);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -912,6 +1045,7 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
   g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);
   g_test_add_func ("/geometry/figure-layout", test_figure_layout);
+  g_test_add_func ("/geometry/simplex-3d", test_simplex_3d);
   g_test_add_func ("/geometry/cloud-cache", test_cloud_cache);
   g_test_add_func ("/geometry/bad-input", test_bad_input);
   {

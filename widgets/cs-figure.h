@@ -177,6 +177,64 @@ void     cs_figure_projection_frame (double                    x,
                                      const CsProjectionFigure *fig,
                                      CsFigureFrame            *frame);
 
+/* The vocabulary in three dimensions with categories and the simplex of
+ * chosen categories (the paper's Figure 6): points x, y, z; groups as in
+ * the projection; vertices: the chosen categories' ℓ̄ (3 or 4), drawn as
+ * arrows from the origin with translucent faces between their tips. The
+ * view: a turn by azimuth about the vertical axis z, then a tilt by
+ * elevation (degrees; 90 looks straight down). With x₁ = x cos a − y sin a,
+ * y₁ = x sin a + y cos a, a point lands at screen right u = x₁, up
+ * w = z cos e + y₁ sin e, at depth y₁ cos e − z sin e (smaller: nearer),
+ * scaled about the centre of the origin and the vertices. */
+typedef struct
+{
+  gint64               n_points;
+  const float         *x, *y, *z;
+  const CsFigureGroup *groups;
+  guint                n_groups;
+  guint                n_vertices;          /* 0, 3 or 4 */
+  double               vertex[4][3];
+  guint                vertex_colour[4];    /* palette index */
+  const char          *vertex_label[4];     /* markup */
+  const char          *axis_label[3];       /* markup */
+  const char          *title;
+  double               azimuth, elevation;  /* degrees */
+  double               zoom;                /* 1 (or 0): the data fits */
+} CsSimplexFigure;
+
+/* Where a point of the data lands in a simplex figure drawn in the
+ * rectangle: screen (sx, sy) and its depth (smaller: nearer). */
+void     cs_figure_simplex_point   (double                    x,
+                                    double                    y,
+                                    double                    width,
+                                    double                    height,
+                                    const CsFigureStyle      *style,
+                                    const CsSimplexFigure    *fig,
+                                    const double              p[3],
+                                    double                   *sx,
+                                    double                   *sy,
+                                    double                   *depth);
+/* The group point (group index and position in it) drawn nearest to
+ * (px, py) within 8 pixels, the nearest to the viewer where several are;
+ * FALSE when none. */
+gboolean cs_figure_simplex_point_at (double                   x,
+                                     double                   y,
+                                     double                   width,
+                                     double                   height,
+                                     const CsFigureStyle     *style,
+                                     const CsSimplexFigure   *fig,
+                                     double                   px,
+                                     double                   py,
+                                     guint                   *group,
+                                     guint                   *index);
+void     cs_figure_draw_simplex    (cairo_t                  *cr,
+                                    double                    x,
+                                    double                    y,
+                                    double                    width,
+                                    double                    height,
+                                    const CsFigureStyle      *style,
+                                    const CsSimplexFigure    *fig);
+
 void     cs_figure_draw_projection (cairo_t                  *cr,
                                     double                    x,
                                     double                    y,

@@ -137,6 +137,60 @@ cs_geometry_plane_clear (CsGeometryPlane *pl)
   g_clear_pointer (&pl->strings, g_ptr_array_unref);
 }
 
+void
+cs_geometry_simplex_init (CsGeometrySimplex *sx, CsGeometry *g, CsProjection3 *p, const CsAxis *axes,
+                          const gboolean *shown)
+{
+  CsSimplexFigure *fig = &sx->figure;
+
+  *fig = (CsSimplexFigure) { 0 };
+  sx->groups = g_array_new (FALSE, TRUE, sizeof (CsFigureGroup));
+  sx->strings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < g->categories->items->len; i++)
+    {
+      CsCategory *c = cs_category_set_get (g->categories, i);
+      if (!g->vectors[i].estimated || !shown[i])
+        continue;
+      char *name = g_markup_printf_escaped ("%s (%u)", c->name, c->tokens->len);
+      CsFigureGroup grp = { name, (const gint32 *) c->tokens->data, c->tokens->len, i, FALSE, NULL };
+      g_ptr_array_add (sx->strings, name);
+      g_array_append_val (sx->groups, grp);
+    }
+  for (int k = 0; k < 3; k++)
+    {
+      char *label = cs_geometry_axis_markup (g, axes[k]);
+      g_ptr_array_add (sx->strings, label);
+      fig->axis_label[k] = label;
+      if (axes[k].minus < 0 && fig->n_vertices < 4)
+        {
+          int c = axes[k].plus;
+          char *vl = g_markup_printf_escaped ("ℓ̄<sub>%s</sub>", cs_category_set_get (g->categories, c)->name);
+          g_ptr_array_add (sx->strings, vl);
+          for (int j = 0; j < 3; j++)
+            fig->vertex[fig->n_vertices][j] = p->cat[j][c];
+          fig->vertex_colour[fig->n_vertices] = (guint) c;
+          fig->vertex_label[fig->n_vertices] = vl;
+          fig->n_vertices++;
+        }
+    }
+  fig->n_points = p->vocab;
+  fig->x = p->xyz[0];
+  fig->y = p->xyz[1];
+  fig->z = p->xyz[2];
+  fig->groups = (CsFigureGroup *) sx->groups->data;
+  fig->n_groups = sx->groups->len;
+  fig->azimuth = 35;
+  fig->elevation = 25;
+  fig->zoom = 1;
+}
+
+void
+cs_geometry_simplex_clear (CsGeometrySimplex *sx)
+{
+  g_clear_pointer (&sx->groups, g_array_unref);
+  g_clear_pointer (&sx->strings, g_ptr_array_unref);
+}
+
 CsGeometryTable *
 cs_geometry_table_new (CsGeometry *g, const gboolean *shown)
 {

@@ -67,6 +67,24 @@ void      cs_geometry_plane_init    (CsGeometryPlane      *plane,
                                      guint8 * const       *train);
 void      cs_geometry_plane_clear   (CsGeometryPlane      *plane);
 
+/* The 3-D view of three axes: the shown categories as groups, the axes'
+ * single categories (ℓ̄_c, not differences) as the simplex's vertices (faces
+ * from three on), the
+ * axes' names as the triad's labels. `figure` points into the arrays. */
+typedef struct
+{
+  CsSimplexFigure figure;
+  GArray         *groups;    /* CsFigureGroup */
+  GPtrArray      *strings;
+} CsGeometrySimplex;
+
+void      cs_geometry_simplex_init  (CsGeometrySimplex    *simplex,
+                                     CsGeometry           *geometry,
+                                     CsProjection3        *projection,
+                                     const CsAxis         *axes,
+                                     const gboolean       *shown);
+void      cs_geometry_simplex_clear (CsGeometrySimplex    *simplex);
+
 /* The shown categories' table: cosines, validation statistics, and the
  * children whose parent is estimated too (orthogonality). */
 typedef struct

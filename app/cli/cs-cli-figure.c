@@ -133,6 +133,33 @@ find_labels (FigureData *d, const char *words, GError **error)
   return TRUE;
 }
 
+static void
+draw_simplex (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
+{
+  cs_figure_draw_simplex (cr, 0, 0, w, h, s, user_data);
+}
+
+/* An axis "A" or "A-B" (the first '-' whose sides both name categories). */
+static gboolean
+parse_axis (CsGeometry *g, const char *text, CsAxis *axis, GError **error)
+{
+  if (cs_category_set_find (g->categories, text) >= 0)
+    {
+      *axis = (CsAxis) { cs_category_set_find (g->categories, text), -1 };
+      return TRUE;
+    }
+  for (const char *dash = strchr (text, '-'); dash; dash = strchr (dash + 1, '-'))
+    {
+      g_autofree char *left = g_strndup (text, dash - text);
+      if (cs_category_set_find (g->categories, left) >= 0 && cs_category_set_find (g->categories, dash + 1) >= 0)
+        {
+          *axis = (CsAxis) { cs_category_set_find (g->categories, left), cs_category_set_find (g->categories, dash + 1) };
+          return TRUE;
+        }
+    }
+  return find_category (g, text, error) >= 0;   /* says which names there are */
+}
+
 static gboolean
 open_space (FigureData *d, GError **error)
 {
@@ -144,7 +171,8 @@ int
 cs_cli_figure (int argc, char **argv)
 {
   g_autofree char *workspace = NULL, *output = NULL, *preset = NULL, *theme = NULL;
-  g_autofree char *xs = NULL, *xm = NULL, *ys = NULL, *ym = NULL, *title = NULL, *labels = NULL;
+  g_autofree char *xs = NULL, *xm = NULL, *ys = NULL, *ym = NULL, *title = NULL, *labels = NULL, *axes_s = NULL;
+  double azimuth = 35, elevation = 25;
   gboolean no_orth = FALSE, show_unreliable = FALSE, held_out_only = FALSE;
   double font_size = 0, scale = 2;
   g_auto(GStrv) rest = NULL;
@@ -164,11 +192,14 @@ cs_cli_figure (int argc, char **argv)
     { "held-out-only", 0, 0, G_OPTION_ARG_NONE, &held_out_only, "Leave out the tokens that trained the vectors (drawn as rings otherwise)", NULL },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "A title", "TEXT" },
     { "label", 0, 0, G_OPTION_ARG_STRING, &labels, "projection: words to label, comma-separated", "W1,W2" },
+    { "axes", 0, 0, G_OPTION_ARG_STRING, &axes_s, "simplex-3d: three axes, each a category or A-B (ℓ̄_A − ℓ̄_B); single categories are the simplex's vertices", "A,B,C" },
+    { "azimuth", 0, 0, G_OPTION_ARG_DOUBLE, &azimuth, "simplex-3d: turn about the vertical axis, degrees (35)", "DEG" },
+    { "elevation", 0, 0, G_OPTION_ARG_DOUBLE, &elevation, "simplex-3d: tilt, degrees (25; 90 looks straight down)", "DEG" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (
-    "KIND — a figure from a workspace; KIND is projection, heatmap, validation, orthogonality, park-fig2, "
+    "KIND — a figure from a workspace; KIND is projection, simplex-3d, heatmap, validation, orthogonality, park-fig2, "
     "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples or steering-hierarchy");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
@@ -279,6 +310,35 @@ cs_cli_figure (int argc, char **argv)
       if (!cs_figure_export (output, &style, scale, draw_projections, &d, &error))
         goto fail;
     }
+  else if (g_str_equal (kind, "simplex-3d"))
+    {
+      g_auto(GStrv) names = axes_s ? g_strsplit (axes_s, ",", -1) : NULL;
+      CsAxis axes[3];
+      g_autoptr(CsProjection3) p3 = NULL;
+      CsGeometrySimplex sx;
+      if (!names || g_strv_length (names) != 3 || !isfinite (azimuth) || !isfinite (elevation))
+        {
+          fprintf (stderr, "conceptscope-cli figure simplex-3d: give --axes A,B,C (three categories, or A-B "
+                           "differences) and finite --azimuth and --elevation\n");
+          rc = 2;
+          goto out;
+        }
+      for (int k = 0; k < 3; k++)
+        if (!parse_axis (g, g_strstrip (names[k]), &axes[k], &error))
+          goto fail;
+      if (!open_space (&d, &error) || !(p3 = cs_geometry_project3 (d.space, g, axes, TRUE, &error)))
+        goto fail;
+      cs_geometry_simplex_init (&sx, g, p3, axes, shown);
+      sx.figure.azimuth = azimuth;
+      sx.figure.elevation = elevation;
+      sx.figure.title = title ? title : "three concept directions (orthogonalised)";
+      if (!cs_figure_export (output, &style, scale, draw_simplex, &sx.figure, &error))
+        {
+          cs_geometry_simplex_clear (&sx);
+          goto fail;
+        }
+      cs_geometry_simplex_clear (&sx);
+    }
   else if (g_str_equal (kind, "heatmap"))
     {
       g_autoptr(CsGeometryTable) t = cs_geometry_table_new (g, shown);
@@ -305,7 +365,7 @@ cs_cli_figure (int argc, char **argv)
     }
   else
     {
-      fprintf (stderr, "conceptscope-cli figure: unknown KIND '%s' (projection, heatmap, validation, "
+      fprintf (stderr, "conceptscope-cli figure: unknown KIND '%s' (projection, simplex-3d, heatmap, validation, "
                        "orthogonality, park-fig2)\n", kind);
       rc = 2;
       goto out;
