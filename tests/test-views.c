@@ -13,6 +13,7 @@
 
 #include "cs-figure-view.h"
 #include "cs-graph-view.h"
+#include "cs-simplex-view.h"
 #include "cs-heatmap-view.h"
 #include "cs-projection-view.h"
 
@@ -421,6 +422,111 @@ test_graph_view (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* ---- CsSimplexView ---- */
+
+static void
+draw_simplex_fig (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  cs_figure_draw_simplex (cr, 0, 0, w, h, s, data);
+}
+
+static void
+test_simplex_view (void)
+{
+  /* six tokens: 0–2 near the vertices, 3–5 the cloud only */
+  static const float px[6] = { 1.0f, 0.1f, 0.0f, 0.3f, 0.2f, 0.25f };
+  static const float py[6] = { 0.0f, 0.9f, 0.1f, 0.3f, 0.2f, 0.35f };
+  static const float pz[6] = { 0.1f, 0.0f, 1.1f, 0.3f, 0.5f, 0.05f };
+  static const gint32 ids[3] = { 0, 1, 2 };
+  CsFigureGroup group = { "three", ids, 3, 2, FALSE, NULL };
+  CsSimplexFigure fig = { 0 };
+  GtkWidget *view = cs_simplex_view_new ();
+  GtkWidget *win = show_in_window (view);
+  CsSimplexView *sv = CS_SIMPLEX_VIEW (view);
+  double az, el, zoom, x, y;
+
+  fig.n_points = 6;
+  fig.x = px;
+  fig.y = py;
+  fig.z = pz;
+  fig.groups = &group;
+  fig.n_groups = 1;
+  fig.n_vertices = 3;
+  for (int k = 0; k < 3; k++)
+    {
+      fig.vertex[k][0] = k == 0;
+      fig.vertex[k][1] = k == 1;
+      fig.vertex[k][2] = k == 2;
+      fig.vertex_colour[k] = k;
+    }
+  fig.azimuth = 30;
+  fig.elevation = 20;
+  fig.zoom = 1;
+  fig.title = "simplex";
+  g_assert_cmpint (cs_simplex_view_token_at (sv, 10, 10), ==, -1);
+  cs_simplex_view_set_figure (sv, &fig, NULL, NULL, FALSE);
+  render (view);
+  /* each category point is found where the view puts it */
+  for (int t = 0; t < 3; t++)
+    {
+      double p[3] = { px[t], py[t], pz[t] };
+      g_assert_true (cs_simplex_view_position (sv, p, &x, &y));
+      g_assert_cmpint (cs_simplex_view_token_at (sv, x, y), ==, t);
+      g_assert_cmpint (cs_simplex_view_token_at (sv, x + 30, y + 30), ==, -1);
+    }
+  /* a drag turns it: 0.4° a pixel, the tilt kept within ±89° */
+  cs_simplex_view_drag (sv, 30, -10);
+  cs_simplex_view_get_rotation (sv, &az, &el, &zoom);
+  g_assert_cmpfloat (fabs (az - 42), <, 1e-9);
+  g_assert_cmpfloat (fabs (el - 16), <, 1e-9);
+  cs_simplex_view_drag (sv, 0, 1000);
+  cs_simplex_view_get_rotation (sv, &az, &el, &zoom);
+  g_assert_cmpfloat (el, ==, 89);
+  /* the points follow the turn */
+  {
+    double p[3] = { px[0], py[0], pz[0] };
+    g_assert_true (cs_simplex_view_position (sv, p, &x, &y));
+    g_assert_cmpint (cs_simplex_view_token_at (sv, x, y), ==, 0);
+  }
+  /* a new figure keeps the rotation when asked, takes its own otherwise */
+  cs_simplex_view_set_figure (sv, &fig, NULL, NULL, TRUE);
+  cs_simplex_view_get_rotation (sv, &az, &el, &zoom);
+  g_assert_cmpfloat (el, ==, 89);
+  cs_simplex_view_set_figure (sv, &fig, NULL, NULL, FALSE);
+  cs_simplex_view_get_rotation (sv, &az, &el, &zoom);
+  g_assert_cmpfloat (az, ==, 30);
+  g_assert_cmpfloat (el, ==, 20);
+  render (view);
+
+  /* export at the rotation shown: pixel for pixel the figure function's */
+  cs_simplex_view_set_rotation (sv, 75, -10, 1.5);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp ("cs-views-XXXXXX", NULL);
+    g_autofree char *a = g_build_filename (dir, "view.png", NULL), *b = g_build_filename (dir, "figure.png", NULL);
+    g_autofree char *da = NULL, *db = NULL;
+    gsize la, lb;
+    CsFigureStyle style;
+    CsSimplexFigure turned = fig;
+    turned.azimuth = 75;
+    turned.elevation = -10;
+    turned.zoom = 1.5;
+    g_assert_true (cs_figure_style_from ("square", "light", 0, &style, &error));
+    g_assert_true (cs_figure_view_export (CS_FIGURE_VIEW (sv), a, &style, 1, &error));
+    g_assert_no_error (error);
+    g_assert_true (cs_figure_export (b, &style, 1, draw_simplex_fig, &turned, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+    g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
+    g_assert_cmpuint (la, >, 1000);
+    g_assert_cmpmem (da, la, db, lb);
+    g_unlink (a);
+    g_unlink (b);
+    g_rmdir (dir);
+  }
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 static void
 test_heatmap_view (void)
 {
@@ -463,6 +569,7 @@ main (int argc, char **argv)
   g_test_add_func ("/views/figure-view", test_figure_view_cache_and_export);
   g_test_add_func ("/views/projection-view", test_projection_view);
   g_test_add_func ("/views/graph-view", test_graph_view);
+  g_test_add_func ("/views/simplex-view", test_simplex_view);
   g_test_add_func ("/views/heatmap-view", test_heatmap_view);
   return g_test_run ();
 }
