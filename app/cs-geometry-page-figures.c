@@ -150,6 +150,7 @@ cs_geometry_page_refresh_figures (CsGeometryPage *self)
       cs_figure_view_set_draw_func (self->validation_view, NULL, NULL, NULL);
       cs_figure_view_set_draw_func (self->orth_view, NULL, NULL, NULL);
       cs_figure_view_set_draw_func (self->fig2_view, NULL, NULL, NULL);
+      cs_simplex_view_set_figure (self->simplex_view, NULL, NULL, NULL, FALSE);
       return;
     }
   {
@@ -183,6 +184,7 @@ cs_geometry_page_refresh_figures (CsGeometryPage *self)
       d->panel[k] = plane_data_new (self, self->fig2[k], self->fig2_ax[k], self->fig2_ay[k], NULL, FALSE);
     cs_figure_view_set_draw_func (self->fig2_view, draw_figure2, d, figure2_free);
   }
+  cs_geometry_page_refresh_simplex (self);
 }
 
 void
@@ -216,3 +218,68 @@ cs_geometry_page_compute_figure2 (CsGeometryPage *self)
       }
 }
 
+
+/* ---- the 3-D view ---- */
+
+typedef struct
+{
+  CsGeometrySimplex simplex;
+  CsProjection3    *projection;
+  GeoBox           *box;
+} SimplexData;
+
+static void
+simplex_data_free (gpointer p)
+{
+  SimplexData *d = p;
+  cs_geometry_simplex_clear (&d->simplex);
+  cs_projection3_free (d->projection);
+  geo_box_release (d->box);
+  g_free (d);
+}
+
+static int
+z_category (CsGeometryPage *self, GtkDropDown *drop, int offset)
+{
+  guint i = gtk_drop_down_get_selected (drop);
+  return i == GTK_INVALID_LIST_POSITION ? -1 : (int) i - offset;
+}
+
+void
+cs_geometry_page_refresh_simplex (CsGeometryPage *self)
+{
+  CsGeometry *g = geometry_of (self);
+  CsGeometrySpace *space = self->session ? cs_session_get_space (self->session) : NULL;
+  g_autoptr(GError) error = NULL;
+  CsAxis axes[3];
+  SimplexData *d;
+
+  if (self->updating)
+    return;
+  if (!g || !space || !self->proj)
+    {
+      cs_simplex_view_set_figure (self->simplex_view, NULL, NULL, NULL, FALSE);
+      return;
+    }
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "simplex") != 0)
+    return;   /* projected when shown */
+  axes[0] = self->ax;
+  axes[1] = self->ay;
+  axes[2] = (CsAxis) { z_category (self, self->z_drop, 0), z_category (self, self->zm_drop, 1) };
+  if (axes[2].plus < 0)
+    return;
+  d = g_new0 (SimplexData, 1);
+  d->projection = cs_geometry_project3 (space, g, axes, self->orthogonalise, &error);
+  if (!d->projection)
+    {
+      g_free (d);
+      cs_simplex_view_set_figure (self->simplex_view, NULL, NULL, NULL, FALSE);
+      geometry_page_show_message (self, error->message);
+      return;
+    }
+  d->box = g_rc_box_acquire (self->geo_box);
+  cs_geometry_simplex_init (&d->simplex, g, d->projection, axes, self->visible);
+  d->simplex.figure.title = self->orthogonalise ? _("three concept directions (orthogonalised)")
+                                                : _("three concept directions");
+  cs_simplex_view_set_figure (self->simplex_view, &d->simplex.figure, d, simplex_data_free, TRUE);
+}

@@ -6,6 +6,7 @@
 #include "cs-geometry-page.h"
 #include "cs-geometry-settings.h"
 #include "cs-heatmap-view.h"
+#include "cs-simplex-view.h"
 #include "cs-history.h"
 #include "cs-job.h"
 #include "cs-projection-view.h"
@@ -46,7 +47,7 @@ struct _CsGeometryPage
   /* the template's */
   GtkWidget          *categories_box;
   GtkGrid            *axes_grid, *parameters_grid;
-  GtkDropDown        *x_drop, *xm_drop, *y_drop, *ym_drop;
+  GtkDropDown        *x_drop, *xm_drop, *y_drop, *ym_drop, *z_drop, *zm_drop;
   GtkCheckButton     *orth_check, *held_out_check;
   GtkEntry           *hierarchy_entry, *extra_name, *extra_words;
   GtkSpinButton      *fraction_spin, *seed_spin, *min_spin;
@@ -58,6 +59,7 @@ struct _CsGeometryPage
   CsProjectionView   *projection_view;
   CsHeatmapView      *cosine_view;
   CsFigureView       *validation_view, *orth_view, *fig2_view;
+  CsSimplexView      *simplex_view;
   GtkWidget          *status_box, *cancel_button;
   GtkSpinner         *spinner;
   GtkLabel           *status_label;
@@ -102,6 +104,9 @@ void        geometry_page_stop       (CsGeometryPage *self);
 char       *geometry_page_describe_token (gint64      id,
                                       gpointer        data);
 void        cs_geometry_page_refresh_figures (CsGeometryPage *self);
+/* The 3-D view of x, y and the z drop-downs' axis; projected when the 3-D
+ * tab is shown (a pass over the vocabulary), not before. */
+void        cs_geometry_page_refresh_simplex (CsGeometryPage *self);
 /* New axes or a new geometry: the planes projected before no longer apply. */
 void        cs_geometry_page_forget_projected (CsGeometryPage *self);
 /* Figure 2's three planes, projected in the background. */

@@ -211,6 +211,18 @@ geometry_page_fill_panel (CsGeometryPage *self)
   gtk_drop_down_set_model (self->y_drop, G_LIST_MODEL (names));
   gtk_drop_down_set_model (self->xm_drop, G_LIST_MODEL (minus));
   gtk_drop_down_set_model (self->ym_drop, G_LIST_MODEL (minus));
+  gtk_drop_down_set_model (self->z_drop, G_LIST_MODEL (names));
+  gtk_drop_down_set_model (self->zm_drop, G_LIST_MODEL (minus));
+  {
+    /* the third axis: fish beside mammal and bird (the paper's simplex), or
+     * the first reliable category the plane does not use */
+    int z = cs_category_set_find (c, "fish");
+    for (guint i = 0; z < 0 && i < c->items->len; i++)
+      if (cs_category_set_get (c, i)->reliable && (int) i != self->ax.plus && (int) i != self->ay.plus)
+        z = (int) i;
+    gtk_drop_down_set_selected (self->z_drop, z >= 0 ? (guint) z : 0);
+    gtk_drop_down_set_selected (self->zm_drop, 0);
+  }
   self->updating = FALSE;
 }
 
@@ -629,6 +641,7 @@ cs_geometry_page_class_init (CsGeometryPageClass *klass)
   g_type_ensure (CS_TYPE_PROJECTION_VIEW);
   g_type_ensure (CS_TYPE_HEATMAP_VIEW);
   g_type_ensure (CS_TYPE_FIGURE_VIEW);
+  g_type_ensure (CS_TYPE_SIMPLEX_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/conceptscope/ConceptScope/ui/cs-geometry-page.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child (widget_class, CsGeometryPage, name)
   CHILD (categories_box);
@@ -638,6 +651,9 @@ cs_geometry_page_class_init (CsGeometryPageClass *klass)
   CHILD (xm_drop);
   CHILD (y_drop);
   CHILD (ym_drop);
+  CHILD (z_drop);
+  CHILD (zm_drop);
+  CHILD (simplex_view);
   CHILD (orth_check);
   CHILD (held_out_check);
   CHILD (hierarchy_entry);
@@ -664,6 +680,7 @@ cs_geometry_page_class_init (CsGeometryPageClass *klass)
 #undef CHILD
   gtk_widget_class_bind_template_callback (widget_class, on_search);
   gtk_widget_class_bind_template_callback (widget_class, on_axes_changed);
+  gtk_widget_class_bind_template_callback (widget_class, cs_geometry_page_refresh_simplex);
   gtk_widget_class_bind_template_callback (widget_class, cs_geometry_page_refresh_figures);
   gtk_widget_class_bind_template_callback (widget_class, recompute_clicked);
   gtk_widget_class_bind_template_callback (widget_class, load_json_clicked);

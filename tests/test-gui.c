@@ -11,6 +11,7 @@
 #include "cs-application.h"
 #include "cs-figure.h"
 #include "cs-paths.h"
+#include "cs-simplex-view.h"
 #include "cs-points.h"
 #include "cs-hdf5.h"
 #include "cs-ui.h"
@@ -318,6 +319,39 @@ check_geometry_page_changed (Fixture *f)
     g_assert_no_error (error);
     g_assert_true (png_has_colour (fig2, 0));
     g_assert_true (png_has_colour (fig2, 2));
+  }
+  /* the 3-D view: the plane's two axes and fish, projected when shown,
+   * turned by a drag and exported at that turn, the simplex's vertices in
+   * their categories' colours */
+  cs_geometry_page_show_view (page, "simplex");
+  {
+    CsSimplexView *sv = NULL;
+    g_autofree char *s3 = artifact_path ("geometry-simplex.png");
+    double az, el, zoom, az2, el2;
+    GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (page));
+    /* the page's simplex view, found as a user's pointer would: by type */
+    GPtrArray *todo = g_ptr_array_new ();
+    g_ptr_array_add (todo, w);
+    while (todo->len && !sv)
+      {
+        GtkWidget *x = g_ptr_array_steal_index (todo, todo->len - 1);
+        if (CS_IS_SIMPLEX_VIEW (x))
+          sv = CS_SIMPLEX_VIEW (x);
+        for (GtkWidget *ch = gtk_widget_get_first_child (x); ch; ch = gtk_widget_get_next_sibling (ch))
+          g_ptr_array_add (todo, ch);
+      }
+    g_ptr_array_unref (todo);
+    g_assert_nonnull (sv);
+    g_assert_true (cs_figure_view_has_figure (CS_FIGURE_VIEW (sv)));
+    cs_simplex_view_get_rotation (sv, &az, &el, &zoom);
+    cs_simplex_view_drag (sv, 50, 25);
+    cs_simplex_view_get_rotation (sv, &az2, &el2, &zoom);
+    g_assert_cmpfloat (fabs (az2 - az - 20), <, 1e-9);
+    g_assert_cmpfloat (fabs (el2 - el - 10), <, 1e-9);
+    g_assert_true (cs_geometry_page_export (page, s3, "square", "light", 1, 0, &error));
+    g_assert_no_error (error);
+    g_assert_true (png_has_colour (s3, 1));   /* mammal */
+    g_assert_true (png_has_colour (s3, 3));   /* fish */
   }
   cs_geometry_page_show_view (page, "cosines");
   g_assert_true (cs_geometry_page_export (page, cosines, "square", "dark", 1, 0, &error));
