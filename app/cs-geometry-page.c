@@ -37,6 +37,19 @@ geometry_page_reproject (CsGeometryPage *self, GError **error)
     return FALSE;
   g_clear_pointer (&self->proj, cs_projection_free);
   self->proj = p;
+  {
+    /* the axes for the other pages (the Steering page steers along them) */
+    CsCategorySet *c = geometry_of (self)->categories;
+    CsAxis both[2] = { self->ax, self->ay };
+    char *spec[2];
+    for (int k = 0; k < 2; k++)
+      spec[k] = both[k].minus >= 0 ? g_strdup_printf ("%s-%s", cs_category_set_get (c, both[k].plus)->name,
+                                                      cs_category_set_get (c, both[k].minus)->name)
+                                   : g_strdup (cs_category_set_get (c, both[k].plus)->name);
+    cs_session_set_axes (self->session, spec[0], spec[1]);
+    g_free (spec[0]);
+    g_free (spec[1]);
+  }
   cs_geometry_page_refresh_figures (self);
   cs_projection_view_reset_view (self->projection_view);
   return TRUE;

@@ -15,6 +15,7 @@ struct _CsSession
   GArray          *selection;   /* gint32 */
   GArray          *marked;      /* gint32 */
   char            *workspace_path;
+  char            *axes;        /* "x;y", each "A" or "A-B" */
 };
 
 G_DEFINE_FINAL_TYPE (CsSession, cs_session, G_TYPE_OBJECT)
@@ -29,6 +30,7 @@ enum
   PROP_SELECTION,
   PROP_MARKED,
   PROP_WORKSPACE_PATH,
+  PROP_AXES,
   N_PROPS
 };
 
@@ -171,6 +173,25 @@ cs_session_set_workspace_path (CsSession *self, const char *path)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_WORKSPACE_PATH]);
 }
 
+const char *
+cs_session_get_axes (CsSession *self)
+{
+  g_return_val_if_fail (CS_IS_SESSION (self), NULL);
+  return self->axes;
+}
+
+void
+cs_session_set_axes (CsSession *self, const char *x, const char *y)
+{
+  g_autofree char *axes = x && y ? g_strdup_printf ("%s;%s", x, y) : NULL;
+  g_return_if_fail (CS_IS_SESSION (self));
+  if (g_strcmp0 (self->axes, axes) == 0)
+    return;
+  g_free (self->axes);
+  self->axes = g_steal_pointer (&axes);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AXES]);
+}
+
 static void
 cs_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -197,6 +218,9 @@ cs_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_WORKSPACE_PATH:
       g_value_set_string (value, self->workspace_path);
+      break;
+    case PROP_AXES:
+      g_value_set_string (value, self->axes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -231,6 +255,7 @@ cs_session_finalize (GObject *object)
   g_clear_pointer (&self->selection, g_array_unref);
   g_clear_pointer (&self->marked, g_array_unref);
   g_clear_pointer (&self->workspace_path, g_free);
+  g_clear_pointer (&self->axes, g_free);
   G_OBJECT_CLASS (cs_session_parent_class)->finalize (object);
 }
 
@@ -253,6 +278,9 @@ cs_session_class_init (CsSessionClass *klass)
   props[PROP_SELECTION] = g_param_spec_boxed ("selection", NULL, NULL, G_TYPE_ARRAY, ro);
   props[PROP_MARKED] = g_param_spec_boxed ("marked", NULL, NULL, G_TYPE_ARRAY, ro);
   props[PROP_WORKSPACE_PATH] = g_param_spec_string ("workspace-path", NULL, NULL, NULL, rw);
+  /* the Geometry view's projection axes, "x;y" (each "A" or "A-B"): set
+   * through cs_session_set_axes */
+  props[PROP_AXES] = g_param_spec_string ("axes", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

@@ -48,6 +48,12 @@ void             cs_session_set_marked         (CsSession       *self,
                                                 const gint32    *ids,
                                                 guint            n);
 
+/* The Geometry view's projection axes as "x;y", each a category "A" or a
+ * difference "A-B" (the specs cs_steer_concept_vector reads), or NULL. */
+const char      *cs_session_get_axes      (CsSession       *self);
+void             cs_session_set_axes      (CsSession       *self,
+                                           const char      *x,
+                                           const char      *y);
 const char      *cs_session_get_workspace_path (CsSession       *self);
 void             cs_session_set_workspace_path (CsSession       *self,
                                                 const char      *path);

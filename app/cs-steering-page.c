@@ -609,6 +609,23 @@ fill_concepts (CsSteeringPage *self)
   g_ptr_array_add (self->concept_minus_values, g_strdup (""));
   gtk_string_list_append (self->concept_model, _("The pairs' mean difference"));
   gtk_string_list_append (self->concept_minus_model, _("Nothing"));
+  {
+    /* the Geometry view's axes, as they are now: ℓ̄_A or ℓ̄_A − ℓ̄_B as drawn
+     * before any Gram–Schmidt */
+    const char *axes = self->session ? cs_session_get_axes (self->session) : NULL;
+    g_auto(GStrv) xy = axes && geo ? g_strsplit (axes, ";", 2) : NULL;
+    for (int k = 0; xy && k < 2 && xy[k]; k++)
+      if (!g_ptr_array_find_with_equal_func (self->concept_values, xy[k], g_str_equal, NULL))
+        {
+          g_auto(GStrv) parts = g_strsplit (xy[k], "-", 2);
+          g_autofree char *label = parts[1] ? g_strdup_printf (_("projection's %s axis: ℓ̄ %s − ℓ̄ %s"),
+                                                               k ? "y" : "x", parts[0], parts[1])
+                                            : g_strdup_printf (_("projection's %s axis: ℓ̄ %s"), k ? "y" : "x",
+                                                               parts[0]);
+          g_ptr_array_add (self->concept_values, g_strdup (xy[k]));
+          gtk_string_list_append (self->concept_model, label);
+        }
+  }
   for (guint c = 0; geo && c < geo->categories->items->len; c++)
     if (geo->vectors[c].estimated)
       {
@@ -627,7 +644,7 @@ fill_concepts (CsSteeringPage *self)
   g_object_set (self->settings, "concept", plus ? plus : "", "concept-minus", minus ? minus : "", NULL);
   cs_ui_sync_strings (self->concept_drop);
   cs_ui_sync_strings (self->concept_minus_drop);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->concept_minus_drop), plus && *plus);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->concept_minus_drop), plus && *plus && !strchr (plus, '-'));
 }
 
 gboolean
@@ -692,6 +709,7 @@ cs_steering_page_set_session (CsSteeringPage *self, CsSession *session)
   g_return_if_fail (self->session == NULL);
   self->session = g_object_ref (session);
   g_signal_connect_object (session, "notify::geometry", G_CALLBACK (fill_concepts), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::axes", G_CALLBACK (fill_concepts), self, G_CONNECT_SWAPPED);
   fill_concepts (self);
 }
 
@@ -705,8 +723,12 @@ on_settings_changed (CsSteeringPage *self, GParamSpec *pspec)
   if (g_str_equal (pspec->name, "columns") || g_str_equal (pspec->name, "first-layer-top"))
     sort_effects (self);
   if (g_str_equal (pspec->name, "concept"))
-    gtk_widget_set_sensitive (GTK_WIDGET (self->concept_minus_drop),
-                              *cs_steering_settings_get (self->settings, "concept") != 0);
+    {
+      const char *plus = cs_steering_settings_get (self->settings, "concept");
+      gtk_widget_set_sensitive (GTK_WIDGET (self->concept_minus_drop), *plus && !strchr (plus, '-'));
+      if (strchr (plus, '-'))
+        g_object_set (self->settings, "concept-minus", "", NULL);   /* an axis is already a difference */
+    }
 }
 
 static void

@@ -1152,6 +1152,16 @@ check_window (gpointer data)
         g_assert_true (cs_steering_page_export (sp, png, "slide", "light", 1, 0, &error));
         g_assert_no_error (error);
       }
+      /* the Geometry view's projection axes are offered too, as drawn there */
+      {
+        const char *axes = cs_session_get_axes (cs_window_get_session (f->window));
+        g_auto(GStrv) xy = NULL;
+        g_assert_nonnull (axes);
+        xy = g_strsplit (axes, ";", 2);
+        g_test_message ("the projection's axes: %s and %s", xy[0], xy[1]);
+        g_assert_true (cs_steering_page_set_concept (sp, xy[0], NULL));
+        g_assert_true (cs_steering_page_set_concept (sp, xy[1], NULL));
+      }
       /* back to the pairs' vector for what follows */
       g_assert_true (cs_steering_page_set_concept (sp, NULL, NULL));
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");

@@ -251,7 +251,8 @@ cs_figure_draw_simplex (cairo_t *cr, double x, double y, double width, double he
       dmax = MAX (dmax, tips[k][2]);
     }
   to_screen (&v, origin, &o[0], &o[1], &o[2]);
-  qsort (drawn->data, drawn->len, sizeof (Drawn), far_first);
+  if (drawn->len > 1)
+    qsort (drawn->data, drawn->len, sizeof (Drawn), far_first);
   for (guint i = 0; i < drawn->len; i++)
     {
       const Drawn *d = &g_array_index (drawn, Drawn, i);
