@@ -810,7 +810,7 @@ test_wordnet_files (void)
  * more, at every preset, as a whole figure and as one of three panels side
  * by side (Figure 2's layout), no legend box covers a drawn category point
  * (its marker's radius included), the legend stays inside the figure, and
- * every arrow label lies inside its plot. Positions from the frame the
+ * every arrow label lies inside its plot, on no other label. Positions from the frame the
  * drawing uses. */
 static void
 test_figure_layout (void)
@@ -876,9 +876,20 @@ test_figure_layout (void)
                 }
             for (guint a = 0; a < fig->n_arrows; a++)
               {
-                double lb[4];
+                double lb[4], other[4];
                 if (!cs_figure_projection_arrow_label_box (0, 0, w, h, &st, fig, a, lb))
                   continue;
+                /* no two labels on top of each other (two arrows may end at one tip) */
+                for (guint b = 0; b < a; b++)
+                  if (cs_figure_projection_arrow_label_box (0, 0, w, h, &st, fig, b, other) &&
+                      lb[0] < other[0] + other[2] && other[0] < lb[0] + lb[2] && lb[1] < other[1] + other[3] &&
+                      other[1] < lb[1] + lb[3])
+                    g_test_message ("plane %d, %s, %d panel(s): labels %u and %u overlap", k, presets[p], panels,
+                                    a, b);
+                for (guint b = 0; b < a; b++)
+                  if (cs_figure_projection_arrow_label_box (0, 0, w, h, &st, fig, b, other))
+                    g_assert_false (lb[0] < other[0] + other[2] && other[0] < lb[0] + lb[2] &&
+                                    lb[1] < other[1] + other[3] && other[1] < lb[1] + lb[3]);
                 g_assert_cmpfloat (lb[0], >=, fr.x0 - 1e-9);
                 g_assert_cmpfloat (lb[1], >=, fr.y0 - 1e-9);
                 g_assert_cmpfloat (lb[0] + lb[2], <=, fr.x0 + fr.w + 1e-9);

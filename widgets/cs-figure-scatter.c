@@ -581,30 +581,60 @@ cs_figure_projection_legend_entry (double x, double y, double width, double heig
   return TRUE;
 }
 
-/* The top-left corner and size of an arrow's label: beside its tip, right
- * and above, moved to the other side where it would leave the plot, and
- * kept inside it. */
-static void
-arrow_label_box (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsFigureArrow *ar, double box[4])
+static gboolean
+boxes_overlap (const double a[4], const double b[4])
 {
-  double fs = s->font_size, tx = fx (f, ar->x1), ty = fy (f, ar->y1);
-  PangoLayout *layout = fig_make_layout (cr, fs * 0.8, TRUE, ar->label);
-  int pw, ph;
-  double w, h, lx, ly;
-  pango_layout_get_size (layout, &pw, &ph);
-  g_object_unref (layout);
-  w = (double) pw / PANGO_SCALE;
-  h = (double) ph / PANGO_SCALE;
-  lx = tx + fs * 0.3;
-  if (lx + w > f->x0 + f->w)
-    lx = tx - fs * 0.3 - w;
-  ly = ty - fs * 0.2 - h;
-  if (ly < f->y0)
-    ly = ty + fs * 0.2;
-  box[0] = CLAMP (lx, f->x0, MAX (f->x0, f->x0 + f->w - w));
-  box[1] = CLAMP (ly, f->y0, MAX (f->y0, f->y0 + f->h - h));
-  box[2] = w;
-  box[3] = h;
+  return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+}
+
+/* Every arrow's label box (x, y, w, h; w 0 for an arrow without a label):
+ * beside its tip, right and above; on the other side where it would leave
+ * the plot or cover a label placed before it (two arrows may end at one
+ * tip), below where above does too; kept inside the plot. */
+static void
+arrow_label_boxes (cairo_t *cr, const Frame *f, const CsFigureStyle *s, const CsProjectionFigure *fig,
+                   double *boxes)
+{
+  double fs = s->font_size;
+  for (guint a = 0; a < fig->n_arrows; a++)
+    {
+      const CsFigureArrow *ar = &fig->arrows[a];
+      double tx = fx (f, ar->x1), ty = fy (f, ar->y1), w, h, best[4] = { 0 };
+      int pw, ph, best_hits = G_MAXINT;
+      PangoLayout *layout;
+      memset (boxes + 4 * a, 0, sizeof (double) * 4);
+      if (!ar->label)
+        continue;
+      layout = fig_make_layout (cr, fs * 0.8, TRUE, ar->label);
+      pango_layout_get_size (layout, &pw, &ph);
+      g_object_unref (layout);
+      w = (double) pw / PANGO_SCALE;
+      h = (double) ph / PANGO_SCALE;
+      /* right above, left above, right below, left below, then a line
+       * further out each way: the first that fits and covers no label
+       * before it */
+      for (int c = 0; c < 12 && best_hits > 0; c++)
+        {
+          int side = c % 2, vert = (c / 2) % 2, out = c / 4;
+          double lx = side == 0 ? tx + fs * 0.3 : tx - fs * 0.3 - w;
+          double ly = vert == 0 ? ty - fs * 0.2 - h * (1 + out) : ty + fs * 0.2 + h * out, box[4];
+          int hits = 0;
+          if (lx < f->x0 || lx + w > f->x0 + f->w || ly < f->y0 || ly + h > f->y0 + f->h)
+            hits += 100;   /* leaves the plot */
+          box[0] = CLAMP (lx, f->x0, MAX (f->x0, f->x0 + f->w - w));
+          box[1] = CLAMP (ly, f->y0, MAX (f->y0, f->y0 + f->h - h));
+          box[2] = w;
+          box[3] = h;
+          for (guint b = 0; b < a; b++)
+            hits += boxes[4 * b + 2] > 0 && boxes_overlap (box, boxes + 4 * b);
+          if (hits < best_hits)
+            {
+              best_hits = hits;
+              memcpy (best, box, sizeof best);
+            }
+        }
+      memcpy (boxes + 4 * a, best, sizeof best);
+    }
 }
 
 gboolean
@@ -615,15 +645,18 @@ cs_figure_projection_arrow_label_box (double x, double y, double width, double h
   Legend lg;
   cairo_surface_t *tmp;
   cairo_t *cr;
+  g_autofree double *boxes = NULL;
   if (arrow >= fig->n_arrows || !fig->arrows[arrow].label)
     return FALSE;
   projection_layout (x, y, width, height, s, fig, &fr, &lg);
   Frame f = { fr.x0, fr.y0, fr.w, fr.h, fr.xmin, fr.xmax, fr.ymin, fr.ymax };
+  boxes = g_new (double, 4 * fig->n_arrows);
   tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cr = cairo_create (tmp);
-  arrow_label_box (cr, &f, s, &fig->arrows[arrow], box);
+  arrow_label_boxes (cr, &f, s, fig, boxes);
   cairo_destroy (cr);
   cairo_surface_destroy (tmp);
+  memcpy (box, boxes + 4 * arrow, sizeof (double) * 4);
   return TRUE;
 }
 
@@ -650,6 +683,8 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
   cairo_rectangle (cr, f.x0, f.y0, f.w, f.h);
   cairo_clip (cr);
   draw_data_layer (cr, &f, s, fig);
+  g_autofree double *label_boxes = g_new (double, 4 * MAX (1, fig->n_arrows));
+  arrow_label_boxes (cr, &f, s, fig, label_boxes);
   for (guint a = 0; a < fig->n_arrows; a++)
     {
       const CsFigureArrow *ar = &fig->arrows[a];
@@ -661,9 +696,8 @@ cs_figure_draw_projection (cairo_t *cr, double x, double y, double width, double
       fig_arrow (cr, fx (&f, ar->x0), fy (&f, ar->y0), fx (&f, ar->x1), fy (&f, ar->y1), fs * 0.1);
       if (ar->label)
         {
-          double rgb[3] = { r, g, b }, lb[4];
-          arrow_label_box (cr, &f, s, ar, lb);
-          fig_text (cr, s, fs * 0.8, TRUE, ar->label, lb[0], lb[1], 0, 0, 0, rgb);
+          double rgb[3] = { r, g, b };
+          fig_text (cr, s, fs * 0.8, TRUE, ar->label, label_boxes[4 * a], label_boxes[4 * a + 1], 0, 0, 0, rgb);
         }
     }
   if (fig->n_marked > 0)

@@ -107,6 +107,16 @@ cs_geometry_plane_init (CsGeometryPlane *pl, CsGeometry *g, CsProjection *p, CsA
   cs_geometry_axis_arrows (g, p, ax, pl->arrows, pl->strings);
   if (ay.plus != ax.plus || ay.minus != ax.minus)
     cs_geometry_axis_arrows (g, p, ay, pl->arrows, pl->strings);
+  /* two differences with one subtrahend (Figure 2's third panel) both draw
+   * its ℓ̄: once is enough */
+  for (guint a = 0; a < pl->arrows->len; a++)
+    for (guint b = pl->arrows->len; b-- > a + 1;)
+      {
+        const CsFigureArrow *x = &g_array_index (pl->arrows, CsFigureArrow, a);
+        const CsFigureArrow *y = &g_array_index (pl->arrows, CsFigureArrow, b);
+        if (x->x0 == y->x0 && x->y0 == y->y0 && x->x1 == y->x1 && x->y1 == y->y1 && g_strcmp0 (x->label, y->label) == 0)
+          g_array_remove_index (pl->arrows, b);
+      }
   xl = cs_geometry_axis_markup (g, ax);
   yl = cs_geometry_axis_markup (g, ay);
   if (y_suffix)
