@@ -267,6 +267,155 @@ cs_category_set_from_wordnet (CsWordNet                *wn,
   return g_steal_pointer (&set);
 }
 
+typedef struct
+{
+  CsWordNet     *wn;
+  GArray       **closure;   /* per synset index: gint32 tokens handed up from below */
+  guint          min_tokens;
+  guint8        *visited;
+  CsCategorySet *set;
+  GHashTable    *names;     /* display names taken */
+} WholeWalk;
+
+/* Depth-first from a synset: kept synsets (enough tokens) in preorder, each
+ * under the nearest kept one above it on this walk; a synset met again by
+ * another path is not repeated. */
+static void
+whole_walk (WholeWalk *w, gint64 offset, int parent)
+{
+  int idx = cs_wordnet_synset_index (w->wn, offset);
+  GArray *tokens;
+  g_autoptr(GArray) kids = NULL;
+
+  if (idx < 0 || w->visited[idx])
+    return;
+  w->visited[idx] = 1;
+  tokens = w->closure[idx];
+  if (tokens && tokens->len >= w->min_tokens)
+    {
+      g_autofree char *sname = cs_wordnet_synset_name (w->wn, offset);
+      g_autofree char *display = g_strdup (cs_wordnet_lemmas (w->wn, offset)[0]);
+      CsCategory *c;
+      g_strdelimit (display, "_", ' ');
+      if (g_hash_table_contains (w->names, display))
+        {
+          g_free (display);
+          display = g_strdup (sname);
+        }
+      c = category_new (display, sname, parent);
+      g_array_append_vals (c->tokens, tokens->data, tokens->len);
+      g_hash_table_add (w->names, c->name);
+      parent = (int) w->set->items->len;
+      g_ptr_array_add (w->set->items, c);
+    }
+  kids = cs_wordnet_hyponyms (w->wn, offset);
+  for (guint k = 0; k < kids->len; k++)
+    whole_walk (w, g_array_index (kids, gint64, k), parent);
+}
+
+CsCategorySet *
+cs_category_set_from_wordnet_all (CsWordNet *wn, CsTokenizer *tok, const CsCategoryOptions *options, GError **error)
+{
+  static const CsCategoryOptions defaults = CS_CATEGORY_OPTIONS_INIT;
+  const CsCategoryOptions *o = options ? options : &defaults;
+  guint n = cs_wordnet_n_synsets (wn);
+  CsVocabStyle style = cs_vocab_style (tok);
+  g_autoptr(CsCategorySet) set = set_new (o);
+  g_autofree GArray **closure = g_new0 (GArray *, MAX (1, n));
+  g_autofree GArray **parents = g_new0 (GArray *, MAX (1, n));
+  g_autofree int *stamp = g_new (int, MAX (1, n));
+  g_autoptr(GArray) queue = g_array_new (FALSE, FALSE, sizeof (int));
+  gint64 root = cs_wordnet_lookup (wn, "entity.n.01", error);
+  WholeWalk w = { wn, closure, (guint) MAX (1, o->min_tokens), NULL, set, NULL };
+
+  if (root < 0)
+    return NULL;
+  /* hypernyms: the hyponym links turned round */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GArray) kids = cs_wordnet_hyponyms (wn, cs_wordnet_synset_at (wn, i));
+      for (guint k = 0; k < kids->len; k++)
+        {
+          int j = cs_wordnet_synset_index (wn, g_array_index (kids, gint64, k));
+          if (j < 0)
+            continue;
+          if (!parents[j])
+            parents[j] = g_array_new (FALSE, FALSE, sizeof (int));
+          g_array_append_val (parents[j], i);
+        }
+      stamp[i] = -1;
+    }
+  /* each synset's own lemma tokens, handed to every ancestor once */
+  for (guint i = 0; i < n; i++)
+    {
+      const char * const *lemmas = cs_wordnet_lemmas (wn, cs_wordnet_synset_at (wn, i));
+      g_autoptr(GPtrArray) words = g_ptr_array_new ();
+      CsCategory *own;
+      for (guint l = 0; lemmas && lemmas[l]; l++)
+        g_ptr_array_add (words, (gpointer) lemmas[l]);
+      if (words->len == 0 || !parents[i])
+        continue;
+      own = category_new ("", "", -1);
+      match_words (own, words, tok, style, o->plurals);
+      if (own->tokens->len > 0)
+        {
+          g_array_set_size (queue, 0);
+          g_array_append_vals (queue, parents[i]->data, parents[i]->len);
+          for (guint q = 0; q < queue->len; q++)
+            {
+              int a = g_array_index (queue, int, q);
+              if (stamp[a] == (int) i)
+                continue;
+              stamp[a] = (int) i;
+              if (!closure[a])
+                closure[a] = g_array_new (FALSE, FALSE, sizeof (gint32));
+              g_array_append_vals (closure[a], own->tokens->data, own->tokens->len);
+              if (parents[a])
+                g_array_append_vals (queue, parents[a]->data, parents[a]->len);
+            }
+        }
+      category_free (own);
+    }
+  /* ascending and unique, as match_words leaves a category's tokens */
+  for (guint i = 0; i < n; i++)
+    if (closure[i] && closure[i]->len > 0)
+      {
+        guint m = 0;
+        g_array_sort (closure[i], compare_i32);
+        for (guint k = 0; k < closure[i]->len; k++)
+          if (k == 0 || g_array_index (closure[i], gint32, k) != g_array_index (closure[i], gint32, m - 1))
+            g_array_index (closure[i], gint32, m++) = g_array_index (closure[i], gint32, k);
+        g_array_set_size (closure[i], m);
+      }
+  w.visited = g_new0 (guint8, MAX (1, n));
+  w.names = g_hash_table_new (g_str_hash, g_str_equal);
+  whole_walk (&w, root, -1);
+  g_free (w.visited);
+  g_hash_table_unref (w.names);
+  for (guint i = 0; i < n; i++)
+    {
+      if (closure[i])
+        g_array_unref (closure[i]);
+      if (parents[i])
+        g_array_unref (parents[i]);
+    }
+  if (set->items->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "no WordNet synset has %d or more tokens in this vocabulary",
+                   o->min_tokens);
+      return NULL;
+    }
+  if (set->items->len > CS_CATEGORIES_MAX)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%u WordNet synsets have %d or more tokens; at most %d are "
+                   "estimated together (their cosines are a square table): ask for more tokens", set->items->len,
+                   o->min_tokens, CS_CATEGORIES_MAX);
+      return NULL;
+    }
+  finish (set);
+  return g_steal_pointer (&set);
+}
+
 CsCategorySet *
 cs_category_set_from_json (const char               *path,
                            CsTokenizer              *tok,

@@ -55,6 +55,18 @@ CsCategorySet *cs_category_set_from_wordnet   (CsWordNet                *wn,
                                                GError                  **error);
 /* {"name": {"parent": "other" | null, "words": [...]}} or with "tokens":
  * [exact vocabulary strings]. */
+/* Every WordNet noun synset whose hyponyms' lemmas give at least
+ * options->min_tokens tokens of the vocabulary (the paper's "all WordNet
+ * features", with 50 for Gemma), in a depth-first order from entity.n.01
+ * (the hierarchy order of its Figure 4), each under its nearest kept
+ * hypernym on that walk. A synset's tokens are those of its hyponym
+ * closure, its own lemmas excluded, as for one hierarchy; found in one
+ * pass that hands each synset's lemma tokens up to all its ancestors. An
+ * error when more than CS_CATEGORIES_MAX synsets qualify. */
+CsCategorySet *cs_category_set_from_wordnet_all (CsWordNet               *wn,
+                                                 CsTokenizer             *tok,
+                                                 const CsCategoryOptions *options,
+                                                 GError                 **error);
 CsCategorySet *cs_category_set_from_json      (const char               *path,
                                                CsTokenizer              *tok,
                                                const CsCategoryOptions  *options,

@@ -1,8 +1,17 @@
 #define G_LOG_DOMAIN "cs-geometry"
 
+#include <math.h>
+
 #include "cs-geometry-run.h"
 #include "cs-error.h"
 #include "cs-wordnet.h"
+
+int
+cs_geometry_wordnet_all_min_tokens (gint64 vocab)
+{
+  /* the paper's 50 for Gemma's 256,000 tokens, in proportion, within 10 … 50 */
+  return (int) CLAMP (round (50.0 * vocab / 256000), 10, 50);
+}
 
 void
 cs_geometry_params_init (CsGeometryParams *p)
@@ -144,8 +153,10 @@ cs_geometry_run (CsModel *model, const CsGeometryParams *p, CsGeometrySpace *spa
       (p->categories_json ? !(cats = cs_category_set_from_json (p->categories_json, run->tokenizer, &p->categories,
                                                                  &local))
                           : (!(wn = cs_wordnet_open (p->wordnet_dir, &local)) ||
-                             !(cats = cs_category_set_from_wordnet (wn, p->hierarchy ? p->hierarchy : "animal",
-                                                                    run->tokenizer, &p->categories, &local)))))
+                             !(cats = p->wordnet_all
+                                        ? cs_category_set_from_wordnet_all (wn, run->tokenizer, &p->categories, &local)
+                                        : cs_category_set_from_wordnet (wn, p->hierarchy ? p->hierarchy : "animal",
+                                                                        run->tokenizer, &p->categories, &local)))))
     g_cancellable_cancel (own);
   if (thread)
     {
@@ -174,6 +185,8 @@ cs_geometry_run (CsModel *model, const CsGeometryParams *p, CsGeometrySpace *spa
   t1 = g_get_monotonic_time ();
   run->whitening_seconds = (t1 - t0) / 1e6;
   run->description = p->categories_json ? g_strdup_printf ("categories from %s", p->categories_json)
+                     : p->wordnet_all   ? g_strdup_printf ("every WordNet noun synset with %d or more tokens (%s)",
+                                                           p->categories.min_tokens, cs_wordnet_get_dir (wn))
                                         : g_strdup_printf ("WordNet %s (%s)", p->hierarchy ? p->hierarchy : "animal",
                                                            cs_wordnet_get_dir (wn));
   if (p->extra_name && *p->extra_name && p->extra_words)

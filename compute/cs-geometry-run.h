@@ -21,6 +21,7 @@ typedef struct
   const char       *hierarchy;        /* WordNet root: "animal" (default), "plant" or a synset */
   const char       *wordnet_dir;      /* NULL: the installed or shipped WordNet */
   const char       *categories_json;  /* the user's categories instead of WordNet, or NULL */
+  gboolean          wordnet_all;      /* every noun synset with categories.min_tokens tokens or more */
   double            train_fraction;   /* each category's tokens that estimate its vector (0.7) */
   guint             seed;             /* of the split and the baselines (0) */
   CsCategoryOptions categories;       /* min_tokens 10, plurals off, depth 1 */
@@ -32,6 +33,10 @@ typedef struct
   CsDevice          device;           /* for the whitening (auto) */
   gboolean          use_cache;        /* read and write the user's whitening cache (TRUE) */
 } CsGeometryParams;
+
+/* The whole-WordNet mode's default threshold for a vocabulary's size: the
+ * paper's 50 for 256,000 tokens, in proportion, within 10 … 50. */
+int  cs_geometry_wordnet_all_min_tokens (gint64 vocab);
 
 /* The one place the defaults live; the page's settings and the CLI's
  * options start from them. */

@@ -437,3 +437,23 @@ cs_wordnet_closure_lemmas (CsWordNet *self,
     }
   return out;
 }
+
+guint
+cs_wordnet_n_synsets (CsWordNet *self)
+{
+  return self->synsets->len;
+}
+
+gint64
+cs_wordnet_synset_at (CsWordNet *self, guint i)
+{
+  g_return_val_if_fail (i < self->synsets->len, -1);
+  return g_array_index (self->synsets, Synset, i).offset;
+}
+
+int
+cs_wordnet_synset_index (CsWordNet *self, gint64 offset)
+{
+  Synset *s = get_synset (self, offset);
+  return s ? (int) (s - (Synset *) self->synsets->data) : -1;
+}

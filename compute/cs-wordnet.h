@@ -35,6 +35,15 @@ GPtrArray   *cs_wordnet_closure_lemmas  (CsWordNet    *self,
                                          gint64        offset,
                                          gboolean      include_self);
 
+/* Every noun synset, for passes over the whole database: how many, and the
+ * offset of the i-th (ascending). */
+guint        cs_wordnet_n_synsets       (CsWordNet    *self);
+gint64       cs_wordnet_synset_at       (CsWordNet    *self,
+                                         guint         i);
+/* The position of a synset in that order, or -1. */
+int          cs_wordnet_synset_index    (CsWordNet    *self,
+                                         gint64        offset);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsWordNet, cs_wordnet_free)
 
 G_END_DECLS

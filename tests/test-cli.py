@@ -19,6 +19,68 @@ sample = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sample-model')
 failures = 0
 
 
+def wordnet_closure_counts(wndir, tokenizer_json):
+    """Every noun synset's token count, computed here from WordNet's own
+    files and the vocabulary: a synset's tokens are its hyponym closure's
+    lemmas (its own excluded) as single tokens, lowercase or Capitalised,
+    with the byte-level space; special tokens excluded. Keyed by the synset's
+    name (first lemma, lowercased, and its sense number in index.noun)."""
+    tj = json.load(open(tokenizer_json, encoding='utf-8'))
+    vocab = tj['model']['vocab']
+    special = {t['content'] for t in tj.get('added_tokens', []) if t.get('special')}
+    lemmas, hypo = {}, {}
+    with open(os.path.join(wndir, 'data.noun'), encoding='latin-1') as f:
+        for line in f:
+            if line.startswith('  '):
+                continue
+            p = line.split()
+            off, w = int(p[0]), int(p[3], 16)
+            lemmas[off] = [p[4 + 2 * i] for i in range(w)]
+            i = 4 + 2 * w
+            n = int(p[i])
+            kids = []
+            for k in range(n):
+                sym, o, pos = p[i + 1 + 4 * k], int(p[i + 2 + 4 * k]), p[i + 3 + 4 * k]
+                if sym in ('~', '~i') and pos == 'n':
+                    kids.append(o)
+            hypo[off] = kids
+    senses = {}
+    with open(os.path.join(wndir, 'index.noun'), encoding='latin-1') as f:
+        for line in f:
+            if line.startswith('  '):
+                continue
+            p = line.split()
+            nptr = int(p[3])
+            senses[p[0]] = [int(x) for x in p[6 + nptr:]]
+
+    def own(off):
+        out = set()
+        for lem in lemmas[off]:
+            low = lem.replace('_', ' ').lower()
+            for form in {low, low[:1].upper() + low[1:]}:
+                t = '\u0120' + form.replace(' ', '\u0120')
+                if t in vocab and t not in special:
+                    out.add(vocab[t])
+        return out
+
+    memo = {}
+
+    def below(off):
+        if off not in memo:
+            acc = set()
+            for k in hypo[off]:
+                acc |= own(k) | below(k)
+            memo[off] = acc
+        return memo[off]
+
+    sys.setrecursionlimit(10000)
+    counts = {}
+    for off in lemmas:
+        first = lemmas[off][0].lower()
+        counts[f'{first}.n.{senses[first].index(off) + 1:02d}'] = len(below(off))
+    return counts
+
+
 def check(cond, what):
     global failures
     print(('ok   ' if cond else 'FAIL ') + what)
@@ -339,6 +401,29 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run('figure', 'projection', '--workspace', ws, '--x', 'animal', '--y', 'unicorn', '--output',
             os.path.join(tmp, 'x.png'), expect=1)
     check("no category 'unicorn'" in p.stderr and 'mammal' in p.stderr, 'unknown category named, with the choices')
+    # every WordNet noun synset with enough tokens: the list and the counts against the files, counted here
+    wa = json.loads(run('geometry', sample, '--wordnet-all', '--min-tokens', '25', '--output',
+                        os.path.join(tmp, 'wall.h5'), '--json').stdout)
+    wndir = os.environ.get('WNHOME', '/usr/share/wordnet')
+    want = wordnet_closure_counts(wndir, os.path.join(sample, 'tokenizer.json'))
+    got = {c['synset']: c['tokens'] for c in wa['categories']}
+    kept = {k for k, v in want.items() if v >= 25}
+    bad = [k for k in got if got[k] != want.get(k)]
+    check(set(got) == kept and not bad and wa['min_tokens'] == 25,
+          f'geometry --wordnet-all: {len(got)} synsets with 25+ tokens, the same as counted from the files '
+          f'({len(kept)}; {len(set(got) ^ kept)} differ, {len(bad)} counts differ)')
+    order = [c['synset'] for c in wa['categories']]
+    parents = {c['synset']: c['parent'] for c in wa['categories']}
+    check(order[0] == 'entity.n.01' and all(parents[n] is None or order.index(parents[n]) < order.index(n)
+                                            for n in order if parents[n] is None or parents[n] in parents),
+          'geometry --wordnet-all: entity first, every parent before its children')
+    p = run('geometry', sample, '--wordnet-all', '--output', os.path.join(tmp, 'wall2.h5'))
+    check('10 or more tokens' in p.stderr, 'geometry --wordnet-all: says the threshold it chose for this vocabulary')
+    p = run('geometry', sample, '--wordnet-all', '--min-tokens', '1', '--output', os.path.join(tmp, 'wall3.h5'),
+            expect=1)
+    check('at most 4096' in p.stderr, 'geometry --wordnet-all: too many synsets refused with the reason')
+    p = run('geometry', sample, '--wordnet-all', '--hierarchy', 'animal', '--output', os.path.join(tmp, 'w.h5'),
+            expect=2)
     p = run('geometry', sample, '--wordnet', tmp, '--output', os.path.join(tmp, 'w2.h5'), expect=1)
     check('wordnet-base' in p.stderr, 'missing WordNet says how to get it')
     p = run('figure', 'heatmap', '--workspace', os.path.join(tmp, 'batch.h5'), '--output', os.path.join(tmp, 'h.png'),

@@ -151,7 +151,7 @@ cs_cli_geometry (int argc, char **argv)
   g_autofree char *wordnet = NULL, *hierarchy = NULL, *categories = NULL, *output = NULL, *device_s = NULL;
   double train_fraction;
   int seed, min_tokens, depth;
-  gboolean json = FALSE, plurals = FALSE, no_cache = FALSE;
+  gboolean json = FALSE, plurals = FALSE, no_cache = FALSE, wordnet_all = FALSE;
   const char *whitening_from = "computed";
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
@@ -159,6 +159,7 @@ cs_cli_geometry (int argc, char **argv)
     { "hierarchy", 0, 0, G_OPTION_ARG_STRING, &hierarchy, "animal (default), plant, or a root synset such as bird.n.01", "H" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "Levels below a root synset that become categories (1)", "N" },
     { "categories", 0, 0, G_OPTION_ARG_FILENAME, &categories, "Your own categories (JSON) instead of WordNet", "FILE" },
+    { "wordnet-all", 0, 0, G_OPTION_ARG_NONE, &wordnet_all, "Every WordNet noun synset with --min-tokens tokens or more (default: 50 for 256,000 tokens, in proportion to the vocabulary, within 10 … 50)", NULL },
     { "train-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &train_fraction, "Fraction of each category's tokens used to estimate (0.7)", "F" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the train/test split and baselines (0)", "N" },
     { "min-tokens", 0, 0, G_OPTION_ARG_INT, &min_tokens, "Categories with fewer tokens are flagged unreliable (10)", "N" },
@@ -182,17 +183,17 @@ cs_cli_geometry (int argc, char **argv)
   cs_geometry_params_init (&params);
   train_fraction = params.train_fraction;
   seed = (int) params.seed;
-  min_tokens = params.categories.min_tokens;
+  min_tokens = -1;   /* not given: the engine's default, or the whole-WordNet mode's */
   depth = params.categories.depth;
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return cs_cli_fail (g_steal_pointer (&error));
   if (!cs_cli_device ("geometry", device_s, &params.device))
     return 2;
-  if (!output || (rest && g_strv_length (rest) > 1) || (hierarchy && categories))
+  if (!output || (rest && g_strv_length (rest) > 1) || (!!hierarchy + !!categories + !!wordnet_all) > 1)
     {
-      fprintf (stderr, "conceptscope-cli geometry: give [MODEL] --output WORKSPACE.h5, and --hierarchy or "
-                       "--categories (not both)\n");
+      fprintf (stderr, "conceptscope-cli geometry: give [MODEL] --output WORKSPACE.h5, and one of --hierarchy, "
+                       "--categories or --wordnet-all\n");
       return 2;
     }
   if (hierarchy)
@@ -201,7 +202,8 @@ cs_cli_geometry (int argc, char **argv)
   params.categories_json = categories;
   params.train_fraction = train_fraction;
   params.seed = (guint) seed;
-  params.categories.min_tokens = min_tokens;
+  if (min_tokens >= 0)
+    params.categories.min_tokens = min_tokens;
   params.categories.plurals = plurals;
   params.categories.depth = depth;
   params.use_cache = !no_cache;
@@ -209,6 +211,15 @@ cs_cli_geometry (int argc, char **argv)
   model = cs_cli_open_model (rest, &path, NULL, &error);
   if (!model)
     return cs_cli_fail (g_steal_pointer (&error));
+  params.wordnet_all = wordnet_all;
+  if (wordnet_all && min_tokens < 0)
+    {
+      /* not given: in proportion to the vocabulary, and said */
+      params.categories.min_tokens = cs_geometry_wordnet_all_min_tokens (cs_model_get_config (model)->vocab);
+      if (!json)
+        fprintf (stderr, "every WordNet noun synset with %d or more tokens (for a vocabulary of %" G_GINT64_FORMAT
+                 "; --min-tokens sets another)\n", params.categories.min_tokens, (gint64) cs_model_get_config (model)->vocab);
+    }
 
   /* A workspace made from the same weights keeps the whitening. */
   {
