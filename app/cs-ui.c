@@ -298,11 +298,11 @@ cs_ui_bind_strings (GtkDropDown *drop, GListModel *model, GObject *settings, con
 {
   GBinding *b;
   gtk_drop_down_set_model (drop, model);
-  b = g_object_bind_property_full (settings, prop, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
-                                   string_to_position, position_to_string, g_ptr_array_ref (values),
-                                   (GDestroyNotify) g_ptr_array_unref);
-  g_object_set_data (G_OBJECT (drop), "cs-ui-binding", b);
+  /* values live as long as the drop-down, which outlives the binding */
   g_object_set_data_full (G_OBJECT (drop), "cs-ui-values", g_ptr_array_ref (values), (GDestroyNotify) g_ptr_array_unref);
+  b = g_object_bind_property_full (settings, prop, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                                   string_to_position, position_to_string, values, NULL);
+  g_object_set_data (G_OBJECT (drop), "cs-ui-binding", b);
 }
 
 void

@@ -379,8 +379,7 @@ base_frame (double x, double y, double width, double height, const CsFigureStyle
 
 typedef struct
 {
-  double   x, y, w, row, fs;
-  gboolean outside;   /* beside the plot rather than in a corner of it */
+  double x, y, w, row, fs;
 } Legend;
 
 static gboolean
@@ -469,7 +468,7 @@ projection_layout (double x, double y, double width, double height, const CsFigu
   CsFigureFrame fr;
   Frame f;
   double box[4];
-  int best = -1, best_n = G_MAXINT;
+  int best_n = G_MAXINT;
 
   base_frame (x, y, width, height, s, fig, TRUE, &fr);
   memset (lg, 0, sizeof *lg);
@@ -492,7 +491,6 @@ projection_layout (double x, double y, double width, double height, const CsFigu
           if (n < best_n)
             {
               best_n = n;
-              best = corner;
               lg->x = t.x;
               lg->y = t.y;
             }
@@ -504,7 +502,6 @@ projection_layout (double x, double y, double width, double height, const CsFigu
           fr.w -= box[2] + s->font_size * 0.6;
           lg->x = fr.x0 + fr.w + s->font_size * 0.6 + lg->fs * 0.4;
           lg->y = fr.y0 + lg->fs * 0.3;
-          lg->outside = TRUE;
         }
       else if (best_n > 0 && fr.h - box[3] - s->font_size * 0.6 > fr.h * 0.55)
         {
@@ -512,9 +509,7 @@ projection_layout (double x, double y, double width, double height, const CsFigu
           fr.h -= box[3] + s->font_size * 0.6;
           lg->x = fr.x0 + lg->fs * 0.4;
           lg->y = fr.y0 + fr.h + s->font_size * 3.7 + lg->fs * 0.3;
-          lg->outside = TRUE;
         }
-      (void) best;
     }
   if (fig->fixed_range)
     {

@@ -315,8 +315,7 @@ static void
 cs_graph_view_dispose (GObject *object)
 {
   CsGraphView *self = CS_GRAPH_VIEW (object);
-  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), NULL, NULL);
-  self->has_fig = FALSE;
+  self->has_fig = FALSE;   /* the owner goes with CsFigureView's dispose */
   G_OBJECT_CLASS (cs_graph_view_parent_class)->dispose (object);
 }
 

@@ -100,8 +100,7 @@ static void
 cs_heatmap_view_dispose (GObject *object)
 {
   CsHeatmapView *self = CS_HEATMAP_VIEW (object);
-  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), NULL, NULL);
-  self->has_fig = FALSE;
+  self->has_fig = FALSE;   /* the owner goes with CsFigureView's dispose */
   G_OBJECT_CLASS (cs_heatmap_view_parent_class)->dispose (object);
 }
 

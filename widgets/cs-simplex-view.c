@@ -178,8 +178,7 @@ static void
 cs_simplex_view_dispose (GObject *object)
 {
   CsSimplexView *self = CS_SIMPLEX_VIEW (object);
-  cs_figure_view_set_owner (CS_FIGURE_VIEW (self), NULL, NULL);
-  self->has_fig = FALSE;
+  self->has_fig = FALSE;   /* the owner goes with CsFigureView's dispose */
   G_OBJECT_CLASS (cs_simplex_view_parent_class)->dispose (object);
 }
 
