@@ -325,11 +325,15 @@ cs_category_set_from_wordnet_all (CsWordNet *wn, CsTokenizer *tok, const CsCateg
   g_autofree GArray **parents = g_new0 (GArray *, MAX (1, n));
   g_autofree int *stamp = g_new (int, MAX (1, n));
   g_autoptr(GArray) queue = g_array_new (FALSE, FALSE, sizeof (int));
-  gint64 root = cs_wordnet_lookup (wn, "entity.n.01", error);
   WholeWalk w = { wn, closure, (guint) MAX (1, o->min_tokens), NULL, set, NULL };
+  CsWordNetPos pos = o->pos ? o->pos : CS_WORDNET_NOUNS;
 
-  if (root < 0)
-    return NULL;
+  if ((pos & CS_WORDNET_VERBS) && !cs_wordnet_has_verbs (wn))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds no verbs (data.verb, index.verb)",
+                   cs_wordnet_get_dir (wn));
+      return NULL;
+    }
   /* hypernyms: the hyponym links turned round */
   for (guint i = 0; i < n; i++)
     {
@@ -389,7 +393,14 @@ cs_category_set_from_wordnet_all (CsWordNet *wn, CsTokenizer *tok, const CsCateg
       }
   w.visited = g_new0 (guint8, MAX (1, n));
   w.names = g_hash_table_new (g_str_hash, g_str_equal);
-  whole_walk (&w, root, -1);
+  /* from every root of the chosen parts of speech, in key order (the
+   * nouns' one root is entity.n.01) */
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean verb = i >= cs_wordnet_n_nouns (wn);
+      if (!parents[i] && (pos & (verb ? CS_WORDNET_VERBS : CS_WORDNET_NOUNS)))
+        whole_walk (&w, cs_wordnet_synset_at (wn, i), -1);
+    }
   g_free (w.visited);
   g_hash_table_unref (w.names);
   for (guint i = 0; i < n; i++)
@@ -401,8 +412,8 @@ cs_category_set_from_wordnet_all (CsWordNet *wn, CsTokenizer *tok, const CsCateg
     }
   if (set->items->len == 0)
     {
-      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "no WordNet synset has %d or more tokens in this vocabulary",
-                   o->min_tokens);
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "no WordNet %s synset has %d or more tokens in this vocabulary",
+                   pos == CS_WORDNET_NOUNS ? "noun" : pos == CS_WORDNET_VERBS ? "verb" : "noun or verb", o->min_tokens);
       return NULL;
     }
   if (set->items->len > CS_CATEGORIES_MAX)

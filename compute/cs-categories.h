@@ -41,9 +41,10 @@ typedef struct
   int      min_tokens;   /* below this a category is flagged unreliable (default 10) */
   gboolean plurals;      /* also match simple English plurals */
   int      depth;        /* for a synset root: levels of hyponyms that become categories (default 1) */
+  CsWordNetPos pos;      /* whole WordNet: nouns (default), verbs or both */
 } CsCategoryOptions;
 
-#define CS_CATEGORY_OPTIONS_INIT { 10, FALSE, 1 }
+#define CS_CATEGORY_OPTIONS_INIT { 10, FALSE, 1, CS_WORDNET_NOUNS }
 
 CsVocabStyle   cs_vocab_style                 (CsTokenizer              *tok);
 
@@ -55,11 +56,12 @@ CsCategorySet *cs_category_set_from_wordnet   (CsWordNet                *wn,
                                                GError                  **error);
 /* {"name": {"parent": "other" | null, "words": [...]}} or with "tokens":
  * [exact vocabulary strings]. */
-/* Every WordNet noun synset whose hyponyms' lemmas give at least
- * options->min_tokens tokens of the vocabulary (the paper's "all WordNet
- * features", with 50 for Gemma), in a depth-first order from entity.n.01
- * (the hierarchy order of its Figure 4), each under its nearest kept
- * hypernym on that walk. A synset's tokens are those of its hyponym
+/* Every WordNet noun synset (or verb synset, or both: options->pos) whose
+ * hyponyms' lemmas give at least options->min_tokens tokens of the
+ * vocabulary (the paper's "all WordNet features", with 50 for Gemma), in
+ * a depth-first order from the roots (entity.n.01 for the nouns; the verbs'
+ * many roots in file order, after the nouns): the hierarchy order of its
+ * Figure 4, each under its nearest kept hypernym on that walk. A synset's tokens are those of its hyponym
  * closure, its own lemmas excluded, as for one hierarchy; found in one
  * pass that hands each synset's lemma tokens up to all its ancestors. An
  * error when more than CS_CATEGORIES_MAX synsets qualify. */

@@ -185,7 +185,10 @@ cs_geometry_run (CsModel *model, const CsGeometryParams *p, CsGeometrySpace *spa
   t1 = g_get_monotonic_time ();
   run->whitening_seconds = (t1 - t0) / 1e6;
   run->description = p->categories_json ? g_strdup_printf ("categories from %s", p->categories_json)
-                     : p->wordnet_all   ? g_strdup_printf ("every WordNet noun synset with %d or more tokens (%s)",
+                     : p->wordnet_all   ? g_strdup_printf ("every WordNet %s synset with %d or more tokens (%s)",
+                                                           p->categories.pos == CS_WORDNET_VERBS  ? "verb"
+                                                           : p->categories.pos == CS_WORDNET_BOTH ? "noun and verb"
+                                                                                                  : "noun",
                                                            p->categories.min_tokens, cs_wordnet_get_dir (wn))
                                         : g_strdup_printf ("WordNet %s (%s)", p->hierarchy ? p->hierarchy : "animal",
                                                            cs_wordnet_get_dir (wn));
@@ -200,6 +203,8 @@ cs_geometry_run (CsModel *model, const CsGeometryParams *p, CsGeometrySpace *spa
   }
   if (!run->geometry)
     return NULL;
+  if (wn)
+    cs_geometry_set_wordnet_distances (run->geometry, wn);
   run->estimation_seconds = (g_get_monotonic_time () - t1) / 1e6;
   return g_steal_pointer (&run);
 }

@@ -21,7 +21,8 @@ typedef struct
   const char       *hierarchy;        /* WordNet root: "animal" (default), "plant" or a synset */
   const char       *wordnet_dir;      /* NULL: the installed or shipped WordNet */
   const char       *categories_json;  /* the user's categories instead of WordNet, or NULL */
-  gboolean          wordnet_all;      /* every noun synset with categories.min_tokens tokens or more */
+  gboolean          wordnet_all;      /* every synset (categories.pos: nouns, verbs or both) with
+                                       * categories.min_tokens tokens or more */
   double            train_fraction;   /* each category's tokens that estimate its vector (0.7) */
   guint             seed;             /* of the split and the baselines (0) */
   CsCategoryOptions categories;       /* min_tokens 10, plurals off, depth 1 */

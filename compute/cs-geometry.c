@@ -578,6 +578,7 @@ cs_geometry_free (CsGeometry *g)
   g_free (g->vectors);
   g_free (g->cos);
   g_free (g->cos_shuffled);
+  g_free (g->wordnet_distance);
   cs_category_set_free (g->categories);
   g_free (g);
 }
@@ -613,6 +614,7 @@ cs_geometry_dup (const CsGeometry *g)
     c->vectors[i].lbar = g->vectors[i].lbar ? g_memdup2 (g->vectors[i].lbar, sizeof (double) * g->d) : NULL;
   c->cos = g->cos ? g_memdup2 (g->cos, sizeof (double) * n * n) : NULL;
   c->cos_shuffled = g->cos_shuffled ? g_memdup2 (g->cos_shuffled, sizeof (double) * n * n) : NULL;
+  c->wordnet_distance = g->wordnet_distance ? g_memdup2 (g->wordnet_distance, sizeof (gint32) * n * n) : NULL;
   return c;
 }
 
@@ -760,7 +762,7 @@ cs_geometry_estimate_with_progress (CsGeometrySpace *s, CsCategorySet *cats, dou
       cv->n_train = train_fraction >= 1.0 ? nt : (int) lround (train_fraction * nt);
       cv->n_test = nt - cv->n_train;
       cv->lbar = g_new0 (double, d);
-      cv->cos_parent = cv->cos_grandparent = NAN;
+      cv->cos_parent = cv->cos_grandparent = cv->cos_parent_shuffled = NAN;
       if (cv->n_train < 2)
         {
           cv->estimated = FALSE;
@@ -798,6 +800,13 @@ cs_geometry_estimate_with_progress (CsGeometrySpace *s, CsCategorySet *cats, dou
       for (int j = 0; j < d; j++)
         diff[j] = cv->lbar[j] - p[j];
       cv->cos_parent = cosine (diff, p, d);
+      if (shuf_lbar[c] && shuf_lbar[cat->parent])
+        {
+          const double *sp = shuf_lbar[cat->parent];
+          for (int j = 0; j < d; j++)
+            diff[j] = shuf_lbar[c][j] - sp[j];
+          cv->cos_parent_shuffled = cosine (diff, sp, d);
+        }
       int gp = cs_category_set_get (cats, cat->parent)->parent;
       if (gp >= 0 && g->vectors[gp].estimated)
         {
@@ -817,6 +826,59 @@ cs_geometry_estimate_with_progress (CsGeometrySpace *s, CsCategorySet *cats, dou
   for (guint c = 0; c < n; c++)
     g_free (shuf_lbar[c]);
   return g_steal_pointer (&g);
+}
+
+double *
+cs_geometry_diff_cosines (const CsGeometry *g)
+{
+  guint n = g->categories->items->len;
+  int d = g->d;
+  double *out = g_new (double, (gsize) MAX (n, 1) * MAX (n, 1));
+  g_autofree double *u = g_new0 (double, (gsize) MAX (n, 1) * d);
+  g_autofree gboolean *ok = g_new0 (gboolean, MAX (n, 1));
+
+  /* the unit differences, one row each; then their Gram matrix */
+  for (guint c = 0; c < n; c++)
+    {
+      int p = cs_category_set_get (g->categories, c)->parent;
+      double norm = 0, *row = u + (gsize) c * d;
+      if (p < 0 || !g->vectors[c].estimated || !g->vectors[p].estimated)
+        continue;
+      for (int j = 0; j < d; j++)
+        {
+          row[j] = g->vectors[c].lbar[j] - g->vectors[p].lbar[j];
+          norm += row[j] * row[j];
+        }
+      if (!(norm > 0))
+        continue;
+      norm = sqrt (norm);
+      for (int j = 0; j < d; j++)
+        row[j] /= norm;
+      ok[c] = TRUE;
+    }
+  if (n > 0)
+    cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) n, d, 1.0, u, d, u, d, 0.0, out, (int) n);
+  for (guint a = 0; a < n; a++)
+    for (guint b = 0; b < n; b++)
+      if (!ok[a] || !ok[b])
+        out[(gsize) a * n + b] = NAN;
+  return out;
+}
+
+void
+cs_geometry_set_wordnet_distances (CsGeometry *g, CsWordNet *wn)
+{
+  guint n = g->categories->items->len;
+  g_autofree gint64 *keys = g_new (gint64, MAX (n, 1));
+
+  for (guint c = 0; c < n; c++)
+    {
+      const char *src = cs_category_set_get (g->categories, c)->source;
+      keys[c] = src && (strstr (src, ".n.") || strstr (src, ".v.")) ? cs_wordnet_lookup (wn, src, NULL) : -1;
+    }
+  g_free (g->wordnet_distance);
+  g->wordnet_distance = g_new (gint32, (gsize) MAX (n, 1) * MAX (n, 1));
+  cs_wordnet_distances (wn, keys, n, g->wordnet_distance);
 }
 
 void

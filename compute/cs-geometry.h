@@ -118,6 +118,7 @@ typedef struct
   CsStat  shuffled_train, shuffled_test, shuffled_random;
   double  cos_parent;           /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p); NAN for a root */
   double  cos_grandparent;      /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p − ℓ̄_gp); NAN without a grandparent */
+  double  cos_parent_shuffled;  /* cos_parent of the vectors estimated from the shuffled g; NAN when none */
   gboolean estimated;           /* FALSE when the category had too few tokens */
 } CsCategoryVector;
 
@@ -128,6 +129,10 @@ typedef struct
   int               d;
   double           *cos;            /* [n, n] cos(ℓ̄_i, ℓ̄_j); NAN where not estimated */
   double           *cos_shuffled;   /* the same from the shuffled g */
+  /* for WordNet categories: the length of the shortest path between two
+   * synsets through a common hypernym, [n, n]; -1 where they share none
+   * (or a category is not a synset). NULL for the user's categories. */
+  gint32           *wordnet_distance;
   double            train_fraction;
   guint             seed;
   int               n_random;
@@ -165,6 +170,14 @@ CsGeometry      *cs_geometry_ref             (CsGeometry       *geometry);
 void             cs_geometry_free            (CsGeometry       *geometry);
 /* A deep copy (for work on another thread while the original may change). */
 CsGeometry      *cs_geometry_dup             (const CsGeometry *geometry);
+
+/* The paper's Figure 4's third table: cos(ℓ̄_a − ℓ̄_parent(a), ℓ̄_b −
+ * ℓ̄_parent(b)) for every pair, [n, n] (g_free it); NAN where a category
+ * or its parent is not estimated, or it is a root. One matrix product. */
+double          *cs_geometry_diff_cosines    (const CsGeometry *geometry);
+/* Fills geometry->wordnet_distance from the categories' synset names. */
+void             cs_geometry_set_wordnet_distances (CsGeometry *geometry,
+                                                    CsWordNet  *wordnet);
 
 /* An axis: ℓ̄ of one category, or the difference of two (minus ≥ 0). */
 typedef struct

@@ -85,6 +85,7 @@ cs_workspace_save_with_view (const char *path, CsModel *model, CsGeometrySpace *
       g_autofree double *lbar = g_new (double, (gsize) n * d);
       g_autofree double *stats = g_new (double, (gsize) n * N_STATS);
       g_autofree double *hier = g_new (double, (gsize) n * 3);
+      g_autofree double *shuf_parent = g_new (double, MAX (n, 1));
       g_autoptr(GArray) tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
       gsize nd[1] = { n }, nn[2] = { n, n }, nD[2] = { n, (gsize) d }, nS[2] = { n, N_STATS },
             n3[2] = { n, 3 }, n2[2] = { n, 2 }, no[1] = { n + 1 }, nt[1];
@@ -112,6 +113,7 @@ cs_workspace_save_with_view (const char *path, CsModel *model, CsGeometrySpace *
           hier[i * 3] = v->norm;
           hier[i * 3 + 1] = v->cos_parent;
           hier[i * 3 + 2] = v->cos_grandparent;
+          shuf_parent[i] = v->cos_parent_shuffled;
         }
       offsets[n] = (gint32) tokens->len;
       nt[0] = MAX (tokens->len, 1);
@@ -136,7 +138,10 @@ cs_workspace_save_with_view (const char *path, CsModel *model, CsGeometrySpace *
           !cs_h5_writer_add_f64 (w, "vectors/stats", 2, nS, stats, error) ||
           !cs_h5_writer_add_f64 (w, "vectors/norm_cos_parent_cos_grandparent", 2, n3, hier, error) ||
           !cs_h5_writer_add_f64 (w, "cosines/matrix", 2, nn, g->cos, error) ||
-          !cs_h5_writer_add_f64 (w, "cosines/shuffled", 2, nn, g->cos_shuffled, error))
+          !cs_h5_writer_add_f64 (w, "cosines/shuffled", 2, nn, g->cos_shuffled, error) ||
+          !cs_h5_writer_add_f64 (w, "vectors/cos_parent_shuffled", 1, nd, shuf_parent, error) ||
+          (g->wordnet_distance &&
+           !cs_h5_writer_add_i32 (w, "wordnet/distance", 2, nn, g->wordnet_distance, error)))
         return FALSE;
     }
   return cs_h5_writer_commit (w, error);
@@ -293,6 +298,29 @@ cs_workspace_load (const char *path, GError **error)
       g->cos_shuffled = cs_h5_reader_f64 (r, "cosines/shuffled", &rank, dims, error);
       if (!g->cos_shuffled || !check_len (path, "cosines/shuffled", dims[0] * dims[1], n * n, error))
         return NULL;
+      /* newer tables: absent from older workspaces */
+      for (gsize i = 0; i < n; i++)
+        g->vectors[i].cos_parent_shuffled = NAN;
+      if (cs_h5_reader_has (r, "vectors/cos_parent_shuffled"))
+        {
+          g_autofree double *sp = cs_h5_reader_f64 (r, "vectors/cos_parent_shuffled", &rank, dims, error);
+          if (!sp || !check_len (path, "cos_parent_shuffled", dims[0], n, error))
+            return NULL;
+          for (gsize i = 0; i < n; i++)
+            g->vectors[i].cos_parent_shuffled = sp[i];
+        }
+      if (cs_h5_reader_has (r, "wordnet/distance"))
+        {
+          g->wordnet_distance = cs_h5_reader_i32 (r, "wordnet/distance", &k, error);
+          if (!g->wordnet_distance || !check_len (path, "wordnet/distance", k, n * n, error))
+            return NULL;
+          for (gsize i = 0; i < n * n; i++)
+            if (g->wordnet_distance[i] < -1)
+              {
+                g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: a WordNet distance is negative", path);
+                return NULL;
+              }
+        }
     }
   return g_steal_pointer (&ws);
 }

@@ -19,17 +19,13 @@ sample = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sample-model')
 failures = 0
 
 
-def wordnet_closure_counts(wndir, tokenizer_json):
-    """Every noun synset's token count, computed here from WordNet's own
-    files and the vocabulary: a synset's tokens are its hyponym closure's
-    lemmas (its own excluded) as single tokens, lowercase or Capitalised,
-    with the byte-level space; special tokens excluded. Keyed by the synset's
-    name (first lemma, lowercased, and its sense number in index.noun)."""
-    tj = json.load(open(tokenizer_json, encoding='utf-8'))
-    vocab = tj['model']['vocab']
-    special = {t['content'] for t in tj.get('added_tokens', []) if t.get('special')}
+def wordnet_read(wndir, pos='noun'):
+    """One part of speech of WordNet from its own files: lemmas and hyponym
+    (and instance hyponym, troponym) links per synset offset, and each
+    lemma's senses from the index."""
+    letter = pos[0]
     lemmas, hypo = {}, {}
-    with open(os.path.join(wndir, 'data.noun'), encoding='latin-1') as f:
+    with open(os.path.join(wndir, 'data.' + pos), encoding='latin-1') as f:
         for line in f:
             if line.startswith('  '):
                 continue
@@ -40,18 +36,35 @@ def wordnet_closure_counts(wndir, tokenizer_json):
             n = int(p[i])
             kids = []
             for k in range(n):
-                sym, o, pos = p[i + 1 + 4 * k], int(p[i + 2 + 4 * k]), p[i + 3 + 4 * k]
-                if sym in ('~', '~i') and pos == 'n':
+                sym, o, ps = p[i + 1 + 4 * k], int(p[i + 2 + 4 * k]), p[i + 3 + 4 * k]
+                if sym in ('~', '~i') and ps == letter:
                     kids.append(o)
             hypo[off] = kids
     senses = {}
-    with open(os.path.join(wndir, 'index.noun'), encoding='latin-1') as f:
+    with open(os.path.join(wndir, 'index.' + pos), encoding='latin-1') as f:
         for line in f:
             if line.startswith('  '):
                 continue
             p = line.split()
             nptr = int(p[3])
             senses[p[0]] = [int(x) for x in p[6 + nptr:]]
+    names = {}
+    for off in lemmas:
+        first = lemmas[off][0].lower()
+        names[off] = f'{first}.{letter}.{senses[first].index(off) + 1:02d}'
+    return lemmas, hypo, names
+
+
+def wordnet_closure_counts(wndir, tokenizer_json, pos='noun'):
+    """Every synset's token count, computed here from WordNet's own files
+    and the vocabulary: a synset's tokens are its hyponym closure's lemmas
+    (its own excluded) as single tokens, lowercase or Capitalised, with the
+    byte-level space; special tokens excluded. Keyed by the synset's name
+    (first lemma, lowercased, and its sense number in the index)."""
+    tj = json.load(open(tokenizer_json, encoding='utf-8'))
+    vocab = tj['model']['vocab']
+    special = {t['content'] for t in tj.get('added_tokens', []) if t.get('special')}
+    lemmas, hypo, names = wordnet_read(wndir, pos)
 
     def own(off):
         out = set()
@@ -74,11 +87,41 @@ def wordnet_closure_counts(wndir, tokenizer_json):
         return memo[off]
 
     sys.setrecursionlimit(10000)
-    counts = {}
-    for off in lemmas:
-        first = lemmas[off][0].lower()
-        counts[f'{first}.n.{senses[first].index(off) + 1:02d}'] = len(below(off))
-    return counts
+    return {names[off]: len(below(off)) for off in lemmas}
+
+
+def wordnet_distances(wndir, synsets):
+    """NLTK's shortest_path_distance, written here: the fewest hypernym
+    links from a up to a common ancestor plus from there down to b; -1 when
+    there is none. Nouns only."""
+    lemmas, hypo, names = wordnet_read(wndir, 'noun')
+    by_name = {v: k for k, v in names.items()}
+    hyper = {}
+    for off, kids in hypo.items():
+        for k in kids:
+            hyper.setdefault(k, []).append(off)
+
+    def ups(off):
+        dist, frontier = {off: 0}, [off]
+        while frontier:
+            nxt = []
+            for o in frontier:
+                for h in hyper.get(o, []):
+                    if h not in dist:
+                        dist[h] = dist[o] + 1
+                        nxt.append(h)
+            frontier = nxt
+        return dist
+
+    anc = [ups(by_name[s]) for s in synsets]
+    n = len(synsets)
+    out = np.full((n, n), -1, dtype=np.int64)
+    for i in range(n):
+        for j in range(n):
+            common = anc[i].keys() & anc[j].keys()
+            if common:
+                out[i, j] = min(anc[i][c] + anc[j][c] for c in common)
+    return out
 
 
 def check(cond, what):
@@ -417,6 +460,52 @@ with tempfile.TemporaryDirectory() as tmp:
     check(order[0] == 'entity.n.01' and all(parents[n] is None or order.index(parents[n]) < order.index(n)
                                             for n in order if parents[n] is None or parents[n] in parents),
           'geometry --wordnet-all: entity first, every parent before its children')
+    # the distances: NLTK's shortest path through a common hypernym, computed here from the files
+    with h5py.File(os.path.join(tmp, 'wall.h5'), 'r') as f:
+        dist = f['wordnet/distance'][()]
+        lbar = f['vectors/lbar'][()]
+        cosm = f['cosines/matrix'][()]
+        cps = f['vectors/cos_parent_shuffled'][()]
+        parent = f['categories/parent'][()]
+        srcs = [x.decode() for x in f['categories/sources'][()]]
+    want_d = wordnet_distances(wndir, srcs)
+    check(np.array_equal(dist, want_d) and dist.shape == (len(srcs), len(srcs)),
+          f'geometry --wordnet-all: {dist.size} WordNet distances equal the shortest hypernym paths counted here '
+          f'(max {dist.max()}, {int((dist != want_d).sum())} differ)')
+    un = lbar / np.linalg.norm(lbar, axis=1, keepdims=True)
+    check(np.allclose(cosm, un @ un.T, atol=1e-9), 'geometry --wordnet-all: the cosine table equals the vectors\' cosines')
+    check(np.isnan(cps[0]) and np.isfinite(cps[1:]).sum() == (parent >= 0).sum() and np.all(np.abs(cps[1:]) <= 1),
+          f'geometry --wordnet-all: the shuffled baseline of cos(child - parent, parent) for every child '
+          f'(mean {np.nanmean(cps):.3f})')
+    for kind, extra in [('wordnet-heatmaps', []), ('wordnet-heatmaps', ['--block', 'animal']),
+                        ('orthogonality-all', [])]:
+        for ext in ['png', 'svg', 'pdf']:
+            out = os.path.join(tmp, f'{kind}{len(extra)}.{ext}')
+            run('figure', kind, '--workspace', os.path.join(tmp, 'wall.h5'), '--output', out, *extra)
+            size = os.path.getsize(out) if os.path.exists(out) else 0
+            check(1000 < size < 20_000_000, f'figure {kind} {" ".join(extra)} .{ext}: {size} bytes')
+    p = run('figure', 'wordnet-heatmaps', '--workspace', os.path.join(tmp, 'wall.h5'), '--block', 'unicorn',
+            '--output', os.path.join(tmp, 'x.png'), expect=1)
+    check("no category 'unicorn'" in p.stderr, 'wordnet-heatmaps --block of an unknown synset: named')
+    # verbs, and nouns with verbs: the same count from data.verb
+    wv = json.loads(run('geometry', sample, '--wordnet-all', '--pos', 'both', '--min-tokens', '25', '--output',
+                        os.path.join(tmp, 'wboth.h5'), '--json').stdout)
+    want_v = wordnet_closure_counts(wndir, os.path.join(sample, 'tokenizer.json'), 'verb')
+    got_v = {c['synset']: c['tokens'] for c in wv['categories']}
+    kept_v = kept | {k for k, v in want_v.items() if v >= 25}
+    bad = [k for k in got_v if got_v[k] != {**want, **want_v}.get(k)]
+    n_verbs = sum('.v.' in k for k in got_v)
+    check(set(got_v) == kept_v and not bad and n_verbs > 0,
+          f'geometry --wordnet-all --pos both: {len(got_v)} synsets ({n_verbs} verbs), the same as counted from '
+          f'data.noun and data.verb ({len(set(got_v) ^ kept_v)} differ, {len(bad)} counts differ)')
+    with h5py.File(os.path.join(tmp, 'wboth.h5'), 'r') as f:
+        srcs_b = [x.decode() for x in f['categories/sources'][()]]
+        dist_b = f['wordnet/distance'][()]
+    i_n, i_v = srcs_b.index('entity.n.01'), next(i for i, x in enumerate(srcs_b) if '.v.' in x)
+    check(dist_b[i_n, i_v] == -1 and dist_b[i_v, i_v] == 0 and all('.v.' in x for x in srcs_b[i_v:]),
+          'geometry --wordnet-all --pos both: the verbs after the nouns, no path between a noun and a verb')
+    p = run('geometry', sample, '--pos', 'verb', '--output', os.path.join(tmp, 'w.h5'), expect=2)
+    check('--wordnet-all' in p.stderr, '--pos without --wordnet-all: refused')
     p = run('geometry', sample, '--wordnet-all', '--output', os.path.join(tmp, 'wall2.h5'))
     check('10 or more tokens' in p.stderr, 'geometry --wordnet-all: says the threshold it chose for this vocabulary')
     p = run('geometry', sample, '--wordnet-all', '--min-tokens', '1', '--output', os.path.join(tmp, 'wall3.h5'),

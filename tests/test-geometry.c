@@ -904,6 +904,126 @@ test_figure_layout (void)
   cs_tokenizer_free (tok);
 }
 
+/* Whole WordNet: Figure 4's third table against cosines of the
+ * differences computed here one pair at a time; each synset's block is its
+ * descendants by the parent links; the rendered distance panel's cells,
+ * found through cell_at, have the colour of 1/(d + 1). */
+static void
+test_wordnet_figures (void)
+{
+  g_autoptr(CsWordNet) wn = wordnet ();
+  CsTokenizer *tok = NULL;
+  g_autoptr(CsModel) m = sample_model (&tok);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsGeometrySpace) space = cs_geometry_space_new (cs_model_get_unembedding (m), CS_DEVICE_CPU, NULL, &error);
+  CsCategoryOptions o = CS_CATEGORY_OPTIONS_INIT;
+  CsCategorySet *set;
+  g_autoptr(CsGeometry) g = NULL;
+  g_autoptr(CsGeometryWordNet) w = NULL;
+  g_autofree double *diff = NULL;
+  guint n, first, count, checked = 0;
+  int d;
+
+  o.min_tokens = 25;
+  set = cs_category_set_from_wordnet_all (wn, tok, &o, &error);
+  g_assert_no_error (error);
+  g = cs_geometry_estimate (space, set, 0.7, 0, NULL, &error);
+  g_assert_no_error (error);
+  cs_geometry_set_wordnet_distances (g, wn);
+  n = g->categories->items->len;
+  d = g->d;
+  diff = cs_geometry_diff_cosines (g);
+  for (guint a = 0; a < n; a++)
+    for (guint b = 0; b < n; b++)
+      {
+        int pa = cs_category_set_get (g->categories, a)->parent, pb = cs_category_set_get (g->categories, b)->parent;
+        double ab = 0, aa = 0, bb = 0;
+        if (pa < 0 || pb < 0)
+          {
+            g_assert_true (isnan (diff[a * n + b]));
+            continue;
+          }
+        for (int j = 0; j < d; j++)
+          {
+            double x = g->vectors[a].lbar[j] - g->vectors[pa].lbar[j], y = g->vectors[b].lbar[j] - g->vectors[pb].lbar[j];
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+          }
+        g_assert_cmpfloat (fabs (diff[a * n + b] - ab / sqrt (aa * bb)), <, 1e-10);
+      }
+  w = cs_geometry_wordnet_new (g);
+  for (guint i = 0; i < n; i++)
+    for (guint j = i + 1; j < n; j++)
+      {
+        gboolean below = FALSE;
+        for (int p = cs_category_set_get (g->categories, j)->parent; p >= 0 && !below;
+             p = cs_category_set_get (g->categories, p)->parent)
+          below = p == (int) i;
+        g_assert_cmpint (below, ==, j < w->block_end[i]);
+      }
+  g_assert_true (cs_geometry_wordnet_block (w, "animal", &first, &count));
+  g_assert_cmpstr (cs_category_set_get (g->categories, first)->source, ==, "animal.n.01");
+  g_assert_cmpuint (count, >, 5);
+  g_assert_false (cs_geometry_wordnet_block (w, "unicorn", &first, &count));
+  g_assert_cmpuint (w->n_pairs[0], ==, n - 1);
+
+  {
+    CsWordNetHeatmapsFigure fig = w->heatmaps;
+    CsFigureStyle st;
+    cairo_surface_t *surf;
+    cairo_t *cr;
+    g_assert_true (cs_figure_style_from ("slide", "light", 0, &st, &error));
+    g_assert_true (cs_geometry_wordnet_block (w, "animal", &fig.first, &fig.count));
+    surf = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) st.width * 2, (int) st.height);
+    cr = cairo_create (surf);
+    cairo_set_source_rgb (cr, 1, 1, 1);
+    cairo_paint (cr);
+    cs_figure_draw_wordnet_heatmaps (cr, 0, 0, st.width * 2, st.height, &st, &fig);
+    cairo_surface_flush (surf);
+    for (int py = 0; py < (int) st.height; py += 3)
+      for (int px = 0; px < (int) st.width * 2; px += 3)
+        {
+          guint row, col;
+          int panel;
+          if (!cs_figure_wordnet_heatmaps_cell_at (0, 0, st.width * 2, st.height, &st, &fig, px + 0.5, py + 0.5,
+                                                   &row, &col, &panel))
+            continue;
+          g_assert_cmpuint (row, >=, fig.first);
+          g_assert_cmpuint (col, <, fig.first + fig.count);
+          if (panel != 0)
+            continue;
+          /* a pixel well inside its cell: the colour of 1/(d + 1) */
+          {
+            double r, gg, b;
+            guint r2, c2;
+            int p2;
+            gboolean inside = cs_figure_wordnet_heatmaps_cell_at (0, 0, st.width * 2, st.height, &st, &fig, px - 2.5,
+                                                                  py - 2.5, &r2, &c2, &p2) &&
+                              r2 == row && c2 == col &&
+                              cs_figure_wordnet_heatmaps_cell_at (0, 0, st.width * 2, st.height, &st, &fig, px + 3.5,
+                                                                  py + 3.5, &r2, &c2, &p2) &&
+                              r2 == row && c2 == col;
+            guint32 pix = ((guint32 *) (cairo_image_surface_get_data (surf) +
+                                        py * cairo_image_surface_get_stride (surf)))[px];
+            gint32 dist = g->wordnet_distance[row * n + col];
+            if (!inside || (gint) row == fig.selected)
+              continue;
+            cs_figure_sequential (dist >= 0 ? 1.0 / (dist + 1) : 0, &r, &gg, &b);
+            g_assert_cmpint (abs ((int) ((pix >> 16) & 255) - (int) lround (r * 255)), <=, 2);
+            g_assert_cmpint (abs ((int) ((pix >> 8) & 255) - (int) lround (gg * 255)), <=, 2);
+            g_assert_cmpint (abs ((int) (pix & 255) - (int) lround (b * 255)), <=, 2);
+            checked++;
+          }
+        }
+    g_test_message ("%u pixels of the distance panel checked", checked);
+    g_assert_cmpuint (checked, >, 500);
+    cairo_destroy (cr);
+    cairo_surface_destroy (surf);
+  }
+  cs_tokenizer_free (tok);
+}
+
 /* The 3-D view: every token's coordinates are its dot products with the
  * three axes' directions Gram–Schmidt'ed in order (computed here), the
  * categories' ℓ̄ likewise; the figure turns and tilts as documented (screen
@@ -1052,6 +1172,7 @@ main (int argc, char **argv)
   g_test_add_func ("/geometry/estimator/synthetic", test_estimator_synthetic);
   g_test_add_func ("/geometry/wordnet-counts", test_wordnet_counts);
   g_test_add_func ("/geometry/wordnet-files", test_wordnet_files);
+  g_test_add_func ("/geometry/wordnet-figures", test_wordnet_figures);
   g_test_add_func ("/geometry/sample-hierarchy", test_sample_hierarchy);
   g_test_add_func ("/geometry/workspace-figures", test_workspace_and_figures);
   g_test_add_func ("/geometry/heatmap-cells", test_heatmap_cells);

@@ -415,6 +415,66 @@ void     cs_figure_draw_matrix     (cairo_t              *cr,
                                     const CsFigureStyle  *style,
                                     const CsMatrixFigure *fig);
 
+/* The paper's Figure 4 for every WordNet synset at once: three aligned
+ * heatmaps in hierarchy order (the WordNet distance as 1/(d + 1), the
+ * cosines of ℓ̄, the cosines of child − parent differences), showing the
+ * block [first, first + count) of rows and columns; the biggest blocks'
+ * names label the rows, as many as fit, so labels read at any zoom. */
+typedef struct
+{
+  guint               n;
+  const char * const *names;           /* plain text, hierarchy (depth-first) order */
+  const guint        *block_end;       /* synset i's descendants are i + 1 … block_end[i] − 1 */
+  const gint32       *distance;        /* [n, n], −1: no common hypernym */
+  const double       *cos;             /* [n, n] */
+  const double       *diff_cos;        /* [n, n], NAN for roots */
+  guint               first, count;    /* the block shown */
+  gint                selected;        /* its block outlined; −1 for none */
+  const char         *title;
+} CsWordNetHeatmapsFigure;
+
+/* The cell under (px, py): row and column as synset indices, and which
+ * panel (0 distance, 1 cos, 2 differences) when panel is not NULL. */
+gboolean cs_figure_wordnet_heatmaps_cell_at (double                         x,
+                                             double                         y,
+                                             double                         width,
+                                             double                         height,
+                                             const CsFigureStyle           *style,
+                                             const CsWordNetHeatmapsFigure *fig,
+                                             double                         px,
+                                             double                         py,
+                                             guint                         *row,
+                                             guint                         *col,
+                                             int                           *panel);
+void     cs_figure_draw_wordnet_heatmaps    (cairo_t                       *cr,
+                                             double                         x,
+                                             double                         y,
+                                             double                         width,
+                                             double                         height,
+                                             const CsFigureStyle           *style,
+                                             const CsWordNetHeatmapsFigure *fig);
+
+/* Distributions as overlaid density histograms over [lo, hi], each with a
+ * dashed line at its mean and a legend row (name, n, mean) above the plot. */
+typedef struct
+{
+  guint                 n_series;
+  const double * const *values;        /* NAN entries left out */
+  const guint          *counts;
+  const char * const   *names;         /* markup */
+  double                lo, hi;
+  guint                 bins;
+  const char           *x_label, *title;
+} CsHistogramsFigure;
+
+void     cs_figure_draw_histograms  (cairo_t                  *cr,
+                                     double                    x,
+                                     double                    y,
+                                     double                    width,
+                                     double                    height,
+                                     const CsFigureStyle      *style,
+                                     const CsHistogramsFigure *fig);
+
 /* Horizontal bars (positive one colour, negative another), labelled. */
 typedef struct
 {

@@ -2,6 +2,8 @@
 
 #include "cs-geometry-figure.h"
 
+#include <math.h>
+
 char *
 cs_geometry_axis_markup (CsGeometry *g, CsAxis a)
 {
@@ -289,4 +291,84 @@ cs_geometry_table_orthogonality (const CsGeometryTable *t, const char *title)
 {
   return (CsOrthogonalityFigure) { t->n_children, (const char * const *) t->child_names->pdata, t->cos_plain,
                                    t->cos_diff, title };
+}
+
+CsGeometryWordNet *
+cs_geometry_wordnet_new (CsGeometry *g)
+{
+  CsGeometryWordNet *w = g_new0 (CsGeometryWordNet, 1);
+  CsCategorySet *cats = g->categories;
+  guint n = cats->items->len;
+
+  w->geometry = cs_geometry_ref (g);
+  w->names = g_ptr_array_new ();
+  w->block_end = g_new (guint, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    {
+      g_ptr_array_add (w->names, cs_category_set_get (cats, i)->name);
+      w->block_end[i] = i + 1;
+    }
+  g_ptr_array_add (w->names, NULL);
+  /* a block ends where its descendants do: children come after their
+   * parents, so walking backwards hands each end up the chain */
+  for (guint i = n; i-- > 0;)
+    {
+      int p = cs_category_set_get (cats, i)->parent;
+      if (p >= 0)
+        w->block_end[p] = MAX (w->block_end[p], w->block_end[i]);
+    }
+  w->diff_cos = cs_geometry_diff_cosines (g);
+  w->heatmaps = (CsWordNetHeatmapsFigure) {
+    n, (const char * const *) w->names->pdata, w->block_end, g->wordnet_distance, g->cos, w->diff_cos,
+    0, n, -1, NULL,
+  };
+  for (int k = 0; k < 2; k++)
+    {
+      w->pairs[k] = g_new (double, MAX (n, 1));
+      for (guint i = 0; i < n; i++)
+        {
+          double v = k ? g->vectors[i].cos_parent_shuffled : g->vectors[i].cos_parent;
+          if (isfinite (v))
+            w->pairs[k][w->n_pairs[k]++] = v;
+        }
+    }
+  w->series[0] = "estimated ℓ̄";
+  w->series[1] = "from the shuffled unembedding";
+  w->histograms = (CsHistogramsFigure) {
+    2, (const double * const *) w->pairs, w->n_pairs, w->series, -1, 1, 40,
+    "cos(ℓ̄<sub>child</sub> − ℓ̄<sub>parent</sub>, ℓ̄<sub>parent</sub>)", NULL,
+  };
+  return w;
+}
+
+CsGeometryWordNet *
+cs_geometry_wordnet_ref (CsGeometryWordNet *w)
+{
+  g_atomic_int_inc (&w->extra_refs);
+  return w;
+}
+
+void
+cs_geometry_wordnet_free (CsGeometryWordNet *w)
+{
+  if (!w || g_atomic_int_add (&w->extra_refs, -1) > 0)
+    return;
+  g_ptr_array_unref (w->names);
+  g_free (w->block_end);
+  g_free (w->diff_cos);
+  g_free (w->pairs[0]);
+  g_free (w->pairs[1]);
+  cs_geometry_free (w->geometry);
+  g_free (w);
+}
+
+gboolean
+cs_geometry_wordnet_block (CsGeometryWordNet *w, const char *name, guint *first, guint *count)
+{
+  int i = cs_category_set_find (w->geometry->categories, name);
+  if (i < 0)
+    return FALSE;
+  *first = (guint) i;
+  *count = w->block_end[i] - (guint) i;
+  return TRUE;
 }

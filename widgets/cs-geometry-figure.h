@@ -112,6 +112,37 @@ CsValidationFigure    cs_geometry_table_validation    (const CsGeometryTable *ta
 CsOrthogonalityFigure cs_geometry_table_orthogonality (const CsGeometryTable *table,
                                                        const char            *title);
 
+/* The whole-WordNet figures of a geometry (any geometry whose categories
+ * are in hierarchy order; the distance panel is blank without WordNet
+ * distances): Figure 4's heatmaps and Figure 5's distributions. The
+ * figures point into this and into the geometry, which it holds. */
+typedef struct
+{
+  CsGeometry             *geometry;    /* a reference */
+  CsWordNetHeatmapsFigure heatmaps;    /* the whole table; set first/count/selected to zoom */
+  GPtrArray              *names;
+  guint                  *block_end;
+  double                 *diff_cos;
+  /* cos(ℓ̄_c − ℓ̄_p, ℓ̄_p) over every estimated parent–child pair, and the same
+   * for the vectors estimated from the shuffled g */
+  double                 *pairs[2];
+  guint                   n_pairs[2];
+  CsHistogramsFigure      histograms;
+  const char             *series[2];
+  gint                    extra_refs;
+} CsGeometryWordNet;
+
+CsGeometryWordNet *cs_geometry_wordnet_new  (CsGeometry        *geometry);
+CsGeometryWordNet *cs_geometry_wordnet_ref  (CsGeometryWordNet *wordnet);
+void               cs_geometry_wordnet_free (CsGeometryWordNet *wordnet);
+/* The block of the category named (its descendants in hierarchy order):
+ * FALSE when there is no such category. */
+gboolean           cs_geometry_wordnet_block (CsGeometryWordNet *wordnet,
+                                              const char        *name,
+                                              guint             *first,
+                                              guint             *count);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometryTable, cs_geometry_table_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsGeometryWordNet, cs_geometry_wordnet_free)
 
 G_END_DECLS

@@ -134,6 +134,18 @@ find_labels (FigureData *d, const char *words, GError **error)
 }
 
 static void
+draw_wordnet_heatmaps (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
+{
+  cs_figure_draw_wordnet_heatmaps (cr, 0, 0, w, h, s, user_data);
+}
+
+static void
+draw_histograms (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
+{
+  cs_figure_draw_histograms (cr, 0, 0, w, h, s, user_data);
+}
+
+static void
 draw_simplex (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
 {
   cs_figure_draw_simplex (cr, 0, 0, w, h, s, user_data);
@@ -172,6 +184,7 @@ cs_cli_figure (int argc, char **argv)
 {
   g_autofree char *workspace = NULL, *output = NULL, *preset = NULL, *theme = NULL;
   g_autofree char *xs = NULL, *xm = NULL, *ys = NULL, *ym = NULL, *title = NULL, *labels = NULL, *axes_s = NULL;
+  g_autofree char *block = NULL;
   double azimuth = 35, elevation = 25;
   gboolean no_orth = FALSE, show_unreliable = FALSE, held_out_only = FALSE;
   double font_size = 0, scale = 2;
@@ -194,12 +207,14 @@ cs_cli_figure (int argc, char **argv)
     { "label", 0, 0, G_OPTION_ARG_STRING, &labels, "projection: words to label, comma-separated", "W1,W2" },
     { "axes", 0, 0, G_OPTION_ARG_STRING, &axes_s, "simplex-3d: three axes, each a category or A-B (ℓ̄_A − ℓ̄_B); single categories are the simplex's vertices", "A,B,C" },
     { "azimuth", 0, 0, G_OPTION_ARG_DOUBLE, &azimuth, "simplex-3d: turn about the vertical axis, degrees (35)", "DEG" },
+    { "block", 0, 0, G_OPTION_ARG_STRING, &block, "wordnet-heatmaps: show only this synset's block (its descendants), outlined", "CAT" },
     { "elevation", 0, 0, G_OPTION_ARG_DOUBLE, &elevation, "simplex-3d: tilt, degrees (25; 90 looks straight down)", "DEG" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (
     "KIND — a figure from a workspace; KIND is projection, simplex-3d, heatmap, validation, orthogonality, park-fig2, "
+    "wordnet-heatmaps, orthogonality-all, "
     "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples or steering-hierarchy");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
@@ -363,10 +378,57 @@ cs_cli_figure (int argc, char **argv)
       if (!cs_figure_export (output, &style, scale, draw_orthogonality, &fig, &error))
         goto fail;
     }
+  else if (g_str_equal (kind, "wordnet-heatmaps") || g_str_equal (kind, "orthogonality-all"))
+    {
+      g_autoptr(CsGeometryWordNet) wn = cs_geometry_wordnet_new (g);
+      if (g_str_equal (kind, "wordnet-heatmaps"))
+        {
+          CsWordNetHeatmapsFigure fig = wn->heatmaps;
+          if (!g->wordnet_distance)
+            {
+              fprintf (stderr, "conceptscope-cli figure wordnet-heatmaps: %s holds no WordNet distances (its categories "
+                               "are not WordNet synsets); make it with conceptscope-cli geometry --wordnet-all\n",
+                       workspace);
+              goto out;
+            }
+          if (block && !cs_geometry_wordnet_block (wn, block, &fig.first, &fig.count))
+            {
+              find_category (g, block, &error);
+              goto fail;
+            }
+          if (block)
+            fig.selected = (gint) fig.first;
+          fig.title = title ? title : block ? g_strdup_printf ("the %s block: %u synsets", block, fig.count)
+                                            : g_strdup_printf ("%u WordNet synsets in hierarchy order", fig.count);
+          if (!preset)
+            style.width = style.height * 2.6;
+          if (!cs_figure_export (output, &style, scale, draw_wordnet_heatmaps, &fig, &error))
+            {
+              if (!title)
+                g_free ((char *) fig.title);
+              goto fail;
+            }
+          if (!title)
+            g_free ((char *) fig.title);
+        }
+      else
+        {
+          CsHistogramsFigure fig = wn->histograms;
+          fig.title = title ? title : "Child − parent against the parent, over every parent–child pair";
+          if (wn->n_pairs[0] == 0)
+            {
+              fprintf (stderr, "conceptscope-cli figure orthogonality-all: %s has no estimated parent–child pair\n",
+                       workspace);
+              goto out;
+            }
+          if (!cs_figure_export (output, &style, scale, draw_histograms, &fig, &error))
+            goto fail;
+        }
+    }
   else
     {
       fprintf (stderr, "conceptscope-cli figure: unknown KIND '%s' (projection, simplex-3d, heatmap, validation, "
-                       "orthogonality, park-fig2)\n", kind);
+                       "orthogonality, park-fig2, wordnet-heatmaps, orthogonality-all)\n", kind);
       rc = 2;
       goto out;
     }

@@ -149,6 +149,7 @@ cs_cli_geometry (int argc, char **argv)
 {
   CsGeometryParams params;
   g_autofree char *wordnet = NULL, *hierarchy = NULL, *categories = NULL, *output = NULL, *device_s = NULL;
+  g_autofree char *pos_s = NULL;
   double train_fraction;
   int seed, min_tokens, depth;
   gboolean json = FALSE, plurals = FALSE, no_cache = FALSE, wordnet_all = FALSE;
@@ -160,6 +161,7 @@ cs_cli_geometry (int argc, char **argv)
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "Levels below a root synset that become categories (1)", "N" },
     { "categories", 0, 0, G_OPTION_ARG_FILENAME, &categories, "Your own categories (JSON) instead of WordNet", "FILE" },
     { "wordnet-all", 0, 0, G_OPTION_ARG_NONE, &wordnet_all, "Every WordNet noun synset with --min-tokens tokens or more (default: 50 for 256,000 tokens, in proportion to the vocabulary, within 10 … 50)", NULL },
+    { "pos", 0, 0, G_OPTION_ARG_STRING, &pos_s, "--wordnet-all: noun (default), verb or both", "POS" },
     { "train-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &train_fraction, "Fraction of each category's tokens used to estimate (0.7)", "F" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the train/test split and baselines (0)", "N" },
     { "min-tokens", 0, 0, G_OPTION_ARG_INT, &min_tokens, "Categories with fewer tokens are flagged unreliable (10)", "N" },
@@ -196,6 +198,15 @@ cs_cli_geometry (int argc, char **argv)
                        "--categories or --wordnet-all\n");
       return 2;
     }
+  if (pos_s)
+    {
+      params.categories.pos = cs_wordnet_pos_parse (pos_s);
+      if (!params.categories.pos || !wordnet_all)
+        {
+          fprintf (stderr, "conceptscope-cli geometry: --pos is noun, verb or both, with --wordnet-all\n");
+          return 2;
+        }
+    }
   if (hierarchy)
     params.hierarchy = hierarchy;
   params.wordnet_dir = wordnet;
@@ -217,8 +228,11 @@ cs_cli_geometry (int argc, char **argv)
       /* not given: in proportion to the vocabulary, and said */
       params.categories.min_tokens = cs_geometry_wordnet_all_min_tokens (cs_model_get_config (model)->vocab);
       if (!json)
-        fprintf (stderr, "every WordNet noun synset with %d or more tokens (for a vocabulary of %" G_GINT64_FORMAT
-                 "; --min-tokens sets another)\n", params.categories.min_tokens, (gint64) cs_model_get_config (model)->vocab);
+        fprintf (stderr, "every WordNet %s synset with %d or more tokens (for a vocabulary of %" G_GINT64_FORMAT
+                 "; --min-tokens sets another)\n",
+                 params.categories.pos == CS_WORDNET_VERBS  ? "verb"
+                 : params.categories.pos == CS_WORDNET_BOTH ? "noun and verb" : "noun",
+                 params.categories.min_tokens, (gint64) cs_model_get_config (model)->vocab);
     }
 
   /* A workspace made from the same weights keeps the whitening. */
