@@ -263,6 +263,17 @@ cs_geometry_page_export (CsGeometryPage *self, const char *path, const char *pre
     return FALSE;
   if (g_strcmp0 (view, "figure2") == 0)
     s.width = s.height * 3;   /* three panels side by side: three times as wide as the preset */
+  if (g_strcmp0 (view, "wordnet") == 0)
+    {
+      if (!cs_figure_view_has_figure (CS_FIGURE_VIEW (self->wordnet_view)))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s",
+                       _("Compute with “Every WordNet synset” to export the WordNet heatmaps"));
+          return FALSE;
+        }
+      s.width = s.height * 2.6;   /* three square panels side by side */
+      return cs_figure_view_export (CS_FIGURE_VIEW (self->wordnet_view), path, &s, scale, error);
+    }
   return cs_figure_view_export (CS_FIGURE_VIEW (gtk_stack_get_visible_child (self->stack)), path, &s, scale, error);
 }
 

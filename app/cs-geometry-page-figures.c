@@ -60,6 +60,11 @@ geometry_page_set_box (CsGeometryPage *self, GeoBox *box)
 
 /* ---- what the views show ---- */
 
+/* More categories than bars and a legend can show (the whole WordNet): the
+ * orthogonality tab draws their distribution (the paper's Figure 5)
+ * instead, and the legend lists only the categories shown. */
+#define MANY_CATEGORIES 40
+
 typedef struct
 {
   CsGeometryPlane plane;
@@ -81,6 +86,8 @@ plane_data_new (CsGeometryPage *self, CsProjection *proj, CsAxis ax, CsAxis ay, 
 {
   PlaneData *d = g_new0 (PlaneData, 1);
   d->box = g_rc_box_acquire (self->geo_box);
+  /* hundreds of greyed entries would bury the legend */
+  keep_hidden = keep_hidden && d->box->g->categories->items->len <= MANY_CATEGORIES;
   cs_geometry_plane_init (&d->plane, d->box->g, proj, ax, ay, y_suffix, self->visible, keep_hidden, d->box->train);
   d->plane.figure.held_out_only = gtk_check_button_get_active (self->held_out_check);
   return d;
@@ -138,6 +145,43 @@ draw_figure2 (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer 
     }
 }
 
+static void
+draw_histograms (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  CsGeometryWordNet *wn = data;
+  CsHistogramsFigure fig = wn->histograms;
+  fig.title = _("Child − parent against the parent, over every parent–child pair");
+  cs_figure_draw_histograms (cr, 0, 0, w, h, s, &fig);
+}
+
+/* The whole-WordNet table of the geometry drawn, made once per geometry
+ * (the differences' cosines are a matrix product; the view keeps its zoom
+ * while only the axes or the categories shown change). */
+static void
+refresh_wordnet (CsGeometryPage *self)
+{
+  CsGeometry *g = geometry_of (self);
+  gboolean want = g && g->wordnet_distance && g->categories->items->len > 1;
+
+  if (self->wordnet && (!want || self->wordnet->geometry != g))
+    {
+      g_clear_pointer (&self->wordnet, cs_geometry_wordnet_free);
+      cs_wordnet_view_set_wordnet (self->wordnet_view, NULL);
+    }
+  if (want && !self->wordnet)
+    {
+      g_autofree char *text = NULL;
+      self->wordnet = cs_geometry_wordnet_new (g);
+      cs_wordnet_view_set_wordnet (self->wordnet_view, self->wordnet);
+      text = g_strdup_printf (_("%u synsets; scroll to zoom, double-click a synset for its block, right-click for the "
+                                "whole table, click to select"), g->categories->items->len);
+      gtk_label_set_text (self->wordnet_label, text);
+    }
+  if (!want)
+    gtk_label_set_text (self->wordnet_label, _("Compute with “Every WordNet synset” (or a WordNet hierarchy) to see "
+                                               "the WordNet distances beside the cosines"));
+}
+
 /* Gives every view the figure of what is drawn now (after a change of the
  * geometry, the categories shown, the axes, the marked tokens). */
 void
@@ -151,8 +195,10 @@ cs_geometry_page_refresh_figures (CsGeometryPage *self)
       cs_figure_view_set_draw_func (self->orth_view, NULL, NULL, NULL);
       cs_figure_view_set_draw_func (self->fig2_view, NULL, NULL, NULL);
       cs_simplex_view_set_figure (self->simplex_view, NULL, NULL, NULL, FALSE);
+      refresh_wordnet (self);
       return;
     }
+  refresh_wordnet (self);
   {
     /* hidden categories stay in the legend, greyed, so a click brings them back */
     PlaneData *d = plane_data_new (self, self->proj, self->ax, self->ay,
@@ -175,8 +221,12 @@ cs_geometry_page_refresh_figures (CsGeometryPage *self)
     /* one table for the three views */
     cs_figure_view_set_draw_func (self->validation_view, draw_validation, cs_geometry_table_ref (t),
                                   (GDestroyNotify) cs_geometry_table_free);
-    cs_figure_view_set_draw_func (self->orth_view, draw_orthogonality, cs_geometry_table_ref (t),
-                                  (GDestroyNotify) cs_geometry_table_free);
+    if (self->wordnet && geometry_of (self)->categories->items->len > MANY_CATEGORIES)
+      cs_figure_view_set_draw_func (self->orth_view, draw_histograms, cs_geometry_wordnet_ref (self->wordnet),
+                                    (GDestroyNotify) cs_geometry_wordnet_free);
+    else
+      cs_figure_view_set_draw_func (self->orth_view, draw_orthogonality, cs_geometry_table_ref (t),
+                                    (GDestroyNotify) cs_geometry_table_free);
   }
   {
     Figure2Data *d = g_new0 (Figure2Data, 1);
@@ -259,8 +309,10 @@ cs_geometry_page_refresh_simplex (CsGeometryPage *self)
   if (!g || !space || !self->proj)
     {
       cs_simplex_view_set_figure (self->simplex_view, NULL, NULL, NULL, FALSE);
+      refresh_wordnet (self);
       return;
     }
+  refresh_wordnet (self);
   if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "simplex") != 0)
     return;   /* projected when shown */
   axes[0] = self->ax;

@@ -10,6 +10,7 @@
 #include "cs-history.h"
 #include "cs-job.h"
 #include "cs-projection-view.h"
+#include "cs-wordnet-view.h"
 
 G_BEGIN_DECLS
 
@@ -48,7 +49,11 @@ struct _CsGeometryPage
   GtkWidget          *categories_box;
   GtkGrid            *axes_grid, *parameters_grid;
   GtkDropDown        *x_drop, *xm_drop, *y_drop, *ym_drop, *z_drop, *zm_drop;
-  GtkCheckButton     *orth_check, *held_out_check;
+  GtkCheckButton     *orth_check, *held_out_check, *wordnet_all_check;
+  GtkDropDown        *pos_drop;
+  GtkEntry           *block_entry;
+  GtkLabel           *wordnet_label;
+  CsWordNetView      *wordnet_view;
   GtkEntry           *hierarchy_entry, *extra_name, *extra_words;
   GtkSpinButton      *fraction_spin, *seed_spin, *min_spin;
   GtkSearchEntry     *search;
@@ -67,6 +72,7 @@ struct _CsGeometryPage
   GtkWidget          *undo_button, *redo_button;
 
   GeoBox             *geo_box;        /* what is drawn; its geometry is the session's */
+  CsGeometryWordNet  *wordnet;        /* the whole-WordNet figures of geo_box's geometry, or NULL */
   gboolean           *visible;        /* per category */
   CsAxis              ax, ay;
   gboolean            orthogonalise;

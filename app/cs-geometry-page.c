@@ -2,6 +2,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "cs-geometry-page-private.h"
 #include "cs-geometry-run.h"
@@ -148,6 +149,125 @@ cs_geometry_page_set_axes (CsGeometryPage *self, const char *x, const char *xm, 
 
 /* ---- categories ---- */
 
+static void on_category_toggled (GtkCheckButton *button, CsGeometryPage *self);
+
+void
+cs_geometry_page_select_synset (CsGeometryPage *self, guint index)
+{
+  g_autoptr(GError) error = NULL;
+  CsGeometry *g = geometry_of (self);
+  CsCategorySet *cs;
+  GeoState *before;
+  gboolean *old_visible;
+  CsAxis oldx = self->ax, oldy = self->ay;
+  int child = -1;
+  GtkWidget *w;
+
+  if (!g || index >= g->categories->items->len)
+    return;
+  cs = g->categories;
+  if (!g->vectors[index].estimated)
+    {
+      g_autofree char *msg = g_strdup_printf (_("%s has too few tokens for a vector"),
+                                              cs_category_set_get (cs, index)->name);
+      geometry_page_show_message (self, msg);
+      return;
+    }
+  before = geometry_page_capture (self);
+  old_visible = g_memdup2 (self->visible, sizeof (gboolean) * cs->items->len);
+  for (guint i = 0; i < cs->items->len; i++)
+    {
+      CsCategory *c = cs_category_set_get (cs, i);
+      gboolean mine = i == index || (c->parent == (int) index && c->reliable && g->vectors[i].estimated);
+      self->visible[i] = mine;
+      if (mine && i != index && child < 0)
+        child = (int) i;
+    }
+  /* the check buttons follow without each recording a step */
+  for (w = gtk_widget_get_first_child (self->categories_box); w; w = gtk_widget_get_next_sibling (w))
+    if (GTK_IS_CHECK_BUTTON (w))
+      {
+        guint i = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (w), "index"));
+        g_signal_handlers_block_by_func (w, on_category_toggled, self);
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (w), i < cs->items->len && self->visible[i]);
+        g_signal_handlers_unblock_by_func (w, on_category_toggled, self);
+      }
+  self->ax = (CsAxis) { (int) index, -1 };
+  if (child >= 0)
+    self->ay = (CsAxis) { child, -1 };
+  else if (self->ay.plus == (int) index)
+    self->ay = oldx.plus != (int) index ? oldx : oldy;
+  if (self->ay.plus == self->ax.plus && self->ay.minus < 0)
+    {
+      /* nothing to pair it with: leave the plane as it was */
+      memcpy (self->visible, old_visible, sizeof (gboolean) * cs->items->len);
+      self->ax = oldx;
+      self->ay = oldy;
+      g_free (old_visible);
+      geo_state_free (before);
+      geometry_page_fill_panel (self);
+      return;
+    }
+  g_free (old_visible);
+  geometry_page_select_axes_widgets (self);
+  cs_wordnet_view_set_selected (self->wordnet_view, (gint) index);
+  if (!geometry_page_reproject (self, &error))
+    {
+      geometry_page_show_message (self, error->message);
+      geo_state_free (before);
+      return;
+    }
+  {
+    g_autofree char *label = g_strdup_printf (_("selecting %s"), cs_category_set_get (cs, index)->name);
+    cs_history_push (self->history, label, before);
+    geometry_page_update_undo (self);
+  }
+}
+
+static void
+on_synset_activated (CsWordNetView *view, guint index, CsGeometryPage *self)
+{
+  cs_geometry_page_select_synset (self, index);
+}
+
+static void
+on_block_activate (CsGeometryPage *self)
+{
+  const char *name = gtk_editable_get_text (GTK_EDITABLE (self->block_entry));
+  guint first, count;
+  if (!self->wordnet || !*name)
+    return;
+  if (!cs_geometry_wordnet_block (self->wordnet, name, &first, &count))
+    {
+      g_autofree char *msg = g_strdup_printf (_("No synset “%s” among these categories"), name);
+      gtk_label_set_text (self->wordnet_label, msg);
+      return;
+    }
+  cs_wordnet_view_zoom_to (self->wordnet_view, first, count);
+  cs_wordnet_view_set_selected (self->wordnet_view, (gint) first);
+  {
+    g_autofree char *msg = g_strdup_printf (_("%s: %u synsets"), name, count);
+    gtk_label_set_text (self->wordnet_label, msg);
+  }
+}
+
+static void
+on_whole_table (CsGeometryPage *self)
+{
+  if (self->wordnet)
+    cs_wordnet_view_zoom_to (self->wordnet_view, 0, self->wordnet->heatmaps.n);
+}
+
+static void
+on_wordnet_all_toggled (CsGeometryPage *self)
+{
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
+  /* the threshold follows the vocabulary's size, as on the command line */
+  if (gtk_check_button_get_active (self->wordnet_all_check) && model && !self->updating)
+    g_object_set (self->settings, "min-tokens",
+                  cs_geometry_wordnet_all_min_tokens (cs_model_get_config (model)->vocab), NULL);
+}
+
 static void
 on_category_toggled (GtkCheckButton *button, CsGeometryPage *self)
 {
@@ -206,9 +326,14 @@ geometry_page_fill_panel (CsGeometryPage *self)
   for (guint i = 0; i < c->items->len; i++)
     {
       CsCategory *cat = cs_category_set_get (c, i);
+      int depth = 0;
+      for (int p = cat->parent; p >= 0 && depth < 8; p = cs_category_set_get (c, p)->parent)
+        depth++;
+      /* indented by depth (the whole WordNet is many levels deep), at most 8 */
+      g_autofree char *indent = g_strnfill (depth * 3, ' ');
       g_autofree char *label = cat->reliable ?
-        g_strdup_printf ("%s%s (%u)", cat->parent >= 0 ? "    " : "", cat->name, cat->tokens->len) :
-        g_strdup_printf (_("%s%s (%u, unreliable)"), cat->parent >= 0 ? "    " : "", cat->name, cat->tokens->len);
+        g_strdup_printf ("%s%s (%u)", indent, cat->name, cat->tokens->len) :
+        g_strdup_printf (_("%s%s (%u, unreliable)"), indent, cat->name, cat->tokens->len);
       GtkWidget *check = gtk_check_button_new_with_label (label);
       gtk_check_button_set_active (GTK_CHECK_BUTTON (check), self->visible[i]);
       g_object_set_data (G_OBJECT (check), "index", GUINT_TO_POINTER (i));
@@ -492,8 +617,28 @@ cs_geometry_page_compute (CsGeometryPage *self, const char *hierarchy, double tr
     return;
   g_object_set (self->settings, "hierarchy", hierarchy && *hierarchy ? hierarchy : "animal", "train-fraction",
                 train_fraction, "seed", seed, "min-tokens", min_tokens, "extra-name", extra_name, "extra-words",
-                extra_words, "categories-json", NULL, NULL);
+                extra_words, "categories-json", NULL, "wordnet-all", FALSE, NULL);
   start (self);
+}
+
+void
+cs_geometry_page_compute_wordnet_all (CsGeometryPage *self, const char *pos, int min_tokens)
+{
+  g_return_if_fail (CS_IS_GEOMETRY_PAGE (self));
+  if (!self->session || !cs_session_get_model (self->session))
+    return;
+  self->updating = TRUE;   /* the threshold is the caller's, not the vocabulary's default */
+  g_object_set (self->settings, "wordnet-all", TRUE, "pos", pos, "min-tokens", min_tokens, "categories-json", NULL,
+                "extra-name", NULL, "extra-words", NULL, NULL);
+  self->updating = FALSE;
+  start (self);
+}
+
+CsWordNetView *
+cs_geometry_page_get_wordnet_view (CsGeometryPage *self)
+{
+  g_return_val_if_fail (CS_IS_GEOMETRY_PAGE (self), NULL);
+  return self->wordnet_view;
 }
 
 void
@@ -601,6 +746,7 @@ cs_geometry_page_dispose (GObject *object)
     g_clear_pointer (&self->fig2[k], cs_projection_free);
   cs_geometry_page_forget_projected (self);
   g_clear_pointer (&self->history, cs_history_free);
+  g_clear_pointer (&self->wordnet, cs_geometry_wordnet_free);
   if (self->geo_box)
     geo_box_release (g_steal_pointer (&self->geo_box));
   g_clear_object (&self->session);
@@ -655,6 +801,7 @@ cs_geometry_page_class_init (CsGeometryPageClass *klass)
   g_type_ensure (CS_TYPE_HEATMAP_VIEW);
   g_type_ensure (CS_TYPE_FIGURE_VIEW);
   g_type_ensure (CS_TYPE_SIMPLEX_VIEW);
+  g_type_ensure (CS_TYPE_WORDNET_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/conceptscope/ConceptScope/ui/cs-geometry-page.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child (widget_class, CsGeometryPage, name)
   CHILD (categories_box);
@@ -667,6 +814,11 @@ cs_geometry_page_class_init (CsGeometryPageClass *klass)
   CHILD (z_drop);
   CHILD (zm_drop);
   CHILD (simplex_view);
+  CHILD (wordnet_all_check);
+  CHILD (pos_drop);
+  CHILD (block_entry);
+  CHILD (wordnet_label);
+  CHILD (wordnet_view);
   CHILD (orth_check);
   CHILD (held_out_check);
   CHILD (hierarchy_entry);
@@ -696,6 +848,9 @@ cs_geometry_page_class_init (CsGeometryPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, cs_geometry_page_refresh_simplex);
   gtk_widget_class_bind_template_callback (widget_class, cs_geometry_page_refresh_figures);
   gtk_widget_class_bind_template_callback (widget_class, recompute_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_block_activate);
+  gtk_widget_class_bind_template_callback (widget_class, on_whole_table);
+  gtk_widget_class_bind_template_callback (widget_class, on_wordnet_all_toggled);
   gtk_widget_class_bind_template_callback (widget_class, load_json_clicked);
   gtk_widget_class_bind_template_callback (widget_class, copy_selection_clicked);
   gtk_widget_class_bind_template_callback (widget_class, reset_clicked);
@@ -735,6 +890,30 @@ cs_geometry_page_init (CsGeometryPage *self)
   bind (self, "min-tokens", self->min_spin, "value");
   bind (self, "extra-name", self->extra_name, "text");
   bind (self, "extra-words", self->extra_words, "text");
+  {
+    /* eight views: each tab as wide as its title, so that all of them show */
+    GObject *switcher = gtk_widget_get_template_child (GTK_WIDGET (self), CS_TYPE_GEOMETRY_PAGE, "stack_switcher");
+    GtkLayoutManager *layout = switcher ? gtk_widget_get_layout_manager (GTK_WIDGET (switcher)) : NULL;
+    if (GTK_IS_BOX_LAYOUT (layout))
+      gtk_box_layout_set_homogeneous (GTK_BOX_LAYOUT (layout), FALSE);
+  }
+  bind (self, "wordnet-all", self->wordnet_all_check, "active");
+  g_object_bind_property (self->settings, "wordnet-all", self->hierarchy_entry, "sensitive",
+                          G_BINDING_SYNC_CREATE | G_BINDING_INVERT_BOOLEAN);
+  g_object_bind_property (self->settings, "wordnet-all", self->pos_drop, "sensitive", G_BINDING_SYNC_CREATE);
+  {
+    const char *labels[] = { _("Nouns"), _("Verbs"), _("Nouns and verbs"), NULL };
+    g_autoptr(GtkStringList) model = gtk_string_list_new (labels);
+    g_autoptr(GPtrArray) values = g_ptr_array_new ();
+    g_ptr_array_add (values, (gpointer) "noun");
+    g_ptr_array_add (values, (gpointer) "verb");
+    g_ptr_array_add (values, (gpointer) "both");
+    cs_ui_bind_strings (self->pos_drop, G_LIST_MODEL (model), G_OBJECT (self->settings), "pos", values);
+  }
+  g_signal_connect (self->wordnet_view, "synset-activated", G_CALLBACK (on_synset_activated), self);
+  cs_wordnet_view_set_tooltip_format (self->wordnet_view, _("%1$s × %2$s\nWordNet distance %3$s\n"
+                                                            "cos(ℓ̄, ℓ̄) = %4$.3f\n"
+                                                            "cos of the differences from the parents = %5$.3f"));
   cs_ui_grid_labels (self->axes_grid);
   cs_ui_grid_labels (self->parameters_grid);
   self->job = cs_job_new (NULL);

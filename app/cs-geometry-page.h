@@ -4,6 +4,7 @@
 
 #include "cs-geometry.h"
 #include "cs-projection-view.h"
+#include "cs-wordnet-view.h"
 #include "cs-session.h"
 
 G_BEGIN_DECLS
@@ -39,6 +40,18 @@ void        cs_geometry_page_compute        (CsGeometryPage *self,
                                              int             min_tokens,
                                              const char     *extra_name,
                                              const char     *extra_words);
+/* Recomputes with every WordNet synset of pos ("noun", "verb" or "both")
+ * that has min_tokens tokens or more (the paper's Figure 4). */
+void        cs_geometry_page_compute_wordnet_all (CsGeometryPage *self,
+                                             const char     *pos,
+                                             int             min_tokens);
+/* Selects a category (a synset of the whole-WordNet table, as a click
+ * there does): it and its children shown, it on the x axis, its first
+ * child on y; undoable. */
+void        cs_geometry_page_select_synset  (CsGeometryPage *self,
+                                             guint           index);
+/* The whole-WordNet heatmaps' view (zoom, hover, selection). */
+CsWordNetView *cs_geometry_page_get_wordnet_view (CsGeometryPage *self);
 const char *cs_geometry_page_get_error      (CsGeometryPage *self);
 /* What is drawn (the session's geometry once computed). */
 CsGeometry *cs_geometry_page_get_geometry   (CsGeometryPage *self);

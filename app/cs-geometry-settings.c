@@ -13,6 +13,8 @@ struct _CsGeometrySettings
   int      min_tokens;
   char    *extra_name;
   char    *extra_words;
+  gboolean wordnet_all;
+  char    *pos;
 };
 
 G_DEFINE_FINAL_TYPE (CsGeometrySettings, cs_geometry_settings, G_TYPE_OBJECT)
@@ -27,6 +29,8 @@ enum
   PROP_MIN_TOKENS,
   PROP_EXTRA_NAME,
   PROP_EXTRA_WORDS,
+  PROP_WORDNET_ALL,
+  PROP_POS,
   N_PROPS
 };
 
@@ -45,7 +49,7 @@ cs_geometry_settings_copy (CsGeometrySettings *self)
   return g_object_new (CS_TYPE_GEOMETRY_SETTINGS, "hierarchy", self->hierarchy, "categories-json",
                        self->categories_json, "train-fraction", self->train_fraction, "seed", self->seed,
                        "min-tokens", self->min_tokens, "extra-name", self->extra_name, "extra-words",
-                       self->extra_words, NULL);
+                       self->extra_words, "wordnet-all", self->wordnet_all, "pos", self->pos, NULL);
 }
 
 void
@@ -61,6 +65,8 @@ cs_geometry_settings_to_params (CsGeometrySettings *self, CsGeometryParams *p)
   p->categories.min_tokens = self->min_tokens;
   p->extra_name = self->extra_name;
   p->extra_words = self->extra_words;
+  p->wordnet_all = self->wordnet_all && !self->categories_json;
+  p->categories.pos = cs_wordnet_pos_parse (self->pos) ? cs_wordnet_pos_parse (self->pos) : CS_WORDNET_NOUNS;
 }
 
 void
@@ -94,6 +100,8 @@ cs_geometry_settings_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_MIN_TOKENS: g_value_set_int (value, self->min_tokens); break;
     case PROP_EXTRA_NAME: g_value_set_string (value, self->extra_name); break;
     case PROP_EXTRA_WORDS: g_value_set_string (value, self->extra_words); break;
+    case PROP_WORDNET_ALL: g_value_set_boolean (value, self->wordnet_all); break;
+    case PROP_POS: g_value_set_string (value, self->pos); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -115,6 +123,17 @@ cs_geometry_settings_set_property (GObject *object, guint prop_id, const GValue 
       break;
     case PROP_EXTRA_WORDS:
       set_string (self, &self->extra_words, g_value_get_string (value), prop_id);
+      break;
+    case PROP_POS:
+      set_string (self, &self->pos, cs_wordnet_pos_parse (g_value_get_string (value)) ? g_value_get_string (value)
+                                                                                       : "noun", prop_id);
+      break;
+    case PROP_WORDNET_ALL:
+      if (self->wordnet_all != g_value_get_boolean (value))
+        {
+          self->wordnet_all = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     case PROP_TRAIN_FRACTION:
       if (self->train_fraction != g_value_get_double (value))
@@ -150,6 +169,7 @@ cs_geometry_settings_finalize (GObject *object)
   g_free (self->categories_json);
   g_free (self->extra_name);
   g_free (self->extra_words);
+  g_free (self->pos);
   G_OBJECT_CLASS (cs_geometry_settings_parent_class)->finalize (object);
 }
 
@@ -171,6 +191,9 @@ cs_geometry_settings_class_init (CsGeometrySettingsClass *klass)
   props[PROP_MIN_TOKENS] = g_param_spec_int ("min-tokens", NULL, NULL, 2, 10000, d.categories.min_tokens, f);
   props[PROP_EXTRA_NAME] = g_param_spec_string ("extra-name", NULL, NULL, NULL, f);
   props[PROP_EXTRA_WORDS] = g_param_spec_string ("extra-words", NULL, NULL, NULL, f);
+  /* every WordNet synset (of the parts of speech in "pos": noun, verb or both) instead of one hierarchy */
+  props[PROP_WORDNET_ALL] = g_param_spec_boolean ("wordnet-all", NULL, NULL, FALSE, f);
+  props[PROP_POS] = g_param_spec_string ("pos", NULL, NULL, "noun", f);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -183,4 +206,5 @@ cs_geometry_settings_init (CsGeometrySettings *self)
   self->train_fraction = d.train_fraction;
   self->seed = d.seed;
   self->min_tokens = d.categories.min_tokens;
+  self->pos = g_strdup ("noun");
 }

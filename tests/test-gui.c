@@ -16,6 +16,7 @@
 #include "cs-hdf5.h"
 #include "cs-ui.h"
 #include "cs-window.h"
+#include "cs-wordnet-view.h"
 
 static gboolean german;
 
@@ -89,7 +90,7 @@ png_has_colour (const char *path, guint palette_index)
 }
 
 /* The widget a side panel shows beside the label `text` (cs_ui_labelled's
- * grid rows), searched from root. */
+ * grid rows, or the next in a box), searched from root. */
 static GtkWidget *
 labelled_widget (GtkWidget *root, const char *text)
 {
@@ -102,6 +103,8 @@ labelled_widget (GtkWidget *root, const char *text)
           gtk_grid_query_child (GTK_GRID (grid), root, &col, &row, &w, &h);
           return gtk_grid_get_child_at (GTK_GRID (grid), col + 1, row);
         }
+      if (GTK_IS_BOX (grid))   /* a label in a row of a box: what follows it */
+        return gtk_widget_get_next_sibling (root);
     }
   for (GtkWidget *c = gtk_widget_get_first_child (root); c; c = gtk_widget_get_next_sibling (c))
     {
@@ -1165,8 +1168,129 @@ check_window (gpointer data)
       /* back to the pairs' vector for what follows */
       g_assert_true (cs_steering_page_set_concept (sp, NULL, NULL));
       gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
+      /* every WordNet noun synset with 25 tokens or more */
+      cs_geometry_page_compute_wordnet_all (cs_window_get_geometry_page (f->window), "noun", 25);
+      g_assert_true (cs_geometry_page_get_busy (cs_window_get_geometry_page (f->window)));
+      f->phase = 28;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 28)
+    {
+      /* The whole WordNet: the heatmaps, zoomed into the animal block by
+       * its name, hovered, a synset clicked selects its projection (undoably),
+       * the orthogonality tab draws the distributions, and export. */
+      CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+      CsWordNetView *wv;
+      CsGeometry *g;
+      guint first, count;
+      int animal;
+      if (cs_geometry_page_get_busy (page))
+        return G_SOURCE_CONTINUE;
+      g_assert_null (cs_geometry_page_get_error (page));
+      g = cs_geometry_page_get_geometry (page);
+      g_assert_cmpuint (g->categories->items->len, ==, 391);   /* as test-cli counts from the files */
+      g_assert_nonnull (g->wordnet_distance);
+      cs_geometry_page_show_view (page, "wordnet");
+      wv = cs_geometry_page_get_wordnet_view (page);
+      g_assert_true (cs_figure_view_has_figure (CS_FIGURE_VIEW (wv)));
+      cs_wordnet_view_get_range (wv, &first, &count);
+      g_assert_cmpuint (first, ==, 0);
+      g_assert_cmpuint (count, ==, 391);
+      /* the block by name, as the entry above the view does */
+      {
+        GtkWidget *entry = labelled_widget (GTK_WIDGET (page), german ? "Block von" : "Block of");
+        g_assert_true (GTK_IS_ENTRY (entry));
+        gtk_editable_set_text (GTK_EDITABLE (entry), "animal");
+        g_signal_emit_by_name (entry, "activate");
+      }
+      animal = cs_category_set_find (g->categories, "animal");
+      cs_wordnet_view_get_range (wv, &first, &count);
+      g_assert_cmpint ((int) first, ==, animal);
+      g_assert_cmpuint (count, >, 5);
+      g_assert_cmpuint (count, <, 60);
+      mark_frame (f);
+      f->phase = 33;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 33)
+    {
+      CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+      CsWordNetView *wv = cs_geometry_page_get_wordnet_view (page);
+      CsGeometry *g = cs_geometry_page_get_geometry (page);
+      guint first, count, row, col;
+      int animal = cs_category_set_find (g->categories, "animal"), found = 0;
+      double px = 0, py = 0;
+      const char *tip;
+      if (!frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      cs_wordnet_view_get_range (wv, &first, &count);
+      /* hover: find a pixel over the cell (animal, animal + 1) */
+      for (int y = 0; y < gtk_widget_get_height (GTK_WIDGET (wv)) && !found; y += 2)
+        for (int x = 0; x < gtk_widget_get_width (GTK_WIDGET (wv)) / 3 && !found; x += 2)
+          if (cs_wordnet_view_cell_at (wv, x, y, &row, &col) && (int) row == animal && (int) col == animal + 1)
+            {
+              px = x;
+              py = y;
+              found = 1;
+            }
+      g_assert_true (found);
+      tip = cs_wordnet_view_hover (wv, px, py);
+      g_assert_nonnull (tip);
+      g_assert_nonnull (strstr (tip, "animal"));
+      g_assert_nonnull (strstr (tip, cs_category_set_get (g->categories, animal + 1)->name));
+      g_test_message ("hover: %s", tip);
+      /* scrolling in halves the block about the pointer, right-click shows the whole table again */
+      cs_wordnet_view_zoom_at (wv, px, py, 0.5);
+      {
+        guint f2, c2;
+        cs_wordnet_view_get_range (wv, &f2, &c2);
+        g_assert_cmpuint (c2, ==, MAX (4u, (count + 1) / 2));
+        g_assert_cmpuint (f2, <=, (guint) animal);
+        g_assert_cmpuint (f2 + c2, >, (guint) animal);
+      }
+      cs_wordnet_view_zoom_to (wv, first, count);
+      /* a click selects: animal on x, its first shown child on y, animal's children shown */
+      cs_geometry_page_select_synset (page, (guint) animal);
+      {
+        const char *axes = cs_session_get_axes (cs_window_get_session (f->window));
+        g_test_message ("after selecting animal: %s", axes);
+        g_assert_true (g_str_has_prefix (axes, "animal;"));
+        g_assert_true (cs_geometry_page_get_category_visible (page, "animal"));
+        g_assert_true (cs_geometry_page_get_category_visible (page, "chordate"));
+        g_assert_false (cs_geometry_page_get_category_visible (page, "plant"));
+      }
+      {
+        g_autofree char *png = artifact_path ("wordnet-heatmaps.png");
+        g_autofree char *svg = artifact_path ("wordnet-heatmaps.svg");
+        g_assert_true (cs_geometry_page_export (page, png, "slide", "light", 1, 0, &error));
+        g_assert_true (cs_geometry_page_export (page, svg, "slide", "dark", 1, 0, &error));
+        g_assert_no_error (error);
+        assert_png_has_content (png);
+        cs_geometry_page_show_view (page, "orthogonality");
+        png = (g_free (png), artifact_path ("orthogonality-all.png"));
+        g_assert_true (cs_geometry_page_export (page, png, "slide", "light", 1, 0, &error));
+        g_assert_true (png_has_colour (png, 0));   /* the estimated pairs' histogram */
+      }
+      cs_geometry_page_show_view (page, "wordnet");
+      mark_frame (f);
+      f->phase = 29;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 29)
+    {
+      CsGeometryPage *page = cs_window_get_geometry_page (f->window);
+      g_autofree char *png = artifact_path (german ? "wordnet-window-de.png" : "wordnet-window.png");
+      if (!frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      cs_window_save_png (f->window, png, &error);
+      g_assert_no_error (error);
+      assert_png_has_content (png);
+      /* undoing the selection brings the earlier plane back */
+      g_assert_true (cs_geometry_page_undo (page));
+      g_assert_false (g_str_has_prefix (cs_session_get_axes (cs_window_get_session (f->window)), "animal;chordate"));
+      cs_geometry_page_show_view (page, "projection");
       /* recompute with other parameters and a category of our own */
-      cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "animal", 1.0, 1, 10, "farm",
+      cs_geometry_page_compute (page, "animal", 1.0, 1, 10, "farm",
                                 "dog, cat, horse, cow, sheep, goat, pig, chicken, duck, donkey");
       f->phase = 3;
       return G_SOURCE_CONTINUE;

@@ -41,8 +41,18 @@ cs_geometry_figure_shown (CsGeometry *g, gboolean show_unreliable)
 {
   guint n = g->categories->items->len;
   gboolean *shown = g_new0 (gboolean, MAX (n, 1));
+  guint count = 0;
+  CsAxis ax, ay;
   for (guint i = 0; i < n; i++)
-    shown[i] = (cs_category_set_get (g->categories, i)->reliable || show_unreliable) && g->vectors[i].estimated;
+    {
+      shown[i] = (cs_category_set_get (g->categories, i)->reliable || show_unreliable) && g->vectors[i].estimated;
+      count += shown[i];
+    }
+  /* hundreds (the whole WordNet) are no picture: the default plane's x
+   * category and its children */
+  if (count > CS_GEOMETRY_FIGURE_SHOWN_MAX && cs_geometry_default_axes (g, &ax, &ay))
+    for (guint i = 0; i < n; i++)
+      shown[i] = shown[i] && ((int) i == ax.plus || cs_category_set_get (g->categories, i)->parent == ax.plus);
   return shown;
 }
 

@@ -25,7 +25,10 @@ void  cs_geometry_axis_arrows (CsGeometry   *geometry,
 
 /* Which categories a figure shows, per category (g_free it): the
  * estimated ones that are reliable (cs_category_set's rule), or every
- * estimated one with show_unreliable. A new geometry opens with these. */
+ * estimated one with show_unreliable; of more than
+ * CS_GEOMETRY_FIGURE_SHOWN_MAX (the whole WordNet), only the default
+ * plane's x category and its children. A new geometry opens with these. */
+#define CS_GEOMETRY_FIGURE_SHOWN_MAX 40
 gboolean *cs_geometry_figure_shown  (CsGeometry *geometry,
                                      gboolean    show_unreliable);
 
