@@ -14,14 +14,22 @@
  * so a BF16 or F16 model never gets a float32 copy of itself. */
 #define CONVERT_CHUNK_FLOATS (4u << 20)
 
-typedef enum { HOOK_PRE, HOOK_POST, HOOK_FINAL } HookKind;
+typedef enum { HOOK_PRE, HOOK_POST, HOOK_FINAL, HOOK_ATTN_Z, HOOK_HEAD_RESULT, HOOK_ATTN_OUT, HOOK_MLP_OUT } HookKind;
 
 typedef struct
 {
   HookKind kind;
   int      layer;
-  float   *data;      /* packed [T, hidden] */
+  int      width;     /* floats per token: hidden, or n_heads × head_dim (attn_z), or n_heads × hidden (head_result) */
+  float   *data;      /* packed [T, width] */
 } Hook;
+
+/* A patch parsed: where it applies. */
+typedef struct
+{
+  Hook                  at;
+  const CsForwardPatch *p;
+} Patch;
 
 typedef struct
 {
@@ -37,6 +45,8 @@ typedef struct
   gint32              *ids;        /* [T] packed token ids */
   float               *convert;    /* CONVERT_CHUNK_FLOATS scratch */
   double              *rope_inv_freq;
+  Patch               *patches;
+  int                  n_patches;
 } Ctx;
 
 static void
@@ -374,28 +384,33 @@ static gboolean
 parse_hook (CsModel *model, const char *name, Hook *hook, GError **error)
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
+  static const struct { const char *prefix; HookKind kind; } points[] = {
+    { "resid_pre.", HOOK_PRE }, { "resid_post.", HOOK_POST }, { "attn_z.", HOOK_ATTN_Z },
+    { "head_result.", HOOK_HEAD_RESULT }, { "attn_out.", HOOK_ATTN_OUT }, { "mlp_out.", HOOK_MLP_OUT },
+  };
   const char *num = NULL;
   char *end = NULL;
   gint64 layer;
 
+  hook->width = cfg->hidden;
   if (g_str_equal (name, "final_norm"))
     {
       hook->kind = HOOK_FINAL;
       hook->layer = cfg->n_layers;
       return TRUE;
     }
-  if (g_str_has_prefix (name, "resid_pre."))
-    {
-      hook->kind = HOOK_PRE;
-      num = name + strlen ("resid_pre.");
-    }
-  else if (g_str_has_prefix (name, "resid_post."))
-    {
-      hook->kind = HOOK_POST;
-      num = name + strlen ("resid_post.");
-    }
+  for (guint i = 0; i < G_N_ELEMENTS (points) && !num; i++)
+    if (g_str_has_prefix (name, points[i].prefix))
+      {
+        hook->kind = points[i].kind;
+        num = name + strlen (points[i].prefix);
+      }
   if (num)
     {
+      if (hook->kind == HOOK_ATTN_Z)
+        hook->width = cfg->n_heads * cfg->head_dim;
+      else if (hook->kind == HOOK_HEAD_RESULT)
+        hook->width = cfg->n_heads * cfg->hidden;
       layer = g_ascii_strtoll (num, &end, 10);
       if (*num && end && *end == '\0' && layer >= 0 && layer < cfg->n_layers)
         {
@@ -407,9 +422,16 @@ parse_hook (CsModel *model, const char *name, Hook *hook, GError **error)
       return FALSE;
     }
   g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
-               "unknown capture point '%s'; use resid_pre.L, resid_post.L (L = 0 to %d) or final_norm",
-               name, cfg->n_layers - 1);
+               "unknown capture point '%s'; use resid_pre.L, resid_post.L, attn_z.L, head_result.L, attn_out.L, "
+               "mlp_out.L (L = 0 to %d) or final_norm", name, cfg->n_layers - 1);
   return FALSE;
+}
+
+int
+cs_forward_hook_width (CsModel *model, const char *name)
+{
+  Hook h;
+  return parse_hook (model, name, &h, NULL) ? h.width : -1;
 }
 
 gboolean
@@ -462,7 +484,73 @@ capture (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, const flo
 {
   for (guint i = 0; i < n_hooks; i++)
     if (hooks[i].kind == kind && hooks[i].layer == layer)
-      memcpy (hooks[i].data, x, (gsize) c->T * c->cfg->hidden * sizeof (float));
+      memcpy (hooks[i].data, x, (gsize) c->T * hooks[i].width * sizeof (float));
+}
+
+/* The patches at this point: rows (or one head's slice of them) replaced by
+ * or added to the given values. */
+static void
+apply_patches (Ctx *c, HookKind kind, int layer, float *x, int width)
+{
+  int hd = c->cfg->head_dim;
+  for (int i = 0; i < c->n_patches; i++)
+    {
+      const Patch *pa = &c->patches[i];
+      const CsForwardPatch *p = pa->p;
+      int p0 = p->position >= 0 ? p->position : 0, p1 = p->position >= 0 ? p->position + 1 : c->lengths[p->prompt];
+      int n = p->head >= 0 ? hd : width;
+      if (pa->at.kind != kind || pa->at.layer != layer)
+        continue;
+      for (int pos = p0; pos < p1; pos++)
+        {
+          float *dst = x + (gsize) (c->offsets[p->prompt] + pos) * width + (p->head >= 0 ? p->head * hd : 0);
+          const float *src = p->values + (gsize) (pos - p0) * n;
+          if (p->add)
+            for (int j = 0; j < n; j++)
+              dst[j] += src[j];
+          else
+            memcpy (dst, src, sizeof (float) * n);
+        }
+    }
+}
+
+/* Each head's share of the attention output: z_h · W_O[h] (no bias), into
+ * out [T, n_heads, hidden]; their sum plus the output bias is the output
+ * projection. */
+static void
+head_results (Ctx *c, const CsLayerWeights *L, const float *z, int qd, gboolean in_out, float *out)
+{
+  int H = c->cfg->n_heads, hd = c->cfg->head_dim, d = c->cfg->hidden;
+  gsize T = (gsize) c->T;
+  g_autofree float *zh = g_new0 (float, T * qd);
+  g_autofree float *y = g_new (float, T * d);
+  for (int h = 0; h < H; h++)
+    {
+      memset (zh, 0, sizeof (float) * T * qd);
+      for (gsize t = 0; t < T; t++)
+        memcpy (zh + t * qd + (gsize) h * hd, z + t * qd + (gsize) h * hd, sizeof (float) * hd);
+      linear (c, zh, c->T, qd, L->o_w, in_out, NULL, y, d);
+      for (gsize t = 0; t < T; t++)
+        memcpy (out + (t * H + h) * d, y + t * d, sizeof (float) * d);
+    }
+}
+
+/* What a layer's attention (or MLP) block hands to the residual stream:
+ * patched, captured. */
+static void
+block_output (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, float *x)
+{
+  apply_patches (c, kind, layer, x, c->cfg->hidden);
+  capture (c, hooks, n_hooks, kind, layer, x);
+}
+
+static gboolean
+wants (Hook *hooks, guint n_hooks, HookKind kind, int layer)
+{
+  for (guint i = 0; i < n_hooks; i++)
+    if (hooks[i].kind == kind && hooks[i].layer == layer)
+      return TRUE;
+  return FALSE;
 }
 
 /* Packs rows of a zero-padded [batch, seq, d] array into [T, d]. */
@@ -531,6 +619,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
       pack (c, opt->resume_from, c->seq, d, x);
       if (opt->steer_layer == opt->resume_layer)
         steer_rows (c, opt, x);
+      apply_patches (c, HOOK_POST, opt->resume_layer, x, d);
       capture (c, hooks, n_hooks, HOOK_POST, opt->resume_layer, x);
     }
   else
@@ -568,6 +657,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
+      apply_patches (c, HOOK_PRE, l, x, d);
       capture (c, hooks, n_hooks, HOOK_PRE, l, x);
 
       if (cfg->arch == CS_ARCH_GPT2)
@@ -581,7 +671,14 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
             }
           else
             attention (c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, c->offsets, att, d);
+          apply_patches (c, HOOK_ATTN_Z, l, att, d);
+          capture (c, hooks, n_hooks, HOOK_ATTN_Z, l, att);
+          if (wants (hooks, n_hooks, HOOK_HEAD_RESULT, l))
+            for (guint i = 0; i < n_hooks; i++)
+              if (hooks[i].kind == HOOK_HEAD_RESULT && hooks[i].layer == l)
+                head_results (c, L, att, d, TRUE, hooks[i].data);
           linear (c, att, c->T, d, L->o_w, TRUE, L->o_b, tmp, d);
+          block_output (c, hooks, n_hooks, HOOK_ATTN_OUT, l, tmp);
           add_into (x, tmp, T * d);
           norm (c, x, h, c->T, L->mlp_norm_w, L->mlp_norm_b);
           linear (c, h, c->T, d, L->fc_w, TRUE, L->fc_b, mlp, ff);
@@ -589,6 +686,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
           for (gsize i = 0; i < T * ff; i++)
             mlp[i] = activate (cfg->activation, mlp[i]);
           linear (c, mlp, c->T, ff, L->proj_w, TRUE, L->proj_b, tmp, d);
+          block_output (c, hooks, n_hooks, HOOK_MLP_OUT, l, tmp);
           add_into (x, tmp, T * d);
         }
       else
@@ -609,9 +707,15 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
             }
           else
             attention (c, l, q, qd, k, kvd, v, kvd, c->offsets, att, qd);
+          apply_patches (c, HOOK_ATTN_Z, l, att, qd);
+          capture (c, hooks, n_hooks, HOOK_ATTN_Z, l, att);
+          for (guint i = 0; i < n_hooks; i++)
+            if (hooks[i].kind == HOOK_HEAD_RESULT && hooks[i].layer == l)
+              head_results (c, L, att, qd, FALSE, hooks[i].data);
           linear (c, att, c->T, qd, L->o_w, FALSE, L->o_b, tmp, d);
           if (L->post_attn_norm_w)
             norm (c, tmp, tmp, c->T, L->post_attn_norm_w, NULL);
+          block_output (c, hooks, n_hooks, HOOK_ATTN_OUT, l, tmp);
           add_into (x, tmp, T * d);
 
           norm (c, x, h, c->T, L->mlp_norm_w, NULL);
@@ -623,11 +727,13 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
           linear (c, gate, c->T, ff, L->down_w, FALSE, L->down_b, tmp, d);
           if (L->post_mlp_norm_w)
             norm (c, tmp, tmp, c->T, L->post_mlp_norm_w, NULL);
+          block_output (c, hooks, n_hooks, HOOK_MLP_OUT, l, tmp);
           add_into (x, tmp, T * d);
         }
 
       if (opt->steer_layer == l)
         steer_rows (c, opt, x);
+      apply_patches (c, HOOK_POST, l, x, d);
       capture (c, hooks, n_hooks, HOOK_POST, l, x);
       if (opt->progress)
         opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
@@ -742,7 +848,7 @@ cs_forward_run (CsModel                 *model,
   guint n_hooks = 0;
   Ctx c = { 0 };
   int d, V, maxlen = 0;
-  gboolean ok = FALSE, ragged = FALSE;
+  gboolean ok = FALSE, ragged = FALSE, cpu_only = FALSE;
 
   g_return_val_if_fail (CS_IS_MODEL (model), NULL);
   g_return_val_if_fail (batch > 0 && ids != NULL && lengths != NULL, NULL);
@@ -852,11 +958,61 @@ cs_forward_run (CsModel                 *model,
         }
     }
 
+  /* patches: where each applies, checked */
+  if (opt->n_patches > 0)
+    {
+      c.patches = g_new0 (Patch, opt->n_patches);
+      c.n_patches = opt->n_patches;
+      for (int i = 0; i < opt->n_patches; i++)
+        {
+          const CsForwardPatch *p = &opt->patches[i];
+          Patch *pa = &c.patches[i];
+          pa->p = p;
+          if (!p->hook || !parse_hook (model, p->hook, &pa->at, error))
+            {
+              if (!p->hook)
+                g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patch %d names no hook point", i);
+              goto refused;
+            }
+          if (pa->at.kind == HOOK_FINAL || pa->at.kind == HOOK_HEAD_RESULT)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "%s cannot be patched; patch a head through "
+                           "attn_z.L (its result is z_h · W_O[h])", p->hook);
+              goto refused;
+            }
+          if (p->prompt < 0 || p->prompt >= batch || p->position < -1 || p->position >= lengths[p->prompt] ||
+              !p->values || (p->head >= 0 && (pa->at.kind != HOOK_ATTN_Z || p->head >= cfg->n_heads)) || p->head < -1)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patch %d at %s: prompt %d, position %d, head %d is not "
+                           "in this batch (a head only for attn_z.L, 0 to %d)", i, p->hook, p->prompt, p->position,
+                           p->head, cfg->n_heads - 1);
+              goto refused;
+            }
+          if ((opt->stop_layer >= 0 && pa->at.layer > opt->stop_layer) ||
+              (opt->resume_layer >= 0 && (pa->at.layer < opt->resume_layer ||
+                                          (pa->at.layer == opt->resume_layer && pa->at.kind != HOOK_POST))))
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patch %d at %s lies outside the layers this run "
+                           "computes", i, p->hook);
+              goto refused;
+            }
+        }
+    }
+  for (guint i = 0; i < n_hooks; i++)
+    cpu_only = cpu_only || hooks[i].kind > HOOK_FINAL;
+  cpu_only = cpu_only || opt->n_patches > 0;
+  if (cpu_only && opt->device == CS_DEVICE_CUDA)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "patches and the attention and MLP hooks (attn_z, "
+                   "head_result, attn_out, mlp_out) run on the CPU for now");
+      goto refused;
+    }
+
   /* Where to run: the GPU when asked for or available; an automatic choice
    * falls back to the CPU when the model does not fit. */
   {
     GError *local_error = NULL;
-    if (!opt->cache && !opt->steer_multipliers && cs_gpu_should_use (opt->device, &local_error))
+    if (!cpu_only && !opt->cache && !opt->steer_multipliers && cs_gpu_should_use (opt->device, &local_error))
       {
         gm = cs_gpu_model_for (model, &local_error);
         if (!gm && opt->device == CS_DEVICE_AUTO)
@@ -873,7 +1029,7 @@ cs_forward_run (CsModel                 *model,
     if (local_error)
       {
         g_propagate_error (error, local_error);
-        return NULL;
+        goto refused;
       }
   }
 
@@ -907,7 +1063,7 @@ cs_forward_run (CsModel                 *model,
     }
 
   for (guint i = 0; i < n_hooks; i++)
-    if (!(hooks[i].data = cs_alloc_large ((gsize) c.T * d * sizeof (float))))
+    if (!(hooks[i].data = cs_alloc_large ((gsize) c.T * hooks[i].width * sizeof (float))))
       {
         g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the captures");
         goto out;
@@ -968,7 +1124,7 @@ cs_forward_run (CsModel                 *model,
 
   for (guint i = 0; i < n_hooks; i++)
     {
-      float *data = ragged ? unpack (&c, hooks[i].data, maxlen, d) : g_steal_pointer (&hooks[i].data);
+      float *data = ragged ? unpack (&c, hooks[i].data, maxlen, hooks[i].width) : g_steal_pointer (&hooks[i].data);
       if (!data)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the captures");
@@ -989,7 +1145,11 @@ out:
   g_free (c.positions);
   g_free (c.ids);
   g_free (c.rope_inv_freq);
+  g_free (c.patches);
   return ok ? g_steal_pointer (&result) : NULL;
+refused:
+  g_free (c.patches);
+  return NULL;
 }
 
 gboolean

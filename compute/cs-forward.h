@@ -31,11 +31,33 @@ void             cs_forward_cache_free       (CsForwardCache          *cache);
 int              cs_forward_cache_length     (CsForwardCache          *cache,
                                               int                      b);
 
+/* An intervention at a hook point: rows of one prompt (one position, or
+ * every position) replaced by, or added to, given values. At attn_z.L a
+ * head's slice alone may be patched: replacing head h's z replaces its
+ * result z_h · W_O[h] (the projection is linear), which is how heads are
+ * patched. Patches run on the CPU. */
+typedef struct
+{
+  const char  *hook;       /* resid_pre.L, resid_post.L, attn_z.L, attn_out.L or mlp_out.L */
+  int          prompt;     /* which prompt of the batch */
+  int          position;   /* a position of that prompt, or -1 for each of its positions */
+  int          head;       /* attn_z only: one head (its head_dim floats), or -1 for the whole row */
+  const float *values;     /* the row (or the head's slice) for each position patched, in order */
+  gboolean     add;        /* add instead of replacing */
+} CsForwardPatch;
+
 typedef struct
 {
   /* Hook points to capture, NULL-terminated: "resid_pre.L" (input of decoder
    * layer L), "resid_post.L" (its output, after any steering), "final_norm"
-   * (the stream after the final norm, what the unembedding reads). */
+   * (the stream after the final norm, what the unembedding reads);
+   * "attn_z.L" (each head's attention-weighted values before the output
+   * projection, [n_heads × head_dim] per token, heads in order),
+   * "head_result.L" (each head's share of the output projection, z_h ·
+   * W_O[h] without the bias, [n_heads × hidden] per token), "attn_out.L" and
+   * "mlp_out.L" (what the attention and MLP blocks add to the stream, after
+   * Gemma 2's post-norms: for other models the head results plus the output
+   * bias sum to attn_out). The last four run on the CPU. */
   const char * const *capture;
   /* Steering: multiplier × vector added to resid_post.steer_layer at every
    * position >= steer_from. steer_layer < 0 turns it off. */
@@ -69,9 +91,13 @@ typedef struct
   /* One multiplier per prompt in place of steer_multiplier (on the CPU):
    * several steering strengths in one batch. NULL: none. */
   const float        *steer_multipliers;
+  /* Interventions (CPU only), applied before the captures at the same
+   * point see the stream; NULL: none. */
+  const CsForwardPatch *patches;
+  int                 n_patches;
 } CsForwardOptions;
 
-#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1, NULL, NULL }
+#define CS_FORWARD_OPTIONS_INIT { NULL, -1, 0.0f, NULL, 0, CS_LOGITS_ALL, NULL, NULL, CS_DEVICE_AUTO, FALSE, -1, NULL, -1, NULL, NULL, NULL, 0 }
 
 typedef struct
 {
@@ -82,7 +108,7 @@ typedef struct
   int       *lengths;      /* [batch] */
   float     *logits;       /* see CsLogitsMode; NULL for CS_LOGITS_NONE */
   GPtrArray *capture_names; /* char* */
-  GPtrArray *captures;      /* float* [batch, seq, hidden] each */
+  GPtrArray *captures;      /* float* [batch, seq, width] each (cs_forward_hook_width: hidden for most) */
   CsDevice   device;        /* where it ran: CPU or CUDA */
 } CsForwardResult;
 
@@ -102,6 +128,9 @@ const float     *cs_forward_result_get_capture (CsForwardResult       *result,
 gboolean         cs_forward_check_capture_name (CsModel               *model,
                                               const char              *name,
                                               GError                 **error);
+/* Floats per token of a hook point's capture; -1 for an unknown name. */
+int              cs_forward_hook_width       (CsModel                 *model,
+                                              const char              *name);
 
 /* The model's last step on rows of the residual stream x [n, hidden]: the
  * final norm into normed [n, hidden] (may be NULL) and the unembedding (with

@@ -253,6 +253,196 @@ test_ragged_batch (gconstpointer data)
   ref_clear (&r);
 }
 
+/* The attention and MLP hooks: for every layer, resid_pre + attn_out +
+ * mlp_out is transformers' resid_post (the oracle's own tensors), and
+ * the heads' results plus the output bias sum to attn_out (Gemma 2: its
+ * post-attention norm of that sum). Patches: the clean stream patched
+ * into another prompt at every position of a layer gives the clean
+ * logits; a patch that adds at resid_post equals steering; one head's z
+ * patched in changes exactly that head's result. */
+static void
+test_head_hooks (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *dir = g_build_filename (g_getenv ("CS_TEST_DATA"), "reference", name, NULL);
+  Ref r = { 0 };
+  g_autoptr(GError) error = NULL;
+  const CsModelConfig *cfg;
+  int d, H, hd, nl;
+  double worst_sum = 0, worst_block = 0;
+
+  ref_open (&r, dir);
+  cfg = cs_model_get_config (r.model);
+  d = cfg->hidden;
+  H = cfg->n_heads;
+  hd = cfg->head_dim;
+  nl = cfg->n_layers;
+  for (int l = 0; l < nl; l++)
+    {
+      g_autofree char *z = g_strdup_printf ("attn_z.%d", l), *hr = g_strdup_printf ("head_result.%d", l);
+      g_autofree char *ao = g_strdup_printf ("attn_out.%d", l), *mo = g_strdup_printf ("mlp_out.%d", l);
+      g_autofree char *pre = g_strdup_printf ("resid_pre.%d", l), *post = g_strdup_printf ("resid_post.%d", l);
+      const char *caps[] = { z, hr, ao, mo, NULL };
+      CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+      g_autoptr(CsForwardResult) res = NULL;
+      g_autofree float *rpre = NULL, *rpost = NULL, *bias = g_new0 (float, d), *nw = g_new (float, d);
+      const CsLayerWeights *L = cs_model_get_layer (r.model, l);
+      const float *hres, *aout, *mout;
+      gsize n;
+
+      opt.capture = caps;
+      opt.device = CS_DEVICE_CPU;
+      res = run_ref (&r, &opt);
+      g_assert_cmpint (cs_forward_hook_width (r.model, z), ==, H * hd);
+      g_assert_cmpint (cs_forward_hook_width (r.model, hr), ==, H * d);
+      hres = cs_forward_result_get_capture (res, hr);
+      aout = cs_forward_result_get_capture (res, ao);
+      mout = cs_forward_result_get_capture (res, mo);
+      rpre = ref_f32 (&r, pre, &n);
+      rpost = ref_f32 (&r, post, &n);
+      for (gsize i = 0; i < n; i++)
+        worst_block = MAX (worst_block, fabs ((double) rpre[i] + aout[i] + mout[i] - rpost[i]) /
+                                            MAX (1.0, fabs (rpost[i])));
+      if (L->o_b)
+        cs_tensor_read_f32 (L->o_b, 0, d, bias);
+      if (L->post_attn_norm_w)
+        {
+          cs_tensor_read_f32 (L->post_attn_norm_w, 0, d, nw);
+          for (int j = 0; j < d; j++)
+            nw[j] += 1.0f;   /* Gemma's RMSNorm scales by 1 + w */
+        }
+      for (int t = 0; t < r.batch * r.seq; t++)
+        {
+          double sum[512], ss = 0;
+          g_assert_cmpint (d, <=, 512);
+          for (int j = 0; j < d; j++)
+            {
+              sum[j] = bias[j];
+              for (int h = 0; h < H; h++)
+                sum[j] += hres[((gsize) t * H + h) * d + j];
+              ss += sum[j] * sum[j];
+            }
+          for (int j = 0; j < d; j++)
+            {
+              double want = L->post_attn_norm_w ? sum[j] / sqrt (ss / d + cfg->norm_eps) * nw[j] : sum[j];
+              worst_sum = MAX (worst_sum, fabs (want - aout[(gsize) t * d + j]) / MAX (1.0, fabs (want)));
+            }
+        }
+    }
+  g_test_message ("%s: resid_pre + attn_out + mlp_out vs transformers' resid_post %.2g; heads' sum vs attn_out %.2g",
+                  name, worst_block, worst_sum);
+  g_assert_cmpfloat (worst_block, <, 1e-4);
+  g_assert_cmpfloat (worst_sum, <, 1e-4);
+
+  /* denoising every position of a layer with the other prompt's stream gives its logits */
+  {
+    int V = cfg->vocab, l = nl - 2;
+    g_autofree char *pre = g_strdup_printf ("resid_pre.%d", l);
+    const char *caps[] = { pre, NULL };
+    CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+    g_autoptr(CsForwardResult) base = NULL, patched = NULL;
+    CsForwardPatch patch = { pre, 1, -1, -1, NULL, FALSE };
+    opt.capture = caps;
+    opt.device = CS_DEVICE_CPU;
+    base = run_ref (&r, &opt);
+    patch.values = cs_forward_result_get_capture (base, pre);   /* prompt 0's rows */
+    opt.capture = NULL;
+    opt.patches = &patch;
+    opt.n_patches = 1;
+    patched = run_ref (&r, &opt);
+    g_assert_cmpfloat (max_abs_diff (patched->logits + (gsize) r.seq * V, base->logits, (gsize) r.seq * V), <, 1e-5);
+    g_assert_cmpfloat (max_abs_diff (patched->logits, base->logits, (gsize) r.seq * V), ==, 0);
+
+    /* adding at resid_post is steering */
+    {
+      gsize nv;
+      g_autofree float *vec = ref_f32 (&r, "steer_vector", &nv);
+      g_autofree float *rows = g_new (float, (gsize) r.seq * d);
+      CsForwardPatch adds[2];
+      g_autoptr(CsForwardResult) added = NULL, steered = NULL;
+      CsForwardOptions so = CS_FORWARD_OPTIONS_INIT;
+      for (int t = 0; t < r.seq; t++)
+        for (int j = 0; j < d; j++)
+          rows[(gsize) t * d + j] = 4.0f * vec[j];
+      for (int b = 0; b < 2; b++)
+        adds[b] = (CsForwardPatch) { "resid_post.1", b, -1, -1, rows, TRUE };
+      opt.patches = adds;
+      opt.n_patches = 2;
+      added = run_ref (&r, &opt);
+      so.device = CS_DEVICE_CPU;
+      so.steer_layer = 1;
+      so.steer_multiplier = 4.0f;
+      so.steer_vector = vec;
+      steered = run_ref (&r, &so);
+      g_assert_cmpfloat (max_abs_diff (added->logits, steered->logits, (gsize) 2 * r.seq * V), <, 1e-5);
+    }
+  }
+
+  /* one head's z from the other prompt at the last position: only that head's result changes there */
+  {
+    const char *caps[] = { "attn_z.1", "head_result.1", NULL };
+    CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+    g_autoptr(CsForwardResult) base = NULL, patched = NULL;
+    int h = H - 1, last = r.seq - 1;
+    const float *z, *hr0, *hr1;
+    CsForwardPatch patch = { "attn_z.1", 1, last, h, NULL, FALSE };
+    opt.capture = caps;
+    opt.device = CS_DEVICE_CPU;
+    base = run_ref (&r, &opt);
+    z = cs_forward_result_get_capture (base, "attn_z.1");
+    patch.values = z + (gsize) last * H * hd + (gsize) h * hd;   /* prompt 0, last position, head h */
+    opt.patches = &patch;
+    opt.n_patches = 1;
+    patched = run_ref (&r, &opt);
+    hr0 = cs_forward_result_get_capture (base, "head_result.1");
+    hr1 = cs_forward_result_get_capture (patched, "head_result.1");
+    for (int t = 0; t < r.seq; t++)
+      for (int k = 0; k < H; k++)
+        {
+          const float *got = hr1 + (((gsize) r.seq + t) * H + k) * d;
+          const float *same = hr0 + (((gsize) r.seq + t) * H + k) * d;   /* prompt 1 unpatched */
+          const float *donor = hr0 + ((gsize) t * H + k) * d;             /* prompt 0 */
+          g_assert_cmpfloat (max_abs_diff (got, t == last && k == h ? donor : same, d), <, 1e-6);
+        }
+  }
+
+  /* patches are checked */
+  {
+    CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+    float v[4096] = { 0 };
+    const gint32 *rows[1] = { r.ids };
+    int len = r.seq;
+    CsForwardPatch bad[] = {
+      { "head_result.0", 0, 0, -1, v, FALSE }, { "resid_pre.0", 0, 0, 0, v, FALSE }, { "attn_z.0", 0, r.seq, 0, v, FALSE },
+      { "attn_z.0", 3, 0, 0, v, FALSE }, { "attn_z.0", 0, 0, H, v, FALSE }, { "resid_pre.9", 0, 0, -1, v, FALSE },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr(CsForwardResult) res = NULL;
+        opt.patches = &bad[i];
+        opt.n_patches = 1;
+        res = cs_forward_run (r.model, rows, &len, 1, &opt, NULL, &error);
+        g_assert_null (res);
+        g_assert_nonnull (error);
+        g_test_message ("refused: %s", error->message);
+        g_clear_error (&error);
+      }
+    opt.n_patches = 0;
+    opt.patches = NULL;
+    opt.device = CS_DEVICE_CUDA;
+    {
+      const char *caps[] = { "attn_z.0", NULL };
+      g_autoptr(CsForwardResult) res = NULL;
+      opt.capture = caps;
+      res = cs_forward_run (r.model, rows, &len, 1, &opt, NULL, &error);
+      g_assert_null (res);
+      g_assert_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED);
+      g_clear_error (&error);
+    }
+  }
+  ref_clear (&r);
+}
+
 static const int *
 one_each (void)
 {
@@ -717,6 +907,12 @@ main (int argc, char **argv)
       g_test_add_data_func (path, models[i], test_reference_model);
     }
   g_test_add_data_func ("/forward/ragged/gpt2", "gpt2", test_ragged_batch);
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    if (!g_str_equal (models[i], "gpt2-bf16") && !g_str_equal (models[i], "gpt2-hubstyle"))
+      {
+        g_autofree char *path = g_strdup_printf ("/forward/head-hooks/%s", models[i]);
+        g_test_add_data_func (path, models[i], test_head_hooks);
+      }
   g_test_add_data_func ("/forward/ragged/gemma2", "gemma2", test_ragged_batch);
   g_test_add_func ("/forward/steer-from", test_steer_from_position);
   g_test_add_func ("/forward/steer-per-prompt", test_steer_per_prompt);

@@ -99,7 +99,7 @@ cs_cli_forward (int argc, char **argv)
     { "text-file", 'f', 0, G_OPTION_ARG_FILENAME, &text_file, "Read the prompt from FILE ('-': standard input)", "FILE" },
     { "lines", 0, 0, G_OPTION_ARG_NONE, &lines, "With --text-file: each line is a prompt of the batch", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The HDF5 file to write", "FILE.h5" },
-    { "capture", 'c', 0, G_OPTION_ARG_STRING, &capture, "Hook points: resid_pre.L, resid_post.L, final_norm", "LIST" },
+    { "capture", 'c', 0, G_OPTION_ARG_STRING, &capture, "Hook points: resid_pre.L, resid_post.L, final_norm, attn_z.L, head_result.L, attn_out.L, mlp_out.L", "LIST" },
     { "logits", 0, 0, G_OPTION_ARG_STRING, &logits_mode, "all (default), last or none", "MODE" },
     { "steer-vector", 0, 0, G_OPTION_ARG_STRING, &steer_spec, "Steering vector", "FILE.h5:/dataset" },
     { "steer-layer", 0, 0, G_OPTION_ARG_INT, &steer_layer, "Add the vector to resid_post of this layer", "L" },
@@ -270,9 +270,13 @@ cs_cli_forward (int argc, char **argv)
     }
   for (guint i = 0; i < res->capture_names->len; i++)
     {
-      gsize d3[3] = { (gsize) batch, (gsize) res->seq, (gsize) res->hidden };
-      if (!cs_h5_writer_add_f32 (w, g_ptr_array_index (res->capture_names, i), 3, d3,
-                                 g_ptr_array_index (res->captures, i), &error))
+      const char *name = g_ptr_array_index (res->capture_names, i);
+      int width = cs_forward_hook_width (model, name), H = cfg->n_heads;
+      /* per head: attn_z [batch, seq, heads, head_dim], head_result [batch, seq, heads, hidden] */
+      gboolean per_head = g_str_has_prefix (name, "attn_z.") || g_str_has_prefix (name, "head_result.");
+      gsize d4[4] = { (gsize) batch, (gsize) res->seq, (gsize) (per_head ? H : width),
+                      (gsize) (per_head ? width / H : 1) };
+      if (!cs_h5_writer_add_f32 (w, name, per_head ? 4 : 3, d4, g_ptr_array_index (res->captures, i), &error))
         goto fail;
     }
   if (!cs_h5_writer_set_attr (w, "model", cs_model_get_path (model), &error) ||
