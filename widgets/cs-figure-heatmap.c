@@ -4,6 +4,7 @@
 #include "cs-figure-private.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Diverging blue–white–red for −1 … 1. */
 void
@@ -188,7 +189,7 @@ cs_figure_draw_matrix (cairo_t *cr, double x, double y, double width, double hei
     lo = hi = 0;
   if (fig->diverging)
     {
-      hi = MAX (fabs (lo), fabs (hi));
+      hi = fig->range > 0 ? fig->range : MAX (fabs (lo), fabs (hi));
       lo = -hi;
     }
   if (fig->title)
@@ -221,8 +222,12 @@ cs_figure_draw_matrix (cairo_t *cr, double x, double y, double width, double hei
         cairo_fill (cr);
         if (fig->annotate && isfinite (v) && m.cw > fs * 3.2 && m.ch > fs * 1.3)
           {
-            g_autofree char *t = g_strdup_printf ("%.3g", v);
-            double lum = 0.3 * r + 0.59 * g + 0.11 * b;
+            g_autofree char *t = g_strdup_printf (fig->annotate_format ? fig->annotate_format : "%.3g", v);
+            double lum;
+            /* a value that rounds to zero is 0, not −0 */
+            if (t[0] == '-' && strspn (t + 1, "0.") == strlen (t + 1))
+              memmove (t, t + 1, strlen (t));
+            lum = 0.3 * r + 0.59 * g + 0.11 * b;
             const double dark[3] = { 0.1, 0.1, 0.1 }, light[3] = { 1, 1, 1 };
             fig_text (cr, s, fs * 0.8, FALSE, t, m.x0 + (j + 0.5) * m.cw, m.y0 + (i + 0.5) * m.ch, 0.5, 0.5, 0,
                   lum < 0.5 ? light : dark);

@@ -394,6 +394,8 @@ typedef struct
   /* Diverging only: columns of different kinds (units) each scaled by the
    * largest |value| of their group; the colour bar then reads −1 … 1. */
   const int          *col_group;       /* [n_cols] or NULL */
+  const char         *annotate_format; /* printf format of a cell's value; NULL: "%.3g" */
+  double              range;           /* diverging: the colours span −range … range when > 0 (else ±max) */
 } CsMatrixFigure;
 
 /* The cell under (px, py), for hover. */

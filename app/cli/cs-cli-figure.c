@@ -9,6 +9,7 @@
 #include "cs-geometry-figure.h"
 #include "cs-geometry.h"
 #include "cs-steer-figure.h"
+#include "cs-patch-figure.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
 #include "cs-workspace.h"
@@ -62,6 +63,19 @@ draw_steering (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer
 {
   SteerDraw *d = user_data;
   cs_steer_figure_draw (cr, 0, 0, w, h, s, d->report, d->kind);
+}
+
+typedef struct
+{
+  CsPatchResult *result;
+  const char    *title;
+} PatchDraw;
+
+static void
+draw_patching (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
+{
+  PatchDraw *d = user_data;
+  cs_patch_figure_draw (cr, 0, 0, w, h, s, d->result, d->title);
 }
 
 static void
@@ -214,7 +228,7 @@ cs_cli_figure (int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (
     "KIND — a figure from a workspace; KIND is projection, simplex-3d, heatmap, validation, orthogonality, park-fig2, "
-    "wordnet-heatmaps, orthogonality-all, "
+    "wordnet-heatmaps, orthogonality-all, patching, "
     "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples or steering-hierarchy");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
@@ -256,6 +270,18 @@ cs_cli_figure (int argc, char **argv)
         return 0;
       }
   }
+  if (g_str_equal (kind, "patching"))
+    {
+      g_autoptr(CsPatchResult) pr = cs_patch_result_load (workspace, &error);
+      PatchDraw pd = { NULL, title };
+      if (!pr)
+        return cs_cli_fail (g_steal_pointer (&error));
+      pd.result = pr;
+      if (!cs_figure_export (output, &style, scale, draw_patching, &pd, &error))
+        return cs_cli_fail (g_steal_pointer (&error));
+      printf ("wrote %s\n", output);
+      return 0;
+    }
   d.ws = cs_workspace_load (workspace, &error);
   if (!d.ws)
     return cs_cli_fail (g_steal_pointer (&error));

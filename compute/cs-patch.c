@@ -1,0 +1,445 @@
+#define G_LOG_DOMAIN "cs-patch"
+
+#include "cs-patch.h"
+#include "cs-error.h"
+#include "cs-forward.h"
+#include "cs-hdf5.h"
+#include "cs-json.h"
+
+#include <hdf5.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const target_names[] = { "resid_pre", "resid_post", "attn_out", "mlp_out", "heads" };
+
+void
+cs_patch_params_init (CsPatchParams *p)
+{
+  memset (p, 0, sizeof *p);
+  p->target = CS_PATCH_RESID_PRE;
+  p->metric = CS_PATCH_LOGIT_DIFF;
+  p->device = CS_DEVICE_AUTO;
+}
+
+gboolean
+cs_patch_target_parse (const char *name, CsPatchTarget *target)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (target_names); i++)
+    if (g_str_equal (name, target_names[i]))
+      {
+        *target = (CsPatchTarget) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+cs_patch_target_name (CsPatchTarget target)
+{
+  return (guint) target < G_N_ELEMENTS (target_names) ? target_names[target] : "?";
+}
+
+void
+cs_patch_result_free (CsPatchResult *r)
+{
+  if (!r)
+    return;
+  g_free (r->clean);
+  g_free (r->corrupted);
+  g_free (r->answer);
+  g_free (r->wrong);
+  g_strfreev (r->clean_tokens);
+  g_strfreev (r->corrupted_tokens);
+  g_strfreev (r->col_labels);
+  g_free (r->raw);
+  g_free (r->values);
+  g_free (r);
+}
+
+/* The one token a word is: with a leading space first (as it follows
+ * other words), then as written. */
+static gint32
+one_token (CsTokenizer *tok, const char *text, const char *what, GError **error)
+{
+  g_autofree char *spaced = g_strconcat (" ", text, NULL);
+  const char *tries[2] = { text[0] == ' ' ? text : spaced, text };
+  guint got = 0;
+
+  if (!*text)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the %s token is empty", what);
+      return -1;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr(GArray) ids = cs_tokenizer_encode (tok, tries[k], FALSE, NULL);
+      if (ids && ids->len == 1)
+        return g_array_index (ids, gint32, 0);
+      if (ids && k == 0)
+        got = ids->len;
+    }
+  g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the %s '%s' is not one token of this vocabulary (it is %u): "
+               "choose a word that is", what, text, got);
+  return -1;
+}
+
+static double
+metric_of (const float *logits, int V, gint32 a, gint32 w, CsPatchMetric metric)
+{
+  if (metric == CS_PATCH_LOGIT_DIFF)
+    return (double) logits[a] - logits[w];
+  {
+    double mx = -INFINITY, sum = 0;
+    for (int i = 0; i < V; i++)
+      mx = MAX (mx, logits[i]);
+    for (int i = 0; i < V; i++)
+      sum += exp ((double) logits[i] - mx);
+    return exp ((double) logits[a] - mx) / sum;
+  }
+}
+
+static char *
+hook_name (CsPatchTarget target, int layer)
+{
+  static const char *const hooks[] = { "resid_pre", "resid_post", "attn_out", "mlp_out", "attn_z" };
+  return g_strdup_printf ("%s.%d", hooks[target], layer);
+}
+
+static char **
+token_texts (CsTokenizer *tok, const GArray *ids)
+{
+  char **out = g_new0 (char *, ids->len + 1);
+  for (guint i = 0; i < ids->len; i++)
+    out[i] = cs_tokenizer_id_to_text (tok, g_array_index (ids, gint32, i));
+  return out;
+}
+
+CsPatchResult *
+cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgressFunc progress,
+              gpointer progress_data, GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autoptr(CsPatchResult) r = g_new0 (CsPatchResult, 1);
+  g_autoptr(GArray) clean = NULL, corrupt = NULL;
+  g_autoptr(GPtrArray) caps = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(CsForwardResult) base_run = NULL;
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  const gint32 *rows[2];
+  int lens[2], n, d = cfg->hidden, H = cfg->n_heads, hd = cfg->head_dim, V = cfg->vocab, L = cfg->n_layers;
+  int base, donor;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (!p->clean || !p->corrupted || !p->answer || (p->metric == CS_PATCH_LOGIT_DIFF && !p->wrong))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patching needs a clean and a corrupted prompt, the right answer "
+                   "and, for the logit difference, a wrong one");
+      return NULL;
+    }
+  if (!(clean = cs_tokenizer_encode (tok, p->clean, TRUE, error)) ||
+      !(corrupt = cs_tokenizer_encode (tok, p->corrupted, TRUE, error)))
+    return NULL;
+  if (clean->len != corrupt->len || clean->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the clean prompt has %u tokens and the corrupted one %u: "
+                   "patching puts one into the other position by position, so they must be as long (change a word "
+                   "for a word of as many tokens)", clean->len, corrupt->len);
+      return NULL;
+    }
+  n = (int) clean->len;
+  if (n > cfg->max_positions)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompts have %d tokens, more than the model's context of %d",
+                   n, cfg->max_positions);
+      return NULL;
+    }
+  if ((r->answer_id = one_token (tok, p->answer, "answer", error)) < 0)
+    return NULL;
+  r->wrong_id = -1;
+  if (p->wrong && *p->wrong && (r->wrong_id = one_token (tok, p->wrong, "wrong answer", error)) < 0)
+    return NULL;
+  if (r->answer_id >= V || r->wrong_id >= V)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the answer tokens lie outside the model's vocabulary");
+      return NULL;
+    }
+  if (r->wrong_id < 0)
+    r->wrong_id = r->answer_id;
+
+  r->clean = g_strdup (p->clean);
+  r->corrupted = g_strdup (p->corrupted);
+  r->answer = g_strdup (p->answer);
+  r->wrong = g_strdup (p->wrong ? p->wrong : "");
+  r->target = p->target;
+  r->metric = p->metric;
+  r->noising = p->noising;
+  r->heads_last = p->heads_last;
+  r->n_tokens = n;
+  r->clean_tokens = token_texts (tok, clean);
+  r->corrupted_tokens = token_texts (tok, corrupt);
+  r->n_layers = L;
+  r->n_cols = p->target == CS_PATCH_HEADS ? H : n;
+  r->col_labels = g_new0 (char *, r->n_cols + 1);
+  for (int c = 0; c < r->n_cols; c++)
+    r->col_labels[c] = p->target == CS_PATCH_HEADS ? g_strdup_printf ("H%d", c)   /* the run patched: its tokens */
+                                                   : g_strdup_printf ("%d %s", c, (p->noising ? r->clean_tokens
+                                                                                              : r->corrupted_tokens)[c]);
+  r->raw = g_new (double, (gsize) L * r->n_cols);
+  r->values = g_new (double, (gsize) L * r->n_cols);
+
+  /* both prompts once: the metric at each end, the activations to patch
+   * and the streams to resume from */
+  for (int l = 0; l < L; l++)
+    {
+      g_ptr_array_add (caps, hook_name (p->target, l));
+      if (p->target != CS_PATCH_RESID_POST)
+        g_ptr_array_add (caps, g_strdup_printf ("resid_post.%d", l));
+    }
+  g_ptr_array_add (caps, NULL);
+  rows[0] = (const gint32 *) clean->data;
+  rows[1] = (const gint32 *) corrupt->data;
+  lens[0] = lens[1] = n;
+  opt.capture = (const char * const *) caps->pdata;
+  opt.logits = CS_LOGITS_LAST;
+  opt.device = p->device == CS_DEVICE_CUDA ? CS_DEVICE_CUDA : CS_DEVICE_CPU;
+  base_run = cs_forward_run (model, rows, lens, 2, &opt, cancellable, error);
+  if (!base_run)
+    return NULL;
+  r->clean_metric = metric_of (base_run->logits, V, r->answer_id, r->wrong_id, p->metric);
+  r->corrupted_metric = metric_of (base_run->logits + V, V, r->answer_id, r->wrong_id, p->metric);
+  if (!(fabs (r->clean_metric - r->corrupted_metric) > 1e-6 * MAX (1.0, fabs (r->clean_metric))))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the clean and the corrupted prompt give the same %s (%.6g): "
+                   "there is no difference for patching to restore; choose prompts or answers that differ",
+                   p->metric == CS_PATCH_PROB ? "probability" : "logit difference", r->clean_metric);
+      return NULL;
+    }
+  base = p->noising ? 0 : 1;
+  donor = 1 - base;
+
+  for (int l = 0; l < L; l++)
+    {
+      g_autofree char *hook = hook_name (p->target, l);
+      const float *src = cs_forward_result_get_capture (base_run, hook);
+      int width = cs_forward_hook_width (model, hook), cols = r->n_cols;
+      g_autofree const gint32 **batch_rows = g_new (const gint32 *, cols);
+      g_autofree int *batch_lens = g_new (int, cols);
+      g_autofree CsForwardPatch *patches = g_new0 (CsForwardPatch, cols);
+      g_autofree float *head_rows = NULL, *resume = NULL;
+      g_autoptr(CsForwardResult) res = NULL;
+      CsForwardOptions po = CS_FORWARD_OPTIONS_INIT;
+      int resume_layer = p->target == CS_PATCH_RESID_POST ? l : l - 1;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (p->target == CS_PATCH_HEADS && !p->heads_last)
+        {
+          /* each head's z at every position, contiguous */
+          head_rows = g_new (float, (gsize) H * n * hd);
+          for (int h = 0; h < H; h++)
+            for (int t = 0; t < n; t++)
+              memcpy (head_rows + ((gsize) h * n + t) * hd, src + ((gsize) donor * n + t) * width + (gsize) h * hd,
+                      sizeof (float) * hd);
+        }
+      for (int b = 0; b < cols; b++)
+        {
+          batch_rows[b] = rows[base];
+          batch_lens[b] = n;
+          patches[b].hook = hook;
+          patches[b].prompt = b;
+          if (p->target == CS_PATCH_HEADS)
+            {
+              patches[b].head = b;
+              patches[b].position = p->heads_last ? n - 1 : -1;
+              patches[b].values = p->heads_last ? src + ((gsize) donor * n + n - 1) * width + (gsize) b * hd
+                                                : head_rows + (gsize) b * n * hd;
+            }
+          else
+            {
+              patches[b].head = -1;
+              patches[b].position = b;
+              patches[b].values = src + ((gsize) donor * n + b) * width;
+            }
+        }
+      if (resume_layer >= 0)
+        {
+          g_autofree char *post = g_strdup_printf ("resid_post.%d", resume_layer);
+          const float *stream = cs_forward_result_get_capture (base_run, post);
+          resume = g_try_malloc ((gsize) cols * n * d * sizeof (float));
+          if (!resume)
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for %d patched runs of %d tokens",
+                           cols, n);
+              return NULL;
+            }
+          for (int b = 0; b < cols; b++)
+            memcpy (resume + (gsize) b * n * d, stream + (gsize) base * n * d, sizeof (float) * n * d);
+          po.resume_layer = resume_layer;
+          po.resume_from = resume;
+        }
+      po.logits = CS_LOGITS_LAST;
+      po.device = CS_DEVICE_CPU;
+      po.patches = patches;
+      po.n_patches = cols;
+      res = cs_forward_run (model, batch_rows, batch_lens, cols, &po, cancellable, error);
+      if (!res)
+        return NULL;
+      for (int b = 0; b < cols; b++)
+        {
+          double m = metric_of (res->logits + (gsize) b * V, V, r->answer_id, r->wrong_id, p->metric);
+          r->raw[(gsize) l * cols + b] = m;
+          r->values[(gsize) l * cols + b] = (m - r->corrupted_metric) / (r->clean_metric - r->corrupted_metric);
+        }
+      r->n_runs += cols;
+      if (progress)
+        progress ((l + 1.0) / L, progress_data);
+    }
+  r->seconds = (g_get_monotonic_time () - t0) / 1e6;
+  return g_steal_pointer (&r);
+}
+
+/* ------------------------------------------------------------ workspace */
+
+static gboolean
+is_hdf5 (const char *path)
+{
+  H5E_auto2_t func;
+  void *data;
+  htri_t ok;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return FALSE;
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  ok = H5Fis_hdf5 (path);
+  H5Eset_auto2 (H5E_DEFAULT, func, data);
+  return ok > 0;
+}
+
+gboolean
+cs_patch_result_save (const CsPatchResult *r, const char *path, GError **error)
+{
+  g_autoptr(CsH5Writer) w = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *params = NULL;
+  const char *ps[1];
+  gsize dims[2] = { (gsize) r->n_layers, (gsize) r->n_cols };
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !is_hdf5 (path))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                   "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
+      return FALSE;
+    }
+  w = is_hdf5 (path) ? cs_h5_writer_new_update (path, "/patching", error) : cs_h5_writer_new (path, error);
+  if (!w)
+    return FALSE;
+  json_builder_begin_object (b);
+#define STR(k, v) json_builder_set_member_name (b, k); json_builder_add_string_value (b, v)
+#define NUM(k, v) json_builder_set_member_name (b, k); json_builder_add_double_value (b, v)
+#define INT(k, v) json_builder_set_member_name (b, k); json_builder_add_int_value (b, v)
+  STR ("clean", r->clean);
+  STR ("corrupted", r->corrupted);
+  STR ("answer", r->answer);
+  STR ("wrong", r->wrong);
+  STR ("target", cs_patch_target_name (r->target));
+  STR ("metric", r->metric == CS_PATCH_PROB ? "prob" : "logit_diff");
+  STR ("direction", r->noising ? "noising" : "denoising");
+  INT ("heads_last", r->heads_last);
+  INT ("answer_id", r->answer_id);
+  INT ("wrong_id", r->wrong_id);
+  NUM ("clean_metric", r->clean_metric);
+  NUM ("corrupted_metric", r->corrupted_metric);
+#undef STR
+#undef NUM
+#undef INT
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  params = json_generator_to_data (gen, NULL);
+  ps[0] = params;
+  if (!cs_h5_writer_add_strings (w, "/patching/parameters", ps, 1, error) ||
+      !cs_h5_writer_add_f64 (w, "/patching/values", 2, dims, r->values, error) ||
+      !cs_h5_writer_add_f64 (w, "/patching/raw", 2, dims, r->raw, error) ||
+      !cs_h5_writer_add_strings (w, "/patching/columns", (const char * const *) r->col_labels, r->n_cols, error) ||
+      !cs_h5_writer_add_strings (w, "/patching/clean_tokens", (const char * const *) r->clean_tokens, r->n_tokens,
+                                 error) ||
+      !cs_h5_writer_add_strings (w, "/patching/corrupted_tokens", (const char * const *) r->corrupted_tokens,
+                                 r->n_tokens, error))
+    return FALSE;
+  return cs_h5_writer_commit (w, error);
+}
+
+CsPatchResult *
+cs_patch_result_load (const char *path, GError **error)
+{
+  g_autoptr(CsH5Reader) rd = cs_h5_reader_open (path, error);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(CsPatchResult) r = NULL;
+  g_auto(GStrv) ps = NULL;
+  JsonObject *o;
+  gsize dims[8];
+  int rank;
+
+  if (!rd)
+    return NULL;
+  if (!cs_h5_reader_has (rd, "/patching/parameters"))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds no patching results (make them with conceptscope-cli "
+                   "patch … --output %s)", path, path);
+      return NULL;
+    }
+  ps = cs_h5_reader_strings (rd, "/patching/parameters", error);
+  if (!ps || !ps[0] || !cs_json_parse (parser, ps[0], -1, error) || !cs_json_root_object (parser))
+    {
+      if (error && !*error)
+        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the patching parameters are unreadable", path);
+      return NULL;
+    }
+  o = cs_json_root_object (parser);
+  r = g_new0 (CsPatchResult, 1);
+  r->clean = g_strdup (cs_json_string (o, "clean", ""));
+  r->corrupted = g_strdup (cs_json_string (o, "corrupted", ""));
+  r->answer = g_strdup (cs_json_string (o, "answer", ""));
+  r->wrong = g_strdup (cs_json_string (o, "wrong", ""));
+  if (!cs_patch_target_parse (cs_json_string (o, "target", ""), &r->target))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: unknown patching target", path);
+      return NULL;
+    }
+  r->metric = g_str_equal (cs_json_string (o, "metric", ""), "prob") ? CS_PATCH_PROB : CS_PATCH_LOGIT_DIFF;
+  r->noising = g_str_equal (cs_json_string (o, "direction", ""), "noising");
+  r->heads_last = cs_json_int (o, "heads_last", 0) != 0;
+  r->answer_id = (gint32) cs_json_int (o, "answer_id", -1);
+  r->wrong_id = (gint32) cs_json_int (o, "wrong_id", -1);
+  r->clean_metric = cs_json_double (o, "clean_metric", NAN);
+  r->corrupted_metric = cs_json_double (o, "corrupted_metric", NAN);
+  if (!(r->values = cs_h5_reader_f64 (rd, "/patching/values", &rank, dims, error)))
+    return NULL;
+  if (rank != 2 || dims[0] == 0 || dims[1] == 0 || dims[0] > 100000 || dims[1] > 100000)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: /patching/values is not a layers × columns table", path);
+      return NULL;
+    }
+  r->n_layers = (int) dims[0];
+  r->n_cols = (int) dims[1];
+  if (!(r->raw = cs_h5_reader_f64 (rd, "/patching/raw", &rank, dims, error)))
+    return NULL;
+  if (rank != 2 || (int) dims[0] != r->n_layers || (int) dims[1] != r->n_cols)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: /patching/raw does not match /patching/values", path);
+      return NULL;
+    }
+  if (!(r->col_labels = cs_h5_reader_strings (rd, "/patching/columns", error)) ||
+      !(r->clean_tokens = cs_h5_reader_strings (rd, "/patching/clean_tokens", error)) ||
+      !(r->corrupted_tokens = cs_h5_reader_strings (rd, "/patching/corrupted_tokens", error)))
+    return NULL;
+  r->n_tokens = (int) g_strv_length (r->corrupted_tokens);
+  if ((int) g_strv_length (r->col_labels) != r->n_cols || (int) g_strv_length (r->clean_tokens) != r->n_tokens)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the patching labels do not match the table", path);
+      return NULL;
+    }
+  return g_steal_pointer (&r);
+}

@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""Head hooks and activation patching against a reference written here in
+NumPy (float64): each head's z (attn_z.L) on the reference models of
+three attention layouts (GPT-2; Llama with grouped-query attention; Gemma
+with one key-value head), computed from transformers' own resid_pre.L, and
+every cell of the layer × position and layer × head heatmaps of
+`conceptscope-cli patch` on the sample model, from an eager GPT-2 with the
+same patches. Uses Debian's python3 (h5py, numpy), not the project's code."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+cli = sys.argv[1]
+data = os.environ['CS_TEST_DATA']
+sample = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sample-model')
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(('ok   ' if cond else 'FAIL ') + what)
+    if not cond:
+        failures += 1
+
+
+def run(*args, expect=0):
+    p = subprocess.run([cli, *args], capture_output=True, text=True)
+    if p.returncode != expect:
+        print(p.stdout, p.stderr)
+    check(p.returncode == expect, f'exit {expect}: {" ".join(args)[:90]}')
+    return p
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    out = {}
+    dt = {'F32': np.float32, 'I64': np.int64, 'F16': np.float16}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        out[k] = np.frombuffer(blob[a:b], dtype=dt[v['dtype']]).reshape(v['shape']).astype(np.float64 if v['dtype'] != 'I64' else np.int64)
+    return out
+
+
+def rms(x, w, eps, one_plus):
+    return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * ((1 + w) if one_plus else w)
+
+
+def rope(x, theta):
+    # x [T, heads, hd], rotate-half as transformers does
+    T, _, hd = x.shape
+    inv = 1.0 / theta ** (np.arange(0, hd, 2) / hd)
+    ang = np.arange(T)[:, None] * inv[None, :]
+    cos = np.concatenate([np.cos(ang), np.cos(ang)], -1)[:, None, :]
+    sin = np.concatenate([np.sin(ang), np.sin(ang)], -1)[:, None, :]
+    x1, x2 = x[..., :hd // 2], x[..., hd // 2:]
+    return x * cos + np.concatenate([-x2, x1], -1) * sin
+
+
+def attend(q, k, v, scale):
+    # q [T, H, hd], k/v [T, KV, hd]: z [T, H, hd], causal; grouped heads read KV head h // (H / KV)
+    T, H, hd = q.shape
+    group = H // k.shape[1]
+    z = np.zeros_like(q)
+    for h in range(H):
+        s = q[:, h] @ k[:, h // group].T * scale
+        s = s + np.triu(np.full((T, T), -np.inf), 1)
+        p = np.exp(s - s.max(-1, keepdims=True))
+        p /= p.sum(-1, keepdims=True)
+        z[:, h] = p @ v[:, h // group]
+    return z
+
+
+def z_from_resid_pre(model, cfg, w, l, x):
+    """Layer l's heads' z from its input x [T, d]."""
+    if model.startswith('gpt2'):
+        p = f'transformer.h.{l}.'
+        d, H = cfg['n_embd'], cfg['n_head']
+        h = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + cfg['layer_norm_epsilon'])
+        h = h * w[p + 'ln_1.weight'] + w[p + 'ln_1.bias']
+        qkv = h @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']
+        q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(-1, H, d // H) for i in range(3))
+        return attend(q, k, v, 1 / np.sqrt(d // H))
+    p = f'model.layers.{l}.'
+    H, KV, hd = cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['head_dim']
+    theta = cfg['rope_parameters']['rope_theta']
+    h = rms(x, w[p + 'input_layernorm.weight'], cfg['rms_norm_eps'], model == 'gemma')
+    q = rope((h @ w[p + 'self_attn.q_proj.weight'].T).reshape(-1, H, hd), theta)
+    k = rope((h @ w[p + 'self_attn.k_proj.weight'].T).reshape(-1, KV, hd), theta)
+    v = (h @ w[p + 'self_attn.v_proj.weight'].T).reshape(-1, KV, hd)
+    return attend(q, k, v, 1 / np.sqrt(hd))
+
+
+class EagerGPT2:
+    """The sample model in float64 with hooks: captures and patches at
+    resid_pre, attn_z (a head's slice), attn_out, mlp_out, resid_post."""
+
+    def __init__(self, folder):
+        self.w = read_safetensors(os.path.join(folder, 'model.safetensors'))
+        self.cfg = json.load(open(os.path.join(folder, 'config.json')))
+
+    def __call__(self, ids, patches=(), caps=None):
+        w, cfg = self.w, self.cfg
+        d, H, L = cfg['n_embd'], cfg['n_head'], cfg['n_layer']
+        hd = d // H
+        eps = cfg['layer_norm_epsilon']
+
+        def ln(x, p):
+            return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + eps) * w[p + 'weight'] + w[p + 'bias']
+
+        def hook(name, x):
+            for (hname, pos, head, val) in patches:
+                if hname == name:
+                    if head is None:
+                        x[pos] = val
+                    else:
+                        x[pos, head * hd:(head + 1) * hd] = val
+            if caps is not None:
+                caps[name] = x.copy()
+            return x
+
+        T = len(ids)
+        x = w['transformer.wte.weight'][ids] + w['transformer.wpe.weight'][:T]
+        for l in range(L):
+            p = f'transformer.h.{l}.'
+            x = hook(f'resid_pre.{l}', x)
+            h = ln(x, p + 'ln_1.')
+            qkv = h @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']
+            q, k, v = (qkv[:, i * d:(i + 1) * d].reshape(T, H, hd) for i in range(3))
+            z = hook(f'attn_z.{l}', attend(q, k, v, 1 / np.sqrt(hd)).reshape(T, d))
+            a = hook(f'attn_out.{l}', z @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias'])
+            x = x + a
+            h = ln(x, p + 'ln_2.')
+            m = h @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias']
+            m = 0.5 * m * (1 + np.tanh(np.sqrt(2 / np.pi) * (m + 0.044715 * m ** 3)))
+            m = hook(f'mlp_out.{l}', m @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias'])
+            x = hook(f'resid_post.{l}', x + m)
+        x = ln(x[-1:], 'transformer.ln_f.')
+        return (x @ w['transformer.wte.weight'].T)[0]
+
+
+def tokens_of(text):
+    out = json.loads(run('tokenize', sample, text, '--json').stdout)
+    return out['ids'] if isinstance(out, dict) else out
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # each head's z against the reference computed here from transformers' resid_pre
+    for model in ['gpt2', 'llama', 'gemma']:
+        folder = os.path.join(data, 'reference', model)
+        w = read_safetensors(os.path.join(folder, 'model.safetensors'))
+        ref = read_safetensors(os.path.join(folder, 'reference.safetensors'))
+        cfg = json.load(open(os.path.join(folder, 'config.json')))
+        ids = ref['input_ids']
+        nl = cfg.get('n_layer', cfg.get('num_hidden_layers'))
+        out = os.path.join(tmp, model + '-z.h5')
+        run('forward', folder, '--ids', ';'.join(','.join(str(int(t)) for t in row) for row in ids), '--capture',
+            ','.join(f'attn_z.{l}' for l in range(nl)), '--logits', 'none', '--output', out, '--device', 'cpu')
+        worst = 0
+        with h5py.File(out, 'r') as f:
+            for l in range(nl):
+                got = f[f'attn_z.{l}'][()]
+                for b in range(ids.shape[0]):
+                    want = z_from_resid_pre(model, cfg, w, l, ref[f'resid_pre.{l}'][b])
+                    worst = max(worst, float(np.abs(got[b] - want).max() / max(1.0, np.abs(want).max())))
+            shape = f['attn_z.0'].shape
+        heads = cfg.get('n_head', cfg.get('num_attention_heads'))
+        check(worst < 1e-5 and shape[2] == heads,
+              f'{model}: attn_z of every layer and head equals the NumPy reference from transformers\' resid_pre '
+              f'({worst:.2g}, shape {shape})')
+
+    # patching the sample model: every cell against the eager GPT-2 with the same patch
+    g = EagerGPT2(sample)
+    clean, corrupted = 'A sparrow is a kind of', 'A salmon is a kind of'
+    tj = json.load(open(os.path.join(sample, 'tokenizer.json'), encoding='utf-8'))
+    vocab = tj['model']['vocab']
+    answer, wrong = vocab['\u0120bird'], vocab['\u0120fish']
+    for target, extra in [('resid_pre', []), ('attn_out', []), ('mlp_out', []), ('resid_post', ['--noising']),
+                          ('heads', []), ('heads', ['--last'])]:
+        res = json.loads(run('patch', sample, '--clean', clean, '--corrupted', corrupted, '--answer', 'bird',
+                             '--wrong', 'fish', '--target', target, '--json', '--device', 'cpu', *extra).stdout)
+        noising = '--noising' in extra
+        ci = [int(t) for t in tokens_of(clean)]
+        xi = [int(t) for t in tokens_of(corrupted)]
+        cc, xc = {}, {}
+        lc, lx = g(ci, caps=cc), g(xi, caps=xc)
+        mc, mx = lc[answer] - lc[wrong], lx[answer] - lx[wrong]
+        base_ids, donor = (ci, xc) if noising else (xi, cc)
+        L, T, H = 4, len(ci), 8
+        raw = np.zeros((L, H if target == 'heads' else T))
+        for l in range(L):
+            for c in range(raw.shape[1]):
+                if target == 'heads':
+                    name = f'attn_z.{l}'
+                    poss = [T - 1] if '--last' in extra else range(T)
+                    patches = [(name, pos, c, donor[name][pos, c * 32:(c + 1) * 32]) for pos in poss]
+                else:
+                    name = f'{target}.{l}'
+                    patches = [(name, c, None, donor[name][c])]
+                lg = g(base_ids, patches)
+                raw[l, c] = lg[answer] - lg[wrong]
+        got_raw = np.array(res['raw'])
+        got = np.array(res['values'])
+        want = (raw - mx) / (mc - mx)
+        dr = float(np.abs(got_raw - raw).max())
+        dv = float(np.abs(got - want).max())
+        check(res['answer_id'] == answer and res['wrong_id'] == wrong and abs(res['clean_metric'] - mc) < 1e-4 and
+              abs(res['corrupted_metric'] - mx) < 1e-4 and dr < 1e-4 and dv < 1e-5,
+              f'patch --target {target} {" ".join(extra)}: {got.size} cells equal the eager NumPy GPT-2 with the same '
+              f'patch (logit difference {dr:.1e}, normalised {dv:.1e})')
+    # everything at a layer: exactly the clean (or corrupted) run
+    res = json.loads(run('patch', sample, '--clean', clean, '--corrupted', corrupted, '--answer', 'bird', '--wrong',
+                         'fish', '--target', 'resid_pre', '--json').stdout)
+    v = np.array(res['values'])
+    check(abs(v[0, 1] - 1) < 1e-6 and np.allclose(v[:, 0], 0, atol=1e-6),
+          'resid_pre at layer 0: the one differing position restores the clean run exactly, the shared first token nothing')
+    out = os.path.join(tmp, 'p.h5')
+    run('patch', sample, '--clean', clean, '--corrupted', corrupted, '--answer', 'bird', '--wrong', 'fish',
+        '--target', 'heads', '--output', out)
+    with h5py.File(out, 'r') as f:
+        params = json.loads(f['patching/parameters'][0])
+        check(f['patching/values'].shape == (4, 8) and params['target'] == 'heads' and
+              list(x.decode() for x in f['patching/columns'][()])[:2] == ['H0', 'H1'],
+              'patch --output: the table, its columns and parameters in /patching')
+    run('figure', 'patching', '--workspace', out, '--output', os.path.join(tmp, 'patching.svg'))
+    p = run('patch', sample, '--clean', clean, '--corrupted', 'A salmon is a kind of thing, really', '--answer', 'bird',
+            '--wrong', 'fish', expect=1)
+    check('must be as long' in p.stderr, 'prompts of different lengths: refused with the reason')
+    p = run('patch', sample, '--clean', clean, '--corrupted', corrupted, '--answer', 'zzqxv', '--wrong', 'fish',
+            expect=1)
+    check('not one token' in p.stderr, 'an answer that is not one token: refused')
+    p = run('patch', sample, '--clean', clean, '--corrupted', clean, '--answer', 'bird', '--wrong', 'fish', expect=1)
+    check('no difference' in p.stderr, 'identical prompts: nothing to restore, said')
+    p = run('patch', sample, '--clean', clean, '--corrupted', corrupted, '--answer', 'bird', expect=2)
+    check('--wrong' in p.stderr, 'the logit difference without a wrong answer: refused')
+    p = run('figure', 'patching', '--workspace', os.path.join(tmp, 'p-none.h5'), '--output',
+            os.path.join(tmp, 'x.png'), expect=1)
+
+print(f'{failures} failure(s)')
+sys.exit(1 if failures else 0)
