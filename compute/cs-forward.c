@@ -1178,3 +1178,26 @@ cs_forward_unembed (CsModel *model, const float *x, int n, float *normed, float 
     }
   return TRUE;
 }
+
+gboolean
+cs_forward_head_output (CsModel *model, int layer, int head, const float *z, float *out)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  int qd = cfg->n_heads * cfg->head_dim;
+  g_autofree float *row = NULL;
+  Ctx c = { 0 };
+
+  if (layer < 0 || layer >= cfg->n_layers || head < 0 || head >= cfg->n_heads)
+    return FALSE;
+  c.model = model;
+  c.cfg = cfg;
+  c.T = 1;
+  c.convert = g_try_malloc (CONVERT_CHUNK_FLOATS * sizeof (float));
+  row = g_new0 (float, qd);
+  if (!c.convert)
+    return FALSE;
+  memcpy (row + (gsize) head * cfg->head_dim, z, sizeof (float) * cfg->head_dim);
+  linear (&c, row, 1, qd, cs_model_get_layer (model, layer)->o_w, cfg->arch == CS_ARCH_GPT2, NULL, out, cfg->hidden);
+  g_free (c.convert);
+  return TRUE;
+}

@@ -141,6 +141,16 @@ gboolean         cs_forward_unembed          (CsModel                 *model,
                                               float                   *normed,
                                               float                   *logits);
 
+/* A head's share of the output projection for a z of its own
+ * (head_dim floats): z · W_O[head] without the bias, into out [hidden]
+ * (what head_result.L holds for that head). FALSE for a layer or head out
+ * of range, or without memory. */
+gboolean         cs_forward_head_output      (CsModel                 *model,
+                                              int                      layer,
+                                              int                      head,
+                                              const float             *z,
+                                              float                   *out);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsForwardResult, cs_forward_result_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsForwardCache, cs_forward_cache_free)
 

@@ -119,10 +119,12 @@ class EagerGPT2:
             return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + eps) * w[p + 'weight'] + w[p + 'bias']
 
         def hook(name, x):
-            for (hname, pos, head, val) in patches:
+            for patch in patches:
+                hname, pos, head, val = patch[:4]
+                add = len(patch) > 4 and patch[4]
                 if hname == name:
                     if head is None:
-                        x[pos] = val
+                        x[pos] = x[pos] + val if add else val
                     else:
                         x[pos, head * hd:(head + 1) * hd] = val
             if caps is not None:
@@ -245,6 +247,61 @@ with tempfile.TemporaryDirectory() as tmp:
     check('--wrong' in p.stderr, 'the logit difference without a wrong answer: refused')
     p = run('figure', 'patching', '--workspace', os.path.join(tmp, 'p-none.h5'), '--output',
             os.path.join(tmp, 'x.png'), expect=1)
+
+    # function vectors: every head's average indirect effect, the vector, and its effect per layer, recomputed here
+    res = json.loads(run('fv', sample, '--task', 'hypernym', '--shots', '3', '--prompts', '6', '--eval', '8',
+                         '--heads', '4', '--json', '--device', 'cpu').stdout)
+    w = g.w
+    L, H, hd, V = 4, 8, 32, 12288
+
+    def probs(logits):
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
+
+    clean, shuf, ans = res['clean_ids'], res['shuffled_ids'], res['answers']
+    mean_z = np.zeros((L, 256))
+    icl = 0
+    for ids, a in zip(clean, ans):
+        caps = {}
+        icl += probs(g(ids, caps=caps))[a] / len(clean)
+        for l in range(L):
+            mean_z[l] += caps[f'attn_z.{l}'][-1] / len(clean)
+    base = [probs(g(ids))[a] for ids, a in zip(shuf, ans)]
+    aie = np.zeros((L, H))
+    for l in range(L):
+        for h in range(H):
+            for ids, a, b in zip(shuf, ans, base):
+                lg = g(ids, [(f'attn_z.{l}', len(ids) - 1, h, mean_z[l, h * hd:(h + 1) * hd])])
+                aie[l, h] += (probs(lg)[a] - b) / len(shuf)
+    got = np.array(res['aie'])
+    top = sorted(range(L * H), key=lambda i: -aie.flat[i])[:4]
+    vec = np.zeros(256)
+    for i in top:
+        l, h = divmod(i, H)
+        vec += mean_z[l, h * hd:(h + 1) * hd] @ w[f'transformer.h.{l}.attn.c_proj.weight'][h * hd:(h + 1) * hd]
+    layer_p = np.zeros(L)
+    for l in range(L):
+        for ids, a in zip(res['eval_ids'], res['eval_answers']):
+            layer_p[l] += probs(g(ids, [(f'resid_post.{l}', len(ids) - 1, None, vec, True)]))[a] / len(res['eval_ids'])
+    zs = np.mean([probs(g(ids))[a] for ids, a in zip(res['eval_ids'], res['eval_answers'])])
+    check(np.abs(got - aie).max() < 1e-6 and [list(divmod(i, H)) for i in top] == res['heads'] and
+          abs(res['icl_prob'] - icl) < 1e-6,
+          f'fv: the {aie.size} heads\' average indirect effects equal the eager NumPy GPT-2 '
+          f'({np.abs(got - aie).max():.1e}; largest {aie.max():+.4f}), the same top heads {res["heads"]}')
+    check(np.abs(np.array(res['vector']) - vec).max() < 1e-4 * max(1, np.abs(vec).max()),
+          f'fv: the vector equals the top heads\' mean outputs summed (|v| = {np.linalg.norm(vec):.2f})')
+    check(np.abs(np.array(res['layer_prob']) - layer_p).max() < 1e-6 and abs(res['zero_shot_prob'] - zs) < 1e-6,
+          f'fv: zero-shot p(answer) with the vector after each layer equals the NumPy run '
+          f'(unsteered {zs:.4f}, per layer {np.round(layer_p, 4).tolist()})')
+    p = run('fv', sample, '--task', os.path.join(tmp, 'missing.json'), expect=1)
+    with open(os.path.join(tmp, 'bad-task.json'), 'w') as f:
+        json.dump({'pairs': [['a', 'b'], ['c']]}, f)
+    p = run('fv', sample, '--task', os.path.join(tmp, 'bad-task.json'), expect=1)
+    check('pair 2 is not two strings' in p.stderr, 'fv: a malformed task named with the pair')
+    with open(os.path.join(tmp, 'small-task.json'), 'w') as f:
+        json.dump({'pairs': [['a', 'b'], ['c', 'd']]}, f)
+    p = run('fv', sample, '--task', os.path.join(tmp, 'small-task.json'), expect=1)
+    check('need at least' in p.stderr, 'fv: a task too small for the prompts asked: refused with the count')
 
 print(f'{failures} failure(s)')
 sys.exit(1 if failures else 0)

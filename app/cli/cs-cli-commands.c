@@ -27,6 +27,7 @@ const CsCliCommand cs_cli_commands[] = {
   { "sae-encode", "SAE features of each token of a prompt (SAELens folder), with L0 and reconstruction error", cs_cli_sae_encode },
   { "mapper", "Mapper graph of points (HDF5, CSV or a workspace's categories) to JSON, the workspace and a figure", cs_cli_mapper },
   { "steer", "Steering vectors from contrastive pairs, swept over layers and multipliers, with effects downstream", cs_cli_steer },
+  { "fv", "Function vectors: the heads that carry an in-context task, their summed output, and its effect", cs_cli_fv },
   { "patch", "Activation patching of a clean and a corrupted prompt: layer × position or layer × head", cs_cli_patch },
   { NULL, NULL, NULL },
 };

@@ -66,6 +66,7 @@ int   cs_cli_sae           (int argc, char **argv);
 int   cs_cli_mapper        (int argc, char **argv);
 int   cs_cli_steer         (int argc, char **argv);
 int   cs_cli_patch         (int argc, char **argv);
+int   cs_cli_fv            (int argc, char **argv);
 
 typedef struct _CsTokenizer CsTokenizer;
 CsTokenizer *cs_cli_load_tokenizer (const char *model_path,
