@@ -293,6 +293,22 @@ with tempfile.TemporaryDirectory() as tmp:
     check(np.abs(np.array(res['layer_prob']) - layer_p).max() < 1e-6 and abs(res['zero_shot_prob'] - zs) < 1e-6,
           f'fv: zero-shot p(answer) with the vector after each layer equals the NumPy run '
           f'(unsteered {zs:.4f}, per layer {np.round(layer_p, 4).tolist()})')
+    out = os.path.join(tmp, 'fv.h5')
+    run('fv', sample, '--task', 'hypernym', '--shots', '3', '--prompts', '6', '--eval', '8', '--heads', '4',
+        '--output', out)
+    with h5py.File(out, 'r') as f:
+        check(np.abs(f['function_vector/aie'][()] - got).max() < 1e-12 and
+              f['function_vector/heads'][()].tolist() == res['heads'] and
+              np.abs(f['function_vector/vector'][()] - np.array(res['vector'])).max() < 1e-6,
+              'fv --output: /function_vector holds the same table, heads and vector')
+    for kind in ['fv-heads', 'fv-layers']:
+        for ext in ['png', 'svg', 'pdf']:
+            fig = os.path.join(tmp, f'{kind}.{ext}')
+            run('figure', kind, '--workspace', out, '--output', fig)
+            check(os.path.exists(fig) and os.path.getsize(fig) > 1000, f'figure {kind} .{ext}')
+    p = run('figure', 'fv-heads', '--workspace', os.path.join(tmp, 'p.h5'), '--output', os.path.join(tmp, 'x.png'),
+            expect=1)
+    check('holds no function vector' in p.stderr, 'figure fv-heads of a workspace without one: said')
     p = run('fv', sample, '--task', os.path.join(tmp, 'missing.json'), expect=1)
     with open(os.path.join(tmp, 'bad-task.json'), 'w') as f:
         json.dump({'pairs': [['a', 'b'], ['c']]}, f)

@@ -160,6 +160,27 @@ cs_figure_matrix_cell_at (double x, double y, double width, double height, const
   return TRUE;
 }
 
+gboolean
+cs_figure_matrix_cell_rect (double x, double y, double width, double height, const CsFigureStyle *s,
+                            const CsMatrixFigure *fig, guint row, guint col, double *rect)
+{
+  cairo_surface_t *tmp;
+  cairo_t *cr;
+  MatrixLayout m;
+  if (row >= fig->n_rows || col >= fig->n_cols)
+    return FALSE;
+  tmp = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (tmp);
+  matrix_layout (cr, x, y, width, height, s, fig, &m);
+  cairo_destroy (cr);
+  cairo_surface_destroy (tmp);
+  rect[0] = m.x0 + col * m.cw;
+  rect[1] = m.y0 + row * m.ch;
+  rect[2] = m.cw;
+  rect[3] = m.ch;
+  return TRUE;
+}
+
 /* A colour bar's tick: three significant digits, and the middle of a
  * symmetric range 0 rather than its rounding noise (1.9e-09). */
 char *

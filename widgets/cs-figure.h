@@ -409,6 +409,16 @@ gboolean cs_figure_matrix_cell_at  (double                x,
                                     double                py,
                                     guint                *row,
                                     guint                *col);
+/* The rectangle (x, y, width, height) of a cell. */
+gboolean cs_figure_matrix_cell_rect (double               x,
+                                     double               y,
+                                     double               width,
+                                     double               height,
+                                     const CsFigureStyle *style,
+                                     const CsMatrixFigure *fig,
+                                     guint                row,
+                                     guint                col,
+                                     double              *rect);
 void     cs_figure_draw_matrix     (cairo_t              *cr,
                                     double                x,
                                     double                y,

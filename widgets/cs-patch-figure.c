@@ -72,3 +72,69 @@ cs_patch_figure_cell_at (double x, double y, double width, double height, const 
     }
   return hit;
 }
+
+void
+cs_fv_figure_draw (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
+                   const CsFvResult *r, CsFvFigureKind kind, const char *title)
+{
+  if (!r || r->n_layers == 0)
+    return;
+  if (kind == CS_FV_FIGURE_HEADS)
+    {
+      g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *t = title ? g_strdup (title)
+                                 : g_markup_printf_escaped ("Average indirect effect of each head (%s); "
+                                                            "the vector's %d heads outlined", r->task, r->k);
+      CsMatrixFigure fig;
+      for (int l = 0; l < r->n_layers; l++)
+        g_ptr_array_add (rows, g_strdup_printf ("layer %d", l));
+      g_ptr_array_add (rows, NULL);
+      for (int h = 0; h < r->n_heads; h++)
+        g_ptr_array_add (cols, g_strdup_printf ("H%d", h));
+      g_ptr_array_add (cols, NULL);
+      fig = (CsMatrixFigure) {
+        (guint) r->n_layers, (guint) r->n_heads, (const char * const *) rows->pdata,
+        (const char * const *) cols->pdata, r->aie, TRUE, TRUE, "layer", "head", "Δ p(answer)", t, NULL, "%.3f", 0,
+      };
+      cs_figure_draw_matrix (cr, x, y, width, height, s, &fig);
+      /* the chosen heads: a ring of the text colour round their cells */
+      for (int k = 0; k < r->k; k++)
+        {
+          double rect[4];
+          if (!cs_figure_matrix_cell_rect (x, y, width, height, s, &fig, (guint) r->top_layer[k],
+                                           (guint) r->top_head[k], rect))
+            continue;
+          cairo_save (cr);
+          cairo_set_line_width (cr, MAX (1.0, s->font_size * 0.12));
+          if (s->theme == CS_THEME_DARK)
+            cairo_set_source_rgb (cr, 0.95, 0.95, 0.95);
+          else
+            cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+          cairo_rectangle (cr, rect[0] + 1, rect[1] + 1, rect[2] - 2, rect[3] - 2);
+          cairo_stroke (cr);
+          cairo_restore (cr);
+        }
+    }
+  else
+    {
+      int L = r->n_layers;
+      g_autofree double *xs = g_new (double, L), *ys = g_new (double, (gsize) 4 * L);
+      const char *names[4] = { "with the vector added after layer L", "zero-shot, no vector", "in context",
+                               "in context, answers shuffled" };
+      g_autofree char *t = title ? g_strdup (title)
+                                 : g_markup_printf_escaped ("The function vector of %s on held-out zero-shot queries",
+                                                            r->task);
+      CsLinesFigure fig;
+      for (int l = 0; l < L; l++)
+        {
+          xs[l] = l;
+          ys[l] = r->layer_prob[l];
+          ys[L + l] = r->zs_prob;
+          ys[2 * L + l] = r->icl_prob;
+          ys[3 * L + l] = r->shuffled_prob;
+        }
+      fig = (CsLinesFigure) { (guint) L, xs, 4, names, ys, NULL, "layer L", "mean p(answer)", t };
+      cs_figure_draw_lines (cr, x, y, width, height, s, &fig);
+    }
+}

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cs-figure.h"
+#include "cs-fv.h"
 #include "cs-patch.h"
 
 G_BEGIN_DECLS
@@ -28,5 +29,25 @@ gboolean cs_patch_figure_cell_at (double               x,
                                   double               py,
                                   int                 *layer,
                                   int                 *column);
+
+/* A function vector's figures: the heads' average indirect effects
+ * (layers × heads, the heads summed into the vector marked with their
+ * rank), or zero-shot p(answer) with the vector added after each layer
+ * against the unsteered zero-shot, the in-context and the shuffled runs. */
+typedef enum
+{
+  CS_FV_FIGURE_HEADS,
+  CS_FV_FIGURE_LAYERS,
+} CsFvFigureKind;
+
+void     cs_fv_figure_draw       (cairo_t             *cr,
+                                  double               x,
+                                  double               y,
+                                  double               width,
+                                  double               height,
+                                  const CsFigureStyle *style,
+                                  const CsFvResult    *result,
+                                  CsFvFigureKind       kind,
+                                  const char          *title);
 
 G_END_DECLS

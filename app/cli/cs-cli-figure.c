@@ -78,6 +78,20 @@ draw_patching (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer
   cs_patch_figure_draw (cr, 0, 0, w, h, s, d->result, d->title);
 }
 
+typedef struct
+{
+  CsFvResult     *result;
+  CsFvFigureKind  kind;
+  const char     *title;
+} FvDraw;
+
+static void
+draw_fv (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
+{
+  FvDraw *d = user_data;
+  cs_fv_figure_draw (cr, 0, 0, w, h, s, d->result, d->kind, d->title);
+}
+
 static void
 draw_heatmap (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer user_data)
 {
@@ -228,7 +242,7 @@ cs_cli_figure (int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (
     "KIND — a figure from a workspace; KIND is projection, simplex-3d, heatmap, validation, orthogonality, park-fig2, "
-    "wordnet-heatmaps, orthogonality-all, patching, "
+    "wordnet-heatmaps, orthogonality-all, patching, fv-heads, fv-layers, "
     "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples or steering-hierarchy");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
@@ -278,6 +292,18 @@ cs_cli_figure (int argc, char **argv)
         return cs_cli_fail (g_steal_pointer (&error));
       pd.result = pr;
       if (!cs_figure_export (output, &style, scale, draw_patching, &pd, &error))
+        return cs_cli_fail (g_steal_pointer (&error));
+      printf ("wrote %s\n", output);
+      return 0;
+    }
+  if (g_str_equal (kind, "fv-heads") || g_str_equal (kind, "fv-layers"))
+    {
+      g_autoptr(CsFvResult) fr = cs_fv_result_load (workspace, &error);
+      FvDraw fd = { NULL, g_str_equal (kind, "fv-heads") ? CS_FV_FIGURE_HEADS : CS_FV_FIGURE_LAYERS, title };
+      if (!fr)
+        return cs_cli_fail (g_steal_pointer (&error));
+      fd.result = fr;
+      if (!cs_figure_export (output, &style, scale, draw_fv, &fd, &error))
         return cs_cli_fail (g_steal_pointer (&error));
       printf ("wrote %s\n", output);
       return 0;
