@@ -8,6 +8,7 @@
 #include "cs-geometry-page.h"
 #include "cs-mapper-page.h"
 #include "cs-steering-page.h"
+#include "cs-patching-page.h"
 #include "cs-window.h"
 #include "cs-workspace.h"
 
@@ -27,6 +28,7 @@ struct _CsWindow
   CsGeometryPage       *geometry_page;
   CsMapperPage         *mapper_page;
   CsSteeringPage       *steering_page;
+  CsPatchingPage       *patching_page;
 
   GSettings            *settings;
   CsSession            *session;      /* the document the pages share */
@@ -170,7 +172,8 @@ cs_window_save_workspace (CsWindow *self, const char *path, GError **error)
 {
   if (!cs_geometry_page_save_workspace (self->geometry_page, path, error) ||
       !cs_mapper_page_save_to (self->mapper_page, path, error) ||
-      !cs_steering_page_save_to (self->steering_page, path, error))
+      !cs_steering_page_save_to (self->steering_page, path, error) ||
+      !cs_patching_page_save_to (self->patching_page, path, error))
     return FALSE;
   remember_workspace (self, path);
   return TRUE;
@@ -204,6 +207,10 @@ cs_window_open_workspace (CsWindow *self, const char *path, GError **error)
       show_error (self, local->message);
     g_clear_error (&local);
     if (!cs_steering_page_load_from (self->steering_page, path, &local) &&
+        !g_error_matches (local, CS_ERROR, CS_ERROR_MISSING))
+      show_error (self, local->message);
+    g_clear_error (&local);
+    if (!cs_patching_page_load_from (self->patching_page, path, &local) &&
         !g_error_matches (local, CS_ERROR, CS_ERROR_MISSING))
       show_error (self, local->message);
   }
@@ -548,6 +555,7 @@ cs_window_class_init (CsWindowClass *klass)
   g_type_ensure (CS_TYPE_GEOMETRY_PAGE);
   g_type_ensure (CS_TYPE_MAPPER_PAGE);
   g_type_ensure (CS_TYPE_STEERING_PAGE);
+  g_type_ensure (CS_TYPE_PATCHING_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/conceptscope/ConceptScope/ui/cs-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CsWindow, stack);
@@ -560,6 +568,7 @@ cs_window_class_init (CsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsWindow, geometry_page);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, mapper_page);
   gtk_widget_class_bind_template_child (widget_class, CsWindow, steering_page);
+  gtk_widget_class_bind_template_child (widget_class, CsWindow, patching_page);
   gtk_widget_class_bind_template_callback (widget_class, dismiss_error_clicked);
 
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
@@ -587,6 +596,7 @@ cs_window_init (CsWindow *self)
   cs_geometry_page_set_session (self->geometry_page, self->session);
   cs_mapper_page_set_session (self->mapper_page, self->session);
   cs_steering_page_set_session (self->steering_page, self->session);
+  cs_patching_page_set_session (self->patching_page, self->session);
 }
 
 CsWindow *
@@ -616,6 +626,13 @@ cs_window_get_steering_page (CsWindow *self)
 {
   g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
   return self->steering_page;
+}
+
+CsPatchingPage *
+cs_window_get_patching_page (CsWindow *self)
+{
+  g_return_val_if_fail (CS_IS_WINDOW (self), NULL);
+  return self->patching_page;
 }
 
 CsModel *

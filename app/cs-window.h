@@ -6,6 +6,7 @@
 #include "cs-geometry-page.h"
 #include "cs-mapper-page.h"
 #include "cs-steering-page.h"
+#include "cs-patching-page.h"
 #include "cs-model.h"
 #include "cs-session.h"
 
@@ -33,6 +34,7 @@ gboolean    cs_window_save_workspace (CsWindow      *self,
                                       GError       **error);
 CsMapperPage *cs_window_get_mapper_page (CsWindow  *self);
 CsSteeringPage *cs_window_get_steering_page (CsWindow *self);
+CsPatchingPage *cs_window_get_patching_page (CsWindow *self);
 gboolean    cs_window_save_png       (CsWindow      *self,
                                       const char    *path,
                                       GError       **error);

@@ -120,6 +120,7 @@ cs_fv_result_free (CsFvResult *r)
   g_free (r->top_layer);
   g_free (r->top_head);
   g_free (r->vector);
+  g_free (r->mean_z);
   g_free (r->layer_prob);
   g_free (r->layer_acc);
   g_clear_pointer (&r->clean_ids, g_ptr_array_unref);
@@ -483,6 +484,11 @@ cs_fv_run (CsModel *model, CsTokenizer *tok, const CsFvTask *task, const CsFvPar
         progress (++step / (double) steps, progress_data);
     }
 
+  r->mean_z = g_new (float, (gsize) L * qd);
+  r->mean_z_width = qd;
+  for (gsize i = 0; i < (gsize) L * qd; i++)
+    r->mean_z[i] = (float) mean_z[i];
+
   /* the top heads and their summed mean outputs */
   r->k = MIN (prm->heads, L * H);
   r->top_layer = g_new (int, r->k);
@@ -592,7 +598,7 @@ cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
   g_autofree gint32 *heads = g_new (gint32, 2 * MAX (r->k, 1));
   const char *ps[1];
   gsize lh[2] = { (gsize) r->n_layers, (gsize) r->n_heads }, k2[2] = { (gsize) r->k, 2 }, dd[1] = { (gsize) r->hidden },
-        ll[1] = { (gsize) r->n_layers };
+        ll[1] = { (gsize) r->n_layers }, lz[2] = { (gsize) r->n_layers, (gsize) r->mean_z_width };
 
   if (g_file_test (path, G_FILE_TEST_EXISTS) && !is_hdf5 (path))
     {
@@ -635,6 +641,7 @@ cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
       !cs_h5_writer_add_f64 (w, "/function_vector/aie", 2, lh, r->aie, error) ||
       !cs_h5_writer_add_i32 (w, "/function_vector/heads", 2, k2, heads, error) ||
       !cs_h5_writer_add_f32 (w, "/function_vector/vector", 1, dd, r->vector, error) ||
+      (r->mean_z && !cs_h5_writer_add_f32 (w, "/function_vector/mean_z", 2, lz, r->mean_z, error)) ||
       !cs_h5_writer_add_f64 (w, "/function_vector/layer_prob", 1, ll, r->layer_prob, error) ||
       !cs_h5_writer_add_f64 (w, "/function_vector/layer_acc", 1, ll, r->layer_acc, error))
     return FALSE;
@@ -716,6 +723,19 @@ cs_fv_result_load (const char *path, GError **error)
     }
   r->layer_prob = g_steal_pointer (&lp);
   r->layer_acc = g_steal_pointer (&la);
+  if (cs_h5_reader_has (rd, "/function_vector/mean_z"))
+    {
+      gsize zd[8];
+      int zr;
+      r->mean_z = cs_h5_read_f32 (path, "/function_vector/mean_z", &zr, zd, error);
+      if (!r->mean_z || zr != 2 || zd[0] != (gsize) r->n_layers || zd[1] % r->n_heads != 0)
+        {
+          if (error && !*error)
+            g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: /function_vector/mean_z does not match", path);
+          return NULL;
+        }
+      r->mean_z_width = (int) zd[1];
+    }
   if (r->best_layer < 0 || r->best_layer >= r->n_layers)
     r->best_layer = 0;
   return g_steal_pointer (&r);

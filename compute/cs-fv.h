@@ -54,6 +54,9 @@ typedef struct
   int     *top_layer, *top_head;   /* [k] the heads summed, best first */
   int      k;
   float   *vector;        /* [hidden] */
+  float   *mean_z;        /* [layers, mean_z_width = heads × head_dim]: each head's mean z at the last token of the
+                           * clean prompts (NULL in workspaces written before it was kept) */
+  int      mean_z_width;
   double   icl_prob, icl_acc;          /* the clean in-context prompts */
   double   shuffled_prob, shuffled_acc; /* the same with the demonstrations' answers shuffled */
   double   zs_prob, zs_acc;            /* held-out zero-shot queries, no vector */

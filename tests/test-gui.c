@@ -698,10 +698,11 @@ check_window (gpointer data)
       g_assert_null (cs_window_get_error_text (f->window));
 
       titles = cs_window_dup_page_titles (f->window);
-      g_assert_cmpuint (g_strv_length (titles), ==, 3);
+      g_assert_cmpuint (g_strv_length (titles), ==, 4);
       g_assert_cmpstr (titles[0], ==, german ? "Geometrie" : "Geometry");
       g_assert_cmpstr (titles[1], ==, "Mapper");
       g_assert_cmpstr (titles[2], ==, german ? "Steuerung" : "Steering");
+      g_assert_cmpstr (titles[3], ==, german ? "Eingriffe" : "Patching");
 
       png = artifact_path (german ? "window-de.png" : "window.png");
       cs_window_save_png (f->window, png, &error);
@@ -1209,10 +1210,10 @@ check_window (gpointer data)
       g_assert_cmpuint (count, >, 5);
       g_assert_cmpuint (count, <, 60);
       mark_frame (f);
-      f->phase = 33;
+      f->phase = 35;
       return G_SOURCE_CONTINUE;
     }
-  if (f->phase == 33)
+  if (f->phase == 35)
     {
       CsGeometryPage *page = cs_window_get_geometry_page (f->window);
       CsWordNetView *wv = cs_geometry_page_get_wordnet_view (page);
@@ -1289,8 +1290,114 @@ check_window (gpointer data)
       g_assert_true (cs_geometry_page_undo (page));
       g_assert_false (g_str_has_prefix (cs_session_get_axes (cs_window_get_session (f->window)), "animal;chordate"));
       cs_geometry_page_show_view (page, "projection");
+      /* the Patching page: heads of the sparrow/salmon pair */
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "patching");
+      cs_patching_page_patch (cs_window_get_patching_page (f->window), "A sparrow is a kind of",
+                              "A salmon is a kind of", "bird", "fish", "heads");
+      g_assert_true (cs_patching_page_get_busy (cs_window_get_patching_page (f->window)));
+      f->phase = 36;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 36)
+    {
+      CsPatchingPage *pp = cs_window_get_patching_page (f->window);
+      const CsPatchResult *r;
+      if (cs_patching_page_get_busy (pp))
+        return G_SOURCE_CONTINUE;
+      g_assert_null (cs_patching_page_get_error (pp));
+      r = cs_patching_page_get_patch (pp);
+      g_assert_nonnull (r);
+      g_assert_cmpint (r->n_layers, ==, 4);
+      g_assert_cmpint (r->n_cols, ==, 8);
+      g_assert_cmpint (r->target, ==, CS_PATCH_HEADS);
+      /* the same table as the engine gives alone (test-patch checks it against NumPy) */
+      {
+        CsPatchParams prm;
+        g_autoptr(CsPatchResult) alone = NULL;
+        cs_patch_params_init (&prm);
+        prm.clean = "A sparrow is a kind of";
+        prm.corrupted = "A salmon is a kind of";
+        prm.answer = "bird";
+        prm.wrong = "fish";
+        prm.target = CS_PATCH_HEADS;
+        alone = cs_patch_run (cs_window_get_model (f->window), cs_session_get_tokenizer (cs_window_get_session (f->window)),
+                              &prm, NULL, NULL, NULL, &error);
+        g_assert_no_error (error);
+        for (int i = 0; i < 32; i++)
+          g_assert_cmpfloat (fabs (alone->values[i] - r->values[i]), <, 1e-9);
+      }
+      /* a head read through the unembedding */
+      {
+        g_autofree char *text = cs_patching_page_read_head (pp, 1, 1);
+        g_assert_nonnull (text);
+        g_test_message ("%s", text);
+      }
+      /* a function vector of a small hypernym task */
+      cs_patching_page_find_heads (pp, "hypernym", 3, 6, 4, 8);
+      f->phase = 37;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 37)
+    {
+      CsPatchingPage *pp = cs_window_get_patching_page (f->window);
+      const CsFvResult *fv;
+      if (cs_patching_page_get_busy (pp))
+        return G_SOURCE_CONTINUE;
+      g_assert_null (cs_patching_page_get_error (pp));
+      fv = cs_patching_page_get_fv (pp);
+      g_assert_nonnull (fv);
+      g_assert_cmpint (fv->k, ==, 4);
+      g_assert_nonnull (cs_patching_page_get_patch (pp));   /* the patching table stays */
+      /* a frame of the heads' table, drawn now */
+      mark_frame (f);
+      gtk_widget_queue_draw (GTK_WIDGET (f->window));
+      gtk_widget_queue_draw (cs_patching_page_get_figure_area (pp));
+      f->phase = 38;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 38)
+    {
+      CsPatchingPage *pp = cs_window_get_patching_page (f->window);
+      GtkWidget *area = cs_patching_page_get_figure_area (pp);
+      g_autofree char *png = artifact_path (german ? "patching-de.png" : "patching.png");
+      g_autofree char *exported = artifact_path ("patching-heads.png");
+      g_autofree char *ws = artifact_path (german ? "workspace-patching-de.h5" : "workspace-patching.h5");
+      char *tip = NULL;
+      double v0;
+      if (!frame_painted (f))
+        {
+          gtk_widget_queue_draw (area);   /* nothing else moves on this page: ask for the frames */
+          return G_SOURCE_CONTINUE;
+        }
+      cs_window_save_png (f->window, png, &error);
+      g_assert_no_error (error);
+      assert_png_has_content (png);
+      /* hover names a head of the heads' table */
+      for (int y = 0; y < gtk_widget_get_height (area) && !tip; y += 4)
+        for (int x = 0; x < gtk_widget_get_width (area) && !tip; x += 4)
+          tip = cs_patching_page_describe_at (pp, x, y);
+      g_assert_nonnull (tip);
+      g_test_message ("hover: %s", tip);
+      g_assert_nonnull (strstr (tip, german ? "Kopf" : "head"));
+      g_free (tip);
+      g_assert_true (cs_patching_page_export (pp, exported, "slide", "light", 1, 0, &error));
+      g_assert_no_error (error);
+      /* undo takes the function vector back, redo brings it again */
+      g_assert_true (cs_patching_page_undo (pp));
+      g_assert_null (cs_patching_page_get_fv (pp));
+      g_assert_true (cs_patching_page_redo (pp));
+      g_assert_nonnull (cs_patching_page_get_fv (pp));
+      /* saved in the workspace and read back */
+      v0 = cs_patching_page_get_patch (pp)->values[9];
+      g_assert_true (cs_window_save_workspace (f->window, ws, &error));
+      g_assert_no_error (error);
+      g_assert_true (cs_patching_page_load_from (pp, ws, &error));
+      g_assert_no_error (error);
+      g_assert_cmpfloat (cs_patching_page_get_patch (pp)->values[9], ==, v0);
+      g_assert_cmpint (cs_patching_page_get_fv (pp)->k, ==, 4);
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "geometry");
       /* recompute with other parameters and a category of our own */
-      cs_geometry_page_compute (page, "animal", 1.0, 1, 10, "farm",
+      cs_geometry_page_compute (cs_window_get_geometry_page (f->window), "animal", 1.0, 1, 10, "farm",
                                 "dog, cat, horse, cow, sheep, goat, pig, chicken, duck, donkey");
       f->phase = 3;
       return G_SOURCE_CONTINUE;
@@ -1416,13 +1523,13 @@ check_window (gpointer data)
       f->phase = 30;
       return G_SOURCE_CONTINUE;
     }
-  if (f->phase >= 30 && f->phase <= 32)
+  if (f->phase >= 30 && f->phase <= 33)
     {
-      const char *next[] = { "mapper", "steering" };
+      const char *next[] = { "mapper", "steering", "patching" };
       if (!frame_painted (f) || gtk_widget_get_width (GTK_WIDGET (f->window)) > 970)
         return G_SOURCE_CONTINUE;
       assert_fits_window (GTK_WINDOW (f->window));
-      if (f->phase < 32)
+      if (f->phase < 33)
         {
           gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", next[f->phase - 30]);
           mark_frame (f);

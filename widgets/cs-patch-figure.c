@@ -138,3 +138,31 @@ cs_fv_figure_draw (cairo_t *cr, double x, double y, double width, double height,
       cs_figure_draw_lines (cr, x, y, width, height, s, &fig);
     }
 }
+
+gboolean
+cs_fv_figure_cell_at (double x, double y, double width, double height, const CsFigureStyle *s, const CsFvResult *r,
+                      double px, double py, int *layer, int *head)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+  CsMatrixFigure fig;
+  guint row, col;
+  if (!r || r->n_layers == 0)
+    return FALSE;
+  /* the layout cs_fv_figure_draw gives the heads' table (the same labels) */
+  for (int l = 0; l < r->n_layers; l++)
+    g_ptr_array_add (rows, g_strdup_printf ("layer %d", l));
+  g_ptr_array_add (rows, NULL);
+  for (int h = 0; h < r->n_heads; h++)
+    g_ptr_array_add (cols, g_strdup_printf ("H%d", h));
+  g_ptr_array_add (cols, NULL);
+  fig = (CsMatrixFigure) {
+    (guint) r->n_layers, (guint) r->n_heads, (const char * const *) rows->pdata, (const char * const *) cols->pdata,
+    r->aie, TRUE, TRUE, "layer", "head", "Δ p(answer)", "title", NULL, "%.3f", 0,
+  };
+  if (!cs_figure_matrix_cell_at (x, y, width, height, s, &fig, px, py, &row, &col))
+    return FALSE;
+  *layer = (int) row;
+  *head = (int) col;
+  return TRUE;
+}

@@ -50,4 +50,16 @@ void     cs_fv_figure_draw       (cairo_t             *cr,
                                   CsFvFigureKind       kind,
                                   const char          *title);
 
+/* The heads' table: the cell (layer, head) under (px, py). */
+gboolean cs_fv_figure_cell_at    (double               x,
+                                  double               y,
+                                  double               width,
+                                  double               height,
+                                  const CsFigureStyle *style,
+                                  const CsFvResult    *result,
+                                  double               px,
+                                  double               py,
+                                  int                 *layer,
+                                  int                 *head);
+
 G_END_DECLS
