@@ -309,6 +309,27 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run('figure', 'fv-heads', '--workspace', os.path.join(tmp, 'p.h5'), '--output', os.path.join(tmp, 'x.png'),
             expect=1)
     check('holds no function vector' in p.stderr, 'figure fv-heads of a workspace without one: said')
+    # against a workspace: cos with each category's Cov^(1/2) l_bar, computed here from the workspace
+    gws = os.path.join(tmp, 'geometry.h5')
+    run('geometry', sample, '--output', gws)
+    res_w = json.loads(run('fv', sample, '--task', 'hypernym', '--shots', '3', '--prompts', '6', '--eval', '8',
+                           '--heads', '4', '--workspace', gws, '--json').stdout)
+    with h5py.File(gws, 'r') as f:
+        inv_sqrt = f['whitening/inv_sqrt_cov'][()]
+        lbar = f['vectors/lbar'][()]
+        names = [x.decode() for x in f['categories/names'][()]]
+        reliable = f['categories/reliable'][()]
+    fv_vec = np.array(res_w['vector'])
+    worst, n_cos = 0.0, 0
+    for i, name in enumerate(names):
+        if not reliable[i]:
+            continue
+        v = np.linalg.solve(inv_sqrt, lbar[i])
+        want = fv_vec @ v / np.linalg.norm(fv_vec) / np.linalg.norm(v)
+        worst = max(worst, abs(res_w['cosines'][f'concept {name}'] - want))
+        n_cos += 1
+    check(n_cos >= 5 and worst < 1e-5, f'fv --workspace: cos with {n_cos} concept directions Cov^(1/2) l_bar equal '
+                                        f'NumPy ({worst:.1e}; fish {res_w["cosines"].get("concept fish", 0):+.3f})')
     p = run('fv', sample, '--task', os.path.join(tmp, 'missing.json'), expect=1)
     with open(os.path.join(tmp, 'bad-task.json'), 'w') as f:
         json.dump({'pairs': [['a', 'b'], ['c']]}, f)

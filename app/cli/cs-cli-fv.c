@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cs-error.h"
+
 #include "cs-cli-commands.h"
 #include "cs-fv.h"
+#include "cs-steer.h"
+#include "cs-workspace.h"
 #include "cs-model.h"
 #include "cs-tokenizer.h"
 
@@ -100,10 +104,84 @@ result_json (const CsFvResult *r)
   return json_builder_get_root (b);
 }
 
+static double
+cosine_f (const float *a, const double *b, const float *bf, int d)
+{
+  double ab = 0, aa = 0, bb = 0;
+  for (int j = 0; j < d; j++)
+    {
+      double y = b ? b[j] : bf[j];
+      ab += a[j] * y;
+      aa += (double) a[j] * a[j];
+      bb += y * y;
+    }
+  return aa > 0 && bb > 0 ? ab / sqrt (aa * bb) : NAN;
+}
+
+typedef struct
+{
+  GPtrArray *names;   /* char * */
+  GArray    *cos;     /* double */
+} Cosines;
+
+/* The vector against what a workspace holds: each estimated category's
+ * concept direction in the residual stream (Cov^½ ℓ̄, as concept steering
+ * adds it) and each layer's steering vector. */
+static gboolean
+workspace_cosines (const CsFvResult *r, const char *path, Cosines *c, GError **error)
+{
+  g_autoptr(CsWorkspace) ws = cs_workspace_load (path, error);
+  g_autoptr(CsModel) model = NULL;
+  g_autoptr(CsGeometrySpace) space = NULL;
+  g_autoptr(CsSteerReport) rep = NULL;
+
+  if (!ws)
+    return FALSE;
+  if (ws->geometry)
+    {
+      CsCategorySet *cats = ws->geometry->categories;
+      if (!(space = cs_cli_workspace_space (ws, &model, error)))
+        return FALSE;
+      if (space->d != r->hidden)
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s belongs to a model of hidden size %d, not %d", path,
+                       space->d, r->hidden);
+          return FALSE;
+        }
+      for (guint i = 0; i < cats->items->len; i++)
+        {
+          CsCategory *cat = cs_category_set_get (cats, i);
+          g_autofree double *v = NULL;
+          double x;
+          if (!ws->geometry->vectors[i].estimated || !cat->reliable)
+            continue;
+          if (!(v = cs_steer_concept_vector (space, ws->geometry, cat->name, NULL, NULL, NULL, NULL)))
+            continue;
+          x = cosine_f (r->vector, v, NULL, r->hidden);
+          g_ptr_array_add (c->names, g_strdup_printf ("concept %s", cat->name));
+          g_array_append_val (c->cos, x);
+        }
+    }
+  if ((rep = cs_steer_report_load (path, NULL)) && rep->d == r->hidden)
+    for (int l = 0; l < rep->n_layers; l++)
+      {
+        double x = cosine_f (r->vector, NULL, rep->vectors + (gsize) l * rep->d, r->hidden);
+        g_ptr_array_add (c->names, g_strdup_printf ("steering vector, layer %d", l));
+        g_array_append_val (c->cos, x);
+      }
+  if (c->names->len == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds neither concept vectors nor steering vectors", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 int
 cs_cli_fv (int argc, char **argv)
 {
-  g_autofree char *task_s = NULL, *output = NULL, *device_s = NULL;
+  g_autofree char *task_s = NULL, *output = NULL, *device_s = NULL, *workspace = NULL;
+  Cosines cos = { g_ptr_array_new_with_free_func (g_free), g_array_new (FALSE, FALSE, sizeof (double)) };
   gboolean json = FALSE;
   CsFvParams p;
   int shots, prompts, heads, n_eval, seed;
@@ -116,6 +194,7 @@ cs_cli_fv (int argc, char **argv)
     { "eval", 0, 0, G_OPTION_ARG_INT, &n_eval, "Held-out zero-shot queries (50)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the prompts and the split (0)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Save into this workspace (/function_vector)", "WS.h5" },
+    { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &workspace, "Compare the vector with this workspace's concept vectors (Cov^½ ℓ̄) and steering vectors", "WS.h5" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the results as JSON (with the prompts' token ids)", NULL },
     CS_CLI_DEVICE_OPTION (device_s),
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
@@ -164,10 +243,26 @@ cs_cli_fv (int argc, char **argv)
     return cs_cli_fail_or_cancel (g_steal_pointer (&error));
   if (output && !cs_fv_result_save (r, output, &error))
     return cs_cli_fail (g_steal_pointer (&error));
+  if (workspace && !workspace_cosines (r, workspace, &cos, &error))
+    {
+      g_ptr_array_unref (cos.names);
+      g_array_unref (cos.cos);
+      return cs_cli_fail (g_steal_pointer (&error));
+    }
   if (json)
     {
       g_autoptr(JsonNode) node = result_json (r);
+      JsonObject *o = json_node_get_object (node);
+      if (workspace)
+        {
+          JsonObject *co = json_object_new ();
+          for (guint i = 0; i < cos.names->len; i++)
+            json_object_set_double_member (co, g_ptr_array_index (cos.names, i), g_array_index (cos.cos, double, i));
+          json_object_set_object_member (o, "cosines", co);
+        }
       cs_cli_print_json (node);
+      g_ptr_array_unref (cos.names);
+      g_array_unref (cos.cos);
       return 0;
     }
   printf ("task %s: %d prompts of %d demonstrations, %d zero-shot queries (%.1f s)\n", r->task, r->n_prompts, r->shots,
@@ -182,6 +277,10 @@ cs_cli_fv (int argc, char **argv)
   for (int l = 0; l < r->n_layers; l++)
     printf ("  layer %d: p %.4f, top-1 %.2f%s\n", l, r->layer_prob[l], r->layer_acc[l],
             l == r->best_layer ? "  (best)" : "");
+  for (guint i = 0; i < cos.names->len; i++)
+    printf ("cos with %s: %+.3f\n", (const char *) g_ptr_array_index (cos.names, i), g_array_index (cos.cos, double, i));
+  g_ptr_array_unref (cos.names);
+  g_array_unref (cos.cos);
   if (output)
     printf ("wrote %s\n", output);
   return 0;
