@@ -57,7 +57,7 @@ test-asan: deps
 	[ -f build-asan/build.ninja ] || meson setup build-asan $(MESON_ARGS) -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled -Dwerror=false
 	meson compile -C build-asan
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C build-asan --print-errorlogs --timeout-multiplier 4
+	  CS_GUI_TIMEOUT=450 meson test -C build-asan --print-errorlogs --timeout-multiplier 4
 
 # Each fuzz target under libFuzzer with ASan and UBSan for FUZZ_SECONDS
 # (default 600), from a copy of the saved corpus; what crashes is kept in
