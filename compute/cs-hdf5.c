@@ -1050,3 +1050,18 @@ cs_h5_list_datasets (const char *path, int min_rank, GError **error)
   g_ptr_array_add (d.names, NULL);
   return (GStrv) g_ptr_array_free (d.names, FALSE);
 }
+
+gboolean
+cs_h5_is_hdf5 (const char *path)
+{
+  H5E_auto2_t func;
+  void *data;
+  htri_t ok;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return FALSE;
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+  ok = H5Fis_hdf5 (path);
+  H5Eset_auto2 (H5E_DEFAULT, func, data);
+  return ok > 0;
+}

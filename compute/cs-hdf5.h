@@ -11,6 +11,10 @@ typedef struct _CsH5Writer CsH5Writer;
 
 CsH5Writer *cs_h5_writer_new        (const char    *path,
                                      GError       **error);
+/* Whether path exists and is an HDF5 file (quietly: no library messages),
+ * so that a save adds its group to a workspace and refuses to overwrite
+ * anything else. */
+gboolean    cs_h5_is_hdf5           (const char    *path);
 /* Updates an existing file the same way: it is copied beside itself, the
  * link `replace` (a group or dataset, may be NULL) is removed from the copy,
  * datasets are added, and commit renames the copy over the original. */

@@ -300,39 +300,23 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
 
 /* ------------------------------------------------------------ workspace */
 
-static gboolean
-is_hdf5 (const char *path)
-{
-  H5E_auto2_t func;
-  void *data;
-  htri_t ok;
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return FALSE;
-  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-  ok = H5Fis_hdf5 (path);
-  H5Eset_auto2 (H5E_DEFAULT, func, data);
-  return ok > 0;
-}
-
 gboolean
 cs_patch_result_save (const CsPatchResult *r, const char *path, GError **error)
 {
   g_autoptr(CsH5Writer) w = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *params = NULL;
   const char *ps[1];
   gsize dims[2] = { (gsize) r->n_layers, (gsize) r->n_cols };
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !is_hdf5 (path))
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !cs_h5_is_hdf5 (path))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
                    "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
       return FALSE;
     }
-  w = is_hdf5 (path) ? cs_h5_writer_new_update (path, "/patching", error) : cs_h5_writer_new (path, error);
+  w = cs_h5_is_hdf5 (path) ? cs_h5_writer_new_update (path, "/patching", error) : cs_h5_writer_new (path, error);
   if (!w)
     return FALSE;
   json_builder_begin_object (b);
@@ -356,8 +340,7 @@ cs_patch_result_save (const CsPatchResult *r, const char *path, GError **error)
 #undef INT
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  params = json_generator_to_data (gen, NULL);
+  params = cs_json_to_data (root, FALSE, NULL);
   ps[0] = params;
   if (!cs_h5_writer_add_strings (w, "/patching/parameters", ps, 1, error) ||
       !cs_h5_writer_add_f64 (w, "/patching/values", 2, dims, r->values, error) ||

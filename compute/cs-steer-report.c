@@ -73,21 +73,6 @@ cs_steer_report_free (CsSteerReport *r)
   g_free (r);
 }
 
-static gboolean
-is_hdf5 (const char *path)
-{
-  H5E_auto2_t func;
-  void *data;
-  htri_t ok;
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return FALSE;
-  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-  ok = H5Fis_hdf5 (path);
-  H5Eset_auto2 (H5E_DEFAULT, func, data);
-  return ok > 0;
-}
-
 gboolean
 cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
 {
@@ -97,13 +82,13 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
   const char *ps[1];
   gsize dims[2];
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !is_hdf5 (path))
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !cs_h5_is_hdf5 (path))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
                    "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
       return FALSE;
     }
-  w = is_hdf5 (path) ? cs_h5_writer_new_update (path, "/steering", error) : cs_h5_writer_new (path, error);
+  w = cs_h5_is_hdf5 (path) ? cs_h5_writer_new_update (path, "/steering", error) : cs_h5_writer_new (path, error);
   if (!w)
     return FALSE;
   json_builder_begin_object (b);

@@ -73,6 +73,25 @@ cs_patch_figure_cell_at (double x, double y, double width, double height, const 
   return hit;
 }
 
+/* The heads' table of a function vector as a matrix figure; its labels
+ * live in rows and cols (to unref). */
+static CsMatrixFigure
+fv_heads_matrix (const CsFvResult *r, const char *title, GPtrArray **rows, GPtrArray **cols)
+{
+  *rows = g_ptr_array_new_with_free_func (g_free);
+  *cols = g_ptr_array_new_with_free_func (g_free);
+  for (int l = 0; l < r->n_layers; l++)
+    g_ptr_array_add (*rows, g_strdup_printf ("layer %d", l));
+  g_ptr_array_add (*rows, NULL);
+  for (int h = 0; h < r->n_heads; h++)
+    g_ptr_array_add (*cols, g_strdup_printf ("H%d", h));
+  g_ptr_array_add (*cols, NULL);
+  return (CsMatrixFigure) {
+    (guint) r->n_layers, (guint) r->n_heads, (const char * const *) (*rows)->pdata,
+    (const char * const *) (*cols)->pdata, r->aie, TRUE, TRUE, "layer", "head", "Δ p(answer)", title, NULL, "%.3f", 0,
+  };
+}
+
 void
 cs_fv_figure_draw (cairo_t *cr, double x, double y, double width, double height, const CsFigureStyle *s,
                    const CsFvResult *r, CsFvFigureKind kind, const char *title)
@@ -81,22 +100,12 @@ cs_fv_figure_draw (cairo_t *cr, double x, double y, double width, double height,
     return;
   if (kind == CS_FV_FIGURE_HEADS)
     {
-      g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) rows = NULL;
+      g_autoptr(GPtrArray) cols = NULL;
       g_autofree char *t = title ? g_strdup (title)
                                  : g_markup_printf_escaped ("Average indirect effect of each head (%s); "
                                                             "the vector's %d heads outlined", r->task, r->k);
-      CsMatrixFigure fig;
-      for (int l = 0; l < r->n_layers; l++)
-        g_ptr_array_add (rows, g_strdup_printf ("layer %d", l));
-      g_ptr_array_add (rows, NULL);
-      for (int h = 0; h < r->n_heads; h++)
-        g_ptr_array_add (cols, g_strdup_printf ("H%d", h));
-      g_ptr_array_add (cols, NULL);
-      fig = (CsMatrixFigure) {
-        (guint) r->n_layers, (guint) r->n_heads, (const char * const *) rows->pdata,
-        (const char * const *) cols->pdata, r->aie, TRUE, TRUE, "layer", "head", "Δ p(answer)", t, NULL, "%.3f", 0,
-      };
+      CsMatrixFigure fig = fv_heads_matrix (r, t, &rows, &cols);
       cs_figure_draw_matrix (cr, x, y, width, height, s, &fig);
       /* the chosen heads: a ring of the text colour round their cells */
       for (int k = 0; k < r->k; k++)
@@ -143,23 +152,14 @@ gboolean
 cs_fv_figure_cell_at (double x, double y, double width, double height, const CsFigureStyle *s, const CsFvResult *r,
                       double px, double py, int *layer, int *head)
 {
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) cols = NULL;
   CsMatrixFigure fig;
   guint row, col;
   if (!r || r->n_layers == 0)
     return FALSE;
-  /* the layout cs_fv_figure_draw gives the heads' table (the same labels) */
-  for (int l = 0; l < r->n_layers; l++)
-    g_ptr_array_add (rows, g_strdup_printf ("layer %d", l));
-  g_ptr_array_add (rows, NULL);
-  for (int h = 0; h < r->n_heads; h++)
-    g_ptr_array_add (cols, g_strdup_printf ("H%d", h));
-  g_ptr_array_add (cols, NULL);
-  fig = (CsMatrixFigure) {
-    (guint) r->n_layers, (guint) r->n_heads, (const char * const *) rows->pdata, (const char * const *) cols->pdata,
-    r->aie, TRUE, TRUE, "layer", "head", "Δ p(answer)", "title", NULL, "%.3f", 0,
-  };
+  /* the layout cs_fv_figure_draw gives the heads' table (a title of one line, as there) */
+  fig = fv_heads_matrix (r, "title", &rows, &cols);
   if (!cs_figure_matrix_cell_at (x, y, width, height, s, &fig, px, py, &row, &col))
     return FALSE;
   *layer = (int) row;
