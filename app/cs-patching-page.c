@@ -499,6 +499,8 @@ cs_patching_page_describe_at (CsPatchingPage *self, double x, double y)
     {
       const CsPatchResult *r = cs_patching_page_get_patch (self);
       gsize at = (gsize) row * r->n_cols + col;
+      if (isnan (r->values[at]))
+        return g_strdup_printf (_("layer %d, %s: the other prompt has no token here"), row, r->col_labels[col]);
       return g_strdup_printf (_("layer %d, %s: %.3f restored (metric %.3f)"), row, r->col_labels[col], r->values[at],
                               r->raw[at]);
     }

@@ -127,7 +127,7 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
   CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
   const gint32 *rows[2];
   int lens[2], n, d = cfg->hidden, H = cfg->n_heads, hd = cfg->head_dim, V = cfg->vocab, L = cfg->n_layers;
-  int base, donor;
+  int base, donor, shift, S;
   gint64 t0 = g_get_monotonic_time ();
 
   if (!p->clean || !p->corrupted || !p->answer || (p->metric == CS_PATCH_LOGIT_DIFF && !p->wrong))
@@ -139,20 +139,25 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
   if (!(clean = cs_tokenizer_encode (tok, p->clean, TRUE, error)) ||
       !(corrupt = cs_tokenizer_encode (tok, p->corrupted, TRUE, error)))
     return NULL;
-  if (clean->len != corrupt->len || clean->len == 0)
+  if (clean->len == 0 || corrupt->len == 0)
     {
-      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the clean prompt has %u tokens and the corrupted one %u: "
-                   "patching puts one into the other position by position, so they must be as long (change a word "
-                   "for a word of as many tokens)", clean->len, corrupt->len);
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "a prompt is empty after tokenisation");
       return NULL;
     }
-  n = (int) clean->len;
-  if (n > cfg->max_positions)
+  if ((int) MAX (clean->len, corrupt->len) > cfg->max_positions)
     {
-      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompts have %d tokens, more than the model's context of %d",
-                   n, cfg->max_positions);
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "the prompts have %u and %u tokens, more than the model's context "
+                   "of %d", clean->len, corrupt->len, cfg->max_positions);
       return NULL;
     }
+  base = p->noising ? 0 : 1;
+  donor = 1 - base;
+  /* prompts of different lengths are aligned on their last tokens: base
+   * position t takes the donor's t − shift */
+  lens[0] = (int) clean->len;
+  lens[1] = (int) corrupt->len;
+  n = lens[base];
+  shift = lens[base] - lens[donor];
   if ((r->answer_id = one_token (tok, p->answer, "answer", error)) < 0)
     return NULL;
   r->wrong_id = -1;
@@ -175,6 +180,7 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
   r->noising = p->noising;
   r->heads_last = p->heads_last;
   r->n_tokens = n;
+  r->shift = shift;
   r->clean_tokens = token_texts (tok, clean);
   r->corrupted_tokens = token_texts (tok, corrupt);
   r->n_layers = L;
@@ -198,7 +204,6 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
   g_ptr_array_add (caps, NULL);
   rows[0] = (const gint32 *) clean->data;
   rows[1] = (const gint32 *) corrupt->data;
-  lens[0] = lens[1] = n;
   opt.capture = (const char * const *) caps->pdata;
   opt.logits = CS_LOGITS_LAST;
   opt.device = p->device == CS_DEVICE_CUDA ? CS_DEVICE_CUDA : CS_DEVICE_CPU;
@@ -214,17 +219,17 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
                    p->metric == CS_PATCH_PROB ? "probability" : "logit difference", r->clean_metric);
       return NULL;
     }
-  base = p->noising ? 0 : 1;
-  donor = 1 - base;
+  S = base_run->seq;   /* the captures' rows per prompt: the longer prompt's length */
 
   for (int l = 0; l < L; l++)
     {
       g_autofree char *hook = hook_name (p->target, l);
       const float *src = cs_forward_result_get_capture (base_run, hook);
-      int width = cs_forward_hook_width (model, hook), cols = r->n_cols;
-      g_autofree const gint32 **batch_rows = g_new (const gint32 *, cols);
-      g_autofree int *batch_lens = g_new (int, cols);
-      g_autofree CsForwardPatch *patches = g_new0 (CsForwardPatch, cols);
+      int width = cs_forward_hook_width (model, hook), cols = 0;
+      g_autofree const gint32 **batch_rows = g_new (const gint32 *, r->n_cols);
+      g_autofree int *batch_lens = g_new (int, r->n_cols);
+      g_autofree int *col_of = g_new (int, r->n_cols);
+      g_autofree CsForwardPatch *patches = g_new0 (CsForwardPatch, r->n_cols);
       g_autofree float *head_rows = NULL, *resume = NULL;
       g_autoptr(CsForwardResult) res = NULL;
       CsForwardOptions po = CS_FORWARD_OPTIONS_INIT;
@@ -234,32 +239,46 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
         return NULL;
       if (p->target == CS_PATCH_HEADS && !p->heads_last)
         {
-          /* each head's z at every position, contiguous */
+          /* each head's z at every position, contiguous: the donor's where
+           * it has a counterpart, the run's own where it has none */
           head_rows = g_new (float, (gsize) H * n * hd);
           for (int h = 0; h < H; h++)
             for (int t = 0; t < n; t++)
-              memcpy (head_rows + ((gsize) h * n + t) * hd, src + ((gsize) donor * n + t) * width + (gsize) h * hd,
-                      sizeof (float) * hd);
+              {
+                int k = t - shift >= 0 && t - shift < lens[donor] ? donor : base, tt = k == donor ? t - shift : t;
+                memcpy (head_rows + ((gsize) h * n + t) * hd, src + ((gsize) k * S + tt) * width + (gsize) h * hd,
+                        sizeof (float) * hd);
+              }
         }
-      for (int b = 0; b < cols; b++)
+      /* the columns that can be patched (a position of the run patched
+       * without a counterpart in the other prompt gets NaN) */
+      for (int c = 0, b = 0; c < r->n_cols; c++)
         {
+          gboolean has = p->target == CS_PATCH_HEADS || (c - shift >= 0 && c - shift < lens[donor]);
+          col_of[b] = c;
+          if (!has)
+            {
+              r->raw[(gsize) l * r->n_cols + c] = r->values[(gsize) l * r->n_cols + c] = NAN;
+              continue;
+            }
           batch_rows[b] = rows[base];
           batch_lens[b] = n;
           patches[b].hook = hook;
           patches[b].prompt = b;
           if (p->target == CS_PATCH_HEADS)
             {
-              patches[b].head = b;
+              patches[b].head = c;
               patches[b].position = p->heads_last ? n - 1 : -1;
-              patches[b].values = p->heads_last ? src + ((gsize) donor * n + n - 1) * width + (gsize) b * hd
-                                                : head_rows + (gsize) b * n * hd;
+              patches[b].values = p->heads_last ? src + ((gsize) donor * S + lens[donor] - 1) * width + (gsize) c * hd
+                                                : head_rows + (gsize) c * n * hd;
             }
           else
             {
               patches[b].head = -1;
-              patches[b].position = b;
-              patches[b].values = src + ((gsize) donor * n + b) * width;
+              patches[b].position = c;
+              patches[b].values = src + ((gsize) donor * S + c - shift) * width;
             }
+          cols = ++b;
         }
       if (resume_layer >= 0)
         {
@@ -273,7 +292,7 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
               return NULL;
             }
           for (int b = 0; b < cols; b++)
-            memcpy (resume + (gsize) b * n * d, stream + (gsize) base * n * d, sizeof (float) * n * d);
+            memcpy (resume + (gsize) b * n * d, stream + (gsize) base * S * d, sizeof (float) * n * d);
           po.resume_layer = resume_layer;
           po.resume_from = resume;
         }
@@ -281,14 +300,18 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
       po.device = CS_DEVICE_CPU;
       po.patches = patches;
       po.n_patches = cols;
-      res = cs_forward_run (model, batch_rows, batch_lens, cols, &po, cancellable, error);
-      if (!res)
-        return NULL;
+      if (cols > 0)
+        {
+          res = cs_forward_run (model, batch_rows, batch_lens, cols, &po, cancellable, error);
+          if (!res)
+            return NULL;
+        }
       for (int b = 0; b < cols; b++)
         {
           double m = metric_of (res->logits + (gsize) b * V, V, r->answer_id, r->wrong_id, p->metric);
-          r->raw[(gsize) l * cols + b] = m;
-          r->values[(gsize) l * cols + b] = (m - r->corrupted_metric) / (r->clean_metric - r->corrupted_metric);
+          gsize at = (gsize) l * r->n_cols + col_of[b];
+          r->raw[at] = m;
+          r->values[at] = (m - r->corrupted_metric) / (r->clean_metric - r->corrupted_metric);
         }
       r->n_runs += cols;
       if (progress)
@@ -346,10 +369,10 @@ cs_patch_result_save (const CsPatchResult *r, const char *path, GError **error)
       !cs_h5_writer_add_f64 (w, "/patching/values", 2, dims, r->values, error) ||
       !cs_h5_writer_add_f64 (w, "/patching/raw", 2, dims, r->raw, error) ||
       !cs_h5_writer_add_strings (w, "/patching/columns", (const char * const *) r->col_labels, r->n_cols, error) ||
-      !cs_h5_writer_add_strings (w, "/patching/clean_tokens", (const char * const *) r->clean_tokens, r->n_tokens,
-                                 error) ||
+      !cs_h5_writer_add_strings (w, "/patching/clean_tokens", (const char * const *) r->clean_tokens,
+                                 g_strv_length (r->clean_tokens), error) ||
       !cs_h5_writer_add_strings (w, "/patching/corrupted_tokens", (const char * const *) r->corrupted_tokens,
-                                 r->n_tokens, error))
+                                 g_strv_length (r->corrupted_tokens), error))
     return FALSE;
   return cs_h5_writer_commit (w, error);
 }
@@ -418,8 +441,10 @@ cs_patch_result_load (const char *path, GError **error)
       !(r->clean_tokens = cs_h5_reader_strings (rd, "/patching/clean_tokens", error)) ||
       !(r->corrupted_tokens = cs_h5_reader_strings (rd, "/patching/corrupted_tokens", error)))
     return NULL;
-  r->n_tokens = (int) g_strv_length (r->corrupted_tokens);
-  if ((int) g_strv_length (r->col_labels) != r->n_cols || (int) g_strv_length (r->clean_tokens) != r->n_tokens)
+  r->n_tokens = (int) g_strv_length (r->noising ? r->clean_tokens : r->corrupted_tokens);
+  r->shift = r->n_tokens - (int) g_strv_length (r->noising ? r->corrupted_tokens : r->clean_tokens);
+  if ((int) g_strv_length (r->col_labels) != r->n_cols ||
+      (r->target != CS_PATCH_HEADS && r->n_cols != r->n_tokens))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the patching labels do not match the table", path);
       return NULL;

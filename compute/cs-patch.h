@@ -8,8 +8,8 @@
 
 G_BEGIN_DECLS
 
-/* Activation patching: a clean and a corrupted prompt of the same token
- * length; one run's activation put into the other run at one place (a
+/* Activation patching: a clean and a corrupted prompt (of different
+ * lengths, aligned on their last tokens); one run's activation put into the other run at one place (a
  * layer and a position, or a layer and a head), and how much of the clean
  * behaviour that gives, normalised so that 0 is the corrupted run and 1
  * the clean one. Every patched run of one layer goes through the forward
@@ -57,12 +57,14 @@ typedef struct
   CsPatchMetric metric;
   gboolean   noising, heads_last;
   gint32     answer_id, wrong_id;                  /* the tokens the metric reads */
-  int        n_tokens;                             /* of each prompt */
-  char     **clean_tokens, **corrupted_tokens;     /* [n_tokens], as text */
+  int        n_tokens;                             /* of the run patched (the corrupted one, or clean when noising) */
+  int        shift;                                /* its position t takes the other's t − shift (0: as long) */
+  char     **clean_tokens, **corrupted_tokens;     /* NULL-terminated, as text */
   int        n_layers, n_cols;                     /* rows: layers; columns: positions or heads */
   char     **col_labels;                           /* [n_cols]: "3 ␣cat" or "H2" */
   double    *raw;                                  /* [n_layers, n_cols] the metric of each patched run */
-  double    *values;                               /* [n_layers, n_cols] normalised: 0 corrupted, 1 clean */
+  double    *values;                               /* [n_layers, n_cols] normalised: 0 corrupted, 1 clean; NAN at
+                                                    * a position the other prompt has no counterpart of */
   double     clean_metric, corrupted_metric;
   double     seconds;
   int        n_runs;                               /* patched runs */

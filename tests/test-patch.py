@@ -235,9 +235,28 @@ with tempfile.TemporaryDirectory() as tmp:
               list(x.decode() for x in f['patching/columns'][()])[:2] == ['H0', 'H1'],
               'patch --output: the table, its columns and parameters in /patching')
     run('figure', 'patching', '--workspace', out, '--output', os.path.join(tmp, 'patching.svg'))
-    p = run('patch', sample, '--clean', clean, '--corrupted', 'A salmon is a kind of thing, really', '--answer', 'bird',
-            '--wrong', 'fish', expect=1)
-    check('must be as long' in p.stderr, 'prompts of different lengths: refused with the reason')
+    # prompts of different lengths, aligned on their last tokens: the corrupted run's position t takes the
+    # clean run's t - shift; positions without a counterpart are NaN
+    longer = 'The big salmon is a kind of'
+    res = json.loads(run('patch', sample, '--clean', clean, '--corrupted', longer, '--answer', 'bird', '--wrong', 'fish',
+                         '--target', 'resid_pre', '--json').stdout)
+    ci, xi = [int(t) for t in tokens_of(clean)], [int(t) for t in tokens_of(longer)]
+    shift = len(xi) - len(ci)
+    cc = {}
+    lc, lx = g(ci, caps=cc), g(xi)
+    mc, mx = lc[answer] - lc[wrong], lx[answer] - lx[wrong]
+    got = np.array(res['values'], dtype=float)
+    worst, nan_ok = 0.0, True
+    for l in range(4):
+        for c in range(len(xi)):
+            if c - shift < 0:
+                nan_ok = nan_ok and np.isnan(got[l, c])
+                continue
+            lg = g(xi, [(f'resid_pre.{l}', c, None, cc[f'resid_pre.{l}'][c - shift])])
+            worst = max(worst, abs(got[l, c] - ((lg[answer] - lg[wrong]) - mx) / (mc - mx)))
+    check(shift == 1 and nan_ok and worst < 1e-5,
+          f'prompts of {len(ci)} and {len(xi)} tokens aligned on their last tokens: every cell equals the eager NumPy '
+          f'GPT-2 ({worst:.1e}), the unmatched first position NaN')
     p = run('patch', sample, '--clean', clean, '--corrupted', corrupted, '--answer', 'zzqxv', '--wrong', 'fish',
             expect=1)
     check('not one token' in p.stderr, 'an answer that is not one token: refused')

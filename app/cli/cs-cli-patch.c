@@ -46,7 +46,13 @@ result_json (const CsPatchResult *r)
         {
           json_builder_begin_array (b);
           for (int c = 0; c < r->n_cols; c++)
-            json_builder_add_double_value (b, (k ? r->raw : r->values)[(gsize) l * r->n_cols + c]);
+            {
+              double v = (k ? r->raw : r->values)[(gsize) l * r->n_cols + c];
+              if (isfinite (v))
+                json_builder_add_double_value (b, v);
+              else
+                json_builder_add_null_value (b);   /* a position without a counterpart */
+            }
           json_builder_end_array (b);
         }
       json_builder_end_array (b);
