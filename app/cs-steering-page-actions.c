@@ -223,11 +223,11 @@ cs_steering_page_default_sae (CsSteeringPage *self, CsModel *model)
   g_autofree char *sample = NULL, *a = NULL, *b = NULL, *shipped_sae = NULL;
   if (self->sae)
     return;
-  /* the sample model comes with an SAE of its own (data/sae-resid-post-1) */
+  /* the sample model comes with an SAE of its own (data/sae-set/resid_post.1) */
   sample = cs_paths_get_sample_model ();
   a = g_canonicalize_filename (sample, NULL);
   b = g_canonicalize_filename (cs_model_get_path (model), NULL);
-  shipped_sae = g_build_filename (cs_paths_get_datadir (), "sae-resid-post-1", NULL);
+  shipped_sae = g_build_filename (cs_paths_get_datadir (), "sae-set", "resid_post.1", NULL);
   if (g_str_equal (a, b) && g_file_test (shipped_sae, G_FILE_TEST_IS_DIR))
     cs_steering_page_load_sae (self, shipped_sae, NULL);
 }

@@ -27,6 +27,8 @@ float   *steer_run_prompts      (CsModel *model, CsSteerPrompts *p, int layer, d
                                  const char * const *capture, CsForwardResult **captured, CsDevice device,
                                  GCancellable *cancellable, GError **error);
 void     steer_sae_labels       (CsModel *model, CsTokenizer *tok, CsSae *sae, const int *latents, int n, char **out);
+void     steer_sae_labels_at    (CsModel *model, CsTokenizer *tok, CsSae *sae, int layer, const int *latents, int n,
+                                 char **out);
 void     steer_softmax_row      (const float *logits, int V, double *p);
 double   steer_sweep_change     (const CsSteerSweep *s, int a);
 

@@ -25,6 +25,7 @@ cs_steer_effects_free (CsSteerEffects *e)
   g_free (e->col_labels);
   g_free (e->col_kind);
   g_free (e->col_index);
+  g_free (e->col_layer);
   g_free (e->values);
   g_free (e);
 }
@@ -145,6 +146,7 @@ typedef struct
 {
   double best;
   int    kind, index;
+  int    layer;    /* an SAE latent's layer, else -1 */
 } Candidate;
 
 static int
@@ -160,6 +162,13 @@ cmp_candidate (const void *a, const void *b)
  * raises most through the unembedding, all latents in one pass over it. */
 void
 steer_sae_labels (CsModel *model, CsTokenizer *tok, CsSae *sae, const int *latents, int n, char **out)
+{
+  steer_sae_labels_at (model, tok, sae, -1, latents, n, out);
+}
+
+/* The same, named "L2/123 ' dog' ' cat'" when layer ≥ 0 (an SAE of a set). */
+void
+steer_sae_labels_at (CsModel *model, CsTokenizer *tok, CsSae *sae, int layer, const int *latents, int n, char **out)
 {
   const CsTensor *U = cs_model_get_unembedding (model);
   int d = sae->d_in, V = (int) U->shape[0];
@@ -199,7 +208,9 @@ steer_sae_labels (CsModel *model, CsTokenizer *tok, CsSae *sae, const int *laten
     {
       g_autofree char *a = id[2 * i] >= 0 ? cs_tokenizer_id_to_text (tok, id[2 * i]) : NULL;
       g_autofree char *b = id[2 * i + 1] >= 0 ? cs_tokenizer_id_to_text (tok, id[2 * i + 1]) : NULL;
-      out[i] = a && b ? g_strdup_printf ("SAE %d '%s' '%s'", latents[i], a, b) : g_strdup_printf ("SAE %d", latents[i]);
+      g_autofree char *name = layer >= 0 ? g_strdup_printf ("L%d/%d", layer, latents[i])
+                                         : g_strdup_printf ("SAE %d", latents[i]);
+      out[i] = a && b ? g_strdup_printf ("%s '%s' '%s'", name, a, b) : g_strdup (name);
     }
 }
 
@@ -209,10 +220,24 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
                   int top_k, CsDevice device, GCancellable *cancellable, GError **error)
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autofree CsSae **by_layer = g_new0 (CsSae *, MAX (1, cfg->n_layers));
+  if (sae && sae_layer >= 0 && sae_layer < cfg->n_layers)
+    by_layer[sae_layer] = sae;
+  else if (sae && sae->d_in != cfg->hidden)
+    by_layer[0] = sae;   /* for the check below */
+  return cs_steer_effects_set (model, tok, v, prompts, layer, multiplier, space, geometry,
+                               (CsSae * const *) by_layer, FALSE, top_k, device, cancellable, error);
+}
+
+CsSteerEffects *
+cs_steer_effects_set (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPrompts *prompts, int layer,
+                      double multiplier, CsGeometrySpace *space, CsGeometry *geometry, CsSae * const *by_layer,
+                      gboolean layer_labels, int top_k, CsDevice device, GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
   int L = cfg->n_layers, d = cfg->hidden, V = cfg->vocab;
   int rows = L - layer, n_prompts = MIN (prompts->n, BATCH);
   int n_cat = geometry ? (int) geometry->categories->items->len : 0;
-  int d_sae = sae ? sae->d_sae : 0;
   g_auto(GStrv) hooks = steer_all_layer_hooks (L);
   g_autoptr(CsForwardResult) base = NULL;
   g_autoptr(CsForwardResult) steered = NULL;
@@ -220,7 +245,7 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
   g_autofree double *readout = NULL;
   /* per row: concept Δ [n_cat], SAE Δ [d_sae], token Δ [V] */
   g_autofree double *dc = g_new0 (double, (gsize) rows * MAX (1, n_cat));
-  g_autofree double *ds = g_new0 (double, (gsize) rows * MAX (1, d_sae));
+  g_autofree double **ds = g_new0 (double *, MAX (1, rows));   /* per row with an SAE: [its d_sae] */
   g_autofree double *dt = g_new0 (double, (gsize) rows * V);
   CsSteerPrompts sub = *prompts;
   CsSteerEffects *e;
@@ -232,12 +257,13 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
                    layer, L - 1);
       return NULL;
     }
-  if (sae && sae->d_in != d)
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the SAE reads %d-dimensional activations, the model's are %d",
-                   sae->d_in, d);
-      return NULL;
-    }
+  for (int l = 0; l < L; l++)
+    if (by_layer[l] && by_layer[l]->d_in != d)
+      {
+        g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the SAE reads %d-dimensional activations, the model's are %d",
+                     by_layer[l]->d_in, d);
+        return NULL;
+      }
   if (geometry && space && !(readout = concept_readouts (space, geometry, error)))
     return NULL;
   sub.n = n_prompts;
@@ -252,8 +278,6 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
     g_autofree float *h0 = g_new (float, (gsize) n_prompts * d), *h1 = g_new (float, (gsize) n_prompts * d);
     g_autofree float *n0 = g_new (float, (gsize) n_prompts * d), *n1 = g_new (float, (gsize) n_prompts * d);
     g_autofree float *z0 = g_new (float, (gsize) n_prompts * V), *z1 = g_new (float, (gsize) n_prompts * V);
-    g_autofree float *f0 = sae ? g_new (float, (gsize) n_prompts * d_sae) : NULL;
-    g_autofree float *f1 = sae ? g_new (float, (gsize) n_prompts * d_sae) : NULL;
     g_autofree double *p0 = g_new (double, V), *p1 = g_new (double, V);
     for (int r = 0; r < rows; r++)
       {
@@ -286,13 +310,17 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
                 dc[(gsize) r * n_cat + c] += (b - a) / n_prompts;
               }
           }
-        if (sae && l == sae_layer)
+        if (by_layer[l])
           {
+            CsSae *sae = by_layer[l];
+            int m = sae->d_sae;
+            g_autofree float *f0 = g_new (float, (gsize) n_prompts * m), *f1 = g_new (float, (gsize) n_prompts * m);
             cs_sae_encode (sae, h0, n_prompts, f0);
             cs_sae_encode (sae, h1, n_prompts, f1);
+            ds[r] = g_new0 (double, m);
             for (int i = 0; i < n_prompts; i++)
-              for (int k = 0; k < d_sae; k++)
-                ds[(gsize) r * d_sae + k] += ((double) f1[(gsize) i * d_sae + k] - f0[(gsize) i * d_sae + k]) / n_prompts;
+              for (int k = 0; k < m; k++)
+                ds[r][k] += ((double) f1[(gsize) i * m + k] - f0[(gsize) i * m + k]) / n_prompts;
           }
       }
   }
@@ -301,22 +329,36 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
   e = g_new0 (CsSteerEffects, 1);
   for (int kind = 0; kind < 3; kind++)
     {
-      int n = kind == 0 ? (readout ? n_cat : 0) : kind == 1 ? (sae && sae_layer >= layer && sae_layer < L ? d_sae : 0) : V;
-      const double *src = kind == 0 ? dc : kind == 1 ? ds : dt;
-      int stride = kind == 0 ? n_cat : kind == 1 ? d_sae : V;
-      g_autofree Candidate *all = g_new (Candidate, MAX (1, n));
-      int m = 0;
-      for (int f = 0; f < n; f++)
+      /* SAE latents: the top_k of each layer with an SAE, by their change at that layer */
+      for (int r = 0; kind == 1 && r < rows; r++)
         {
-          double best = 0;
-          if (kind == 0 && !geometry->vectors[f].estimated)
-            continue;
-          for (int r = 0; r < rows; r++)
-            best = MAX (best, fabs (src[(gsize) r * stride + f]));
-          all[m++] = (Candidate) { best, kind, f };
+          int m = ds[r] ? by_layer[layer + r]->d_sae : 0;
+          g_autofree Candidate *all = g_new (Candidate, MAX (1, m));
+          for (int f = 0; f < m; f++)
+            all[f] = (Candidate) { fabs (ds[r][f]), 1, f, layer + r };
+          qsort (all, m, sizeof (Candidate), cmp_candidate);
+          g_array_append_vals (cands, all, MIN (m, top_k));
         }
-      qsort (all, m, sizeof (Candidate), cmp_candidate);
-      g_array_append_vals (cands, all, MIN (m, kind == 0 ? MAX (top_k, m) : top_k));
+      if (kind == 1)
+        continue;
+      {
+        int n = kind == 0 ? (readout ? n_cat : 0) : V;
+        const double *src = kind == 0 ? dc : dt;
+        int stride = kind == 0 ? n_cat : V;
+        g_autofree Candidate *all = g_new (Candidate, MAX (1, n));
+        int m = 0;
+        for (int f = 0; f < n; f++)
+          {
+            double best = 0;
+            if (kind == 0 && !geometry->vectors[f].estimated)
+              continue;
+            for (int r = 0; r < rows; r++)
+              best = MAX (best, fabs (src[(gsize) r * stride + f]));
+            all[m++] = (Candidate) { best, kind, f, -1 };
+          }
+        qsort (all, m, sizeof (Candidate), cmp_candidate);
+        g_array_append_vals (cands, all, MIN (m, kind == 0 ? MAX (top_k, m) : top_k));
+      }
     }
   e->n_rows = rows;
   e->n_cols = (int) cands->len;
@@ -326,6 +368,7 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
   e->col_labels = g_new0 (char *, e->n_cols + 1);
   e->col_kind = g_new (int, e->n_cols);
   e->col_index = g_new (int, e->n_cols);
+  e->col_layer = g_new (int, MAX (1, e->n_cols));
   e->values = g_new (double, (gsize) rows * MAX (1, e->n_cols));
   for (int r = 0; r < rows; r++)
     e->row_layers[r] = layer + r;
@@ -334,6 +377,7 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
       Candidate *k = &g_array_index (cands, Candidate, c);
       e->col_kind[c] = k->kind;
       e->col_index[c] = k->index;
+      e->col_layer[c] = k->layer;
       if (k->kind == 0)
         e->col_labels[c] = g_strdup_printf ("ℓ̄ %s", cs_category_set_get (geometry->categories, k->index)->name);
       else if (k->kind == 2)
@@ -347,29 +391,32 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
           if (k->kind == 0)
             val = dc[(gsize) r * n_cat + k->index];
           else if (k->kind == 1)
-            val = layer + r == sae_layer ? ds[(gsize) r * d_sae + k->index] : NAN;
+            val = layer + r == k->layer ? ds[r][k->index] : NAN;   /* a latent exists at its own layer only */
           else
             val = dt[(gsize) r * V + k->index];
           e->values[(gsize) r * e->n_cols + c] = val;
         }
     }
-  {
-    /* the SAE latents' labels, together: one pass over the unembedding */
-    g_autofree int *latents = g_new (int, MAX (1, e->n_cols));
-    g_autofree int *cols = g_new (int, MAX (1, e->n_cols));
-    g_autofree char **labels = g_new0 (char *, MAX (1, e->n_cols));
-    int m = 0;
-    for (int c = 0; c < e->n_cols; c++)
-      if (e->col_kind[c] == 1)
-        {
-          latents[m] = e->col_index[c];
-          cols[m++] = c;
-        }
-    if (m)
-      steer_sae_labels (model, tok, sae, latents, m, labels);
-    for (int i = 0; i < m; i++)
-      e->col_labels[cols[i]] = labels[i];
-  }
+  /* the SAE latents' labels, a layer's together: one pass over the unembedding each */
+  for (int r = 0; r < rows; r++)
+    {
+      g_autofree int *latents = g_new (int, MAX (1, e->n_cols));
+      g_autofree int *cols = g_new (int, MAX (1, e->n_cols));
+      g_autofree char **labels = g_new0 (char *, MAX (1, e->n_cols));
+      int m = 0;
+      for (int c = 0; c < e->n_cols; c++)
+        if (e->col_kind[c] == 1 && e->col_layer[c] == layer + r)
+          {
+            latents[m] = e->col_index[c];
+            cols[m++] = c;
+          }
+      if (m)
+        steer_sae_labels_at (model, tok, by_layer[layer + r], layer_labels ? layer + r : -1, latents, m, labels);
+      for (int i = 0; i < m; i++)
+        e->col_labels[cols[i]] = labels[i];
+    }
+  for (int r = 0; r < rows; r++)
+    g_free (ds[r]);
   g_array_free (cands, TRUE);
   return e;
 }
@@ -400,6 +447,10 @@ cmp_columns (gconstpointer a, gconstpointer b, gpointer data)
    * order cs_steer_effects makes) */
   if (ctx->order == CS_STEER_SORT_KIND && ctx->e->col_kind[x] != ctx->e->col_kind[y])
     return ctx->e->col_kind[x] - ctx->e->col_kind[y];
+  /* SAE latents in blocks by their layer */
+  if (ctx->order == CS_STEER_SORT_KIND && ctx->e->col_kind[x] == 1 && ctx->e->col_layer &&
+      ctx->e->col_layer[x] != ctx->e->col_layer[y])
+    return ctx->e->col_layer[x] - ctx->e->col_layer[y];
   if (px != py)
     return px > py ? -1 : 1;
   return ctx->e->col_index[x] - ctx->e->col_index[y];
@@ -413,6 +464,7 @@ cs_steer_effects_sort (CsSteerEffects *e, CsSteerColumnOrder order, gboolean lay
   g_autofree double *vals = g_memdup2 (e->values, sizeof (double) * R * MAX (1, C));
   g_autofree int *kind = g_memdup2 (e->col_kind, sizeof (int) * MAX (1, C));
   g_autofree int *index = g_memdup2 (e->col_index, sizeof (int) * MAX (1, C));
+  g_autofree int *lay = e->col_layer ? g_memdup2 (e->col_layer, sizeof (int) * MAX (1, C)) : NULL;
   g_autofree char **labels = g_memdup2 (e->col_labels, sizeof (char *) * (C + 1));
   g_autofree int *rows = g_memdup2 (e->row_layers, sizeof (int) * MAX (1, R));
   g_autofree int *rperm = g_new (int, MAX (1, R));
@@ -436,6 +488,8 @@ cs_steer_effects_sort (CsSteerEffects *e, CsSteerColumnOrder order, gboolean lay
     {
       e->col_kind[c] = kind[perm[c]];
       e->col_index[c] = index[perm[c]];
+      if (lay)
+        e->col_layer[c] = lay[perm[c]];
       e->col_labels[c] = labels[perm[c]];
     }
   for (int r = 0; r < R; r++)

@@ -174,6 +174,7 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
       if (!cs_h5_writer_add_i32 (w, "/steering/effects/row_layers", 1, dr, e->row_layers, error) ||
           !cs_h5_writer_add_i32 (w, "/steering/effects/col_kind", 1, dc, e->col_kind, error) ||
           !cs_h5_writer_add_i32 (w, "/steering/effects/col_index", 1, dc, e->col_index, error) ||
+          (e->col_layer && !cs_h5_writer_add_i32 (w, "/steering/effects/col_layer", 1, dc, e->col_layer, error)) ||
           !cs_h5_writer_add_strings (w, "/steering/effects/col_labels", (const char * const *) e->col_labels,
                                      e->n_cols, error) ||
           !cs_h5_writer_add_f64 (w, "/steering/effects/values", 2, dv, e->values, error))
@@ -322,6 +323,20 @@ cs_steer_report_load (const char *path, GError **error)
         goto bad;
       e->n_rows = (int) nr;
       e->n_cols = (int) nc;
+      /* each SAE latent's layer: older workspaces had one SAE, at sae_layer */
+      if (cs_h5_reader_has (rd, "/steering/effects/col_layer"))
+        {
+          gsize nl = 0;
+          e->col_layer = cs_h5_reader_i32 (rd, "/steering/effects/col_layer", &nl, error);
+          if (!e->col_layer || nl != nc)
+            goto bad;
+        }
+      else
+        {
+          e->col_layer = g_new (int, MAX (1, nc));
+          for (gsize c = 0; c < nc; c++)
+            e->col_layer[c] = e->col_kind[c] == 1 ? r->sae_layer : -1;
+        }
       e->steer_layer = (int) cs_json_int (o, "effects_layer", e->row_layers[0]);
       e->multiplier = cs_json_double (o, "effects_multiplier", 0);
     }

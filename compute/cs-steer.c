@@ -376,9 +376,19 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
       for (int m = 0; m < o->n_mult; m++)
         eff_mult = MAX (eff_mult, o->multipliers[m]);
     }
-  rep->effects = cs_steer_effects (o->model, o->tok, v, prompts, eff_layer, eff_mult, o->space, o->geometry, o->sae,
-                                   o->sae ? o->sae->hook_layer : -1, o->top_k > 0 ? o->top_k : 8, o->device,
-                                   cancellable, error);
+  if (o->saes)
+    {
+      g_autofree CsSae **by_layer = g_new0 (CsSae *, cfg->n_layers);
+      for (int l = 0; l < cfg->n_layers; l++)
+        by_layer[l] = cs_sae_set_at_layer (o->saes, l);
+      rep->effects = cs_steer_effects_set (o->model, o->tok, v, prompts, eff_layer, eff_mult, o->space, o->geometry,
+                                           (CsSae * const *) by_layer, TRUE, o->top_k > 0 ? o->top_k : 8, o->device,
+                                           cancellable, error);
+    }
+  else
+    rep->effects = cs_steer_effects (o->model, o->tok, v, prompts, eff_layer, eff_mult, o->space, o->geometry, o->sae,
+                                     o->sae ? o->sae->hook_layer : -1, o->top_k > 0 ? o->top_k : 8, o->device,
+                                     cancellable, error);
   if (!rep->effects)
     return NULL;
   if (progress)
@@ -413,15 +423,19 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
                                        rep->concept_cos + (gsize) l * rep->n_concepts, error))
           return NULL;
     }
-  rep->sae_layer = o->sae ? o->sae->hook_layer : -1;
-  if (o->sae)
+  /* the decomposition: the single SAE at its layer, or the set's at the effects layer */
+  {
+    CsSae *dsae = o->saes ? cs_sae_set_at_layer (o->saes, eff_layer) : o->sae;
+    int dlayer = o->saes ? eff_layer : o->sae ? o->sae->hook_layer : -1;
+  rep->sae_layer = dsae ? dlayer : -1;
+  if (dsae)
     {
       rep->sae_k = 5;
       rep->sae_enc_idx = g_new (int, 10);
       rep->sae_dec_idx = g_new (int, 10);
       rep->sae_enc_val = g_new (double, 10);
       rep->sae_dec_val = g_new (double, 10);
-      cs_steer_sae_decompose (o->sae, v->vectors + (gsize) o->sae->hook_layer * v->d, 5, rep->sae_enc_idx,
+      cs_steer_sae_decompose (dsae, v->vectors + (gsize) dlayer * v->d, 5, rep->sae_enc_idx,
                               rep->sae_enc_val, rep->sae_dec_idx, rep->sae_dec_val);
       if (o->tok)
         {
@@ -430,13 +444,14 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
           char *labels[20];
           memcpy (latents, rep->sae_enc_idx, sizeof (int) * 10);
           memcpy (latents + 10, rep->sae_dec_idx, sizeof (int) * 10);
-          steer_sae_labels (o->model, o->tok, o->sae, latents, 20, labels);
+          steer_sae_labels_at (o->model, o->tok, dsae, o->saes ? dlayer : -1, latents, 20, labels);
           rep->sae_enc_labels = g_new0 (char *, 11);
           rep->sae_dec_labels = g_new0 (char *, 11);
           memcpy (rep->sae_enc_labels, labels, sizeof (char *) * 10);
           memcpy (rep->sae_dec_labels, labels + 10, sizeof (char *) * 10);
         }
     }
+  }
   if (o->gen_prompt && *o->gen_prompt)
     {
       Stage gs = { progress, progress_data, shares[0] + shares[1] + shares[2],

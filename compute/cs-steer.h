@@ -6,6 +6,7 @@
 #include "cs-geometry.h"
 #include "cs-model.h"
 #include "cs-sae.h"
+#include "cs-sae-set.h"
 #include "cs-tokenizer.h"
 
 G_BEGIN_DECLS
@@ -161,6 +162,7 @@ typedef struct
   char  **col_labels;       /* [n_cols] "ℓ̄ mammal", "SAE 123", "tok ' dog'" */
   int    *col_kind;         /* 0 concept, 1 SAE, 2 token */
   int    *col_index;        /* category, latent or token id */
+  int    *col_layer;        /* an SAE latent's layer (its SAE's), −1 for the others */
   double *values;           /* [n_rows, n_cols]; NAN where a feature does not exist at that layer */
   int     steer_layer;
   double  multiplier;
@@ -176,6 +178,24 @@ CsSteerEffects *cs_steer_effects       (CsModel          *model,
                                         CsGeometry       *geometry,
                                         CsSae            *sae,
                                         int               sae_layer,
+                                        int               top_k,
+                                        CsDevice          device,
+                                        GCancellable     *cancellable,
+                                        GError          **error);
+/* The same with an SAE at any layer: by_layer [n_layers] (NULL where
+ * none); the top_k latents of each later layer that has one, by their
+ * change there, their cells at other layers NAN; with layer_labels named
+ * "L{l}/{index}" plus their top tokens. */
+CsSteerEffects *cs_steer_effects_set   (CsModel          *model,
+                                        CsTokenizer      *tok,
+                                        CsSteerVectors   *v,
+                                        CsSteerPrompts   *prompts,
+                                        int               layer,
+                                        double            multiplier,
+                                        CsGeometrySpace  *space,
+                                        CsGeometry       *geometry,
+                                        CsSae * const    *by_layer,
+                                        gboolean          layer_labels,
                                         int               top_k,
                                         CsDevice          device,
                                         GCancellable     *cancellable,
@@ -376,6 +396,10 @@ typedef struct
   CsGeometrySpace *space;       /* may be NULL */
   CsGeometry      *geometry;    /* may be NULL */
   CsSae           *sae;         /* may be NULL */
+  /* SAEs at several layers (may be NULL; with it, sae is ignored): SAE
+   * latents in the effects at every later layer that has one, and the
+   * decomposition by the one at the effects layer when there is one */
+  CsSaeSet        *saes;
   int              effects_layer;
   double           effects_multiplier;
   int              top_k;

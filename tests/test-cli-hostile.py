@@ -18,7 +18,7 @@ import time
 cli = sys.argv[1]
 data = os.environ['CONCEPTSCOPE_DATADIR']
 sample = os.path.join(data, 'sample-model')
-sae_dir = os.path.join(data, 'sae-resid-post-1')
+sae_dir = os.path.join(data, 'sae-set', 'resid_post.1')
 failures = 0
 
 

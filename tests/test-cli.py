@@ -642,6 +642,31 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # steer: the shipped animal-vs-plant pairs; the vector checked against
     # NumPy's mean difference of the activations `forward` saves, and one
+    # a set of SAEs, one per layer: latents of every later layer, each only at its own layer
+    set_dir = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sae-set')
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '1',
+            '--multipliers=0,4', '--saes', set_dir, '--output', os.path.join(tmp, 'steer-set.h5'), '--json')
+    ss = json.loads(p.stdout)
+    feats = [f for f in ss['effects']['features'] if f['kind'] == 'sae']
+    rows = ss['effects']['rows'] if 'rows' in ss['effects'] else list(range(1, 4))
+    ok = len(feats) > 0 and {f['layer'] for f in feats} == {1, 2, 3}
+    for f in feats:
+        ok = ok and f['label'].startswith(f"L{f['layer']}/{f['index']}")
+        ok = ok and all((v is not None) == (layer == f['layer']) for layer, v in zip(rows, f['change']))
+    check(ok and 'SAE at layer 3: resid_post.3' in p.stderr,
+          f'steer --saes: {len(feats)} latents from the SAEs of layers 1-3, each named L{{l}}/{{index}} and '
+          f'measured at its own layer only')
+    with h5py.File(os.path.join(tmp, 'steer-set.h5'), 'r') as f:
+        col_layer = f['steering/effects/col_layer'][()].tolist()
+        kinds = f['steering/effects/col_kind'][()].tolist()
+    check([l for l, k in zip(col_layer, kinds) if k == 1] == [f['layer'] for f in feats],
+          'steer --saes: each latent\'s layer saved in /steering/effects/col_layer')
+    empty = os.path.join(tmp, 'no-saes')
+    os.makedirs(empty, exist_ok=True)
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--saes', empty, '--output',
+            os.path.join(tmp, 'x.h5'), expect=1)
+    check('holds no SAE that fits' in p.stderr, 'steer --saes of a folder without SAEs: said')
+
     # behaviour value against NumPy's softmax of a steered `forward` run
     sdir = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'steering')
     pairs = json.load(open(os.path.join(sdir, 'animal-vs-plant.json')))

@@ -6,6 +6,7 @@
  * animal tokens for held-out plant prompts monotonically over −4 … 4. */
 #include <glib/gstdio.h>
 #include <math.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cs-categories.h"
@@ -588,6 +589,138 @@ test_run_progress (void)
     g_assert_cmpfloat (g_array_index (seen, double, i), >=, g_array_index (seen, double, i - 1) - 1e-12);
 }
 
+/* A set of SAEs, one per layer: its effects equal running each SAE alone
+ * (the same latents, the same values at their layer, NaN elsewhere), and
+ * a folder with misfits lists each with its reason; a layer's variant is
+ * chosen as asked. */
+static void
+test_sae_set (void)
+{
+  g_autoptr(CsModel) m = sample_model ();
+  g_autoptr(CsTokenizer) tok = sample_tokenizer (m);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "animal-vs-plant.json", NULL);
+  g_autofree char *set_dir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sae-set", NULL);
+  g_autoptr(CsSteerDataset) ds = cs_steer_dataset_load (path, &error);
+  g_autoptr(CsSteerVectors) v = NULL;
+  g_autoptr(CsSteerPrompts) prompts = NULL;
+  g_autoptr(CsSaeSet) set = NULL;
+  g_autoptr(CsSteerEffects) all = NULL;
+  g_autofree CsSae **by_layer = NULL;
+  const CsModelConfig *cfg = cs_model_get_config (m);
+  int layer = 1, checked = 0;
+
+  g_assert_no_error (error);
+  set = cs_sae_set_open (set_dir, cfg->hidden, cfg->n_layers, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (set->chosen->len, ==, 4);
+  g_assert_cmpuint (set->skipped->len, ==, 0);
+  v = cs_steer_compute (m, tok, ds, 0.5, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  prompts = cs_steer_prompts_new (m, tok, ds, 0.5, TRUE, &error);
+  g_assert_no_error (error);
+  by_layer = g_new0 (CsSae *, cfg->n_layers);
+  for (int l = 0; l < cfg->n_layers; l++)
+    by_layer[l] = cs_sae_set_at_layer (set, l);
+  all = cs_steer_effects_set (m, tok, v, prompts, layer, 4, NULL, NULL, (CsSae * const *) by_layer, TRUE, 5,
+                              CS_DEVICE_CPU, NULL, &error);
+  g_assert_no_error (error);
+  for (int l = layer; l < cfg->n_layers; l++)
+    {
+      g_autoptr(CsSteerEffects) one = cs_steer_effects (m, tok, v, prompts, layer, 4, NULL, NULL, by_layer[l], l, 5,
+                                                        CS_DEVICE_CPU, NULL, &error);
+      int n_sae = 0;
+      g_assert_no_error (error);
+      for (int c = 0; c < one->n_cols; c++)
+        {
+          int match = -1;
+          if (one->col_kind[c] != 1)
+            continue;
+          n_sae++;
+          for (int k = 0; k < all->n_cols; k++)
+            if (all->col_kind[k] == 1 && all->col_layer[k] == l && all->col_index[k] == one->col_index[c])
+              match = k;
+          g_assert_cmpint (match, >=, 0);
+          g_assert_true (g_str_has_prefix (all->col_labels[match], "L"));
+          for (int r = 0; r < all->n_rows; r++)
+            {
+              double a = all->values[r * all->n_cols + match], b = one->values[r * one->n_cols + c];
+              if (all->row_layers[r] == l)
+                g_assert_cmpfloat (fabs (a - b), <, 1e-12);
+              else
+                g_assert_true (isnan (a) && isnan (b));
+              checked++;
+            }
+        }
+      g_assert_cmpint (n_sae, ==, 5);
+    }
+  g_test_message ("%d cells of the set's effects equal each SAE's alone", checked);
+
+  /* misfits: another width, an attention hook, a wrong d_in, a layer the model has not */
+  {
+    g_autofree char *tmp = g_dir_make_tmp ("cs-sae-set-XXXXXX", NULL);
+    g_autofree char *w0 = g_build_filename (set_dir, "resid_post.0", "sae_weights.safetensors", NULL);
+    const struct { const char *name, *cfg; } folders[] = {
+      { "a-res0", "{\"d_in\": 256, \"d_sae\": 1024, \"hook_name\": \"blocks.0.hook_resid_post\", \"hook_layer\": 0}" },
+      { "b-res0-wide", "{\"d_in\": 256, \"d_sae\": 1024, \"hook_name\": \"blocks.0.hook_resid_post\", \"hook_layer\": 0}" },
+      { "c-attn", "{\"d_in\": 256, \"d_sae\": 1024, \"hook_name\": \"blocks.1.attn.hook_z\", \"hook_layer\": 1}" },
+      { "d-gpt2", "{\"d_in\": 768, \"d_sae\": 1024, \"hook_name\": \"blocks.2.hook_resid_post\", \"hook_layer\": 2}" },
+      { "e-deep", "{\"d_in\": 256, \"d_sae\": 1024, \"hook_name\": \"blocks.9.hook_resid_post\", \"hook_layer\": 9}" },
+      { "f-pre", "{\"d_in\": 256, \"d_sae\": 1024, \"hook_name\": \"blocks.3.hook_resid_pre\", \"hook_layer\": 3}" },
+    };
+    const char *choose[] = { "0=b-res0-wide", NULL };
+    g_autoptr(CsSaeSet) mixed = NULL;
+    gboolean said_attn = FALSE, said_din = FALSE, said_layer = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+      {
+        g_autofree char *dir = g_build_filename (tmp, folders[i].name, NULL);
+        g_autofree char *cfgp = g_build_filename (dir, "cfg.json", NULL);
+        g_autofree char *wp = g_build_filename (dir, "sae_weights.safetensors", NULL);
+        g_autofree char *cfgtext = NULL;
+        g_mkdir (dir, 0755);
+        /* the weights of resid_post.0 with the cfg.json above (its sizes read from the cfg, as SAELens does) */
+        cfgtext = g_strdup_printf ("{\"architecture\": \"standard\", \"apply_b_dec_to_input\": true, "
+                                   "\"normalize_activations\": \"none\", %s", folders[i].cfg + 1);
+        g_assert_true (g_file_set_contents (cfgp, cfgtext, -1, NULL));
+        g_assert_cmpint (symlink (w0, wp), ==, 0);
+      }
+    mixed = cs_sae_set_open (tmp, cfg->hidden, cfg->n_layers, choose, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < mixed->skipped->len; i++)
+      {
+        const char *why = mixed->skipped->pdata[i];
+        g_test_message ("skipped %s", why);
+        said_attn = said_attn || (g_str_has_prefix (why, "c-attn") && strstr (why, "not the residual stream"));
+        said_din = said_din || (g_str_has_prefix (why, "d-gpt2") && strstr (why, "d_in 768"));
+        said_layer = said_layer || (g_str_has_prefix (why, "e-deep") && strstr (why, "layers 0 to 3"));
+      }
+    g_assert_true (said_attn && said_din && said_layer);
+    g_assert_cmpuint (mixed->skipped->len, ==, 3);
+    /* layer 0: the one asked for, the other an alternative; resid_pre.3 reads what layer 2 leaves */
+    g_assert_cmpuint (mixed->chosen->len, ==, 2);
+    g_assert_cmpstr (((CsSaeSetMember *) mixed->chosen->pdata[0])->variant, ==, "b-res0-wide");
+    g_assert_cmpint (((CsSaeSetMember *) mixed->chosen->pdata[1])->layer, ==, 2);
+    g_assert_cmpstr (((CsSaeSetMember *) mixed->chosen->pdata[1])->hook, ==, "resid_pre.3");
+    g_assert_cmpuint (mixed->others->len, ==, 1);
+    g_assert_cmpstr (((CsSaeSetMember *) mixed->others->pdata[0])->variant, ==, "a-res0");
+    for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+      {
+        g_autofree char *dir = g_build_filename (tmp, folders[i].name, NULL);
+        g_autofree char *cfgp = g_build_filename (dir, "cfg.json", NULL);
+        g_autofree char *wp = g_build_filename (dir, "sae_weights.safetensors", NULL);
+        g_unlink (cfgp);
+        g_unlink (wp);
+        g_rmdir (dir);
+      }
+    g_rmdir (tmp);
+    /* nothing that fits: an error naming the reasons */
+    g_assert_null (cs_sae_set_open (set_dir, 768, 12, NULL, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "d_in 256"));
+    g_clear_error (&error);
+  }
+}
+
 /* The SAE decomposition's features are labelled by the two tokens their
  * decoder rows raise most through the unembedding: checked against a full
  * ranking of every token's score for each feature. */
@@ -598,7 +731,7 @@ test_sae_labels (void)
   g_autoptr(CsTokenizer) tok = sample_tokenizer (m);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "steering", "animal-vs-plant.json", NULL);
-  g_autofree char *sae_dir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sae-resid-post-1", NULL);
+  g_autofree char *sae_dir = g_build_filename (g_getenv ("CONCEPTSCOPE_DATADIR"), "sae-set", "resid_post.1", NULL);
   g_autoptr(CsSteerDataset) ds = cs_steer_dataset_load (path, &error);
   g_autoptr(CsSae) sae = cs_sae_load (sae_dir, &error);
   const int layers[1] = { 1 };
@@ -677,6 +810,7 @@ main (int argc, char **argv)
   g_test_add_func ("/steer/effects-sort", test_effects_sort);
   g_test_add_func ("/steer/from-and-normalise", test_from_and_normalise);
   g_test_add_func ("/steer/sae-labels", test_sae_labels);
+  g_test_add_func ("/steer/sae-set", test_sae_set);
   g_test_add_func ("/steer/run-progress", test_run_progress);
   return g_test_run ();
 }

@@ -27,6 +27,8 @@ int
 cs_cli_steer (int argc, char **argv)
 {
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
+  g_autofree char *saes_dir = NULL;
+  g_autoptr(CsSaeSet) saes = NULL;
   g_autofree char *concept = NULL;
   g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL, *gen_file = NULL;
   CsSteerRun dflt;   /* the engine's defaults: the one place they are set */
@@ -46,6 +48,7 @@ cs_cli_steer (int argc, char **argv)
     { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &workspace, "Concept vectors for the effects and cosines", "WS.h5" },
     { "concept", 0, 0, G_OPTION_ARG_STRING, &concept, "Steer with a concept of --workspace instead of the pairs' vector: NAME (Cov^½ ℓ̄_NAME) or A-B (Cov^½ (ℓ̄_A − ℓ̄_B)); the pairs give the prompts", "SPEC" },
     { "sae", 0, 0, G_OPTION_ARG_FILENAME, &sae_dir, "An SAELens folder: SAE features downstream and the vector's decomposition", "DIR" },
+    { "saes", 0, 0, G_OPTION_ARG_FILENAME, &saes_dir, "A folder of SAEs for several layers (a SAELens release, a Gemma Scope tree): SAE features at every later layer that has one", "DIR" },
     { "effects-layer", 0, 0, G_OPTION_ARG_INT, &eff_layer, "Layer for the downstream effects (default: the earliest swept layer moving the behaviour ≥ 90 % as much as the best)", "L" },
     { "effects-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &eff_mult, "Multiplier for them (default: the largest)", "M" },
     { "from", 0, 0, G_OPTION_ARG_INT, &steer_from, "Add the vector from this token position on (0: every position)", "N" },
@@ -139,6 +142,23 @@ cs_cli_steer (int argc, char **argv)
           return 1;
         }
     }
+  if (saes_dir)
+    {
+      if (sae_dir)
+        {
+          fprintf (stderr, "conceptscope-cli steer: give --sae or --saes, not both\n");
+          return 2;
+        }
+      if (!(saes = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, NULL, &error)))
+        return cs_cli_fail (g_steal_pointer (&error));
+      for (guint i = 0; i < saes->chosen->len; i++)
+        {
+          CsSaeSetMember *m = g_ptr_array_index (saes->chosen, i);
+          fprintf (stderr, "SAE at layer %d: %s (%s, %d features)\n", m->layer, m->variant, m->hook, m->d_sae);
+        }
+      for (guint i = 0; i < saes->skipped->len; i++)
+        fprintf (stderr, "skipped %s\n", (const char *) saes->skipped->pdata[i]);
+    }
   /* the SAE fits the model before its tokenizer is needed */
   tok = cs_cli_load_tokenizer (model_path, NULL, &error);
   if (!tok)
@@ -207,6 +227,7 @@ cs_cli_steer (int argc, char **argv)
     run.space = space;
     run.geometry = ws ? ws->geometry : NULL;
     run.sae = sae;
+    run.saes = saes;
     run.effects_layer = eff_layer;
     run.effects_multiplier = eff_mult;
     run.top_k = top_k;
@@ -281,6 +302,11 @@ cs_cli_steer (int argc, char **argv)
       json_builder_add_int_value (b, rep->effects->steer_layer);
       json_builder_set_member_name (b, "multiplier");
       json_builder_add_double_value (b, rep->effects->multiplier);
+      json_builder_set_member_name (b, "rows");
+      json_builder_begin_array (b);
+      for (int r = 0; r < rep->effects->n_rows; r++)
+        json_builder_add_int_value (b, rep->effects->row_layers[r]);
+      json_builder_end_array (b);
       json_builder_set_member_name (b, "features");
       json_builder_begin_array (b);
       for (int c = 0; c < rep->effects->n_cols; c++)
@@ -293,6 +319,11 @@ cs_cli_steer (int argc, char **argv)
                                             rep->effects->col_kind[c] == 1 ? "sae" : "token");
           json_builder_set_member_name (b, "index");
           json_builder_add_int_value (b, rep->effects->col_index[c]);
+          if (rep->effects->col_kind[c] == 1)
+            {
+              json_builder_set_member_name (b, "layer");
+              json_builder_add_int_value (b, rep->effects->col_layer ? rep->effects->col_layer[c] : rep->sae_layer);
+            }
           json_builder_set_member_name (b, "change");
           json_builder_begin_array (b);
           for (int r = 0; r < rep->effects->n_rows; r++)

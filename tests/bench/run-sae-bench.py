@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SAE training, GPU against CPU: the shipped SAE's recipe
-(data/sae-resid-post-1/README.md: the sample model's resid_post.1 over
+(data/sae-set/README.md: the sample model's resid_post.1 over
 300,000 tokens of WordNet definitions, 256 -> 1024 features, batch 256,
 4 epochs) trained by `conceptscope-cli sae train` once with --device cuda and
 once with --device cpu on the same machine, in the same script. Both collect

@@ -64,7 +64,7 @@ fi
 if want sae; then
   # The corpus is made here from the bundled WordNet (it is larger than the
   # script and the dictionary together, and the device's upload is limited).
-  python3 data/sae-resid-post-1/make-corpus.py "$B/wordnet" > "$B/corpus.txt"
+  python3 data/sae-set/make-corpus.py "$B/wordnet" > "$B/corpus.txt"
   echo "== SAE training, GPU against CPU"
   PYTHONUNBUFFERED=1 timeout 240 python3 tests/bench/run-sae-bench.py "$B/bin/conceptscope-cli" "$B/corpus.txt" \
     "$OUT/sae-bench.json"
