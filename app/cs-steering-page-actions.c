@@ -188,6 +188,7 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
   if (!sae)
     return FALSE;
   g_clear_pointer (&self->sae, cs_sae_free);
+  g_clear_pointer (&self->saes, cs_sae_set_free);   /* an SAE of one's own replaces the sample model's set */
   self->sae = sae;
   g_free (self->sae_path);
   self->sae_path = g_strdup (folder);
@@ -220,16 +221,34 @@ cs_steering_page_sae_dialog (CsSteeringPage *self)
 void
 cs_steering_page_default_sae (CsSteeringPage *self, CsModel *model)
 {
-  g_autofree char *sample = NULL, *a = NULL, *b = NULL, *shipped_sae = NULL;
-  if (self->sae)
-    return;
-  /* the sample model comes with an SAE of its own (data/sae-set/resid_post.1) */
+  g_autofree char *sample = NULL, *a = NULL, *b = NULL, *shipped = NULL;
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  gboolean is_sample;
+  /* the sample model comes with SAEs of its own, one per layer (data/sae-set) */
   sample = cs_paths_get_sample_model ();
   a = g_canonicalize_filename (sample, NULL);
   b = g_canonicalize_filename (cs_model_get_path (model), NULL);
-  shipped_sae = g_build_filename (cs_paths_get_datadir (), "sae-set", "resid_post.1", NULL);
-  if (g_str_equal (a, b) && g_file_test (shipped_sae, G_FILE_TEST_IS_DIR))
-    cs_steering_page_load_sae (self, shipped_sae, NULL);
+  is_sample = g_str_equal (a, b);
+  if (self->saes && !is_sample)
+    {
+      /* another model: the sample model's set does not read its activations */
+      g_clear_pointer (&self->saes, cs_sae_set_free);
+      gtk_label_set_text (self->sae_label, _("None loaded"));
+    }
+  if (self->sae || self->saes || !is_sample)
+    return;
+  shipped = g_build_filename (cs_paths_get_datadir (), "sae-set", NULL);
+  if (g_file_test (shipped, G_FILE_TEST_IS_DIR) &&
+      (self->saes = cs_sae_set_open (shipped, cfg->hidden, cfg->n_layers, NULL, NULL)))
+    {
+      g_autoptr(GString) layers = g_string_new (NULL);
+      g_autofree char *label = NULL;
+      for (guint i = 0; i < self->saes->chosen->len; i++)
+        g_string_append_printf (layers, "%s%d", i ? ", " : "",
+                                ((CsSaeSetMember *) self->saes->chosen->pdata[i])->layer);
+      label = g_strdup_printf (_("The sample model's SAEs: layers %s"), layers->str);
+      gtk_label_set_text (self->sae_label, label);
+    }
 }
 
 /* ---- training an SAE ---- */

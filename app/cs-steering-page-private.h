@@ -38,6 +38,7 @@ struct _CsSteeringPage
 
   CsHistory          *history;
   CsSae              *sae;
+  CsSaeSet           *saes;     /* the sample model's set (an SAE per layer), when no single SAE is loaded */
   char               *sae_path;
   CsSteerReport      *report;
   char               *error;

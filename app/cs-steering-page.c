@@ -289,6 +289,7 @@ typedef struct
   CsGeometrySpace *space;
   CsGeometry      *geometry;
   CsSae           *sae;             /* the page's; Load SAE is off while a run goes */
+  CsSaeSet        *saes;            /* the same */
   char            *gen_prompt;
   char            *concept;         /* cs_steer_concept_vector's spec, or NULL */
   CsJob            *job;
@@ -353,6 +354,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   run.space = j->space;
   run.geometry = j->geometry;
   run.sae = j->sae;
+  run.saes = j->saes;
   run.concept = j->concept;
   j->report = cs_steer_run (&run, cs_job_progress, j->job, cancellable, &error);
   if (!j->report)
@@ -440,6 +442,7 @@ cs_steering_page_start_run (CsSteeringPage *self)
     }
   cs_steering_page_default_sae (self, model);
   j->sae = self->sae;
+  j->saes = self->saes;
   cs_steering_settings_to_run (self->settings, &j->run);
   j->gen_prompt = g_strstrip (g_strdup (j->run.gen_prompt ? j->run.gen_prompt : ""));
   j->run.gen_prompt = j->gen_prompt;
@@ -835,6 +838,7 @@ cs_steering_page_finalize (GObject *object)
 {
   CsSteeringPage *self = CS_STEERING_PAGE (object);
   g_clear_pointer (&self->sae, cs_sae_free);
+  g_clear_pointer (&self->saes, cs_sae_set_free);
   g_clear_pointer (&self->job, cs_job_free);
   G_OBJECT_CLASS (cs_steering_page_parent_class)->finalize (object);
 }
