@@ -359,5 +359,63 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run('fv', sample, '--task', os.path.join(tmp, 'small-task.json'), expect=1)
     check('need at least' in p.stderr, 'fv: a task too small for the prompts asked: refused with the count')
 
+    # feature cards: the top contexts of a latent against a brute-force scan of the same corpus
+    corpus = os.path.join(tmp, 'corpus.txt')
+    lines = ['A beaver is a kind of rodent.', 'A sparrow is a kind of bird.', '', 'An oak is a kind of tree.',
+             'A salmon is a kind of fish, and a trout is a kind of fish too.'] + \
+            [f'A {w} is a kind of animal.' for w in ['dog', 'cat', 'horse', 'cow', 'sheep', 'goat', 'pig']] + \
+            [' '.join(['A wolf is a kind of canine and a fox is a kind of canine.'] * 6)]   # longer than a chunk
+    with open(corpus, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    sae_dir = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sae-set', 'resid_post.1')
+    sw = read_safetensors(os.path.join(sae_dir, 'sae_weights.safetensors'))
+    acts = []   # (activation [d_sae] rows, line, position)
+    for ln, text in enumerate(lines):
+        if not text:
+            continue
+        ids = [int(t) for t in tokens_of(text)]
+        for start in range(0, len(ids), 64):
+            chunk = ids[start:start + 64]
+            caps = {}
+            g(chunk, caps=caps)
+            x = caps['resid_post.1']
+            feats = np.maximum((x - sw['b_dec']) @ sw['W_enc'] + sw['b_enc'], 0)
+            for t in range(len(chunk)):
+                acts.append((feats[t], ln, start + t))
+    total = np.array([a[0] for a in acts])
+    latent = int(np.argmax((total > 0).sum(0) * (total.max(0) > 0.5)))
+    order = sorted(range(len(acts)), key=lambda i: -total[i, latent])[:20]
+    order = [i for i in order if total[i, latent] > 0]
+    card = json.loads(run('sae', 'card', sample, '--sae', sae_dir, '--latent', str(latent), '--corpus', corpus,
+                          '--no-cache', '--json').stdout)
+    got = [(c['activation'], c['line'], c['position']) for c in card['contexts']]
+    want = [(total[i, latent], acts[i][1], acts[i][2]) for i in order]
+    same = len(got) == len(want) and all(abs(a - b) < 1e-4 * max(1, abs(b)) and (l1, p1) == (l2, p2)
+                                         for (a, l1, p1), (b, l2, p2) in zip(got, want))
+    check(same and card['tokens_scanned'] == len(acts) and card['fires'] == int((total[:, latent] > 0).sum()),
+          f'sae card: latent {latent}\'s {len(got)} top contexts, their lines and positions, equal a NumPy scan of '
+          f'the same corpus ({len(acts)} tokens, fires on {card["fires"]})')
+    # (float32 there, float64 here: a value on a bin's edge may fall either side, so one count may move)
+    hist = np.histogram(np.log10(total[:, latent][total[:, latent] > 0]), bins=40, range=(-3, 3))[0]
+    check(np.array_equal(np.array(card['histogram']), hist.astype(float)) or
+          np.abs(np.array(card['histogram']) - hist).sum() <= 1, 'sae card: the histogram of its non-zero activations')
+    c1 = json.loads(run('sae', 'card', sample, '--sae', sae_dir, '--latent', str(latent), '--corpus', corpus,
+                        '--json').stdout)
+    c2 = json.loads(run('sae', 'card', sample, '--sae', sae_dir, '--latent', str(latent), '--corpus', corpus,
+                        '--json').stdout)
+    check(c2['from_cache'] and {k: v for k, v in c2.items() if k != 'from_cache'} ==
+          {k: v for k, v in card.items() if k != 'from_cache'},
+          'sae card: the second look comes from the cache, identical')
+    for ext in ['png', 'svg', 'pdf']:
+        out = os.path.join(tmp, f'card.{ext}')
+        run('sae', 'card', sample, '--sae', sae_dir, '--latent', str(latent), '--corpus', corpus, '--output', out)
+        check(os.path.exists(out) and os.path.getsize(out) > 1000, f'sae card --output .{ext}')
+    run('sae', 'scan', sample, '--sae', sae_dir, '--corpus', corpus, '--output', os.path.join(tmp, 'cards.h5'))
+    with h5py.File(os.path.join(tmp, 'cards.h5'), 'r') as f:
+        check(f['top_act'].shape == (1024, 20) and int(f.attrs['n_tokens']) == len(acts) and
+              abs(f['top_act'][latent, 0] - want[0][0]) < 1e-4, 'sae scan: every latent\'s cards in one file')
+    p = run('sae', 'card', sample, '--sae', sae_dir, '--latent', '5000', '--corpus', corpus, expect=2)
+    check('latents 0 to 1023' in p.stderr, 'sae card of a latent the SAE has not: refused')
+
 print(f'{failures} failure(s)')
 sys.exit(1 if failures else 0)

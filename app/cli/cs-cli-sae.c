@@ -4,11 +4,18 @@
 #include <string.h>
 
 #include "cs-cli-commands.h"
+#include "cs-json.h"
 #include "cs-forward.h"
 #include "cs-model.h"
 #include "cs-hdf5.h"
 #include "cs-sae.h"
 #include "cs-sae-train.h"
+#include "cs-sae-card.h"
+#include "cs-sae-card-figure.h"
+#include "cs-figure.h"
+
+#include <math.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include "cs-tokenizer.h"
@@ -354,6 +361,237 @@ sae_train (int argc, char **argv)
   return 0;
 }
 
+
+/* ---- feature cards ---- */
+
+typedef struct
+{
+  CsSaeCardFigure fig;
+  GPtrArray      *strings;
+} CardDraw;
+
+static void
+draw_card (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  cs_sae_card_figure_draw (cr, 0, 0, w, h, s, &((CardDraw *) data)->fig);
+}
+
+/* The SAE's layer: its hook's, or --layer. */
+static int
+sae_layer (const CsSae *sae, int asked, GError **error)
+{
+  g_autofree char *cap = NULL;
+  if (asked >= 0)
+    return asked;
+  if (!(cap = hook_to_capture (sae, error)))
+    return -1;
+  if (g_str_has_prefix (cap, "resid_pre."))
+    {
+      int l = atoi (cap + strlen ("resid_pre."));
+      if (l == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "the SAE reads the embeddings (resid_pre.0)");
+          return -1;
+        }
+      return l - 1;
+    }
+  return atoi (cap + strlen ("resid_post."));
+}
+
+static int
+sae_card_or_scan (int argc, char **argv, gboolean card)
+{
+  g_autofree char *sae_dir = NULL, *corpus = NULL, *output = NULL, *device_s = NULL;
+  int latent = -1, layer = -1;
+  gint64 max_tokens = 0;
+  double max_tokens_d = 0;
+  gboolean no_cache = FALSE, json = FALSE;
+  g_auto(GStrv) rest = NULL;
+  GOptionEntry entries[] = {
+    { "sae", 's', 0, G_OPTION_ARG_FILENAME, &sae_dir, "SAELens folder or Gemma Scope params.npz", "DIR" },
+    { "latent", 'l', 0, G_OPTION_ARG_INT, &latent, "card: the latent", "N" },
+    { "corpus", 'c', 0, G_OPTION_ARG_FILENAME, &corpus, "A text file, scanned line by line (streamed)", "FILE" },
+    { "layer", 0, 0, G_OPTION_ARG_INT, &layer, "The resid_post layer it reads (default: its hook's)", "L" },
+    { "max-tokens", 0, 0, G_OPTION_ARG_DOUBLE, &max_tokens_d, "Stop after this many tokens (all)", "N" },
+    { "no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Scan again instead of reading the user's cache", NULL },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, card ? "card.png, .svg, .pdf or .json" : "cards.h5", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "card: print the card as JSON", NULL },
+    CS_CLI_DEVICE_OPTION (device_s),
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (card ? "[MODEL] --sae DIR --latent N --corpus FILE — a feature card"
+                                                             : "[MODEL] --sae DIR --corpus FILE --output cards.h5 — every latent's cards");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = NULL;
+  g_autoptr(CsSae) sae = NULL;
+  g_autoptr(CsSaeScan) scan = NULL;
+  CsTokenizer *tok = NULL;
+  CsDevice device;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!cs_cli_device ("sae", device_s, &device))
+    return 2;
+  max_tokens = (gint64) max_tokens_d;
+  if (!sae_dir || !corpus || (rest && g_strv_length (rest) > 1) || (card && latent < 0) || (!card && !output))
+    {
+      fprintf (stderr, card ? "conceptscope-cli sae card: give [MODEL] --sae DIR --latent N --corpus FILE\n"
+                            : "conceptscope-cli sae scan: give [MODEL] --sae DIR --corpus FILE --output cards.h5\n");
+      return 2;
+    }
+  if (!(sae = cs_sae_load (sae_dir, &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (card && latent >= sae->d_sae)
+    {
+      fprintf (stderr, "conceptscope-cli sae card: the SAE has latents 0 to %d\n", sae->d_sae - 1);
+      return 2;
+    }
+  if ((layer = sae_layer (sae, layer, &error)) < 0)
+    return cs_cli_fail (g_steal_pointer (&error));
+  model = cs_cli_open_model (rest, NULL, &tok, &error);
+  if (!model)
+    return cs_cli_fail (g_steal_pointer (&error));
+  scan = cs_sae_scan_run (model, tok, sae, sae_dir, layer, corpus, max_tokens, !no_cache,
+                          isatty (STDERR_FILENO) ? cs_cli_progress : NULL, (gpointer) "scanning",
+                          cs_cli_cancellable (), &error);
+  cs_cli_progress_done ();
+  if (!scan)
+    {
+      cs_tokenizer_free (tok);
+      return cs_cli_fail_or_cancel (g_steal_pointer (&error));
+    }
+  fprintf (stderr, "%s %" G_GINT64_FORMAT " tokens of %s at resid_post.%d\n",
+           scan->from_cache ? "read from the cache: the scan of" : "scanned", scan->n_tokens, corpus, layer);
+  if (!card)
+    {
+      cs_tokenizer_free (tok);
+      if (!cs_sae_scan_save (scan, output, &error))
+        return cs_cli_fail (g_steal_pointer (&error));
+      printf ("wrote %s\n", output);
+      return 0;
+    }
+  {
+    const int W = 2 * CS_SAE_SCAN_WINDOW + 1, n = 10;
+    gsize base = (gsize) latent * CS_SAE_SCAN_TOP;
+    gint32 raised[10], lowered[10];
+    int n_ctx = 0;
+    CardDraw cd = { { 0 }, g_ptr_array_new_with_free_func (g_free) };
+    g_autofree const char **tokens = g_new0 (const char *, (gsize) CS_SAE_SCAN_TOP * W);
+    g_autofree const char **rl = g_new0 (const char *, n + 1), **ll = g_new0 (const char *, n + 1);
+    g_autofree char *title = g_strdup_printf ("L%d/%d", layer, latent);
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+
+    while (n_ctx < CS_SAE_SCAN_TOP && scan->top_act[base + n_ctx] > 0)
+      n_ctx++;
+    for (int i = 0; i < n_ctx * W; i++)
+      {
+        gint32 id = scan->top_ids[base * W + i];
+        if (id >= 0)
+          {
+            char *t = cs_tokenizer_id_to_text (tok, id);
+            g_ptr_array_add (cd.strings, t);
+            tokens[i] = t;
+          }
+      }
+    cs_sae_latent_logits (model, sae, latent, n, raised, lowered);
+    for (int k = 0; k < n; k++)
+      {
+        char *a = cs_tokenizer_id_to_text (tok, raised[k]), *z = cs_tokenizer_id_to_text (tok, lowered[k]);
+        g_ptr_array_add (cd.strings, a);
+        g_ptr_array_add (cd.strings, z);
+        rl[k] = a;
+        ll[k] = z;
+      }
+    cd.fig = (CsSaeCardFigure) {
+      title, n_ctx, W, tokens, scan->top_acts + base * W, scan->top_act + base,
+      scan->hist + (gsize) latent * CS_SAE_SCAN_BINS, CS_SAE_SCAN_BINS, -3, 3,
+      (double) scan->fires[latent] / MAX (1, scan->n_tokens), scan->n_tokens, rl, ll,
+    };
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "latent");
+    json_builder_add_int_value (b, latent);
+    json_builder_set_member_name (b, "layer");
+    json_builder_add_int_value (b, layer);
+    json_builder_set_member_name (b, "tokens_scanned");
+    json_builder_add_int_value (b, scan->n_tokens);
+    json_builder_set_member_name (b, "fires");
+    json_builder_add_int_value (b, scan->fires[latent]);
+    json_builder_set_member_name (b, "from_cache");
+    json_builder_add_boolean_value (b, scan->from_cache);
+    json_builder_set_member_name (b, "contexts");
+    json_builder_begin_array (b);
+    for (int i = 0; i < n_ctx; i++)
+      {
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "activation");
+        json_builder_add_double_value (b, scan->top_act[base + i]);
+        json_builder_set_member_name (b, "line");
+        json_builder_add_int_value (b, scan->top_where[base + i] >> 20);
+        json_builder_set_member_name (b, "position");
+        json_builder_add_int_value (b, scan->top_where[base + i] & ((1 << 20) - 1));
+        json_builder_set_member_name (b, "tokens");
+        json_builder_begin_array (b);
+        for (int w = 0; w < W; w++)
+          json_builder_add_int_value (b, scan->top_ids[(base + i) * W + w]);
+        json_builder_end_array (b);
+        json_builder_set_member_name (b, "activations");
+        json_builder_begin_array (b);
+        for (int w = 0; w < W; w++)
+          json_builder_add_double_value (b, scan->top_acts[(base + i) * W + w]);
+        json_builder_end_array (b);
+        json_builder_end_object (b);
+      }
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "histogram");
+    json_builder_begin_array (b);
+    for (int k = 0; k < CS_SAE_SCAN_BINS; k++)
+      json_builder_add_double_value (b, scan->hist[(gsize) latent * CS_SAE_SCAN_BINS + k]);
+    json_builder_end_array (b);
+    for (int k = 0; k < 2; k++)
+      {
+        json_builder_set_member_name (b, k ? "lowers" : "raises");
+        json_builder_begin_array (b);
+        for (int i = 0; i < n; i++)
+          json_builder_add_int_value (b, k ? lowered[i] : raised[i]);
+        json_builder_end_array (b);
+      }
+    json_builder_end_object (b);
+    {
+      g_autoptr(JsonNode) node = json_builder_get_root (b);
+      if (output && g_str_has_suffix (output, ".json"))
+        {
+          g_autofree char *text = cs_json_to_data (node, TRUE, NULL);
+          if (!g_file_set_contents (output, text, -1, &error))
+            {
+              g_ptr_array_unref (cd.strings);
+              cs_tokenizer_free (tok);
+              return cs_cli_fail (g_steal_pointer (&error));
+            }
+        }
+      else if (output)
+        {
+          CsFigureStyle style;
+          cs_figure_style_from ("slide", "light", 0, &style, NULL);
+          if (!cs_figure_export (output, &style, 2, draw_card, &cd, &error))
+            {
+              g_ptr_array_unref (cd.strings);
+              cs_tokenizer_free (tok);
+              return cs_cli_fail (g_steal_pointer (&error));
+            }
+        }
+      if (json)
+        cs_cli_print_json (node);
+      else if (output)
+        printf ("wrote %s\n", output);
+    }
+    g_ptr_array_unref (cd.strings);
+  }
+  cs_tokenizer_free (tok);
+  return 0;
+}
+
 int
 cs_cli_sae (int argc, char **argv)
 {
@@ -361,6 +599,10 @@ cs_cli_sae (int argc, char **argv)
     return sae_train (argc - 1, argv + 1);
   if (argc >= 2 && g_str_equal (argv[1], "encode"))
     return cs_cli_sae_encode (argc - 1, argv + 1);
-  fprintf (stderr, "Usage: conceptscope-cli sae train|encode [OPTIONS…]  ('conceptscope-cli sae train --help')\n");
+  if (argc >= 2 && g_str_equal (argv[1], "card"))
+    return sae_card_or_scan (argc - 1, argv + 1, TRUE);
+  if (argc >= 2 && g_str_equal (argv[1], "scan"))
+    return sae_card_or_scan (argc - 1, argv + 1, FALSE);
+  fprintf (stderr, "Usage: conceptscope-cli sae train|encode|card|scan [OPTIONS…]  ('conceptscope-cli sae card --help')\n");
   return 2;
 }

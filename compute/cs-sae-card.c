@@ -1,0 +1,379 @@
+#define G_LOG_DOMAIN "cs-sae"
+
+#include "cs-sae-card.h"
+#include "cs-error.h"
+#include "cs-forward.h"
+#include "cs-hdf5.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#define CTX (2 * CS_SAE_SCAN_WINDOW + 1)
+#define BATCH_CHUNKS 64
+
+void
+cs_sae_scan_free (CsSaeScan *s)
+{
+  if (!s)
+    return;
+  g_free (s->fires);
+  g_free (s->hist);
+  g_free (s->top_act);
+  g_free (s->top_where);
+  g_free (s->top_ids);
+  g_free (s->top_acts);
+  g_free (s);
+}
+
+static CsSaeScan *
+scan_new (int d_sae, int layer)
+{
+  CsSaeScan *s = g_new0 (CsSaeScan, 1);
+  gsize k = (gsize) d_sae * CS_SAE_SCAN_TOP;
+  s->d_sae = d_sae;
+  s->layer = layer;
+  s->fires = g_new0 (gint64, d_sae);
+  s->hist = g_new0 (double, (gsize) d_sae * CS_SAE_SCAN_BINS);
+  s->top_act = g_new0 (float, k);
+  s->top_where = g_new0 (gint64, k);
+  s->top_ids = g_new (gint32, k * CTX);
+  s->top_acts = g_new0 (float, k * CTX);
+  for (gsize i = 0; i < k * CTX; i++)
+    s->top_ids[i] = -1;
+  return s;
+}
+
+/* A chunk of a line: its token ids and where it starts. */
+typedef struct
+{
+  gint32 ids[CS_SAE_SCAN_CHUNK];
+  int    n;
+  gint64 line;
+  int    start;
+} Chunk;
+
+/* One batch of chunks through the model and the SAE, into the scan. */
+static gboolean
+scan_batch (CsSaeScan *s, CsModel *model, CsSae *sae, int layer, Chunk *chunks, int n_chunks, GCancellable *cancellable,
+            GError **error)
+{
+  g_autofree char *hook = g_strdup_printf ("resid_post.%d", layer);
+  const char *caps[] = { hook, NULL };
+  CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
+  g_autoptr(CsForwardResult) res = NULL;
+  g_autofree const gint32 **rows = g_new (const gint32 *, n_chunks);
+  g_autofree int *lens = g_new (int, n_chunks);
+  g_autofree float *x = NULL, *f = NULL;
+  const float *cap;
+  int d = sae->d_in, m = sae->d_sae, total = 0;
+
+  for (int b = 0; b < n_chunks; b++)
+    {
+      rows[b] = chunks[b].ids;
+      lens[b] = chunks[b].n;
+      total += chunks[b].n;
+    }
+  opt.capture = caps;
+  opt.logits = CS_LOGITS_NONE;
+  opt.stop_layer = layer;
+  if (!(res = cs_forward_run (model, rows, lens, n_chunks, &opt, cancellable, error)))
+    return FALSE;
+  cap = cs_forward_result_get_capture (res, hook);
+  x = g_new (float, (gsize) total * d);
+  f = g_new (float, (gsize) total * m);
+  for (int b = 0, r = 0; b < n_chunks; b++)
+    for (int t = 0; t < lens[b]; t++, r++)
+      memcpy (x + (gsize) r * d, cap + ((gsize) b * res->seq + t) * d, sizeof (float) * d);
+  cs_sae_encode (sae, x, total, f);
+  for (int b = 0, r0 = 0; b < n_chunks; r0 += lens[b], b++)
+    for (int t = 0; t < lens[b]; t++)
+      {
+        const float *row = f + (gsize) (r0 + t) * m;
+        for (int k = 0; k < m; k++)
+          {
+            float v = row[k];
+            float *top;
+            int at;
+            if (!(v > 0))
+              continue;
+            s->fires[k]++;
+            {
+              int bin = (int) floor ((log10 (v) + 3.0) / 6.0 * CS_SAE_SCAN_BINS);
+              s->hist[(gsize) k * CS_SAE_SCAN_BINS + CLAMP (bin, 0, CS_SAE_SCAN_BINS - 1)] += 1;
+            }
+            top = s->top_act + (gsize) k * CS_SAE_SCAN_TOP;
+            if (v <= top[CS_SAE_SCAN_TOP - 1])
+              continue;
+            /* into the descending list; ties keep the earlier token first */
+            at = CS_SAE_SCAN_TOP - 1;
+            while (at > 0 && top[at - 1] < v)
+              at--;
+            {
+              gsize base = (gsize) k * CS_SAE_SCAN_TOP;
+              memmove (top + at + 1, top + at, sizeof (float) * (CS_SAE_SCAN_TOP - 1 - at));
+              memmove (s->top_where + base + at + 1, s->top_where + base + at,
+                       sizeof (gint64) * (CS_SAE_SCAN_TOP - 1 - at));
+              memmove (s->top_ids + (base + at + 1) * CTX, s->top_ids + (base + at) * CTX,
+                       sizeof (gint32) * CTX * (CS_SAE_SCAN_TOP - 1 - at));
+              memmove (s->top_acts + (base + at + 1) * CTX, s->top_acts + (base + at) * CTX,
+                       sizeof (float) * CTX * (CS_SAE_SCAN_TOP - 1 - at));
+              top[at] = v;
+              s->top_where[base + at] = (chunks[b].line << 20) | (chunks[b].start + t);
+              for (int w = 0; w < CTX; w++)
+                {
+                  int tt = t - CS_SAE_SCAN_WINDOW + w;
+                  gboolean in = tt >= 0 && tt < lens[b];
+                  s->top_ids[(base + at) * CTX + w] = in ? chunks[b].ids[tt] : -1;
+                  s->top_acts[(base + at) * CTX + w] = in ? f[(gsize) (r0 + tt) * m + k] : 0;
+                }
+            }
+          }
+      }
+  s->n_tokens += total;
+  return TRUE;
+}
+
+static char *
+cache_path (const char *sae_path, const char *corpus, int layer, gint64 max_tokens)
+{
+  g_autoptr(GString) key = g_string_new (NULL);
+  const char *files[2] = { sae_path, corpus };
+  g_autofree char *sum = NULL, *name = NULL;
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *abs = g_canonicalize_filename (files[i], NULL);
+      g_autofree char *weights = g_build_filename (abs, "sae_weights.safetensors", NULL);
+      GStatBuf st;
+      const char *probe = g_file_test (weights, G_FILE_TEST_EXISTS) ? weights : abs;
+      g_string_append_printf (key, "%s|", abs);
+      if (g_stat (probe, &st) == 0)
+        g_string_append_printf (key, "%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|", (gint64) st.st_size,
+                                (gint64) st.st_mtime);
+    }
+  g_string_append_printf (key, "%d|%" G_GINT64_FORMAT "|%d|%d|%d|%d", layer, max_tokens, CS_SAE_SCAN_CHUNK,
+                          CS_SAE_SCAN_TOP, CS_SAE_SCAN_WINDOW, CS_SAE_SCAN_BINS);
+  sum = g_compute_checksum_for_string (G_CHECKSUM_SHA1, key->str, -1);
+  name = g_strconcat (sum, ".h5", NULL);
+  return g_build_filename (g_get_user_cache_dir (), "conceptscope", "sae-scans", name, NULL);
+}
+
+CsSaeScan *
+cs_sae_scan_run (CsModel *model, CsTokenizer *tok, CsSae *sae, const char *sae_path, int layer, const char *corpus,
+                 gint64 max_tokens, gboolean use_cache, CsProgressFunc progress, gpointer progress_data,
+                 GCancellable *cancellable, GError **error)
+{
+  const CsModelConfig *cfg = cs_model_get_config (model);
+  g_autofree char *cache = sae_path ? cache_path (sae_path, corpus, layer, max_tokens) : NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (corpus);
+  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(GDataInputStream) data = NULL;
+  g_autoptr(CsSaeScan) s = NULL;
+  g_autofree Chunk *chunks = g_new0 (Chunk, BATCH_CHUNKS);
+  GFileInfo *info;
+  goffset size = 0;
+  gint64 line_no = 0;
+  int n_chunks = 0;
+  char *line;
+  gsize len;
+
+  if (sae->d_in != cfg->hidden)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the SAE reads %d-dimensional activations, the model's are %d",
+                   sae->d_in, cfg->hidden);
+      return NULL;
+    }
+  if (layer < 0 || layer >= cfg->n_layers)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "layer %d: this model has layers 0 to %d", layer,
+                   cfg->n_layers - 1);
+      return NULL;
+    }
+  if (use_cache && cache && g_file_test (cache, G_FILE_TEST_IS_REGULAR))
+    {
+      CsSaeScan *cached = cs_sae_scan_load (cache, NULL);
+      if (cached && cached->d_sae == sae->d_sae && cached->layer == layer)
+        {
+          cached->from_cache = TRUE;
+          return cached;
+        }
+      cs_sae_scan_free (cached);   /* damaged or another's: scanned again */
+    }
+  if (!(in = g_file_read (file, cancellable, error)))
+    return NULL;
+  if ((info = g_file_input_stream_query_info (in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL)))
+    {
+      size = g_file_info_get_size (info);
+      g_object_unref (info);
+    }
+  data = g_data_input_stream_new (G_INPUT_STREAM (in));
+  s = scan_new (sae->d_sae, layer);
+  while ((line = g_data_input_stream_read_line_utf8 (data, &len, cancellable, error)))
+    {
+      g_autofree char *text = line;
+      g_autoptr(GArray) ids = NULL;
+      if (len > 0 && text[len - 1] == '\r')
+        text[--len] = '\0';
+      if (len == 0)
+        {
+          line_no++;
+          continue;
+        }
+      if (!(ids = cs_tokenizer_encode (tok, text, TRUE, error)))
+        return NULL;
+      for (guint p = 0; p < ids->len; p += CS_SAE_SCAN_CHUNK)
+        {
+          Chunk *c = &chunks[n_chunks++];
+          c->n = (int) MIN ((guint) CS_SAE_SCAN_CHUNK, ids->len - p);
+          memcpy (c->ids, &g_array_index (ids, gint32, p), sizeof (gint32) * c->n);
+          for (int t = 0; t < c->n; t++)
+            if (c->ids[t] < 0 || c->ids[t] >= cfg->vocab)
+              {
+                g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "line %" G_GINT64_FORMAT " of %s has a token outside "
+                             "the model's vocabulary", line_no + 1, corpus);
+                return NULL;
+              }
+          c->line = line_no;
+          c->start = (int) p;
+          if (n_chunks == BATCH_CHUNKS)
+            {
+              if (!scan_batch (s, model, sae, layer, chunks, n_chunks, cancellable, error))
+                return NULL;
+              n_chunks = 0;
+              if (progress && size > 0)
+                progress (MIN (0.999, (double) g_seekable_tell (G_SEEKABLE (in)) / size), progress_data);
+            }
+        }
+      line_no++;
+      if (max_tokens > 0 && s->n_tokens >= max_tokens)
+        break;
+    }
+  if (error && *error)
+    return NULL;
+  if (n_chunks > 0 && !scan_batch (s, model, sae, layer, chunks, n_chunks, cancellable, error))
+    return NULL;
+  if (s->n_tokens == 0)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "%s holds no text to scan", corpus);
+      return NULL;
+    }
+  if (cache)
+    {
+      g_autofree char *dir = g_path_get_dirname (cache);
+      g_mkdir_with_parents (dir, 0755);
+      cs_sae_scan_save (s, cache, NULL);   /* a cache that cannot be written is no error */
+    }
+  if (progress)
+    progress (1.0, progress_data);
+  return g_steal_pointer (&s);
+}
+
+gboolean
+cs_sae_scan_save (const CsSaeScan *s, const char *path, GError **error)
+{
+  g_autoptr(CsH5Writer) w = cs_h5_writer_new (path, error);
+  gsize m = (gsize) s->d_sae, k = m * CS_SAE_SCAN_TOP;
+  gsize d1[1] = { m }, dh[2] = { m, CS_SAE_SCAN_BINS }, dt[2] = { m, CS_SAE_SCAN_TOP },
+        dc[3] = { m, CS_SAE_SCAN_TOP, CTX };
+  g_autofree double *fires = g_new (double, m), *where = g_new (double, k);
+
+  if (!w)
+    return FALSE;
+  for (gsize i = 0; i < m; i++)
+    fires[i] = (double) s->fires[i];
+  for (gsize i = 0; i < k; i++)
+    where[i] = (double) s->top_where[i];
+  return cs_h5_writer_set_attr_double (w, "n_tokens", (double) s->n_tokens, error) &&
+         cs_h5_writer_set_attr_double (w, "layer", s->layer, error) &&
+         cs_h5_writer_add_f64 (w, "fires", 1, d1, fires, error) &&
+         cs_h5_writer_add_f64 (w, "histogram", 2, dh, s->hist, error) &&
+         cs_h5_writer_add_f32 (w, "top_act", 2, dt, s->top_act, error) &&
+         cs_h5_writer_add_f64 (w, "top_where", 2, dt, where, error) &&
+         cs_h5_writer_add_i32 (w, "top_ids", 3, dc, s->top_ids, error) &&
+         cs_h5_writer_add_f32 (w, "top_acts", 3, dc, s->top_acts, error) &&
+         cs_h5_writer_commit (w, error);
+}
+
+CsSaeScan *
+cs_sae_scan_load (const char *path, GError **error)
+{
+  g_autoptr(CsH5Reader) rd = cs_h5_reader_open (path, error);
+  g_autofree double *fires = NULL, *where = NULL;
+  g_autoptr(CsSaeScan) s = NULL;
+  gsize dims[8], n;
+  int rank;
+  double v;
+
+  if (!rd)
+    return NULL;
+  if (!(fires = cs_h5_reader_f64 (rd, "fires", &rank, dims, error)))
+    return NULL;
+  if (rank != 1 || dims[0] == 0 || dims[0] > (1u << 24))
+    goto bad;
+  s = scan_new ((int) dims[0], 0);
+  if (cs_h5_reader_attr_double (rd, "n_tokens", &v))
+    s->n_tokens = (gint64) v;
+  if (cs_h5_reader_attr_double (rd, "layer", &v))
+    s->layer = (int) v;
+  for (int i = 0; i < s->d_sae; i++)
+    s->fires[i] = (gint64) fires[i];
+  {
+    g_autofree double *hist = cs_h5_reader_f64 (rd, "histogram", &rank, dims, error);
+    g_autofree float *top = cs_h5_read_f32 (path, "top_act", &rank, dims, error);
+    g_autofree float *acts = cs_h5_read_f32 (path, "top_acts", &rank, dims, error);
+    g_autofree gint32 *ids = cs_h5_reader_i32 (rd, "top_ids", &n, error);
+    gsize m = (gsize) s->d_sae, k = m * CS_SAE_SCAN_TOP;
+    where = cs_h5_reader_f64 (rd, "top_where", &rank, dims, error);
+    if (!hist || !top || !acts || !ids || !where || n != k * CTX)
+      goto bad;
+    memcpy (s->hist, hist, sizeof (double) * m * CS_SAE_SCAN_BINS);
+    memcpy (s->top_act, top, sizeof (float) * k);
+    memcpy (s->top_acts, acts, sizeof (float) * k * CTX);
+    memcpy (s->top_ids, ids, sizeof (gint32) * k * CTX);
+    for (gsize i = 0; i < k; i++)
+      s->top_where[i] = (gint64) where[i];
+  }
+  return g_steal_pointer (&s);
+bad:
+  if (error && !*error)
+    g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s is not a scan of feature cards", path);
+  return NULL;
+}
+
+void
+cs_sae_latent_logits (CsModel *model, CsSae *sae, int latent, int n, gint32 *raised, gint32 *lowered)
+{
+  const CsTensor *U = cs_model_get_unembedding (model);
+  int d = sae->d_in, V = (int) U->shape[0];
+  const float *w = sae->W_dec + (gsize) latent * d;
+  g_autofree float *row = g_new (float, d);
+  g_autofree double *score = g_new (double, V);
+
+  for (int t = 0; t < V; t++)
+    {
+      double s2 = 0;
+      cs_tensor_read_f32 (U, (gsize) t * d, d, row);
+      for (int j = 0; j < d; j++)
+        s2 += (double) row[j] * w[j];
+      score[t] = s2;
+    }
+  for (int k = 0; k < n; k++)
+    {
+      int hi = -1, lo = -1;
+      for (int t = 0; t < V; t++)
+        {
+          gboolean taken_hi = FALSE, taken_lo = FALSE;
+          for (int j = 0; j < k; j++)
+            {
+              taken_hi = taken_hi || raised[j] == t;
+              taken_lo = taken_lo || lowered[j] == t;
+            }
+          if (!taken_hi && (hi < 0 || score[t] > score[hi]))
+            hi = t;
+          if (!taken_lo && (lo < 0 || score[t] < score[lo]))
+            lo = t;
+        }
+      raised[k] = hi;
+      lowered[k] = lo;
+    }
+}

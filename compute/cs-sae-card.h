@@ -1,0 +1,72 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cs-backend.h"
+#include "cs-model.h"
+#include "cs-sae.h"
+#include "cs-tokenizer.h"
+
+G_BEGIN_DECLS
+
+/* Feature cards: every latent of an SAE scanned over a text corpus — where
+ * it fires most (the top contexts, each the tokens around the firing one
+ * with the latent's activation on each), how often it fires, and the
+ * histogram of its non-zero activations. The corpus is streamed: each line
+ * is tokenised (with the model's BOS), cut into chunks of at most
+ * CS_SAE_SCAN_CHUNK tokens, and run in batches, so memory stays bounded
+ * whatever the file's size. A scan is cached in the user's cache folder per
+ * SAE and corpus (their paths, sizes and modification times), so a second
+ * look is instant. */
+
+#define CS_SAE_SCAN_CHUNK   64   /* tokens per chunk of a line */
+#define CS_SAE_SCAN_TOP     20   /* top contexts per latent */
+#define CS_SAE_SCAN_WINDOW  8    /* tokens kept on each side of a firing token */
+#define CS_SAE_SCAN_BINS    40   /* histogram bins, log10 activation from −3 to 3 */
+
+typedef struct
+{
+  int      d_sae, layer;
+  gint64   n_tokens;                 /* scanned */
+  gint64  *fires;                    /* [d_sae] tokens where the latent is > 0 */
+  double  *hist;                     /* [d_sae, BINS] counts of non-zero activations by log10 bin */
+  float   *top_act;                  /* [d_sae, TOP] descending; 0 where fewer fired */
+  gint64  *top_where;                /* [d_sae, TOP] line × 1024 + position in the line (for checking) */
+  gint32  *top_ids;                  /* [d_sae, TOP, 2W + 1] the context's token ids, −1 past its ends */
+  float   *top_acts;                 /* [d_sae, TOP, 2W + 1] the latent on each of them */
+  gboolean from_cache;
+} CsSaeScan;
+
+/* Scans the corpus at resid_post.layer (max_tokens ≤ 0: all of it),
+ * reading the cache first when use_cache. */
+CsSaeScan *cs_sae_scan_run   (CsModel        *model,
+                              CsTokenizer    *tokenizer,
+                              CsSae          *sae,
+                              const char     *sae_path,
+                              int             layer,
+                              const char     *corpus,
+                              gint64          max_tokens,
+                              gboolean        use_cache,
+                              CsProgressFunc  progress,
+                              gpointer        progress_data,
+                              GCancellable   *cancellable,
+                              GError        **error);
+void       cs_sae_scan_free  (CsSaeScan      *scan);
+gboolean   cs_sae_scan_save  (const CsSaeScan *scan,
+                              const char     *path,
+                              GError        **error);
+CsSaeScan *cs_sae_scan_load  (const char     *path,
+                              GError        **error);
+
+/* What a latent writes: the n tokens its decoder row raises most and the
+ * n it lowers most through the unembedding (ids, descending / ascending). */
+void       cs_sae_latent_logits (CsModel     *model,
+                                 CsSae       *sae,
+                                 int          latent,
+                                 int          n,
+                                 gint32      *raised,
+                                 gint32      *lowered);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSaeScan, cs_sae_scan_free)
+
+G_END_DECLS
