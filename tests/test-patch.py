@@ -417,5 +417,56 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run('sae', 'card', sample, '--sae', sae_dir, '--latent', '5000', '--corpus', corpus, expect=2)
     check('latents 0 to 1023' in p.stderr, 'sae card of a latent the SAE has not: refused')
 
+    # the feature flow: nodes and ablation edges against the eager NumPy GPT-2 with the same steering and ablations
+    set_dir = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sae-set')
+    fl = json.loads(run('sae', 'flow', sample, '--saes', set_dir, '--dataset', 'animal-vs-plant', '--layer', '1',
+                        '--multiplier', '4', '--top-k', '3', '--span', '2', '--prompts', '4', '--json').stdout)
+    saes = {l: read_safetensors(os.path.join(set_dir, f'resid_post.{l}', 'sae_weights.safetensors')) for l in range(4)}
+    vec = np.array(fl['vector'])
+
+    def enc(l, x):
+        return np.maximum((x - saes[l]['b_dec']) @ saes[l]['W_enc'] + saes[l]['b_enc'], 0)
+
+    def steer_patches(ids):
+        return [('resid_post.1', t, None, 4 * vec, True) for t in range(len(ids))]
+
+    base, steer = [], []
+    for ids in fl['prompts']:
+        cb, cs = {}, {}
+        g(ids, caps=cb)
+        g(ids, steer_patches(ids), caps=cs)
+        base.append(cb)
+        steer.append(cs)
+    want_nodes = []
+    for l in range(1, 4):
+        f0 = np.array([enc(l, c[f'resid_post.{l}'][-1]) for c in base])
+        f1 = np.array([enc(l, c[f'resid_post.{l}'][-1]) for c in steer])
+        delta = (f1 - f0).mean(0)
+        for k in sorted(range(len(delta)), key=lambda k: (-abs(delta[k]), k))[:3]:
+            want_nodes.append((l, k, delta[k]))
+    got_nodes = [(n['layer'], n['latent'], n['delta']) for n in fl['nodes']]
+    nodes_ok = [(a, b) for a, b, _ in got_nodes] == [(a, b) for a, b, _ in want_nodes] and \
+        max(abs(x - y) for (_, _, x), (_, _, y) in zip(got_nodes, want_nodes)) < 1e-4
+    worst = 0.0
+    for src, dst, w in fl['edges']:
+        l, k = want_nodes[src][0], want_nodes[src][1]
+        l2, k2 = want_nodes[dst][0], want_nodes[dst][1]
+        acc = 0.0
+        for ids, cs in zip(fl['prompts'], steer):
+            f_all = enc(l, cs[f'resid_post.{l}'])[:, k]
+            ab = steer_patches(ids) + [(f'resid_post.{l}', t, None, -f_all[t] * saes[l]['W_dec'][k], True)
+                                       for t in range(len(ids))]
+            ca = {}
+            g(ids, ab, caps=ca)
+            acc += (enc(l2, cs[f'resid_post.{l2}'][-1])[k2] - enc(l2, ca[f'resid_post.{l2}'][-1])[k2]) / len(steer)
+        worst = max(worst, abs(acc - w))
+    n_pairs = sum(1 for a in want_nodes for b in want_nodes if a[0] < b[0] <= a[0] + 2)
+    check(nodes_ok and len(fl['edges']) == n_pairs and worst < 1e-5,
+          f'sae flow: {len(got_nodes)} latents and all {len(fl["edges"])} ablation edges equal the eager NumPy GPT-2 '
+          f'with the same steering and ablations ({worst:.1e})')
+    run('sae', 'flow', sample, '--saes', set_dir, '--dataset', 'animal-vs-plant', '--layer', '0', '--output',
+        os.path.join(tmp, 'flow.svg'))
+    check(os.path.getsize(os.path.join(tmp, 'flow.svg')) > 1000, 'sae flow --output: the figure')
+
 print(f'{failures} failure(s)')
 sys.exit(1 if failures else 0)

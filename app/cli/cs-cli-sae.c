@@ -12,6 +12,9 @@
 #include "cs-sae-train.h"
 #include "cs-sae-card.h"
 #include "cs-sae-card-figure.h"
+#include "cs-sae-flow-figure.h"
+#include "cs-sae-set.h"
+#include "cs-steer.h"
 #include "cs-figure.h"
 
 #include <math.h>
@@ -592,6 +595,171 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
   return 0;
 }
 
+/* ---- the feature flow ---- */
+
+typedef struct
+{
+  CsSaeFlow *flow;
+  double     threshold;
+} FlowDraw;
+
+static void
+draw_flow (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
+{
+  FlowDraw *d = data;
+  cs_sae_flow_figure_draw (cr, 0, 0, w, h, s, d->flow, d->threshold, NULL);
+}
+
+static int
+sae_flow (int argc, char **argv)
+{
+  g_autofree char *saes_dir = NULL, *dataset = NULL, *output = NULL;
+  int layer = -1, top_k = 5, span = 2, n_prompts = 16;
+  double multiplier = 4, threshold = 0.2;
+  gboolean json = FALSE;
+  g_auto(GStrv) rest = NULL;
+  GOptionEntry entries[] = {
+    { "saes", 0, 0, G_OPTION_ARG_FILENAME, &saes_dir, "A folder of SAEs for several layers", "DIR" },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "A contrastive dataset (shipped name or JSON): its vector and held-out prompts", "D" },
+    { "layer", 'l', 0, G_OPTION_ARG_INT, &layer, "The steering layer", "L" },
+    { "multiplier", 'm', 0, G_OPTION_ARG_DOUBLE, &multiplier, "The multiplier (4)", "M" },
+    { "top-k", 'k', 0, G_OPTION_ARG_INT, &top_k, "Latents per layer (5)", "K" },
+    { "span", 0, 0, G_OPTION_ARG_INT, &span, "Edges reach this many layers on (2)", "S" },
+    { "prompts", 0, 0, G_OPTION_ARG_INT, &n_prompts, "Held-out prompts used (16)", "N" },
+    { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Figure: edges under this fraction of the largest hidden (0.2)", "F" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The figure: .png, .svg or .pdf", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the flow as JSON (with the vector and the prompts' ids)", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL] --saes DIR --dataset D --layer L — the feature flow of a steering vector");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsModel) model = NULL;
+  g_autoptr(CsSaeSet) set = NULL;
+  g_autoptr(CsSteerDataset) ds = NULL;
+  g_autoptr(CsSteerVectors) v = NULL;
+  g_autoptr(CsSteerPrompts) prompts = NULL;
+  g_autoptr(CsSaeFlow) flow = NULL;
+  g_autofree char *ds_path = NULL;
+  g_autofree CsSae **by_layer = NULL;
+  const CsModelConfig *cfg;
+  CsTokenizer *tok = NULL;
+  int n;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return cs_cli_fail (g_steal_pointer (&error));
+  if (!saes_dir || !dataset || layer < 0 || top_k < 1 || span < 1 || n_prompts < 1 || (rest && g_strv_length (rest) > 1))
+    {
+      fprintf (stderr, "conceptscope-cli sae flow: give [MODEL] --saes DIR --dataset D --layer L "
+                       "(--top-k, --span, --prompts positive)\n");
+      return 2;
+    }
+  if (!(model = cs_cli_open_model (rest, NULL, &tok, &error)))
+    return cs_cli_fail (g_steal_pointer (&error));
+  cfg = cs_model_get_config (model);
+  if (layer >= cfg->n_layers)
+    {
+      fprintf (stderr, "conceptscope-cli sae flow: the model's layers are 0 to %d\n", cfg->n_layers - 1);
+      cs_tokenizer_free (tok);
+      return 2;
+    }
+  ds_path = g_file_test (dataset, G_FILE_TEST_EXISTS) ? g_strdup (dataset) : cs_steer_shipped_dataset (dataset);
+  if (!ds_path)
+    ds_path = g_strdup (dataset);
+  if (!(set = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, NULL, &error)) ||
+      !(ds = cs_steer_dataset_load (ds_path, &error)) ||
+      !(v = cs_steer_compute (model, tok, ds, 0.5, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL, NULL, &error)) ||
+      !(prompts = cs_steer_prompts_new (model, tok, ds, 0.5, TRUE, &error)))
+    {
+      cs_tokenizer_free (tok);
+      return cs_cli_fail (g_steal_pointer (&error));
+    }
+  by_layer = g_new0 (CsSae *, cfg->n_layers);
+  for (int l = 0; l < cfg->n_layers; l++)
+    by_layer[l] = cs_sae_set_at_layer (set, l);
+  n = MIN (n_prompts, prompts->n);
+  flow = cs_sae_flow (model, tok, v->vectors + (gsize) layer * v->d, layer, multiplier,
+                      (const gint32 * const *) prompts->ids, prompts->lengths, n, (CsSae * const *) by_layer, top_k,
+                      span, cs_cli_cancellable (), &error);
+  cs_tokenizer_free (tok);
+  if (!flow)
+    return cs_cli_fail_or_cancel (g_steal_pointer (&error));
+  if (output)
+    {
+      CsFigureStyle style;
+      FlowDraw fd = { flow, threshold };
+      cs_figure_style_from ("slide", "light", 0, &style, NULL);
+      if (!cs_figure_export (output, &style, 2, draw_flow, &fd, &error))
+        return cs_cli_fail (g_steal_pointer (&error));
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) node = NULL;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "layer");
+      json_builder_add_int_value (b, layer);
+      json_builder_set_member_name (b, "multiplier");
+      json_builder_add_double_value (b, multiplier);
+      json_builder_set_member_name (b, "nodes");
+      json_builder_begin_array (b);
+      for (int i = 0; i < flow->n_nodes; i++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "layer");
+          json_builder_add_int_value (b, flow->node_layer[i]);
+          json_builder_set_member_name (b, "latent");
+          json_builder_add_int_value (b, flow->node_latent[i]);
+          json_builder_set_member_name (b, "delta");
+          json_builder_add_double_value (b, flow->node_delta[i]);
+          json_builder_set_member_name (b, "label");
+          json_builder_add_string_value (b, flow->node_labels[i]);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "edges");
+      json_builder_begin_array (b);
+      for (int e = 0; e < flow->n_edges; e++)
+        {
+          json_builder_begin_array (b);
+          json_builder_add_int_value (b, flow->edge_from[e]);
+          json_builder_add_int_value (b, flow->edge_to[e]);
+          json_builder_add_double_value (b, flow->edge_weight[e]);
+          json_builder_end_array (b);
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "vector");
+      json_builder_begin_array (b);
+      for (int j = 0; j < v->d; j++)
+        json_builder_add_double_value (b, v->vectors[(gsize) layer * v->d + j]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "prompts");
+      json_builder_begin_array (b);
+      for (int p = 0; p < n; p++)
+        {
+          json_builder_begin_array (b);
+          for (int t = 0; t < prompts->lengths[p]; t++)
+            json_builder_add_int_value (b, prompts->ids[p][t]);
+          json_builder_end_array (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      node = json_builder_get_root (b);
+      cs_cli_print_json (node);
+      return 0;
+    }
+  printf ("the feature flow of the vector at layer %d (× %g) over %d prompts: %d latents, %d edges\n", layer,
+          multiplier, n, flow->n_nodes, flow->n_edges);
+  for (int e = 0; e < flow->n_edges; e++)
+    if (fabs (flow->edge_weight[e]) > 0)
+      printf ("  %s → %s: %+.4f\n", flow->node_labels[flow->edge_from[e]], flow->node_labels[flow->edge_to[e]],
+              flow->edge_weight[e]);
+  if (output)
+    printf ("wrote %s\n", output);
+  return 0;
+}
+
 int
 cs_cli_sae (int argc, char **argv)
 {
@@ -603,6 +771,8 @@ cs_cli_sae (int argc, char **argv)
     return sae_card_or_scan (argc - 1, argv + 1, TRUE);
   if (argc >= 2 && g_str_equal (argv[1], "scan"))
     return sae_card_or_scan (argc - 1, argv + 1, FALSE);
-  fprintf (stderr, "Usage: conceptscope-cli sae train|encode|card|scan [OPTIONS…]  ('conceptscope-cli sae card --help')\n");
+  if (argc >= 2 && g_str_equal (argv[1], "flow"))
+    return sae_flow (argc - 1, argv + 1);
+  fprintf (stderr, "Usage: conceptscope-cli sae train|encode|card|scan|flow [OPTIONS…]  ('conceptscope-cli sae card --help')\n");
   return 2;
 }

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "cs-figure.h"
+#include "cs-sae-flow.h"
+
+G_BEGIN_DECLS
+
+/* The feature flow as a layered graph: a column per layer, each latent a
+ * disc sized by |Δ| (red when the vector raises it, blue when it lowers
+ * it), an edge from a latent to a later one as wide as |weight| (red when
+ * the source adds to the target, blue when it takes away), edges under
+ * threshold × the largest hidden. */
+void cs_sae_flow_figure_draw (cairo_t             *cr,
+                              double               x,
+                              double               y,
+                              double               width,
+                              double               height,
+                              const CsFigureStyle *style,
+                              const CsSaeFlow     *flow,
+                              double               threshold,
+                              const char          *title);
+
+G_END_DECLS
