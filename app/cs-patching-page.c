@@ -11,6 +11,7 @@
 #include "cs-job.h"
 #include "cs-patch-figure.h"
 #include "cs-patching-page.h"
+#include "cs-steer.h"
 #include "cs-ui.h"
 
 /* ---- what is shown: a patching result and a function vector, shared by
@@ -196,6 +197,9 @@ typedef struct
   char          *strings[4];
   CsFvParams     fvp;
   CsFvTask      *task;
+  CsGeometrySpace *space;      /* the Geometry view's, for the vector's cosines with its concepts (or NULL) */
+  CsGeometry    *geometry;
+  char          *cosines;      /* "ℓ̄ fish +0.18, …" (made on the worker) */
 } Work;
 
 static void
@@ -207,6 +211,9 @@ work_free (gpointer p)
   for (int i = 0; i < 4; i++)
     g_free (w->strings[i]);
   cs_fv_task_free (w->task);
+  cs_geometry_space_free (w->space);
+  cs_geometry_free (w->geometry);
+  g_free (w->cosines);
   g_free (w);
 }
 
@@ -218,6 +225,42 @@ work_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   if (w->fv)
     {
       CsFvResult *r = cs_fv_run (w->model, w->tok, w->task, &w->fvp, cs_job_progress, w->job, cancellable, &error);
+      if (r && w->space && w->geometry && w->space->d == r->hidden)
+        {
+          /* the vector along the Geometry view's concept directions Cov^½ ℓ̄, the largest |cos| first */
+          g_autofree double *u = cs_steer_concept_directions (w->space, w->geometry, NULL);
+          CsCategorySet *cats = w->geometry->categories;
+          g_autoptr(GString) text = g_string_new (NULL);
+          g_autofree double *cs = g_new0 (double, MAX (1, cats->items->len));
+          g_autofree gboolean *used = g_new0 (gboolean, MAX (1, cats->items->len));
+          double vn = 0;
+          for (int j = 0; j < r->hidden; j++)
+            vn += (double) r->vector[j] * r->vector[j];
+          for (guint c = 0; u && c < cats->items->len; c++)
+            {
+              double dot = 0, un = 0;
+              for (int j = 0; j < r->hidden; j++)
+                {
+                  dot += r->vector[j] * u[(gsize) c * r->hidden + j];
+                  un += u[(gsize) c * r->hidden + j] * u[(gsize) c * r->hidden + j];
+                }
+              cs[c] = vn > 0 && un > 0 && cs_category_set_get (cats, c)->reliable ? dot / sqrt (vn * un) : NAN;
+            }
+          for (int k = 0; u && k < 3; k++)
+            {
+              int best = -1;
+              for (guint c = 0; c < cats->items->len; c++)
+                if (!used[c] && isfinite (cs[c]) && (best < 0 || fabs (cs[c]) > fabs (cs[best])))
+                  best = (int) c;
+              if (best < 0)
+                break;
+              used[best] = TRUE;
+              g_string_append_printf (text, "%sℓ̄ %s %+.2f", k ? ", " : "", cs_category_set_get (cats, best)->name,
+                                      cs[best]);
+            }
+          if (text->len)
+            w->cosines = g_string_free (g_steal_pointer (&text), FALSE);
+        }
       if (r)
         g_task_return_pointer (task, r, (GDestroyNotify) cs_fv_result_free);
       else
@@ -265,7 +308,15 @@ work_done (GObject *source, GAsyncResult *result, gpointer user_data)
       fv_hold_release (h);
       replace_state (self, next, _("finding a task's heads"));
       gtk_stack_set_visible_child_name (self->stack, "fv-heads");
-      set_status (self, text);
+      if (w->cosines)
+        {
+          /* TRANSLATORS: the status line, then the vector's largest cosines with concept directions */
+          g_autofree char *with = g_strdup_printf (_("%s; along %s"), text, w->cosines);
+          set_status (self, with);
+          gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), with);
+        }
+      else
+        set_status (self, text);
     }
   else
     {
@@ -303,6 +354,11 @@ start_work (CsPatchingPage *self, Work *w)
     }
   w->model = g_object_ref (model);
   w->tok = cs_tokenizer_ref (tok);
+  if (w->fv && cs_session_get_space (self->session) && cs_session_get_geometry (self->session))
+    {
+      w->space = cs_geometry_space_ref (cs_session_get_space (self->session));
+      w->geometry = cs_geometry_ref (cs_session_get_geometry (self->session));
+    }
   w->job = self->job;
   set_busy (self, TRUE);
   set_status (self, w->fv ? _("Finding the heads…") : _("Patching…"));
@@ -446,6 +502,12 @@ const char *
 cs_patching_page_get_error (CsPatchingPage *self)
 {
   return self->error;
+}
+
+const char *
+cs_patching_page_get_status (CsPatchingPage *self)
+{
+  return gtk_label_get_text (self->status_label);
 }
 
 const CsPatchResult *

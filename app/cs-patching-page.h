@@ -38,6 +38,9 @@ void                 cs_patching_page_find_heads  (CsPatchingPage *self,
 void                 cs_patching_page_cancel      (CsPatchingPage *self);
 gboolean             cs_patching_page_get_busy    (CsPatchingPage *self);
 const char          *cs_patching_page_get_error   (CsPatchingPage *self);
+/* The status line: what the last run gave (with a function vector, its
+ * largest cosines with the Geometry view's concept directions). */
+const char          *cs_patching_page_get_status  (CsPatchingPage *self);
 const CsPatchResult *cs_patching_page_get_patch   (CsPatchingPage *self);
 const CsFvResult    *cs_patching_page_get_fv      (CsPatchingPage *self);
 /* "patching", "fv-heads" or "fv-layers". */

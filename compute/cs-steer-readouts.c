@@ -122,6 +122,14 @@ cs_steer_concept_vector (CsGeometrySpace *space, CsGeometry *geo, const char *sp
   return out;
 }
 
+static double *concept_readouts (CsGeometrySpace *space, CsGeometry *geo, GError **error);
+
+double *
+cs_steer_concept_directions (CsGeometrySpace *space, CsGeometry *geo, GError **error)
+{
+  return concept_readouts (space, geo, error);
+}
+
 /* u_c = Cov^(1/2) ℓ̄_c / ‖ℓ̄_c‖: then ⟨ℓ̄_c/‖ℓ̄_c‖, Cov^(1/2) λ⟩ = u_c · λ. */
 static double *
 concept_readouts (CsGeometrySpace *space, CsGeometry *geo, GError **error)

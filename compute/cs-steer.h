@@ -218,6 +218,12 @@ void            cs_steer_effects_sort  (CsSteerEffects   *e,
  * for "a-b" (a and b categories of geometry with estimated vectors). out
  * [d]; name (may be NULL) "ℓ̄_a − ℓ̄_b"; plus and minus (may be NULL) the
  * categories' indices (minus −1 for "a"). */
+/* Every category's concept direction in the residual stream, Cov^(1/2) ℓ̄_c
+ * scaled by 1/‖ℓ̄_c‖, [n_categories, d] (zero rows where not estimated):
+ * one Cholesky inversion of the whitening for all of them. */
+double         *cs_steer_concept_directions (CsGeometrySpace *space,
+                                        CsGeometry       *geometry,
+                                        GError          **error);
 double         *cs_steer_concept_vector (CsGeometrySpace *space,
                                         CsGeometry       *geometry,
                                         const char       *spec,

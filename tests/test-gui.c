@@ -1348,6 +1348,9 @@ check_window (gpointer data)
       g_assert_nonnull (fv);
       g_assert_cmpint (fv->k, ==, 4);
       g_assert_nonnull (cs_patching_page_get_patch (pp));   /* the patching table stays */
+      /* the vector's cosines with the Geometry view's concepts, in the status line */
+      g_test_message ("%s", cs_patching_page_get_status (pp));
+      g_assert_nonnull (strstr (cs_patching_page_get_status (pp), "ℓ̄"));
       /* a frame of the heads' table, drawn now */
       mark_frame (f);
       gtk_widget_queue_draw (GTK_WIDGET (f->window));

@@ -414,6 +414,20 @@ with tempfile.TemporaryDirectory() as tmp:
     with h5py.File(os.path.join(tmp, 'cards.h5'), 'r') as f:
         check(f['top_act'].shape == (1024, 20) and int(f.attrs['n_tokens']) == len(acts) and
               abs(f['top_act'][latent, 0] - want[0][0]) < 1e-4, 'sae scan: every latent\'s cards in one file')
+    # the decoder row along the concept directions Cov^(1/2) l_bar of a workspace, computed here
+    cw = json.loads(run('sae', 'card', sample, '--sae', sae_dir, '--latent', str(latent), '--corpus', corpus,
+                        '--workspace', gws, '--json').stdout)
+    wrow = sw['W_dec'][latent]
+    worst, n_c = 0.0, 0
+    for i, name in enumerate(names):
+        if not reliable[i]:
+            continue
+        u = np.linalg.solve(inv_sqrt, lbar[i])
+        want = wrow @ u / np.linalg.norm(wrow) / np.linalg.norm(u)
+        worst = max(worst, abs(cw['concept_cosines'][name] - want))
+        n_c += 1
+    check(n_c >= 5 and worst < 1e-6, f'sae card --workspace: the decoder row\'s cosine with {n_c} concept directions '
+                                      f'equals NumPy ({worst:.1e})')
     p = run('sae', 'card', sample, '--sae', sae_dir, '--latent', '5000', '--corpus', corpus, expect=2)
     check('latents 0 to 1023' in p.stderr, 'sae card of a latent the SAE has not: refused')
 

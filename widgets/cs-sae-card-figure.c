@@ -10,7 +10,7 @@ cs_sae_card_figure_draw (cairo_t *cr, double x, double y, double width, double h
                          const CsSaeCardFigure *fig)
 {
   Colours c = fig_colours (s);
-  double fs = s->font_size, small = fs * 0.7, left_w = width * 0.64, top = y + fs * 2.2;
+  double fs = s->font_size, small = fs * 0.7, left_w = width * 0.56, top = y + fs * 2.2;
   double row_h = MAX (small * 1.45, 1), max_peak = 0;
   double ar, ag, ab;
   int shown;
@@ -91,6 +91,29 @@ cs_sae_card_figure_draw (cairo_t *cr, double x, double y, double width, double h
           fig_text (cr, s, small, TRUE, k ? "It lowers" : "It raises", f.x0, ly, 0, 0, 0, c.fg);
           fig_text_fit (cr, small, line->str, f.x0, ly + small * 1.4, 0, 0, 0, x + width - f.x0 - fs * 0.5, c.fg);
           ly += small * 3.2;
+        }
+      if (fig->n_concepts > 0)
+        {
+          /* the concepts it points along most, by |cos| */
+          g_autoptr(GString) line = g_string_new (NULL);
+          g_autofree int *order = g_new (int, fig->n_concepts);
+          for (int i = 0; i < fig->n_concepts; i++)
+            order[i] = i;
+          for (int i = 0; i < fig->n_concepts; i++)
+            for (int j = i + 1; j < fig->n_concepts; j++)
+              if (fabs (fig->concept_cos[order[j]]) > fabs (fig->concept_cos[order[i]]))
+                {
+                  int t = order[i];
+                  order[i] = order[j];
+                  order[j] = t;
+                }
+          for (int i = 0; i < MIN (fig->n_concepts, 5); i++)
+            {
+              g_autofree char *esc = g_markup_escape_text (fig->concepts[order[i]], -1);
+              g_string_append_printf (line, "%sℓ̄<sub>%s</sub> %+.2f", i ? ", " : "", esc, fig->concept_cos[order[i]]);
+            }
+          fig_text (cr, s, small, TRUE, "Along the concept directions (cos)", f.x0, ly, 0, 0, 0, c.fg);
+          fig_text_fit (cr, small, line->str, f.x0, ly + small * 1.4, 0, 0, 0, x + width - f.x0 - fs * 0.5, c.fg);
         }
     }
   }

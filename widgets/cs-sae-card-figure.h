@@ -23,6 +23,9 @@ typedef struct
   gint64              n_tokens;
   const char * const *raised;       /* NULL-terminated */
   const char * const *lowered;
+  int                 n_concepts;   /* its decoder row's cosine with concept directions (0: none shown) */
+  const char * const *concepts;
+  const double       *concept_cos;
 } CsSaeCardFigure;
 
 void cs_sae_card_figure_draw (cairo_t               *cr,

@@ -15,6 +15,7 @@
 #include "cs-sae-flow-figure.h"
 #include "cs-sae-set.h"
 #include "cs-steer.h"
+#include "cs-workspace.h"
 #include "cs-figure.h"
 
 #include <math.h>
@@ -404,7 +405,7 @@ sae_layer (const CsSae *sae, int asked, GError **error)
 static int
 sae_card_or_scan (int argc, char **argv, gboolean card)
 {
-  g_autofree char *sae_dir = NULL, *corpus = NULL, *output = NULL, *device_s = NULL;
+  g_autofree char *sae_dir = NULL, *corpus = NULL, *output = NULL, *device_s = NULL, *workspace = NULL;
   int latent = -1, layer = -1;
   gint64 max_tokens = 0;
   double max_tokens_d = 0;
@@ -419,6 +420,7 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
     { "no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Scan again instead of reading the user's cache", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, card ? "card.png, .svg, .pdf or .json" : "cards.h5", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "card: print the card as JSON", NULL },
+    { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &workspace, "card: its decoder row's cosine with this workspace's concept directions (Cov^½ ℓ̄)", "WS.h5" },
     CS_CLI_DEVICE_OPTION (device_s),
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
@@ -507,10 +509,57 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
         rl[k] = a;
         ll[k] = z;
       }
+    /* the decoder row against the concept directions of a workspace */
+    g_autoptr(GPtrArray) concept_names = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GArray) concept_cos = g_array_new (FALSE, FALSE, sizeof (double));
+    if (workspace)
+      {
+        g_autoptr(CsWorkspace) ws = cs_workspace_load (workspace, &error);
+        g_autoptr(CsModel) wmodel = NULL;
+        g_autoptr(CsGeometrySpace) space = NULL;
+        g_autofree double *u = NULL;
+        const float *w = sae->W_dec + (gsize) latent * sae->d_in;
+        double wn = 0;
+        if (!ws || !ws->geometry || !(space = cs_cli_workspace_space (ws, &wmodel, &error)) ||
+            !(u = cs_steer_concept_directions (space, ws->geometry, &error)))
+          {
+            if (!error)
+              g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s holds no concept vectors", workspace);
+            g_ptr_array_unref (cd.strings);
+            cs_tokenizer_free (tok);
+            return cs_cli_fail (g_steal_pointer (&error));
+          }
+        if (space->d != sae->d_in)
+          {
+            fprintf (stderr, "conceptscope-cli sae card: the workspace's model has hidden size %d, the SAE %d\n",
+                     space->d, sae->d_in);
+            g_ptr_array_unref (cd.strings);
+            cs_tokenizer_free (tok);
+            return 1;
+          }
+        for (int j = 0; j < sae->d_in; j++)
+          wn += (double) w[j] * w[j];
+        for (guint c = 0; c < ws->geometry->categories->items->len; c++)
+          {
+            const double *uc = u + (gsize) c * space->d;
+            double dot = 0, un = 0, cosv;
+            if (!ws->geometry->vectors[c].estimated || !cs_category_set_get (ws->geometry->categories, c)->reliable)
+              continue;
+            for (int j = 0; j < space->d; j++)
+              {
+                dot += w[j] * uc[j];
+                un += uc[j] * uc[j];
+              }
+            cosv = wn > 0 && un > 0 ? dot / sqrt (wn * un) : NAN;
+            g_ptr_array_add (concept_names, g_strdup (cs_category_set_get (ws->geometry->categories, c)->name));
+            g_array_append_val (concept_cos, cosv);
+          }
+      }
     cd.fig = (CsSaeCardFigure) {
       title, n_ctx, W, tokens, scan->top_acts + base * W, scan->top_act + base,
       scan->hist + (gsize) latent * CS_SAE_SCAN_BINS, CS_SAE_SCAN_BINS, -3, 3,
       (double) scan->fires[latent] / MAX (1, scan->n_tokens), scan->n_tokens, rl, ll,
+      (int) concept_names->len, (const char * const *) concept_names->pdata, (const double *) concept_cos->data,
     };
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "latent");
@@ -559,6 +608,17 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
         for (int i = 0; i < n; i++)
           json_builder_add_int_value (b, k ? lowered[i] : raised[i]);
         json_builder_end_array (b);
+      }
+    if (workspace)
+      {
+        json_builder_set_member_name (b, "concept_cosines");
+        json_builder_begin_object (b);
+        for (guint c = 0; c < concept_names->len; c++)
+          {
+            json_builder_set_member_name (b, concept_names->pdata[c]);
+            json_builder_add_double_value (b, g_array_index (concept_cos, double, c));
+          }
+        json_builder_end_object (b);
       }
     json_builder_end_object (b);
     {
