@@ -46,6 +46,7 @@ figure_title (CsSteerFigureKind k)
     case CS_STEER_FIGURE_SAE: return _("SAE Features");
     case CS_STEER_FIGURE_SAMPLES: return _("Continuations");
     case CS_STEER_FIGURE_HIERARCHY: return _("Hierarchy Check");
+    case CS_STEER_FIGURE_FLOW: return _("Feature Flow");
     default: return "";
     }
 }
@@ -65,6 +66,7 @@ tab_title (CsSteerFigureKind k)
     case CS_STEER_FIGURE_SAE: return C_("steering tab", "SAE");
     case CS_STEER_FIGURE_SAMPLES: return C_("steering tab", "Continuations");
     case CS_STEER_FIGURE_HIERARCHY: return C_("steering tab", "Hierarchy");
+    case CS_STEER_FIGURE_FLOW: return C_("steering tab", "Flow");
     default: return "";
     }
 }
@@ -109,6 +111,7 @@ draw_figure (cairo_t *cr, double width, double height, const CsFigureStyle *s, g
                          : d->kind == CS_STEER_FIGURE_SAE ? _("Load or train an SAE, then run again")
                          : d->kind == CS_STEER_FIGURE_SAMPLES ? _("Give a prompt under Continuations and press Continue Again")
                          : d->kind == CS_STEER_FIGURE_HIERARCHY ? _("Steer with a concept of the Geometry view to see which categories move")
+                         : d->kind == CS_STEER_FIGURE_FLOW ? _("The feature flow needs SAEs at several layers (the sample model has them)")
                          : why->message;
       PangoLayout *l = pango_cairo_create_layout (cr);
       PangoFontDescription *fd = pango_font_description_from_string ("Sans 11");

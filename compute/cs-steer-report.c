@@ -70,6 +70,7 @@ cs_steer_report_free (CsSteerReport *r)
   g_strfreev (r->hier_names);
   g_strfreev (r->hier_roles);
   g_free (r->hier_change);
+  cs_sae_flow_free (r->flow);
   g_free (r);
 }
 
@@ -221,6 +222,32 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
           !cs_h5_writer_add_strings (w, "/steering/hierarchy/roles", (const char * const *) r->hier_roles, dn[0],
                                      error) ||
           !cs_h5_writer_add_f64 (w, "/steering/hierarchy/log_mass_change", 2, dv, r->hier_change, error))
+        return FALSE;
+    }
+  if (r->flow && r->flow->n_nodes > 0)
+    {
+      CsSaeFlow *f = r->flow;
+      gsize dn[1] = { (gsize) f->n_nodes }, de[2] = { (gsize) MAX (f->n_edges, 1), 2 },
+            dw[1] = { (gsize) MAX (f->n_edges, 1) };
+      g_autofree gint32 *edges = g_new0 (gint32, 2 * MAX (f->n_edges, 1));
+      g_autofree double *weights = g_new0 (double, MAX (f->n_edges, 1));
+      for (int e = 0; e < f->n_edges; e++)
+        {
+          edges[2 * e] = f->edge_from[e];
+          edges[2 * e + 1] = f->edge_to[e];
+          weights[e] = f->edge_weight[e];
+        }
+      if (f->n_edges == 0)
+        edges[0] = edges[1] = -1;   /* none: one row of −1 */
+      if (!cs_h5_writer_add_i32 (w, "/steering/flow/node_layer", 1, dn, f->node_layer, error) ||
+          !cs_h5_writer_add_i32 (w, "/steering/flow/node_latent", 1, dn, f->node_latent, error) ||
+          !cs_h5_writer_add_f64 (w, "/steering/flow/node_delta", 1, dn, f->node_delta, error) ||
+          !cs_h5_writer_add_strings (w, "/steering/flow/node_labels", (const char * const *) f->node_labels, dn[0],
+                                     error) ||
+          !cs_h5_writer_add_i32 (w, "/steering/flow/edges", 2, de, edges, error) ||
+          !cs_h5_writer_add_f64 (w, "/steering/flow/edge_weight", 1, dw, weights, error) ||
+          !cs_h5_writer_set_attr_double (w, "flow_layer", f->steer_layer, error) ||
+          !cs_h5_writer_set_attr_double (w, "flow_multiplier", f->multiplier, error))
         return FALSE;
     }
   if (r->gen_prompt && r->gen_n > 0)
@@ -399,6 +426,37 @@ cs_steer_report_load (const char *path, GError **error)
         goto bad;
       r->hier_n = (int) dims[0];
       r->hier_layer = (int) cs_json_int (o, "hierarchy_layer", -1);
+    }
+  if (cs_h5_reader_has (rd, "/steering/flow/node_layer"))
+    {
+      CsSaeFlow *f = g_new0 (CsSaeFlow, 1);
+      gsize nn = 0, n2 = 0, n3 = 0, ne = 0;
+      g_autofree gint32 *edges = NULL;
+      double v;
+      r->flow = f;
+      f->node_layer = cs_h5_reader_i32 (rd, "/steering/flow/node_layer", &nn, error);
+      f->node_latent = cs_h5_reader_i32 (rd, "/steering/flow/node_latent", &n2, error);
+      f->node_delta = cs_h5_reader_f64 (rd, "/steering/flow/node_delta", &rank, dims, error);
+      f->node_labels = cs_h5_reader_strings (rd, "/steering/flow/node_labels", error);
+      edges = cs_h5_reader_i32 (rd, "/steering/flow/edges", &n3, error);
+      f->edge_weight = cs_h5_reader_f64 (rd, "/steering/flow/edge_weight", &rank, dims, error);
+      ne = dims[0];
+      if (!f->node_layer || !f->node_latent || !f->node_delta || !f->node_labels || !edges || !f->edge_weight ||
+          nn != n2 || g_strv_length (f->node_labels) != nn || n3 != 2 * ne)
+        goto bad;
+      f->n_nodes = (int) nn;
+      f->n_edges = edges[0] < 0 ? 0 : (int) ne;
+      f->edge_from = g_new (int, MAX (1, ne));
+      f->edge_to = g_new (int, MAX (1, ne));
+      for (int e = 0; e < f->n_edges; e++)
+        {
+          f->edge_from[e] = edges[2 * e];
+          f->edge_to[e] = edges[2 * e + 1];
+          if (f->edge_from[e] < 0 || f->edge_from[e] >= f->n_nodes || f->edge_to[e] < 0 || f->edge_to[e] >= f->n_nodes)
+            goto bad;
+        }
+      f->steer_layer = cs_h5_reader_attr_double (rd, "flow_layer", &v) ? (int) v : f->node_layer[0];
+      f->multiplier = cs_h5_reader_attr_double (rd, "flow_multiplier", &v) ? v : 0;
     }
   if (cs_h5_reader_has (rd, "/steering/generations/texts"))
     {

@@ -391,6 +391,23 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
                                      cancellable, error);
   if (!rep->effects)
     return NULL;
+  if (o->saes)
+    {
+      /* the feature flow at the effects layer (steered at every position): over the first 16 held-out prompts */
+      g_autofree CsSae **by_layer = g_new0 (CsSae *, cfg->n_layers);
+      gboolean any = FALSE;
+      for (int l = 0; l < cfg->n_layers; l++)
+        {
+          by_layer[l] = cs_sae_set_at_layer (o->saes, l);
+          any = any || (by_layer[l] && l >= eff_layer);
+        }
+      if (any)
+      rep->flow = cs_sae_flow (o->model, o->tok, v->vectors + (gsize) eff_layer * v->d, eff_layer, eff_mult,
+                               (const gint32 * const *) prompts->ids, prompts->lengths, MIN (prompts->n, 16),
+                               (CsSae * const *) by_layer, 5, 2, cancellable, error);
+      if (any && !rep->flow)
+        return NULL;
+    }
   if (progress)
     progress (shares[0] + shares[1] + shares[2], progress_data);
   rep->svd_layer = eff_layer;

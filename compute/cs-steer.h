@@ -7,6 +7,7 @@
 #include "cs-model.h"
 #include "cs-sae.h"
 #include "cs-sae-set.h"
+#include "cs-sae-flow.h"
 #include "cs-tokenizer.h"
 
 G_BEGIN_DECLS
@@ -334,6 +335,7 @@ typedef struct
   int             hier_n, hier_layer;
   GStrv           hier_names, hier_roles;
   double         *hier_change;        /* [hier_n, sweep->n_mult] */
+  CsSaeFlow      *flow;               /* with a set of SAEs: the feature flow at the effects layer; else NULL */
   char           *gen_prompt;         /* the prompt continued under steering; NULL: none */
   int             gen_layer, gen_n;   /* at the effects layer, one per multiplier */
   double         *gen_mult;           /* [gen_n] */

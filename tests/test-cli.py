@@ -661,6 +661,21 @@ with tempfile.TemporaryDirectory() as tmp:
         kinds = f['steering/effects/col_kind'][()].tolist()
     check([l for l, k in zip(col_layer, kinds) if k == 1] == [f['layer'] for f in feats],
           'steer --saes: each latent\'s layer saved in /steering/effects/col_layer')
+    # the run's feature flow is `sae flow` at the effects layer and multiplier (tests/test-patch.py checks that one
+    # against NumPy)
+    fl = json.loads(run('sae', 'flow', sample, '--saes', set_dir, '--dataset', 'animal-vs-plant', '--layer', '1',
+                        '--multiplier', '4', '--json').stdout)
+    with h5py.File(os.path.join(tmp, 'steer-set.h5'), 'r') as f:
+        sl = f['steering/flow/node_layer'][()].tolist()
+        sk = f['steering/flow/node_latent'][()].tolist()
+        se = f['steering/flow/edges'][()].tolist()
+        sw = f['steering/flow/edge_weight'][()]
+    check(sl == [n['layer'] for n in fl['nodes']] and sk == [n['latent'] for n in fl['nodes']] and
+          se == [[a, b] for a, b, _ in fl['edges']] and np.allclose(sw, [w for _, _, w in fl['edges']], atol=1e-9),
+          f'steer --saes: the feature flow saved in /steering/flow ({len(sl)} latents, {len(se)} edges) is '
+          f'sae flow\'s at the effects layer')
+    run('figure', 'steering-flow', '--workspace', os.path.join(tmp, 'steer-set.h5'), '--output',
+        os.path.join(tmp, 'steering-flow.svg'))
     empty = os.path.join(tmp, 'no-saes')
     os.makedirs(empty, exist_ok=True)
     p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--saes', empty, '--output',

@@ -600,6 +600,15 @@ check_steering_page (Fixture *f)
     concepts |= r->effects->col_kind[c] == 0;
   g_assert_true (concepts);
   g_assert_cmpint (r->n_concepts, ==, 7);
+  /* the sample model's SAE set: latents of the effects layer and later ones, and their flow */
+  g_assert_nonnull (r->flow);
+  g_assert_cmpint (r->flow->n_nodes, >, 0);
+  {
+    gboolean later = FALSE;
+    for (int c = 0; c < r->effects->n_cols; c++)
+      later = later || (r->effects->col_kind[c] == 1 && r->effects->col_layer[c] > r->effects->steer_layer);
+    g_assert_true (later || r->effects->steer_layer == 3);
+  }
   /* the default prompt continued under each multiplier, steering changing it */
   g_assert_cmpstr (r->gen_prompt, ==, "A fern is a kind of");
   g_assert_cmpint (r->gen_n, ==, 5);
@@ -639,6 +648,15 @@ check_steering_rendered (Fixture *f)
   g_test_message ("hover on the effects heatmap (%d×%d at %.0f,%.0f, %s): %s", gtk_widget_get_width (area), gtk_widget_get_height (area), cx, cy, G_OBJECT_TYPE_NAME (area), hover ? hover : "(nothing)");
   g_assert_nonnull (hover);
   g_assert_nonnull (strstr (hover, "at layer"));
+  {
+    /* the feature flow's figure, from the page */
+    g_autofree char *flow_png = artifact_path ("steering-flow.png");
+    cs_steering_page_show_figure (sp, CS_STEER_FIGURE_FLOW);
+    g_assert_true (cs_steering_page_export (sp, flow_png, "slide", "light", 1, 0, &error));
+    g_assert_no_error (error);
+    assert_png_has_content (flow_png);
+    cs_steering_page_show_figure (sp, CS_STEER_FIGURE_EFFECTS);   /* where the hover above was */
+  }
   g_assert_true (cs_steering_page_export (sp, svg, "slide", "light", 2, 0, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (svg, &st), ==, 0);
@@ -1156,6 +1174,7 @@ check_window (gpointer data)
         g_assert_true (cs_steering_page_export (sp, png, "slide", "light", 1, 0, &error));
         g_assert_no_error (error);
       }
+
       /* the Geometry view's projection axes are offered too, as drawn there */
       {
         const char *axes = cs_session_get_axes (cs_window_get_session (f->window));

@@ -72,10 +72,9 @@ cs_sae_flow_figure_draw (cairo_t *cr, double x, double y, double width, double h
       fig_text_fit (cr, small, esc, nx[i] + rmax * 1.1, ny[i], 0, 0.5, 0, col_w * 0.7 - rmax, c.fg);
     }
   {
-    g_autofree char *caption = g_strdup_printf ("Disc: the change of a latent's mean activation (red up, blue down). "
-                                                "Edge: how much of a later latent's activation the earlier one "
-                                                "accounts for, by ablation (red adds, blue takes away); under %.0f %% "
-                                                "of the largest not drawn.", 100 * threshold);
+    g_autofree char *caption = g_strdup_printf ("Disc: Δ mean activation (red up, blue down). Edge: what the earlier "
+                                                "latent gives the later one, by ablation (red adds, blue takes "
+                                                "away); under %.0f %% of the largest not drawn.", 100 * threshold);
     fig_text_fit (cr, small, caption, x + fs * 0.5, y + height - fs * 0.9, 0, 0.5, 0, width - fs, c.fg);
   }
 }

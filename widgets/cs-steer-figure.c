@@ -2,13 +2,14 @@
 
 #include "cs-steer-figure.h"
 #include "cs-error.h"
+#include "cs-sae-flow-figure.h"
 
 #include <math.h>
 #include <string.h>
 
 static const char *names[CS_STEER_FIGURE_N] = {
   "steering-behaviour", "steering-heatmap", "steering-effects", "steering-concepts", "svd", "sae-decomposition",
-  "steering-samples", "steering-hierarchy",
+  "steering-samples", "steering-hierarchy", "steering-flow",
 };
 
 const char *
@@ -56,6 +57,9 @@ cs_steer_figure_available (const CsSteerReport *r, CsSteerFigureKind kind, GErro
       break;
     case CS_STEER_FIGURE_HIERARCHY:
       why = r->hier_n > 0 && r->sweep ? NULL : "no hierarchy check was run (steer with --concept A-B --workspace WS.h5)";
+      break;
+    case CS_STEER_FIGURE_FLOW:
+      why = r->flow && r->flow->n_nodes > 0 ? NULL : "no feature flow was traced (steer with --saes DIR)";
       break;
     default:
       why = "unknown figure";
@@ -348,6 +352,7 @@ cs_steer_figure_draw (cairo_t *cr, double x, double y, double w, double h, const
     case CS_STEER_FIGURE_SAE: draw_sae (cr, x, y, w, h, s, r); break;
     case CS_STEER_FIGURE_SAMPLES: draw_samples (cr, x, y, w, h, s, r); break;
     case CS_STEER_FIGURE_HIERARCHY: draw_hierarchy (cr, x, y, w, h, s, r); break;
+    case CS_STEER_FIGURE_FLOW: cs_sae_flow_figure_draw (cr, x, y, w, h, s, r->flow, 0.2, NULL); break;
     default: break;
     }
 }

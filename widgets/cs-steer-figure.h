@@ -18,6 +18,7 @@ typedef enum
   CS_STEER_FIGURE_SAE,         /* the vector in SAE features */
   CS_STEER_FIGURE_SAMPLES,     /* a prompt continued under each multiplier */
   CS_STEER_FIGURE_HIERARCHY,   /* a concept's child, siblings, parent: log-mass change against multiplier */
+  CS_STEER_FIGURE_FLOW,        /* with a set of SAEs: how the latents it moves drive each other */
   CS_STEER_FIGURE_N
 } CsSteerFigureKind;
 

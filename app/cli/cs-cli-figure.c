@@ -243,7 +243,7 @@ cs_cli_figure (int argc, char **argv)
   g_autoptr(GOptionContext) ctx = g_option_context_new (
     "KIND — a figure from a workspace; KIND is projection, simplex-3d, heatmap, validation, orthogonality, park-fig2, "
     "wordnet-heatmaps, orthogonality-all, patching, fv-heads, fv-layers, "
-    "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples or steering-hierarchy");
+    "steering-behaviour, steering-heatmap, steering-effects, steering-concepts, svd, sae-decomposition, steering-samples, steering-hierarchy or steering-flow");
   g_autoptr(GError) error = NULL;
   FigureData d = { 0 };
   CsFigureStyle style = { 0 };
