@@ -268,29 +268,58 @@ cs_sae_scan_run (CsModel *model, CsTokenizer *tok, CsSae *sae, const char *sae_p
   return g_steal_pointer (&s);
 }
 
-gboolean
-cs_sae_scan_save (const CsSaeScan *s, const char *path, GError **error)
+/* The tables of a scan under prefix ("" or "/L2/") of an open writer. */
+static gboolean
+scan_write (CsH5Writer *w, const CsSaeScan *s, const char *prefix, GError **error)
 {
-  g_autoptr(CsH5Writer) w = cs_h5_writer_new (path, error);
   gsize m = (gsize) s->d_sae, k = m * CS_SAE_SCAN_TOP;
   gsize d1[1] = { m }, dh[2] = { m, CS_SAE_SCAN_BINS }, dt[2] = { m, CS_SAE_SCAN_TOP },
-        dc[3] = { m, CS_SAE_SCAN_TOP, CTX };
+        dc[3] = { m, CS_SAE_SCAN_TOP, CTX }, one[1] = { 1 };
   g_autofree double *fires = g_new (double, m), *where = g_new (double, k);
-
-  if (!w)
-    return FALSE;
+  double n_tokens = (double) s->n_tokens, layer = s->layer;
+#define NAME(x) g_autofree char *x##_name = g_strconcat (prefix, #x, NULL)
+  NAME (fires); NAME (histogram); NAME (top_act); NAME (top_where); NAME (top_ids); NAME (top_acts);
+  NAME (n_tokens); NAME (layer);
+#undef NAME
   for (gsize i = 0; i < m; i++)
     fires[i] = (double) s->fires[i];
   for (gsize i = 0; i < k; i++)
     where[i] = (double) s->top_where[i];
+  return cs_h5_writer_add_f64 (w, fires_name, 1, d1, fires, error) &&
+         cs_h5_writer_add_f64 (w, histogram_name, 2, dh, s->hist, error) &&
+         cs_h5_writer_add_f32 (w, top_act_name, 2, dt, s->top_act, error) &&
+         cs_h5_writer_add_f64 (w, top_where_name, 2, dt, where, error) &&
+         cs_h5_writer_add_i32 (w, top_ids_name, 3, dc, s->top_ids, error) &&
+         cs_h5_writer_add_f32 (w, top_acts_name, 3, dc, s->top_acts, error) &&
+         (*prefix == '\0' || (cs_h5_writer_add_f64 (w, n_tokens_name, 1, one, &n_tokens, error) &&
+                               cs_h5_writer_add_f64 (w, layer_name, 1, one, &layer, error)));
+}
+
+gboolean
+cs_sae_scans_save (CsSaeScan * const *scans, int n, const char *path, GError **error)
+{
+  g_autoptr(CsH5Writer) w = cs_h5_writer_new (path, error);
+  if (!w)
+    return FALSE;
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("/L%d/", scans[i]->layer);
+      if (!scan_write (w, scans[i], prefix, error))
+        return FALSE;
+    }
+  return cs_h5_writer_commit (w, error);
+}
+
+gboolean
+cs_sae_scan_save (const CsSaeScan *s, const char *path, GError **error)
+{
+  g_autoptr(CsH5Writer) w = cs_h5_writer_new (path, error);
+
+  if (!w)
+    return FALSE;
   return cs_h5_writer_set_attr_double (w, "n_tokens", (double) s->n_tokens, error) &&
          cs_h5_writer_set_attr_double (w, "layer", s->layer, error) &&
-         cs_h5_writer_add_f64 (w, "fires", 1, d1, fires, error) &&
-         cs_h5_writer_add_f64 (w, "histogram", 2, dh, s->hist, error) &&
-         cs_h5_writer_add_f32 (w, "top_act", 2, dt, s->top_act, error) &&
-         cs_h5_writer_add_f64 (w, "top_where", 2, dt, where, error) &&
-         cs_h5_writer_add_i32 (w, "top_ids", 3, dc, s->top_ids, error) &&
-         cs_h5_writer_add_f32 (w, "top_acts", 3, dc, s->top_acts, error) &&
+         scan_write (w, s, "", error) &&
          cs_h5_writer_commit (w, error);
 }
 

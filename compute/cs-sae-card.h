@@ -57,6 +57,12 @@ gboolean   cs_sae_scan_save  (const CsSaeScan *scan,
                               GError        **error);
 CsSaeScan *cs_sae_scan_load  (const char     *path,
                               GError        **error);
+/* Several scans (a set's, one per layer) in one file: group /L{layer}/
+ * holds each one's tables and its n_tokens and layer. */
+gboolean   cs_sae_scans_save (CsSaeScan * const *scans,
+                              int             n,
+                              const char     *path,
+                              GError        **error);
 
 /* What a latent writes: the n tokens its decoder row raises most and the
  * n it lowers most through the unembedding (ids, descending / ascending). */

@@ -428,6 +428,13 @@ with tempfile.TemporaryDirectory() as tmp:
         n_c += 1
     check(n_c >= 5 and worst < 1e-6, f'sae card --workspace: the decoder row\'s cosine with {n_c} concept directions '
                                       f'equals NumPy ({worst:.1e})')
+    run('sae', 'scan', sample, '--saes', os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sae-set'), '--corpus', corpus,
+        '--output', os.path.join(tmp, 'cards-set.h5'))
+    with h5py.File(os.path.join(tmp, 'cards-set.h5'), 'r') as f, h5py.File(os.path.join(tmp, 'cards.h5'), 'r') as one:
+        check(sorted(f.keys()) == ['L0', 'L1', 'L2', 'L3'] and
+              np.array_equal(f['L1/top_act'][()], one['top_act'][()]) and
+              np.array_equal(f['L1/top_ids'][()], one['top_ids'][()]) and int(f['L2/layer'][0]) == 2,
+              'sae scan --saes: a group per layer, layer 1\'s the same as its SAE scanned alone')
     p = run('sae', 'card', sample, '--sae', sae_dir, '--latent', '5000', '--corpus', corpus, expect=2)
     check('latents 0 to 1023' in p.stderr, 'sae card of a latent the SAE has not: refused')
 

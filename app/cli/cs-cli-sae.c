@@ -406,6 +406,7 @@ static int
 sae_card_or_scan (int argc, char **argv, gboolean card)
 {
   g_autofree char *sae_dir = NULL, *corpus = NULL, *output = NULL, *device_s = NULL, *workspace = NULL;
+  g_autofree char *saes_dir = NULL;
   int latent = -1, layer = -1;
   gint64 max_tokens = 0;
   double max_tokens_d = 0;
@@ -413,6 +414,7 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "sae", 's', 0, G_OPTION_ARG_FILENAME, &sae_dir, "SAELens folder or Gemma Scope params.npz", "DIR" },
+    { "saes", 0, 0, G_OPTION_ARG_FILENAME, &saes_dir, "scan: a folder of SAEs for several layers (one group /L{layer}/ each)", "DIR" },
     { "latent", 'l', 0, G_OPTION_ARG_INT, &latent, "card: the latent", "N" },
     { "corpus", 'c', 0, G_OPTION_ARG_FILENAME, &corpus, "A text file, scanned line by line (streamed)", "FILE" },
     { "layer", 0, 0, G_OPTION_ARG_INT, &layer, "The resid_post layer it reads (default: its hook's)", "L" },
@@ -440,6 +442,42 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
   if (!cs_cli_device ("sae", device_s, &device))
     return 2;
   max_tokens = (gint64) max_tokens_d;
+  if (!card && saes_dir && !sae_dir && corpus && output)
+    {
+      /* a whole set: each chosen SAE scanned at its layer, into one file */
+      g_autoptr(CsSaeSet) set = NULL;
+      g_autoptr(GPtrArray) scans = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_sae_scan_free);
+      const CsModelConfig *cfg;
+      if (!(model = cs_cli_open_model (rest, NULL, &tok, &error)))
+        return cs_cli_fail (g_steal_pointer (&error));
+      cfg = cs_model_get_config (model);
+      if (!(set = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, NULL, &error)))
+        {
+          cs_tokenizer_free (tok);
+          return cs_cli_fail (g_steal_pointer (&error));
+        }
+      for (guint i = 0; i < set->chosen->len; i++)
+        {
+          CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
+          CsSaeScan *one = cs_sae_scan_run (model, tok, m->sae, m->path, m->layer, corpus, max_tokens, !no_cache,
+                                            isatty (STDERR_FILENO) ? cs_cli_progress : NULL, (gpointer) "scanning",
+                                            cs_cli_cancellable (), &error);
+          cs_cli_progress_done ();
+          if (!one)
+            {
+              cs_tokenizer_free (tok);
+              return cs_cli_fail_or_cancel (g_steal_pointer (&error));
+            }
+          fprintf (stderr, "layer %d: %s %" G_GINT64_FORMAT " tokens\n", m->layer,
+                   one->from_cache ? "read from the cache:" : "scanned", one->n_tokens);
+          g_ptr_array_add (scans, one);
+        }
+      cs_tokenizer_free (tok);
+      if (!cs_sae_scans_save ((CsSaeScan * const *) scans->pdata, (int) scans->len, output, &error))
+        return cs_cli_fail (g_steal_pointer (&error));
+      printf ("wrote %s\n", output);
+      return 0;
+    }
   if (!sae_dir || !corpus || (rest && g_strv_length (rest) > 1) || (card && latent < 0) || (!card && !output))
     {
       fprintf (stderr, card ? "conceptscope-cli sae card: give [MODEL] --sae DIR --latent N --corpus FILE\n"
