@@ -11,6 +11,7 @@
 #include "cs-job.h"
 #include "cs-patch-figure.h"
 #include "cs-patching-page.h"
+#include "cs-patching-settings.h"
 #include "cs-steer.h"
 #include "cs-ui.h"
 
@@ -91,10 +92,10 @@ struct _CsPatchingPage
   AdwBin          parent_instance;
 
   CsSession      *session;
+  CsPatchingSettings *settings;
   CsJob          *job;
   CsHistory      *history;
   State          *state;
-  char           *task_file;   /* a task chosen with Open…, or NULL */
   char           *error;
   gulong          model_handler;
 
@@ -114,8 +115,6 @@ struct _CsPatchingPage
 
 G_DEFINE_FINAL_TYPE (CsPatchingPage, cs_patching_page, ADW_TYPE_BIN)
 
-static const char *const targets[] = { "resid_pre", "resid_post", "attn_out", "mlp_out", "heads", NULL };
-static const char *const tasks[] = { "hypernym", "antonym", "plural", NULL };
 
 /* ---- figures ---- */
 
@@ -371,31 +370,28 @@ cs_patching_page_patch (CsPatchingPage *self, const char *clean, const char *cor
                         const char *wrong, const char *target)
 {
   Work *w = g_new0 (Work, 1);
+  CsPatchTarget t;
   g_return_if_fail (CS_IS_PATCHING_PAGE (self));
   if (clean)
-    gtk_editable_set_text (GTK_EDITABLE (self->clean_entry), clean);
+    g_object_set (self->settings, "clean", clean, NULL);
   if (corrupted)
-    gtk_editable_set_text (GTK_EDITABLE (self->corrupted_entry), corrupted);
+    g_object_set (self->settings, "corrupted", corrupted, NULL);
   if (answer)
-    gtk_editable_set_text (GTK_EDITABLE (self->answer_entry), answer);
+    g_object_set (self->settings, "answer", answer, NULL);
   if (wrong)
-    gtk_editable_set_text (GTK_EDITABLE (self->wrong_entry), wrong);
-  for (guint i = 0; target && targets[i]; i++)
-    if (g_str_equal (targets[i], target))
-      gtk_drop_down_set_selected (self->target_drop, i);
-  cs_patch_params_init (&w->patch);
-  w->strings[0] = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->clean_entry)));
-  w->strings[1] = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->corrupted_entry)));
-  w->strings[2] = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->answer_entry)));
-  w->strings[3] = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->wrong_entry)));
+    g_object_set (self->settings, "wrong", wrong, NULL);
+  if (target && cs_patch_target_parse (target, &t))
+    g_object_set (self->settings, "target", (int) t, NULL);
+  /* the job's own copies: the panel may change while it runs */
+  cs_patching_settings_to_patch (self->settings, &w->patch);
+  w->strings[0] = g_strdup (w->patch.clean ? w->patch.clean : "");
+  w->strings[1] = g_strdup (w->patch.corrupted ? w->patch.corrupted : "");
+  w->strings[2] = g_strdup (w->patch.answer ? w->patch.answer : "");
+  w->strings[3] = g_strdup (w->patch.wrong ? w->patch.wrong : "");
   w->patch.clean = w->strings[0];
   w->patch.corrupted = w->strings[1];
   w->patch.answer = w->strings[2];
   w->patch.wrong = *w->strings[3] ? w->strings[3] : NULL;
-  cs_patch_target_parse (targets[MIN (gtk_drop_down_get_selected (self->target_drop), 4)], &w->patch.target);
-  w->patch.metric = gtk_drop_down_get_selected (self->metric_drop) == 1 ? CS_PATCH_PROB : CS_PATCH_LOGIT_DIFF;
-  w->patch.noising = gtk_check_button_get_active (self->noising_check);
-  w->patch.heads_last = gtk_check_button_get_active (self->last_check);
   if (w->patch.metric == CS_PATCH_LOGIT_DIFF && !w->patch.wrong)
     {
       set_status (self, _("The logit difference needs a wrong answer (or choose the probability)"));
@@ -416,36 +412,30 @@ cs_patching_page_find_heads (CsPatchingPage *self, const char *task, int shots, 
 {
   Work *w = g_new0 (Work, 1);
   g_autoptr(GError) error = NULL;
-  const char *name;
   g_return_if_fail (CS_IS_PATCHING_PAGE (self));
   if (task)
     {
       gboolean shipped = FALSE;
-      for (guint i = 0; tasks[i]; i++)
-        if (g_str_equal (tasks[i], task))
+      for (guint i = 0; cs_patching_settings_tasks[i]; i++)
+        if (g_str_equal (cs_patching_settings_tasks[i], task))
           {
-            gtk_drop_down_set_selected (self->task_drop, i);
+            g_object_set (self->settings, "task", (int) i, "task-file", NULL, NULL);
             shipped = TRUE;
           }
-      g_free (self->task_file);
-      self->task_file = shipped ? NULL : g_strdup (task);
+      if (!shipped)
+        g_object_set (self->settings, "task-file", task, NULL);
     }
   if (shots > 0)
-    gtk_spin_button_set_value (self->shots_spin, shots);
+    g_object_set (self->settings, "shots", shots, NULL);
   if (prompts > 0)
-    gtk_spin_button_set_value (self->prompts_spin, prompts);
+    g_object_set (self->settings, "prompts", prompts, NULL);
   if (heads > 0)
-    gtk_spin_button_set_value (self->heads_spin, heads);
+    g_object_set (self->settings, "heads", heads, NULL);
   if (n_eval > 0)
-    gtk_spin_button_set_value (self->eval_spin, n_eval);
-  name = self->task_file ? self->task_file : tasks[MIN (gtk_drop_down_get_selected (self->task_drop), 2)];
+    g_object_set (self->settings, "eval", n_eval, NULL);
   w->fv = TRUE;
-  cs_fv_params_init (&w->fvp);
-  w->fvp.shots = gtk_spin_button_get_value_as_int (self->shots_spin);
-  w->fvp.n_prompts = gtk_spin_button_get_value_as_int (self->prompts_spin);
-  w->fvp.heads = gtk_spin_button_get_value_as_int (self->heads_spin);
-  w->fvp.n_eval = gtk_spin_button_get_value_as_int (self->eval_spin);
-  if (!(w->task = cs_fv_task_load (name, &error)))
+  cs_patching_settings_to_fv (self->settings, &w->fvp);
+  if (!(w->task = cs_fv_task_load (cs_patching_settings_get_task (self->settings), &error)))
     {
       set_status (self, error->message);
       work_free (w);
@@ -466,8 +456,7 @@ task_chosen (GtkWidget *owner, const char *path)
   CsPatchingPage *self = CS_PATCHING_PAGE (owner);
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *text = g_strdup_printf (_("Task from %s"), base);
-  g_free (self->task_file);
-  self->task_file = g_strdup (path);
+  g_object_set (self->settings, "task-file", path, NULL);
   set_status (self, text);
 }
 
@@ -481,7 +470,7 @@ open_task_clicked (CsPatchingPage *self)
 static void
 on_task_selected (CsPatchingPage *self)
 {
-  g_clear_pointer (&self->task_file, g_free);   /* a shipped task again */
+  g_object_set (self->settings, "task-file", NULL, NULL);   /* a shipped task again */
 }
 
 void
@@ -827,7 +816,7 @@ cs_patching_page_finalize (GObject *object)
 {
   CsPatchingPage *self = CS_PATCHING_PAGE (object);
   g_clear_pointer (&self->job, cs_job_free);
-  g_free (self->task_file);
+  g_clear_object (&self->settings);
   g_free (self->error);
   G_OBJECT_CLASS (cs_patching_page_parent_class)->finalize (object);
 }
@@ -900,6 +889,22 @@ cs_patching_page_init (CsPatchingPage *self)
     gtk_drop_down_set_model (self->target_drop, G_LIST_MODEL (t));
     gtk_drop_down_set_model (self->metric_drop, G_LIST_MODEL (m));
     gtk_drop_down_set_model (self->task_drop, G_LIST_MODEL (k));
+  }
+  /* the panel bound two-way to the settings */
+  self->settings = cs_patching_settings_new ();
+  {
+    const struct { const char *prop; gpointer widget; const char *widget_prop; } binds[] = {
+      { "clean", self->clean_entry, "text" }, { "corrupted", self->corrupted_entry, "text" },
+      { "answer", self->answer_entry, "text" }, { "wrong", self->wrong_entry, "text" },
+      { "target", self->target_drop, "selected" }, { "metric", self->metric_drop, "selected" },
+      { "task", self->task_drop, "selected" }, { "noising", self->noising_check, "active" },
+      { "heads-last", self->last_check, "active" }, { "shots", self->shots_spin, "value" },
+      { "prompts", self->prompts_spin, "value" }, { "heads", self->heads_spin, "value" },
+      { "eval", self->eval_spin, "value" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (binds); i++)
+      g_object_bind_property (self->settings, binds[i].prop, binds[i].widget, binds[i].widget_prop,
+                              G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   }
   g_signal_connect_swapped (self->task_drop, "notify::selected", G_CALLBACK (on_task_selected), self);
   cs_ui_grid_labels (self->patch_grid);

@@ -1329,6 +1329,12 @@ check_window (gpointer data)
       g_assert_cmpint (r->n_layers, ==, 4);
       g_assert_cmpint (r->n_cols, ==, 8);
       g_assert_cmpint (r->target, ==, CS_PATCH_HEADS);
+      /* the panel shows what ran (bound to the page's settings) */
+      {
+        GtkWidget *drop = labelled_widget (GTK_WIDGET (pp), german ? "Ziel" : "Target");
+        g_assert_true (GTK_IS_DROP_DOWN (drop));
+        g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (drop)), ==, CS_PATCH_HEADS);
+      }
       /* the same table as the engine gives alone (test-patch checks it against NumPy) */
       {
         CsPatchParams prm;
