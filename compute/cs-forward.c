@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "cs-forward"
 
 #include "cs-forward.h"
+#include "cs-forward-private.h"
 #include "cs-backend.h"
 #include "cs-error.h"
 #include "cs-gpu.h"
@@ -10,45 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Non-float32 weights are converted in slices of at most this many floats,
- * so a BF16 or F16 model never gets a float32 copy of itself. */
-#define CONVERT_CHUNK_FLOATS (4u << 20)
-
-typedef enum { HOOK_PRE, HOOK_POST, HOOK_FINAL, HOOK_ATTN_Z, HOOK_HEAD_RESULT, HOOK_ATTN_OUT, HOOK_MLP_OUT } HookKind;
-
-typedef struct
-{
-  HookKind kind;
-  int      layer;
-  int      width;     /* floats per token: hidden, or n_heads × head_dim (attn_z), or n_heads × hidden (head_result) */
-  float   *data;      /* packed [T, width] */
-} Hook;
-
-/* A patch parsed: where it applies. */
-typedef struct
-{
-  Hook                  at;
-  const CsForwardPatch *p;
-} Patch;
-
-typedef struct
-{
-  CsModel             *model;
-  const CsModelConfig *cfg;
-  int                  T;          /* packed tokens */
-  int                  batch;
-  int                  seq;        /* the longest prompt */
-  const int           *lengths;
-  int                 *offsets;    /* [batch] start row of each prompt */
-  int                 *positions;  /* [T] position within its prompt (after any cached tokens) */
-  const int           *past;       /* [batch] tokens already in the cache, or NULL */
-  gint32              *ids;        /* [T] packed token ids */
-  float               *convert;    /* CONVERT_CHUNK_FLOATS scratch */
-  double              *rope_inv_freq;
-  Patch               *patches;
-  int                  n_patches;
-} Ctx;
-
 static void
 vec_f32 (const CsTensor *t, float *out)
 {
@@ -57,9 +19,9 @@ vec_f32 (const CsTensor *t, float *out)
 
 /* y[n, out] = x[n, in] · Wᵀ + b for W stored [out, in] (nn.Linear), or
  * x · W + b for W stored [in, out] (GPT-2's Conv1D). */
-static void
-linear (Ctx *c, const float *x, int n, int in, const CsTensor *w, gboolean in_out,
-        const CsTensor *bias, float *y, int out)
+void
+fwd_linear (Ctx *c, const float *x, int n, int in, const CsTensor *w, gboolean in_out,
+            const CsTensor *bias, float *y, int out)
 {
   if (cs_tensor_is_f32_aligned (w) && n == 1)
     /* one row (a generation step): a matrix-vector product reads the
@@ -380,69 +342,6 @@ add_into (float *x, const float *y, gsize n)
     x[i] += y[i];
 }
 
-static gboolean
-parse_hook (CsModel *model, const char *name, Hook *hook, GError **error)
-{
-  const CsModelConfig *cfg = cs_model_get_config (model);
-  static const struct { const char *prefix; HookKind kind; } points[] = {
-    { "resid_pre.", HOOK_PRE }, { "resid_post.", HOOK_POST }, { "attn_z.", HOOK_ATTN_Z },
-    { "head_result.", HOOK_HEAD_RESULT }, { "attn_out.", HOOK_ATTN_OUT }, { "mlp_out.", HOOK_MLP_OUT },
-  };
-  const char *num = NULL;
-  char *end = NULL;
-  gint64 layer;
-
-  hook->width = cfg->hidden;
-  if (g_str_equal (name, "final_norm"))
-    {
-      hook->kind = HOOK_FINAL;
-      hook->layer = cfg->n_layers;
-      return TRUE;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (points) && !num; i++)
-    if (g_str_has_prefix (name, points[i].prefix))
-      {
-        hook->kind = points[i].kind;
-        num = name + strlen (points[i].prefix);
-      }
-  if (num)
-    {
-      if (hook->kind == HOOK_ATTN_Z)
-        hook->width = cfg->n_heads * cfg->head_dim;
-      else if (hook->kind == HOOK_HEAD_RESULT)
-        hook->width = cfg->n_heads * cfg->hidden;
-      layer = g_ascii_strtoll (num, &end, 10);
-      if (*num && end && *end == '\0' && layer >= 0 && layer < cfg->n_layers)
-        {
-          hook->layer = (int) layer;
-          return TRUE;
-        }
-      g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
-                   "capture point '%s': the layer must be 0 to %d for this model", name, cfg->n_layers - 1);
-      return FALSE;
-    }
-  g_set_error (error, CS_ERROR, CS_ERROR_RANGE,
-               "unknown capture point '%s'; use resid_pre.L, resid_post.L, attn_z.L, head_result.L, attn_out.L, "
-               "mlp_out.L (L = 0 to %d) or final_norm", name, cfg->n_layers - 1);
-  return FALSE;
-}
-
-int
-cs_forward_hook_width (CsModel *model, const char *name)
-{
-  Hook h;
-  return parse_hook (model, name, &h, NULL) ? h.width : -1;
-}
-
-gboolean
-cs_forward_check_capture_name (CsModel     *model,
-                               const char  *name,
-                               GError     **error)
-{
-  Hook h;
-  return parse_hook (model, name, &h, error);
-}
-
 void
 cs_forward_result_free (CsForwardResult *r)
 {
@@ -477,80 +376,6 @@ unpack (Ctx *c, const float *packed, int seq, int d)
     memcpy (out + (gsize) b * seq * d, packed + (gsize) c->offsets[b] * d,
             (gsize) c->lengths[b] * d * sizeof (float));
   return out;
-}
-
-static void
-capture (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, const float *x)
-{
-  for (guint i = 0; i < n_hooks; i++)
-    if (hooks[i].kind == kind && hooks[i].layer == layer)
-      memcpy (hooks[i].data, x, (gsize) c->T * hooks[i].width * sizeof (float));
-}
-
-/* The patches at this point: rows (or one head's slice of them) replaced by
- * or added to the given values. */
-static void
-apply_patches (Ctx *c, HookKind kind, int layer, float *x, int width)
-{
-  int hd = c->cfg->head_dim;
-  for (int i = 0; i < c->n_patches; i++)
-    {
-      const Patch *pa = &c->patches[i];
-      const CsForwardPatch *p = pa->p;
-      int p0 = p->position >= 0 ? p->position : 0, p1 = p->position >= 0 ? p->position + 1 : c->lengths[p->prompt];
-      int n = p->head >= 0 ? hd : width;
-      if (pa->at.kind != kind || pa->at.layer != layer)
-        continue;
-      for (int pos = p0; pos < p1; pos++)
-        {
-          float *dst = x + (gsize) (c->offsets[p->prompt] + pos) * width + (p->head >= 0 ? p->head * hd : 0);
-          const float *src = p->values + (gsize) (pos - p0) * n;
-          if (p->add)
-            for (int j = 0; j < n; j++)
-              dst[j] += src[j];
-          else
-            memcpy (dst, src, sizeof (float) * n);
-        }
-    }
-}
-
-/* Each head's share of the attention output: z_h · W_O[h] (no bias), into
- * out [T, n_heads, hidden]; their sum plus the output bias is the output
- * projection. */
-static void
-head_results (Ctx *c, const CsLayerWeights *L, const float *z, int qd, gboolean in_out, float *out)
-{
-  int H = c->cfg->n_heads, hd = c->cfg->head_dim, d = c->cfg->hidden;
-  gsize T = (gsize) c->T;
-  g_autofree float *zh = g_new0 (float, T * qd);
-  g_autofree float *y = g_new (float, T * d);
-  for (int h = 0; h < H; h++)
-    {
-      memset (zh, 0, sizeof (float) * T * qd);
-      for (gsize t = 0; t < T; t++)
-        memcpy (zh + t * qd + (gsize) h * hd, z + t * qd + (gsize) h * hd, sizeof (float) * hd);
-      linear (c, zh, c->T, qd, L->o_w, in_out, NULL, y, d);
-      for (gsize t = 0; t < T; t++)
-        memcpy (out + (t * H + h) * d, y + t * d, sizeof (float) * d);
-    }
-}
-
-/* What a layer's attention (or MLP) block hands to the residual stream:
- * patched, captured. */
-static void
-block_output (Ctx *c, Hook *hooks, guint n_hooks, HookKind kind, int layer, float *x)
-{
-  apply_patches (c, kind, layer, x, c->cfg->hidden);
-  capture (c, hooks, n_hooks, kind, layer, x);
-}
-
-static gboolean
-wants (Hook *hooks, guint n_hooks, HookKind kind, int layer)
-{
-  for (guint i = 0; i < n_hooks; i++)
-    if (hooks[i].kind == kind && hooks[i].layer == layer)
-      return TRUE;
-  return FALSE;
 }
 
 /* Packs rows of a zero-padded [batch, seq, d] array into [T, d]. */
@@ -619,8 +444,8 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
       pack (c, opt->resume_from, c->seq, d, x);
       if (opt->steer_layer == opt->resume_layer)
         steer_rows (c, opt, x);
-      apply_patches (c, HOOK_POST, opt->resume_layer, x, d);
-      capture (c, hooks, n_hooks, HOOK_POST, opt->resume_layer, x);
+      fwd_apply_patches (c, HOOK_POST, opt->resume_layer, x, d);
+      fwd_capture (c, hooks, n_hooks, HOOK_POST, opt->resume_layer, x);
     }
   else
   /* Embedding (and GPT-2's learned positions; Gemma's sqrt(d) scale). */
@@ -657,13 +482,13 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      apply_patches (c, HOOK_PRE, l, x, d);
-      capture (c, hooks, n_hooks, HOOK_PRE, l, x);
+      fwd_apply_patches (c, HOOK_PRE, l, x, d);
+      fwd_capture (c, hooks, n_hooks, HOOK_PRE, l, x);
 
       if (cfg->arch == CS_ARCH_GPT2)
         {
           norm (c, x, h, c->T, L->attn_norm_w, L->attn_norm_b);
-          linear (c, h, c->T, d, L->qkv_w, TRUE, L->qkv_b, qkv, 3 * d);
+          fwd_linear (c, h, c->T, d, L->qkv_w, TRUE, L->qkv_b, qkv, 3 * d);
           if (kv)
             {
               cache_append (c, kv, l, qkv + d, 3 * d, qkv + 2 * d, 3 * d);
@@ -671,22 +496,22 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
             }
           else
             attention (c, l, qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, c->offsets, att, d);
-          apply_patches (c, HOOK_ATTN_Z, l, att, d);
-          capture (c, hooks, n_hooks, HOOK_ATTN_Z, l, att);
-          if (wants (hooks, n_hooks, HOOK_HEAD_RESULT, l))
+          fwd_apply_patches (c, HOOK_ATTN_Z, l, att, d);
+          fwd_capture (c, hooks, n_hooks, HOOK_ATTN_Z, l, att);
+          if (fwd_wants (hooks, n_hooks, HOOK_HEAD_RESULT, l))
             for (guint i = 0; i < n_hooks; i++)
               if (hooks[i].kind == HOOK_HEAD_RESULT && hooks[i].layer == l)
-                head_results (c, L, att, d, TRUE, hooks[i].data);
-          linear (c, att, c->T, d, L->o_w, TRUE, L->o_b, tmp, d);
-          block_output (c, hooks, n_hooks, HOOK_ATTN_OUT, l, tmp);
+                fwd_head_results (c, L, att, d, TRUE, hooks[i].data);
+          fwd_linear (c, att, c->T, d, L->o_w, TRUE, L->o_b, tmp, d);
+          fwd_block_output (c, hooks, n_hooks, HOOK_ATTN_OUT, l, tmp);
           add_into (x, tmp, T * d);
           norm (c, x, h, c->T, L->mlp_norm_w, L->mlp_norm_b);
-          linear (c, h, c->T, d, L->fc_w, TRUE, L->fc_b, mlp, ff);
+          fwd_linear (c, h, c->T, d, L->fc_w, TRUE, L->fc_b, mlp, ff);
 #pragma omp parallel for simd schedule(static)
           for (gsize i = 0; i < T * ff; i++)
             mlp[i] = activate (cfg->activation, mlp[i]);
-          linear (c, mlp, c->T, ff, L->proj_w, TRUE, L->proj_b, tmp, d);
-          block_output (c, hooks, n_hooks, HOOK_MLP_OUT, l, tmp);
+          fwd_linear (c, mlp, c->T, ff, L->proj_w, TRUE, L->proj_b, tmp, d);
+          fwd_block_output (c, hooks, n_hooks, HOOK_MLP_OUT, l, tmp);
           add_into (x, tmp, T * d);
         }
       else
@@ -695,9 +520,9 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
           float *gate = mlp, *up = mlp + T * ff;
 
           norm (c, x, h, c->T, L->attn_norm_w, NULL);
-          linear (c, h, c->T, d, L->q_w, FALSE, L->q_b, q, qd);
-          linear (c, h, c->T, d, L->k_w, FALSE, L->k_b, k, kvd);
-          linear (c, h, c->T, d, L->v_w, FALSE, L->v_b, v, kvd);
+          fwd_linear (c, h, c->T, d, L->q_w, FALSE, L->q_b, q, qd);
+          fwd_linear (c, h, c->T, d, L->k_w, FALSE, L->k_b, k, kvd);
+          fwd_linear (c, h, c->T, d, L->v_w, FALSE, L->v_b, v, kvd);
           apply_rope (c, q, cfg->n_heads);
           apply_rope (c, k, cfg->n_kv_heads);
           if (kv)
@@ -707,34 +532,34 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
             }
           else
             attention (c, l, q, qd, k, kvd, v, kvd, c->offsets, att, qd);
-          apply_patches (c, HOOK_ATTN_Z, l, att, qd);
-          capture (c, hooks, n_hooks, HOOK_ATTN_Z, l, att);
+          fwd_apply_patches (c, HOOK_ATTN_Z, l, att, qd);
+          fwd_capture (c, hooks, n_hooks, HOOK_ATTN_Z, l, att);
           for (guint i = 0; i < n_hooks; i++)
             if (hooks[i].kind == HOOK_HEAD_RESULT && hooks[i].layer == l)
-              head_results (c, L, att, qd, FALSE, hooks[i].data);
-          linear (c, att, c->T, qd, L->o_w, FALSE, L->o_b, tmp, d);
+              fwd_head_results (c, L, att, qd, FALSE, hooks[i].data);
+          fwd_linear (c, att, c->T, qd, L->o_w, FALSE, L->o_b, tmp, d);
           if (L->post_attn_norm_w)
             norm (c, tmp, tmp, c->T, L->post_attn_norm_w, NULL);
-          block_output (c, hooks, n_hooks, HOOK_ATTN_OUT, l, tmp);
+          fwd_block_output (c, hooks, n_hooks, HOOK_ATTN_OUT, l, tmp);
           add_into (x, tmp, T * d);
 
           norm (c, x, h, c->T, L->mlp_norm_w, NULL);
-          linear (c, h, c->T, d, L->gate_w, FALSE, L->gate_b, gate, ff);
-          linear (c, h, c->T, d, L->up_w, FALSE, L->up_b, up, ff);
+          fwd_linear (c, h, c->T, d, L->gate_w, FALSE, L->gate_b, gate, ff);
+          fwd_linear (c, h, c->T, d, L->up_w, FALSE, L->up_b, up, ff);
 #pragma omp parallel for simd schedule(static)
           for (gsize i = 0; i < T * ff; i++)
             gate[i] = activate (cfg->activation, gate[i]) * up[i];
-          linear (c, gate, c->T, ff, L->down_w, FALSE, L->down_b, tmp, d);
+          fwd_linear (c, gate, c->T, ff, L->down_w, FALSE, L->down_b, tmp, d);
           if (L->post_mlp_norm_w)
             norm (c, tmp, tmp, c->T, L->post_mlp_norm_w, NULL);
-          block_output (c, hooks, n_hooks, HOOK_MLP_OUT, l, tmp);
+          fwd_block_output (c, hooks, n_hooks, HOOK_MLP_OUT, l, tmp);
           add_into (x, tmp, T * d);
         }
 
       if (opt->steer_layer == l)
         steer_rows (c, opt, x);
-      apply_patches (c, HOOK_POST, l, x, d);
-      capture (c, hooks, n_hooks, HOOK_POST, l, x);
+      fwd_apply_patches (c, HOOK_POST, l, x, d);
+      fwd_capture (c, hooks, n_hooks, HOOK_POST, l, x);
       if (opt->progress)
         opt->progress ((l + 1.0) / (cfg->n_layers + 1.0), opt->progress_data);
     }
@@ -745,7 +570,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
   if (opt->stop_layer >= 0)
     return TRUE;
   norm (c, x, h, c->T, cs_model_get_final_norm_w (model), cs_model_get_final_norm_b (model));
-  capture (c, hooks, n_hooks, HOOK_FINAL, cfg->n_layers, h);
+  fwd_capture (c, hooks, n_hooks, HOOK_FINAL, cfg->n_layers, h);
 
   if (logits)
     {
@@ -757,7 +582,7 @@ forward_cpu (Ctx *c, const gint32 * const *ids, const CsForwardOptions *opt, Hoo
             memcpy (tmp + (gsize) b * d, h + (gsize) (c->offsets[b] + c->lengths[b] - 1) * d, sizeof (float) * d);
           src = tmp;
         }
-      linear (c, src, rows, d, cs_model_get_unembedding (model), FALSE, NULL, logits, V);
+      fwd_linear (c, src, rows, d, cs_model_get_unembedding (model), FALSE, NULL, logits, V);
       if (cfg->final_softcap > 0)
         {
           float cap = (float) cfg->final_softcap;
@@ -940,7 +765,7 @@ cs_forward_run (CsModel                 *model,
       hooks = g_new0 (Hook, n_hooks);
       for (guint i = 0; i < n_hooks; i++)
         {
-          if (!parse_hook (model, opt->capture[i], &hooks[i], error))
+          if (!fwd_parse_hook (model, opt->capture[i], &hooks[i], error))
             return NULL;
           if (opt->stop_layer >= 0 && hooks[i].layer > opt->stop_layer)
             {
@@ -959,45 +784,8 @@ cs_forward_run (CsModel                 *model,
     }
 
   /* patches: where each applies, checked */
-  if (opt->n_patches > 0)
-    {
-      c.patches = g_new0 (Patch, opt->n_patches);
-      c.n_patches = opt->n_patches;
-      for (int i = 0; i < opt->n_patches; i++)
-        {
-          const CsForwardPatch *p = &opt->patches[i];
-          Patch *pa = &c.patches[i];
-          pa->p = p;
-          if (!p->hook || !parse_hook (model, p->hook, &pa->at, error))
-            {
-              if (!p->hook)
-                g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patch %d names no hook point", i);
-              goto refused;
-            }
-          if (pa->at.kind == HOOK_FINAL || pa->at.kind == HOOK_HEAD_RESULT)
-            {
-              g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "%s cannot be patched; patch a head through "
-                           "attn_z.L (its result is z_h · W_O[h])", p->hook);
-              goto refused;
-            }
-          if (p->prompt < 0 || p->prompt >= batch || p->position < -1 || p->position >= lengths[p->prompt] ||
-              !p->values || (p->head >= 0 && (pa->at.kind != HOOK_ATTN_Z || p->head >= cfg->n_heads)) || p->head < -1)
-            {
-              g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patch %d at %s: prompt %d, position %d, head %d is not "
-                           "in this batch (a head only for attn_z.L, 0 to %d)", i, p->hook, p->prompt, p->position,
-                           p->head, cfg->n_heads - 1);
-              goto refused;
-            }
-          if ((opt->stop_layer >= 0 && pa->at.layer > opt->stop_layer) ||
-              (opt->resume_layer >= 0 && (pa->at.layer < opt->resume_layer ||
-                                          (pa->at.layer == opt->resume_layer && pa->at.kind != HOOK_POST))))
-            {
-              g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "patch %d at %s lies outside the layers this run "
-                           "computes", i, p->hook);
-              goto refused;
-            }
-        }
-    }
+  if (!fwd_parse_patches (&c, model, opt, batch, lengths, error))
+    goto refused;
   for (guint i = 0; i < n_hooks; i++)
     cpu_only = cpu_only || hooks[i].kind > HOOK_FINAL;
   cpu_only = cpu_only || opt->n_patches > 0;
@@ -1168,7 +956,7 @@ cs_forward_unembed (CsModel *model, const float *x, int n, float *normed, float 
   if (!logits)
     return TRUE;
   c.convert = cs_tensor_is_f32_aligned (cs_model_get_unembedding (model)) ? NULL : g_new (float, CONVERT_CHUNK_FLOATS);
-  linear (&c, y, n, d, cs_model_get_unembedding (model), FALSE, NULL, logits, V);
+  fwd_linear (&c, y, n, d, cs_model_get_unembedding (model), FALSE, NULL, logits, V);
   g_free (c.convert);
   if (cfg->final_softcap > 0)
     {
@@ -1176,28 +964,5 @@ cs_forward_unembed (CsModel *model, const float *x, int n, float *normed, float 
       for (gsize i = 0; i < (gsize) n * V; i++)
         logits[i] = cap * fast_tanh (logits[i] / cap);
     }
-  return TRUE;
-}
-
-gboolean
-cs_forward_head_output (CsModel *model, int layer, int head, const float *z, float *out)
-{
-  const CsModelConfig *cfg = cs_model_get_config (model);
-  int qd = cfg->n_heads * cfg->head_dim;
-  g_autofree float *row = NULL;
-  Ctx c = { 0 };
-
-  if (layer < 0 || layer >= cfg->n_layers || head < 0 || head >= cfg->n_heads)
-    return FALSE;
-  c.model = model;
-  c.cfg = cfg;
-  c.T = 1;
-  c.convert = g_try_malloc (CONVERT_CHUNK_FLOATS * sizeof (float));
-  row = g_new0 (float, qd);
-  if (!c.convert)
-    return FALSE;
-  memcpy (row + (gsize) head * cfg->head_dim, z, sizeof (float) * cfg->head_dim);
-  linear (&c, row, 1, qd, cs_model_get_layer (model, layer)->o_w, cfg->arch == CS_ARCH_GPT2, NULL, out, cfg->hidden);
-  g_free (c.convert);
   return TRUE;
 }
