@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "cs-patching-settings.h"
+#include "cs-settings-fields.h"
 
 struct _CsPatchingSettings
 {
@@ -18,15 +19,8 @@ G_DEFINE_FINAL_TYPE (CsPatchingSettings, cs_patching_settings, G_TYPE_OBJECT)
 const char *const cs_patching_settings_tasks[] = { "hypernym", "antonym", "plural", NULL };
 
 /* The properties, each a field of the struct. */
-typedef struct
-{
-  const char *name;
-  GType       type;
-  gsize       offset;
-} Field;
-
-#define F(name, type, field) { name, type, offsetof (CsPatchingSettings, field) }
-static const Field fields[] = {
+#define F(name, type, field) { name, type, offsetof (CsPatchingSettings, field), 0, 0 }
+static const CsSettingsField fields[] = {
   F ("clean", G_TYPE_STRING, clean),
   F ("corrupted", G_TYPE_STRING, corrupted),
   F ("answer", G_TYPE_STRING, answer),
@@ -88,50 +82,19 @@ cs_patching_settings_get_task (CsPatchingSettings *self)
 static void
 cs_patching_settings_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
-  const Field *f = &fields[id - 1];
-  gpointer p = G_STRUCT_MEMBER_P (object, f->offset);
-  switch (f->type)
-    {
-    case G_TYPE_STRING: g_value_set_string (value, *(char **) p); break;
-    case G_TYPE_INT: g_value_set_int (value, *(int *) p); break;
-    default: g_value_set_boolean (value, *(gboolean *) p); break;
-    }
+  cs_settings_fields_get (object, fields, id, value);
 }
 
 static void
 cs_patching_settings_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
 {
-  const Field *f = &fields[id - 1];
-  gpointer p = G_STRUCT_MEMBER_P (object, f->offset);
-  gboolean changed = FALSE;
-  switch (f->type)
-    {
-    case G_TYPE_STRING:
-      if ((changed = g_strcmp0 (*(char **) p, g_value_get_string (value)) != 0))
-        {
-          g_free (*(char **) p);
-          *(char **) p = g_value_dup_string (value);
-        }
-      break;
-    case G_TYPE_INT:
-      if ((changed = *(int *) p != g_value_get_int (value)))
-        *(int *) p = g_value_get_int (value);
-      break;
-    default:
-      if ((changed = !*(gboolean *) p != !g_value_get_boolean (value)))
-        *(gboolean *) p = g_value_get_boolean (value);
-      break;
-    }
-  if (changed)
-    g_object_notify_by_pspec (object, pspec);
+  cs_settings_fields_set (object, fields, id, value, pspec);
 }
 
 static void
 cs_patching_settings_finalize (GObject *object)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    if (fields[i].type == G_TYPE_STRING)
-      g_free (*(char **) G_STRUCT_MEMBER_P (object, fields[i].offset));
+  cs_settings_fields_free (object, fields, G_N_ELEMENTS (fields));
   G_OBJECT_CLASS (cs_patching_settings_parent_class)->finalize (object);
 }
 
@@ -139,19 +102,11 @@ static void
 cs_patching_settings_class_init (CsPatchingSettingsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags fl = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->get_property = cs_patching_settings_get_property;
   object_class->set_property = cs_patching_settings_set_property;
   object_class->finalize = cs_patching_settings_finalize;
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      const Field *f = &fields[i];
-      GParamSpec *ps = f->type == G_TYPE_STRING ? g_param_spec_string (f->name, NULL, NULL, NULL, fl)
-                       : f->type == G_TYPE_INT  ? g_param_spec_int (f->name, NULL, NULL, 0, G_MAXINT, 0, fl)
-                                                : g_param_spec_boolean (f->name, NULL, NULL, FALSE, fl);
-      g_object_class_install_property (object_class, i + 1, ps);
-    }
+  cs_settings_fields_install (object_class, fields, G_N_ELEMENTS (fields));
 }
 
 static void

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "cs-steering-settings.h"
+#include "cs-settings-fields.h"
 
 struct _CsSteeringSettings
 {
@@ -19,22 +20,15 @@ struct _CsSteeringSettings
 G_DEFINE_FINAL_TYPE (CsSteeringSettings, cs_steering_settings, G_TYPE_OBJECT)
 
 /* The properties, each a field of the struct. */
-typedef struct
-{
-  const char *name;
-  GType       type;
-  gsize       offset;
-} Field;
-
-#define F(name, type, field) { name, type, offsetof (CsSteeringSettings, field) }
-static const Field fields[] = {
+#define F(name, type, field) { name, type, offsetof (CsSteeringSettings, field), 0, 0 }
+static const CsSettingsField fields[] = {
   F ("layers", G_TYPE_STRING, layers),
   F ("multipliers", G_TYPE_STRING, multipliers),
   F ("targets", G_TYPE_STRING, targets),
   F ("gen-prompt", G_TYPE_STRING, gen_prompt),
   F ("concept", G_TYPE_STRING, concept),
   F ("concept-minus", G_TYPE_STRING, concept_minus),
-  F ("held-out", G_TYPE_DOUBLE, held_out),
+  { "held-out", G_TYPE_DOUBLE, offsetof (CsSteeringSettings, held_out), 0, 1 },
   F ("position", G_TYPE_INT, position),
   F ("effects-layer", G_TYPE_INT, effects_layer),
   F ("steer-from", G_TYPE_INT, steer_from),
@@ -89,55 +83,19 @@ cs_steering_settings_get (CsSteeringSettings *self, const char *prop)
 static void
 cs_steering_settings_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
-  const Field *f = &fields[id - 1];
-  gpointer p = G_STRUCT_MEMBER_P (object, f->offset);
-  switch (f->type)
-    {
-    case G_TYPE_STRING: g_value_set_string (value, *(char **) p); break;
-    case G_TYPE_DOUBLE: g_value_set_double (value, *(double *) p); break;
-    case G_TYPE_INT: g_value_set_int (value, *(int *) p); break;
-    default: g_value_set_boolean (value, *(gboolean *) p); break;
-    }
+  cs_settings_fields_get (object, fields, id, value);
 }
 
 static void
 cs_steering_settings_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
 {
-  const Field *f = &fields[id - 1];
-  gpointer p = G_STRUCT_MEMBER_P (object, f->offset);
-  gboolean changed = FALSE;
-  switch (f->type)
-    {
-    case G_TYPE_STRING:
-      if ((changed = g_strcmp0 (*(char **) p, g_value_get_string (value)) != 0))
-        {
-          g_free (*(char **) p);
-          *(char **) p = g_value_dup_string (value);
-        }
-      break;
-    case G_TYPE_DOUBLE:
-      if ((changed = *(double *) p != g_value_get_double (value)))
-        *(double *) p = g_value_get_double (value);
-      break;
-    case G_TYPE_INT:
-      if ((changed = *(int *) p != g_value_get_int (value)))
-        *(int *) p = g_value_get_int (value);
-      break;
-    default:
-      if ((changed = !*(gboolean *) p != !g_value_get_boolean (value)))
-        *(gboolean *) p = g_value_get_boolean (value);
-      break;
-    }
-  if (changed)
-    g_object_notify_by_pspec (object, pspec);
+  cs_settings_fields_set (object, fields, id, value, pspec);
 }
 
 static void
 cs_steering_settings_finalize (GObject *object)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    if (fields[i].type == G_TYPE_STRING)
-      g_free (*(char **) G_STRUCT_MEMBER_P (object, fields[i].offset));
+  cs_settings_fields_free (object, fields, G_N_ELEMENTS (fields));
   G_OBJECT_CLASS (cs_steering_settings_parent_class)->finalize (object);
 }
 
@@ -145,20 +103,11 @@ static void
 cs_steering_settings_class_init (CsSteeringSettingsClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags fl = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->get_property = cs_steering_settings_get_property;
   object_class->set_property = cs_steering_settings_set_property;
   object_class->finalize = cs_steering_settings_finalize;
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      const Field *f = &fields[i];
-      GParamSpec *ps = f->type == G_TYPE_STRING   ? g_param_spec_string (f->name, NULL, NULL, NULL, fl)
-                       : f->type == G_TYPE_DOUBLE ? g_param_spec_double (f->name, NULL, NULL, 0, 1, 0, fl)
-                       : f->type == G_TYPE_INT    ? g_param_spec_int (f->name, NULL, NULL, -1, G_MAXINT, 0, fl)
-                                                  : g_param_spec_boolean (f->name, NULL, NULL, FALSE, fl);
-      g_object_class_install_property (object_class, i + 1, ps);
-    }
+  cs_settings_fields_install (object_class, fields, G_N_ELEMENTS (fields));
 }
 
 static void
