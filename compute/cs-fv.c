@@ -578,20 +578,11 @@ cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
   g_autoptr(CsH5Writer) w = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *params = NULL;
   g_autofree gint32 *heads = g_new (gint32, 2 * MAX (r->k, 1));
-  const char *ps[1];
   gsize lh[2] = { (gsize) r->n_layers, (gsize) r->n_heads }, k2[2] = { (gsize) r->k, 2 }, dd[1] = { (gsize) r->hidden },
         ll[1] = { (gsize) r->n_layers }, lz[2] = { (gsize) r->n_layers, (gsize) r->mean_z_width };
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !cs_h5_is_hdf5 (path))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
-                   "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
-      return FALSE;
-    }
-  w = cs_h5_is_hdf5 (path) ? cs_h5_writer_new_update (path, "/function_vector", error) : cs_h5_writer_new (path, error);
-  if (!w)
+  if (!(w = cs_h5_writer_for_group (path, "/function_vector", error)))
     return FALSE;
   json_builder_begin_object (b);
 #define STR(k, v) json_builder_set_member_name (b, k); json_builder_add_string_value (b, v)
@@ -613,14 +604,12 @@ cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
 #undef INT
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  params = cs_json_to_data (root, FALSE, NULL);
-  ps[0] = params;
   for (int k = 0; k < r->k; k++)
     {
       heads[2 * k] = r->top_layer[k];
       heads[2 * k + 1] = r->top_head[k];
     }
-  if (!cs_h5_writer_add_strings (w, "/function_vector/parameters", ps, 1, error) ||
+  if (!cs_json_h5_write (w, "/function_vector/parameters", root, error) ||
       !cs_h5_writer_add_f64 (w, "/function_vector/aie", 2, lh, r->aie, error) ||
       !cs_h5_writer_add_i32 (w, "/function_vector/heads", 2, k2, heads, error) ||
       !cs_h5_writer_add_f32 (w, "/function_vector/vector", 1, dd, r->vector, error) ||
@@ -637,29 +626,15 @@ cs_fv_result_load (const char *path, GError **error)
   g_autoptr(CsH5Reader) rd = cs_h5_reader_open (path, error);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(CsFvResult) r = NULL;
-  g_auto(GStrv) ps = NULL;
   g_autofree gint32 *heads = NULL;
   g_autofree double *lp = NULL, *la = NULL;
   JsonObject *o;
   gsize dims[8], n = 0;
   int rank;
 
-  if (!rd)
+  if (!rd || !(o = cs_json_h5_read (rd, parser, "/function_vector/parameters", path, "function vector", "one", "fv",
+                                     "function vector's", error)))
     return NULL;
-  if (!cs_h5_reader_has (rd, "/function_vector/parameters"))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds no function vector (make one with conceptscope-cli "
-                   "fv … --output %s)", path, path);
-      return NULL;
-    }
-  ps = cs_h5_reader_strings (rd, "/function_vector/parameters", error);
-  if (!ps || !ps[0] || !cs_json_parse (parser, ps[0], -1, error) || !cs_json_root_object (parser))
-    {
-      if (error && !*error)
-        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the function vector's parameters are unreadable", path);
-      return NULL;
-    }
-  o = cs_json_root_object (parser);
   r = g_new0 (CsFvResult, 1);
   r->task = g_strdup (cs_json_string (o, "task", ""));
   r->shots = (int) cs_json_int (o, "shots", 0);

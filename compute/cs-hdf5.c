@@ -1065,3 +1065,19 @@ cs_h5_is_hdf5 (const char *path)
   H5Eset_auto2 (H5E_DEFAULT, func, data);
   return ok > 0;
 }
+
+CsH5Writer *
+cs_h5_writer_for_group (const char *path, const char *group, GError **error)
+{
+  if (!cs_h5_is_hdf5 (path))
+    {
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
+                       "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
+          return NULL;
+        }
+      return cs_h5_writer_new (path, error);
+    }
+  return cs_h5_writer_new_update (path, group, error);
+}

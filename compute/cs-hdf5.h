@@ -15,6 +15,12 @@ CsH5Writer *cs_h5_writer_new        (const char    *path,
  * so that a save adds its group to a workspace and refuses to overwrite
  * anything else. */
 gboolean    cs_h5_is_hdf5           (const char    *path);
+/* A writer that puts the group `group` into path: a new file, or the HDF5
+ * file there updated atomically (its group replaced, the others kept);
+ * anything else at path is refused and left as it is. */
+CsH5Writer *cs_h5_writer_for_group  (const char    *path,
+                                     const char    *group,
+                                     GError       **error);
 /* Updates an existing file the same way: it is copied beside itself, the
  * link `replace` (a group or dataset, may be NULL) is removed from the copy,
  * datasets are added, and commit renames the copy over the original. */

@@ -163,3 +163,32 @@ cs_whole_number (double d, gint64 lo, gint64 hi, gint64 *out)
   *out = (gint64) d;
   return *out >= lo && *out <= hi;
 }
+
+gboolean
+cs_json_h5_write (CsH5Writer *w, const char *dataset, JsonNode *root, GError **error)
+{
+  g_autofree char *text = cs_json_to_data (root, FALSE, NULL);
+  const char *ps[1] = { text };
+  return cs_h5_writer_add_strings (w, dataset, ps, 1, error);
+}
+
+JsonObject *
+cs_json_h5_read (CsH5Reader *rd, JsonParser *parser, const char *dataset, const char *path, const char *what,
+                 const char *pronoun, const char *command, const char *label, GError **error)
+{
+  g_auto(GStrv) ps = NULL;
+  if (!cs_h5_reader_has (rd, dataset))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds no %s (make %s with conceptscope-cli %s … --output %s)",
+                   path, what, pronoun, command, path);
+      return NULL;
+    }
+  ps = cs_h5_reader_strings (rd, dataset, error);
+  if (!ps || !ps[0] || !cs_json_parse (parser, ps[0], -1, error) || !cs_json_root_object (parser))
+    {
+      if (error && !*error)
+        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the %s parameters are unreadable", path, label);
+      return NULL;
+    }
+  return cs_json_root_object (parser);
+}

@@ -8,6 +8,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cs-hdf5.h"
+
 G_BEGIN_DECLS
 
 JsonObject *cs_json_root_object (JsonParser *parser);
@@ -51,5 +53,24 @@ gboolean    cs_json_parse_file  (JsonParser *parser,
 char       *cs_json_to_data     (JsonNode   *root,
                                  gboolean    pretty,
                                  gsize      *len);
+
+/* A workspace group's parameters: a JSON object stored as a one-string
+ * dataset (dataset such as "/patching/parameters"). cs_json_h5_read gives
+ * the object (owned by parser), or NULL: CS_ERROR_MISSING "PATH holds no
+ * WHAT (make PRONOUN with conceptscope-cli COMMAND … --output PATH)" when
+ * absent, CS_ERROR_FORMAT "PATH: the LABEL parameters are unreadable". */
+gboolean    cs_json_h5_write    (CsH5Writer *writer,
+                                 const char *dataset,
+                                 JsonNode   *root,
+                                 GError    **error);
+JsonObject *cs_json_h5_read     (CsH5Reader *reader,
+                                 JsonParser *parser,
+                                 const char *dataset,
+                                 const char *path,
+                                 const char *what,
+                                 const char *pronoun,
+                                 const char *command,
+                                 const char *label,
+                                 GError    **error);
 
 G_END_DECLS

@@ -329,18 +329,9 @@ cs_patch_result_save (const CsPatchResult *r, const char *path, GError **error)
   g_autoptr(CsH5Writer) w = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *params = NULL;
-  const char *ps[1];
   gsize dims[2] = { (gsize) r->n_layers, (gsize) r->n_cols };
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !cs_h5_is_hdf5 (path))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
-                   "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
-      return FALSE;
-    }
-  w = cs_h5_is_hdf5 (path) ? cs_h5_writer_new_update (path, "/patching", error) : cs_h5_writer_new (path, error);
-  if (!w)
+  if (!(w = cs_h5_writer_for_group (path, "/patching", error)))
     return FALSE;
   json_builder_begin_object (b);
 #define STR(k, v) json_builder_set_member_name (b, k); json_builder_add_string_value (b, v)
@@ -363,9 +354,7 @@ cs_patch_result_save (const CsPatchResult *r, const char *path, GError **error)
 #undef INT
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  params = cs_json_to_data (root, FALSE, NULL);
-  ps[0] = params;
-  if (!cs_h5_writer_add_strings (w, "/patching/parameters", ps, 1, error) ||
+  if (!cs_json_h5_write (w, "/patching/parameters", root, error) ||
       !cs_h5_writer_add_f64 (w, "/patching/values", 2, dims, r->values, error) ||
       !cs_h5_writer_add_f64 (w, "/patching/raw", 2, dims, r->raw, error) ||
       !cs_h5_writer_add_strings (w, "/patching/columns", (const char * const *) r->col_labels, r->n_cols, error) ||
@@ -383,27 +372,13 @@ cs_patch_result_load (const char *path, GError **error)
   g_autoptr(CsH5Reader) rd = cs_h5_reader_open (path, error);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(CsPatchResult) r = NULL;
-  g_auto(GStrv) ps = NULL;
   JsonObject *o;
   gsize dims[8];
   int rank;
 
-  if (!rd)
+  if (!rd || !(o = cs_json_h5_read (rd, parser, "/patching/parameters", path, "patching results", "them", "patch",
+                                     "patching", error)))
     return NULL;
-  if (!cs_h5_reader_has (rd, "/patching/parameters"))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds no patching results (make them with conceptscope-cli "
-                   "patch … --output %s)", path, path);
-      return NULL;
-    }
-  ps = cs_h5_reader_strings (rd, "/patching/parameters", error);
-  if (!ps || !ps[0] || !cs_json_parse (parser, ps[0], -1, error) || !cs_json_root_object (parser))
-    {
-      if (error && !*error)
-        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the patching parameters are unreadable", path);
-      return NULL;
-    }
-  o = cs_json_root_object (parser);
   r = g_new0 (CsPatchResult, 1);
   r->clean = g_strdup (cs_json_string (o, "clean", ""));
   r->corrupted = g_strdup (cs_json_string (o, "corrupted", ""));

@@ -79,18 +79,9 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
 {
   g_autoptr(CsH5Writer) w = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autofree char *params = NULL;
-  const char *ps[1];
   gsize dims[2];
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !cs_h5_is_hdf5 (path))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_FORMAT,
-                   "%s exists and is not an HDF5 file: choose another name (it is left as it is)", path);
-      return FALSE;
-    }
-  w = cs_h5_is_hdf5 (path) ? cs_h5_writer_new_update (path, "/steering", error) : cs_h5_writer_new (path, error);
-  if (!w)
+  if (!(w = cs_h5_writer_for_group (path, "/steering", error)))
     return FALSE;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "dataset");
@@ -148,11 +139,9 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
   json_builder_end_object (b);
   {
     g_autoptr(JsonNode) root = json_builder_get_root (b);
-    params = cs_json_to_data (root, FALSE, NULL);
+    if (!cs_json_h5_write (w, "/steering/parameters", root, error))
+      return FALSE;
   }
-  ps[0] = params;
-  if (!cs_h5_writer_add_strings (w, "/steering/parameters", ps, 1, error))
-    return FALSE;
   dims[0] = r->n_layers;
   dims[1] = r->d;
   if (!cs_h5_writer_add_f32 (w, "/steering/vectors", 2, dims, r->vectors, error) ||
@@ -270,28 +259,13 @@ cs_steer_report_load (const char *path, GError **error)
   g_autoptr(CsH5Reader) rd = cs_h5_reader_open (path, error);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(CsSteerReport) r = NULL;
-  g_auto(GStrv) ps = NULL;
   JsonObject *o;
   gsize dims[8], n = 0;
   int rank;
 
-  if (!rd)
+  if (!rd || !(o = cs_json_h5_read (rd, parser, "/steering/parameters", path, "steering results", "them", "steer",
+                                     "steering", error)))
     return NULL;
-  if (!cs_h5_reader_has (rd, "/steering/parameters"))
-    {
-      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s holds no steering results (make them with conceptscope-cli "
-                   "steer … --output %s)", path, path);
-      return NULL;
-    }
-  ps = cs_h5_reader_strings (rd, "/steering/parameters", error);
-  if (!ps || !ps[0] || !cs_json_parse (parser, ps[0], -1, error) ||
-      !cs_json_root_object (parser))
-    {
-      if (error && !*error)
-        g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "%s: the steering parameters are unreadable", path);
-      return NULL;
-    }
-  o = cs_json_root_object (parser);
   r = g_new0 (CsSteerReport, 1);
   r->dataset = g_strdup (cs_json_string (o, "dataset", ""));
   r->model_path = g_strdup (cs_json_string (o, "model", ""));
