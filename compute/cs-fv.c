@@ -572,19 +572,9 @@ cs_fv_run (CsModel *model, CsTokenizer *tok, const CsFvTask *task, const CsFvPar
 
 /* ------------------------------------------------------------ workspace */
 
-gboolean
-cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
+void
+cs_fv_result_add_summary (const CsFvResult *r, JsonBuilder *b)
 {
-  g_autoptr(CsH5Writer) w = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree gint32 *heads = g_new (gint32, 2 * MAX (r->k, 1));
-  gsize lh[2] = { (gsize) r->n_layers, (gsize) r->n_heads }, k2[2] = { (gsize) r->k, 2 }, dd[1] = { (gsize) r->hidden },
-        ll[1] = { (gsize) r->n_layers }, lz[2] = { (gsize) r->n_layers, (gsize) r->mean_z_width };
-
-  if (!(w = cs_h5_writer_for_group (path, "/function_vector", error)))
-    return FALSE;
-  json_builder_begin_object (b);
 #define STR(k, v) json_builder_set_member_name (b, k); json_builder_add_string_value (b, v)
 #define NUM(k, v) json_builder_set_member_name (b, k); json_builder_add_double_value (b, v)
 #define INT(k, v) json_builder_set_member_name (b, k); json_builder_add_int_value (b, v)
@@ -602,6 +592,22 @@ cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
 #undef STR
 #undef NUM
 #undef INT
+}
+
+gboolean
+cs_fv_result_save (const CsFvResult *r, const char *path, GError **error)
+{
+  g_autoptr(CsH5Writer) w = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree gint32 *heads = g_new (gint32, 2 * MAX (r->k, 1));
+  gsize lh[2] = { (gsize) r->n_layers, (gsize) r->n_heads }, k2[2] = { (gsize) r->k, 2 }, dd[1] = { (gsize) r->hidden },
+        ll[1] = { (gsize) r->n_layers }, lz[2] = { (gsize) r->n_layers, (gsize) r->mean_z_width };
+
+  if (!(w = cs_h5_writer_for_group (path, "/function_vector", error)))
+    return FALSE;
+  json_builder_begin_object (b);
+  cs_fv_result_add_summary (r, b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   for (int k = 0; k < r->k; k++)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "cs-backend.h"
 #include "cs-model.h"
@@ -77,6 +78,11 @@ CsFvResult *cs_fv_run          (CsModel          *model,
                                 GCancellable     *cancellable,
                                 GError          **error);
 void        cs_fv_result_free  (CsFvResult       *result);
+/* The scalar results as members of an open JSON object: task, sizes,
+ * in-context, shuffled and zero-shot p(answer) and top-1, the best layer
+ * (what the workspace's /function_vector/parameters holds). */
+void        cs_fv_result_add_summary (const CsFvResult *result,
+                                      JsonBuilder      *builder);
 /* Into the workspace's /function_vector group (the file updated in place
  * atomically, its other groups kept), and back. */
 gboolean    cs_fv_result_save  (const CsFvResult *result,

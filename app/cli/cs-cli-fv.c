@@ -44,19 +44,9 @@ result_json (const CsFvResult *r)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "task");
-  json_builder_add_string_value (b, r->task);
-#define NUM(k, v) json_builder_set_member_name (b, k); json_builder_add_double_value (b, v)
-  NUM ("icl_prob", r->icl_prob);
-  NUM ("icl_acc", r->icl_acc);
-  NUM ("shuffled_prob", r->shuffled_prob);
-  NUM ("shuffled_acc", r->shuffled_acc);
-  NUM ("zero_shot_prob", r->zs_prob);
-  NUM ("zero_shot_acc", r->zs_acc);
-  NUM ("seconds", r->seconds);
-#undef NUM
-  json_builder_set_member_name (b, "best_layer");
-  json_builder_add_int_value (b, r->best_layer);
+  cs_fv_result_add_summary (r, b);
+  json_builder_set_member_name (b, "seconds");
+  json_builder_add_double_value (b, r->seconds);
   add_doubles (b, "layer_prob", r->layer_prob, r->n_layers);
   add_doubles (b, "layer_acc", r->layer_acc, r->n_layers);
   json_builder_set_member_name (b, "aie");
