@@ -41,6 +41,7 @@ typedef struct
 {
   double mag;
   int    latent;
+  double delta;
 } Pick;
 
 static int
@@ -124,18 +125,14 @@ cs_sae_flow (CsModel *model, CsTokenizer *tok, const float *vector, int steer_la
           double delta = 0;
           for (int b = 0; b < n; b++)
             delta += ((double) steered_last[l][(gsize) b * m + k] - f0[(gsize) b * m + k]) / n;
-          picks[k] = (Pick) { fabs (delta), k };
+          picks[k] = (Pick) { fabs (delta), k, delta };
         }
       qsort (picks, m, sizeof (Pick), (GCompareFunc) compare_pick);
       for (int i = 0; i < MIN (top_k, m); i++)
         {
-          int k = picks[i].latent;
-          double delta = 0;
-          for (int b = 0; b < n; b++)
-            delta += ((double) steered_last[l][(gsize) b * m + k] - f0[(gsize) b * m + k]) / n;
           g_array_append_val (nl, l);
-          g_array_append_val (nk, k);
-          g_array_append_val (nd, delta);
+          g_array_append_val (nk, picks[i].latent);
+          g_array_append_val (nd, picks[i].delta);
         }
     }
 

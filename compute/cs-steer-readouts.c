@@ -229,10 +229,14 @@ cs_steer_effects (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSteerPr
 {
   const CsModelConfig *cfg = cs_model_get_config (model);
   g_autofree CsSae **by_layer = g_new0 (CsSae *, MAX (1, cfg->n_layers));
+  if (sae && sae->d_in != cfg->hidden)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the SAE reads %d-dimensional activations, the model's are %d",
+                   sae->d_in, cfg->hidden);
+      return NULL;
+    }
   if (sae && sae_layer >= 0 && sae_layer < cfg->n_layers)
     by_layer[sae_layer] = sae;
-  else if (sae && sae->d_in != cfg->hidden)
-    by_layer[0] = sae;   /* for the check below */
   return cs_steer_effects_set (model, tok, v, prompts, layer, multiplier, space, geometry,
                                (CsSae * const *) by_layer, FALSE, top_k, device, cancellable, error);
 }
