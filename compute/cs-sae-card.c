@@ -4,13 +4,15 @@
 #include "cs-error.h"
 #include "cs-forward.h"
 #include "cs-hdf5.h"
+#include "cs-steer.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #define CTX (2 * CS_SAE_SCAN_WINDOW + 1)
-#define BATCH_CHUNKS 64
+#define BATCH_CHUNKS 512    /* at most this many chunks a batch … */
+#define BATCH_TOKENS 4096   /* … and about this many tokens */
 
 void
 cs_sae_scan_free (CsSaeScan *s)
@@ -173,7 +175,7 @@ cs_sae_scan_run (CsModel *model, CsTokenizer *tok, CsSae *sae, const char *sae_p
   GFileInfo *info;
   goffset size = 0;
   gint64 line_no = 0;
-  int n_chunks = 0;
+  int n_chunks = 0, batch_tokens = 0;
   char *line;
   gsize len;
 
@@ -206,7 +208,16 @@ cs_sae_scan_run (CsModel *model, CsTokenizer *tok, CsSae *sae, const char *sae_p
       size = g_file_info_get_size (info);
       g_object_unref (info);
     }
-  data = g_data_input_stream_new (G_INPUT_STREAM (in));
+  if (g_str_has_suffix (corpus, ".gz"))
+    {
+      /* a gzip'ed corpus is read through a decompressor (progress still
+       * counts the compressed bytes read) */
+      g_autoptr(GZlibDecompressor) gz = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+      g_autoptr(GInputStream) plain = g_converter_input_stream_new (G_INPUT_STREAM (in), G_CONVERTER (gz));
+      data = g_data_input_stream_new (plain);
+    }
+  else
+    data = g_data_input_stream_new (G_INPUT_STREAM (in));
   s = scan_new (sae->d_sae, layer);
   while ((line = g_data_input_stream_read_line_utf8 (data, &len, cancellable, error)))
     {
@@ -235,11 +246,13 @@ cs_sae_scan_run (CsModel *model, CsTokenizer *tok, CsSae *sae, const char *sae_p
               }
           c->line = line_no;
           c->start = (int) p;
-          if (n_chunks == BATCH_CHUNKS)
+          batch_tokens += c->n;
+          if (n_chunks == BATCH_CHUNKS || batch_tokens >= BATCH_TOKENS)
             {
               if (!scan_batch (s, model, sae, layer, chunks, n_chunks, cancellable, error))
                 return NULL;
               n_chunks = 0;
+              batch_tokens = 0;
               if (progress && size > 0)
                 progress (MIN (0.999, (double) g_seekable_tell (G_SEEKABLE (in)) / size), progress_data);
             }
@@ -249,7 +262,16 @@ cs_sae_scan_run (CsModel *model, CsTokenizer *tok, CsSae *sae, const char *sae_p
         break;
     }
   if (error && *error)
-    return NULL;
+    {
+      if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+        {
+          g_clear_error (error);
+          g_set_error (error, CS_ERROR, CS_ERROR_FORMAT, "the compressed file ends early");
+        }
+      if (!g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (error, "%s, line %" G_GINT64_FORMAT ": ", corpus, line_no + 1);
+      return NULL;
+    }
   if (n_chunks > 0 && !scan_batch (s, model, sae, layer, chunks, n_chunks, cancellable, error))
     return NULL;
   if (s->n_tokens == 0)
@@ -405,4 +427,232 @@ cs_sae_latent_logits (CsModel *model, CsSae *sae, int latent, int n, gint32 *rai
       raised[k] = hi;
       lowered[k] = lo;
     }
+}
+
+/* ---- a latent's card ---- */
+
+void
+cs_sae_card_free (CsSaeCard *c)
+{
+  if (!c)
+    return;
+  for (int i = 0; c->tokens && i < c->n_contexts * c->width; i++)
+    g_free (c->tokens[i]);
+  g_free (c->tokens);
+  g_free (c->ids);
+  g_free (c->acts);
+  g_free (c->peak);
+  g_free (c->where);
+  g_free (c->raised);
+  g_free (c->lowered);
+  g_strfreev (c->raised_text);
+  g_strfreev (c->lowered_text);
+  g_strfreev (c->concepts);
+  g_free (c->concept_cos);
+  g_free (c);
+}
+
+CsSaeCard *
+cs_sae_card_new (CsModel *model, CsTokenizer *tok, CsSae *sae, const CsSaeScan *scan, int latent, int n_logits)
+{
+  CsSaeCard *c;
+  gsize base;
+  g_return_val_if_fail (latent >= 0 && latent < scan->d_sae && latent < sae->d_sae, NULL);
+  c = g_new0 (CsSaeCard, 1);
+  base = (gsize) latent * CS_SAE_SCAN_TOP;
+  c->layer = scan->layer;
+  c->latent = latent;
+  c->n_tokens = scan->n_tokens;
+  c->fires = scan->fires[latent];
+  c->from_cache = scan->from_cache;
+  c->width = CTX;
+  while (c->n_contexts < CS_SAE_SCAN_TOP && scan->top_act[base + c->n_contexts] > 0)
+    c->n_contexts++;
+  c->ids = g_memdup2 (scan->top_ids + base * CTX, sizeof (gint32) * c->n_contexts * CTX);
+  c->acts = g_memdup2 (scan->top_acts + base * CTX, sizeof (float) * c->n_contexts * CTX);
+  c->peak = g_memdup2 (scan->top_act + base, sizeof (float) * c->n_contexts);
+  c->where = g_memdup2 (scan->top_where + base, sizeof (gint64) * c->n_contexts);
+  c->tokens = g_new0 (char *, MAX (1, c->n_contexts * CTX));
+  for (int i = 0; i < c->n_contexts * CTX; i++)
+    if (c->ids[i] >= 0)
+      c->tokens[i] = cs_tokenizer_id_to_text (tok, c->ids[i]);
+  memcpy (c->hist, scan->hist + (gsize) latent * CS_SAE_SCAN_BINS, sizeof c->hist);
+  c->n_logits = n_logits;
+  c->raised = g_new (gint32, MAX (1, n_logits));
+  c->lowered = g_new (gint32, MAX (1, n_logits));
+  c->raised_text = g_new0 (char *, n_logits + 1);
+  c->lowered_text = g_new0 (char *, n_logits + 1);
+  if (n_logits > 0)
+    cs_sae_latent_logits (model, sae, latent, n_logits, c->raised, c->lowered);
+  for (int k = 0; k < n_logits; k++)
+    {
+      c->raised_text[k] = cs_tokenizer_id_to_text (tok, c->raised[k]);
+      c->lowered_text[k] = cs_tokenizer_id_to_text (tok, c->lowered[k]);
+    }
+  c->concepts = g_new0 (char *, 1);
+  return c;
+}
+
+gboolean
+cs_sae_card_add_concepts (CsSaeCard *c, CsSae *sae, CsGeometrySpace *space, CsGeometry *geo, GError **error)
+{
+  g_autofree double *u = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GArray) cos = g_array_new (FALSE, FALSE, sizeof (double));
+  const float *w = sae->W_dec + (gsize) c->latent * sae->d_in;
+  double wn = 0;
+
+  if (space->d != sae->d_in)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "the geometry's model has hidden size %d, the SAE %d",
+                   space->d, sae->d_in);
+      return FALSE;
+    }
+  if (!(u = cs_steer_concept_directions (space, geo, error)))
+    return FALSE;
+  for (int j = 0; j < sae->d_in; j++)
+    wn += (double) w[j] * w[j];
+  for (guint k = 0; k < geo->categories->items->len; k++)
+    {
+      const double *uk = u + (gsize) k * space->d;
+      double dot = 0, un = 0, v;
+      if (!geo->vectors[k].estimated || !cs_category_set_get (geo->categories, k)->reliable)
+        continue;
+      for (int j = 0; j < space->d; j++)
+        {
+          dot += w[j] * uk[j];
+          un += uk[j] * uk[j];
+        }
+      v = wn > 0 && un > 0 ? dot / sqrt (wn * un) : NAN;
+      g_ptr_array_add (names, g_strdup (cs_category_set_get (geo->categories, k)->name));
+      g_array_append_val (cos, v);
+    }
+  g_ptr_array_add (names, NULL);
+  g_strfreev (c->concepts);
+  g_free (c->concept_cos);
+  c->n_concepts = (int) cos->len;
+  c->concepts = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  c->concept_cos = (double *) g_array_free (g_steal_pointer (&cos), FALSE);
+  return TRUE;
+}
+
+JsonNode *
+cs_sae_card_to_json (const CsSaeCard *c)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "latent");
+  json_builder_add_int_value (b, c->latent);
+  json_builder_set_member_name (b, "layer");
+  json_builder_add_int_value (b, c->layer);
+  json_builder_set_member_name (b, "tokens_scanned");
+  json_builder_add_int_value (b, c->n_tokens);
+  json_builder_set_member_name (b, "fires");
+  json_builder_add_int_value (b, c->fires);
+  json_builder_set_member_name (b, "from_cache");
+  json_builder_add_boolean_value (b, c->from_cache);
+  json_builder_set_member_name (b, "contexts");
+  json_builder_begin_array (b);
+  for (int i = 0; i < c->n_contexts; i++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "activation");
+      json_builder_add_double_value (b, c->peak[i]);
+      json_builder_set_member_name (b, "line");
+      json_builder_add_int_value (b, c->where[i] >> 20);
+      json_builder_set_member_name (b, "position");
+      json_builder_add_int_value (b, c->where[i] & ((1 << 20) - 1));
+      json_builder_set_member_name (b, "tokens");
+      json_builder_begin_array (b);
+      for (int w = 0; w < c->width; w++)
+        json_builder_add_int_value (b, c->ids[i * c->width + w]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "activations");
+      json_builder_begin_array (b);
+      for (int w = 0; w < c->width; w++)
+        json_builder_add_double_value (b, c->acts[i * c->width + w]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "histogram");
+  json_builder_begin_array (b);
+  for (int k = 0; k < CS_SAE_SCAN_BINS; k++)
+    json_builder_add_double_value (b, c->hist[k]);
+  json_builder_end_array (b);
+  for (int k = 0; k < 2; k++)
+    {
+      json_builder_set_member_name (b, k ? "lowers" : "raises");
+      json_builder_begin_array (b);
+      for (int i = 0; i < c->n_logits; i++)
+        json_builder_add_int_value (b, k ? c->lowered[i] : c->raised[i]);
+      json_builder_end_array (b);
+    }
+  if (c->n_concepts > 0)
+    {
+      json_builder_set_member_name (b, "concept_cosines");
+      json_builder_begin_object (b);
+      for (int k = 0; k < c->n_concepts; k++)
+        {
+          json_builder_set_member_name (b, c->concepts[k]);
+          json_builder_add_double_value (b, c->concept_cos[k]);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+cs_sae_card_summary (const CsSaeCard *c)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_string_append_printf (s, "fires on %.3g %% of %" G_GINT64_FORMAT " tokens", 100.0 * c->fires / MAX (1, c->n_tokens),
+                          c->n_tokens);
+  if (c->n_contexts > 0)
+    {
+      int mid = c->width / 2;
+      g_string_append (s, "; most on “");
+      for (int w = MAX (0, mid - 4); w <= mid; w++)
+        if (c->tokens[w])
+          {
+            if (w == mid)
+              g_string_append (s, "[");
+            g_string_append (s, c->tokens[w]);
+          }
+      g_string_append_printf (s, "]” (%.3g)", c->peak[0]);
+    }
+  if (c->n_logits > 0)
+    {
+      g_string_append (s, "; writes");
+      for (int k = 0; k < MIN (3, c->n_logits); k++)
+        g_string_append_printf (s, "%s%s", k ? "," : " ", c->raised_text[k]);
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+gboolean
+cs_sae_latent_parse (const char *text, int *layer, int *latent)
+{
+  char *end;
+  gint64 l, i;
+  if (!text)
+    return FALSE;
+  while (g_ascii_isspace (*text))
+    text++;
+  if (*text == 'L' || *text == 'l')
+    text++;
+  if (!g_ascii_isdigit (*text))
+    return FALSE;
+  l = g_ascii_strtoll (text, &end, 10);
+  if (*end != '/' || !g_ascii_isdigit (end[1]))
+    return FALSE;
+  i = g_ascii_strtoll (end + 1, &end, 10);
+  while (g_ascii_isspace (*end))
+    end++;
+  if (*end || l > G_MAXINT || i > G_MAXINT)
+    return FALSE;
+  *layer = (int) l;
+  *latent = (int) i;
+  return TRUE;
 }

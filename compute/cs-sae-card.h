@@ -1,8 +1,10 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "cs-backend.h"
+#include "cs-geometry.h"
 #include "cs-model.h"
 #include "cs-sae.h"
 #include "cs-tokenizer.h"
@@ -73,6 +75,54 @@ void       cs_sae_latent_logits (CsModel     *model,
                                  gint32      *raised,
                                  gint32      *lowered);
 
+/* One latent's card, assembled from a scan for the screen, a figure file
+ * and JSON alike: its top contexts as token texts, what its decoder row
+ * writes through the unembedding, and (when a geometry is given) its
+ * cosine with each reliable category's concept direction Cov^½ ℓ̄. */
+typedef struct
+{
+  int      layer, latent;
+  gint64   n_tokens, fires;
+  gboolean from_cache;
+  int      n_contexts, width;          /* contexts that fired; tokens each (the firing one in the middle) */
+  gint32  *ids;                        /* [n_contexts, width], −1 past a context's ends */
+  char   **tokens;                     /* [n_contexts × width] texts, NULL past the ends */
+  float   *acts;                       /* [n_contexts, width] the latent on each token */
+  float   *peak;                       /* [n_contexts] at the firing token */
+  gint64  *where;                      /* [n_contexts] line × 2^20 + position in the line */
+  double   hist[CS_SAE_SCAN_BINS];
+  int      n_logits;
+  gint32  *raised, *lowered;           /* [n_logits] token ids */
+  char   **raised_text, **lowered_text;   /* NULL-terminated */
+  int      n_concepts;
+  char   **concepts;                   /* NULL-terminated category names */
+  double  *concept_cos;
+} CsSaeCard;
+
+CsSaeCard *cs_sae_card_new          (CsModel          *model,
+                                     CsTokenizer      *tokenizer,
+                                     CsSae            *sae,
+                                     const CsSaeScan  *scan,
+                                     int               latent,
+                                     int               n_logits);
+/* The decoder row's cosine with each estimated, reliable category's
+ * Cov^½ ℓ̄ (the space's model must have the SAE's width). */
+gboolean   cs_sae_card_add_concepts (CsSaeCard        *card,
+                                     CsSae            *sae,
+                                     CsGeometrySpace  *space,
+                                     CsGeometry       *geometry,
+                                     GError          **error);
+JsonNode  *cs_sae_card_to_json      (const CsSaeCard  *card);
+/* One line for a tooltip: how often it fires and its strongest context. */
+char      *cs_sae_card_summary      (const CsSaeCard  *card);
+void       cs_sae_card_free         (CsSaeCard        *card);
+
+/* "L2/431" or "2/431" → layer and latent. */
+gboolean   cs_sae_latent_parse      (const char       *text,
+                                     int              *layer,
+                                     int              *latent);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSaeScan, cs_sae_scan_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSaeCard, cs_sae_card_free)
 
 G_END_DECLS

@@ -118,3 +118,14 @@ cs_sae_card_figure_draw (cairo_t *cr, double x, double y, double width, double h
     }
   }
 }
+
+void
+cs_sae_card_figure_init (CsSaeCardFigure *fig, const CsSaeCard *card, const char *title)
+{
+  *fig = (CsSaeCardFigure) {
+    title, card->n_contexts, card->width, (const char * const *) card->tokens, card->acts, card->peak, card->hist,
+    CS_SAE_SCAN_BINS, -3, 3, (double) card->fires / MAX (1, card->n_tokens), card->n_tokens,
+    (const char * const *) card->raised_text, (const char * const *) card->lowered_text, card->n_concepts,
+    (const char * const *) card->concepts, card->concept_cos,
+  };
+}

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cs-figure.h"
+#include "cs-sae-card.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,12 @@ typedef struct
   const char * const *concepts;
   const double       *concept_cos;
 } CsSaeCardFigure;
+
+/* The figure of an assembled card; title is kept by the caller (NULL:
+ * "L{layer}/{latent}" is not set — give one). The card must outlive fig. */
+void cs_sae_card_figure_init (CsSaeCardFigure       *fig,
+                              const CsSaeCard       *card,
+                              const char            *title);
 
 void cs_sae_card_figure_draw (cairo_t               *cr,
                               double                 x,

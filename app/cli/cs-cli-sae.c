@@ -368,16 +368,10 @@ sae_train (int argc, char **argv)
 
 /* ---- feature cards ---- */
 
-typedef struct
-{
-  CsSaeCardFigure fig;
-  GPtrArray      *strings;
-} CardDraw;
-
 static void
 draw_card (cairo_t *cr, double w, double h, const CsFigureStyle *s, gpointer data)
 {
-  cs_sae_card_figure_draw (cr, 0, 0, w, h, s, &((CardDraw *) data)->fig);
+  cs_sae_card_figure_draw (cr, 0, 0, w, h, s, data);
 }
 
 /* The SAE's layer: its hook's, or --layer. */
@@ -516,181 +510,44 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
       return 0;
     }
   {
-    const int W = 2 * CS_SAE_SCAN_WINDOW + 1, n = 10;
-    gsize base = (gsize) latent * CS_SAE_SCAN_TOP;
-    gint32 raised[10], lowered[10];
-    int n_ctx = 0;
-    CardDraw cd = { { 0 }, g_ptr_array_new_with_free_func (g_free) };
-    g_autofree const char **tokens = g_new0 (const char *, (gsize) CS_SAE_SCAN_TOP * W);
-    g_autofree const char **rl = g_new0 (const char *, n + 1), **ll = g_new0 (const char *, n + 1);
+    g_autoptr(CsSaeCard) cd = cs_sae_card_new (model, tok, sae, scan, latent, 10);
     g_autofree char *title = g_strdup_printf ("L%d/%d", layer, latent);
-    g_autoptr(JsonBuilder) b = json_builder_new ();
-
-    while (n_ctx < CS_SAE_SCAN_TOP && scan->top_act[base + n_ctx] > 0)
-      n_ctx++;
-    for (int i = 0; i < n_ctx * W; i++)
-      {
-        gint32 id = scan->top_ids[base * W + i];
-        if (id >= 0)
-          {
-            char *t = cs_tokenizer_id_to_text (tok, id);
-            g_ptr_array_add (cd.strings, t);
-            tokens[i] = t;
-          }
-      }
-    cs_sae_latent_logits (model, sae, latent, n, raised, lowered);
-    for (int k = 0; k < n; k++)
-      {
-        char *a = cs_tokenizer_id_to_text (tok, raised[k]), *z = cs_tokenizer_id_to_text (tok, lowered[k]);
-        g_ptr_array_add (cd.strings, a);
-        g_ptr_array_add (cd.strings, z);
-        rl[k] = a;
-        ll[k] = z;
-      }
-    /* the decoder row against the concept directions of a workspace */
-    g_autoptr(GPtrArray) concept_names = g_ptr_array_new_with_free_func (g_free);
-    g_autoptr(GArray) concept_cos = g_array_new (FALSE, FALSE, sizeof (double));
+    g_autoptr(JsonNode) node = NULL;
+    CsSaeCardFigure fig;
+    cs_tokenizer_free (tok);
     if (workspace)
       {
+        /* the decoder row against the concept directions of a workspace */
         g_autoptr(CsWorkspace) ws = cs_workspace_load (workspace, &error);
         g_autoptr(CsModel) wmodel = NULL;
         g_autoptr(CsGeometrySpace) space = NULL;
-        g_autofree double *u = NULL;
-        const float *w = sae->W_dec + (gsize) latent * sae->d_in;
-        double wn = 0;
+        if (ws && !ws->geometry)
+          g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s holds no concept vectors", workspace);
         if (!ws || !ws->geometry || !(space = cs_cli_workspace_space (ws, &wmodel, &error)) ||
-            !(u = cs_steer_concept_directions (space, ws->geometry, &error)))
-          {
-            if (!error)
-              g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s holds no concept vectors", workspace);
-            g_ptr_array_unref (cd.strings);
-            cs_tokenizer_free (tok);
-            return cs_cli_fail (g_steal_pointer (&error));
-          }
-        if (space->d != sae->d_in)
-          {
-            fprintf (stderr, "conceptscope-cli sae card: the workspace's model has hidden size %d, the SAE %d\n",
-                     space->d, sae->d_in);
-            g_ptr_array_unref (cd.strings);
-            cs_tokenizer_free (tok);
-            return 1;
-          }
-        for (int j = 0; j < sae->d_in; j++)
-          wn += (double) w[j] * w[j];
-        for (guint c = 0; c < ws->geometry->categories->items->len; c++)
-          {
-            const double *uc = u + (gsize) c * space->d;
-            double dot = 0, un = 0, cosv;
-            if (!ws->geometry->vectors[c].estimated || !cs_category_set_get (ws->geometry->categories, c)->reliable)
-              continue;
-            for (int j = 0; j < space->d; j++)
-              {
-                dot += w[j] * uc[j];
-                un += uc[j] * uc[j];
-              }
-            cosv = wn > 0 && un > 0 ? dot / sqrt (wn * un) : NAN;
-            g_ptr_array_add (concept_names, g_strdup (cs_category_set_get (ws->geometry->categories, c)->name));
-            g_array_append_val (concept_cos, cosv);
-          }
+            !cs_sae_card_add_concepts (cd, sae, space, ws->geometry, &error))
+          return cs_cli_fail (g_steal_pointer (&error));
       }
-    cd.fig = (CsSaeCardFigure) {
-      title, n_ctx, W, tokens, scan->top_acts + base * W, scan->top_act + base,
-      scan->hist + (gsize) latent * CS_SAE_SCAN_BINS, CS_SAE_SCAN_BINS, -3, 3,
-      (double) scan->fires[latent] / MAX (1, scan->n_tokens), scan->n_tokens, rl, ll,
-      (int) concept_names->len, (const char * const *) concept_names->pdata, (const double *) concept_cos->data,
-    };
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "latent");
-    json_builder_add_int_value (b, latent);
-    json_builder_set_member_name (b, "layer");
-    json_builder_add_int_value (b, layer);
-    json_builder_set_member_name (b, "tokens_scanned");
-    json_builder_add_int_value (b, scan->n_tokens);
-    json_builder_set_member_name (b, "fires");
-    json_builder_add_int_value (b, scan->fires[latent]);
-    json_builder_set_member_name (b, "from_cache");
-    json_builder_add_boolean_value (b, scan->from_cache);
-    json_builder_set_member_name (b, "contexts");
-    json_builder_begin_array (b);
-    for (int i = 0; i < n_ctx; i++)
+    cs_sae_card_figure_init (&fig, cd, title);
+    node = cs_sae_card_to_json (cd);
+    if (output && g_str_has_suffix (output, ".json"))
       {
-        json_builder_begin_object (b);
-        json_builder_set_member_name (b, "activation");
-        json_builder_add_double_value (b, scan->top_act[base + i]);
-        json_builder_set_member_name (b, "line");
-        json_builder_add_int_value (b, scan->top_where[base + i] >> 20);
-        json_builder_set_member_name (b, "position");
-        json_builder_add_int_value (b, scan->top_where[base + i] & ((1 << 20) - 1));
-        json_builder_set_member_name (b, "tokens");
-        json_builder_begin_array (b);
-        for (int w = 0; w < W; w++)
-          json_builder_add_int_value (b, scan->top_ids[(base + i) * W + w]);
-        json_builder_end_array (b);
-        json_builder_set_member_name (b, "activations");
-        json_builder_begin_array (b);
-        for (int w = 0; w < W; w++)
-          json_builder_add_double_value (b, scan->top_acts[(base + i) * W + w]);
-        json_builder_end_array (b);
-        json_builder_end_object (b);
+        g_autofree char *text = cs_json_to_data (node, TRUE, NULL);
+        if (!g_file_set_contents (output, text, -1, &error))
+          return cs_cli_fail (g_steal_pointer (&error));
       }
-    json_builder_end_array (b);
-    json_builder_set_member_name (b, "histogram");
-    json_builder_begin_array (b);
-    for (int k = 0; k < CS_SAE_SCAN_BINS; k++)
-      json_builder_add_double_value (b, scan->hist[(gsize) latent * CS_SAE_SCAN_BINS + k]);
-    json_builder_end_array (b);
-    for (int k = 0; k < 2; k++)
+    else if (output)
       {
-        json_builder_set_member_name (b, k ? "lowers" : "raises");
-        json_builder_begin_array (b);
-        for (int i = 0; i < n; i++)
-          json_builder_add_int_value (b, k ? lowered[i] : raised[i]);
-        json_builder_end_array (b);
+        CsFigureStyle style;
+        cs_figure_style_from ("slide", "light", 0, &style, NULL);
+        if (!cs_figure_export (output, &style, 2, draw_card, &fig, &error))
+          return cs_cli_fail (g_steal_pointer (&error));
       }
-    if (workspace)
-      {
-        json_builder_set_member_name (b, "concept_cosines");
-        json_builder_begin_object (b);
-        for (guint c = 0; c < concept_names->len; c++)
-          {
-            json_builder_set_member_name (b, concept_names->pdata[c]);
-            json_builder_add_double_value (b, g_array_index (concept_cos, double, c));
-          }
-        json_builder_end_object (b);
-      }
-    json_builder_end_object (b);
-    {
-      g_autoptr(JsonNode) node = json_builder_get_root (b);
-      if (output && g_str_has_suffix (output, ".json"))
-        {
-          g_autofree char *text = cs_json_to_data (node, TRUE, NULL);
-          if (!g_file_set_contents (output, text, -1, &error))
-            {
-              g_ptr_array_unref (cd.strings);
-              cs_tokenizer_free (tok);
-              return cs_cli_fail (g_steal_pointer (&error));
-            }
-        }
-      else if (output)
-        {
-          CsFigureStyle style;
-          cs_figure_style_from ("slide", "light", 0, &style, NULL);
-          if (!cs_figure_export (output, &style, 2, draw_card, &cd, &error))
-            {
-              g_ptr_array_unref (cd.strings);
-              cs_tokenizer_free (tok);
-              return cs_cli_fail (g_steal_pointer (&error));
-            }
-        }
-      if (json)
-        cs_cli_print_json (node);
-      else if (output)
-        printf ("wrote %s\n", output);
-    }
-    g_ptr_array_unref (cd.strings);
+    if (json)
+      cs_cli_print_json (node);
+    else if (output)
+      printf ("wrote %s\n", output);
+    return 0;
   }
-  cs_tokenizer_free (tok);
-  return 0;
 }
 
 /* ---- the feature flow ---- */
