@@ -124,6 +124,16 @@ cs_steering_page_export (CsSteeringPage *self, const char *path, const char *pre
 {
   CsFigureStyle s = { 0 };
   CsSteerFigureKind kind = cs_steering_page_visible_kind (self);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "card") == 0)
+    {
+      if (!self->card)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
+          return FALSE;
+        }
+      return cs_figure_style_from (preset, theme, font_size, &s, error) &&
+             cs_figure_view_export (self->card_view, path, &s, scale, error);
+    }
   if (!self->report)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "%s", _("Nothing to export yet"));
@@ -190,6 +200,7 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
   g_clear_pointer (&self->sae, cs_sae_free);
   g_clear_pointer (&self->saes, cs_sae_set_free);   /* an SAE of one's own replaces the sample model's set */
   self->sae = sae;
+  cs_steering_page_card_saes_changed (self);
   g_free (self->sae_path);
   self->sae_path = g_strdup (folder);
   base = g_path_get_basename (folder);
@@ -233,6 +244,7 @@ cs_steering_page_default_sae (CsSteeringPage *self, CsModel *model)
     {
       /* another model: the sample model's set does not read its activations */
       g_clear_pointer (&self->saes, cs_sae_set_free);
+      cs_steering_page_card_saes_changed (self);
       gtk_label_set_text (self->sae_label, _("None loaded"));
     }
   if (self->sae || self->saes || !is_sample)

@@ -7,6 +7,7 @@
 #include "cs-figure-view.h"
 #include "cs-history.h"
 #include "cs-job.h"
+#include "cs-sae-card.h"
 #include "cs-steering-page.h"
 #include "cs-steering-settings.h"
 
@@ -43,6 +44,18 @@ struct _CsSteeringPage
   CsSteerReport      *report;
   char               *error;
   CsJob              *job;          /* the running work: a sweep, continuations or SAE training */
+
+  /* the Card tab (cs-steering-page-card.c) */
+  GtkWidget          *card_box, *card_cancel;
+  CsFigureView       *card_view;
+  GtkEntry           *card_entry;
+  GtkLabel           *card_corpus_label, *card_status;
+  GtkProgressBar     *card_progress;
+  CsJob              *card_job;      /* a corpus scan, beside whatever job runs */
+  char               *card_corpus;
+  CsSaeCard          *card;          /* shown */
+  char               *card_title;
+  GHashTable         *card_scans;    /* layer → CsSaeScan of this session's SAEs and corpus */
 };
 
 /* cs-steering-page.c */
@@ -60,6 +73,12 @@ CsTokenizer *cs_steering_page_model_tokenizer (CsModel  *model,
                                               GError  **error);
 
 void     cs_steering_page_start_run     (CsSteeringPage *self);
+
+/* cs-steering-page-card.c */
+void     cs_steering_page_card_init     (CsSteeringPage *self);
+void     cs_steering_page_card_saes_changed (CsSteeringPage *self);
+void     cs_steering_page_card_dispose  (CsSteeringPage *self);
+void     cs_steering_page_card_finalize (CsSteeringPage *self);
 
 /* cs-steering-page-actions.c */
 void     cs_steering_page_history_init  (CsSteeringPage *self);

@@ -801,6 +801,7 @@ cs_steering_page_init (CsSteeringPage *self)
     g_signal_connect (motion, "motion", G_CALLBACK (on_effects_motion), self);
     gtk_widget_add_controller (GTK_WIDGET (self->views[CS_STEER_FIGURE_EFFECTS]), motion);
   }
+  cs_steering_page_card_init (self);
   tabs = cs_ui_tabs (self->stack);
   gtk_widget_set_margin_top (tabs, 6);
   gtk_box_prepend (GTK_BOX (self->main_box), tabs);
@@ -820,6 +821,7 @@ cs_steering_page_dispose (GObject *object)
   /* cancelled here, freed in finalize: a worker still finishing writes its
    * progress into the job, and its task keeps the page alive until then */
   cs_job_cancel (self->job);
+  cs_steering_page_card_dispose (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_STEERING_PAGE);
   g_clear_object (&self->session);
   g_clear_object (&self->settings);
@@ -843,6 +845,7 @@ cs_steering_page_finalize (GObject *object)
   g_clear_pointer (&self->sae, cs_sae_free);
   g_clear_pointer (&self->saes, cs_sae_set_free);
   g_clear_pointer (&self->job, cs_job_free);
+  cs_steering_page_card_finalize (self);
   G_OBJECT_CLASS (cs_steering_page_parent_class)->finalize (object);
 }
 

@@ -5,6 +5,7 @@
 #include "cs-session.h"
 #include "cs-steer-figure.h"
 #include "cs-steer.h"
+#include "cs-sae-card.h"
 
 G_BEGIN_DECLS
 
@@ -78,6 +79,42 @@ gboolean             cs_steering_page_save_to      (CsSteeringPage *self,
 gboolean             cs_steering_page_load_from    (CsSteeringPage *self,
                                                     const char     *path,
                                                     GError        **error);
+
+/* Feature cards (the Card tab): opens the card of latent at the layer
+ * whose SAE the page has, scanning the corpus in the background when it is
+ * not cached; FALSE (and why) when it cannot start. A click on an SAE column
+ * of the effects heatmap or a node of the flow does the same. */
+gboolean             cs_steering_page_open_card    (CsSteeringPage *self,
+                                                    int             layer,
+                                                    int             latent,
+                                                    GError        **error);
+/* The corpus cards are scanned in (default: the one shipped with the
+ * sample model's SAEs). */
+void                 cs_steering_page_set_card_corpus (CsSteeringPage *self,
+                                                    const char     *path);
+const CsSaeCard     *cs_steering_page_get_card     (CsSteeringPage *self);
+gboolean             cs_steering_page_get_card_busy (CsSteeringPage *self);
+/* The latent drawn at widget coordinates of the effects heatmap (an SAE
+ * column) or the flow (a node); a click there opens its card (TRUE when
+ * one was there). */
+gboolean             cs_steering_page_latent_at    (CsSteeringPage *self,
+                                                    CsSteerFigureKind kind,
+                                                    double          x,
+                                                    double          y,
+                                                    int            *layer,
+                                                    int            *latent);
+gboolean             cs_steering_page_click_at     (CsSteeringPage *self,
+                                                    CsSteerFigureKind kind,
+                                                    double          x,
+                                                    double          y);
+/* The flow's node at widget coordinates of the Flow tab (−1: none), and
+ * what hovering there shows. */
+int                  cs_steering_page_flow_node_at (CsSteeringPage *self,
+                                                    double          x,
+                                                    double          y);
+char                *cs_steering_page_describe_flow_at (CsSteeringPage *self,
+                                                    double          x,
+                                                    double          y);
 
 /* Undo and redo (Ctrl+Z, Ctrl+Shift+Z) of a run, of Continue Again and of
  * an opened workspace: the report shown before comes back as it was. FALSE

@@ -457,7 +457,8 @@ cs_sae_card_new (CsModel *model, CsTokenizer *tok, CsSae *sae, const CsSaeScan *
 {
   CsSaeCard *c;
   gsize base;
-  g_return_val_if_fail (latent >= 0 && latent < scan->d_sae && latent < sae->d_sae, NULL);
+  g_return_val_if_fail (latent >= 0 && latent < scan->d_sae, NULL);
+  g_return_val_if_fail (n_logits == 0 || (sae && latent < sae->d_sae), NULL);
   c = g_new0 (CsSaeCard, 1);
   base = (gsize) latent * CS_SAE_SCAN_TOP;
   c->layer = scan->layer;

@@ -99,6 +99,7 @@ typedef struct
   double  *concept_cos;
 } CsSaeCard;
 
+/* sae may be NULL when n_logits is 0 (no logits: a summary from the scan). */
 CsSaeCard *cs_sae_card_new          (CsModel          *model,
                                      CsTokenizer      *tokenizer,
                                      CsSae            *sae,

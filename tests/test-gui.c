@@ -34,6 +34,7 @@ typedef struct
   gint64         frame_at_change;
   double        *mapper_x[2];    /* node positions before and after a change of parameters */
   int            mapper_n[2];
+  int            card_layer, card_latent;   /* the latent clicked on the Steering page */
 } Fixture;
 
 static char *
@@ -670,6 +671,149 @@ check_steering_rendered (Fixture *f)
   g_assert_cmpint (cs_steering_page_get_report (sp)->gen_n, ==, 5);
 }
 
+
+/* A corpus for the cards: the first 300 lines of the one shipped with the
+ * sample model's SAEs (read through its gzip), small enough to scan at once. */
+static char *
+write_card_corpus (void)
+{
+  g_autofree char *shipped = g_build_filename (cs_paths_get_datadir (), "sae-set", "corpus.txt.gz", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (shipped);
+  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, NULL);
+  g_autoptr(GZlibDecompressor) gz = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr(GInputStream) plain = NULL;
+  g_autoptr(GDataInputStream) data = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  char *path = artifact_path ("card-corpus.txt");
+  g_assert_nonnull (in);
+  plain = g_converter_input_stream_new (G_INPUT_STREAM (in), G_CONVERTER (gz));
+  data = g_data_input_stream_new (plain);
+  for (int i = 0; i < 300; i++)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (data, NULL, NULL, NULL);
+      g_assert_nonnull (line);
+      g_string_append_printf (text, "%s\n", line);
+    }
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+  return path;
+}
+
+/* A click on an SAE column of the effects heatmap at a layer after the
+ * steering layer opens that latent's card. */
+static void
+start_card (Fixture *f)
+{
+  CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+  const CsSteerEffects *e = cs_steering_page_get_report (sp)->effects;
+  GtkWidget *area = cs_steering_page_get_figure_area (sp);
+  g_autofree char *corpus = write_card_corpus ();
+  g_assert_true (gtk_widget_get_mapped (area));
+  double w = gtk_widget_get_width (area), h = gtk_widget_get_height (area), at_x = -1, at_y = -1;
+  int layer, latent, best_layer = -1;
+  gboolean found_later = FALSE;
+
+  cs_steering_page_set_card_corpus (sp, corpus);
+  for (double y = h * 0.1; y < h * 0.9 && !found_later; y += 4)
+    for (double x = 0; x < w && !found_later; x += 2)
+      if (cs_steering_page_latent_at (sp, CS_STEER_FIGURE_EFFECTS, x, y, &layer, &latent) && layer > best_layer)
+        {
+          best_layer = layer;
+          at_x = x;
+          at_y = y;
+          found_later = layer > e->steer_layer;
+        }
+  g_test_message ("effects at layer %d; an SAE column of layer %d at %.0f,%.0f", e->steer_layer, best_layer, at_x,
+                  at_y);
+  g_assert_true (found_later || e->steer_layer == 3);
+  g_assert_true (cs_steering_page_latent_at (sp, CS_STEER_FIGURE_EFFECTS, at_x, at_y, &f->card_layer,
+                                             &f->card_latent));
+  g_assert_true (cs_steering_page_click_at (sp, CS_STEER_FIGURE_EFFECTS, at_x, at_y));
+  g_assert_true (cs_steering_page_get_card_busy (sp));
+  mark_frame (f);
+}
+
+/* The card opened: the clicked latent's, its contexts those of a scan of
+ * the same corpus run alone; exported; the flow has nodes at every layer
+ * from the steering layer on, and hovering one names it with its card's
+ * summary once its layer was scanned; a click on one opens its card. */
+static void
+check_card (Fixture *f)
+{
+  CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+  const CsSteerReport *r = cs_steering_page_get_report (sp);
+  const CsSaeCard *card = cs_steering_page_get_card (sp);
+  CsModel *model = cs_window_get_model (f->window);
+  g_autofree char *png = artifact_path ("steering-card.png");
+  g_autofree char *corpus = artifact_path ("card-corpus.txt");
+  g_autofree char *sae_dir = g_strdup_printf ("%s/sae-set/resid_post.%d", cs_paths_get_datadir (), f->card_layer);
+  g_autoptr(CsSae) sae = NULL;
+  g_autoptr(CsSaeScan) alone = NULL;
+  g_autoptr(CsTokenizer) tok = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (card);
+  g_assert_cmpint (card->layer, ==, f->card_layer);
+  g_assert_cmpint (card->latent, ==, f->card_latent);
+  sae = cs_sae_load (sae_dir, &error);
+  g_assert_no_error (error);
+  tok = cs_model_open_tokenizer (model, &error);
+  g_assert_no_error (error);
+  alone = cs_sae_scan_run (model, tok, sae, NULL, f->card_layer, corpus, 0, FALSE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (card->n_tokens, ==, alone->n_tokens);
+  g_assert_cmpint (card->fires, ==, alone->fires[f->card_latent]);
+  g_test_message ("card L%d/%d: %d contexts, fires on %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " tokens",
+                  card->layer, card->latent, card->n_contexts, card->fires, card->n_tokens);
+  for (int i = 0; i < card->n_contexts; i++)
+    {
+      g_assert_cmpfloat (card->peak[i], ==, alone->top_act[(gsize) f->card_latent * CS_SAE_SCAN_TOP + i]);
+      g_assert_cmpint (card->where[i], ==, alone->top_where[(gsize) f->card_latent * CS_SAE_SCAN_TOP + i]);
+    }
+  g_assert_cmpint (card->n_logits, ==, 10);
+  g_assert_cmpint (card->n_concepts, >, 0);   /* the Geometry view's concepts */
+  g_assert_true (cs_steering_page_export (sp, png, "slide", "light", 1, 0, &error));
+  g_assert_no_error (error);
+  assert_png_has_content (png);
+  /* the flow: nodes at each layer from the steering layer on */
+  for (int l = r->flow->steer_layer; l < 4; l++)
+    {
+      int n = 0;
+      for (int i = 0; i < r->flow->n_nodes; i++)
+        n += r->flow->node_layer[i] == l;
+      g_assert_cmpint (n, >, 0);
+    }
+  cs_steering_page_show_figure (sp, CS_STEER_FIGURE_FLOW);
+  mark_frame (f);
+}
+
+/* On the flow, drawn: hovering a node of the card's layer gives its card's
+ * summary (that layer is scanned), a click opens its card. */
+static void
+check_flow_card (Fixture *f)
+{
+  CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+  GtkWidget *area;
+  gboolean hovered = FALSE, clicked = FALSE;
+
+  area = cs_steering_page_get_figure_area (sp);
+  g_assert_cmpint (gtk_widget_get_width (area), >, 0);
+  for (double y = 0; y < gtk_widget_get_height (area) && !clicked; y += 3)
+    for (double x = 0; x < gtk_widget_get_width (area) && !clicked; x += 3)
+      {
+        int layer, latent;
+        if (!cs_steering_page_latent_at (sp, CS_STEER_FIGURE_FLOW, x, y, &layer, &latent) || layer != f->card_layer)
+          continue;
+        {
+          g_autofree char *hover = cs_steering_page_describe_flow_at (sp, x, y);
+          g_test_message ("hover on the flow: %s", hover);
+          g_assert_nonnull (strstr (hover, "fires on"));
+          hovered = TRUE;
+        }
+        clicked = cs_steering_page_click_at (sp, CS_STEER_FIGURE_FLOW, x, y);
+      }
+  g_assert_true (hovered && clicked);
+}
+
 static gboolean
 fail_timeout (gpointer data)
 {
@@ -1063,6 +1207,47 @@ check_window (gpointer data)
       if (!frame_painted (f))
         return G_SOURCE_CONTINUE;
       check_steering_rendered (f);
+      /* opening the workspace showed the Geometry page: back to the effects */
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "steering");
+      cs_steering_page_show_figure (cs_window_get_steering_page (f->window), CS_STEER_FIGURE_EFFECTS);
+      mark_frame (f);
+      f->phase = 44;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 44)
+    {
+      if (!frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      start_card (f);
+      f->phase = 41;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 41)
+    {
+      if (cs_steering_page_get_card_busy (cs_window_get_steering_page (f->window)) || !frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      check_card (f);
+      f->phase = 42;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 42)
+    {
+      if (!frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      check_flow_card (f);
+      f->phase = 43;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 43)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      if (cs_steering_page_get_card_busy (sp))
+        return G_SOURCE_CONTINUE;
+      /* the flow's node opened its card from the cache, at once */
+      g_assert_nonnull (cs_steering_page_get_card (sp));
+      g_assert_true (cs_steering_page_get_card (sp)->from_cache);
+      g_assert_cmpint (cs_steering_page_get_card (sp)->layer, ==, f->card_layer);
+      cs_steering_page_show_figure (sp, CS_STEER_FIGURE_EFFECTS);
       /* another prompt continued with the same vector, nothing else rerun */
       {
         CsSteeringPage *sp = cs_window_get_steering_page (f->window);
@@ -1525,6 +1710,7 @@ check_window (gpointer data)
         g_string_free (deep, TRUE);
       }
       cs_window_open_model (f->window, f->bad_folder);
+      mark_frame (f);
       f->phase = 6;
       return G_SOURCE_CONTINUE;
     }
@@ -1537,6 +1723,8 @@ check_window (gpointer data)
   g_assert_nonnull (strstr (err, "nested more than"));
   g_assert_nonnull (cs_window_get_model (f->window));
   g_assert_cmpstr (cs_model_get_name (cs_window_get_model (f->window)), ==, "sample-model");
+  if (f->phase == 6 && !frame_painted (f))
+    return G_SOURCE_CONTINUE;   /* the message drawn before the window is saved */
   if (f->phase == 6)
     {
       png = artifact_path (german ? "window-error-de.png" : "window-error.png");

@@ -20,4 +20,14 @@ void cs_sae_flow_figure_draw (cairo_t             *cr,
                               double               threshold,
                               const char          *title);
 
+/* The node drawn under (px, py) (its disc or its label), or −1. */
+int  cs_sae_flow_figure_node_at (double               x,
+                                 double               y,
+                                 double               width,
+                                 double               height,
+                                 const CsFigureStyle *style,
+                                 const CsSaeFlow     *flow,
+                                 double               px,
+                                 double               py);
+
 G_END_DECLS

@@ -225,6 +225,23 @@ cs_steer_figure_effects_describe (double x, double y, double w, double h, const 
                           r->effects->values[row * r->effects->n_cols + col]);
 }
 
+gboolean
+cs_steer_figure_effects_column_at (double x, double y, double w, double h, const CsFigureStyle *s,
+                                   const CsSteerReport *r, double px, double py, int *column)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = NULL;
+  CsMatrixFigure fig;
+  guint row, col;
+  if (!r->effects || r->effects->n_cols == 0)
+    return FALSE;
+  effects_figure (r, &fig, rows, &title);
+  if (!cs_figure_matrix_cell_at (x, y, w, h, s, &fig, px, py, &row, &col))
+    return FALSE;
+  *column = (int) col;
+  return TRUE;
+}
+
 static void
 draw_concepts (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
 {

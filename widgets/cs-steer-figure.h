@@ -51,4 +51,15 @@ char       *cs_steer_figure_effects_describe (double               x,
                                        double                px,
                                        double                py);
 
+/* The effects heatmap's column under (px, py), for clicks. */
+gboolean    cs_steer_figure_effects_column_at (double            x,
+                                       double                y,
+                                       double                width,
+                                       double                height,
+                                       const CsFigureStyle  *style,
+                                       const CsSteerReport  *report,
+                                       double                px,
+                                       double                py,
+                                       int                  *column);
+
 G_END_DECLS
