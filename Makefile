@@ -16,7 +16,7 @@ DEVENV = GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILDDIR)/resources \
 	CONCEPTSCOPE_DATADIR=$(CURDIR)/data \
 	CONCEPTSCOPE_LOCALEDIR=$(CURDIR)/$(BUILDDIR)/po
 
-.PHONY: all deps configure build run test test-asan fuzz bench bench-mapper bench-steer bench-tokenizers gpu-bundle install clean
+.PHONY: all deps configure build run test test-asan fuzz bench bench-mapper bench-steer bench-patch bench-cards bench-tokenizers gpu-bundle install clean
 
 all: build
 
@@ -92,6 +92,14 @@ bench-mapper: build
 # A steering sweep against the same sweep in PyTorch (Debian's python3-torch).
 bench-steer: build
 	$(DEVENV) /usr/bin/python3 tests/bench/run-steer-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
+
+# Patching heatmaps and the function-vector head scan, and feature-card
+# scans, against the same experiments in PyTorch (Debian's python3-torch).
+bench-patch: build
+	$(DEVENV) /usr/bin/python3 tests/bench/run-patch-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
+
+bench-cards: build
+	$(DEVENV) /usr/bin/python3 tests/bench/run-card-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
 
 # Tokenizers against Hugging Face's (@huggingface/tokenizers in node; the Rust
 # crate beside it), on the real tokenizer.json files of the test suite.

@@ -8,7 +8,10 @@
 G_BEGIN_DECLS
 
 /* Non-float32 weights are converted in slices of at most this many floats,
- * so a BF16 or F16 model never gets a float32 copy of itself. */
+ * so a BF16 or F16 model never gets a float32 copy of itself. (Keeping a
+ * float32 copy of the small sample model was tried: slower, 0.07 → 0.11 s
+ * for a patching run and 4.8 → 5.6 s for a corpus scan — the slice just
+ * converted is still in the cache when the product reads it.) */
 #define CONVERT_CHUNK_FLOATS (4u << 20)
 
 typedef enum { HOOK_PRE, HOOK_POST, HOOK_FINAL, HOOK_ATTN_Z, HOOK_HEAD_RESULT, HOOK_ATTN_OUT, HOOK_MLP_OUT } HookKind;

@@ -23,19 +23,20 @@ void
 fwd_linear (Ctx *c, const float *x, int n, int in, const CsTensor *w, gboolean in_out,
             const CsTensor *bias, float *y, int out)
 {
-  if (cs_tensor_is_f32_aligned (w) && n == 1)
+  const float *wide = cs_tensor_is_f32_aligned (w) ? w->data : NULL;
+  if (wide && n == 1)
     /* one row (a generation step): a matrix-vector product reads the
      * weights once, where GEMM would first copy them into its panels */
     cblas_sgemv (CblasRowMajor, in_out ? CblasTrans : CblasNoTrans, in_out ? in : out, in_out ? out : in, 1.0f,
-                 w->data, in_out ? out : in, x, 1, 0.0f, y, 1);
-  else if (cs_tensor_is_f32_aligned (w))
+                 wide, in_out ? out : in, x, 1, 0.0f, y, 1);
+  else if (wide)
     {
       if (in_out)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in,
-                     1.0f, x, in, w->data, out, 0.0f, y, out);
+                     1.0f, x, in, wide, out, 0.0f, y, out);
       else
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in,
-                     1.0f, x, in, w->data, in, 0.0f, y, out);
+                     1.0f, x, in, wide, in, 0.0f, y, out);
     }
   else if (!in_out)
     {
@@ -211,6 +212,12 @@ struct _CsForwardCache
 CsForwardCache *
 cs_forward_cache_new (CsModel *model, int batch, int max_len)
 {
+  return cs_forward_cache_new_from (model, batch, max_len, 0);
+}
+
+CsForwardCache *
+cs_forward_cache_new_from (CsModel *model, int batch, int max_len, int first_layer)
+{
   const CsModelConfig *cfg = cs_model_get_config (model);
   CsForwardCache *kv = g_new0 (CsForwardCache, 1);
   gsize n;
@@ -223,7 +230,7 @@ cs_forward_cache_new (CsModel *model, int batch, int max_len)
   kv->k = g_new0 (float *, kv->n_layers);
   kv->v = g_new0 (float *, kv->n_layers);
   n = (gsize) batch * kv->max_len * kv->kvd;
-  for (int l = 0; l < kv->n_layers; l++)
+  for (int l = MAX (0, first_layer); l < kv->n_layers; l++)
     if (!(kv->k[l] = g_try_malloc (n * sizeof (float))) || !(kv->v[l] = g_try_malloc (n * sizeof (float))))
       {
         cs_forward_cache_free (kv);
@@ -246,6 +253,27 @@ cs_forward_cache_free (CsForwardCache *kv)
   g_free (kv->v);
   g_free (kv->len);
   g_free (kv);
+}
+
+gboolean
+cs_forward_cache_copy (CsForwardCache *dst, int b, const CsForwardCache *src, int src_b, int n_tokens)
+{
+  if (!dst || !src || b < 0 || b >= dst->batch || src_b < 0 || src_b >= src->batch || n_tokens < 0 ||
+      n_tokens > src->len[src_b] || n_tokens > dst->max_len || dst->kvd != src->kvd || dst->n_layers != src->n_layers)
+    return FALSE;
+  for (int l = 0; l < dst->n_layers; l++)
+    {
+      if (!dst->k[l])
+        continue;
+      if (!src->k[l])
+        return FALSE;
+      memcpy (dst->k[l] + (gsize) b * dst->max_len * dst->kvd, src->k[l] + (gsize) src_b * src->max_len * src->kvd,
+              sizeof (float) * n_tokens * dst->kvd);
+      memcpy (dst->v[l] + (gsize) b * dst->max_len * dst->kvd, src->v[l] + (gsize) src_b * src->max_len * src->kvd,
+              sizeof (float) * n_tokens * dst->kvd);
+    }
+  dst->len[b] = n_tokens;
+  return TRUE;
 }
 
 int
@@ -726,11 +754,14 @@ cs_forward_run (CsModel                 *model,
   if (opt->cache)
     {
       CsForwardCache *kv = opt->cache;
-      if (kv->batch != batch || kv->n_layers != cfg->n_layers || opt->resume_layer >= 0 || opt->stop_layer >= 0 ||
+      gboolean layers = TRUE;
+      for (int l = MAX (0, opt->resume_layer + 1); l < kv->n_layers; l++)
+        layers = layers && kv->k[l] != NULL;
+      if (kv->batch != batch || kv->n_layers != cfg->n_layers || !layers || opt->stop_layer >= 0 ||
           opt->device == CS_DEVICE_CUDA)
         {
           g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED, "a key-value cache serves a CPU run of its own batch "
-                       "(%d sequences) from the embedding to the logits", kv->batch);
+                       "(%d sequences) to the logits, holding every layer the run computes", kv->batch);
           return NULL;
         }
       for (int b = 0; b < batch; b++)

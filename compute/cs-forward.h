@@ -26,6 +26,20 @@ typedef struct _CsForwardCache CsForwardCache;
 CsForwardCache  *cs_forward_cache_new        (CsModel                 *model,
                                               int                      batch,
                                               int                      max_len);
+/* The same holding only layers first_layer… (a run resuming after
+ * first_layer − 1 reads and fills no others). */
+CsForwardCache  *cs_forward_cache_new_from   (CsModel                 *model,
+                                              int                      batch,
+                                              int                      max_len,
+                                              int                      first_layer);
+/* Sequence b of dst gets the first n_tokens keys and values of src's
+ * sequence src_b (at every layer dst holds): a prefix shared by runs that
+ * differ only after it. FALSE when they do not fit. */
+gboolean         cs_forward_cache_copy       (CsForwardCache          *dst,
+                                              int                      b,
+                                              const CsForwardCache    *src,
+                                              int                      src_b,
+                                              int                      n_tokens);
 void             cs_forward_cache_free       (CsForwardCache          *cache);
 /* Tokens held for sequence b. */
 int              cs_forward_cache_length     (CsForwardCache          *cache,
@@ -86,7 +100,10 @@ typedef struct
    * logits: ask for CS_LOGITS_NONE), for captures up to it. < 0: all. */
   int                 stop_layer;
   /* Keys and values of earlier tokens (see CsForwardCache): the run goes on
-   * from them, on the CPU. NULL: none. Not with resume_layer/stop_layer. */
+   * from them, on the CPU. NULL: none. Not with stop_layer. With
+   * resume_layer, resume_from holds the stream of the new tokens only, and
+   * the cache's layers up to the resume layer are neither read nor filled
+   * (it then serves that run alone). */
   CsForwardCache     *cache;
   /* One multiplier per prompt in place of steer_multiplier (on the CPU):
    * several steering strengths in one batch. NULL: none. */

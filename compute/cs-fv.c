@@ -229,6 +229,7 @@ cs_fv_run (CsModel *model, CsTokenizer *tok, const CsFvTask *task, const CsFvPar
   g_autofree const gint32 **rows = NULL;
   g_autofree int *lens = NULL;
   g_autofree float **shuffled_post = NULL;   /* [L] resid_post.l of the shuffled prompts, or NULL */
+  g_autoptr(CsForwardCache) shuffled_kv = NULL;   /* their keys and values, or NULL */
   double shuffled_p[1024];
   int n_train, maxlen = 0, shuffled_seq = 0, steps, step = 0;
   gboolean space;
@@ -403,6 +404,12 @@ cs_fv_run (CsModel *model, CsTokenizer *tok, const CsFvTask *task, const CsFvPar
     opt.capture = (const char * const *) caps->pdata;
     opt.device = CS_DEVICE_CPU;
     opt.logits = CS_LOGITS_LAST;
+    /* their keys and values too, when they fit: a head patched at the last
+     * token leaves every earlier token as it was, so the patched runs need
+     * only their last token computed (from these) */
+    if (keep && (gsize) N * maxlen * cfg->n_kv_heads * hd * 2 * sizeof (float) * L <= CAPTURE_BUDGET)
+      shuffled_kv = cs_forward_cache_new (model, N, maxlen);
+    opt.cache = shuffled_kv;
     if (!(res = cs_forward_run (model, rows, lens, N, &opt, cancellable, error)))
       return NULL;
     for (int p = 0; p < N; p++)
@@ -425,10 +432,17 @@ cs_fv_run (CsModel *model, CsTokenizer *tok, const CsFvTask *task, const CsFvPar
   for (int l = 0; l < L; l++)
     {
       g_autofree char *hook = g_strdup_printf ("attn_z.%d", l);
-      int total = H * N;
-      for (int b0 = 0; b0 < total; b0 += MAX_BATCH)
+      int total = H * N, per_batch = MAX_BATCH;
+      if (shuffled_kv)
         {
-          int nb = MIN (MAX_BATCH, total - b0);
+          /* the batch's copies of the prompts' keys and values within the budget */
+          gsize row = (gsize) maxlen * cfg->n_kv_heads * hd * 2 * sizeof (float) * (L - l);
+          per_batch = (int) CLAMP (CAPTURE_BUDGET / MAX (row, 1), 1, (gsize) MAX_BATCH);
+        }
+      for (int b0 = 0; b0 < total; b0 += per_batch)
+        {
+          int nb = MIN (per_batch, total - b0);
+          g_autoptr(CsForwardCache) kv = NULL;
           g_autofree CsForwardPatch *patches = g_new0 (CsForwardPatch, nb);
           g_autofree float *zf = g_new (float, (gsize) H * hd);
           g_autofree float *resume = NULL;
@@ -450,7 +464,39 @@ cs_fv_run (CsModel *model, CsTokenizer *tok, const CsFvTask *task, const CsFvPar
               blen = MAX (blen, blens[i]);
               patches[i] = (CsForwardPatch) { hook, i, blens[i] - 1, h, zf + (gsize) h * hd, FALSE };
             }
-          if (l > 0 && shuffled_post[l - 1])
+          if (shuffled_kv)
+            {
+              /* the last token alone, after the prompt's own keys and values */
+              if (!(kv = cs_forward_cache_new_from (model, nb, maxlen, l)))
+                {
+                  g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the patched prompts");
+                  return NULL;
+                }
+              resume = l > 0 ? g_try_malloc ((gsize) nb * d * sizeof (float)) : NULL;
+              if (l > 0 && !resume)
+                {
+                  g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the patched prompts");
+                  return NULL;
+                }
+              for (int i = 0; i < nb; i++)
+                {
+                  int p = (b0 + i) % N;
+                  cs_forward_cache_copy (kv, i, shuffled_kv, p, blens[i] - 1);
+                  if (l > 0)
+                    memcpy (resume + (gsize) i * d,
+                            shuffled_post[l - 1] + ((gsize) p * shuffled_seq + blens[i] - 1) * d, sizeof (float) * d);
+                  brows[i] += blens[i] - 1;
+                  blens[i] = 1;
+                  patches[i].position = 0;
+                }
+              opt.cache = kv;
+              if (l > 0)
+                {
+                  opt.resume_layer = l - 1;
+                  opt.resume_from = resume;
+                }
+            }
+          else if (l > 0 && shuffled_post[l - 1])
             {
               resume = g_try_malloc0 ((gsize) nb * blen * d * sizeof (float));
               if (!resume)

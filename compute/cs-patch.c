@@ -124,6 +124,7 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
   g_autoptr(GArray) clean = NULL, corrupt = NULL;
   g_autoptr(GPtrArray) caps = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(CsForwardResult) base_run = NULL;
+  g_autoptr(CsForwardCache) base_kv = NULL;   /* the patched run's keys and values, unpatched */
   CsForwardOptions opt = CS_FORWARD_OPTIONS_INIT;
   const gint32 *rows[2];
   int lens[2], n, d = cfg->hidden, H = cfg->n_heads, hd = cfg->head_dim, V = cfg->vocab, L = cfg->n_layers;
@@ -207,6 +208,11 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
   opt.capture = (const char * const *) caps->pdata;
   opt.logits = CS_LOGITS_LAST;
   opt.device = p->device == CS_DEVICE_CUDA ? CS_DEVICE_CUDA : CS_DEVICE_CPU;
+  /* on the CPU their keys and values are kept too: a patch at position t
+   * leaves the positions before it as they were, so the patched runs take
+   * those from here (not for heads patched at every position) */
+  if (opt.device == CS_DEVICE_CPU && (p->target != CS_PATCH_HEADS || p->heads_last))
+    opt.cache = base_kv = cs_forward_cache_new (model, 2, MAX (lens[0], lens[1]));
   base_run = cs_forward_run (model, rows, lens, 2, &opt, cancellable, error);
   if (!base_run)
     return NULL;
@@ -231,7 +237,10 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
       g_autofree int *col_of = g_new (int, r->n_cols);
       g_autofree CsForwardPatch *patches = g_new0 (CsForwardPatch, r->n_cols);
       g_autofree float *head_rows = NULL, *resume = NULL;
+      g_autofree int *prefix = g_new0 (int, r->n_cols);
       g_autoptr(CsForwardResult) res = NULL;
+      g_autoptr(CsForwardCache) kv = NULL;
+      int longest = 0;
       CsForwardOptions po = CS_FORWARD_OPTIONS_INIT;
       int resume_layer = p->target == CS_PATCH_RESID_POST ? l : l - 1;
 
@@ -251,7 +260,10 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
               }
         }
       /* the columns that can be patched (a position of the run patched
-       * without a counterpart in the other prompt gets NaN) */
+       * without a counterpart in the other prompt gets NaN). A patch at
+       * position t leaves the positions before it as they were in the
+       * unpatched run (attention is causal): those come from its keys and
+       * values (prefix[b] tokens), and only the tokens from t on are run. */
       for (int c = 0, b = 0; c < r->n_cols; c++)
         {
           gboolean has = p->target == CS_PATCH_HEADS || (c - shift >= 0 && c - shift < lens[donor]);
@@ -261,30 +273,32 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
               r->raw[(gsize) l * r->n_cols + c] = r->values[(gsize) l * r->n_cols + c] = NAN;
               continue;
             }
-          batch_rows[b] = rows[base];
-          batch_lens[b] = n;
+          prefix[b] = !base_kv ? 0 : p->target == CS_PATCH_HEADS ? n - 1 : c;
+          batch_rows[b] = rows[base] + prefix[b];
+          batch_lens[b] = n - prefix[b];
+          longest = MAX (longest, batch_lens[b]);
           patches[b].hook = hook;
           patches[b].prompt = b;
           if (p->target == CS_PATCH_HEADS)
             {
               patches[b].head = c;
-              patches[b].position = p->heads_last ? n - 1 : -1;
+              patches[b].position = p->heads_last ? n - 1 - prefix[b] : -1;
               patches[b].values = p->heads_last ? src + ((gsize) donor * S + lens[donor] - 1) * width + (gsize) c * hd
                                                 : head_rows + (gsize) c * n * hd;
             }
           else
             {
               patches[b].head = -1;
-              patches[b].position = c;
+              patches[b].position = c - prefix[b];
               patches[b].values = src + ((gsize) donor * S + c - shift) * width;
             }
           cols = ++b;
         }
-      if (resume_layer >= 0)
+      if (resume_layer >= 0 && cols > 0)
         {
           g_autofree char *post = g_strdup_printf ("resid_post.%d", resume_layer);
           const float *stream = cs_forward_result_get_capture (base_run, post);
-          resume = g_try_malloc ((gsize) cols * n * d * sizeof (float));
+          resume = g_try_malloc ((gsize) cols * longest * d * sizeof (float));
           if (!resume)
             {
               g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for %d patched runs of %d tokens",
@@ -292,9 +306,22 @@ cs_patch_run (CsModel *model, CsTokenizer *tok, const CsPatchParams *p, CsProgre
               return NULL;
             }
           for (int b = 0; b < cols; b++)
-            memcpy (resume + (gsize) b * n * d, stream + (gsize) base * S * d, sizeof (float) * n * d);
+            memcpy (resume + (gsize) b * longest * d, stream + ((gsize) base * S + prefix[b]) * d,
+                    sizeof (float) * batch_lens[b] * d);
           po.resume_layer = resume_layer;
           po.resume_from = resume;
+        }
+      if (base_kv && cols > 0)
+        {
+          if (!(kv = cs_forward_cache_new_from (model, cols, n, resume_layer + 1)))
+            {
+              g_set_error (error, CS_ERROR, CS_ERROR_NO_MEMORY, "not enough memory for the keys and values of %d "
+                           "patched runs", cols);
+              return NULL;
+            }
+          for (int b = 0; b < cols; b++)
+            cs_forward_cache_copy (kv, b, base_kv, base, prefix[b]);
+          po.cache = kv;
         }
       po.logits = CS_LOGITS_LAST;
       po.device = CS_DEVICE_CPU;
