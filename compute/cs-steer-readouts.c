@@ -27,6 +27,7 @@ cs_steer_effects_free (CsSteerEffects *e)
   g_free (e->col_index);
   g_free (e->col_layer);
   g_free (e->values);
+  g_free (e->resid_delta);
   g_free (e);
 }
 
@@ -259,6 +260,7 @@ cs_steer_effects_set (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSte
   g_autofree double *dc = g_new0 (double, (gsize) rows * MAX (1, n_cat));
   g_autofree double **ds = g_new0 (double *, MAX (1, rows));   /* per row with an SAE: [its d_sae] */
   g_autofree double *dt = g_new0 (double, (gsize) rows * V);
+  g_autofree double *dh = g_new0 (double, (gsize) rows * d);   /* the stream's mean change */
   CsSteerPrompts sub = *prompts;
   CsSteerEffects *e;
   GArray *cands;
@@ -302,6 +304,9 @@ cs_steer_effects_set (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSte
             memcpy (h0 + (gsize) i * d, c0 + last * d, sizeof (float) * d);
             memcpy (h1 + (gsize) i * d, c1 + last * d, sizeof (float) * d);
           }
+        for (int i = 0; i < n_prompts; i++)
+          for (int j = 0; j < d; j++)
+            dh[(gsize) r * d + j] += ((double) h1[(gsize) i * d + j] - h0[(gsize) i * d + j]) / n_prompts;
         cs_forward_unembed (model, h0, n_prompts, n0, z0);
         cs_forward_unembed (model, h1, n_prompts, n1, z1);
         for (int i = 0; i < n_prompts; i++)
@@ -376,6 +381,9 @@ cs_steer_effects_set (CsModel *model, CsTokenizer *tok, CsSteerVectors *v, CsSte
   e->n_cols = (int) cands->len;
   e->steer_layer = layer;
   e->multiplier = multiplier;
+  e->resid_delta = g_new (float, (gsize) rows * d);
+  for (gsize i = 0; i < (gsize) rows * d; i++)
+    e->resid_delta[i] = (float) dh[i];
   e->row_layers = g_new (int, rows);
   e->col_labels = g_new0 (char *, e->n_cols + 1);
   e->col_kind = g_new (int, e->n_cols);

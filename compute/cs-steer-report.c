@@ -61,6 +61,7 @@ cs_steer_report_free (CsSteerReport *r)
   g_strfreev (r->concept_names);
   g_free (r->concept_cos);
   g_free (r->sae_enc_idx);
+  g_free (r->sae_layers);
   g_free (r->sae_dec_idx);
   g_strfreev (r->sae_enc_labels);
   g_strfreev (r->sae_dec_labels);
@@ -190,8 +191,9 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
     }
   if (r->sae_k > 0)
     {
-      gsize dk[1] = { (gsize) r->sae_k * 2 };
-      if (!cs_h5_writer_add_i32 (w, "/steering/sae/encoder_features", 1, dk, r->sae_enc_idx, error) ||
+      gsize dk[1] = { (gsize) r->sae_k * 2 * r->sae_n }, dn[1] = { (gsize) r->sae_n };
+      if (!cs_h5_writer_add_i32 (w, "/steering/sae/layers", 1, dn, r->sae_layers, error) ||
+          !cs_h5_writer_add_i32 (w, "/steering/sae/encoder_features", 1, dk, r->sae_enc_idx, error) ||
           !cs_h5_writer_add_f64 (w, "/steering/sae/encoder_values", 1, dk, r->sae_enc_val, error) ||
           !cs_h5_writer_add_i32 (w, "/steering/sae/decoder_features", 1, dk, r->sae_dec_idx, error) ||
           !cs_h5_writer_add_f64 (w, "/steering/sae/decoder_cosines", 1, dk, r->sae_dec_val, error))
@@ -378,7 +380,22 @@ cs_steer_report_load (const char *path, GError **error)
       r->sae_dec_val = cs_h5_reader_f64 (rd, "/steering/sae/decoder_cosines", &rank, dims, error);
       if (!r->sae_enc_idx || !r->sae_dec_idx || !r->sae_enc_val || !r->sae_dec_val || k2 != k2b || k2 % 2)
         goto bad;
-      r->sae_k = (int) k2 / 2;
+      /* the rows' layers (one row, the vector's, in older workspaces) */
+      if (cs_h5_reader_has (rd, "/steering/sae/layers"))
+        {
+          gsize nl = 0;
+          if (!(r->sae_layers = cs_h5_reader_i32 (rd, "/steering/sae/layers", &nl, error)) || nl == 0 ||
+              k2 % (2 * nl) != 0)
+            goto bad;
+          r->sae_n = (int) nl;
+        }
+      else
+        {
+          r->sae_n = 1;
+          r->sae_layers = g_new (int, 1);
+          r->sae_layers[0] = r->sae_layer;
+        }
+      r->sae_k = (int) (k2 / 2 / r->sae_n);
       /* labels came later: a workspace without them draws feature numbers */
       if (cs_h5_reader_has (rd, "/steering/sae/encoder_labels") && cs_h5_reader_has (rd, "/steering/sae/decoder_labels"))
         {

@@ -440,34 +440,55 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
                                        rep->concept_cos + (gsize) l * rep->n_concepts, error))
           return NULL;
     }
-  /* the decomposition: the single SAE at its layer, or the set's at the effects layer */
+  /* the decomposition: the single SAE at its layer, or the set's at the
+   * effects layer and, propagated, at each later layer of the set */
   {
     CsSae *dsae = o->saes ? cs_sae_set_at_layer (o->saes, eff_layer) : o->sae;
     int dlayer = o->saes ? eff_layer : o->sae ? o->sae->hook_layer : -1;
-  rep->sae_layer = dsae ? dlayer : -1;
-  if (dsae)
-    {
-      rep->sae_k = 5;
-      rep->sae_enc_idx = g_new (int, 10);
-      rep->sae_dec_idx = g_new (int, 10);
-      rep->sae_enc_val = g_new (double, 10);
-      rep->sae_dec_val = g_new (double, 10);
-      cs_steer_sae_decompose (dsae, v->vectors + (gsize) dlayer * v->d, 5, rep->sae_enc_idx,
-                              rep->sae_enc_val, rep->sae_dec_idx, rep->sae_dec_val);
-      if (o->tok)
-        {
-          /* what each feature writes, in tokens: one pass over the unembedding for all twenty */
-          int latents[20];
-          char *labels[20];
-          memcpy (latents, rep->sae_enc_idx, sizeof (int) * 10);
-          memcpy (latents + 10, rep->sae_dec_idx, sizeof (int) * 10);
-          steer_sae_labels_at (o->model, o->tok, dsae, o->saes ? dlayer : -1, latents, 20, labels);
-          rep->sae_enc_labels = g_new0 (char *, 11);
-          rep->sae_dec_labels = g_new0 (char *, 11);
-          memcpy (rep->sae_enc_labels, labels, sizeof (char *) * 10);
-          memcpy (rep->sae_dec_labels, labels + 10, sizeof (char *) * 10);
-        }
-    }
+    int k = 5, K = 2 * k;
+    g_autoptr(GArray) at = g_array_new (FALSE, FALSE, sizeof (int));
+    rep->sae_layer = dsae ? dlayer : -1;
+    if (dsae)
+      g_array_append_val (at, dlayer);
+    for (int l = eff_layer + 1; o->saes && dsae && rep->effects->resid_delta && l < cfg->n_layers; l++)
+      if (cs_sae_set_at_layer (o->saes, l))
+        g_array_append_val (at, l);
+    if (at->len > 0)
+      {
+        int n = (int) at->len;
+        g_autofree char **labels = g_new0 (char *, (gsize) 2 * K + 1);
+        rep->sae_k = k;
+        rep->sae_n = n;
+        rep->sae_layers = g_memdup2 (at->data, sizeof (int) * n);
+        rep->sae_enc_idx = g_new (int, (gsize) n * K);
+        rep->sae_dec_idx = g_new (int, (gsize) n * K);
+        rep->sae_enc_val = g_new (double, (gsize) n * K);
+        rep->sae_dec_val = g_new (double, (gsize) n * K);
+        if (o->tok)
+          {
+            rep->sae_enc_labels = g_new0 (char *, (gsize) n * K + 1);
+            rep->sae_dec_labels = g_new0 (char *, (gsize) n * K + 1);
+          }
+        for (int i = 0; i < n; i++)
+          {
+            int l = rep->sae_layers[i];
+            CsSae *sae = i == 0 ? dsae : cs_sae_set_at_layer (o->saes, l);
+            const float *vec = i == 0 ? v->vectors + (gsize) dlayer * v->d
+                                      : rep->effects->resid_delta + (gsize) (l - eff_layer) * v->d;
+            cs_steer_sae_decompose (sae, vec, k, rep->sae_enc_idx + (gsize) i * K, rep->sae_enc_val + (gsize) i * K,
+                                    rep->sae_dec_idx + (gsize) i * K, rep->sae_dec_val + (gsize) i * K);
+            if (o->tok)
+              {
+                /* what each feature writes, in tokens: one pass over the unembedding for all twenty */
+                int latents[20];
+                memcpy (latents, rep->sae_enc_idx + (gsize) i * K, sizeof (int) * K);
+                memcpy (latents + K, rep->sae_dec_idx + (gsize) i * K, sizeof (int) * K);
+                steer_sae_labels_at (o->model, o->tok, sae, o->saes ? l : -1, latents, 2 * K, labels);
+                memcpy (rep->sae_enc_labels + (gsize) i * K, labels, sizeof (char *) * K);
+                memcpy (rep->sae_dec_labels + (gsize) i * K, labels + K, sizeof (char *) * K);
+              }
+          }
+      }
   }
   if (o->gen_prompt && *o->gen_prompt)
     {

@@ -167,6 +167,7 @@ typedef struct
   double *values;           /* [n_rows, n_cols]; NAN where a feature does not exist at that layer */
   int     steer_layer;
   double  multiplier;
+  float  *resid_delta;      /* [n_rows, hidden]: the mean change of resid_post at the last token (not saved) */
 } CsSteerEffects;
 
 CsSteerEffects *cs_steer_effects       (CsModel          *model,
@@ -323,10 +324,16 @@ typedef struct
   int             n_concepts;
   GStrv           concept_names;
   double         *concept_cos;        /* [n_layers, n_concepts] */
+  /* The decomposition by SAE features: row 0 the vector at sae_layer; with
+   * a set, rows 1… the steering's effect propagated to each later layer
+   * with an SAE (the mean change of resid_post there, steered − unsteered,
+   * at the last token, at the effects multiplier), by that layer's SAE. */
   int             sae_layer, sae_k;   /* sae_k 0: none */
-  int            *sae_enc_idx, *sae_dec_idx;    /* [2k] */
-  double         *sae_enc_val, *sae_dec_val;    /* [2k] */
-  GStrv           sae_enc_labels, sae_dec_labels; /* [2k] "SAE 12 ' dog' ' cat'", or NULL */
+  int             sae_n;              /* rows (≥ 1 when sae_k > 0) */
+  int            *sae_layers;         /* [sae_n]; sae_layers[0] == sae_layer */
+  int            *sae_enc_idx, *sae_dec_idx;    /* [sae_n, 2k] */
+  double         *sae_enc_val, *sae_dec_val;    /* [sae_n, 2k] */
+  GStrv           sae_enc_labels, sae_dec_labels; /* [sae_n × 2k] "SAE 12 ' dog' ' cat'", or NULL */
   char           *concept;            /* "ℓ̄_bird − ℓ̄_mammal" when a concept was added; NULL: the dataset's vector */
   /* The hierarchy check (with a concept): at hier_layer, for each category
    * (its role: "child", "sibling", "parent" or "unrelated"), the change of

@@ -661,6 +661,22 @@ with tempfile.TemporaryDirectory() as tmp:
         kinds = f['steering/effects/col_kind'][()].tolist()
     check([l for l, k in zip(col_layer, kinds) if k == 1] == [f['layer'] for f in feats],
           'steer --saes: each latent\'s layer saved in /steering/effects/col_layer')
+    # the decomposition: the vector by layer 1's SAE, then the change it causes by layers 2 and 3's
+    dec = ss['sae_decomposition']
+    with h5py.File(os.path.join(tmp, 'steer-set.h5'), 'r') as f:
+        saved_layers = f['steering/sae/layers'][()].tolist()
+        vec1 = f['steering/vectors'][()][1].astype(np.float64)
+        saved_enc = f['steering/sae/encoder_values'][()]
+    w1, _ = read_safetensors(os.path.join(set_dir, 'resid_post.1', 'sae_weights.safetensors'))
+    resp = vec1 @ w1['W_enc'].astype(np.float64)
+    order = np.argsort(-resp)
+    want = [int(i) for i in order[:5]] + [int(i) for i in np.argsort(resp)[:5]]
+    got = [e['feature'] for e in dec[0]['encoder']]
+    check([r['layer'] for r in dec] == [1, 2, 3] == saved_layers and dec[0]['of'] == 'vector' and
+          got == want and max(abs(e['value'] - resp[e['feature']]) for e in dec[0]['encoder']) < 1e-4 and
+          len(saved_enc) == 30,
+          'steer --saes: the decomposition has the vector at layer 1 (its top encoder responses equal NumPy\'s '
+          'W_enc^T v) and the change it causes at layers 2 and 3, saved with /steering/sae/layers')
     # the run's feature flow is `sae flow` at the effects layer and multiplier (tests/test-patch.py checks that one
     # against NumPy)
     fl = json.loads(run('sae', 'flow', sample, '--saes', set_dir, '--dataset', 'animal-vs-plant', '--layer', '1',

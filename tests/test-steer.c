@@ -656,6 +656,68 @@ test_sae_set (void)
     }
   g_test_message ("%d cells of the set's effects equal each SAE's alone", checked);
 
+  /* the change the vector causes at each later layer (what the propagated
+   * decomposition reads): the mean over the prompts, at the last token, of
+   * resid_post steered − unsteered, from two runs made here */
+  {
+    int n = MIN (prompts->n, 32), L = cfg->n_layers, d = cfg->hidden;
+    g_auto(GStrv) hooks = g_new0 (char *, L + 1);
+    CsForwardOptions o0 = CS_FORWARD_OPTIONS_INIT, o1 = CS_FORWARD_OPTIONS_INIT;
+    g_autoptr(CsForwardResult) r0 = NULL;
+    g_autoptr(CsForwardResult) r1 = NULL;
+    double worst = 0;
+    for (int l = 0; l < L; l++)
+      hooks[l] = g_strdup_printf ("resid_post.%d", l);
+    o0.capture = o1.capture = (const char * const *) hooks;
+    o0.device = o1.device = CS_DEVICE_CPU;
+    o1.steer_layer = layer;
+    o1.steer_multiplier = 4;
+    o1.steer_vector = v->vectors + (gsize) layer * v->d;
+    o1.steer_from = prompts->steer_from;
+    r0 = cs_forward_run (m, (const gint32 * const *) prompts->ids, prompts->lengths, n, &o0, NULL, &error);
+    g_assert_no_error (error);
+    r1 = cs_forward_run (m, (const gint32 * const *) prompts->ids, prompts->lengths, n, &o1, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (all->resid_delta);
+    for (int r = 0; r < all->n_rows; r++)
+      {
+        const float *c0 = cs_forward_result_get_capture (r0, hooks[layer + r]);
+        const float *c1 = cs_forward_result_get_capture (r1, hooks[layer + r]);
+        double scale = 0;
+        for (int j = 0; j < d; j++)
+          {
+            double dh = 0;
+            for (int i = 0; i < n; i++)
+              {
+                gsize last = ((gsize) i * r0->seq + prompts->lengths[i] - 1) * d + j;
+                dh += ((double) c1[last] - c0[last]) / n;
+              }
+            worst = MAX (worst, fabs (dh - all->resid_delta[(gsize) r * d + j]));
+            scale = MAX (scale, fabs (dh));
+          }
+        g_assert_cmpfloat (scale, >, 0.1);
+      }
+    g_assert_cmpfloat (worst, <, 1e-5);
+    /* decomposed by the layer's SAE: the encoder's response W_encᵀΔh */
+    for (int r = 1; r < all->n_rows; r++)
+      {
+        CsSae *sae = by_layer[layer + r];
+        int enc[10], dec[10];
+        double ev[10], dv[10];
+        cs_steer_sae_decompose (sae, all->resid_delta + (gsize) r * d, 5, enc, ev, dec, dv);
+        for (int i = 0; i < 10; i++)
+          {
+            double want = 0;
+            for (int j = 0; j < d; j++)
+              want += (double) sae->W_enc[(gsize) j * sae->d_sae + enc[i]] * all->resid_delta[(gsize) r * d + j];
+            g_assert_cmpfloat (fabs (ev[i] - want), <, 1e-5 * MAX (1, fabs (want)));
+          }
+        for (int i = 1; i < 5; i++)
+          g_assert_cmpfloat (ev[i], <=, ev[i - 1]);
+      }
+    g_test_message ("the stream's mean change at layers %d–%d equals two runs made here (%.1e)", layer, L - 1, worst);
+  }
+
   /* misfits: another width, an attention hook, a wrong d_in, a layer the model has not */
   {
     g_autofree char *tmp = g_dir_make_tmp ("cs-sae-set-XXXXXX", NULL);

@@ -298,34 +298,53 @@ draw_svd (cairo_t *cr, double x, double y, double w, double h, const CsFigureSty
   cs_figure_draw_bars (cr, x, y, w, h, s, &fig);
 }
 
+/* The decomposition: a row per layer (the vector at its layer, then with a
+ * set its effect propagated to each later layer), the encoder's response
+ * on the left and the decoder cosines on the right. */
 static void
 draw_sae (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
 {
-  int k = r->sae_k;
-  g_autoptr(GPtrArray) le = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) ld = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *t1 = NULL, *t2 = NULL;
-  CsBarsFigure a = { 0 }, b = { 0 };
-  t1 = g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", r->sae_layer);
-  t2 = g_strdup ("cos(v, W<sub>dec</sub>[i])");
-  for (int i = 0; i < 2 * k; i++)
+  int k = r->sae_k, n = MAX (1, r->sae_n);
+  /* several rows: the three strongest each way, in smaller type */
+  int shown = n > 2 ? MIN (k, 3) : k;
+  double row_h = h / n;
+  CsFigureStyle rs = *s;
+  if (n > 2)
+    rs.font_size = s->font_size * 0.8;
+  for (int row = 0; row < n; row++)
     {
-      g_ptr_array_add (le, r->sae_enc_labels ? g_strdup (r->sae_enc_labels[i])
-                                             : g_strdup_printf ("feature %d", r->sae_enc_idx[i]));
-      g_ptr_array_add (ld, r->sae_dec_labels ? g_strdup (r->sae_dec_labels[i])
-                                             : g_strdup_printf ("feature %d", r->sae_dec_idx[i]));
+      g_autoptr(GPtrArray) le = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) ld = g_ptr_array_new_with_free_func (g_free);
+      g_autofree double *ev = g_new (double, 2 * shown), *dv = g_new (double, 2 * shown);
+      g_autofree char *t1 = NULL, *t2 = NULL;
+      CsBarsFigure a = { 0 }, b = { 0 };
+      gsize base = (gsize) row * 2 * k;
+      int layer = r->sae_layers ? r->sae_layers[row] : r->sae_layer;
+      t1 = row == 0 ? g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", layer)
+                    : g_strdup_printf ("layer %d, the change it causes: W<sub>enc</sub>ᵀΔh", layer);
+      t2 = g_strdup_printf ("cos(%s, W<sub>dec</sub>[i])", row == 0 ? "v" : "Δh");
+      for (int j = 0; j < 2 * shown; j++)
+        {
+          int i = j < shown ? j : k + (j - shown);   /* the first of the positive, then of the negative */
+          g_ptr_array_add (le, r->sae_enc_labels ? g_strdup (r->sae_enc_labels[base + i])
+                                                 : g_strdup_printf ("feature %d", r->sae_enc_idx[base + i]));
+          g_ptr_array_add (ld, r->sae_dec_labels ? g_strdup (r->sae_dec_labels[base + i])
+                                                 : g_strdup_printf ("feature %d", r->sae_dec_idx[base + i]));
+          ev[j] = r->sae_enc_val[base + i];
+          dv[j] = r->sae_dec_val[base + i];
+        }
+      a.n = b.n = 2 * shown;
+      a.labels = (const char * const *) le->pdata;
+      b.labels = (const char * const *) ld->pdata;
+      a.values = ev;
+      b.values = dv;
+      a.value_label = row == n - 1 ? "encoder response" : NULL;
+      b.value_label = row == n - 1 ? "cosine" : NULL;
+      a.title = t1;
+      b.title = t2;
+      cs_figure_draw_bars (cr, x, y + row * row_h, w * 0.55, row_h, &rs, &a);
+      cs_figure_draw_bars (cr, x + w * 0.55, y + row * row_h, w * 0.45, row_h, &rs, &b);
     }
-  a.n = b.n = 2 * k;
-  a.labels = (const char * const *) le->pdata;
-  b.labels = (const char * const *) ld->pdata;
-  a.values = r->sae_enc_val;
-  b.values = r->sae_dec_val;
-  a.value_label = "W<sub>enc</sub>ᵀv";
-  b.value_label = "cos(v, W<sub>dec</sub>[i])";
-  a.title = t1;
-  b.title = t2;
-  cs_figure_draw_bars (cr, x, y, w * 0.55, h, s, &a);
-  cs_figure_draw_bars (cr, x + w * 0.55, y, w * 0.45, h, s, &b);
 }
 
 static void

@@ -367,7 +367,39 @@ cs_cli_steer (int argc, char **argv)
             }
           json_builder_end_object (b);
         }
-      if (sae)
+      if (rep->sae_k > 0)
+        {
+          /* every row: the vector at its layer, then its effect propagated to later layers */
+          json_builder_set_member_name (b, "sae_decomposition");
+          json_builder_begin_array (b);
+          for (int row = 0; row < rep->sae_n; row++)
+            {
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "layer");
+              json_builder_add_int_value (b, rep->sae_layers[row]);
+              json_builder_set_member_name (b, "of");
+              json_builder_add_string_value (b, row == 0 ? "vector" : "propagated change");
+              for (int part = 0; part < 2; part++)
+                {
+                  json_builder_set_member_name (b, part ? "decoder_cosine" : "encoder");
+                  json_builder_begin_array (b);
+                  for (int i = 0; i < 2 * rep->sae_k; i++)
+                    {
+                      gsize at = (gsize) row * 2 * rep->sae_k + i;
+                      json_builder_begin_object (b);
+                      json_builder_set_member_name (b, "feature");
+                      json_builder_add_int_value (b, part ? rep->sae_dec_idx[at] : rep->sae_enc_idx[at]);
+                      json_builder_set_member_name (b, "value");
+                      json_builder_add_double_value (b, part ? rep->sae_dec_val[at] : rep->sae_enc_val[at]);
+                      json_builder_end_object (b);
+                    }
+                  json_builder_end_array (b);
+                }
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+        }
+      if (rep->sae_k > 0)
         {
           json_builder_set_member_name (b, "sae_features");
           json_builder_begin_array (b);
