@@ -6,6 +6,8 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cs-build-config.h"
 #include "cs-export-dialog.h"
@@ -183,6 +185,30 @@ cs_steering_page_load_from (CsSteeringPage *self, const char *path, GError **err
     return FALSE;
   cs_steering_page_remember_report (self, _("opening the workspace"), g_steal_pointer (&self->report));
   self->report = r;
+  /* the SAEs its run used, with the variants chosen then, for the runs and
+   * cards that follow */
+  if (r->sae_set_root && !cs_job_running (self->job))
+    {
+      g_autoptr(GError) local = NULL;
+      gboolean same = self->saes && g_str_equal (self->saes->root, r->sae_set_root);
+      for (guint i = 0; same && r->sae_set_choices[i]; i++)
+        {
+          int layer = atoi (r->sae_set_choices[i]);
+          const char *variant = strchr (r->sae_set_choices[i], '=');
+          same = variant && cs_steering_page_choose_sae_variant (self, layer, variant + 1, &local);
+        }
+      if (same)
+        cs_steering_page_show_variants (self);
+      else if (!g_file_test (r->sae_set_root, G_FILE_TEST_IS_DIR) ||
+               !cs_steering_page_load_saes (self, r->sae_set_root, (const char * const *) r->sae_set_choices, &local))
+        {
+          g_autofree char *text = g_strdup_printf (_("The run's SAEs (%s) could not be opened again: %s"),
+                                                   r->sae_set_root, local ? local->message : _("no such folder"));
+          cs_steering_page_report_changed (self);
+          cs_steering_page_set_status (self, text);
+          return TRUE;
+        }
+    }
   cs_steering_page_report_changed (self);
   cs_steering_page_set_status (self, _("Steering results from the workspace"));
   return TRUE;
@@ -200,6 +226,7 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
   g_clear_pointer (&self->sae, cs_sae_free);
   g_clear_pointer (&self->saes, cs_sae_set_free);   /* an SAE of one's own replaces the sample model's set */
   self->sae = sae;
+  cs_steering_page_show_variants (self);
   cs_steering_page_card_saes_changed (self);
   g_free (self->sae_path);
   self->sae_path = g_strdup (folder);
@@ -213,19 +240,152 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
   return TRUE;
 }
 
+/* The set's label: its folder and layers, what was skipped in the tooltip. */
+static void
+describe_set (CsSteeringPage *self, const char *what)
+{
+  g_autoptr(GString) layers = g_string_new (NULL);
+  g_autoptr(GString) skipped = g_string_new (NULL);
+  g_autofree char *label = NULL;
+  for (guint i = 0; i < self->saes->chosen->len; i++)
+    g_string_append_printf (layers, "%s%d", i ? ", " : "", ((CsSaeSetMember *) self->saes->chosen->pdata[i])->layer);
+  label = g_strdup_printf (what ? what : _("%s: SAEs at layers %s"), what ? layers->str : self->saes->root,
+                           layers->str);
+  gtk_label_set_text (self->sae_label, label);
+  for (guint i = 0; i < self->saes->skipped->len; i++)
+    g_string_append_printf (skipped, "%s%s", i ? "\n" : "", (const char *) self->saes->skipped->pdata[i]);
+  if (skipped->len)
+    {
+      g_autofree char *tip = g_strdup_printf (_("Skipped:\n%s"), skipped->str);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sae_label), tip);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->sae_label), NULL);
+}
+
+gboolean
+cs_steering_page_load_saes (CsSteeringPage *self, const char *folder, const char * const *choices, GError **error)
+{
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
+  const CsModelConfig *cfg;
+  CsSaeSet *set;
+  if (!model)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", _("Open a model first: a set's SAEs are matched to its layers"));
+      return FALSE;
+    }
+  cfg = cs_model_get_config (model);
+  if (!(set = cs_sae_set_open (folder, cfg->hidden, cfg->n_layers, choices, error)))
+    return FALSE;
+  g_clear_pointer (&self->sae, cs_sae_free);
+  g_clear_pointer (&self->sae_path, g_free);
+  g_clear_pointer (&self->saes, cs_sae_set_free);
+  self->saes = set;
+  cs_steering_page_card_saes_changed (self);
+  describe_set (self, NULL);
+  cs_steering_page_show_variants (self);
+  if (set->skipped->len)
+    {
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u SAE of the folder skipped: %s",
+                                                            "%u SAEs of the folder skipped; the first: %s",
+                                                            set->skipped->len),
+                                               set->skipped->len, (const char *) set->skipped->pdata[0]);
+      cs_steering_page_set_status (self, text);
+    }
+  return TRUE;
+}
+
+gboolean
+cs_steering_page_choose_sae_variant (CsSteeringPage *self, int layer, const char *variant, GError **error)
+{
+  if (!self->saes)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", _("No folder of SAEs is loaded"));
+      return FALSE;
+    }
+  if (cs_job_running (self->job))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "%s", _("Wait for the run to finish"));
+      return FALSE;
+    }
+  if (!cs_sae_set_choose (self->saes, layer, variant, error))
+    return FALSE;
+  cs_steering_page_card_saes_changed (self);
+  cs_steering_page_show_variants (self);
+  return TRUE;
+}
+
+GStrv
+cs_steering_page_get_sae_choices (CsSteeringPage *self)
+{
+  return self->saes ? cs_sae_set_choices (self->saes) : NULL;
+}
+
+static void
+on_variant_selected (GtkDropDown *drop, GParamSpec *pspec, CsSteeringPage *self)
+{
+  int layer = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (drop), "cs-layer"));
+  GtkStringObject *item = gtk_drop_down_get_selected_item (drop);
+  g_autoptr(GError) error = NULL;
+  if (!item || !self->saes)
+    return;
+  if (!cs_steering_page_choose_sae_variant (self, layer, gtk_string_object_get_string (item), &error))
+    {
+      cs_steering_page_set_status (self, error->message);
+      cs_steering_page_show_variants (self);   /* back to the one in use */
+    }
+}
+
+void
+cs_steering_page_show_variants (CsSteeringPage *self)
+{
+  GtkWidget *child;
+  int row = 0;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->variants_grid))))
+    gtk_grid_remove (self->variants_grid, child);
+  for (guint i = 0; self->saes && i < self->saes->chosen->len; i++)
+    {
+      CsSaeSetMember *m = g_ptr_array_index (self->saes->chosen, i);
+      g_auto(GStrv) variants = cs_sae_set_variants (self->saes, m->layer);
+      g_autofree char *name = NULL;
+      GtkWidget *label, *drop;
+      if (g_strv_length (variants) < 2)
+        continue;
+      name = g_strdup_printf (_("Layer %d"), m->layer);
+      label = gtk_label_new (name);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      drop = gtk_drop_down_new_from_strings ((const char * const *) variants);
+      gtk_widget_set_hexpand (drop, TRUE);
+      g_object_set_data (G_OBJECT (drop), "cs-layer", GINT_TO_POINTER (m->layer));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (drop), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+      g_signal_connect (drop, "notify::selected", G_CALLBACK (on_variant_selected), self);
+      gtk_grid_attach (self->variants_grid, label, 0, row, 1, 1);
+      gtk_grid_attach (self->variants_grid, drop, 1, row, 1, 1);
+      row++;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->variants_grid), row > 0);
+}
+
+/* A folder with cfg.json or params.npz is one SAE; any other folder is
+ * searched for SAEs at several layers. */
 static void
 sae_chosen (GtkWidget *owner, const char *path)
 {
   CsSteeringPage *self = CS_STEERING_PAGE (owner);
   g_autoptr(GError) error = NULL;
-  if (!cs_steering_page_load_sae (self, path, &error))
+  g_autofree char *cfg = g_build_filename (path, "cfg.json", NULL);
+  g_autofree char *npz = g_build_filename (path, "params.npz", NULL);
+  gboolean one = g_file_test (cfg, G_FILE_TEST_EXISTS) || g_file_test (npz, G_FILE_TEST_EXISTS) ||
+                 g_str_has_suffix (path, ".npz");
+  if (!(one ? cs_steering_page_load_sae (self, path, &error) : cs_steering_page_load_saes (self, path, NULL, &error)))
     cs_steering_page_set_status (self, error->message);
 }
 
 void
 cs_steering_page_sae_dialog (CsSteeringPage *self)
 {
-  cs_ui_choose_file (GTK_WIDGET (self), _("Open an SAELens Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+  cs_ui_choose_file (GTK_WIDGET (self), _("Open an SAE Folder (One SAE, or SAEs for Several Layers)"),
+                     GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                      _("_Open"), NULL, NULL, NULL, sae_chosen);
 }
 
@@ -245,6 +405,7 @@ cs_steering_page_default_sae (CsSteeringPage *self, CsModel *model)
       /* another model: the sample model's set does not read its activations */
       g_clear_pointer (&self->saes, cs_sae_set_free);
       cs_steering_page_card_saes_changed (self);
+      cs_steering_page_show_variants (self);
       gtk_label_set_text (self->sae_label, _("None loaded"));
     }
   if (self->sae || self->saes || !is_sample)
@@ -253,13 +414,8 @@ cs_steering_page_default_sae (CsSteeringPage *self, CsModel *model)
   if (g_file_test (shipped, G_FILE_TEST_IS_DIR) &&
       (self->saes = cs_sae_set_open (shipped, cfg->hidden, cfg->n_layers, NULL, NULL)))
     {
-      g_autoptr(GString) layers = g_string_new (NULL);
-      g_autofree char *label = NULL;
-      for (guint i = 0; i < self->saes->chosen->len; i++)
-        g_string_append_printf (layers, "%s%d", i ? ", " : "",
-                                ((CsSaeSetMember *) self->saes->chosen->pdata[i])->layer);
-      label = g_strdup_printf (_("The sample model's SAEs: layers %s"), layers->str);
-      gtk_label_set_text (self->sae_label, label);
+      describe_set (self, _("The sample model's SAEs: layers %s"));
+      cs_steering_page_show_variants (self);
     }
 }
 

@@ -27,7 +27,7 @@ struct _CsSteeringPage
   GtkEntry           *layers_entry, *mult_entry, *targets_entry, *gen_entry;
   GtkSpinButton      *held_spin, *effects_layer_spin, *gen_tokens_spin, *from_spin;
   GtkCheckButton     *normalise_check;
-  GtkGrid            *sweep_grid, *gen_grid;
+  GtkGrid            *sweep_grid, *gen_grid, *variants_grid;
   GtkWidget          *sae_button, *train_button, *run_button, *cancel_button, *continue_button, *undo_box, *main_box;
   GtkProgressBar     *progress_bar;
   GtkStack           *stack;
@@ -95,3 +95,5 @@ void     cs_steering_page_train_dialog  (CsSteeringPage *self);
  * is loaded. */
 void     cs_steering_page_default_sae   (CsSteeringPage *self,
                                          CsModel        *model);
+/* The variant drop-downs for the set's layers with several SAEs. */
+void     cs_steering_page_show_variants (CsSteeringPage *self);

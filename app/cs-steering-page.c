@@ -873,6 +873,7 @@ cs_steering_page_class_init (CsSteeringPageClass *klass)
   CHILD (concept_minus_drop);
   CHILD (normalise_check);
   CHILD (gen_grid);
+  CHILD (variants_grid);
   CHILD (gen_entry);
   CHILD (gen_tokens_spin);
   CHILD (continue_button);

@@ -65,6 +65,21 @@ gboolean             cs_steering_page_export       (CsSteeringPage *self,
 gboolean             cs_steering_page_load_sae     (CsSteeringPage *self,
                                                     const char     *folder,
                                                     GError        **error);
+/* Opens a folder of SAEs for several layers (a SAELens release, a Gemma
+ * Scope tree; choices: "L=variant" or NULL for the defaults) for the runs
+ * that follow; what does not fit the model is listed in the label's
+ * tooltip. */
+gboolean             cs_steering_page_load_saes    (CsSteeringPage *self,
+                                                    const char     *folder,
+                                                    const char * const *choices,
+                                                    GError        **error);
+/* Another of the folder's SAEs for a layer (as the variant drop-downs do). */
+gboolean             cs_steering_page_choose_sae_variant (CsSteeringPage *self,
+                                                    int             layer,
+                                                    const char     *variant,
+                                                    GError        **error);
+/* "L=variant" of the set in use, or NULL without one. */
+GStrv                cs_steering_page_get_sae_choices (CsSteeringPage *self);
 /* Collects activations at resid_post.layer over the lines of a text file,
  * trains an SAE in the background (progress, Cancel), saves it under the
  * user's data folder (conceptscope/saes/) and loads it for the runs. */

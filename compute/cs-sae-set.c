@@ -323,6 +323,31 @@ cs_sae_set_open (const char *dir, int d_model, int n_layers, const char * const 
         g_ptr_array_add (set->others, f->m);
     }
   g_ptr_array_sort (set->skipped, compare_names);
+  /* a choice that named no SAE of the folder is an error, not a layer left out */
+  for (guint c = 0; choices && choices[c]; c++)
+    {
+      char *end;
+      long layer = strtol (choices[c], &end, 10);
+      gboolean met = FALSE;
+      if (end == choices[c] || *end != '=')
+        {
+          g_set_error (error, CS_ERROR, CS_ERROR_RANGE, "'%s': choose an SAE as LAYER=VARIANT", choices[c]);
+          return NULL;
+        }
+      for (guint i = 0; i < set->chosen->len; i++)
+        {
+          CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
+          met = met || (m->layer == layer && g_str_equal (m->variant, end + 1));
+        }
+      if (!met)
+        {
+          g_auto(GStrv) there = cs_sae_set_variants (set, (int) layer);
+          g_autofree char *list = g_strjoinv (", ", there);
+          g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s has no SAE %s at layer %ld%s%s", dir, end + 1, layer,
+                       there[0] ? "; there: " : "", list);
+          return NULL;
+        }
+    }
   if (set->chosen->len == 0)
     {
       g_autoptr(GString) why = g_string_new (NULL);
@@ -332,4 +357,97 @@ cs_sae_set_open (const char *dir, int d_model, int n_layers, const char * const 
       return NULL;
     }
   return g_steal_pointer (&set);
+}
+
+GStrv
+cs_sae_set_choices (const CsSaeSet *set)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  GStrv out;
+  for (guint i = 0; set && i < set->chosen->len; i++)
+    {
+      CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
+      g_autofree char *c = g_strdup_printf ("%d=%s", m->layer, m->variant);
+      g_strv_builder_add (b, c);
+    }
+  out = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return out;
+}
+
+GStrv
+cs_sae_set_variants (const CsSaeSet *set, int layer)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  GStrv out;
+  for (int pass = 0; set && pass < 2; pass++)
+    {
+      GPtrArray *a = pass == 0 ? set->chosen : set->others;
+      for (guint i = 0; i < a->len; i++)
+        {
+          CsSaeSetMember *m = g_ptr_array_index (a, i);
+          if (m->layer == layer)
+            g_strv_builder_add (b, m->variant);
+        }
+    }
+  out = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return out;
+}
+
+gboolean
+cs_sae_set_choose (CsSaeSet *set, int layer, const char *variant, GError **error)
+{
+  CsSaeSetMember *want = NULL;
+  guint at = 0;
+  CsSae *sae;
+  for (guint i = 0; i < set->chosen->len; i++)
+    {
+      CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
+      if (m->layer == layer && g_str_equal (m->variant, variant))
+        return TRUE;   /* already */
+    }
+  for (guint i = 0; i < set->others->len && !want; i++)
+    {
+      CsSaeSetMember *m = g_ptr_array_index (set->others, i);
+      if (m->layer == layer && g_str_equal (m->variant, variant))
+        {
+          want = m;
+          at = i;
+        }
+    }
+  if (!want)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s has no SAE %s at layer %d", set->root, variant, layer);
+      return FALSE;
+    }
+  if (!(sae = cs_sae_load (want->path, error)))
+    return FALSE;
+  if (set->chosen->len > 0 && sae->d_in != ((CsSaeSetMember *) set->chosen->pdata[0])->sae->d_in)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "%s reads %d-dimensional activations, the set's others %d",
+                   want->path, sae->d_in, ((CsSaeSetMember *) set->chosen->pdata[0])->sae->d_in);
+      cs_sae_free (sae);
+      return FALSE;
+    }
+  want->sae = sae;
+  want->d_sae = sae->d_sae;
+  g_ptr_array_steal_index (set->others, at);
+  /* the one it replaces becomes an alternative again, unloaded */
+  for (guint i = 0; i < set->chosen->len; i++)
+    {
+      CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
+      if (m->layer == layer)
+        {
+          g_ptr_array_steal_index (set->chosen, i);
+          g_clear_pointer (&m->sae, cs_sae_free);
+          g_ptr_array_add (set->others, m);
+          break;
+        }
+    }
+  /* chosen stays ordered by layer */
+  for (at = 0; at < set->chosen->len && ((CsSaeSetMember *) set->chosen->pdata[at])->layer < layer; at++)
+    ;
+  g_ptr_array_insert (set->chosen, (gint) at, want);
+  return TRUE;
 }

@@ -47,6 +47,19 @@ void      cs_sae_set_free     (CsSaeSet           *set);
 CsSae    *cs_sae_set_at_layer (CsSaeSet           *set,
                                int                 layer);
 
+/* "L=variant" of each chosen SAE: what cs_sae_set_open's choices take to
+ * open the same set again (saved with a workspace). */
+GStrv     cs_sae_set_choices  (const CsSaeSet     *set);
+/* The variants at a layer, the chosen one first. */
+GStrv     cs_sae_set_variants (const CsSaeSet     *set,
+                               int                 layer);
+/* Loads another variant for a layer in place of the chosen one (which is
+ * freed and becomes an alternative). */
+gboolean  cs_sae_set_choose   (CsSaeSet           *set,
+                               int                 layer,
+                               const char         *variant,
+                               GError            **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSaeSet, cs_sae_set_free)
 
 G_END_DECLS

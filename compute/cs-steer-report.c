@@ -68,6 +68,8 @@ cs_steer_report_free (CsSteerReport *r)
   g_free (r->sae_enc_val);
   g_free (r->sae_dec_val);
   g_free (r->concept);
+  g_free (r->sae_set_root);
+  g_strfreev (r->sae_set_choices);
   g_strfreev (r->hier_names);
   g_strfreev (r->hier_roles);
   g_free (r->hier_change);
@@ -203,6 +205,14 @@ cs_steer_report_save (const CsSteerReport *r, const char *path, GError **error)
                                       dk[0], error) ||
            !cs_h5_writer_add_strings (w, "/steering/sae/decoder_labels", (const char * const *) r->sae_dec_labels,
                                       dk[0], error)))
+        return FALSE;
+    }
+  if (r->sae_set_root && r->sae_set_choices && r->sae_set_choices[0])
+    {
+      const char *root[1] = { r->sae_set_root };
+      if (!cs_h5_writer_add_strings (w, "/steering/sae_set/root", root, 1, error) ||
+          !cs_h5_writer_add_strings (w, "/steering/sae_set/choices", (const char * const *) r->sae_set_choices,
+                                     g_strv_length (r->sae_set_choices), error))
         return FALSE;
     }
   if (r->hier_n > 0 && r->sweep)
@@ -405,6 +415,13 @@ cs_steer_report_load (const char *path, GError **error)
               g_strv_length (r->sae_dec_labels) != k2)
             goto bad;
         }
+    }
+  if (cs_h5_reader_has (rd, "/steering/sae_set/root"))
+    {
+      g_auto(GStrv) root = cs_h5_reader_strings (rd, "/steering/sae_set/root", error);
+      if (!root || !root[0] || !(r->sae_set_choices = cs_h5_reader_strings (rd, "/steering/sae_set/choices", error)))
+        goto bad;
+      r->sae_set_root = g_strdup (root[0]);
     }
   if (cs_h5_reader_has (rd, "/steering/hierarchy/log_mass_change"))
     {

@@ -411,6 +411,11 @@ cs_steer_run (const CsSteerRun *o, CsProgressFunc progress, gpointer progress_da
   if (progress)
     progress (shares[0] + shares[1] + shares[2], progress_data);
   rep->svd_layer = eff_layer;
+  if (o->saes)
+    {
+      rep->sae_set_root = g_strdup (o->saes->root);
+      rep->sae_set_choices = cs_sae_set_choices (o->saes);
+    }
   if (concept_child >= 0 && !hierarchy_check (rep, o, v, prompts, concept_child, eff_layer, cancellable, error))
     return NULL;
   if (!o->concept)

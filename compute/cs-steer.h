@@ -334,6 +334,10 @@ typedef struct
   int            *sae_enc_idx, *sae_dec_idx;    /* [sae_n, 2k] */
   double         *sae_enc_val, *sae_dec_val;    /* [sae_n, 2k] */
   GStrv           sae_enc_labels, sae_dec_labels; /* [sae_n × 2k] "SAE 12 ' dog' ' cat'", or NULL */
+  /* With a set: its folder and the variant chosen at each layer ("L=variant",
+   * cs_sae_set_choices), so that the same SAEs can be opened again. */
+  char           *sae_set_root;
+  GStrv           sae_set_choices;
   char           *concept;            /* "ℓ̄_bird − ℓ̄_mammal" when a concept was added; NULL: the dataset's vector */
   /* The hierarchy check (with a concept): at hier_layer, for each category
    * (its role: "child", "sibling", "parent" or "unrelated"), the change of

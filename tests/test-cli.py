@@ -677,6 +677,15 @@ with tempfile.TemporaryDirectory() as tmp:
           len(saved_enc) == 30,
           'steer --saes: the decomposition has the vector at layer 1 (its top encoder responses equal NumPy\'s '
           'W_enc^T v) and the change it causes at layers 2 and 3, saved with /steering/sae/layers')
+    with h5py.File(os.path.join(tmp, 'steer-set.h5'), 'r') as f:
+        saved_choices = [c.decode() for c in f['steering/sae_set/choices'][()]]
+    p = run('steer', sample, '--dataset', 'animal-vs-plant', '--targets', 'animal', '--layers', '1',
+            '--multipliers=0,4', '--saes', set_dir, '--sae-variant', '1=resid_post.9', '--output',
+            os.path.join(tmp, 'x.h5'), expect=1)
+    check(saved_choices == ['0=resid_post.0', '1=resid_post.1', '2=resid_post.2', '3=resid_post.3'] and
+          'no SAE resid_post.9 at layer 1; there: resid_post.1' in p.stderr,
+          'steer --saes: the variant of each layer saved in /steering/sae_set/choices; --sae-variant naming none '
+          'of the folder\'s refused with the ones there')
     # the run's feature flow is `sae flow` at the effects layer and multiplier (tests/test-patch.py checks that one
     # against NumPy)
     fl = json.loads(run('sae', 'flow', sample, '--saes', set_dir, '--dataset', 'animal-vs-plant', '--layer', '1',

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cs-application.h"
 #include "cs-figure.h"
@@ -1318,6 +1319,35 @@ check_window (gpointer data)
       g_assert_nonnull (sae);
       g_assert_cmpint (sae->d_sae, ==, 64);
       g_assert_cmpint (sae->hook_layer, ==, 2);
+      /* a folder of SAEs with two for layer 1: the default (the first by
+       * name) and the other chosen, as the drop-down does */
+      {
+        g_autofree char *set = artifact_path ("sae-variants");
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) choices = NULL;
+        const char *names[] = { "a-resid_post.0", "a-resid_post.1", "b-resid_post.1", "a-resid_post.2", "a-resid_post.3" };
+        const int layers[] = { 0, 1, 1, 2, 3 };
+        g_mkdir_with_parents (set, 0755);
+        for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+          {
+            g_autofree char *link = g_build_filename (set, names[i], NULL);
+            g_autofree char *target = g_strdup_printf ("%s/sae-set/resid_post.%d", cs_paths_get_datadir (), layers[i]);
+            g_autofree char *abs = g_canonicalize_filename (target, NULL);
+            g_unlink (link);
+            g_assert_cmpint (symlink (abs, link), ==, 0);
+          }
+        g_assert_true (cs_steering_page_load_saes (sp, set, NULL, &error));
+        g_assert_no_error (error);
+        choices = cs_steering_page_get_sae_choices (sp);
+        g_assert_cmpstr (choices[1], ==, "1=a-resid_post.1");
+        g_assert_false (cs_steering_page_choose_sae_variant (sp, 1, "c-none", &error));
+        g_clear_error (&error);
+        g_assert_true (cs_steering_page_choose_sae_variant (sp, 1, "b-resid_post.1", &error));
+        g_assert_no_error (error);
+        g_strfreev (choices);
+        choices = cs_steering_page_get_sae_choices (sp);
+        g_assert_cmpstr (choices[1], ==, "1=b-resid_post.1");
+      }
       /* steering with the Geometry view's ℓ̄_bird − ℓ̄_mammal instead of the pairs' vector */
       g_assert_false (cs_steering_page_set_concept (sp, "unicorn", NULL));
       g_assert_true (cs_steering_page_set_concept (sp, "bird", "mammal"));
@@ -1369,6 +1399,24 @@ check_window (gpointer data)
         g_test_message ("the projection's axes: %s and %s", xy[0], xy[1]);
         g_assert_true (cs_steering_page_set_concept (sp, xy[0], NULL));
         g_assert_true (cs_steering_page_set_concept (sp, xy[1], NULL));
+      }
+      /* the run's SAEs, with layer 1's variant, come back with its workspace */
+      {
+        g_autofree char *ws = artifact_path ("workspace-sae-variants.h5");
+        g_autofree char *shipped = g_build_filename (cs_paths_get_datadir (), "sae-set", NULL);
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) choices = NULL;
+        g_assert_cmpstr (r->sae_set_choices[1], ==, "1=b-resid_post.1");
+        g_assert_cmpint (r->sae_n, ==, 4 - r->sae_layer);   /* the vector, then the layers after it */
+        g_assert_true (cs_window_save_workspace (f->window, ws, &error));
+        g_assert_no_error (error);
+        g_assert_true (cs_steering_page_load_saes (sp, shipped, NULL, &error));
+        g_assert_no_error (error);
+        g_assert_true (cs_window_open_workspace (f->window, ws, &error));
+        g_assert_no_error (error);
+        choices = cs_steering_page_get_sae_choices (sp);
+        g_assert_cmpstr (choices[1], ==, "1=b-resid_post.1");
+        gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "steering");
       }
       /* back to the pairs' vector for what follows */
       g_assert_true (cs_steering_page_set_concept (sp, NULL, NULL));

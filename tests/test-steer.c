@@ -765,6 +765,28 @@ test_sae_set (void)
     g_assert_cmpstr (((CsSaeSetMember *) mixed->chosen->pdata[1])->hook, ==, "resid_pre.3");
     g_assert_cmpuint (mixed->others->len, ==, 1);
     g_assert_cmpstr (((CsSaeSetMember *) mixed->others->pdata[0])->variant, ==, "a-res0");
+    /* choosing the other variant in place, and the choices that reopen the same set */
+    {
+      g_auto(GStrv) variants = cs_sae_set_variants (mixed, 0);
+      g_auto(GStrv) choices = NULL;
+      g_autoptr(CsSaeSet) again = NULL;
+      g_assert_cmpuint (g_strv_length (variants), ==, 2);
+      g_assert_cmpstr (variants[0], ==, "b-res0-wide");
+      g_assert_true (cs_sae_set_choose (mixed, 0, "a-res0", &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (((CsSaeSetMember *) mixed->chosen->pdata[0])->variant, ==, "a-res0");
+      g_assert_nonnull (((CsSaeSetMember *) mixed->chosen->pdata[0])->sae);
+      g_assert_cmpint (((CsSaeSetMember *) mixed->chosen->pdata[1])->layer, ==, 2);
+      g_assert_null (((CsSaeSetMember *) mixed->others->pdata[0])->sae);
+      g_assert_false (cs_sae_set_choose (mixed, 0, "no-such", &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      choices = cs_sae_set_choices (mixed);
+      g_assert_cmpstr (choices[0], ==, "0=a-res0");
+      again = cs_sae_set_open (tmp, cfg->hidden, cfg->n_layers, (const char * const *) choices, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (((CsSaeSetMember *) again->chosen->pdata[0])->variant, ==, "a-res0");
+    }
     for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
       {
         g_autofree char *dir = g_build_filename (tmp, folders[i].name, NULL);

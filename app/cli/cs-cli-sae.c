@@ -401,6 +401,7 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
 {
   g_autofree char *sae_dir = NULL, *corpus = NULL, *output = NULL, *device_s = NULL, *workspace = NULL;
   g_autofree char *saes_dir = NULL;
+  g_auto(GStrv) variants = NULL;
   int latent = -1, layer = -1;
   gint64 max_tokens = 0;
   double max_tokens_d = 0;
@@ -409,6 +410,7 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
   GOptionEntry entries[] = {
     { "sae", 's', 0, G_OPTION_ARG_FILENAME, &sae_dir, "SAELens folder or Gemma Scope params.npz", "DIR" },
     { "saes", 0, 0, G_OPTION_ARG_FILENAME, &saes_dir, "scan: a folder of SAEs for several layers (one group /L{layer}/ each)", "DIR" },
+    { "sae-variant", 0, 0, G_OPTION_ARG_STRING_ARRAY, &variants, "scan --saes: the SAE of layer L (repeatable)", "L=VARIANT" },
     { "latent", 'l', 0, G_OPTION_ARG_INT, &latent, "card: the latent", "N" },
     { "corpus", 'c', 0, G_OPTION_ARG_FILENAME, &corpus, "A text file, scanned line by line (streamed)", "FILE" },
     { "layer", 0, 0, G_OPTION_ARG_INT, &layer, "The resid_post layer it reads (default: its hook's)", "L" },
@@ -445,7 +447,7 @@ sae_card_or_scan (int argc, char **argv, gboolean card)
       if (!(model = cs_cli_open_model (rest, NULL, &tok, &error)))
         return cs_cli_fail (g_steal_pointer (&error));
       cfg = cs_model_get_config (model);
-      if (!(set = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, NULL, &error)))
+      if (!(set = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, (const char * const *) variants, &error)))
         {
           cs_tokenizer_free (tok);
           return cs_cli_fail (g_steal_pointer (&error));
@@ -569,12 +571,14 @@ static int
 sae_flow (int argc, char **argv)
 {
   g_autofree char *saes_dir = NULL, *dataset = NULL, *output = NULL;
+  g_auto(GStrv) variants = NULL;
   int layer = -1, top_k = 5, span = 2, n_prompts = 16;
   double multiplier = 4, threshold = 0.2;
   gboolean json = FALSE;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "saes", 0, 0, G_OPTION_ARG_FILENAME, &saes_dir, "A folder of SAEs for several layers", "DIR" },
+    { "sae-variant", 0, 0, G_OPTION_ARG_STRING_ARRAY, &variants, "The SAE of layer L (repeatable)", "L=VARIANT" },
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "A contrastive dataset (shipped name or JSON): its vector and held-out prompts", "D" },
     { "layer", 'l', 0, G_OPTION_ARG_INT, &layer, "The steering layer", "L" },
     { "multiplier", 'm', 0, G_OPTION_ARG_DOUBLE, &multiplier, "The multiplier (4)", "M" },
@@ -622,7 +626,7 @@ sae_flow (int argc, char **argv)
   ds_path = g_file_test (dataset, G_FILE_TEST_EXISTS) ? g_strdup (dataset) : cs_steer_shipped_dataset (dataset);
   if (!ds_path)
     ds_path = g_strdup (dataset);
-  if (!(set = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, NULL, &error)) ||
+  if (!(set = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, (const char * const *) variants, &error)) ||
       !(ds = cs_steer_dataset_load (ds_path, &error)) ||
       !(v = cs_steer_compute (model, tok, ds, 0.5, CS_STEER_POSITION_LAST, CS_DEVICE_CPU, NULL, NULL, NULL, &error)) ||
       !(prompts = cs_steer_prompts_new (model, tok, ds, 0.5, TRUE, &error)))

@@ -28,6 +28,7 @@ cs_cli_steer (int argc, char **argv)
 {
   g_autofree char *dataset = NULL, *layers_s = NULL, *position_s = NULL, *mult_s = NULL, *sae_dir = NULL;
   g_autofree char *saes_dir = NULL;
+  g_auto(GStrv) variants = NULL;
   g_autoptr(CsSaeSet) saes = NULL;
   g_autofree char *concept = NULL;
   g_autofree char *targets = NULL, *workspace = NULL, *output = NULL, *device_s = NULL, *gen_prompt = NULL, *gen_file = NULL;
@@ -49,6 +50,7 @@ cs_cli_steer (int argc, char **argv)
     { "concept", 0, 0, G_OPTION_ARG_STRING, &concept, "Steer with a concept of --workspace instead of the pairs' vector: NAME (Cov^½ ℓ̄_NAME) or A-B (Cov^½ (ℓ̄_A − ℓ̄_B)); the pairs give the prompts", "SPEC" },
     { "sae", 0, 0, G_OPTION_ARG_FILENAME, &sae_dir, "An SAELens folder: SAE features downstream and the vector's decomposition", "DIR" },
     { "saes", 0, 0, G_OPTION_ARG_FILENAME, &saes_dir, "A folder of SAEs for several layers (a SAELens release, a Gemma Scope tree): SAE features at every later layer that has one", "DIR" },
+    { "sae-variant", 0, 0, G_OPTION_ARG_STRING_ARRAY, &variants, "With --saes: the SAE of layer L (repeatable; default: the first width, the L0 nearest 100)", "L=VARIANT" },
     { "effects-layer", 0, 0, G_OPTION_ARG_INT, &eff_layer, "Layer for the downstream effects (default: the earliest swept layer moving the behaviour ≥ 90 % as much as the best)", "L" },
     { "effects-multiplier", 0, 0, G_OPTION_ARG_DOUBLE, &eff_mult, "Multiplier for them (default: the largest)", "M" },
     { "from", 0, 0, G_OPTION_ARG_INT, &steer_from, "Add the vector from this token position on (0: every position)", "N" },
@@ -149,7 +151,7 @@ cs_cli_steer (int argc, char **argv)
           fprintf (stderr, "conceptscope-cli steer: give --sae or --saes, not both\n");
           return 2;
         }
-      if (!(saes = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, NULL, &error)))
+      if (!(saes = cs_sae_set_open (saes_dir, cfg->hidden, cfg->n_layers, (const char * const *) variants, &error)))
         return cs_cli_fail (g_steal_pointer (&error));
       for (guint i = 0; i < saes->chosen->len; i++)
         {
