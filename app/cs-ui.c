@@ -207,6 +207,7 @@ cs_ui_tabs (GtkStack *stack)
   GtkWidget *tabs = gtk_scrolled_window_new ();
 
   gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), stack);
+  gtk_widget_add_css_class (switcher, "cs-views");   /* tabs as wide as their titles (style.css) */
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (tabs), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
   gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (tabs), TRUE);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (tabs), TRUE);
