@@ -66,8 +66,8 @@ draw_card (cairo_t *cr, double width, double height, const CsFigureStyle *s, gpo
           pango_layout_set_font_description (l, fd);
           pango_layout_set_width (l, (int) (width * 0.8 * PANGO_SCALE));
           pango_layout_set_alignment (l, PANGO_ALIGN_CENTER);
-          pango_layout_set_text (l, _("Click an SAE latent in the Effects or Flow tab, or type one above as L2/431, "
-                                      "to see where it fires in the corpus"), -1);
+          pango_layout_set_text (l, _("Click an SAE latent in the Effects, SAE or Flow tab, or type one above as "
+                                      "L2/431, to see where it fires in the corpus"), -1);
           pango_layout_get_pixel_size (l, &w, &h);
           cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
           cairo_move_to (cr, width * 0.1, (height - h) / 2.0);
@@ -348,6 +348,20 @@ cs_steering_page_latent_at (CsSteeringPage *self, CsSteerFigureKind kind, double
   g_return_val_if_fail (CS_IS_STEERING_PAGE (self), FALSE);
   if (kind == CS_STEER_FIGURE_EFFECTS)
     return effects_latent_at (self, x, y, layer, latent);
+  if (kind == CS_STEER_FIGURE_SAE)
+    {
+      CsFigureView *view = self->views[CS_STEER_FIGURE_SAE];
+      CsFigureStyle st = cs_figure_view_get_style (view);
+      if (!self->report ||
+          !cs_steer_figure_sae_latent_at (0, 0, gtk_widget_get_width (GTK_WIDGET (view)),
+                                          gtk_widget_get_height (GTK_WIDGET (view)), &st, self->report, x, y, layer,
+                                          latent))
+        return FALSE;
+      /* a single SAE's report names its hook's layer; its card reads what that hook reads */
+      if (!self->saes && self->sae && sae_resid_layer (self->sae) >= 0)
+        *layer = sae_resid_layer (self->sae);
+      return TRUE;
+    }
   if (kind == CS_STEER_FIGURE_FLOW)
     {
       int i = cs_steering_page_flow_node_at (self, x, y);
@@ -380,6 +394,12 @@ static void
 on_flow_pressed (GtkGestureClick *g, int n, double x, double y, CsSteeringPage *self)
 {
   cs_steering_page_click_at (self, CS_STEER_FIGURE_FLOW, x, y);
+}
+
+static void
+on_sae_pressed (GtkGestureClick *g, int n, double x, double y, CsSteeringPage *self)
+{
+  cs_steering_page_click_at (self, CS_STEER_FIGURE_SAE, x, y);
 }
 
 char *
@@ -474,6 +494,9 @@ cs_steering_page_card_init (CsSteeringPage *self)
     click = gtk_gesture_click_new ();
     g_signal_connect (click, "pressed", G_CALLBACK (on_flow_pressed), self);
     gtk_widget_add_controller (GTK_WIDGET (self->views[CS_STEER_FIGURE_FLOW]), GTK_EVENT_CONTROLLER (click));
+    click = gtk_gesture_click_new ();
+    g_signal_connect (click, "pressed", G_CALLBACK (on_sae_pressed), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->views[CS_STEER_FIGURE_SAE]), GTK_EVENT_CONTROLLER (click));
   }
   {
     GtkEventController *motion = gtk_event_controller_motion_new ();

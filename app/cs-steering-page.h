@@ -110,8 +110,8 @@ void                 cs_steering_page_set_card_corpus (CsSteeringPage *self,
 const CsSaeCard     *cs_steering_page_get_card     (CsSteeringPage *self);
 gboolean             cs_steering_page_get_card_busy (CsSteeringPage *self);
 /* The latent drawn at widget coordinates of the effects heatmap (an SAE
- * column) or the flow (a node); a click there opens its card (TRUE when
- * one was there). */
+ * column), the SAE decomposition (a bar) or the flow (a node); a click
+ * there opens its card (TRUE when one was there). */
 gboolean             cs_steering_page_latent_at    (CsSteeringPage *self,
                                                     CsSteerFigureKind kind,
                                                     double          x,

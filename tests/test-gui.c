@@ -1271,6 +1271,42 @@ check_window (gpointer data)
       g_assert_nonnull (cs_steering_page_get_card (sp));
       g_assert_true (cs_steering_page_get_card (sp)->from_cache);
       g_assert_cmpint (cs_steering_page_get_card (sp)->layer, ==, f->card_layer);
+      /* then a bar of the SAE decomposition at the same layer */
+      cs_steering_page_show_figure (sp, CS_STEER_FIGURE_SAE);
+      mark_frame (f);
+      f->phase = 46;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 46)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      GtkWidget *area = cs_steering_page_get_figure_area (sp);
+      gboolean clicked = FALSE;
+      if (!frame_painted (f))
+        return G_SOURCE_CONTINUE;
+      for (double y = 0; y < gtk_widget_get_height (area) && !clicked; y += 2)
+        for (double x = 0; x < gtk_widget_get_width (area) && !clicked; x += 8)
+          {
+            int layer, latent;
+            if (!cs_steering_page_latent_at (sp, CS_STEER_FIGURE_SAE, x, y, &layer, &latent) ||
+                layer != f->card_layer)
+              continue;
+            f->card_latent = latent;
+            clicked = cs_steering_page_click_at (sp, CS_STEER_FIGURE_SAE, x, y);
+            g_test_message ("the decomposition's bar at %.0f,%.0f: L%d/%d", x, y, layer, latent);
+          }
+      g_assert_true (clicked);
+      f->phase = 47;
+      return G_SOURCE_CONTINUE;
+    }
+  if (f->phase == 47)
+    {
+      CsSteeringPage *sp = cs_window_get_steering_page (f->window);
+      if (cs_steering_page_get_card_busy (sp))
+        return G_SOURCE_CONTINUE;
+      g_assert_true (cs_steering_page_get_card (sp)->from_cache);
+      g_assert_cmpint (cs_steering_page_get_card (sp)->layer, ==, f->card_layer);
+      g_assert_cmpint (cs_steering_page_get_card (sp)->latent, ==, f->card_latent);
       cs_steering_page_show_figure (sp, CS_STEER_FIGURE_EFFECTS);
       /* another prompt continued with the same vector, nothing else rerun */
       {

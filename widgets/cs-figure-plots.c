@@ -266,3 +266,18 @@ cs_figure_draw_bars (cairo_t *cr, double x, double y, double width, double heigh
   cairo_line_to (cr, fx (&f, 0), f.y0 + f.h);
   cairo_stroke (cr);
 }
+
+int
+cs_figure_bars_index_at (double x, double y, double width, double height, const CsFigureStyle *s,
+                         const CsBarsFigure *fig, double px, double py)
+{
+  /* the frame's rows as cs_figure_draw_bars lays them out (they do not
+   * depend on the labels' widths) */
+  double fs = s->font_size * 0.75, y0 = y + (fig->title ? s->font_size * 2 : fs);
+  double h = height - (y0 - y) - fs * 3.7;
+  int i;
+  if (fig->n == 0 || px < x || px > x + width || py < y0 || py >= y0 + h || h <= 0)
+    return -1;
+  i = (int) floor ((py - y0) / (h / fig->n));
+  return i >= 0 && i < (int) fig->n ? i : -1;
+}

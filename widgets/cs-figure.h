@@ -503,6 +503,15 @@ void     cs_figure_draw_bars       (cairo_t              *cr,
                                     double                height,
                                     const CsFigureStyle  *style,
                                     const CsBarsFigure   *fig);
+/* The bar drawn at (px, py) by cs_figure_draw_bars in the same box, or −1. */
+int      cs_figure_bars_index_at   (double                x,
+                                    double                y,
+                                    double                width,
+                                    double                height,
+                                    const CsFigureStyle  *style,
+                                    const CsBarsFigure   *fig,
+                                    double                px,
+                                    double                py);
 
 /* Rows of wrapped text, each with a label: a table of continuations, say.
  * tone (optional) colours each label by sign (the bars' colours; 0 grey);

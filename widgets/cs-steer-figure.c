@@ -301,50 +301,106 @@ draw_svd (cairo_t *cr, double x, double y, double w, double h, const CsFigureSty
 /* The decomposition: a row per layer (the vector at its layer, then with a
  * set its effect propagated to each later layer), the encoder's response
  * on the left and the decoder cosines on the right. */
+/* The decomposition: a row per layer (the vector at its layer, then with a
+ * set its effect propagated to each later layer), the encoder's response
+ * on the left and the decoder cosines on the right. One panel's bars:
+ * part 0 the encoder, 1 the decoder; labels, values and latents filled. */
+typedef struct
+{
+  int           n, shown, layer;
+  double        row_h;
+  CsFigureStyle rs;
+} SaeLayout;
+
+static void
+sae_layout (const CsSteerReport *r, double h, const CsFigureStyle *s, SaeLayout *o)
+{
+  o->n = MAX (1, r->sae_n);
+  /* several rows: the three strongest each way, in smaller type */
+  o->shown = o->n > 2 ? MIN (r->sae_k, 3) : r->sae_k;
+  o->row_h = h / o->n;
+  o->rs = *s;
+  if (o->n > 2)
+    o->rs.font_size = s->font_size * 0.8;
+}
+
+static void
+sae_panel (const CsSteerReport *r, const SaeLayout *o, int row, int part, GPtrArray *labels, double *values,
+           int *latents, CsBarsFigure *fig, char **title)
+{
+  int k = r->sae_k;
+  gsize base = (gsize) row * 2 * k;
+  int layer = r->sae_layers ? r->sae_layers[row] : r->sae_layer;
+  const int *idx = part ? r->sae_dec_idx : r->sae_enc_idx;
+  const double *val = part ? r->sae_dec_val : r->sae_enc_val;
+  GStrv names = part ? r->sae_dec_labels : r->sae_enc_labels;
+  for (int j = 0; j < 2 * o->shown; j++)
+    {
+      int i = j < o->shown ? j : k + (j - o->shown);   /* the first of the positive, then of the negative */
+      g_ptr_array_add (labels, names ? g_strdup (names[base + i]) : g_strdup_printf ("feature %d", idx[base + i]));
+      values[j] = val[base + i];
+      latents[j] = idx[base + i];
+    }
+  if (part == 0)
+    *title = row == 0 ? g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", layer)
+                      : g_strdup_printf ("layer %d, the change it causes: W<sub>enc</sub>ᵀΔh", layer);
+  else
+    *title = g_strdup_printf ("cos(%s, W<sub>dec</sub>[i])", row == 0 ? "v" : "Δh");
+  memset (fig, 0, sizeof *fig);
+  fig->n = 2 * o->shown;
+  fig->labels = (const char * const *) labels->pdata;
+  fig->values = values;
+  fig->title = *title;
+  fig->value_label = row == o->n - 1 ? (part ? "cosine" : "encoder response") : NULL;
+}
+
 static void
 draw_sae (cairo_t *cr, double x, double y, double w, double h, const CsFigureStyle *s, const CsSteerReport *r)
 {
-  int k = r->sae_k, n = MAX (1, r->sae_n);
-  /* several rows: the three strongest each way, in smaller type */
-  int shown = n > 2 ? MIN (k, 3) : k;
-  double row_h = h / n;
-  CsFigureStyle rs = *s;
-  if (n > 2)
-    rs.font_size = s->font_size * 0.8;
-  for (int row = 0; row < n; row++)
-    {
-      g_autoptr(GPtrArray) le = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) ld = g_ptr_array_new_with_free_func (g_free);
-      g_autofree double *ev = g_new (double, 2 * shown), *dv = g_new (double, 2 * shown);
-      g_autofree char *t1 = NULL, *t2 = NULL;
-      CsBarsFigure a = { 0 }, b = { 0 };
-      gsize base = (gsize) row * 2 * k;
-      int layer = r->sae_layers ? r->sae_layers[row] : r->sae_layer;
-      t1 = row == 0 ? g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", layer)
-                    : g_strdup_printf ("layer %d, the change it causes: W<sub>enc</sub>ᵀΔh", layer);
-      t2 = g_strdup_printf ("cos(%s, W<sub>dec</sub>[i])", row == 0 ? "v" : "Δh");
-      for (int j = 0; j < 2 * shown; j++)
-        {
-          int i = j < shown ? j : k + (j - shown);   /* the first of the positive, then of the negative */
-          g_ptr_array_add (le, r->sae_enc_labels ? g_strdup (r->sae_enc_labels[base + i])
-                                                 : g_strdup_printf ("feature %d", r->sae_enc_idx[base + i]));
-          g_ptr_array_add (ld, r->sae_dec_labels ? g_strdup (r->sae_dec_labels[base + i])
-                                                 : g_strdup_printf ("feature %d", r->sae_dec_idx[base + i]));
-          ev[j] = r->sae_enc_val[base + i];
-          dv[j] = r->sae_dec_val[base + i];
-        }
-      a.n = b.n = 2 * shown;
-      a.labels = (const char * const *) le->pdata;
-      b.labels = (const char * const *) ld->pdata;
-      a.values = ev;
-      b.values = dv;
-      a.value_label = row == n - 1 ? "encoder response" : NULL;
-      b.value_label = row == n - 1 ? "cosine" : NULL;
-      a.title = t1;
-      b.title = t2;
-      cs_figure_draw_bars (cr, x, y + row * row_h, w * 0.55, row_h, &rs, &a);
-      cs_figure_draw_bars (cr, x + w * 0.55, y + row * row_h, w * 0.45, row_h, &rs, &b);
-    }
+  SaeLayout o;
+  sae_layout (r, h, s, &o);
+  for (int row = 0; row < o.n; row++)
+    for (int part = 0; part < 2; part++)
+      {
+        g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+        g_autofree double *values = g_new (double, 2 * o.shown);
+        g_autofree int *latents = g_new (int, 2 * o.shown);
+        g_autofree char *title = NULL;
+        CsBarsFigure fig;
+        sae_panel (r, &o, row, part, labels, values, latents, &fig, &title);
+        cs_figure_draw_bars (cr, part ? x + w * 0.55 : x, y + row * o.row_h, part ? w * 0.45 : w * 0.55, o.row_h,
+                             &o.rs, &fig);
+      }
+}
+
+gboolean
+cs_steer_figure_sae_latent_at (double x, double y, double w, double h, const CsFigureStyle *s,
+                               const CsSteerReport *r, double px, double py, int *layer, int *latent)
+{
+  SaeLayout o;
+  if (r->sae_k <= 0)
+    return FALSE;
+  sae_layout (r, h, s, &o);
+  for (int row = 0; row < o.n; row++)
+    for (int part = 0; part < 2; part++)
+      {
+        g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+        g_autofree double *values = g_new (double, 2 * o.shown);
+        g_autofree int *latents = g_new (int, 2 * o.shown);
+        g_autofree char *title = NULL;
+        CsBarsFigure fig;
+        int i;
+        sae_panel (r, &o, row, part, labels, values, latents, &fig, &title);
+        i = cs_figure_bars_index_at (part ? x + w * 0.55 : x, y + row * o.row_h, part ? w * 0.45 : w * 0.55,
+                                     o.row_h, &o.rs, &fig, px, py);
+        if (i >= 0)
+          {
+            *layer = r->sae_layers ? r->sae_layers[row] : r->sae_layer;
+            *latent = latents[i];
+            return TRUE;
+          }
+      }
+  return FALSE;
 }
 
 static void

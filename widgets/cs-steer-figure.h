@@ -51,6 +51,18 @@ char       *cs_steer_figure_effects_describe (double               x,
                                        double                px,
                                        double                py);
 
+/* The SAE decomposition's latent drawn under (px, py) (its bar's row),
+ * with the layer of its SAE, for clicks. */
+gboolean    cs_steer_figure_sae_latent_at (double            x,
+                                       double                y,
+                                       double                width,
+                                       double                height,
+                                       const CsFigureStyle  *style,
+                                       const CsSteerReport  *report,
+                                       double                px,
+                                       double                py,
+                                       int                  *layer,
+                                       int                  *latent);
 /* The effects heatmap's column under (px, py), for clicks. */
 gboolean    cs_steer_figure_effects_column_at (double            x,
                                        double                y,
