@@ -96,7 +96,8 @@ bench-steer: build
 # Patching heatmaps and the function-vector head scan, and feature-card
 # scans, against the same experiments in PyTorch (Debian's python3-torch).
 bench-patch: build
-	$(DEVENV) /usr/bin/python3 tests/bench/run-patch-bench.py $(BUILDDIR)/app/cli/conceptscope-cli
+	$(DEVENV) /usr/bin/python3 tests/bench/run-patch-bench.py $(BUILDDIR)/app/cli/conceptscope-cli \
+	  $(BUILDDIR)/tests/bench/bench-patch
 
 bench-cards: build
 	$(DEVENV) /usr/bin/python3 tests/bench/run-card-bench.py $(BUILDDIR)/app/cli/conceptscope-cli

@@ -180,6 +180,42 @@ cs_tensor_is_f32_aligned (const CsTensor *t)
   return t->dtype == CS_DTYPE_F32 && ((guintptr) t->data % 4) == 0;
 }
 
+/* F16 → F32 eight at a time with the F16C instruction (every x86-64
+ * processor since 2012; exact, subnormals and infinities included): the
+ * scalar conversion above cost as much as the products for the sample
+ * model's short prompts. Returns how many it converted (a multiple of 8;
+ * 0 without F16C). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__ ((target ("avx,f16c"))) static gsize
+f16_block_f16c (const guint8 *p, gsize n, float *out)
+{
+  gsize i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps (out + i, _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) (p + 2 * i))));
+  return i;
+}
+
+static gsize
+f16_block (const guint8 *p, gsize n, float *out)
+{
+  static int has = -1;
+  if (has < 0)
+    {
+      __builtin_cpu_init ();
+      has = __builtin_cpu_supports ("f16c") && __builtin_cpu_supports ("avx");
+    }
+  return has ? f16_block_f16c (p, n, out) : 0;
+}
+#else
+static gsize
+f16_block (const guint8 *p, gsize n, float *out)
+{
+  return 0;
+}
+#endif
+
 void
 cs_tensor_read_f32 (const CsTensor *t,
                     gsize           first,
@@ -196,7 +232,8 @@ cs_tensor_read_f32 (const CsTensor *t,
     case CS_DTYPE_F16:
       {
         const guint8 *p = base + first * 2;
-        for (gsize i = 0; i < n; i++)
+        gsize i = f16_block (p, n, out);   /* the processor's own conversion, where it has one */
+        for (; i < n; i++)
           {
             guint16 h;
             memcpy (&h, p + 2 * i, 2);

@@ -36,6 +36,44 @@ test_f16_bf16_conversion (void)
   /* 1 + 2^-8 lies halfway between two bf16 values: ties go to even. */
   g_assert_cmpuint (cs_f32_to_bf16 (1.0f + ldexpf (1.0f, -8)), ==, 0x3f80);
   g_assert_cmpuint (cs_f32_to_bf16 (1.0f + 3 * ldexpf (1.0f, -8)), ==, 0x3f82);
+
+  /* A tensor's read (the processor's F16C conversion, eight at a time,
+   * with the scalar one for the rest) gives every one of the 65,536 half
+   * values bit for bit as the scalar conversion does, whatever the start
+   * and length (NaNs: a NaN each); the scalar one against the formula
+   * (−1)^s · 2^(e−15) · (1 + m/1024), 2^−14 · m/1024 for subnormals. */
+  {
+    g_autofree guint16 *all = g_new (guint16, 65536 + 1);
+    g_autofree float *got = g_new (float, 65536);
+    CsTensor t = { 0 };
+    for (guint i = 0; i < 65536; i++)
+      {
+        guint32 e = (i >> 10) & 0x1f, m = i & 0x3ff;
+        float want = e == 0 ? ldexpf ((float) m / 1024.0f, -14) : ldexpf (1.0f + (float) m / 1024.0f, (int) e - 15);
+        all[i] = (guint16) i;
+        if (i & 0x8000)
+          want = -want;
+        if (e < 31)
+          g_assert_cmpfloat (cs_f16_to_f32 ((guint16) i), ==, want);
+      }
+    t.dtype = CS_DTYPE_F16;
+    t.ndim = 1;
+    t.shape[0] = 65536;
+    t.data = all;
+    for (gsize first = 0; first < 4; first++)
+      {
+        gsize n = 65536 - first - (first == 3 ? 5 : 0);
+        cs_tensor_read_f32 (&t, first, n, got);
+        for (gsize i = 0; i < n; i++)
+          {
+            float want = cs_f16_to_f32 (all[first + i]);
+            if (isnan (want))
+              g_assert_true (isnan (got[i]));
+            else
+              g_assert_cmpint (memcmp (&got[i], &want, 4), ==, 0);
+          }
+      }
+  }
 }
 
 /* PyTorch wrote gpt2-bf16 by rounding gpt2's float32 weights: reading both
