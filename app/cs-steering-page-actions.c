@@ -240,6 +240,8 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
   return TRUE;
 }
 
+static void install_set (CsSteeringPage *self, CsSaeSet *set);
+
 /* The set's label: its folder and layers, what was skipped in the tooltip. */
 static void
 describe_set (CsSteeringPage *self, const char *what)
@@ -277,6 +279,14 @@ cs_steering_page_load_saes (CsSteeringPage *self, const char *folder, const char
   cfg = cs_model_get_config (model);
   if (!(set = cs_sae_set_open (folder, cfg->hidden, cfg->n_layers, choices, error)))
     return FALSE;
+  install_set (self, set);
+  return TRUE;
+}
+
+/* The page's SAEs become the set (taken over). */
+static void
+install_set (CsSteeringPage *self, CsSaeSet *set)
+{
   g_clear_pointer (&self->sae, cs_sae_free);
   g_clear_pointer (&self->sae_path, g_free);
   g_clear_pointer (&self->saes, cs_sae_set_free);
@@ -292,7 +302,6 @@ cs_steering_page_load_saes (CsSteeringPage *self, const char *folder, const char
                                                set->skipped->len, (const char *) set->skipped->pdata[0]);
       cs_steering_page_set_status (self, text);
     }
-  return TRUE;
 }
 
 gboolean
@@ -321,15 +330,145 @@ cs_steering_page_get_sae_choices (CsSteeringPage *self)
   return self->saes ? cs_sae_set_choices (self->saes) : NULL;
 }
 
+/* ---- loading SAEs in the background: a folder of them, or another
+ * variant for a layer (a Gemma Scope SAE is hundreds of megabytes) ---- */
+
+typedef struct
+{
+  char     *dir;        /* a folder to open … */
+  GStrv     choices;
+  int       d_model, n_layers;
+  char     *path;       /* … or one variant's SAE to load */
+  char     *variant;
+  int       layer;
+  CsSaeSet *set;        /* results */
+  CsSae    *sae;
+} SaeLoad;
+
+static void
+sae_load_free (gpointer p)
+{
+  SaeLoad *j = p;
+  g_free (j->dir);
+  g_strfreev (j->choices);
+  g_free (j->path);
+  g_free (j->variant);
+  cs_sae_set_free (j->set);
+  cs_sae_free (j->sae);
+  g_free (j);
+}
+
+static void
+sae_load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SaeLoad *j = data;
+  GError *error = NULL;
+  if (j->dir)
+    j->set = cs_sae_set_open (j->dir, j->d_model, j->n_layers, (const char * const *) j->choices, &error);
+  else
+    j->sae = cs_sae_load (j->path, &error);
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sae_load_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CsSteeringPage *self = CS_STEERING_PAGE (source);
+  SaeLoad *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  if (!cs_job_finish (self->job, result))
+    return;
+  cs_steering_page_set_busy (self, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      cs_steering_page_set_status (self, error->message);
+      cs_steering_page_show_variants (self);   /* back to the ones in use */
+      return;
+    }
+  if (j->set)
+    {
+      cs_steering_page_set_status (self, NULL);
+      install_set (self, g_steal_pointer (&j->set));   /* says what was skipped */
+    }
+  else if (self->saes && cs_sae_set_put (self->saes, j->layer, j->variant, g_steal_pointer (&j->sae), &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("Layer %d: %s"), j->layer, j->variant);
+      cs_steering_page_card_saes_changed (self);
+      cs_steering_page_show_variants (self);
+      cs_steering_page_set_status (self, text);
+    }
+  else
+    {
+      cs_steering_page_set_status (self, error ? error->message : _("No folder of SAEs is loaded"));
+      cs_steering_page_show_variants (self);
+    }
+}
+
+static gboolean
+start_sae_load (CsSteeringPage *self, SaeLoad *j, GError **error)
+{
+  if (cs_job_running (self->job))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "%s", _("Wait for the run to finish"));
+      sae_load_free (j);
+      return FALSE;
+    }
+  cs_steering_page_set_busy (self, TRUE);
+  cs_steering_page_set_status (self, _("Loading SAEs…"));
+  cs_job_start (self->job, self, j, sae_load_free, sae_load_thread, sae_load_done);
+  return TRUE;
+}
+
+gboolean
+cs_steering_page_open_saes (CsSteeringPage *self, const char *folder, GError **error)
+{
+  CsModel *model = self->session ? cs_session_get_model (self->session) : NULL;
+  SaeLoad *j;
+  if (!model)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", _("Open a model first: a set's SAEs are matched to its layers"));
+      return FALSE;
+    }
+  j = g_new0 (SaeLoad, 1);
+  j->dir = g_strdup (folder);
+  j->d_model = cs_model_get_config (model)->hidden;
+  j->n_layers = cs_model_get_config (model)->n_layers;
+  return start_sae_load (self, j, error);
+}
+
+gboolean
+cs_steering_page_select_sae_variant (CsSteeringPage *self, int layer, const char *variant, GError **error)
+{
+  const char *path = self->saes ? cs_sae_set_variant_path (self->saes, layer, variant) : NULL;
+  SaeLoad *j;
+  if (!path)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No SAE %s at layer %d"), variant, layer);
+      return FALSE;
+    }
+  j = g_new0 (SaeLoad, 1);
+  j->path = g_strdup (path);
+  j->variant = g_strdup (variant);
+  j->layer = layer;
+  return start_sae_load (self, j, error);
+}
+
 static void
 on_variant_selected (GtkDropDown *drop, GParamSpec *pspec, CsSteeringPage *self)
 {
   int layer = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (drop), "cs-layer"));
   GtkStringObject *item = gtk_drop_down_get_selected_item (drop);
   g_autoptr(GError) error = NULL;
+  g_auto(GStrv) now = NULL;
   if (!item || !self->saes)
     return;
-  if (!cs_steering_page_choose_sae_variant (self, layer, gtk_string_object_get_string (item), &error))
+  now = cs_sae_set_variants (self->saes, layer);
+  if (now[0] && g_str_equal (now[0], gtk_string_object_get_string (item)))
+    return;   /* the one in use (the list being rebuilt) */
+  if (!cs_steering_page_select_sae_variant (self, layer, gtk_string_object_get_string (item), &error))
     {
       cs_steering_page_set_status (self, error->message);
       cs_steering_page_show_variants (self);   /* back to the one in use */
@@ -377,7 +516,7 @@ sae_chosen (GtkWidget *owner, const char *path)
   g_autofree char *npz = g_build_filename (path, "params.npz", NULL);
   gboolean one = g_file_test (cfg, G_FILE_TEST_EXISTS) || g_file_test (npz, G_FILE_TEST_EXISTS) ||
                  g_str_has_suffix (path, ".npz");
-  if (!(one ? cs_steering_page_load_sae (self, path, &error) : cs_steering_page_load_saes (self, path, NULL, &error)))
+  if (!(one ? cs_steering_page_load_sae (self, path, &error) : cs_steering_page_open_saes (self, path, &error)))
     cs_steering_page_set_status (self, error->message);
 }
 

@@ -199,6 +199,7 @@ cs_steering_page_set_busy (CsSteeringPage *self, gboolean busy)
   gtk_widget_set_sensitive (self->continue_button, !busy);
   gtk_widget_set_sensitive (self->sae_button, !busy);
   gtk_widget_set_sensitive (self->train_button, !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->variants_grid), !busy);
 }
 
 CsTokenizer *

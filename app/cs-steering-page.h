@@ -73,7 +73,18 @@ gboolean             cs_steering_page_load_saes    (CsSteeringPage *self,
                                                     const char     *folder,
                                                     const char * const *choices,
                                                     GError        **error);
-/* Another of the folder's SAEs for a layer (as the variant drop-downs do). */
+/* The same in the background (progress; the page busy meanwhile), as Load
+ * SAE… does: FALSE (and why) when it cannot start. */
+gboolean             cs_steering_page_open_saes    (CsSteeringPage *self,
+                                                    const char     *folder,
+                                                    GError        **error);
+/* Another of the folder's SAEs for a layer, loaded in the background, as
+ * the variant drop-downs do. */
+gboolean             cs_steering_page_select_sae_variant (CsSteeringPage *self,
+                                                    int             layer,
+                                                    const char     *variant,
+                                                    GError        **error);
+/* Another of the folder's SAEs for a layer, at once. */
 gboolean             cs_steering_page_choose_sae_variant (CsSteeringPage *self,
                                                     int             layer,
                                                     const char     *variant,

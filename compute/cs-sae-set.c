@@ -395,17 +395,35 @@ cs_sae_set_variants (const CsSaeSet *set, int layer)
   return out;
 }
 
+const char *
+cs_sae_set_variant_path (const CsSaeSet *set, int layer, const char *variant)
+{
+  for (int pass = 0; set && pass < 2; pass++)
+    {
+      GPtrArray *a = pass == 0 ? set->chosen : set->others;
+      for (guint i = 0; i < a->len; i++)
+        {
+          CsSaeSetMember *m = g_ptr_array_index (a, i);
+          if (m->layer == layer && g_str_equal (m->variant, variant))
+            return m->path;
+        }
+    }
+  return NULL;
+}
+
 gboolean
-cs_sae_set_choose (CsSaeSet *set, int layer, const char *variant, GError **error)
+cs_sae_set_put (CsSaeSet *set, int layer, const char *variant, CsSae *sae, GError **error)
 {
   CsSaeSetMember *want = NULL;
   guint at = 0;
-  CsSae *sae;
   for (guint i = 0; i < set->chosen->len; i++)
     {
       CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
       if (m->layer == layer && g_str_equal (m->variant, variant))
-        return TRUE;   /* already */
+        {
+          cs_sae_free (sae);   /* already in use */
+          return TRUE;
+        }
     }
   for (guint i = 0; i < set->others->len && !want; i++)
     {
@@ -419,10 +437,9 @@ cs_sae_set_choose (CsSaeSet *set, int layer, const char *variant, GError **error
   if (!want)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s has no SAE %s at layer %d", set->root, variant, layer);
+      cs_sae_free (sae);
       return FALSE;
     }
-  if (!(sae = cs_sae_load (want->path, error)))
-    return FALSE;
   if (set->chosen->len > 0 && sae->d_in != ((CsSaeSetMember *) set->chosen->pdata[0])->sae->d_in)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_MISMATCH, "%s reads %d-dimensional activations, the set's others %d",
@@ -450,4 +467,25 @@ cs_sae_set_choose (CsSaeSet *set, int layer, const char *variant, GError **error
     ;
   g_ptr_array_insert (set->chosen, (gint) at, want);
   return TRUE;
+}
+
+gboolean
+cs_sae_set_choose (CsSaeSet *set, int layer, const char *variant, GError **error)
+{
+  const char *path = cs_sae_set_variant_path (set, layer, variant);
+  CsSae *sae;
+  if (!path)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_MISSING, "%s has no SAE %s at layer %d", set->root, variant, layer);
+      return FALSE;
+    }
+  for (guint i = 0; i < set->chosen->len; i++)
+    {
+      CsSaeSetMember *m = g_ptr_array_index (set->chosen, i);
+      if (m->layer == layer && g_str_equal (m->variant, variant))
+        return TRUE;   /* already in use: nothing to load */
+    }
+  if (!(sae = cs_sae_load (path, error)))
+    return FALSE;
+  return cs_sae_set_put (set, layer, variant, sae, error);
 }

@@ -53,6 +53,18 @@ GStrv     cs_sae_set_choices  (const CsSaeSet     *set);
 /* The variants at a layer, the chosen one first. */
 GStrv     cs_sae_set_variants (const CsSaeSet     *set,
                                int                 layer);
+/* The folder (or params.npz) of a variant at a layer, or NULL. */
+const char *cs_sae_set_variant_path (const CsSaeSet *set,
+                               int                 layer,
+                               const char         *variant);
+/* Puts an SAE loaded from that path (taken over) in place of the layer's
+ * chosen one (which is freed and becomes an alternative): the loading can
+ * run on another thread. */
+gboolean  cs_sae_set_put      (CsSaeSet           *set,
+                               int                 layer,
+                               const char         *variant,
+                               CsSae              *sae,
+                               GError            **error);
 /* Loads another variant for a layer in place of the chosen one (which is
  * freed and becomes an alternative). */
 gboolean  cs_sae_set_choose   (CsSaeSet           *set,
