@@ -417,6 +417,26 @@ frame_painted (Fixture *f)
          f->frame_at_change + 2;
 }
 
+/* Once a frame has painted what changed (asking for frames meanwhile:
+ * nothing else may change), the window saved as the artifact name (its
+ * German run's with -de) and checked for content; FALSE until then. */
+static gboolean
+save_window_when_painted (Fixture *f, const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s%s.png", name, german ? "-de" : "");
+  g_autofree char *png = artifact_path (file);
+  g_autoptr(GError) error = NULL;
+  if (!frame_painted (f))
+    {
+      gtk_widget_queue_draw (GTK_WIDGET (f->window));
+      return FALSE;
+    }
+  cs_window_save_png (f->window, png, &error);
+  g_assert_no_error (error);
+  assert_png_has_content (png);
+  return TRUE;
+}
+
 static int
 largest_node (const CsMapperGraph *g)
 {
@@ -1027,16 +1047,9 @@ check_window (gpointer data)
     }
   if (f->phase == 14)
     {
-      g_autofree char *png = artifact_path (german ? "geometry-linked-de.png" : "geometry-linked.png");
       g_autoptr(GError) error = NULL;
-      if (!frame_painted (f))
-        {
-          gtk_widget_queue_draw (GTK_WIDGET (f->window));   /* nothing else changes: ask for the frames */
-          return G_SOURCE_CONTINUE;
-        }
-      cs_window_save_png (f->window, png, &error);
-      g_assert_no_error (error);
-      assert_png_has_content (png);
+      if (!save_window_when_painted (f, "geometry-linked"))
+        return G_SOURCE_CONTINUE;
       /* the Mapper page over a file's points: a CSV circle */
       {
         g_autofree char *csv = artifact_path ("circle.csv");
@@ -1113,17 +1126,10 @@ check_window (gpointer data)
   if (f->phase == 20)
     {
       CsMapperPage *mp = cs_window_get_mapper_page (f->window);
-      g_autofree char *png = artifact_path (german ? "mapper-file-de.png" : "mapper-file.png");
       g_autofree char *acts = artifact_path ("ragged-acts.h5");
       g_autoptr(GError) error = NULL;
-      if (!frame_painted (f))
-        {
-          gtk_widget_queue_draw (GTK_WIDGET (f->window));   /* nothing else changes: ask for the frames */
-          return G_SOURCE_CONTINUE;
-        }
-      cs_window_save_png (f->window, png, &error);
-      g_assert_no_error (error);
-      assert_png_has_content (png);
+      if (!save_window_when_painted (f, "mapper-file"))
+        return G_SOURCE_CONTINUE;
       assert_fits_window (GTK_WINDOW (f->window));
       /* a forward file: captures of a short and a long prompt, the padding
        * (input id −1) no point, the logits not the default dataset */
@@ -1239,16 +1245,8 @@ check_window (gpointer data)
   if (f->phase == 42)
     {
       /* the window with the card, then the flow */
-      g_autofree char *png = artifact_path (german ? "steering-card-window-de.png" : "steering-card-window.png");
-      g_autoptr(GError) error = NULL;
-      if (!frame_painted (f))
-        {
-          gtk_widget_queue_draw (GTK_WIDGET (f->window));   /* nothing else changes: ask for the frames */
-          return G_SOURCE_CONTINUE;
-        }
-      cs_window_save_png (f->window, png, &error);
-      g_assert_no_error (error);
-      assert_png_has_content (png);
+      if (!save_window_when_painted (f, "steering-card-window"))
+        return G_SOURCE_CONTINUE;
       cs_steering_page_show_figure (cs_window_get_steering_page (f->window), CS_STEER_FIGURE_FLOW);
       mark_frame (f);
       f->phase = 45;

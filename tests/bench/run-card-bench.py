@@ -29,7 +29,6 @@ import gzip
 import json
 import os
 import resource
-import struct
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peer_env import blas_in_use, use_openmp_openblas  # noqa: E402
+from peer_models import read_safetensors  # noqa: E402
 
 use_openmp_openblas()
 import torch  # noqa: E402
@@ -59,22 +59,6 @@ CORPUS = os.path.join(ROOT, 'data', 'sae-set', 'corpus.txt.gz')
 LINES = int(arg('--lines', '0'))
 OUTPUT = arg('--output')
 CHUNK, TOP, WIN, BINS, BATCH_TOKENS = 64, 20, 8, 40, 4096
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        base = 8 + n
-        out = {}
-        for k, v in header.items():
-            if k == '__metadata__':
-                continue
-            f.seek(base + v['data_offsets'][0])
-            raw = f.read(v['data_offsets'][1] - v['data_offsets'][0])
-            dt = {'F32': np.float32, 'F16': np.float16}[v['dtype']]
-            out[k] = torch.from_numpy(np.frombuffer(raw, dtype=dt).reshape(v['shape']).astype(np.float32))
-    return out
 
 
 def resid_post(t, cfg, ids, layer):

@@ -21,7 +21,6 @@ vectors ConceptScope computes there differ by float rounding only).
 Usage: run-steer-bench.py CLI [--device cpu|cuda] [--save-inputs FILE.npz | --inputs FILE.npz]"""
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peer_env import blas_in_use, use_openmp_openblas  # noqa: E402
+from peer_models import read_safetensors  # noqa: E402
 
 use_openmp_openblas()
 import torch  # noqa: E402
@@ -51,22 +51,6 @@ DATA = os.path.join(ROOT, 'data', 'steering', 'animal-vs-plant.json')
 LAYERS = [0, 1, 2, 3]
 MULTS = [-4.0, -2.0, 0.0, 2.0, 4.0]
 HELD_OUT = 0.5
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        base = 8 + n
-        out = {}
-        for k, v in header.items():
-            if k == '__metadata__':
-                continue
-            f.seek(base + v['data_offsets'][0])
-            raw = f.read(v['data_offsets'][1] - v['data_offsets'][0])
-            dt = {'F32': np.float32, 'F16': np.float16}[v['dtype']]
-            out[k] = torch.from_numpy(np.frombuffer(raw, dtype=dt).reshape(v['shape']).astype(np.float32))
-    return out
 
 
 class SteeredGPT2:
