@@ -15,18 +15,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_harness import CliTest  # noqa: E402
+
 cli = sys.argv[1]
 data = os.environ['CONCEPTSCOPE_DATADIR']
 sample = os.path.join(data, 'sample-model')
 sae_dir = os.path.join(data, 'sae-set', 'resid_post.1')
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures += 1
+harness = CliTest(cli)
+check = harness.check
 
 
 def refused(args, needle, what, timeout=60):
@@ -275,4 +272,4 @@ with tempfile.TemporaryDirectory() as tmp:
           f'held past ten seconds: exit {p.returncode}, {p.stderr.strip()[-90:]!r}')
     os.unlink(lock)
 
-sys.exit(1 if failures else 0)
+harness.exit()

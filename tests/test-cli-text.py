@@ -12,18 +12,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_harness import CliTest  # noqa: E402
+
 cli = sys.argv[1]
 data = os.environ['CONCEPTSCOPE_DATADIR']
 sample = os.path.join(data, 'sample-model')
 sae_dir = os.path.join(data, 'sae-set', 'resid_post.1')
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures += 1
+harness = CliTest(cli)
+check = harness.check
 
 
 def run(*args, expect=0, stdin=None):
@@ -184,4 +181,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(b'missing.txt' in p.stderr, 'a missing file named')
     run('tokenize', sample, 'text', '--text-file', corpus, expect=2)
 
-sys.exit(1 if failures else 0)
+harness.exit()

@@ -13,10 +13,14 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_harness import CliTest, read_safetensors  # noqa: E402
+
 cli = sys.argv[1]
 data = os.environ['CS_TEST_DATA']
 sample = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sample-model')
-failures = 0
+harness = CliTest(cli)
+check, run = harness.check, harness.run
 
 
 def wordnet_read(wndir, pos='noun'):
@@ -122,36 +126,6 @@ def wordnet_distances(wndir, synsets):
             if common:
                 out[i, j] = min(anc[i][c] + anc[j][c] for c in common)
     return out
-
-
-def check(cond, what):
-    global failures
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures += 1
-
-
-def run(*args, expect=0):
-    p = subprocess.run([cli, *args], capture_output=True, text=True)
-    if p.returncode != expect:
-        print(p.stdout, p.stderr)
-    check(p.returncode == expect, f'exit {expect}: {" ".join(args)[:90]}')
-    return p
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        blob = f.read()
-    out = {}
-    dt = {'F32': np.float32, 'I64': np.int64, 'F16': np.float16}
-    for k, v in header.items():
-        if k == '__metadata__':
-            continue
-        a, b = v['data_offsets']
-        out[k] = np.frombuffer(blob[a:b], dtype=dt[v['dtype']]).reshape(v['shape'])
-    return out, header.get('__metadata__', {})
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -970,4 +944,4 @@ with tempfile.TemporaryDirectory() as tmp:
                                                         and n != 'interrupted.h5'],
           'an interrupted run leaves the existing output and no temporary file')
 
-sys.exit(1 if failures else 0)
+harness.exit()

@@ -8,7 +8,6 @@ every cell of the layer × position and layer × head heatmaps of
 same patches. Uses Debian's python3 (h5py, numpy), not the project's code."""
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -16,40 +15,22 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_harness import CliTest, read_safetensors as read_stored  # noqa: E402
+
 cli = sys.argv[1]
 data = os.environ['CS_TEST_DATA']
 sample = os.path.join(os.environ['CONCEPTSCOPE_DATADIR'], 'sample-model')
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures += 1
-
-
-def run(*args, expect=0):
-    p = subprocess.run([cli, *args], capture_output=True, text=True)
-    if p.returncode != expect:
-        print(p.stdout, p.stderr)
-    check(p.returncode == expect, f'exit {expect}: {" ".join(args)[:90]}')
-    return p
+harness = CliTest(cli)
+check, run = harness.check, harness.run
 
 
 def read_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        blob = f.read()
-    out = {}
-    dt = {'F32': np.float32, 'I64': np.int64, 'F16': np.float16}
-    for k, v in header.items():
-        if k == '__metadata__':
-            continue
-        a, b = v['data_offsets']
-        out[k] = np.frombuffer(blob[a:b], dtype=dt[v['dtype']]).reshape(v['shape']).astype(np.float64 if v['dtype'] != 'I64' else np.int64)
-    return out
+    """The arrays in float64 (integers kept)."""
+    arrays, _ = read_stored(path)
+    return {k: v if v.dtype == np.int64 else v.astype(np.float64) for k, v in arrays.items()}
+
+
 
 
 def rms(x, w, eps, one_plus):
@@ -489,5 +470,4 @@ with tempfile.TemporaryDirectory() as tmp:
         os.path.join(tmp, 'flow.svg'))
     check(os.path.getsize(os.path.join(tmp, 'flow.svg')) > 1000, 'sae flow --output: the figure')
 
-print(f'{failures} failure(s)')
-sys.exit(1 if failures else 0)
+harness.exit()
