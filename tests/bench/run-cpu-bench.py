@@ -9,7 +9,6 @@ the two are known to compute the same function."""
 import json
 import os
 import resource
-import struct
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peer_env import blas_in_use, use_openmp_openblas  # noqa: E402
+from peer_models import write_gpt2  # noqa: E402
 
 use_openmp_openblas()
 import torch  # noqa: E402
@@ -31,44 +31,7 @@ CASES = [(4, 256, 5), (1, 64, 20)]
 
 
 def write_model(folder):
-    rng = np.random.default_rng(0)
-    tensors = {}
-
-    def w(name, *shape, scale=0.02):
-        tensors[name] = (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
-
-    def ones(name, n):
-        tensors[name] = np.ones(n, dtype=np.float32) + rng.standard_normal(n, dtype=np.float32) * 0.05
-
-    w('transformer.wte.weight', V, D)
-    w('transformer.wpe.weight', P, D, scale=0.01)
-    for i in range(L):
-        p = f'transformer.h.{i}.'
-        ones(p + 'ln_1.weight', D); w(p + 'ln_1.bias', D)
-        w(p + 'attn.c_attn.weight', D, 3 * D); w(p + 'attn.c_attn.bias', 3 * D)
-        w(p + 'attn.c_proj.weight', D, D); w(p + 'attn.c_proj.bias', D)
-        ones(p + 'ln_2.weight', D); w(p + 'ln_2.bias', D)
-        w(p + 'mlp.c_fc.weight', D, 4 * D); w(p + 'mlp.c_fc.bias', 4 * D)
-        w(p + 'mlp.c_proj.weight', 4 * D, D); w(p + 'mlp.c_proj.bias', D)
-    ones('transformer.ln_f.weight', D); w('transformer.ln_f.bias', D)
-
-    header, offset = {}, 0
-    for k, a in tensors.items():
-        header[k] = {'dtype': 'F32', 'shape': list(a.shape), 'data_offsets': [offset, offset + a.nbytes]}
-        offset += a.nbytes
-    hb = json.dumps(header).encode()
-    hb += b' ' * ((8 - len(hb) % 8) % 8)
-    with open(os.path.join(folder, 'model.safetensors'), 'wb') as f:
-        f.write(struct.pack('<Q', len(hb)))
-        f.write(hb)
-        for a in tensors.values():
-            f.write(a.tobytes())
-    config = {'architectures': ['GPT2LMHeadModel'], 'model_type': 'gpt2', 'n_layer': L, 'n_embd': D,
-              'n_head': H, 'vocab_size': V, 'n_positions': P, 'layer_norm_epsilon': 1e-5,
-              'activation_function': 'gelu_new', 'tie_word_embeddings': True}
-    with open(os.path.join(folder, 'config.json'), 'w') as f:
-        json.dump(config, f)
-    return {k: torch.from_numpy(v) for k, v in tensors.items()}
+    return {k: torch.from_numpy(v) for k, v in write_gpt2(folder, L, D, H, V, P).items()}
 
 
 class TorchGPT2:
