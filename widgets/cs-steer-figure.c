@@ -300,14 +300,11 @@ draw_svd (cairo_t *cr, double x, double y, double w, double h, const CsFigureSty
 
 /* The decomposition: a row per layer (the vector at its layer, then with a
  * set its effect propagated to each later layer), the encoder's response
- * on the left and the decoder cosines on the right. */
-/* The decomposition: a row per layer (the vector at its layer, then with a
- * set its effect propagated to each later layer), the encoder's response
- * on the left and the decoder cosines on the right. One panel's bars:
- * part 0 the encoder, 1 the decoder; labels, values and latents filled. */
+ * on the left and the decoder cosines on the right; drawn and hit-tested
+ * through the same layout. */
 typedef struct
 {
-  int           n, shown, layer;
+  int           n, shown;
   double        row_h;
   CsFigureStyle rs;
 } SaeLayout;
@@ -324,9 +321,21 @@ sae_layout (const CsSteerReport *r, double h, const CsFigureStyle *s, SaeLayout 
     o->rs.font_size = s->font_size * 0.8;
 }
 
+/* One panel of a row: its bars (part 0 the encoder's response, 1 the
+ * decoder cosines), the latent of each, and its box in the figure. */
+typedef struct
+{
+  GPtrArray   *labels;
+  double      *values;
+  int         *latents;
+  char        *title;
+  CsBarsFigure fig;
+  double       x, y, w, h;
+} SaePanel;
+
 static void
-sae_panel (const CsSteerReport *r, const SaeLayout *o, int row, int part, GPtrArray *labels, double *values,
-           int *latents, CsBarsFigure *fig, char **title)
+sae_panel_init (SaePanel *p, const CsSteerReport *r, const SaeLayout *o, int row, int part, double x, double y,
+                double w)
 {
   int k = r->sae_k;
   gsize base = (gsize) row * 2 * k;
@@ -334,24 +343,40 @@ sae_panel (const CsSteerReport *r, const SaeLayout *o, int row, int part, GPtrAr
   const int *idx = part ? r->sae_dec_idx : r->sae_enc_idx;
   const double *val = part ? r->sae_dec_val : r->sae_enc_val;
   GStrv names = part ? r->sae_dec_labels : r->sae_enc_labels;
+  p->labels = g_ptr_array_new_with_free_func (g_free);
+  p->values = g_new (double, 2 * o->shown);
+  p->latents = g_new (int, 2 * o->shown);
   for (int j = 0; j < 2 * o->shown; j++)
     {
       int i = j < o->shown ? j : k + (j - o->shown);   /* the first of the positive, then of the negative */
-      g_ptr_array_add (labels, names ? g_strdup (names[base + i]) : g_strdup_printf ("feature %d", idx[base + i]));
-      values[j] = val[base + i];
-      latents[j] = idx[base + i];
+      g_ptr_array_add (p->labels, names ? g_strdup (names[base + i]) : g_strdup_printf ("feature %d", idx[base + i]));
+      p->values[j] = val[base + i];
+      p->latents[j] = idx[base + i];
     }
   if (part == 0)
-    *title = row == 0 ? g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", layer)
-                      : g_strdup_printf ("layer %d, the change it causes: W<sub>enc</sub>ᵀΔh", layer);
+    p->title = row == 0 ? g_strdup_printf ("SAE at layer %d: W<sub>enc</sub>ᵀv", layer)
+                        : g_strdup_printf ("layer %d, the change it causes: W<sub>enc</sub>ᵀΔh", layer);
   else
-    *title = g_strdup_printf ("cos(%s, W<sub>dec</sub>[i])", row == 0 ? "v" : "Δh");
-  memset (fig, 0, sizeof *fig);
-  fig->n = 2 * o->shown;
-  fig->labels = (const char * const *) labels->pdata;
-  fig->values = values;
-  fig->title = *title;
-  fig->value_label = row == o->n - 1 ? (part ? "cosine" : "encoder response") : NULL;
+    p->title = g_strdup_printf ("cos(%s, W<sub>dec</sub>[i])", row == 0 ? "v" : "Δh");
+  memset (&p->fig, 0, sizeof p->fig);
+  p->fig.n = 2 * o->shown;
+  p->fig.labels = (const char * const *) p->labels->pdata;
+  p->fig.values = p->values;
+  p->fig.title = p->title;
+  p->fig.value_label = row == o->n - 1 ? (part ? "cosine" : "encoder response") : NULL;
+  p->x = part ? x + w * 0.55 : x;
+  p->w = part ? w * 0.45 : w * 0.55;
+  p->y = y + row * o->row_h;
+  p->h = o->row_h;
+}
+
+static void
+sae_panel_clear (SaePanel *p)
+{
+  g_ptr_array_unref (p->labels);
+  g_free (p->values);
+  g_free (p->latents);
+  g_free (p->title);
 }
 
 static void
@@ -362,14 +387,10 @@ draw_sae (cairo_t *cr, double x, double y, double w, double h, const CsFigureSty
   for (int row = 0; row < o.n; row++)
     for (int part = 0; part < 2; part++)
       {
-        g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-        g_autofree double *values = g_new (double, 2 * o.shown);
-        g_autofree int *latents = g_new (int, 2 * o.shown);
-        g_autofree char *title = NULL;
-        CsBarsFigure fig;
-        sae_panel (r, &o, row, part, labels, values, latents, &fig, &title);
-        cs_figure_draw_bars (cr, part ? x + w * 0.55 : x, y + row * o.row_h, part ? w * 0.45 : w * 0.55, o.row_h,
-                             &o.rs, &fig);
+        SaePanel p;
+        sae_panel_init (&p, r, &o, row, part, x, y, w);
+        cs_figure_draw_bars (cr, p.x, p.y, p.w, p.h, &o.rs, &p.fig);
+        sae_panel_clear (&p);
       }
 }
 
@@ -384,21 +405,18 @@ cs_steer_figure_sae_latent_at (double x, double y, double w, double h, const CsF
   for (int row = 0; row < o.n; row++)
     for (int part = 0; part < 2; part++)
       {
-        g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-        g_autofree double *values = g_new (double, 2 * o.shown);
-        g_autofree int *latents = g_new (int, 2 * o.shown);
-        g_autofree char *title = NULL;
-        CsBarsFigure fig;
+        SaePanel p;
         int i;
-        sae_panel (r, &o, row, part, labels, values, latents, &fig, &title);
-        i = cs_figure_bars_index_at (part ? x + w * 0.55 : x, y + row * o.row_h, part ? w * 0.45 : w * 0.55,
-                                     o.row_h, &o.rs, &fig, px, py);
+        sae_panel_init (&p, r, &o, row, part, x, y, w);
+        i = cs_figure_bars_index_at (p.x, p.y, p.w, p.h, &o.rs, &p.fig, px, py);
         if (i >= 0)
           {
             *layer = r->sae_layers ? r->sae_layers[row] : r->sae_layer;
-            *latent = latents[i];
-            return TRUE;
+            *latent = p.latents[i];
           }
+        sae_panel_clear (&p);
+        if (i >= 0)
+          return TRUE;
       }
   return FALSE;
 }
