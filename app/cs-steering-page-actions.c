@@ -242,7 +242,8 @@ cs_steering_page_load_sae (CsSteeringPage *self, const char *folder, GError **er
 
 static void install_set (CsSteeringPage *self, CsSaeSet *set);
 
-/* The set's label: its folder and layers, what was skipped in the tooltip. */
+/* The set's label (what: a format taking the layers; NULL: its folder and
+ * layers), what was skipped in the tooltip. */
 static void
 describe_set (CsSteeringPage *self, const char *what)
 {
@@ -251,8 +252,8 @@ describe_set (CsSteeringPage *self, const char *what)
   g_autofree char *label = NULL;
   for (guint i = 0; i < self->saes->chosen->len; i++)
     g_string_append_printf (layers, "%s%d", i ? ", " : "", ((CsSaeSetMember *) self->saes->chosen->pdata[i])->layer);
-  label = g_strdup_printf (what ? what : _("%s: SAEs at layers %s"), what ? layers->str : self->saes->root,
-                           layers->str);
+  label = what ? g_strdup_printf (what, layers->str)
+               : g_strdup_printf (_("%s: SAEs at layers %s"), self->saes->root, layers->str);
   gtk_label_set_text (self->sae_label, label);
   for (guint i = 0; i < self->saes->skipped->len; i++)
     g_string_append_printf (skipped, "%s%s", i ? "\n" : "", (const char *) self->saes->skipped->pdata[i]);

@@ -10,7 +10,6 @@
  * summaries. */
 
 #include <glib/gi18n.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "cs-paths.h"
@@ -19,22 +18,6 @@
 #include "cs-steer-figure.h"
 #include "cs-steering-page-private.h"
 #include "cs-ui.h"
-
-/* The layer an SAE's hook reads as resid_post, or −1. */
-static int
-sae_resid_layer (const CsSae *sae)
-{
-  int layer;
-  char kind[32];
-  if (sae->hook_name && sscanf (sae->hook_name, "blocks.%d.hook_%31s", &layer, kind) == 2)
-    {
-      if (g_str_equal (kind, "resid_post"))
-        return layer;
-      if (g_str_equal (kind, "resid_pre") && layer > 0)
-        return layer - 1;
-    }
-  return -1;
-}
 
 /* The folder of the page's SAE at resid_post.layer, or NULL. */
 static const char *
@@ -47,7 +30,7 @@ sae_path_at (CsSteeringPage *self, int layer)
         if (m->layer == layer)
           return m->path;
       }
-  if (self->sae && self->sae_path && sae_resid_layer (self->sae) == layer)
+  if (self->sae && self->sae_path && cs_sae_resid_layer (self->sae) == layer)
     return self->sae_path;
   return NULL;
 }
@@ -358,8 +341,8 @@ cs_steering_page_latent_at (CsSteeringPage *self, CsSteerFigureKind kind, double
                                           latent))
         return FALSE;
       /* a single SAE's report names its hook's layer; its card reads what that hook reads */
-      if (!self->saes && self->sae && sae_resid_layer (self->sae) >= 0)
-        *layer = sae_resid_layer (self->sae);
+      if (!self->saes && self->sae && cs_sae_resid_layer (self->sae) >= 0)
+        *layer = cs_sae_resid_layer (self->sae);
       return TRUE;
     }
   if (kind == CS_STEER_FIGURE_FLOW)

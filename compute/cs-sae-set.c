@@ -44,29 +44,6 @@ cs_sae_set_at_layer (CsSaeSet *set, int layer)
   return NULL;
 }
 
-/* "blocks.3.hook_resid_post" → resid_post, 3 */
-static gboolean
-parse_hook_name (const char *name, char **kind, int *layer)
-{
-  const char *p;
-  char *end;
-  long l;
-  if (!name || !g_str_has_prefix (name, "blocks."))
-    return FALSE;
-  p = name + strlen ("blocks.");
-  l = strtol (p, &end, 10);
-  if (end == p || l < 0)
-    return FALSE;
-  if (g_str_equal (end, ".hook_resid_post"))
-    *kind = g_strdup ("resid_post");
-  else if (g_str_equal (end, ".hook_resid_pre"))
-    *kind = g_strdup ("resid_pre");
-  else
-    return FALSE;
-  *layer = (int) l;
-  return TRUE;
-}
-
 /* A path part "layer_12", "width_16k" or "average_l0_71": its number. */
 static gboolean
 part_number (const char *part, const char *prefix, double *v)
@@ -106,7 +83,7 @@ found_saelens (CsSaeSet *set, GArray *found, const char *dir, int d_model, int n
   g_autofree char *cfg = g_build_filename (dir, "cfg.json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *kind = NULL;
+  gboolean pre = FALSE;
   JsonObject *o;
   int layer = -1, d_in;
   Found f = { 0 };
@@ -117,7 +94,7 @@ found_saelens (CsSaeSet *set, GArray *found, const char *dir, int d_model, int n
       return;
     }
   d_in = (int) cs_json_int (o, "d_in", -1);
-  if (!parse_hook_name (cs_json_string (o, "hook_name", NULL), &kind, &layer))
+  if (!cs_sae_hook_parse (cs_json_string (o, "hook_name", NULL), &pre, &layer))
     {
       g_autofree char *why = g_strdup_printf ("hook %s is not the residual stream (blocks.L.hook_resid_post or "
                                               "hook_resid_pre); other hooks are not read yet",
@@ -132,7 +109,7 @@ found_saelens (CsSaeSet *set, GArray *found, const char *dir, int d_model, int n
       return;
     }
   /* resid_pre.L is what layer L − 1 leaves: the stream the effects read there */
-  if (g_str_equal (kind, "resid_pre"))
+  if (pre)
     {
       if (layer == 0)
         {
@@ -149,7 +126,7 @@ found_saelens (CsSaeSet *set, GArray *found, const char *dir, int d_model, int n
     }
   f.m = g_new0 (CsSaeSetMember, 1);
   f.m->path = g_strdup (dir);
-  f.m->hook = g_strdup_printf ("%s.%d", kind, g_str_equal (kind, "resid_pre") ? layer + 1 : layer);
+  f.m->hook = pre ? g_strdup_printf ("resid_pre.%d", layer + 1) : g_strdup_printf ("resid_post.%d", layer);
   f.m->layer = layer;
   f.m->variant = g_path_get_basename (dir);
   f.m->d_sae = (int) cs_json_int (o, "d_sae", -1);

@@ -299,3 +299,35 @@ cs_sae_decode (CsSae *s, const float *f, int n, const float *x_in, float *x)
           xi[j] = (float) (xi[j] / scale + shift);
       }
 }
+
+gboolean
+cs_sae_hook_parse (const char *name, gboolean *pre, int *layer)
+{
+  const char *p;
+  char *end;
+  long l;
+  if (!name || !g_str_has_prefix (name, "blocks."))
+    return FALSE;
+  p = name + strlen ("blocks.");
+  l = strtol (p, &end, 10);
+  if (end == p || l < 0 || l > G_MAXINT)
+    return FALSE;
+  if (g_str_equal (end, ".hook_resid_post"))
+    *pre = FALSE;
+  else if (g_str_equal (end, ".hook_resid_pre"))
+    *pre = TRUE;
+  else
+    return FALSE;
+  *layer = (int) l;
+  return TRUE;
+}
+
+int
+cs_sae_resid_layer (const CsSae *sae)
+{
+  gboolean pre;
+  int layer;
+  if (!cs_sae_hook_parse (sae->hook_name, &pre, &layer))
+    return -1;
+  return pre ? layer - 1 : layer;
+}

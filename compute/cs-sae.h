@@ -63,6 +63,16 @@ void     cs_sae_decode  (CsSae        *sae,
                          const float  *x_in,
                          float        *x);
 
+/* "blocks.L.hook_resid_post" or "blocks.L.hook_resid_pre": the layer, and
+ * whether it is the stream entering it; FALSE for other hooks. */
+gboolean cs_sae_hook_parse (const char   *hook_name,
+                            gboolean     *pre,
+                            int          *layer);
+/* The resid_post layer an SAE reads: L for hook_resid_post of layer L,
+ * L − 1 for hook_resid_pre (what layer L − 1 leaves); −1 for other hooks
+ * and for resid_pre of layer 0 (the embeddings). */
+int      cs_sae_resid_layer (const CsSae *sae);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsSae, cs_sae_free)
 
 G_END_DECLS

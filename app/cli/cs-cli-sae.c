@@ -29,12 +29,11 @@ static char *
 hook_to_capture (const CsSae *sae, GError **error)
 {
   const char *h = sae->hook_name;
+  gboolean pre;
   int layer;
-  char kind[32];
 
-  if (h && sscanf (h, "blocks.%d.hook_%31s", &layer, kind) == 2
-      && (strcmp (kind, "resid_post") == 0 || strcmp (kind, "resid_pre") == 0))
-    return g_strdup_printf ("%s.%d", kind, layer);
+  if (cs_sae_hook_parse (h, &pre, &layer))
+    return g_strdup_printf ("%s.%d", pre ? "resid_pre" : "resid_post", layer);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                "the SAE reads hook '%s'; only blocks.L.hook_resid_post and blocks.L.hook_resid_pre "
                "are supported (give --hook to choose one)", h ? h : "(none)");
@@ -379,21 +378,14 @@ static int
 sae_layer (const CsSae *sae, int asked, GError **error)
 {
   g_autofree char *cap = NULL;
+  int l;
   if (asked >= 0)
     return asked;
   if (!(cap = hook_to_capture (sae, error)))
     return -1;
-  if (g_str_has_prefix (cap, "resid_pre."))
-    {
-      int l = atoi (cap + strlen ("resid_pre."));
-      if (l == 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "the SAE reads the embeddings (resid_pre.0)");
-          return -1;
-        }
-      return l - 1;
-    }
-  return atoi (cap + strlen ("resid_post."));
+  if ((l = cs_sae_resid_layer (sae)) < 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "the SAE reads the embeddings (resid_pre.0)");
+  return l;
 }
 
 static int
